@@ -1,0 +1,116 @@
+"""Engine and transaction setup for the embedded SQLite file and for a shared PostgreSQL server.
+
+SQLite: WAL, synchronous=FULL, foreign keys on, a busy timeout; write transactions start with BEGIN IMMEDIATE so two
+counters never deadlock upgrading a read lock. PostgreSQL: Read Committed; services lock the rows they change
+(`SELECT … FOR UPDATE`) or use guarded updates, and a serialization failure or deadlock retries the whole unit.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger("memberdesk.db")
+
+T = TypeVar("T")
+
+SQLITE_FILENAME = "memberdesk.sqlite3"
+BUSY_TIMEOUT_MS = 15000
+_RETRY_SQLSTATES = {"40001", "40P01"}
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def resolve_url(data_dir: Path, database: str | None) -> str:
+    """The database URL: the one given (command line or settings), else the SQLite file in the data folder."""
+    if database:
+        return database
+    return sqlite_url(data_dir / SQLITE_FILENAME)
+
+
+def _install_sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (pysqlite's own handling is wrong for us).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in _RETRY_SQLSTATES:
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+class Database:
+    """The one handle services get: read sessions, and write units that commit or roll back as a whole."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+        else:
+            kwargs["pool_pre_ping"] = True
+            kwargs["isolation_level"] = "READ COMMITTED"
+        self.engine = create_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _install_sqlite_pragmas(self.engine)
+        write_engine = self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = sessionmaker(write_engine, expire_on_commit=False)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite or not self.url.database or self.url.database == ":memory:":
+            return None
+        return Path(self.url.database)
+
+    def session(self) -> Session:
+        """A session for reading; the caller closes it (use it as a context manager)."""
+        return self._reader()
+
+    def read(self, work: Callable[[Session], T]) -> T:
+        with self._reader() as session:
+            return work(session)
+
+    def write(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
+        """Run `work` in one transaction: all of it commits, or none of it. Retried on lock conflicts."""
+        for attempt in range(1, attempts + 1):
+            session = self._writer()
+            try:
+                with session.begin():
+                    result = work(session)
+                return result
+            except DBAPIError as exc:
+                if attempt == attempts or not _is_retryable(exc):
+                    raise
+                log.warning("write conflict (attempt %d): %s; retrying", attempt, exc.orig)
+                time.sleep(0.02 * attempt)
+            finally:
+                session.close()
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        self.engine.dispose()

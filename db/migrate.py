@@ -1,0 +1,82 @@
+"""Schema migrations: backup, upgrade to head, and the models-versus-migrations drift check."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from db.engine import Database
+from db.models import Base
+
+log = logging.getLogger("memberdesk.db")
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(db: Database) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", db.url.render_as_string(hide_password=False).replace("%", "%%"))
+    return cfg
+
+
+def head_revision(db: Database) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(db)).get_current_head()
+
+
+def current_revision(db: Database) -> str | None:
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def backup_sqlite(source: Path, dest: Path) -> Path:
+    """A consistent copy of a live SQLite file through SQLite's online backup (safe under WAL)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(str(source))
+    try:
+        out = sqlite3.connect(str(dest))
+        try:
+            src.backup(out)
+        finally:
+            out.close()
+    finally:
+        src.close()
+    return dest
+
+
+def upgrade(db: Database, backup_dir: Path | None = None) -> Path | None:
+    """Bring the schema to head. An existing SQLite database is backed up first; returns the backup's path."""
+    current = current_revision(db)
+    head = head_revision(db)
+    if current == head:
+        return None
+    backup: Path | None = None
+    path = db.sqlite_path
+    if path is not None and path.exists() and current is not None and backup_dir is not None:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        backup = backup_sqlite(path, backup_dir / f"before-upgrade-{current}-{stamp}.sqlite3")
+        log.info("backed up %s to %s before migrating", path, backup)
+    cfg = alembic_config(db)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    log.info("database migrated from %s to %s", current, head)
+    return backup
+
+
+def drift(db: Database) -> list[Any]:
+    """Differences between the models and the migrated database; empty when they agree."""
+    with db.engine.connect() as conn:
+        ctx = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True, "target_metadata": Base.metadata}
+        )
+        return list(compare_metadata(ctx, Base.metadata))

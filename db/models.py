@@ -1,0 +1,490 @@
+"""The whole data model of MemberDesk (one metadata, so Alembic sees every table).
+
+Rules kept here (DESIGN.md §4): money in fen and points as integers; times in UTC; every table a chain needs has
+`branch_id`; counter writes carry a client-made UUID and an idempotency key; the points ledger, the coupon ledger,
+complaint events and the audit log are append-only (the services never update or delete their rows).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db.base import UTC, Base, ClientUUID, Fen, IdemKey, IntPK, Points, Str20, Str40, Str100, Str200, utcnow
+from db.enums import (
+    CampaignStatus,
+    ComplaintSeverity,
+    ComplaintStatus,
+    CouponAction,
+    CouponKind,
+    CouponStatus,
+    FormStatus,
+    Gender,
+    LedgerSource,
+    MemberStatus,
+    SaleKind,
+    StaffRole,
+    TaskStatus,
+    str_enum,
+)
+
+
+def _created() -> Any:
+    return mapped_column(default=utcnow)
+
+
+class Branch(Base):
+    __tablename__ = "branches"
+
+    id: Mapped[IntPK]
+    code: Mapped[Str20] = mapped_column(unique=True)
+    name: Mapped[Str100]
+    address: Mapped[Str200 | None]
+    phone: Mapped[Str20 | None]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[UTC] = _created()
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[IntPK]
+    username: Mapped[Str40] = mapped_column(unique=True)
+    display_name: Mapped[Str100]
+    role: Mapped[StaffRole] = mapped_column(str_enum(StaffRole))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[UTC] = _created()
+
+
+class Tier(Base):
+    """A membership level; a member qualifies by rolling 12-month spend or by points earned in that window."""
+
+    __tablename__ = "tiers"
+
+    id: Mapped[IntPK]
+    code: Mapped[Str20] = mapped_column(unique=True)
+    name: Mapped[Str40]
+    name_en: Mapped[Str40]
+    rank: Mapped[int] = mapped_column(Integer, unique=True)
+    min_spend_12m_fen: Mapped[Fen]
+    min_points_12m: Mapped[Points]
+    earn_multiplier_pct: Mapped[int] = mapped_column(Integer, default=100)
+    created_at: Mapped[UTC] = _created()
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[IntPK]
+    code: Mapped[Str20] = mapped_column(unique=True)
+    name: Mapped[Str40]
+    name_en: Mapped[Str40]
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    earns_points: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[IntPK]
+    sku: Mapped[Str40] = mapped_column(unique=True)
+    barcode: Mapped[Str40 | None] = mapped_column(index=True)
+    name: Mapped[Str100]
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    price_fen: Mapped[Fen]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+
+    id: Mapped[IntPK]
+    name: Mapped[Str40] = mapped_column(unique=True)
+
+
+class MemberTag(Base):
+    __tablename__ = "member_tags"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id"), primary_key=True, index=True)
+
+
+class Member(Base):
+    """A member. `points_balance` caches the sum of the ledger (checked by `db check`); `phone_last4` and the
+    pinyin columns exist so every counter lookup is an index range scan."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        Index(
+            "uq_members_active_phone",
+            "phone",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index(
+            "uq_members_active_card_no",
+            "card_no",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[IntPK]
+    client_uuid: Mapped[ClientUUID]
+    member_no: Mapped[Str40] = mapped_column(unique=True)
+    card_no: Mapped[Str40 | None] = mapped_column(index=True)
+    phone: Mapped[Str20 | None] = mapped_column(index=True)
+    phone_last4: Mapped[str | None] = mapped_column(String(4), index=True)
+    name: Mapped[Str40 | None] = mapped_column(index=True)
+    pinyin_initials: Mapped[Str40 | None] = mapped_column(index=True)
+    pinyin_full: Mapped[Str100 | None] = mapped_column(index=True)
+    gender: Mapped[Gender] = mapped_column(str_enum(Gender), default=Gender.UNKNOWN)
+    birthday: Mapped[dt.date | None] = mapped_column(Date)
+    birthday_mmdd: Mapped[str | None] = mapped_column(String(5), index=True)
+    id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id"), index=True)
+    tier_review_at: Mapped[UTC | None]
+    home_branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    referrer_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    referral_rewarded: Mapped[bool] = mapped_column(Boolean, default=False)
+    membership_consent_at: Mapped[UTC | None]
+    marketing_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    marketing_consent_at: Mapped[UTC | None]
+    status: Mapped[MemberStatus] = mapped_column(str_enum(MemberStatus), default=MemberStatus.ACTIVE)
+    notes: Mapped[str | None] = mapped_column(Text)
+    points_balance: Mapped[Points]
+    lifetime_spend_fen: Mapped[Fen]
+    visit_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_visit_at: Mapped[UTC | None]
+    last_visit_at: Mapped[UTC | None]
+    joined_at: Mapped[UTC] = _created()
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    updated_at: Mapped[UTC] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    tier: Mapped[Tier] = relationship(lazy="joined")
+
+
+class TierChange(Base):
+    __tablename__ = "tier_changes"
+
+    id: Mapped[IntPK]
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    from_tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))
+    to_tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id"))
+    reason: Mapped[Str200]
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    created_at: Mapped[UTC] = _created()
+
+
+class Sale(Base):
+    """A purchase or a return (kind=return, `original_sale_id` set). Amounts: `total_fen` is the goods' value,
+    `points_value_fen` and `coupon_discount_fen` the parts not paid in money, `paid_fen` the rest."""
+
+    __tablename__ = "sales"
+    __table_args__ = (
+        UniqueConstraint("branch_id", "receipt_no", name="uq_sales_branch_receipt"),
+        Index("ix_sales_member_time_amount", "member_id", "sold_at", "total_fen"),
+    )
+
+    id: Mapped[IntPK]
+    client_uuid: Mapped[ClientUUID]
+    idempotency_key: Mapped[IdemKey]
+    kind: Mapped[SaleKind] = mapped_column(str_enum(SaleKind), default=SaleKind.SALE)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    receipt_no: Mapped[Str40 | None]
+    sold_at: Mapped[UTC] = mapped_column(index=True)
+    total_fen: Mapped[Fen]
+    points_used: Mapped[Points]
+    points_value_fen: Mapped[Fen]
+    coupon_id: Mapped[int | None] = mapped_column(ForeignKey("coupons.id"))
+    coupon_discount_fen: Mapped[Fen]
+    paid_fen: Mapped[Fen]
+    points_earned: Mapped[Points]
+    original_sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"), index=True)
+    note: Mapped[Str200 | None]
+    created_at: Mapped[UTC] = _created()
+
+    lines: Mapped[list[SaleLine]] = relationship(back_populates="sale", cascade="all, delete-orphan")
+
+
+class SaleLine(Base):
+    __tablename__ = "sale_lines"
+
+    id: Mapped[IntPK]
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    description: Mapped[Str100 | None]
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    amount_fen: Mapped[Fen]
+
+    sale: Mapped[Sale] = relationship(back_populates="lines")
+
+
+class PointsLedger(Base):
+    """Append-only. One row per change of a member's points; `balance_after` makes each row self-checking."""
+
+    __tablename__ = "points_ledger"
+    __table_args__ = (Index("ix_points_ledger_member_id_id", "member_id", "id"),)
+
+    id: Mapped[IntPK]
+    client_uuid: Mapped[ClientUUID]
+    idempotency_key: Mapped[IdemKey]
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    source: Mapped[LedgerSource] = mapped_column(str_enum(LedgerSource), index=True)
+    delta: Mapped[Points]
+    balance_after: Mapped[Points]
+    reason: Mapped[Str200]
+    sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"), index=True)
+    created_at: Mapped[UTC] = _created()
+
+
+class PointsLot(Base):
+    """Points earned together, with one expiry. Redemption and expiry take from the oldest lots first."""
+
+    __tablename__ = "points_lots"
+    __table_args__ = (Index("ix_points_lots_member_open", "member_id", "remaining", "earned_at"),)
+
+    id: Mapped[IntPK]
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("points_ledger.id"), unique=True)
+    earned_at: Mapped[UTC]
+    expires_at: Mapped[UTC | None] = mapped_column(index=True)
+    points: Mapped[Points]
+    remaining: Mapped[Points]
+
+
+class PointsLotUse(Base):
+    """Which lots a debit took its points from, so a reversal or an expiry can be traced lot by lot."""
+
+    __tablename__ = "points_lot_uses"
+
+    id: Mapped[IntPK]
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("points_ledger.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("points_lots.id"), index=True)
+    points: Mapped[Points]
+
+
+class Gift(Base):
+    __tablename__ = "gifts"
+
+    id: Mapped[IntPK]
+    name: Mapped[Str100]
+    name_en: Mapped[Str100 | None]
+    points_price: Mapped[Points]
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[UTC] = _created()
+
+
+class GiftRedemption(Base):
+    __tablename__ = "gift_redemptions"
+
+    id: Mapped[IntPK]
+    client_uuid: Mapped[ClientUUID]
+    idempotency_key: Mapped[IdemKey]
+    gift_id: Mapped[int] = mapped_column(ForeignKey("gifts.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("points_ledger.id"))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    points: Mapped[Points]
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[UTC] = _created()
+
+
+class CouponCampaign(Base):
+    __tablename__ = "coupon_campaigns"
+
+    id: Mapped[IntPK]
+    code: Mapped[Str20] = mapped_column(unique=True)
+    name: Mapped[Str100]
+    description: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[CouponKind] = mapped_column(str_enum(CouponKind))
+    value_fen: Mapped[Fen]
+    percent_off: Mapped[int] = mapped_column(Integer, default=0)
+    min_spend_fen: Mapped[Fen]
+    valid_from: Mapped[UTC]
+    valid_until: Mapped[UTC]
+    total_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    per_member_limit: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[CampaignStatus] = mapped_column(str_enum(CampaignStatus), default=CampaignStatus.DRAFT)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[UTC] = _created()
+
+
+class Coupon(Base):
+    __tablename__ = "coupons"
+
+    id: Mapped[IntPK]
+    client_uuid: Mapped[ClientUUID]
+    code: Mapped[Str40] = mapped_column(unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("coupon_campaigns.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    status: Mapped[CouponStatus] = mapped_column(str_enum(CouponStatus), default=CouponStatus.ISSUED)
+    issued_at: Mapped[UTC] = _created()
+    redeemed_at: Mapped[UTC | None]
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+
+
+class CouponLedger(Base):
+    """Append-only history of every coupon state change."""
+
+    __tablename__ = "coupon_ledger"
+
+    id: Mapped[IntPK]
+    idempotency_key: Mapped[IdemKey]
+    coupon_id: Mapped[int] = mapped_column(ForeignKey("coupons.id"), index=True)
+    action: Mapped[CouponAction] = mapped_column(str_enum(CouponAction))
+    sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    created_at: Mapped[UTC] = _created()
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+
+    id: Mapped[IntPK]
+    client_uuid: Mapped[ClientUUID]
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    channel: Mapped[Str20]
+    category: Mapped[Str40]
+    severity: Mapped[ComplaintSeverity] = mapped_column(str_enum(ComplaintSeverity))
+    status: Mapped[ComplaintStatus] = mapped_column(
+        str_enum(ComplaintStatus), default=ComplaintStatus.OPEN, index=True
+    )
+    subject: Mapped[Str200]
+    description: Mapped[str | None] = mapped_column(Text)
+    sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[UTC] = _created()
+    due_at: Mapped[UTC | None]
+    resolved_at: Mapped[UTC | None]
+
+
+class ComplaintEvent(Base):
+    __tablename__ = "complaint_events"
+
+    id: Mapped[IntPK]
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    from_status: Mapped[ComplaintStatus | None] = mapped_column(str_enum(ComplaintStatus))
+    to_status: Mapped[ComplaintStatus] = mapped_column(str_enum(ComplaintStatus))
+    note: Mapped[str | None] = mapped_column(Text)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[UTC] = _created()
+
+
+class SurveyTemplate(Base):
+    __tablename__ = "survey_templates"
+
+    id: Mapped[IntPK]
+    code: Mapped[Str20] = mapped_column(unique=True)
+    title: Mapped[Str200]
+    description: Mapped[str | None] = mapped_column(Text)
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[UTC] = _created()
+
+
+class SurveyForm(Base):
+    """A printed, numbered survey form; the number is printed as a barcode so the returned form is scanned in."""
+
+    __tablename__ = "survey_forms"
+
+    id: Mapped[IntPK]
+    form_no: Mapped[Str40] = mapped_column(unique=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("survey_templates.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    batch: Mapped[Str40]
+    status: Mapped[FormStatus] = mapped_column(str_enum(FormStatus), default=FormStatus.PRINTED)
+    printed_at: Mapped[UTC] = _created()
+
+
+class SurveyResponse(Base):
+    __tablename__ = "survey_responses"
+
+    id: Mapped[IntPK]
+    client_uuid: Mapped[ClientUUID]
+    idempotency_key: Mapped[IdemKey]
+    template_id: Mapped[int] = mapped_column(ForeignKey("survey_templates.id"), index=True)
+    form_id: Mapped[int | None] = mapped_column(ForeignKey("survey_forms.id"), unique=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    score: Mapped[int | None] = mapped_column(Integer)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[UTC] = _created()
+
+
+class FollowUpTask(Base):
+    __tablename__ = "follow_up_tasks"
+
+    id: Mapped[IntPK]
+    client_uuid: Mapped[ClientUUID]
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    title: Mapped[Str200]
+    due_at: Mapped[UTC | None] = mapped_column(index=True)
+    status: Mapped[TaskStatus] = mapped_column(str_enum(TaskStatus), default=TaskStatus.OPEN)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[UTC] = _created()
+    done_at: Mapped[UTC | None]
+
+
+class AuditLog(Base):
+    """Append-only record of every change staff make to members, points, coupons, complaints, settings, staff."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[IntPK]
+    created_at: Mapped[UTC] = mapped_column(default=utcnow, index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    action: Mapped[Str40]
+    entity: Mapped[Str40]
+    entity_id: Mapped[str | None] = mapped_column(String(40))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[UTC] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
