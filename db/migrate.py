@@ -77,6 +77,7 @@ def drift(db: Database) -> list[Any]:
     """Differences between the models and the migrated database; empty when they agree."""
     with db.engine.connect() as conn:
         ctx = MigrationContext.configure(
-            conn, opts={"compare_type": True, "compare_server_default": True, "target_metadata": Base.metadata}
+            conn,
+            opts={"compare_type": True, "compare_server_default": True, "target_metadata": Base.metadata},
         )
         return list(compare_metadata(ctx, Base.metadata))

@@ -380,9 +380,7 @@ class Complaint(Base):
     channel: Mapped[Str20]
     category: Mapped[Str40]
     severity: Mapped[ComplaintSeverity] = mapped_column(str_enum(ComplaintSeverity))
-    status: Mapped[ComplaintStatus] = mapped_column(
-        str_enum(ComplaintStatus), default=ComplaintStatus.OPEN, index=True
-    )
+    status: Mapped[ComplaintStatus] = mapped_column(str_enum(ComplaintStatus), default=ComplaintStatus.OPEN, index=True)
     subject: Mapped[Str200]
     description: Mapped[str | None] = mapped_column(Text)
     sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"))

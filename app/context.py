@@ -1,0 +1,95 @@
+"""Building the services for one operator. The GUI and the command line share this; nothing here is global."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.bootstrap import ensure_store
+from app.clock import Clock, SystemClock
+from app.errors import NotFoundError, PermissionDenied
+from app.i18n import QT_TRANSLATE_NOOP as S
+from app.loyalty.service import LoyaltyService
+from app.members.service import MemberService
+from app.paths import DataPaths
+from app.security.crypto import FieldCipher
+from app.security.operator import Operator
+from app.security.pins import verify_pin
+from app.settings import SettingsService
+from db.engine import Database, resolve_url
+from db.enums import StaffRole
+from db.migrate import upgrade
+from db.models import Staff
+
+log = logging.getLogger("memberdesk")
+
+
+@dataclass
+class Store:
+    """An opened store: data folder, database (migrated), key. Services are made from it per operator."""
+
+    paths: DataPaths
+    db: Database
+    cipher: FieldCipher
+    clock: Clock
+
+    @classmethod
+    def open(
+        cls, data_dir: Path, database: str | None = None, clock: Clock | None = None, migrate: bool = True
+    ) -> Store:
+        paths = DataPaths(data_dir).ensure()
+        db = Database(resolve_url(paths.root, database))
+        if migrate:
+            upgrade(db, paths.backups)
+            ensure_store(db)
+        return cls(paths, db, FieldCipher.from_key_file(paths.key_file), clock or SystemClock())
+
+    def operator(self, username: str | None = None) -> Operator:
+        """The operator for `username`, or the store's first cashier (else its first manager, else owner)."""
+
+        def find(session: Session) -> Staff | None:
+            query = select(Staff).where(Staff.active.is_(True))
+            if username:
+                return session.scalar(query.where(Staff.username == username))
+            for role in (StaffRole.CASHIER, StaffRole.MANAGER, StaffRole.OWNER):
+                staff = session.scalar(query.where(Staff.role == role).order_by(Staff.id).limit(1))
+                if staff is not None:
+                    return staff
+            return None
+
+        staff = self.db.read(find)
+        if staff is None:
+            raise NotFoundError(S("Errors", "No such staff account: {name}"), name=username or "")
+        return Operator(staff.id, staff.branch_id, staff.role, staff.display_name)
+
+    def sign_in(self, username: str, pin: str) -> Operator:
+        operator = self.operator(username)
+        stored = self.db.read(lambda s: s.scalar(select(Staff.pin_hash).where(Staff.id == operator.staff_id)))
+        if not verify_pin(pin, stored):
+            raise PermissionDenied(S("Errors", "Wrong PIN."))
+        return operator
+
+    def services(self, operator: Operator) -> Services:
+        return Services(
+            store=self,
+            operator=operator,
+            settings=SettingsService(self.db, operator),
+            members=MemberService(self.db, operator, self.clock, self.cipher),
+            loyalty=LoyaltyService(self.db, operator, self.clock),
+        )
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+@dataclass
+class Services:
+    store: Store
+    operator: Operator
+    settings: SettingsService
+    members: MemberService
+    loyalty: LoyaltyService

@@ -1,0 +1,110 @@
+"""`db check`: the database's own integrity and the points invariants the ledger promises (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.i18n import QT_TRANSLATE_NOOP as S
+from app.i18n import translate
+from db.engine import Database
+
+SAMPLE = 5
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    count: int
+    examples: list[str]
+
+    def __str__(self) -> str:
+        return translate("Integrity", self.message).format(count=self.count, examples=", ".join(self.examples))
+
+
+_CHECKS: list[tuple[str, str]] = [
+    (
+        S(
+            "Integrity",
+            "{count} members' points balance differs from the sum of their ledger (members: {examples})",
+        ),
+        """SELECT m.member_no FROM members m
+           LEFT JOIN (SELECT member_id, SUM(delta) AS total FROM points_ledger GROUP BY member_id) l
+             ON l.member_id = m.id
+           WHERE m.points_balance <> COALESCE(l.total, 0)""",
+    ),
+    (
+        S("Integrity", "{count} ledger rows whose balance_after is not the running sum (rows: {examples})"),
+        """SELECT CAST(id AS VARCHAR(20)) FROM (
+             SELECT id, balance_after,
+                    SUM(delta) OVER (PARTITION BY member_id ORDER BY id ROWS UNBOUNDED PRECEDING) AS running
+             FROM points_ledger) t
+           WHERE balance_after <> running""",
+    ),
+    (
+        S(
+            "Integrity",
+            "{count} members whose open points lots do not add up to their balance (members: {examples})",
+        ),
+        """SELECT m.member_no FROM members m
+           LEFT JOIN (SELECT member_id, SUM(remaining) AS open FROM points_lots GROUP BY member_id) p
+             ON p.member_id = m.id
+           WHERE COALESCE(p.open, 0) <> CASE WHEN m.points_balance > 0 THEN m.points_balance ELSE 0 END""",
+    ),
+    (
+        S("Integrity", "{count} points lots with a remainder outside 0..points (lots: {examples})"),
+        "SELECT CAST(id AS VARCHAR(20)) FROM points_lots WHERE remaining < 0 OR remaining > points",
+    ),
+    (
+        S("Integrity", "{count} sales whose earned points differ from their ledger rows (sales: {examples})"),
+        """SELECT CAST(s.id AS VARCHAR(20)) FROM sales s
+           LEFT JOIN (SELECT sale_id, SUM(delta) AS d FROM points_ledger WHERE source = 'sale' GROUP BY sale_id) l
+             ON l.sale_id = s.id
+           WHERE s.kind = 'sale' AND s.points_earned <> COALESCE(l.d, 0)""",
+    ),
+    (
+        S("Integrity", "{count} active phone numbers held by more than one member (phones: {examples})"),
+        """SELECT phone FROM members WHERE status = 'active' AND phone IS NOT NULL
+           GROUP BY phone HAVING COUNT(*) > 1""",
+    ),
+]
+
+
+def _run(session: Session, message: str, sql: str) -> Problem | None:
+    rows = [str(r[0]) for r in session.execute(text(sql))]
+    if not rows:
+        return None
+    return Problem(message, len(rows), rows[:SAMPLE])
+
+
+def check_database(db: Database) -> list[Problem]:
+    """Every problem found; an empty list means the database is sound."""
+    problems: list[Problem] = []
+    with db.session() as session:
+        if db.is_sqlite:
+            result = [r[0] for r in session.execute(text("PRAGMA integrity_check"))]
+            if result != ["ok"]:
+                problems.append(
+                    Problem(
+                        S("Integrity", "SQLite reports the file is damaged: {examples}"),
+                        len(result),
+                        result[:SAMPLE],
+                    )
+                )
+                return problems
+            fk = session.execute(text("PRAGMA foreign_key_check")).all()
+            if fk:
+                problems.append(
+                    Problem(
+                        S("Integrity", "{count} rows point at rows that do not exist ({examples})"),
+                        len(fk),
+                        [f"{r[0]}#{r[1]}" for r in fk[:SAMPLE]],
+                    )
+                )
+        for message, sql in _CHECKS:
+            problem = _run(session, message, sql)
+            if problem is not None:
+                problems.append(problem)
+    return problems

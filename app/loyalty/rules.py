@@ -1,0 +1,118 @@
+"""The points arithmetic, pure and integer-only, shared by the counter, the importer and the demo generator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class EarnPolicy:
+    fen_per_point: int
+    member_day_weekday: int
+    member_day_from: dt.date | None
+    member_day_until: dt.date | None
+    member_day_multiplier_pct: int
+    excluded_categories: frozenset[str]
+    timezone: ZoneInfo
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> EarnPolicy:
+        return cls(
+            fen_per_point=settings["points.fen_per_point"],
+            member_day_weekday=settings["points.member_day_weekday"],
+            member_day_from=_date_or_none(settings["points.member_day_from"]),
+            member_day_until=_date_or_none(settings["points.member_day_until"]),
+            member_day_multiplier_pct=settings["points.member_day_multiplier_pct"],
+            excluded_categories=frozenset(settings["points.excluded_categories"]),
+            timezone=ZoneInfo(settings["store.timezone"]),
+        )
+
+    def is_member_day(self, at: dt.datetime) -> bool:
+        day = at.astimezone(self.timezone).date()
+        if self.member_day_from and self.member_day_until and self.member_day_from <= day <= self.member_day_until:
+            return True
+        return self.member_day_weekday >= 0 and day.weekday() == self.member_day_weekday
+
+    def multiplier_pct(self, at: dt.datetime) -> int:
+        return self.member_day_multiplier_pct if self.is_member_day(at) else 100
+
+
+def _date_or_none(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def eligible_fen(total_fen: int, excluded_fen: int, paid_fen: int) -> int:
+    """The part of a purchase that earns: goods outside excluded categories, in proportion to what was paid in
+    money (no points on the part paid with points or a coupon). Rounds down."""
+    if total_fen <= 0 or paid_fen <= 0:
+        return 0
+    earning_goods = max(0, total_fen - excluded_fen)
+    return earning_goods * min(paid_fen, total_fen) // total_fen
+
+
+def points_for(eligible: int, fen_per_point: int, tier_pct: int, day_pct: int) -> int:
+    """Points earned: base rate, then tier and member-day multipliers, rounding down once at the end."""
+    if eligible <= 0:
+        return 0
+    return eligible * tier_pct * day_pct // (fen_per_point * 100 * 100)
+
+
+@dataclass(frozen=True)
+class RedeemPolicy:
+    points_per_yuan: int
+    cap_pct: int
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> RedeemPolicy:
+        return cls(settings["points.redeem_points_per_yuan"], settings["points.redeem_cap_pct"])
+
+    @property
+    def step(self) -> int:
+        """The smallest number of points worth a whole fen (100 points = ¥1 → 1; 200 points = ¥1 → 2)."""
+        return self.points_per_yuan // math.gcd(self.points_per_yuan, 100)
+
+    def value_fen(self, points: int) -> int:
+        return points * 100 // self.points_per_yuan
+
+    def max_points(self, total_fen: int, balance: int) -> int:
+        """Most points usable on a purchase: the cap, the balance, whole fen only."""
+        cap_fen = total_fen * self.cap_pct // 100
+        by_cap = cap_fen * self.points_per_yuan // 100
+        most = max(0, min(by_cap, balance))
+        return most - most % self.step
+
+
+def expiry_for(earned_at: dt.datetime, settings: dict[str, Any]) -> dt.datetime | None:
+    """When points earned at `earned_at` expire under the store's rule (None: never)."""
+    mode = settings["points.expiry_mode"]
+    if mode == "none":
+        return None
+    tz = ZoneInfo(settings["store.timezone"])
+    local = earned_at.astimezone(tz)
+    if mode == "rolling":
+        months = settings["points.expiry_months"]
+        year, month = divmod(local.month - 1 + months, 12)
+        target = local.date().replace(day=1).replace(year=local.year + year, month=month + 1)
+        day = min(local.day, _days_in_month(target.year, target.month))
+        end = dt.datetime.combine(target.replace(day=day), dt.time(0, 0), tz)
+        return (end + dt.timedelta(days=1)).astimezone(dt.UTC)
+    month, day = (int(p) for p in settings["points.expiry_clearing_date"].split("-"))
+    clearing = dt.date(local.year, month, day)
+    if clearing < local.date():
+        clearing = dt.date(local.year + 1, month, day)
+    # Points earned this year are cleared at the end of next year's clearing day, so nobody loses points
+    # earned a day before the clearing.
+    clearing = dt.date(clearing.year + 1, month, day)
+    return dt.datetime.combine(clearing + dt.timedelta(days=1), dt.time(0, 0), tz).astimezone(dt.UTC)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return (nxt - dt.timedelta(days=1)).day

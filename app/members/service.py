@@ -1,0 +1,382 @@
+"""Finding, registering and editing members: the counter's hot path.
+
+Every lookup kind is an index range scan with a LIMIT in index order (DESIGN.md §7: p95 ≤ 2 ms on 1M members):
+full phone, last 4 digits (own indexed column), card or member number, name prefix (a range, never LIKE), pinyin
+initials or full pinyin prefix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.audit import record_audit
+from app.clock import Clock
+from app.errors import ConflictError, NotFoundError, ValidationError
+from app.i18n import QT_TRANSLATE_NOOP as S
+from app.members.pinyin import pinyin_keys
+from app.members.validation import (
+    make_card_no,
+    mask_phone,
+    normalize_card_no,
+    normalize_id_number,
+    normalize_phone,
+)
+from app.security.crypto import FieldCipher
+from app.security.operator import Operator
+from app.settings import read_settings
+from db.engine import Database
+from db.enums import Gender, MemberStatus
+from db.models import Member, MemberTag, Tag, Tier
+
+LOOKUP_LIMIT = 20
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass(frozen=True)
+class MemberHit:
+    id: int
+    member_no: str
+    name: str
+    masked_phone: str
+    phone: str | None
+    card_no: str | None
+    tier_name: str
+    tier_name_en: str
+    points: int
+    last_visit_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    hits: list[MemberHit]
+    exact: bool
+    """True when the query was a full phone or a card/member number and found exactly one member: open it."""
+
+
+@dataclass
+class MemberForm:
+    phone: str
+    name: str
+    gender: Gender = Gender.UNKNOWN
+    birthday: dt.date | None = None
+    card_no: str | None = None
+    id_number: str | None = None
+    home_branch_id: int | None = None
+    referrer: str | None = None
+    tags: list[str] = field(default_factory=list)
+    notes: str | None = None
+    membership_consent: bool = False
+    marketing_consent: bool = False
+
+
+def _prefix_range(column: Any, prefix: str) -> Any:
+    """`column LIKE 'prefix%'` as an index range (SQLite's LIKE never uses the index)."""
+    return and_(column >= prefix, column < prefix + "\U0010ffff")
+
+
+def _escape_tags(tags: Sequence[str]) -> list[str]:
+    clean: list[str] = []
+    for tag in tags:
+        tag = tag.strip()
+        if not tag:
+            continue
+        if len(tag) > 40:
+            raise ValidationError(S("Errors", "A tag has at most 40 characters."), field="tags")
+        if tag not in clean:
+            clean.append(tag)
+    return clean
+
+
+class MemberService:
+    def __init__(self, db: Database, operator: Operator, clock: Clock, cipher: FieldCipher) -> None:
+        self.db = db
+        self.operator = operator
+        self.clock = clock
+        self.cipher = cipher
+
+    # ---- lookup -------------------------------------------------------------------------------------------
+    def _hit_select(self) -> Select:
+        return (
+            select(
+                Member.id,
+                Member.member_no,
+                Member.name,
+                Member.phone,
+                Member.card_no,
+                Tier.name,
+                Tier.name_en,
+                Member.points_balance,
+                Member.last_visit_at,
+            )
+            .join(Tier, Tier.id == Member.tier_id)
+            .where(Member.status != MemberStatus.ANONYMISED)
+        )
+
+    def _hit(self, row: Any) -> MemberHit:
+        phone = row[3]
+        return MemberHit(
+            id=row[0],
+            member_no=row[1],
+            name=row[2] or "",
+            phone=phone if self.operator.sees_full_phone else None,
+            masked_phone=mask_phone(phone),
+            card_no=row[4],
+            tier_name=row[5],
+            tier_name_en=row[6],
+            points=row[7],
+            last_visit_at=row[8],
+        )
+
+    def lookup(self, query: str, limit: int = LOOKUP_LIMIT) -> LookupResult:
+        text = re.sub(r"\s+", "", query or "")
+        if not text:
+            return LookupResult([], False)
+        with self.db.session() as session:
+            return self._lookup(session, text, limit)
+
+    def _lookup(self, session: Session, text: str, limit: int) -> LookupResult:
+        base = self._hit_select()
+        if text.isdigit():
+            if len(text) == 4:
+                rows = session.execute(
+                    base.where(Member.phone_last4 == text).order_by(Member.last_visit_at.desc()).limit(limit)
+                ).all()
+                return LookupResult([self._hit(r) for r in rows], False)
+            if len(text) == 11 and text[0] == "1":
+                rows = session.execute(base.where(Member.phone == text).limit(limit)).all()
+                if rows:
+                    return LookupResult([self._hit(r) for r in rows], len(rows) == 1)
+        upper = text.upper()
+        if text.isalnum() and text.isascii() and len(text) >= 5:
+            rows = (
+                session.execute(base.where(Member.card_no == upper).limit(2)).all()
+                or session.execute(base.where(Member.member_no == upper).limit(2)).all()
+            )
+            if rows:
+                return LookupResult([self._hit(r) for r in rows], len(rows) == 1)
+        if text.isdigit():
+            rows = session.execute(
+                base.where(_prefix_range(Member.phone, text)).order_by(Member.phone).limit(limit)
+            ).all()
+            return LookupResult([self._hit(r) for r in rows], False)
+        if _CJK.search(text):
+            rows = session.execute(
+                base.where(_prefix_range(Member.name, text)).order_by(Member.name).limit(limit)
+            ).all()
+            return LookupResult([self._hit(r) for r in rows], False)
+        if text.isascii() and text.isalpha():
+            key = text.lower()
+            rows = session.execute(
+                base.where(_prefix_range(Member.pinyin_initials, key)).order_by(Member.pinyin_initials).limit(limit)
+            ).all()
+            seen = {r[0] for r in rows}
+            if len(rows) < limit:
+                more = session.execute(
+                    base.where(_prefix_range(Member.pinyin_full, key)).order_by(Member.pinyin_full).limit(limit)
+                ).all()
+                rows = [*rows, *[r for r in more if r[0] not in seen][: limit - len(rows)]]
+            return LookupResult([self._hit(r) for r in rows], False)
+        return LookupResult([], False)
+
+    # ---- register and edit ---------------------------------------------------------------------------------
+    def _clean(self, session: Session, form: MemberForm, member_id: int | None) -> dict[str, Any]:
+        settings = read_settings(session)
+        name = (form.name or "").strip()
+        if not name:
+            raise ValidationError(S("Errors", "Enter the member's name."), field="name")
+        if len(name) > 40:
+            raise ValidationError(S("Errors", "A name has at most 40 characters."), field="name")
+        phone = normalize_phone(form.phone)
+        if not form.membership_consent:
+            raise ValidationError(
+                S("Errors", "The member must agree to membership terms before registering."), field="consent"
+            )
+        today = self.clock.now().date()
+        if form.birthday is not None and not (dt.date(1900, 1, 1) <= form.birthday <= today):
+            raise ValidationError(S("Errors", "The birthday is not a possible date."), field="birthday")
+        values: dict[str, Any] = {
+            "name": name,
+            "phone": phone,
+            "phone_last4": phone[-4:],
+            "gender": form.gender,
+            "birthday": form.birthday,
+            "birthday_mmdd": form.birthday.strftime("%m-%d") if form.birthday else None,
+            "notes": (form.notes or "").strip() or None,
+            "marketing_consent": form.marketing_consent,
+        }
+        values["pinyin_initials"], values["pinyin_full"] = pinyin_keys(name)
+        clash = session.scalar(
+            select(Member.id).where(
+                Member.phone == phone, Member.status == MemberStatus.ACTIVE, Member.id != (member_id or 0)
+            )
+        )
+        if clash is not None:
+            raise ConflictError(
+                S("Errors", "Phone {phone} already belongs to a member."),
+                existing_id=clash,
+                phone=mask_phone(phone),
+            )
+        if form.card_no:
+            card = normalize_card_no(form.card_no, settings["cards.prefix"])
+            clash = session.scalar(
+                select(Member.id).where(
+                    Member.card_no == card,
+                    Member.status == MemberStatus.ACTIVE,
+                    Member.id != (member_id or 0),
+                )
+            )
+            if clash is not None:
+                raise ConflictError(
+                    S("Errors", "Card {card} already belongs to a member."), existing_id=clash, card=card
+                )
+            values["card_no"] = card
+        if form.id_number:
+            id_number = normalize_id_number(form.id_number, today=today)
+            values["id_number_enc"] = self.cipher.encrypt(id_number)
+            values["id_number_hash"] = self.cipher.lookup_hash(id_number)
+            if form.birthday is None:
+                born = dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+                values["birthday"], values["birthday_mmdd"] = born, born.strftime("%m-%d")
+        if form.home_branch_id is not None:
+            values["home_branch_id"] = form.home_branch_id
+        if form.referrer:
+            ref = self._lookup(session, re.sub(r"\s+", "", form.referrer), 2)
+            if not ref.exact:
+                raise ValidationError(
+                    S("Errors", "Referrer not found: enter their full phone or card number."),
+                    field="referrer",
+                )
+            if ref.hits[0].id == member_id:
+                raise ValidationError(S("Errors", "A member cannot refer themselves."), field="referrer")
+            values["referrer_id"] = ref.hits[0].id
+        return values
+
+    def _set_tags(self, session: Session, member_id: int, tags: Sequence[str]) -> None:
+        wanted = _escape_tags(tags)
+        session.query(MemberTag).filter(MemberTag.member_id == member_id).delete()
+        for name in wanted:
+            tag_id = session.scalar(select(Tag.id).where(Tag.name == name))
+            if tag_id is None:
+                tag = Tag(name=name)
+                session.add(tag)
+                session.flush()
+                tag_id = tag.id
+            session.add(MemberTag(member_id=member_id, tag_id=tag_id))
+
+    def register(self, form: MemberForm) -> int:
+        """Create a member; returns the new id. A duplicate phone or card is refused with the existing member."""
+
+        def work(session: Session) -> int:
+            values = self._clean(session, form, None)
+            settings = read_settings(session)
+            now = self.clock.now()
+            lowest = session.scalar(select(Tier.id).order_by(Tier.rank).limit(1))
+            if lowest is None:
+                raise NotFoundError(S("Errors", "No tiers are set up."))
+            member = Member(
+                member_no=f"T{now.strftime('%H%M%S%f')}",
+                tier_id=lowest,
+                home_branch_id=values.pop("home_branch_id", self.operator.branch_id),
+                membership_consent_at=now,
+                marketing_consent_at=now if form.marketing_consent else None,
+                joined_at=now,
+                created_by_id=self.operator.staff_id,
+                **values,
+            )
+            session.add(member)
+            session.flush()
+            member.member_no = f"MD{member.id:08d}"
+            if member.card_no is None:
+                member.card_no = make_card_no(settings["cards.prefix"], member.id)
+            self._set_tags(session, member.id, form.tags)
+            record_audit(
+                session,
+                self.operator,
+                "register",
+                "member",
+                member.id,
+                {"member_no": member.member_no, "marketing_consent": form.marketing_consent},
+            )
+            return member.id
+
+        return self._write_member(work)
+
+    def update(self, member_id: int, form: MemberForm) -> None:
+        def work(session: Session) -> None:
+            member = session.get(Member, member_id, with_for_update=True)
+            if member is None or member.status == MemberStatus.ANONYMISED:
+                raise NotFoundError(S("Errors", "Member not found."))
+            values = self._clean(session, form, member_id)
+            changed = {k: v for k, v in values.items() if getattr(member, k) != v}
+            if form.marketing_consent != member.marketing_consent:
+                member.marketing_consent_at = self.clock.now()
+            for key, value in changed.items():
+                setattr(member, key, value)
+            self._set_tags(session, member_id, form.tags)
+            hidden = {"id_number_enc", "id_number_hash", "phone"}
+            record_audit(
+                session,
+                self.operator,
+                "update",
+                "member",
+                member_id,
+                {"fields": sorted(changed), **{k: str(v) for k, v in changed.items() if k not in hidden}},
+            )
+
+        self._write_member(work)
+
+    def _write_member(self, work: Any) -> Any:
+        try:
+            return self.db.write(work)
+        except IntegrityError as exc:
+            # Two counters registering the same phone at once: the partial unique index is the last word.
+            raise ConflictError(S("Errors", "That phone or card was just registered at another counter.")) from exc
+
+    def form_for(self, member_id: int) -> MemberForm:
+        """The member as an edit form (ID number decrypted for staff allowed to see it, else left blank)."""
+        with self.db.session() as session:
+            member = session.get(Member, member_id)
+            if member is None or member.status == MemberStatus.ANONYMISED:
+                raise NotFoundError(S("Errors", "Member not found."))
+            tags = list(
+                session.scalars(
+                    select(Tag.name)
+                    .join(MemberTag, MemberTag.tag_id == Tag.id)
+                    .where(MemberTag.member_id == member_id)
+                    .order_by(Tag.name)
+                )
+            )
+            referrer = (
+                session.scalar(select(Member.phone).where(Member.id == member.referrer_id))
+                if member.referrer_id
+                else None
+            )
+            id_number = None
+            if member.id_number_enc and self.operator.sees_full_phone:
+                id_number = self.cipher.decrypt(member.id_number_enc)
+            return MemberForm(
+                phone=member.phone or "",
+                name=member.name or "",
+                gender=member.gender,
+                birthday=member.birthday,
+                card_no=member.card_no,
+                id_number=id_number,
+                home_branch_id=member.home_branch_id,
+                referrer=referrer,
+                tags=tags,
+                notes=member.notes,
+                membership_consent=member.membership_consent_at is not None,
+                marketing_consent=member.marketing_consent,
+            )
+
+    def count(self) -> int:
+        with self.db.session() as session:
+            return session.scalar(select(func.count()).select_from(Member)) or 0

@@ -1,0 +1,204 @@
+"""The store's settings: one typed registry with defaults, stored in the `settings` table (shared by every counter
+of a chain). Changes are audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import record_audit
+from app.errors import ValidationError
+from app.i18n import QT_TRANSLATE_NOOP
+from app.security.operator import Operator, require_role
+from db.engine import Database
+from db.enums import StaffRole
+from db.models import Setting
+
+
+@dataclass(frozen=True)
+class SettingDef:
+    key: str
+    kind: type
+    default: Any
+    label: str
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+
+
+def _def(key: str, kind: type, default: Any, label: str, **kw: Any) -> SettingDef:
+    return SettingDef(key, kind, default, label, **kw)
+
+
+S = QT_TRANSLATE_NOOP
+REGISTRY: dict[str, SettingDef] = {
+    d.key: d
+    for d in [
+        _def("store.name", str, "会员台示例超市", S("Settings", "Store name")),
+        _def("store.timezone", str, "Asia/Shanghai", S("Settings", "Store time zone")),
+        _def(
+            "points.fen_per_point",
+            int,
+            100,
+            S("Settings", "Spend (fen) for one point"),
+            minimum=1,
+            maximum=100000,
+        ),
+        _def(
+            "points.redeem_points_per_yuan",
+            int,
+            100,
+            S("Settings", "Points worth ¥1"),
+            minimum=1,
+            maximum=100000,
+        ),
+        _def(
+            "points.redeem_cap_pct",
+            int,
+            50,
+            S("Settings", "Most of a purchase payable in points (%)"),
+            minimum=0,
+            maximum=100,
+        ),
+        _def(
+            "points.expiry_mode",
+            str,
+            "rolling",
+            S("Settings", "Points expiry"),
+            choices=("none", "rolling", "yearly"),
+        ),
+        _def("points.expiry_months", int, 24, S("Settings", "Points last (months)"), minimum=1, maximum=120),
+        _def("points.expiry_clearing_date", str, "12-31", S("Settings", "Yearly clearing date (MM-DD)")),
+        _def(
+            "points.expiry_warning_days",
+            int,
+            30,
+            S("Settings", "Warn of expiring points (days ahead)"),
+            minimum=1,
+            maximum=365,
+        ),
+        _def(
+            "points.member_day_weekday",
+            int,
+            -1,
+            S("Settings", "Member day weekday (0=Mon, -1=none)"),
+            minimum=-1,
+            maximum=6,
+        ),
+        _def("points.member_day_from", str, "", S("Settings", "Member days from (YYYY-MM-DD)")),
+        _def("points.member_day_until", str, "", S("Settings", "Member days until (YYYY-MM-DD)")),
+        _def(
+            "points.member_day_multiplier_pct",
+            int,
+            200,
+            S("Settings", "Member day multiplier (%)"),
+            minimum=100,
+            maximum=1000,
+        ),
+        _def("points.excluded_categories", list, [], S("Settings", "Categories that earn no points")),
+        _def("points.adjust_limit_without_approval", int, 0, S("Settings", "Cashier adjustment limit")),
+        _def(
+            "referral.bonus_points",
+            int,
+            200,
+            S("Settings", "Referral bonus (points)"),
+            minimum=0,
+            maximum=100000,
+        ),
+        _def("tiers.basis", str, "spend", S("Settings", "Tiers by"), choices=("spend", "points")),
+        _def("tiers.review_months", int, 12, S("Settings", "Tier review after (months)"), minimum=1, maximum=36),
+        _def("cards.prefix", str, "88", S("Settings", "Card number prefix")),
+        _def("cards.print_enabled", bool, True, S("Settings", "Print member cards")),
+    ]
+}
+
+
+def _coerce(definition: SettingDef, value: Any) -> Any:
+    if definition.kind is bool:
+        if not isinstance(value, bool):
+            raise ValidationError(
+                S("Errors", "{label}: expected yes or no"), field=definition.key, label=definition.label
+            )
+        return value
+    if definition.kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError(
+                S("Errors", "{label}: expected a whole number"), field=definition.key, label=definition.label
+            )
+        if (definition.minimum is not None and value < definition.minimum) or (
+            definition.maximum is not None and value > definition.maximum
+        ):
+            raise ValidationError(
+                S("Errors", "{label}: must be between {low} and {high}"),
+                field=definition.key,
+                label=definition.label,
+                low=definition.minimum,
+                high=definition.maximum,
+            )
+        return value
+    if definition.kind is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValidationError(S("Errors", "{label}: expected a list"), field=definition.key, label=definition.label)
+        return value
+    if not isinstance(value, str):
+        raise ValidationError(S("Errors", "{label}: expected text"), field=definition.key, label=definition.label)
+    if definition.choices and value not in definition.choices:
+        raise ValidationError(
+            S("Errors", "{label}: not one of the choices"), field=definition.key, label=definition.label
+        )
+    return value
+
+
+def read_settings(session: Session) -> dict[str, Any]:
+    """Every setting, stored values over defaults (unknown stored keys are ignored)."""
+    values = {key: d.default for key, d in REGISTRY.items()}
+    for key, value in session.execute(select(Setting.key, Setting.value)):
+        if key in REGISTRY:
+            try:
+                values[key] = _coerce(REGISTRY[key], value)
+            except ValidationError:
+                continue
+    return values
+
+
+class SettingsService:
+    def __init__(self, db: Database, operator: Operator) -> None:
+        self.db = db
+        self.operator = operator
+
+    def all(self) -> dict[str, Any]:
+        return self.db.read(read_settings)
+
+    def get(self, key: str) -> Any:
+        return self.all()[key]
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Owner only. All changes are validated before any is stored."""
+        require_role(self.operator, StaffRole.OWNER)
+        unknown = [k for k in changes if k not in REGISTRY]
+        if unknown:
+            raise ValidationError(S("Errors", "Unknown setting: {key}"), key=unknown[0])
+        clean = {k: _coerce(REGISTRY[k], v) for k, v in changes.items()}
+
+        def work(session: Session) -> None:
+            before = read_settings(session)
+            for key, value in clean.items():
+                row = session.get(Setting, key)
+                if row is None:
+                    session.add(Setting(key=key, value=value, updated_by_id=self.operator.staff_id))
+                else:
+                    row.value = value
+                    row.updated_by_id = self.operator.staff_id
+            record_audit(
+                session,
+                self.operator,
+                "update",
+                "settings",
+                None,
+                {k: {"from": before[k], "to": v} for k, v in clean.items()},
+            )
+
+        self.db.write(work)
