@@ -22,6 +22,15 @@ from app.clock import Clock
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.members.pinyin import pinyin_keys
+from app.members.profile import (
+    LedgerRow,
+    MemberProfile,
+    Page,
+    SaleRow,
+    load_ledger_page,
+    load_profile,
+    load_sales_page,
+)
 from app.members.validation import (
     make_card_no,
     mask_phone,
@@ -376,6 +385,18 @@ class MemberService:
                 membership_consent=member.membership_consent_at is not None,
                 marketing_consent=member.marketing_consent,
             )
+
+    def profile(self, member_id: int) -> MemberProfile:
+        with self.db.session() as session:
+            return load_profile(session, self.operator, member_id, self.clock.now())
+
+    def sales_page(self, member_id: int, offset: int = 0, limit: int = 20) -> Page[SaleRow]:
+        with self.db.session() as session:
+            return load_sales_page(session, member_id, offset, limit)
+
+    def ledger_page(self, member_id: int, offset: int = 0, limit: int = 20) -> Page[LedgerRow]:
+        with self.db.session() as session:
+            return load_ledger_page(session, member_id, offset, limit)
 
     def count(self) -> int:
         with self.db.session() as session:
