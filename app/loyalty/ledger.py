@@ -42,7 +42,7 @@ class Posting:
 
 
 def lock_member(session: Session, member_id: int) -> Member:
-    member = session.scalar(select(Member).where(Member.id == member_id).with_for_update())
+    member = session.scalar(select(Member).where(Member.id == member_id).with_for_update(of=Member))
     if member is None or member.status == MemberStatus.ANONYMISED:
         raise NotFoundError(S("Errors", "Member not found."))
     return member

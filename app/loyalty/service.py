@@ -8,11 +8,12 @@ started, so a double click or a re-sent request returns the first result instead
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
@@ -39,6 +40,8 @@ from db.models import (
     SaleLine,
     Staff,
 )
+
+R = TypeVar("R")
 
 MAX_SALE_FEN = 100_000_000  # ¥1,000,000: a typo guard, not a business rule
 
@@ -118,6 +121,14 @@ class LoyaltyService:
         self.db = db
         self.operator = operator
         self.clock = clock
+
+    def _write_once(self, work: Callable[[Session], R]) -> R:
+        """Run a write whose idempotency key or receipt number another counter may be committing right now: if the
+        unique index refuses ours, the second try finds theirs and returns it as a replay."""
+        try:
+            return self.db.write(work)
+        except IntegrityError:
+            return self.db.write(work)
 
     # ---- purchases -------------------------------------------------------------------------------------------
     def _compute(
@@ -211,10 +222,10 @@ class LoyaltyService:
             raise ValidationError(S("Errors", "A receipt number has at most 40 characters."), field="receipt_no")
 
         def work(session: Session) -> PurchaseResult:
+            member = lock_member(session, req.member_id)
             replay = self._replayed_sale(session, req, receipt)
             if replay is not None:
                 return replay
-            member = lock_member(session, req.member_id)
             settings = read_settings(session)
             at = req.sold_at or self.clock.now()
             computed = self._compute(session, member, req, settings, at)
@@ -295,7 +306,7 @@ class LoyaltyService:
                 member.tier.name if change else None,
             )
 
-        return self.db.write(work)
+        return self._write_once(work)
 
     def _replayed_sale(self, session: Session, req: PurchaseRequest, receipt: str | None) -> PurchaseResult | None:
         sale = session.scalar(select(Sale).where(Sale.idempotency_key == req.idempotency_key))
@@ -352,11 +363,12 @@ class LoyaltyService:
             original = session.get(Sale, sale_id)
             if original is None or original.kind != SaleKind.SALE or original.member_id is None:
                 raise NotFoundError(S("Errors", "Sale not found."))
+            member = lock_member(session, original.member_id)
             done = session.scalar(select(Sale).where(Sale.original_sale_id == sale_id))
             if done is not None:
-                balance = session.scalar(select(Member.points_balance).where(Member.id == done.member_id)) or 0
-                return ReturnResult(done.id, -done.points_earned, -done.points_used, balance, replayed=True)
-            member = lock_member(session, original.member_id)
+                return ReturnResult(
+                    done.id, -done.points_earned, -done.points_used, member.points_balance, replayed=True
+                )
             settings = read_settings(session)
             now = self.clock.now()
             ret = Sale(
@@ -426,7 +438,7 @@ class LoyaltyService:
             session.flush()
             return ReturnResult(ret.id, original.points_earned, original.points_used, member.points_balance)
 
-        return self.db.write(work)
+        return self._write_once(work)
 
     def _refund_expiry(
         self, session: Session, original: Sale, now: dt.datetime, settings: dict[str, Any]
@@ -466,11 +478,10 @@ class LoyaltyService:
             raise ValidationError(S("Errors", "The quantity must be at least 1."), field="quantity")
 
         def work(session: Session) -> GiftResult:
+            member = lock_member(session, member_id)
             done = session.scalar(select(GiftRedemption).where(GiftRedemption.idempotency_key == idempotency_key))
             if done is not None:
-                balance = session.scalar(select(Member.points_balance).where(Member.id == done.member_id)) or 0
-                return GiftResult(done.id, done.points, balance, replayed=True)
-            member = lock_member(session, member_id)
+                return GiftResult(done.id, done.points, member.points_balance, replayed=True)
             gift = session.get(Gift, gift_id)
             if gift is None or not gift.active:
                 raise NotFoundError(S("Errors", "Gift not found."))
@@ -517,7 +528,7 @@ class LoyaltyService:
             session.flush()
             return GiftResult(redemption.id, points, member.points_balance)
 
-        return self.db.write(work)
+        return self._write_once(work)
 
     # ---- adjustments -----------------------------------------------------------------------------------------
     def adjust_points(
@@ -531,13 +542,13 @@ class LoyaltyService:
             raise ValidationError(S("Errors", "An adjustment needs a reason."), field="reason")
 
         def work(session: Session) -> PointsLedger:
+            member = lock_member(session, member_id)
             existing = find_posting(session, idempotency_key)
             if existing is not None:
                 return existing
             approver_id = self.operator.staff_id
             if not self.operator.at_least(StaffRole.MANAGER):
                 approver_id = self._approver(session, approver_pin)
-            member = lock_member(session, member_id)
             settings = read_settings(session)
             now = self.clock.now()
             entry = post_points(
@@ -564,7 +575,7 @@ class LoyaltyService:
             )
             return entry
 
-        return self.db.write(work)
+        return self._write_once(work)
 
     def _approver(self, session: Session, pin: str | None) -> int:
         if not pin:

@@ -320,7 +320,7 @@ class MemberService:
 
     def update(self, member_id: int, form: MemberForm) -> None:
         def work(session: Session) -> None:
-            member = session.get(Member, member_id, with_for_update=True)
+            member = session.get(Member, member_id, with_for_update={"of": Member})
             if member is None or member.status == MemberStatus.ANONYMISED:
                 raise NotFoundError(S("Errors", "Member not found."))
             values = self._clean(session, form, member_id)

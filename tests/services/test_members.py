@@ -1,0 +1,149 @@
+"""Registering, editing and finding members (issue: counter — find, register and serve a member)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from app.context import Services, Store
+from app.errors import ConflictError, ValidationError
+from app.members.service import MemberForm
+from app.members.validation import id_check_char, make_card_no
+from db.models import AuditLog, Member
+
+
+def form(phone: str = "13812345678", name: str = "张三", **kw: object) -> MemberForm:
+    return MemberForm(phone=phone, name=name, membership_consent=True, **kw)  # type: ignore[arg-type]
+
+
+def valid_id(birth: str = "19900307", area: str = "110105", seq: str = "123") -> str:
+    body = area + birth + seq
+    return body + id_check_char(body)
+
+
+def test_register_then_find_by_every_lookup_kind(svc: Services) -> None:
+    mid = svc.members.register(form(tags=["宝妈", "宝妈", " 上班族 "]))
+    card = make_card_no("88", mid)
+    assert svc.members.lookup("13812345678").exact
+    assert [h.id for h in svc.members.lookup("138 1234 5678").hits] == [mid]
+    assert [h.id for h in svc.members.lookup("5678").hits] == [mid]
+    assert svc.members.lookup(card).exact
+    assert svc.members.lookup("md00000001").exact or svc.members.lookup(f"MD{mid:08d}").exact
+    assert [h.id for h in svc.members.lookup("张").hits] == [mid]
+    assert [h.id for h in svc.members.lookup("zs").hits] == [mid]
+    assert [h.id for h in svc.members.lookup("ZhangS").hits] == [mid]
+    assert svc.members.lookup("lisi").hits == []
+    assert svc.members.profile(mid).tags == ["上班族", "宝妈"]
+
+
+@pytest.mark.parametrize(
+    ("name", "initials", "full"),
+    [
+        ("单田芳", "stf", "shantianfang"),
+        ("曾志伟", "zzw", "zengzhiwei"),
+        ("解晓东", "xxd", "xiexiaodong"),
+        ("仇英", "qy", "qiuying"),
+        ("朴树", "ps", "piaoshu"),
+        ("区家明", "ojm", "oujiaming"),
+        ("查良镛", "zly", "zhaliangyong"),
+        ("盖聂", "gn", "genie"),
+        ("欧阳娜娜", "oynn", "ouyangnana"),
+    ],
+)
+def test_heteronym_surnames_match_their_surname_reading(svc: Services, name: str, initials: str, full: str) -> None:
+    mid = svc.members.register(form(name=name))
+    assert [h.id for h in svc.members.lookup(initials).hits] == [mid]
+    assert [h.id for h in svc.members.lookup(full).hits] == [mid]
+    assert [h.id for h in svc.members.lookup(full[:4]).hits] == [mid]
+
+
+def test_cashier_sees_masked_phone_only(svc: Services, boss: Services) -> None:
+    mid = svc.members.register(form())
+    hit = svc.members.lookup("5678").hits[0]
+    assert (hit.masked_phone, hit.phone) == ("138****5678", None)
+    assert svc.members.profile(mid).phone is None
+    assert boss.members.lookup("5678").hits[0].phone == "13812345678"
+
+
+@pytest.mark.parametrize("phone", ["12812345678", "1381234567", "138123456789", "abc", ""])
+def test_bad_phone_is_refused_and_nothing_is_written(svc: Services, phone: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        svc.members.register(form(phone=phone))
+    assert err.value.field == "phone"
+    assert svc.members.count() == 0
+
+
+def test_phone_with_country_code_and_dashes_is_normalised(svc: Services) -> None:
+    mid = svc.members.register(form(phone="+86 138-1234-5678"))
+    assert svc.members.lookup("13812345678").hits[0].id == mid
+
+
+def test_duplicate_phone_and_card_are_refused_with_the_existing_member(svc: Services) -> None:
+    first = svc.members.register(form(card_no="A1234567"))
+    with pytest.raises(ConflictError) as err:
+        svc.members.register(form(name="李四"))
+    assert err.value.existing_id == first
+    with pytest.raises(ConflictError) as err:
+        svc.members.register(form(phone="13900000000", card_no="a1234567"))
+    assert err.value.existing_id == first
+    assert svc.members.count() == 1
+
+
+def test_own_card_numbers_carry_a_check_digit(svc: Services) -> None:
+    good = make_card_no("88", 4242)
+    wrong = good[:-1] + str((int(good[-1]) + 1) % 10)
+    with pytest.raises(ValidationError) as err:
+        svc.members.register(form(card_no=wrong))
+    assert err.value.field == "card_no"
+    assert svc.members.register(form(card_no=good)) > 0
+
+
+def test_membership_consent_required_and_marketing_consent_separate(svc: Services) -> None:
+    with pytest.raises(ValidationError):
+        svc.members.register(MemberForm(phone="13812345678", name="张三"))
+    mid = svc.members.register(form(marketing_consent=False))
+    assert svc.members.profile(mid).marketing_consent is False
+    other = svc.members.register(form(phone="13900000001", marketing_consent=True))
+    assert svc.members.profile(other).marketing_consent is True
+
+
+def test_id_number_checked_and_encrypted_at_rest(store: Store, svc: Services, boss: Services) -> None:
+    good = valid_id()
+    wrong_check = good[:-1] + ("0" if good[-1] != "0" else "1")
+    for bad in (wrong_check, valid_id(birth="19900230"), "12345"):
+        with pytest.raises(ValidationError) as err:
+            svc.members.register(form(id_number=bad))
+        assert err.value.field == "id_number"
+    mid = svc.members.register(form(id_number=good.lower()))
+    with store.db.session() as session:
+        member = session.get(Member, mid)
+        assert member is not None and member.id_number_enc is not None
+        assert good.encode() not in member.id_number_enc
+        assert member.birthday == dt.date(1990, 3, 7)
+    assert svc.members.form_for(mid).id_number is None
+    assert boss.members.form_for(mid).id_number == good
+
+
+def test_edit_member_is_audited(store: Store, svc: Services) -> None:
+    mid = svc.members.register(form())
+    edit = svc.members.form_for(mid)
+    edit.name = "张三丰"
+    edit.tags = ["老人"]
+    svc.members.update(mid, edit)
+    assert svc.members.profile(mid).name == "张三丰"
+    assert [h.id for h in svc.members.lookup("zsf").hits] == [mid]
+    with store.db.session() as session:
+        actions = session.scalars(select(AuditLog.action).where(AuditLog.entity == "member")).all()
+    assert actions == ["register", "update"]
+
+
+def test_referrer_must_exist(svc: Services) -> None:
+    with pytest.raises(ValidationError) as err:
+        svc.members.register(form(referrer="13999999999"))
+    assert err.value.field == "referrer"
+    ref = svc.members.register(form(phone="13999999999", name="王五"))
+    mid = svc.members.register(form(referrer="13999999999"))
+    assert svc.members.profile(mid).referrer_name == "王五"
+    assert ref != mid
