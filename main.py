@@ -8,6 +8,10 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.importing.members import ImportReport
 
 
 def _add_common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
@@ -33,6 +37,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     selftest = sub.add_parser("self-test", help="headless check: database, window, PDF")
     _add_common(selftest)
+
+    members = sub.add_parser("members", help="move members in and out (CSV or XLSX)")
+    _add_common(members)
+    msub = members.add_subparsers(dest="members_command", required=True)
+    mimport = msub.add_parser("import", help="import members; refused rows are listed by line")
+    _add_common(mimport)
+    mimport.add_argument("file", type=Path)
+    mimport.add_argument("--all-or-nothing", action="store_true", help="import nothing if any row is refused")
+    mexport = msub.add_parser("export", help="export every member")
+    _add_common(mexport)
+    mexport.add_argument("file", type=Path)
+
+    sales = sub.add_parser("sales", help="purchase logs")
+    _add_common(sales)
+    ssub = sales.add_subparsers(dest="sales_command", required=True)
+    simport = ssub.add_parser("import", help="import purchase logs")
+    _add_common(simport)
+    simport.add_argument("file", type=Path)
+    simport.add_argument("--create-missing", action="store_true", help="create members the file names but we lack")
+    simport.add_argument("--earn-points", action="store_true", help="earn points on imported sales by today's rules")
 
     dbp = sub.add_parser("db", help="database maintenance")
     _add_common(dbp)
@@ -77,9 +101,8 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from app.demo import DemoOptions, StoreNotEmpty, generate_demo
-
     from app.context import Store
+    from app.demo import DemoOptions, StoreNotEmpty, generate_demo
 
     store = Store.open(_data_dir(args), args.database)
     try:
@@ -96,8 +119,52 @@ def cmd_demo(args: argparse.Namespace) -> int:
         store.close()
 
 
+def _report_import(report: ImportReport) -> int:
+    print(file=sys.stderr)
+    for refused in report.refused:
+        print(f"line {refused.line}: {refused.reason}", file=sys.stderr)
+    print(report.summary())
+    return 1 if report.refused else 0
+
+
+def cmd_members(args: argparse.Namespace) -> int:
+    from app.context import Store
+    from app.importing.members import MemberImporter, export_members
+
+    store = Store.open(_data_dir(args), args.database)
+    try:
+        operator = store.operator("owner")
+        if args.members_command == "export":
+            count = export_members(store.db, operator, store.cipher, args.file)
+            print(f"{count} members exported to {args.file}")
+            return 0
+        importer = MemberImporter(store.db, operator, store.clock, store.cipher)
+        return _report_import(importer.run(args.file, all_or_nothing=args.all_or_nothing, progress=_console_progress))
+    finally:
+        store.close()
+
+
+def cmd_sales(args: argparse.Namespace) -> int:
+    from app.context import Store
+    from app.importing.sales import SalesImporter
+
+    store = Store.open(_data_dir(args), args.database)
+    try:
+        importer = SalesImporter(store.db, store.operator("owner"), store.clock)
+        report = importer.run(
+            args.file, create_missing=args.create_missing, earn_points=args.earn_points, progress=_console_progress
+        )
+        return _report_import(report)
+    finally:
+        store.close()
+
+
 def _console_progress(done: int, total: int, what: str) -> bool:
-    print(f"\r{what}: {done}/{total}", end="\n" if done >= total else "", file=sys.stderr, flush=True)
+    """Progress on stderr; a total of 0 means not known in advance (files are read as a stream)."""
+    if total <= 0:
+        print(f"\r{what}: {done}", end="", file=sys.stderr, flush=True)
+    else:
+        print(f"\r{what}: {done}/{total}", end="\n" if done >= total else "", file=sys.stderr, flush=True)
     return True
 
 
@@ -118,6 +185,8 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "self-test": cmd_self_test,
     "db": cmd_db,
+    "members": cmd_members,
+    "sales": cmd_sales,
 }
 
 

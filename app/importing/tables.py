@@ -1,0 +1,183 @@
+"""Reading and writing member and sales files: CSV (UTF-8 or GB18030) and XLSX, headers in English or Chinese."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.errors import ValidationError
+from app.i18n import QT_TRANSLATE_NOOP as S
+
+MEMBER_COLUMNS = (
+    "member_no",
+    "phone",
+    "name",
+    "gender",
+    "birthday",
+    "card_no",
+    "points",
+    "tier",
+    "joined_at",
+    "id_number",
+    "tags",
+    "notes",
+)
+SALES_COLUMNS = ("member_no", "card_no", "phone", "time", "amount", "receipt_no", "branch")
+
+HEADER_ALIASES: dict[str, str] = {
+    "会员编号": "member_no",
+    "会员号": "member_no",
+    "编号": "member_no",
+    "手机号": "phone",
+    "手机": "phone",
+    "手机号码": "phone",
+    "电话": "phone",
+    "姓名": "name",
+    "名字": "name",
+    "性别": "gender",
+    "生日": "birthday",
+    "出生日期": "birthday",
+    "卡号": "card_no",
+    "会员卡号": "card_no",
+    "积分": "points",
+    "积分余额": "points",
+    "等级": "tier",
+    "会员等级": "tier",
+    "入会时间": "joined_at",
+    "入会日期": "joined_at",
+    "注册时间": "joined_at",
+    "注册日期": "joined_at",
+    "身份证号": "id_number",
+    "身份证": "id_number",
+    "证件号": "id_number",
+    "标签": "tags",
+    "备注": "notes",
+    "时间": "time",
+    "日期": "time",
+    "消费时间": "time",
+    "交易时间": "time",
+    "金额": "amount",
+    "消费金额": "amount",
+    "实付金额": "amount",
+    "小票号": "receipt_no",
+    "单号": "receipt_no",
+    "小票": "receipt_no",
+    "门店": "branch",
+    "分店": "branch",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    """The line (CSV) or row (XLSX) number in the file, as a person opening it would count."""
+    values: dict[str, str]
+
+
+def _canonical(header: str, known: Sequence[str]) -> str | None:
+    text = header.strip().lstrip("\ufeff")
+    lowered = text.lower().replace(" ", "_")
+    if lowered in known:
+        return lowered
+    alias = HEADER_ALIASES.get(text)
+    return alias if alias in known else None
+
+
+def _decode(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValidationError(S("Errors", "The file is neither UTF-8 nor GB18030 text."))
+
+
+def read_table(path: Path, known: Sequence[str]) -> tuple[list[str], Iterator[Row]]:
+    """The recognised columns and the rows. Unknown columns are ignored; a file with none known is refused."""
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return _read_xlsx(path, known)
+    if suffix not in (".csv", ".txt"):
+        raise ValidationError(S("Errors", "Only .csv and .xlsx files can be imported."))
+    reader = csv.reader(io.StringIO(_decode(path.read_bytes()), newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ValidationError(S("Errors", "The file is empty.")) from None
+    columns = [_canonical(h, known) for h in header]
+    _require_known(columns)
+
+    def rows() -> Iterator[Row]:
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            yield Row(reader.line_num, {c: v.strip() for c, v in zip(columns, values, strict=False) if c})
+
+    return [c for c in columns if c], rows()
+
+
+def _require_known(columns: list[str | None]) -> None:
+    if not any(columns):
+        raise ValidationError(S("Errors", "No known column headers in the first row of the file."))
+
+
+def _read_xlsx(path: Path, known: Sequence[str]) -> tuple[list[str], Iterator[Row]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise ValidationError(S("Errors", "The spreadsheet cannot be read: {reason}"), reason=str(exc)) from exc
+    sheet = book.worksheets[0]
+    it = sheet.iter_rows(values_only=True)
+    header = next(it, None)
+    if header is None:
+        raise ValidationError(S("Errors", "The file is empty."))
+    columns = [_canonical(str(h or ""), known) for h in header]
+    _require_known(columns)
+
+    def rows() -> Iterator[Row]:
+        for number, values in enumerate(it, start=2):
+            cells = ["" if v is None else _cell_text(v) for v in values]
+            if any(cells):
+                yield Row(number, {c: v for c, v in zip(columns, cells, strict=False) if c})
+        book.close()
+
+    return [c for c in columns if c], rows()
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ") if value.time() != dt.time(0) else value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def write_table(path: Path, columns: Sequence[str], rows: Iterator[Sequence[object]]) -> int:
+    """Write a CSV (UTF-8 with BOM, so Excel on a Chinese Windows opens it right) or XLSX; returns rows written."""
+    count = 0
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet()
+        sheet.append(list(columns))
+        for row in rows:
+            sheet.append(["" if v is None else v for v in row])
+            count += 1
+        book.save(path)
+        return count
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if v is None else v for v in row])
+            count += 1
+    return count
