@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from reportlab.graphics.barcode.code128 import Code128
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+
+from app.errors import ValidationError
+from app.printing.barcodes import BAR_WIDTH, QR_MAX_BYTES, Code128Symbol, QrSymbol, _mask_penalty
+from app.printing.pdf import open_canvas
+
+from . import readback
+
+CODE128_VALUES = [
+    "8800012345678",  # odd digit count: code set C with a switch
+    "88000123456789",
+    "MD-0001234567",
+    "coupon-abc xyz",
+    "A~!@#$%^&*()_+{}|:<>?",
+    "1",
+]
+QR_VALUES = [
+    "K7QX3MPA9RTC",  # alphanumeric mode
+    "0123456789012345678901234567890123456789",  # numeric mode
+    "https://example.com/c/k7qx3mpa9rtc?src=print",  # byte mode
+    "会员台 优惠券 满100减20 单小明",  # UTF-8 bytes, not Shift-JIS Kanji mode
+    "X" * QR_MAX_BYTES,
+]
+
+
+def test_every_symbol_reads_back_exactly(tmp_path: Path) -> None:
+    path = tmp_path / "symbols.pdf"
+    canvas = open_canvas(path, A4, "symbols")
+    y = A4[1] - 25 * mm
+    for value in CODE128_VALUES:
+        Code128Symbol.encode(value).draw(canvas, 15 * mm, y, 12 * mm)
+        y -= 20 * mm
+    canvas.showPage()
+    x, y = 10 * mm, A4[1] - 10 * mm
+    for value in QR_VALUES:
+        symbol = QrSymbol.encode(value)
+        if x + symbol.side() > A4[0]:
+            x, y = 10 * mm, y - 70 * mm
+        symbol.draw(canvas, x, y - symbol.side())
+        x += symbol.side() + 5 * mm
+    canvas.showPage()
+    canvas.save()
+    expected = [("CODE-128", value) for value in CODE128_VALUES] + [("QR-Code", value) for value in QR_VALUES]
+    assert readback.barcodes(path) == sorted(expected)
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=40))
+def test_code128_matches_reportlabs_own_measure(value: str) -> None:
+    symbol = Code128Symbol.encode(value)
+    assert symbol.modules == Code128(value, barWidth=1, quiet=0).width
+    assert symbol.width() == pytest.approx((symbol.modules + 20) * BAR_WIDTH)
+
+
+@pytest.mark.parametrize("value", ["", "会员卡001", "tab\there", "é"])
+def test_code128_refuses_what_it_would_silently_drop(value: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Code128Symbol.encode(value)
+    assert caught.value.field == "barcode"
+
+
+def test_code128_narrows_to_fit_then_refuses() -> None:
+    symbol = Code128Symbol.encode("MD-2024-ABCDEFGHIJKLMN")
+    assert symbol.bar_width_for(200 * mm) == BAR_WIDTH
+    narrowed = symbol.bar_width_for(symbol.width() * 0.9)
+    assert 0.2 * mm <= narrowed < BAR_WIDTH
+    with pytest.raises(ValidationError):
+        symbol.bar_width_for(symbol.width() * 0.5)
+
+
+def test_qr_refuses_too_much_text() -> None:
+    with pytest.raises(ValidationError) as caught:
+        QrSymbol.encode("优惠" * 60)  # 360 bytes of UTF-8
+    assert caught.value.params == {"length": 360, "limit": QR_MAX_BYTES}
+
+
+def _reference_penalty(modules: list[list[bool]]) -> int:
+    """ISO/IEC 18004 §7.8.3 written out plainly, to check the bit-twiddling version against."""
+    size = len(modules)
+    lines = [list(row) for row in modules] + [[modules[r][c] for r in range(size)] for c in range(size)]
+    score = 0
+    for line in lines:
+        run = 1
+        for index in range(1, size + 1):
+            if index < size and line[index] == line[index - 1]:
+                run += 1
+                continue
+            if run >= 5:
+                score += 3 + run - 5
+            run = 1
+        text = "".join("1" if dark else "0" for dark in line)
+        for pattern in ("10111010000", "00001011101"):
+            score += 40 * sum(text.startswith(pattern, start) for start in range(size))
+    for r in range(size - 1):
+        for c in range(size - 1):
+            if modules[r][c] == modules[r][c + 1] == modules[r + 1][c] == modules[r + 1][c + 1]:
+                score += 3
+    dark = sum(map(sum, modules))
+    score += 10 * int(abs(Fraction(100 * dark, size * size) - 50) // 5)
+    return score
+
+
+@st.composite
+def matrices(draw: st.DrawFn) -> list[list[bool]]:
+    """Symbols of any size, from nearly all light to nearly all dark, so long runs and blocks all occur."""
+    size = draw(st.integers(min_value=21, max_value=45))
+    density = draw(st.integers(min_value=0, max_value=100))
+    cell = st.integers(min_value=0, max_value=99).map(lambda roll: roll < density)
+    return draw(st.lists(st.lists(cell, min_size=size, max_size=size), min_size=size, max_size=size))
+
+
+@given(matrices())
+def test_mask_penalty_matches_the_standard(modules: list[list[bool]]) -> None:
+    assert _mask_penalty(modules) == _reference_penalty(modules)
