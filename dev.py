@@ -157,7 +157,7 @@ def prepare() -> None:
 
 
 def split_app_args(args: Sequence[str]) -> tuple[list[str], bool]:
-    """The options that name the store, and whether the args start the GUI (no subcommand among them)."""
+    """The options that name the store, and whether the args start the GUI (no subcommand, no --help)."""
     store: list[str] = []
     starts_gui = True
     i = 0
@@ -167,7 +167,7 @@ def split_app_args(args: Sequence[str]) -> tuple[list[str], bool]:
         takes_value = name in VALUE_OPTIONS and "=" not in arg
         if name in STORE_OPTIONS:
             store.extend(args[i : i + 2] if takes_value else [arg])
-        elif not arg.startswith("-"):
+        elif not arg.startswith("-") or name in ("-h", "--help"):
             starts_gui = False
         i += 2 if takes_value else 1
     return store, starts_gui
