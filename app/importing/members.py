@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
@@ -322,17 +322,22 @@ class MemberImporter:
                     "updated_at": now,
                 }
             )
-        ids = [
-            r[0]
-            for r in session.execute(insert(Member).returning(Member.id, sort_by_parameter_order=True), member_rows)
-        ]
+        # Plain executemany (SQLite cannot batch INSERT … RETURNING in parameter order), then one query for the ids.
+        conn = session.connection()
+        conn.execute(insert(Member.__table__), member_rows)
+        numbers = [row["member_no"] for row in member_rows]
+        id_of = dict(conn.execute(select(Member.member_no, Member.id).where(Member.member_no.in_(numbers))).all())
+        ids = [id_of[n] for n in numbers]
         renumber = [
-            {"id": mid, "member_no": f"MD{mid:08d}"}
+            {"b_id": mid, "b_no": f"MD{mid:08d}"}
             for mid, (values, _p, _t) in zip(ids, fresh, strict=True)
             if not values["member_no"]
         ]
         if renumber:
-            session.execute(update(Member), renumber)
+            conn.execute(
+                update(Member.__table__).where(Member.id == bindparam("b_id")).values(member_no=bindparam("b_no")),
+                renumber,
+            )
         ledger_rows = [
             {
                 "client_uuid": _uuid(),
@@ -340,6 +345,8 @@ class MemberImporter:
                 "member_id": mid,
                 "branch_id": self.operator.branch_id,
                 "staff_id": self.operator.staff_id,
+                "approved_by_id": None,
+                "sale_id": None,
                 "source": LedgerSource.IMPORT,
                 "delta": points,
                 "balance_after": points,
@@ -350,15 +357,16 @@ class MemberImporter:
             if points > 0
         ]
         if ledger_rows:
-            entries = session.execute(
-                insert(PointsLedger).returning(
-                    PointsLedger.id, PointsLedger.member_id, PointsLedger.delta, sort_by_parameter_order=True
-                ),
-                ledger_rows,
+            conn.execute(insert(PointsLedger.__table__), ledger_rows)
+            keys = [row["idempotency_key"] for row in ledger_rows]
+            entries = conn.execute(
+                select(PointsLedger.id, PointsLedger.member_id, PointsLedger.delta).where(
+                    PointsLedger.idempotency_key.in_(keys)
+                )
             ).all()
             expires = expiry_for(now, state.settings)
-            session.execute(
-                insert(PointsLot),
+            conn.execute(
+                insert(PointsLot.__table__),
                 [
                     {
                         "member_id": member_id,

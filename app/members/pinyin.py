@@ -89,9 +89,9 @@ def _char_reading(ch: str) -> str:
 
 def name_readings(name: str) -> list[str]:
     name = (name or "").strip()
-    for compound, readings in COMPOUND_SURNAMES.items():
-        if name.startswith(compound):
-            return [*readings, *(_char_reading(c) for c in name[len(compound) :])]
+    compound = COMPOUND_SURNAMES.get(name[:2])
+    if compound is not None:
+        return [*compound, *(_char_reading(c) for c in name[2:])]
     tokens = _TOKEN.findall(name)
     if not tokens:
         return []
@@ -99,6 +99,7 @@ def name_readings(name: str) -> list[str]:
     return [head, *(_char_reading(t) for t in tokens[1:])]
 
 
+@lru_cache(maxsize=200_000)
 def pinyin_keys(name: str) -> tuple[str, str]:
     """(initials, full) for a name; ASCII names give their letters. Both lower case, no spaces."""
     readings = [r for r in name_readings(name) if r]
