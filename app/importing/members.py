@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
@@ -34,6 +34,7 @@ from app.members.validation import normalize_card_no, normalize_id_number, norma
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
+from db.base import Base
 from db.engine import Database
 from db.enums import Gender, LedgerSource, MemberStatus, StaffRole
 from db.models import Member, MemberTag, PointsLedger, PointsLot, Tag, Tier
@@ -324,7 +325,7 @@ class MemberImporter:
             )
         # Plain executemany (SQLite cannot batch INSERT … RETURNING in parameter order), then one query for the ids.
         conn = session.connection()
-        conn.execute(insert(Member.__table__), member_rows)
+        conn.execute(insert(table_of(Member)), member_rows)
         numbers = [row["member_no"] for row in member_rows]
         id_of = dict(conn.execute(select(Member.member_no, Member.id).where(Member.member_no.in_(numbers))).all())
         ids = [id_of[n] for n in numbers]
@@ -335,7 +336,7 @@ class MemberImporter:
         ]
         if renumber:
             conn.execute(
-                update(Member.__table__).where(Member.id == bindparam("b_id")).values(member_no=bindparam("b_no")),
+                update(table_of(Member)).where(Member.id == bindparam("b_id")).values(member_no=bindparam("b_no")),
                 renumber,
             )
         ledger_rows = [
@@ -357,7 +358,7 @@ class MemberImporter:
             if points > 0
         ]
         if ledger_rows:
-            conn.execute(insert(PointsLedger.__table__), ledger_rows)
+            conn.execute(insert(table_of(PointsLedger)), ledger_rows)
             keys = [row["idempotency_key"] for row in ledger_rows]
             entries = conn.execute(
                 select(PointsLedger.id, PointsLedger.member_id, PointsLedger.delta).where(
@@ -366,7 +367,7 @@ class MemberImporter:
             ).all()
             expires = expiry_for(now, state.settings)
             conn.execute(
-                insert(PointsLot.__table__),
+                insert(table_of(PointsLot)),
                 [
                     {
                         "member_id": member_id,
@@ -425,6 +426,13 @@ def batched(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
             batch = []
     if batch:
         yield batch
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table behind a model: Core executemany skips the ORM's per-row bookkeeping."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def _uuid() -> str:
