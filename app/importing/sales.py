@@ -31,7 +31,8 @@ from app.importing.members import BATCH, ImportReport, RefusedRow, batched, pars
 from app.importing.tables import SALES_COLUMNS, Row, read_table
 from app.loyalty.service import LoyaltyService, PurchaseRequest
 from app.loyalty.tiers import evaluate_tier
-from app.members.validation import normalize_card_no, normalize_phone, parse_yuan
+from app.members.validation import normalize_card_no, normalize_phone
+from app.money import parse_yuan
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
 from db.engine import Database

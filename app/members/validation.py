@@ -12,7 +12,6 @@ _MOBILE = re.compile(r"1[3-9]\d{9}")
 _CARD = re.compile(r"[0-9A-Za-z]{6,20}")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_AMOUNT = re.compile(r"(\d{1,9})(?:\.(\d{1,2}))?")
 
 
 def normalize_phone(raw: str) -> str:
@@ -89,23 +88,3 @@ def normalize_card_no(raw: str, prefix: str) -> str:
             S("Errors", "This card number's check digit is wrong: scan again or retype it."), field="card_no"
         )
     return value
-
-
-def parse_yuan(raw: str) -> int:
-    """Yuan with at most two decimals to integer fen, without ever going through float."""
-    text = (raw or "").strip().replace("¥", "").replace("￥", "").replace(",", "")
-    match = _AMOUNT.fullmatch(text)
-    if not match:
-        raise ValidationError(
-            S("Errors", "Enter an amount in yuan with at most two decimals, e.g. 12.50."),
-            field="amount",
-            value=raw,
-        )
-    whole, frac = match.group(1), (match.group(2) or "").ljust(2, "0")
-    return int(whole) * 100 + int(frac)
-
-
-def format_yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    fen = abs(fen)
-    return f"{sign}¥{fen // 100}.{fen % 100:02d}"

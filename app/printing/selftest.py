@@ -12,9 +12,9 @@ from pathlib import Path
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 
+from app.money import format_yuan
 from app.printing.barcodes import Code128Symbol, QrSymbol
 from app.printing.fonts import regular_font
-from app.printing.money import format_yuan
 from app.printing.pdf import draw_text, open_canvas
 from app.printing.text import wrap_text
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.printing.money import format_yuan
+from app.money import format_yuan
 
 
 @pytest.mark.parametrize(
