@@ -5,6 +5,7 @@ Imports are lazy so the counter window is ready fast and subcommands load only w
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -169,7 +170,7 @@ def _console_progress(done: int, total: int, what: str) -> bool:
 
 
 def cmd_self_test(args: argparse.Namespace) -> int:
-    from ui.selftest import run_self_test
+    from ui.selftest_run import run_self_test
 
     return run_self_test(_data_dir(args), args.database, args.lang)
 
@@ -195,13 +196,18 @@ def main(argv: list[str] | None = None) -> int:
     from app.errors import MemberDeskError
     from app.logs import setup_logging
 
-    setup_logging(_data_dir(args) / "logs", console=args.command is not None)
+    log_path = setup_logging(_data_dir(args) / "logs", console=args.command is not None)
     try:
         return COMMANDS[args.command](args)
     except MemberDeskError as exc:
         return _fail(f"error: {exc}")
+    except OSError as exc:
+        return _fail(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
     except KeyboardInterrupt:
         return _fail("interrupted; nothing half-written was kept")
+    except Exception:
+        logging.getLogger("memberdesk").exception("unexpected error in %s", args.command)
+        return _fail(f"unexpected error; nothing half-written was kept. Details: {log_path}")
 
 
 if __name__ == "__main__":
