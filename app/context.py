@@ -13,6 +13,7 @@ from app.bootstrap import ensure_store
 from app.clock import Clock, SystemClock
 from app.errors import NotFoundError, PermissionDenied
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.loyalty.catalogue import CatalogueService
 from app.loyalty.service import LoyaltyService
 from app.members.service import MemberService
 from app.paths import DataPaths
@@ -80,6 +81,7 @@ class Store:
             settings=SettingsService(self.db, operator),
             members=MemberService(self.db, operator, self.clock, self.cipher),
             loyalty=LoyaltyService(self.db, operator, self.clock),
+            catalogue=CatalogueService(self.db, operator),
         )
 
     def close(self) -> None:
@@ -93,3 +95,4 @@ class Services:
     settings: SettingsService
     members: MemberService
     loyalty: LoyaltyService
+    catalogue: CatalogueService

@@ -14,8 +14,9 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+import db.models  # noqa: F401 - registers every table on Base.metadata
+from db.base import Base
 from db.engine import Database
-from db.models import Base
 
 log = logging.getLogger("memberdesk.db")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from db.models import Base
+import db.models  # noqa: F401 - registers every table on Base.metadata
+from db.base import Base
 
 config = context.config
 target_metadata = Base.metadata
