@@ -110,6 +110,12 @@ class GiftResult:
     replayed: bool = False
 
 
+@dataclass(frozen=True)
+class MaintenanceResult:
+    points_expired: int
+    tiers_changed: int
+
+
 @dataclass
 class _Computed:
     preview: PurchasePreview
@@ -647,3 +653,8 @@ class LoyaltyService:
 
             changed += self.db.write(work)
         return changed
+
+    def daily_maintenance(self) -> MaintenanceResult:
+        """What runs when the counter starts and once a day after: expire due points, apply due tier reviews.
+        Safe to run on several counters at once: each step is idempotent and per-member."""
+        return MaintenanceResult(self.expire_points(), self.review_tiers())

@@ -302,3 +302,11 @@ def test_crash_in_the_middle_of_a_purchase_writes_nothing(
         assert session.scalar(select(func.count()).select_from(PointsLedger)) == 1
         assert session.scalar(select(func.sum(PointsLot.remaining))) == 1_000
     assert balance(store, member) == 1_000
+
+
+def test_daily_maintenance_expires_and_reviews(svc: Services, member: int, clock: FixedClock) -> None:
+    buy(svc, member, 250_000)
+    clock.advance(dt.timedelta(days=800))
+    result = svc.loyalty.daily_maintenance()
+    assert (result.points_expired, result.tiers_changed) == (2_500, 1)
+    assert svc.loyalty.daily_maintenance() == type(result)(0, 0)
