@@ -1,0 +1,1428 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>ActionDialog</name>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+</context>
+<context>
+    <name>AdjustDialog</name>
+    <message>
+        <source>Adjust points</source>
+        <translation>调整积分</translation>
+    </message>
+    <message>
+        <source>Adjust</source>
+        <translation>调整</translation>
+    </message>
+    <message>
+        <source>{name} · balance {points} points</source>
+        <translation>{name} · 积分余额 {points}</translation>
+    </message>
+    <message>
+        <source>Positive adds points, negative takes them away</source>
+        <translation>正数增加积分，负数扣减积分</translation>
+    </message>
+    <message>
+        <source>Required, e.g. points missed on receipt 1234</source>
+        <translation>必填，例如：小票 1234 漏积分</translation>
+    </message>
+    <message>
+        <source>A manager types their PIN</source>
+        <translation>请店长输入其 PIN 码</translation>
+    </message>
+    <message>
+        <source>Points (+/−)</source>
+        <translation>积分（+/−）</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Manager PIN</source>
+        <translation>店长 PIN 码</translation>
+    </message>
+    <message>
+        <source>Enter the reason for the adjustment.</source>
+        <translation>请填写调整原因。</translation>
+    </message>
+    <message>
+        <source>Points adjusted by {delta}; balance {balance}.</source>
+        <translation>积分已调整 {delta}，余额 {balance}。</translation>
+    </message>
+</context>
+<context>
+    <name>CounterPage</name>
+    <message>
+        <source>Phone, last 4 digits, card number, name or pinyin — or scan a card</source>
+        <translation>手机号、手机尾号4位、卡号、姓名或拼音——或直接扫会员卡</translation>
+    </message>
+    <message>
+        <source>Matches appear here as you type.
+↑ ↓ choose · Enter open · Esc clear</source>
+        <translation>输入时匹配的会员显示在这里。
+↑ ↓ 选择 · Enter 打开 · Esc 清除</translation>
+    </message>
+    <message>
+        <source>Register</source>
+        <translation>注册</translation>
+    </message>
+    <message>
+        <source>Edit member</source>
+        <translation>编辑会员</translation>
+    </message>
+    <message>
+        <source>Purchase</source>
+        <translation>消费</translation>
+    </message>
+    <message>
+        <source>Redeem gift</source>
+        <translation>兑换礼品</translation>
+    </message>
+    <message>
+        <source>Return</source>
+        <translation>退货</translation>
+    </message>
+    <message>
+        <source>Adjust points</source>
+        <translation>调整积分</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>手机</translation>
+    </message>
+    <message>
+        <source>Tier</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <source>Points</source>
+        <translation>积分</translation>
+    </message>
+    <message>
+        <source>Last visit</source>
+        <translation>最近到店</translation>
+    </message>
+    <message>
+        <source>No member matches &quot;{query}&quot;.</source>
+        <translation>没有与“{query}”匹配的会员。</translation>
+    </message>
+    <message>
+        <source>F2 Register with what was typed</source>
+        <translation>F2 用输入内容注册新会员</translation>
+    </message>
+    <message>
+        <source>Card {code} not found.</source>
+        <translation>未找到卡号 {code} 的会员。</translation>
+    </message>
+</context>
+<context>
+    <name>CrashDialog</name>
+    <message>
+        <source>MemberDesk: unexpected problem</source>
+        <translation>会员台：发生意外问题</translation>
+    </message>
+    <message>
+        <source>(no log file)</source>
+        <translation>（无日志文件）</translation>
+    </message>
+    <message>
+        <source>MemberDesk ran into an unexpected problem. The counter keeps working and nothing half-written was kept. Please tell your support contact and give them the log file:
+{path}</source>
+        <translation>会员台遇到了一个意外问题。收银台可以继续使用，未完成的操作没有保存任何内容。请联系技术支持，并提供日志文件：
+{path}</translation>
+    </message>
+    <message>
+        <source>Copy details</source>
+        <translation>复制详细信息</translation>
+    </message>
+</context>
+<context>
+    <name>Demo</name>
+    <message>
+        <source>Demo members</source>
+        <translation>演示会员</translation>
+    </message>
+    <message>
+        <source>Demo store ready in {seconds:.1f} s: {members:,} members ({marketing:,} agreed to marketing, {referred:,} referred by a friend) at {branches} branches; {sales:,} purchases worth {spend} and {returns:,} returns from {first} to {last}; {earned:,} points earned, {used:,} paid at the till, {gifts:,} gifts, {expired:,} expired; tiers: {tiers}; {complaints} complaints, {tasks} follow-up tasks. Sign in as owner/0000 or {staff}.</source>
+        <translation>演示门店已在 {seconds:.1f} 秒内生成：{branches} 家门店共 {members:,} 名会员（{marketing:,} 人同意接收营销信息，{referred:,} 人由朋友推荐）；{first} 至 {last} 共 {sales:,} 笔消费，金额 {spend}，退货 {returns:,} 笔；获得积分 {earned:,}，收银抵扣 {used:,}，兑换礼品 {gifts:,}，过期 {expired:,}；等级：{tiers}；投诉 {complaints} 条，跟进任务 {tasks} 条。请用 owner/0000 或 {staff} 登录。</translation>
+    </message>
+    <message>
+        <source>Rebuilding indexes</source>
+        <translation>正在重建索引</translation>
+    </message>
+</context>
+<context>
+    <name>Errors</name>
+    <message>
+        <source>No such staff account: {name}</source>
+        <translation>没有这个员工账号：{name}</translation>
+    </message>
+    <message>
+        <source>Wrong PIN.</source>
+        <translation>PIN 码错误。</translation>
+    </message>
+    <message>
+        <source>Demo members must be between 1 and {most}.</source>
+        <translation>演示会员数必须在 1 到 {most} 之间。</translation>
+    </message>
+    <message>
+        <source>Demo days must be between 1 and 3650.</source>
+        <translation>演示天数必须在 1 到 3650 之间。</translation>
+    </message>
+    <message>
+        <source>The store already has {count} members; a demo only fills an empty store (or use --force).</source>
+        <translation>门店已有 {count} 名会员；演示数据只能填入空门店（或使用 --force）。</translation>
+    </message>
+    <message>
+        <source>Demo stopped after {done} of {total} members; those are complete.</source>
+        <translation>演示数据在 {total} 名会员中的第 {done} 名后停止；已生成的数据是完整的。</translation>
+    </message>
+    <message>
+        <source>The store changed while the demo was being made; run it when no counter is open.</source>
+        <translation>生成演示数据时门店数据发生了变化；请在没有收银台打开时运行。</translation>
+    </message>
+    <message>
+        <source>{what}: not a date (use YYYY-MM-DD): {value}</source>
+        <translation>{what}：不是日期（请用 YYYY-MM-DD 格式）：{value}</translation>
+    </message>
+    <message>
+        <source>Points must be a whole number of 0 or more: {value}</source>
+        <translation>积分必须是 0 或更大的整数：{value}</translation>
+    </message>
+    <message>
+        <source>Export to a .csv or .xlsx file.</source>
+        <translation>请导出为 .csv 或 .xlsx 文件。</translation>
+    </message>
+    <message>
+        <source>Import cancelled; rows already committed stay imported.</source>
+        <translation>导入已取消；已提交的行保持导入状态。</translation>
+    </message>
+    <message>
+        <source>Enter the member&apos;s name.</source>
+        <translation>请输入会员姓名。</translation>
+    </message>
+    <message>
+        <source>A member number has at most 40 characters.</source>
+        <translation>会员编号最多 40 个字符。</translation>
+    </message>
+    <message>
+        <source>Same {what} as an earlier row of this file: {value}</source>
+        <translation>{what}与本文件前面某一行重复：{value}</translation>
+    </message>
+    <message>
+        <source>Gender must be 男/女 or male/female: {value}</source>
+        <translation>性别必须是 男/女 或 male/female：{value}</translation>
+    </message>
+    <message>
+        <source>A date lies in the future or before 1900.</source>
+        <translation>日期晚于今天或早于 1900 年。</translation>
+    </message>
+    <message>
+        <source>Unknown tier: {value}</source>
+        <translation>未知等级：{value}</translation>
+    </message>
+    <message>
+        <source>Card {card} already belongs to a member.</source>
+        <translation>卡号 {card} 已属于一位会员。</translation>
+    </message>
+    <message>
+        <source>Phone {phone} already belongs to a member.</source>
+        <translation>手机号 {phone} 已属于一位会员。</translation>
+    </message>
+    <message>
+        <source>A sales file needs member_no, card_no or phone, and time and amount.</source>
+        <translation>消费记录文件需要 member_no、card_no 或 phone 之一，以及时间和金额。</translation>
+    </message>
+    <message>
+        <source>The row has no time.</source>
+        <translation>该行没有时间。</translation>
+    </message>
+    <message>
+        <source>The amount must be more than ¥0 and at most ¥1,000,000.</source>
+        <translation>金额必须大于 ¥0 且不超过 ¥1,000,000。</translation>
+    </message>
+    <message>
+        <source>Unknown branch: {value}</source>
+        <translation>未知门店：{value}</translation>
+    </message>
+    <message>
+        <source>The row names no member (member_no, card_no or phone).</source>
+        <translation>该行没有指明会员（member_no、card_no 或 phone）。</translation>
+    </message>
+    <message>
+        <source>The file is neither UTF-8 nor GB18030 text.</source>
+        <translation>文件既不是 UTF-8 也不是 GB18030 编码的文本。</translation>
+    </message>
+    <message>
+        <source>Only .csv and .xlsx files can be imported.</source>
+        <translation>只能导入 .csv 和 .xlsx 文件。</translation>
+    </message>
+    <message>
+        <source>No known column headers in the first row of the file.</source>
+        <translation>文件第一行没有可识别的列标题。</translation>
+    </message>
+    <message>
+        <source>The file is empty.</source>
+        <translation>文件是空的。</translation>
+    </message>
+    <message>
+        <source>The spreadsheet cannot be read: {reason}</source>
+        <translation>无法读取表格：{reason}</translation>
+    </message>
+    <message>
+        <source>A gift needs a name of at most 100 characters.</source>
+        <translation>礼品需要名称，最多 100 个字符。</translation>
+    </message>
+    <message>
+        <source>A gift&apos;s points price must be between 1 and 10,000,000.</source>
+        <translation>礼品所需积分必须在 1 到 10,000,000 之间。</translation>
+    </message>
+    <message>
+        <source>Stock must be between 0 and 1,000,000.</source>
+        <translation>库存必须在 0 到 1,000,000 之间。</translation>
+    </message>
+    <message>
+        <source>Tier not found.</source>
+        <translation>未找到该等级。</translation>
+    </message>
+    <message>
+        <source>The lowest tier must need no spend and no points.</source>
+        <translation>最低等级不能设消费或积分门槛。</translation>
+    </message>
+    <message>
+        <source>A tier needs a Chinese and an English name.</source>
+        <translation>等级需要中文名和英文名。</translation>
+    </message>
+    <message>
+        <source>A tier&apos;s points multiplier must be 100 % to 1000 %.</source>
+        <translation>等级积分倍率必须在 100% 到 1000% 之间。</translation>
+    </message>
+    <message>
+        <source>Thresholds cannot be negative.</source>
+        <translation>门槛不能为负数。</translation>
+    </message>
+    <message>
+        <source>Each tier must need more than the tier below it.</source>
+        <translation>每个等级的门槛都必须高于下一级。</translation>
+    </message>
+    <message>
+        <source>Member not found.</source>
+        <translation>未找到该会员。</translation>
+    </message>
+    <message>
+        <source>Not enough points: {balance} available, {needed} needed.</source>
+        <translation>积分不足：可用 {balance}，需要 {needed}。</translation>
+    </message>
+    <message>
+        <source>That PIN is not a manager&apos;s PIN.</source>
+        <translation>该 PIN 码不是店长的 PIN 码。</translation>
+    </message>
+    <message>
+        <source>Points to use cannot be negative.</source>
+        <translation>抵扣积分不能为负数。</translation>
+    </message>
+    <message>
+        <source>A receipt number has at most 40 characters.</source>
+        <translation>小票号最多 40 个字符。</translation>
+    </message>
+    <message>
+        <source>The quantity must be at least 1.</source>
+        <translation>数量至少为 1。</translation>
+    </message>
+    <message>
+        <source>Enter a number of points other than zero.</source>
+        <translation>请输入不为零的积分数。</translation>
+    </message>
+    <message>
+        <source>An adjustment needs a reason.</source>
+        <translation>调整积分需要填写原因。</translation>
+    </message>
+    <message>
+        <source>A manager must approve this with their PIN.</source>
+        <translation>此操作需要店长输入 PIN 码批准。</translation>
+    </message>
+    <message>
+        <source>The lines do not add up to the purchase amount.</source>
+        <translation>各明细行金额之和与消费金额不符。</translation>
+    </message>
+    <message>
+        <source>Points are used in steps of {step}.</source>
+        <translation>积分须按 {step} 的整数倍使用。</translation>
+    </message>
+    <message>
+        <source>At most {most} points can be used on this purchase.</source>
+        <translation>本次消费最多可使用 {most} 积分。</translation>
+    </message>
+    <message>
+        <source>Receipt {receipt} was already recorded for another purchase.</source>
+        <translation>小票 {receipt} 已记录在另一笔消费上。</translation>
+    </message>
+    <message>
+        <source>Sale not found.</source>
+        <translation>未找到该笔消费。</translation>
+    </message>
+    <message>
+        <source>Gift not found.</source>
+        <translation>未找到该礼品。</translation>
+    </message>
+    <message>
+        <source>Not enough {gift} in stock.</source>
+        <translation>{gift}库存不足。</translation>
+    </message>
+    <message>
+        <source>A line has a negative amount or quantity.</source>
+        <translation>有明细行的金额或数量为负数。</translation>
+    </message>
+    <message>
+        <source>Unknown category: {code}</source>
+        <translation>未知品类：{code}</translation>
+    </message>
+    <message>
+        <source>A tag has at most 40 characters.</source>
+        <translation>标签最多 40 个字符。</translation>
+    </message>
+    <message>
+        <source>A name has at most 40 characters.</source>
+        <translation>姓名最多 40 个字符。</translation>
+    </message>
+    <message>
+        <source>The member must agree to membership terms before registering.</source>
+        <translation>会员必须同意会员条款才能注册。</translation>
+    </message>
+    <message>
+        <source>The birthday is not a possible date.</source>
+        <translation>生日不是有效日期。</translation>
+    </message>
+    <message>
+        <source>Referrer not found: enter their full phone or card number.</source>
+        <translation>未找到推荐人：请输入其完整手机号或卡号。</translation>
+    </message>
+    <message>
+        <source>A member cannot refer themselves.</source>
+        <translation>会员不能推荐自己。</translation>
+    </message>
+    <message>
+        <source>No tiers are set up.</source>
+        <translation>尚未设置会员等级。</translation>
+    </message>
+    <message>
+        <source>That phone or card was just registered at another counter.</source>
+        <translation>该手机号或卡号刚刚在另一个收银台注册。</translation>
+    </message>
+    <message>
+        <source>Not a mainland mobile number: {value}</source>
+        <translation>不是有效的大陆手机号：{value}</translation>
+    </message>
+    <message>
+        <source>An ID number has 17 digits and a check digit or X.</source>
+        <translation>身份证号由 17 位数字加 1 位校验码（数字或 X）组成。</translation>
+    </message>
+    <message>
+        <source>The birth date in this ID number does not exist.</source>
+        <translation>身份证号中的出生日期不存在。</translation>
+    </message>
+    <message>
+        <source>The ID number&apos;s check digit is wrong; please check the number.</source>
+        <translation>身份证号校验码不正确，请核对号码。</translation>
+    </message>
+    <message>
+        <source>A card number has 6 to 20 letters or digits.</source>
+        <translation>卡号由 6 到 20 位字母或数字组成。</translation>
+    </message>
+    <message>
+        <source>This card number&apos;s check digit is wrong: scan again or retype it.</source>
+        <translation>卡号校验位不正确：请重新扫描或重新输入。</translation>
+    </message>
+    <message>
+        <source>Enter an amount in yuan with at most two decimals, e.g. 12.50.</source>
+        <translation>请输入以元为单位、最多两位小数的金额，例如 12.50。</translation>
+    </message>
+    <message>
+        <source>This needs a {role} or above.</source>
+        <translation>此操作需要{role}或更高权限。</translation>
+    </message>
+    <message>
+        <source>{label}: expected text</source>
+        <translation>{label}：应为文本</translation>
+    </message>
+    <message>
+        <source>{label}: not one of the choices</source>
+        <translation>{label}：不是可选值之一</translation>
+    </message>
+    <message>
+        <source>{label}: expected yes or no</source>
+        <translation>{label}：应为“是”或“否”</translation>
+    </message>
+    <message>
+        <source>{label}: expected a whole number</source>
+        <translation>{label}：应为整数</translation>
+    </message>
+    <message>
+        <source>{label}: must be between {low} and {high}</source>
+        <translation>{label}：必须在 {low} 到 {high} 之间</translation>
+    </message>
+    <message>
+        <source>{label}: expected a list</source>
+        <translation>{label}：应为列表</translation>
+    </message>
+    <message>
+        <source>Unknown setting: {key}</source>
+        <translation>未知设置项：{key}</translation>
+    </message>
+</context>
+<context>
+    <name>GiftDialog</name>
+    <message>
+        <source>Redeem a gift</source>
+        <translation>兑换礼品</translation>
+    </message>
+    <message>
+        <source>Redeem</source>
+        <translation>兑换</translation>
+    </message>
+    <message>
+        <source>{name} · balance {points} points</source>
+        <translation>{name} · 积分余额 {points}</translation>
+    </message>
+    <message>
+        <source>Gift</source>
+        <translation>礼品</translation>
+    </message>
+    <message>
+        <source>Points</source>
+        <translation>积分</translation>
+    </message>
+    <message>
+        <source>In stock</source>
+        <translation>库存</translation>
+    </message>
+    <message>
+        <source>Quantity</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>There are no gifts in the catalogue yet.</source>
+        <translation>礼品目录中还没有礼品。</translation>
+    </message>
+    <message>
+        <source>Choose a gift.</source>
+        <translation>请选择一件礼品。</translation>
+    </message>
+    <message>
+        <source>Redeemed {quantity} × {gift} for {points} points; balance {balance}.</source>
+        <translation>已兑换 {gift} × {quantity}，消耗 {points} 积分，余额 {balance}。</translation>
+    </message>
+</context>
+<context>
+    <name>History</name>
+    <message>
+        <source>{kind} (returned)</source>
+        <translation>{kind}（已退货）</translation>
+    </message>
+    <message>
+        <source>Date</source>
+        <translation>日期</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Receipt</source>
+        <translation>小票号</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>金额</translation>
+    </message>
+    <message>
+        <source>Paid</source>
+        <translation>实付</translation>
+    </message>
+    <message>
+        <source>Points used</source>
+        <translation>抵扣积分</translation>
+    </message>
+    <message>
+        <source>Points earned</source>
+        <translation>获得积分</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Points</source>
+        <translation>积分变动</translation>
+    </message>
+    <message>
+        <source>Balance</source>
+        <translation>余额</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Staff</source>
+        <translation>经办人</translation>
+    </message>
+</context>
+<context>
+    <name>Import</name>
+    <message>
+        <source>{imported} imported, {already} already there, {refused} refused</source>
+        <translation>导入 {imported} 条，已存在 {already} 条，拒绝 {refused} 条</translation>
+    </message>
+    <message>
+        <source>nothing was imported (all or nothing)</source>
+        <translation>未导入任何内容（全部成功或全部不导入）</translation>
+    </message>
+</context>
+<context>
+    <name>Integrity</name>
+    <message>
+        <source>{count} members&apos; points balance differs from the sum of their ledger (members: {examples})</source>
+        <translation>{count} 名会员的积分余额与其积分明细合计不一致（会员：{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} ledger rows whose balance_after is not the running sum (rows: {examples})</source>
+        <translation>{count} 条积分明细的 balance_after 与累计值不符（行：{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} members whose open points lots do not add up to their balance (members: {examples})</source>
+        <translation>{count} 名会员的未用积分批次合计与余额不符（会员：{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} points lots with a remainder outside 0..points (lots: {examples})</source>
+        <translation>{count} 个积分批次的剩余值超出 0 到批次积分的范围（批次：{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} sales whose earned points differ from their ledger rows (sales: {examples})</source>
+        <translation>{count} 笔消费的获得积分与积分明细不符（消费：{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} active phone numbers held by more than one member (phones: {examples})</source>
+        <translation>{count} 个有效手机号被多名会员使用（手机号：{examples}）</translation>
+    </message>
+    <message>
+        <source>SQLite reports the file is damaged: {examples}</source>
+        <translation>SQLite 报告数据库文件已损坏：{examples}</translation>
+    </message>
+    <message>
+        <source>{count} rows point at rows that do not exist ({examples})</source>
+        <translation>{count} 行引用了不存在的记录（{examples}）</translation>
+    </message>
+</context>
+<context>
+    <name>Labels</name>
+    <message>
+        <source>Cashier</source>
+        <translation>收银员</translation>
+    </message>
+    <message>
+        <source>Manager</source>
+        <translation>店长</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>老板</translation>
+    </message>
+    <message>
+        <source>Not given</source>
+        <translation>未填写</translation>
+    </message>
+    <message>
+        <source>Female</source>
+        <translation>女</translation>
+    </message>
+    <message>
+        <source>Male</source>
+        <translation>男</translation>
+    </message>
+    <message>
+        <source>Purchase</source>
+        <translation>消费积分</translation>
+    </message>
+    <message>
+        <source>Paid with points</source>
+        <translation>积分抵现</translation>
+    </message>
+    <message>
+        <source>Gift</source>
+        <translation>兑换礼品</translation>
+    </message>
+    <message>
+        <source>Adjustment</source>
+        <translation>人工调整</translation>
+    </message>
+    <message>
+        <source>Expired</source>
+        <translation>积分过期</translation>
+    </message>
+    <message>
+        <source>Return</source>
+        <translation>退货冲回</translation>
+    </message>
+    <message>
+        <source>Survey reward</source>
+        <translation>问卷奖励</translation>
+    </message>
+    <message>
+        <source>Referral bonus</source>
+        <translation>推荐奖励</translation>
+    </message>
+    <message>
+        <source>Imported</source>
+        <translation>导入</translation>
+    </message>
+    <message>
+        <source>Active</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <source>Frozen</source>
+        <translation>已冻结</translation>
+    </message>
+    <message>
+        <source>Anonymised</source>
+        <translation>已匿名化</translation>
+    </message>
+    <message>
+        <source>Never expire</source>
+        <translation>永不过期</translation>
+    </message>
+    <message>
+        <source>Rolling (months after earning)</source>
+        <translation>滚动有效（获得后若干个月）</translation>
+    </message>
+    <message>
+        <source>Yearly clearing date</source>
+        <translation>每年固定日期清零</translation>
+    </message>
+    <message>
+        <source>12-month spend</source>
+        <translation>近 12 个月消费额</translation>
+    </message>
+    <message>
+        <source>12-month points</source>
+        <translation>近 12 个月积分</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>MemberDesk</source>
+        <translation>会员台</translation>
+    </message>
+    <message>
+        <source>Counter</source>
+        <translation>收银台</translation>
+    </message>
+    <message>
+        <source>Members</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <source>Complaints</source>
+        <translation>投诉</translation>
+    </message>
+    <message>
+        <source>Coupons</source>
+        <translation>优惠券</translation>
+    </message>
+    <message>
+        <source>Surveys</source>
+        <translation>问卷</translation>
+    </message>
+    <message>
+        <source>Charts</source>
+        <translation>图表</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Opening the store…</source>
+        <translation>正在打开门店数据…</translation>
+    </message>
+    <message>
+        <source>F12 switch operator</source>
+        <translation>F12 切换操作员</translation>
+    </message>
+    <message>
+        <source>&amp;MemberDesk</source>
+        <translation>会员台(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Switch operator…</source>
+        <translation>切换操作员…</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+    <message>
+        <source>&amp;Go</source>
+        <translation>转到(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>About MemberDesk</source>
+        <translation>关于会员台</translation>
+    </message>
+    <message>
+        <source>{name} ({role})</source>
+        <translation>{name}（{role}）</translation>
+    </message>
+    <message>
+        <source>{store} · {branch}</source>
+        <translation>{store} · {branch}</translation>
+    </message>
+    <message>
+        <source>MemberDesk — {store}</source>
+        <translation>会员台 — {store}</translation>
+    </message>
+    <message>
+        <source>The store could not be opened: {message}</source>
+        <translation>无法打开门店数据：{message}</translation>
+    </message>
+    <message>
+        <source>The new language is used the next time MemberDesk starts.</source>
+        <translation>新语言将在下次启动会员台时生效。</translation>
+    </message>
+    <message>
+        <source>MemberDesk {version}
+Member management at the store counter.
+Log: {log}</source>
+        <translation>会员台 {version}
+门店收银台会员管理。
+日志：{log}</translation>
+    </message>
+</context>
+<context>
+    <name>MemberDialog</name>
+    <message>
+        <source>Register a member</source>
+        <translation>注册会员</translation>
+    </message>
+    <message>
+        <source>Edit member</source>
+        <translation>编辑会员</translation>
+    </message>
+    <message>
+        <source>Register</source>
+        <translation>注册</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>11-digit mobile number</source>
+        <translation>11 位手机号</translation>
+    </message>
+    <message>
+        <source>YYYY-MM-DD (optional)</source>
+        <translation>YYYY-MM-DD（选填）</translation>
+    </message>
+    <message>
+        <source>Blank: a new card number is made; or scan the card</source>
+        <translation>留空则自动生成新卡号；也可直接扫卡</translation>
+    </message>
+    <message>
+        <source>Optional; stored encrypted</source>
+        <translation>选填；加密保存</translation>
+    </message>
+    <message>
+        <source>Referrer&apos;s phone or card number (optional)</source>
+        <translation>推荐人的手机号或卡号（选填）</translation>
+    </message>
+    <message>
+        <source>Separated by commas</source>
+        <translation>用逗号分隔</translation>
+    </message>
+    <message>
+        <source>The member agrees to the membership terms (required)</source>
+        <translation>会员同意会员条款（必选）</translation>
+    </message>
+    <message>
+        <source>The member agrees to receive offers and news (optional)</source>
+        <translation>会员同意接收优惠和活动信息（可选）</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>手机</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Gender</source>
+        <translation>性别</translation>
+    </message>
+    <message>
+        <source>Birthday</source>
+        <translation>生日</translation>
+    </message>
+    <message>
+        <source>Card number</source>
+        <translation>卡号</translation>
+    </message>
+    <message>
+        <source>ID number</source>
+        <translation>身份证号</translation>
+    </message>
+    <message>
+        <source>Referred by</source>
+        <translation>推荐人</translation>
+    </message>
+    <message>
+        <source>Tags</source>
+        <translation>标签</translation>
+    </message>
+    <message>
+        <source>Notes</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <source>Open that member</source>
+        <translation>打开该会员</translation>
+    </message>
+    <message>
+        <source>Enter the birthday as YYYY-MM-DD, e.g. 1990-05-17.</source>
+        <translation>请按 YYYY-MM-DD 格式输入生日，例如 1990-05-17。</translation>
+    </message>
+    <message>
+        <source>Registered {name}. Welcome!</source>
+        <translation>{name} 注册成功，欢迎入会！</translation>
+    </message>
+    <message>
+        <source>Saved the changes to {name}.</source>
+        <translation>已保存 {name} 的修改。</translation>
+    </message>
+</context>
+<context>
+    <name>MemberPanel</name>
+    <message>
+        <source>Type a phone number, its last 4 digits, a card number, a name or pinyin initials, or scan a member card.
+
+F2 registers a new member.</source>
+        <translation>输入手机号、手机尾号4位、卡号、姓名或拼音首字母，或扫描会员卡。
+
+按 F2 注册新会员。</translation>
+    </message>
+    <message>
+        <source>Points</source>
+        <translation>积分</translation>
+    </message>
+    <message>
+        <source>Expiring soon</source>
+        <translation>即将过期</translation>
+    </message>
+    <message>
+        <source>Open complaints</source>
+        <translation>未结投诉</translation>
+    </message>
+    <message>
+        <source>Coupons held</source>
+        <translation>持有优惠券</translation>
+    </message>
+    <message>
+        <source>Visits</source>
+        <translation>到店次数</translation>
+    </message>
+    <message>
+        <source>Total spend</source>
+        <translation>累计消费</translation>
+    </message>
+    <message>
+        <source>Tags</source>
+        <translation>标签</translation>
+    </message>
+    <message>
+        <source>Buys most</source>
+        <translation>常购品类</translation>
+    </message>
+    <message>
+        <source>Last visit</source>
+        <translation>最近到店</translation>
+    </message>
+    <message>
+        <source>Member since</source>
+        <translation>入会日期</translation>
+    </message>
+    <message>
+        <source>Segment</source>
+        <translation>客户分群</translation>
+    </message>
+    <message>
+        <source>Referred by</source>
+        <translation>推荐人</translation>
+    </message>
+    <message>
+        <source>Follow-up</source>
+        <translation>跟进事项</translation>
+    </message>
+    <message>
+        <source>Notes</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <source>Purchases</source>
+        <translation>消费记录</translation>
+    </message>
+    <message>
+        <source>Points history</source>
+        <translation>积分明细</translation>
+    </message>
+    <message>
+        <source>Phone {phone}</source>
+        <translation>手机 {phone}</translation>
+    </message>
+    <message>
+        <source>Card {card} · No. {number}</source>
+        <translation>卡号 {card} · 会员号 {number}</translation>
+    </message>
+    <message>
+        <source>Birthday today!</source>
+        <translation>今天生日！</translation>
+    </message>
+    <message>
+        <source>Birthday this week ({date})</source>
+        <translation>本周生日（{date}）</translation>
+    </message>
+    <message>
+        <source>Expire by {date}</source>
+        <translation>{date} 前过期</translation>
+    </message>
+    <message>
+        <source>Never</source>
+        <translation>从未</translation>
+    </message>
+    <message>
+        <source>Top tier reached.</source>
+        <translation>已是最高等级。</translation>
+    </message>
+    <message>
+        <source>Spend {amount} more within 12 months to reach {tier}.</source>
+        <translation>12 个月内再消费 {amount} 即可升级为{tier}。</translation>
+    </message>
+    <message>
+        <source>Earn {points} more points within 12 months to reach {tier}.</source>
+        <translation>12 个月内再获得 {points} 积分即可升级为{tier}。</translation>
+    </message>
+</context>
+<context>
+    <name>MembersPage</name>
+    <message>
+        <source>Member no.</source>
+        <translation>会员号</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>手机</translation>
+    </message>
+    <message>
+        <source>Card</source>
+        <translation>卡号</translation>
+    </message>
+    <message>
+        <source>Tier</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <source>Points</source>
+        <translation>积分</translation>
+    </message>
+    <message>
+        <source>Last visit</source>
+        <translation>最近到店</translation>
+    </message>
+    <message>
+        <source>Joined</source>
+        <translation>入会日期</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Filter: phone, last 4 digits, name, pinyin initials or card number</source>
+        <translation>筛选：手机号、尾号4位、姓名、拼音首字母或卡号</translation>
+    </message>
+    <message>
+        <source>{count} members</source>
+        <translation>共 {count} 名会员</translation>
+    </message>
+</context>
+<context>
+    <name>Messages</name>
+    <message>
+        <source>MemberDesk</source>
+        <translation>会员台</translation>
+    </message>
+</context>
+<context>
+    <name>NotYetPage</name>
+    <message>
+        <source>This area is not available in this version of MemberDesk yet.</source>
+        <translation>本版本的会员台暂未提供此功能。</translation>
+    </message>
+</context>
+<context>
+    <name>OperatorDialog</name>
+    <message>
+        <source>Switch operator</source>
+        <translation>切换操作员</translation>
+    </message>
+    <message>
+        <source>Sign in</source>
+        <translation>登录</translation>
+    </message>
+    <message>
+        <source>Username</source>
+        <translation>用户名</translation>
+    </message>
+    <message>
+        <source>PIN</source>
+        <translation>PIN 码</translation>
+    </message>
+    <message>
+        <source>Enter your username.</source>
+        <translation>请输入用户名。</translation>
+    </message>
+    <message>
+        <source>Signed in as {name} ({role}).</source>
+        <translation>已登录：{name}（{role}）。</translation>
+    </message>
+</context>
+<context>
+    <name>Printing</name>
+    <message>
+        <source>{value} is too long to print as a barcode here</source>
+        <translation>{value} 太长，无法在此处打印为条码</translation>
+    </message>
+    <message>
+        <source>A barcode can only hold letters, digits and ASCII signs: {value}</source>
+        <translation>条码只能包含字母、数字和 ASCII 符号：{value}</translation>
+    </message>
+    <message>
+        <source>Too much text for a QR code ({length} bytes, at most {limit})</source>
+        <translation>二维码内容过多（{length} 字节，最多 {limit}）</translation>
+    </message>
+    <message>
+        <source>{what} is too long to fit on the card: {text}</source>
+        <translation>{what}太长，会员卡上放不下：{text}</translation>
+    </message>
+    <message>
+        <source>The store name</source>
+        <translation>门店名称</translation>
+    </message>
+    <message>
+        <source>The member name</source>
+        <translation>会员姓名</translation>
+    </message>
+    <message>
+        <source>The tier name</source>
+        <translation>等级名称</translation>
+    </message>
+    <message>
+        <source>Member</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>手机</translation>
+    </message>
+    <message>
+        <source>Points balance</source>
+        <translation>积分余额</translation>
+    </message>
+    <message>
+        <source>The points balance is below zero</source>
+        <translation>积分余额为负数</translation>
+    </message>
+    <message>
+        <source>Printed at</source>
+        <translation>打印时间</translation>
+    </message>
+</context>
+<context>
+    <name>PurchaseDialog</name>
+    <message>
+        <source>Record a purchase</source>
+        <translation>记录消费</translation>
+    </message>
+    <message>
+        <source>Record</source>
+        <translation>记录</translation>
+    </message>
+    <message>
+        <source>{name} · balance {points} points</source>
+        <translation>{name} · 积分余额 {points}</translation>
+    </message>
+    <message>
+        <source>e.g. 128.50</source>
+        <translation>例如 128.50</translation>
+    </message>
+    <message>
+        <source>Optional; scan or type the receipt number</source>
+        <translation>选填；扫描或输入小票号</translation>
+    </message>
+    <message>
+        <source>Amount (¥)</source>
+        <translation>金额（元）</translation>
+    </message>
+    <message>
+        <source>Receipt no.</source>
+        <translation>小票号</translation>
+    </message>
+    <message>
+        <source>Pay with points</source>
+        <translation>积分抵扣</translation>
+    </message>
+    <message>
+        <source>Points pay</source>
+        <translation>积分抵现</translation>
+    </message>
+    <message>
+        <source>Cash to pay</source>
+        <translation>应付现金</translation>
+    </message>
+    <message>
+        <source>Points to earn</source>
+        <translation>本次获得积分</translation>
+    </message>
+    <message>
+        <source>Balance after</source>
+        <translation>消费后余额</translation>
+    </message>
+    <message>
+        <source>Member day: extra points today!</source>
+        <translation>会员日：今天积分加倍！</translation>
+    </message>
+    <message>
+        <source>Enter the points as a whole number.</source>
+        <translation>请输入整数积分。</translation>
+    </message>
+    <message>
+        <source>Max: enter the amount first</source>
+        <translation>最多可用：请先输入金额</translation>
+    </message>
+    <message>
+        <source>Use max {points}</source>
+        <translation>用满 {points}</translation>
+    </message>
+    <message>
+        <source>Purchase of {amount} recorded: {earned} points earned, {used} used; balance {balance}.</source>
+        <translation>已记录消费 {amount}：获得 {earned} 积分，抵扣 {used} 积分，余额 {balance}。</translation>
+    </message>
+    <message>
+        <source>This purchase was already recorded.</source>
+        <translation>这笔消费之前已记录。</translation>
+    </message>
+    <message>
+        <source>Now {tier}!</source>
+        <translation>已升级为{tier}！</translation>
+    </message>
+</context>
+<context>
+    <name>ReturnDialog</name>
+    <message>
+        <source>Return a purchase</source>
+        <translation>消费退货</translation>
+    </message>
+    <message>
+        <source>Next</source>
+        <translation>下一步</translation>
+    </message>
+    <message>
+        <source>Choose the purchase being returned:</source>
+        <translation>选择要退货的消费记录：</translation>
+    </message>
+    <message>
+        <source>Reason (optional)</source>
+        <translation>原因（选填）</translation>
+    </message>
+    <message>
+        <source>Choose a purchase that has not been returned.</source>
+        <translation>请选择一笔尚未退货的消费。</translation>
+    </message>
+    <message>
+        <source>Return the purchase of {amount} on {date}?
+
+{earned} points it earned will be taken back and {used} points paid with will be refunded.</source>
+        <translation>确定退回 {date} 的 {amount} 消费吗？
+
+将扣回该笔消费获得的 {earned} 积分，并退还抵扣的 {used} 积分。</translation>
+    </message>
+    <message>
+        <source>Confirm return</source>
+        <translation>确认退货</translation>
+    </message>
+    <message>
+        <source>Return recorded: {reversed} points taken back, {refunded} points refunded.</source>
+        <translation>退货已记录：扣回 {reversed} 积分，退还 {refunded} 积分。</translation>
+    </message>
+    <message>
+        <source>New balance: {points} points</source>
+        <translation>新余额：{points} 积分</translation>
+    </message>
+    <message>
+        <source>The member had already spent these points; future purchases pay it back first.</source>
+        <translation>会员已用掉这些积分；以后消费获得的积分会先用于抵补欠分。</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+</context>
+<context>
+    <name>Settings</name>
+    <message>
+        <source>Store name</source>
+        <translation>门店名称</translation>
+    </message>
+    <message>
+        <source>Store time zone</source>
+        <translation>门店时区</translation>
+    </message>
+    <message>
+        <source>Spend (fen) for one point</source>
+        <translation>每积 1 分所需消费（分）</translation>
+    </message>
+    <message>
+        <source>Points worth ¥1</source>
+        <translation>多少积分抵 1 元</translation>
+    </message>
+    <message>
+        <source>Most of a purchase payable in points (%)</source>
+        <translation>积分最多可抵消费的比例（%）</translation>
+    </message>
+    <message>
+        <source>Points expiry</source>
+        <translation>积分有效期规则</translation>
+    </message>
+    <message>
+        <source>Points last (months)</source>
+        <translation>积分有效期（月）</translation>
+    </message>
+    <message>
+        <source>Yearly clearing date (MM-DD)</source>
+        <translation>每年清零日期（MM-DD）</translation>
+    </message>
+    <message>
+        <source>Warn of expiring points (days ahead)</source>
+        <translation>积分到期提前提醒（天）</translation>
+    </message>
+    <message>
+        <source>Member day weekday (0=Mon, -1=none)</source>
+        <translation>会员日（0=周一，-1=无）</translation>
+    </message>
+    <message>
+        <source>Member days from (YYYY-MM-DD)</source>
+        <translation>会员活动开始日期（YYYY-MM-DD）</translation>
+    </message>
+    <message>
+        <source>Member days until (YYYY-MM-DD)</source>
+        <translation>会员活动结束日期（YYYY-MM-DD）</translation>
+    </message>
+    <message>
+        <source>Member day multiplier (%)</source>
+        <translation>会员日积分倍率（%）</translation>
+    </message>
+    <message>
+        <source>Categories that earn no points</source>
+        <translation>不积分的品类</translation>
+    </message>
+    <message>
+        <source>Cashier adjustment limit</source>
+        <translation>收银员调整积分上限</translation>
+    </message>
+    <message>
+        <source>Referral bonus (points)</source>
+        <translation>推荐奖励（积分）</translation>
+    </message>
+    <message>
+        <source>Tiers by</source>
+        <translation>等级依据</translation>
+    </message>
+    <message>
+        <source>Tier review after (months)</source>
+        <translation>等级复核周期（月）</translation>
+    </message>
+    <message>
+        <source>Card number prefix</source>
+        <translation>卡号前缀</translation>
+    </message>
+    <message>
+        <source>Print member cards</source>
+        <translation>打印会员卡</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsPage</name>
+    <message>
+        <source>Save settings</source>
+        <translation>保存设置</translation>
+    </message>
+    <message>
+        <source>Undo changes</source>
+        <translation>撤销修改</translation>
+    </message>
+    <message>
+        <source>Store settings</source>
+        <translation>门店设置</translation>
+    </message>
+    <message>
+        <source>These settings apply to every counter of the store.</source>
+        <translation>这些设置对门店的所有收银台生效。</translation>
+    </message>
+    <message>
+        <source>Only the owner can change these settings; you can look at them.</source>
+        <translation>只有老板可以修改这些设置；您可以查看。</translation>
+    </message>
+    <message>
+        <source>Nothing to save.</source>
+        <translation>没有需要保存的修改。</translation>
+    </message>
+    <message>
+        <source>Settings saved.</source>
+        <translation>设置已保存。</translation>
+    </message>
+</context>
+<context>
+    <name>Tiers</name>
+    <message>
+        <source>Upgrade: 12-month figure reached the threshold</source>
+        <translation>升级：近 12 个月业绩达到门槛</translation>
+    </message>
+    <message>
+        <source>Review: 12-month figure below the tier&apos;s threshold</source>
+        <translation>复核：近 12 个月业绩低于该等级门槛</translation>
+    </message>
+</context>
+</TS>

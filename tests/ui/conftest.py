@@ -1,0 +1,99 @@
+"""GUI test set-up: a real SQLite store in tmp_path, the synchronous task runner, and a main window in Chinese
+(the default language). Staff beyond the store's owner are added here because no service creates staff yet."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+from sqlalchemy.orm import Session
+
+from app.context import Services, Store
+from app.security.pins import hash_pin
+from db.enums import StaffRole
+from db.models import Staff
+from tests.ui.ui_support import CASHIER_PIN, MANAGER_PIN, register
+from ui.application import build_main_window, configure_application
+from ui.i18n import Translators
+from ui.main_window import MainWindow
+from ui.tasks import SyncTaskRunner
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    store = Store.open(tmp_path / "data")
+
+    def add_staff(session: Session) -> None:
+        session.add_all(
+            [
+                Staff(
+                    username="cashier",
+                    display_name="李收银",
+                    role=StaffRole.CASHIER,
+                    branch_id=1,
+                    pin_hash=hash_pin(CASHIER_PIN),
+                ),
+                Staff(
+                    username="manager",
+                    display_name="王店长",
+                    role=StaffRole.MANAGER,
+                    branch_id=1,
+                    pin_hash=hash_pin(MANAGER_PIN),
+                ),
+            ]
+        )
+
+    store.db.write(add_staff)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def services(store: Store) -> Services:
+    """The store's default operator: its first cashier."""
+    return store.services(store.operator())
+
+
+@pytest.fixture
+def owner_services(store: Store) -> Services:
+    return store.services(store.operator("owner"))
+
+
+@pytest.fixture
+def lang() -> str:
+    return "zh_CN"
+
+
+@pytest.fixture
+def translators(qapp: QApplication, lang: str) -> Iterator[Translators]:
+    translators = configure_application(qapp, lang)
+    yield translators
+    translators.remove()
+
+
+@pytest.fixture
+def tasks() -> SyncTaskRunner:
+    return SyncTaskRunner()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, services: Services, tasks: SyncTaskRunner, translators: Translators) -> MainWindow:
+    window = build_main_window(services, tasks)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    window.activateWindow()
+    qtbot.waitExposed(window)
+    return window
+
+
+@pytest.fixture
+def members(services: Services) -> dict[str, int]:
+    return {
+        "张伟": register(services, "13812345678", "张伟"),
+        "张三丰": register(services, "13912340001", "张三丰"),
+        "单田芳": register(services, "13700005678", "单田芳"),
+    }

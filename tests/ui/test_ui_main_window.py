@@ -1,0 +1,143 @@
+"""The main window around the counter: navigation, language, member list, settings, operator switch."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
+
+from app.context import Services
+from app.loyalty.service import PurchaseRequest
+from tests.ui.ui_support import CASHIER_PIN, MANAGER_PIN, register
+from ui.application import build_main_window
+from ui.main_window import MainWindow
+from ui.operator_dialog import OperatorDialog
+from ui.pages.members import MembersPage
+from ui.pages.not_yet import NotYetPage
+from ui.pages.settings import SettingsPage
+from ui.signals import emit
+from ui.tasks import SyncTaskRunner
+
+PAGES = ["counter", "members", "complaints", "coupons", "surveys", "charts", "settings"]
+
+
+def nav_texts(window: MainWindow) -> list[str]:
+    return [window.navigation.item(row).text() for row in range(window.navigation.count())]
+
+
+def test_chinese_is_the_default_language(window: MainWindow) -> None:
+    assert nav_texts(window) == ["收银台", "会员", "投诉", "优惠券", "问卷", "图表", "设置"]
+    assert window.counter.register_action.text() == "F2 注册"
+    assert "收银员" in window.operator_label.text()
+
+
+@pytest.mark.parametrize("lang", ["en"])
+def test_english_shows_english(window: MainWindow, services: Services) -> None:
+    assert nav_texts(window) == ["Counter", "Members", "Complaints", "Coupons", "Surveys", "Charts", "Settings"]
+    assert window.counter.register_action.text() == "F2 Register"
+    assert "Cashier" in window.operator_label.text()
+    member_id = register(services, "13812345678", "张伟")
+    window.counter.open_member(member_id)
+    assert window.counter.panel.tier.text() == "Standard", "tiers carry an English name too"
+
+
+def test_areas_of_later_versions_say_so(qtbot: QtBot, window: MainWindow) -> None:
+    for row in range(2, 6):
+        window.navigation.setCurrentRow(row)
+        page = window.stack.currentWidget()
+        assert isinstance(page, NotYetPage)
+        assert any("暂未提供" in label.text() for label in page.findChildren(type(window.store_label)))
+
+
+def test_status_bar_names_store_branch_and_operator(window: MainWindow) -> None:
+    assert window.store_label.text() == "会员台示例超市 · 总店"
+    assert window.operator_label.text() == "李收银（收银员）"
+
+
+def test_member_list_pages_and_opens_a_member(
+    qtbot: QtBot, qtmodeltester: ModelTester, window: MainWindow, services: Services
+) -> None:
+    ids = [register(services, f"1390000{n:04d}", f"会员{n}") for n in range(130)]
+    window.navigation.setCurrentRow(1)
+    page = window.stack.currentWidget()
+    assert isinstance(page, MembersPage)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 100, timeout=2000)
+    assert page.model.total == 130 and "130" in page.count.text()
+    page.model.fetchMore(page.view.rootIndex())
+    assert page.model.rowCount() == 130
+    qtmodeltester.check(page.model)
+
+    page.filter.setText("会员12")
+    page._load()
+    qtbot.waitUntil(lambda: page.model.total == 11, timeout=2000)  # 会员12 and 会员120–129
+    page.view.selectRow(0)
+    emit(page.open_member, page.model.rows()[0].id)
+    assert window.stack.currentWidget() is window.counter
+    assert window.counter.panel.profile is not None and window.counter.panel.profile.id in ids
+
+
+def test_member_histories_and_hits_are_sound_models(
+    qtbot: QtBot, qtmodeltester: ModelTester, window: MainWindow, services: Services
+) -> None:
+    member_id = register(services, "13812345678", "张伟")
+    for _ in range(25):
+        services.loyalty.record_purchase(PurchaseRequest(member_id, 1000, str(uuid.uuid4())))
+    page = window.counter
+    page.lookup.setText("张")
+    page._run_lookup()
+    qtmodeltester.check(page.hits)
+    page.open_member(member_id)
+    qtbot.waitUntil(lambda: page.panel.sales_model.rowCount() == 20, timeout=2000)
+    qtmodeltester.check(page.panel.sales_model)
+    qtmodeltester.check(page.panel.ledger_model)
+    assert page.panel.sales_model.rowCount() == page.panel.sales_model.total == 25
+
+
+def test_a_cashier_cannot_save_settings(qtbot: QtBot, window: MainWindow) -> None:
+    window.navigation.setCurrentRow(6)
+    page = window.stack.currentWidget()
+    assert isinstance(page, SettingsPage)
+    assert "只有老板" in page.note.text()
+    page.fields["store.name"].widget.setText("新名字超市")  # type: ignore[attr-defined]
+    page.save()
+    assert "需要" in page.general_error.text() and page.general_error.isVisible()
+
+
+def test_the_owner_saves_settings_and_the_status_bar_follows(
+    qtbot: QtBot, owner_services: Services, translators: object
+) -> None:
+    tasks = SyncTaskRunner()
+    window = build_main_window(owner_services, tasks)
+    qtbot.addWidget(window)
+    window.navigation.setCurrentRow(6)
+    page = window.stack.currentWidget()
+    assert isinstance(page, SettingsPage)
+    page.fields["store.name"].widget.setText("新名字超市")  # type: ignore[attr-defined]
+    page.fields["points.redeem_cap_pct"].widget.setValue(30)  # type: ignore[attr-defined]
+    page.save()
+    assert page.saved.text() == "设置已保存。"
+    assert owner_services.settings.get("points.redeem_cap_pct") == 30
+    assert window.store_label.text().startswith("新名字超市")
+    page.fields["store.name"].widget.setText("")  # type: ignore[attr-defined]
+    page.fields["store.timezone"].widget.setText("Asia/Shanghai")  # type: ignore[attr-defined]
+    page.save()
+    assert page.saved.text() == "设置已保存。", "an empty store name is the owner's choice"
+
+
+def test_f12_switches_the_operator(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.keyClick(window.counter.lookup, Qt.Key.Key_F12)
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, OperatorDialog) and w.isVisible())
+    dialog.username.setText("manager")
+    dialog.pin.setText(CASHIER_PIN)
+    dialog.ok.click()
+    assert "PIN 码错误" in dialog.general_error.text() and dialog.pin.text() == ""
+    dialog.pin.setText(MANAGER_PIN)
+    dialog.ok.click()
+    assert not dialog.isVisible()
+    assert window.services is not None and window.services.operator.display_name == "王店长"
+    assert window.operator_label.text() == "王店长（店长）"
+    assert window.counter.services is window.services

@@ -1,0 +1,389 @@
+"""The counter page (收银台), keyboard first: the lookup box has the focus, matches appear as you type, Enter opens
+the top match, Esc goes back, function keys act on the open member (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import ValidationError
+from app.members.validation import normalize_phone
+from ui import formatting as fmt
+from ui.counter.lookup_box import LookupBox
+from ui.counter.panel import MemberPanel
+from ui.forms import ActionDialog
+from ui.i18n import local_name
+from ui.models import Column, RowsModel, number_column
+from ui.pages.base import Page
+from ui.tasks import Changes, TaskRunner
+
+if TYPE_CHECKING:
+    from app.context import Services
+    from app.members.profile import MemberProfile
+    from app.members.service import LookupResult, MemberForm, MemberHit
+
+LOOKUP_DEBOUNCE_MS = 80
+"""Long enough to skip the keys of a word typed in one go, short enough to feel instant."""
+_CARD = re.compile(r"(?=.*\d)[0-9A-Za-z]{6,20}")
+MEMBER_CHANGES = Changes.MEMBERS | Changes.POINTS | Changes.SALES | Changes.COUPONS | Changes.COMPLAINTS
+
+
+def prefill_for(text: str) -> MemberForm:
+    """A registration form started from what was typed: a phone, a scanned card, or else a name."""
+    from app.members.service import MemberForm
+
+    text = text.strip()
+    try:
+        return MemberForm(phone=normalize_phone(text), name="")
+    except ValidationError:
+        pass
+    if _CARD.fullmatch(text):
+        return MemberForm(phone="", name="", card_no=text)
+    return MemberForm(phone="", name=text)
+
+
+class CounterPage(Page):
+    def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(tasks, parent)
+        self.setObjectName("counterPage")
+        self._lookup_seq = 0
+        self._member_seq = 0
+        self._answered: tuple[str, LookupResult] | None = None
+        """The query the pick-list shows the answer to, and that answer."""
+        self._enter_pending: bool | None = None
+        """Enter was pressed before the answer for the current text came: open it when it does (True: a scan)."""
+        self.dialog: ActionDialog | None = None
+
+        self.lookup = LookupBox()
+        self.lookup.setPlaceholderText(self.tr("Phone, last 4 digits, card number, name or pinyin — or scan a card"))
+        self.lookup.textEdited.connect(self._text_edited)
+        self.lookup.move_selection.connect(self._move_selection)
+        self.lookup.submitted.connect(self._submitted)
+        self.lookup.escaped.connect(self._escaped)
+        self._debounce = QTimer(self, singleShot=True, interval=LOOKUP_DEBOUNCE_MS)
+        self._debounce.timeout.connect(lambda: self._run_lookup())
+
+        self.hits: RowsModel[MemberHit] = RowsModel(self._hit_columns(), self)
+        self.hits_view = QTableView()
+        self.hits_view.setObjectName("hitsView")
+        self.hits_view.setModel(self.hits)
+        self.hits_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.hits_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.hits_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.hits_view.setAlternatingRowColors(True)
+        self.hits_view.verticalHeader().hide()
+        self.hits_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.hits_view.horizontalHeader().setStretchLastSection(True)
+        self.hits_view.clicked.connect(lambda index: self._open_hit(index.row()))
+
+        self.no_match = QLabel()
+        self.no_match.setObjectName("noMatch")
+        self.no_match.setWordWrap(True)
+        self.no_match.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.register_typed = QPushButton()
+        self.register_typed.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.register_typed.clicked.connect(self.register_member)
+        self.no_match_page = QWidget()
+        no_match_layout = QVBoxLayout(self.no_match_page)
+        no_match_layout.addStretch(1)
+        no_match_layout.addWidget(self.no_match)
+        no_match_layout.addWidget(self.register_typed, 0, Qt.AlignmentFlag.AlignCenter)
+        no_match_layout.addStretch(2)
+        self.idle = QLabel(self.tr("Matches appear here as you type.\n↑ ↓ choose · Enter open · Esc clear"))
+        self.idle.setObjectName("emptyHint")
+        self.idle.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.idle.setWordWrap(True)
+        self.results = QStackedWidget()
+        for widget in (self.idle, self.hits_view, self.no_match_page):
+            self.results.addWidget(widget)
+
+        self.panel = MemberPanel(tasks)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.results)
+        splitter.addWidget(self.panel)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setChildrenCollapsible(False)
+
+        self.actions_bar = QHBoxLayout()
+        self.member_actions: list[QAction] = []
+        self.register_action = self._action("F2", self.tr("Register"), self.register_member, needs_member=False)
+        self.edit_action = self._action("F3", self.tr("Edit member"), self.edit_member)
+        self.purchase_action = self._action("F4", self.tr("Purchase"), self.record_purchase)
+        self.gift_action = self._action("F5", self.tr("Redeem gift"), self.redeem_gift)
+        self.return_action = self._action("F6", self.tr("Return"), self.return_purchase)
+        self.adjust_action = self._action("F7", self.tr("Adjust points"), self.adjust_points)
+        self.actions_bar.addStretch(1)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.lookup)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(self.actions_bar)
+        self._member_actions_enabled(False)
+
+    # -- building -----------------------------------------------------------------------------------------------
+    def _hit_columns(self) -> list[Column[MemberHit]]:
+        return [
+            Column(lambda: self.tr("Name"), lambda h: h.name),
+            Column(lambda: self.tr("Phone"), lambda h: h.phone or h.masked_phone),
+            Column(lambda: self.tr("Tier"), lambda h: local_name(h.tier_name, h.tier_name_en)),
+            number_column(lambda: self.tr("Points"), lambda h: h.points, fmt.points),
+            Column(lambda: self.tr("Last visit"), lambda h: fmt.local_date(h.last_visit_at)),
+        ]
+
+    def _action(self, key: str, text: str, slot: Callable[[], None], needs_member: bool = True) -> QAction:
+        action = QAction(f"{key} {text}", self)
+        action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        button = QToolButton()
+        button.setDefaultAction(action)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.setObjectName("fkeyButton")
+        self.actions_bar.addWidget(button)
+        if needs_member:
+            self.member_actions.append(action)
+        return action
+
+    def _member_actions_enabled(self, enabled: bool) -> None:
+        for action in self.member_actions:
+            action.setEnabled(enabled)
+
+    # -- page ---------------------------------------------------------------------------------------------------
+    def attach(self, services: Services) -> None:
+        """A new operator (or the store just opened): start clean, and answer what was typed while waiting."""
+        super().attach(services)
+        self.close_member()
+        self._answered = None
+        if self.lookup.text().strip():
+            self._run_lookup()
+
+    def on_changed(self, changes: Changes) -> None:
+        if not changes & MEMBER_CHANGES:
+            return
+        if self.panel.profile is not None:
+            self._load_member(self.panel.profile.id, keep_notice=True)
+        if self._answered is not None and self._answered[1].hits:
+            self._run_lookup(refresh=True)
+
+    def focus_lookup(self) -> None:
+        self.lookup.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.focus_lookup()
+
+    # -- lookup -------------------------------------------------------------------------------------------------
+    def _text_edited(self, text: str) -> None:
+        self._enter_pending = None
+        if text.strip():
+            self._debounce.start()
+            return
+        self._debounce.stop()
+        self._lookup_seq += 1  # anything still on its way answers a question nobody asks any more
+        self._answered = None
+        self.hits.set_rows([])
+        self.results.setCurrentWidget(self.idle)
+
+    def _run_lookup(self, refresh: bool = False) -> None:
+        self._debounce.stop()
+        services = self.services
+        query = self.lookup.text()
+        if services is None or not query.strip():
+            return
+        self._lookup_seq += 1
+        seq = self._lookup_seq
+        self.tasks.run(
+            lambda: services.members.lookup(query),
+            lambda result: self._answer(seq, query, result, refresh),
+        )
+
+    def _answer(self, seq: int, query: str, result: LookupResult, refresh: bool) -> None:
+        if seq != self._lookup_seq:
+            return  # a newer query is on its way; this answer is stale
+        selected = self._selected_hit()
+        self._answered = (query, result)
+        self.hits.set_rows(result.hits)
+        if not result.hits:
+            self._show_no_match(query)
+        else:
+            self.results.setCurrentWidget(self.hits_view)
+            ids = [hit.id for hit in result.hits]
+            self._select_row(ids.index(selected.id) if refresh and selected and selected.id in ids else 0)
+        if refresh:
+            return
+        pending, self._enter_pending = self._enter_pending, None
+        if result.exact and len(result.hits) == 1:
+            self._open_hit(0)
+        elif pending is not None:
+            self._act_on_answer(scan=pending)
+
+    def _show_no_match(self, query: str) -> None:
+        self.no_match.setText(self.tr('No member matches "{query}".').format(query=query.strip()))
+        self.register_typed.setText(self.tr("F2 Register with what was typed"))
+        self.results.setCurrentWidget(self.no_match_page)
+
+    def _submitted(self, scan: bool) -> None:
+        if not self.lookup.text().strip():
+            return
+        if self._answered is not None and self._answered[0] == self.lookup.text():
+            self._act_on_answer(scan)
+            return
+        self._enter_pending = scan
+        self._run_lookup()
+
+    def _act_on_answer(self, scan: bool) -> None:
+        """Enter on an answered query: open the chosen match; a scan that found nothing says so plainly."""
+        assert self._answered is not None
+        query, result = self._answered
+        if result.hits:
+            if scan and not result.exact:
+                self.panel.show_notice(self.tr("Card {code} not found.").format(code=query.strip()), warning=True)
+                return
+            row = self.hits_view.currentIndex().row()
+            self._open_hit(row if row >= 0 else 0)
+        elif scan:
+            self.panel.show_notice(self.tr("Card {code} not found.").format(code=query.strip()), warning=True)
+        else:
+            self.register_member()
+
+    def _selected_hit(self) -> MemberHit | None:
+        return self.hits.row_at(self.hits_view.currentIndex().row())
+
+    def _select_row(self, row: int) -> None:
+        index = self.hits.index(row, 0)
+        self.hits_view.setCurrentIndex(index)
+        self.hits_view.scrollTo(index)
+
+    def _move_selection(self, step: int) -> None:
+        count = self.hits.rowCount()
+        if count and self.results.currentWidget() is self.hits_view:
+            current = self.hits_view.currentIndex().row()
+            self._select_row(max(0, min(count - 1, current + step)))
+
+    def _escaped(self) -> None:
+        """Esc clears what was typed; with nothing typed it closes the open member (back to a clean counter)."""
+        if self.lookup.text():
+            self.lookup.clear()
+            self._text_edited("")
+        elif self.panel.profile is not None:
+            self.close_member()
+
+    # -- the open member ----------------------------------------------------------------------------------------
+    def _open_hit(self, row: int) -> None:
+        hit = self.hits.row_at(row)
+        if hit is not None:
+            self.open_member(hit.id)
+
+    def open_member(self, member_id: int) -> None:
+        self._load_member(member_id, keep_notice=False)
+        self.lookup.selectAll()  # the next customer's number simply replaces this one
+        self.focus_lookup()
+
+    def _load_member(self, member_id: int, keep_notice: bool) -> None:
+        services = self.services
+        if services is None:
+            return
+        self._member_seq += 1
+        seq = self._member_seq
+        if not keep_notice:
+            self.panel.notice.hide()
+        self.tasks.run(lambda: services.members.profile(member_id), lambda profile: self._show_member(seq, profile))
+        self.panel.sales_model.set_loader(lambda offset, limit: services.members.sales_page(member_id, offset, limit))
+        self.panel.ledger_model.set_loader(lambda offset, limit: services.members.ledger_page(member_id, offset, limit))
+
+    def _show_member(self, seq: int, profile: MemberProfile) -> None:
+        if seq != self._member_seq:
+            return
+        self.panel.show_profile(profile)
+        self._member_actions_enabled(True)
+
+    def close_member(self) -> None:
+        self._member_seq += 1
+        self.panel.clear()
+        self._member_actions_enabled(False)
+
+    # -- actions ------------------------------------------------------------------------------------------------
+    def _show_dialog(self, dialog: ActionDialog) -> None:
+        """Dialogs open without blocking; when they close the focus comes back to the lookup box."""
+        self.dialog = dialog
+        dialog.completed.connect(self.panel.show_notice)
+        dialog.finished.connect(self._dialog_closed)
+        dialog.open()
+
+    def _dialog_closed(self) -> None:
+        self.dialog = None
+        self.focus_lookup()
+
+    def _ready(self) -> tuple[Services, MemberProfile] | None:
+        services, profile = self.services, self.panel.profile
+        if services is None or profile is None:
+            return None
+        return services, profile
+
+    def register_member(self) -> None:
+        if self.services is None:
+            return
+        from ui.counter.member_dialog import MemberDialog
+
+        answered_empty = self._answered is not None and not self._answered[1].hits
+        prefill = prefill_for(self._answered[0]) if self._answered is not None and answered_empty else None
+        dialog = MemberDialog(self.tasks, self.services, None, prefill, self)
+        dialog.member_saved.connect(self.open_member)
+        dialog.open_existing.connect(self.open_member)
+        self._show_dialog(dialog)
+
+    def edit_member(self) -> None:
+        if (ready := self._ready()) is None:
+            return
+        from ui.counter.member_dialog import MemberDialog
+
+        dialog = MemberDialog(self.tasks, ready[0], ready[1].id, None, self)
+        dialog.open_existing.connect(self.open_member)
+        self._show_dialog(dialog)
+
+    def record_purchase(self) -> None:
+        if (ready := self._ready()) is None:
+            return
+        from ui.counter.purchase_dialog import PurchaseDialog
+
+        self._show_dialog(PurchaseDialog(self.tasks, *ready, self))
+
+    def redeem_gift(self) -> None:
+        if (ready := self._ready()) is None:
+            return
+        from ui.counter.gift_dialog import GiftDialog
+
+        self._show_dialog(GiftDialog(self.tasks, *ready, self))
+
+    def return_purchase(self) -> None:
+        if (ready := self._ready()) is None:
+            return
+        from ui.counter.return_dialog import ReturnDialog
+
+        self._show_dialog(ReturnDialog(self.tasks, *ready, self))
+
+    def adjust_points(self) -> None:
+        if (ready := self._ready()) is None:
+            return
+        from ui.counter.adjust_dialog import AdjustDialog
+
+        self._show_dialog(AdjustDialog(self.tasks, *ready, self))

@@ -1,0 +1,191 @@
+"""Record a purchase (F4): the amount in yuan, an optional receipt number and points to pay with. As the cashier
+types, the service's own preview shows the points to earn, what the points are worth and the cash to pay, so what
+is confirmed is exactly what will be recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QGridLayout, QLabel, QLineEdit, QPushButton, QWidget
+
+from app.context import Services
+from app.errors import MemberDeskError
+from app.loyalty.service import PurchasePreview, PurchaseRequest, PurchaseResult
+from app.members.profile import MemberProfile
+from app.money import parse_yuan
+from ui import formatting as fmt
+from ui.counter.panel import set_negative
+from ui.forms import ActionDialog, InputError
+from ui.tasks import Changes, TaskRunner
+
+PREVIEW_DEBOUNCE_MS = 150
+
+
+class PurchaseDialog(ActionDialog):
+    changes = Changes.POINTS | Changes.SALES | Changes.MEMBERS
+
+    def __init__(self, tasks: TaskRunner, services: Services, member: MemberProfile, parent: QWidget | None) -> None:
+        super().__init__(tasks, services, self.tr("Record a purchase"), self.tr("Record"), parent)
+        self.setObjectName("purchaseDialog")
+        self.member = member
+        self._preview_seq = 0
+
+        who = QLabel(
+            self.tr("{name} · balance {points} points").format(
+                name=member.name, points=fmt.points(member.points_balance)
+            )
+        )
+        who.setObjectName("dialogHeading")
+        self.form.addRow(who)
+        self.amount = QLineEdit()
+        self.amount.setObjectName("amount")
+        self.amount.setPlaceholderText(self.tr("e.g. 128.50"))
+        self.receipt = self.scanned(QLineEdit())
+        self.receipt.setPlaceholderText(self.tr("Optional; scan or type the receipt number"))
+        self.points = QLineEdit()
+        self.points.setPlaceholderText("0")
+        self.use_max = QPushButton()
+        self.use_max.setAutoDefault(False)
+        self.use_max.clicked.connect(self._use_max)
+        points_row = QWidget()
+        points_layout = QGridLayout(points_row)
+        points_layout.setContentsMargins(0, 0, 0, 0)
+        points_layout.addWidget(self.points, 0, 0)
+        points_layout.addWidget(self.use_max, 0, 1)
+        self.add_row(self.tr("Amount (¥)"), "amount", self.amount)
+        self.add_row(self.tr("Receipt no."), "receipt_no", self.receipt)
+        self.add_row(self.tr("Pay with points"), "points", points_row)
+
+        self.preview_labels: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        for row, (key, caption) in enumerate(
+            (
+                ("points_value", self.tr("Points pay")),
+                ("cash", self.tr("Cash to pay")),
+                ("earn", self.tr("Points to earn")),
+                ("balance", self.tr("Balance after")),
+            )
+        ):
+            grid.addWidget(QLabel(caption), row, 0)
+            value = QLabel("—")
+            value.setObjectName("previewValue")
+            grid.addWidget(value, row, 1)
+            self.preview_labels[key] = value
+        self.member_day = QLabel(self.tr("Member day: extra points today!"))
+        self.member_day.setObjectName("memberDay")
+        self.member_day.hide()
+        grid.addWidget(self.member_day, 4, 0, 1, 2)
+        self.form.addRow(grid)
+        self._max_points = 0
+        self._show_max(None)
+
+        self._debounce = QTimer(self, singleShot=True, interval=PREVIEW_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._preview)
+        self.amount.textEdited.connect(lambda _text: self._debounce.start())
+        self.points.textEdited.connect(lambda _text: self._debounce.start())
+        self.resize(460, self.sizeHint().height())
+        self.amount.setFocus()
+
+    def request(self) -> PurchaseRequest:
+        """The purchase as typed; the idempotency key is the one made when the dialog opened."""
+        total = parse_yuan(self.amount.text())
+        text = self.points.text().strip() or "0"
+        if not text.isdigit():
+            raise InputError(self.tr("Enter the points as a whole number."), "points")
+        return PurchaseRequest(
+            member_id=self.member.id,
+            total_fen=total,
+            idempotency_key=self.idempotency_key,
+            points_to_use=int(text),
+            receipt_no=self.receipt.text().strip() or None,
+        )
+
+    # -- preview ------------------------------------------------------------------------------------------------
+    def _preview(self) -> None:
+        self._preview_seq += 1
+        seq = self._preview_seq
+        self.errors.clear()
+        if not self.amount.text().strip():
+            self._show_preview(None)
+            return
+        try:
+            request = self.request()
+        except (InputError, MemberDeskError) as exc:
+            self._show_preview(None)
+            self.errors.show(exc)
+            return
+        loyalty = self.services.loyalty
+        self.tasks.run(
+            lambda: loyalty.preview_purchase(request),
+            lambda preview: self._previewed(seq, preview),
+            lambda error: self._preview_refused(seq, request, error),
+        )
+
+    def _previewed(self, seq: int, preview: PurchasePreview) -> None:
+        if seq == self._preview_seq:
+            self._show_preview(preview)
+
+    def _preview_refused(self, seq: int, request: PurchaseRequest, error: MemberDeskError) -> None:
+        """Too many points: still show the most that can be used, so the cashier can correct it in one go."""
+        if seq != self._preview_seq:
+            return
+        self._show_preview(None)
+        self.errors.show(error)
+        if request.points_to_use:
+            loyalty, without_points = self.services.loyalty, replace(request, points_to_use=0)
+            self.tasks.run(
+                lambda: loyalty.preview_purchase(without_points),
+                lambda preview: self._show_max(preview) if seq == self._preview_seq else None,
+            )
+
+    def _show_preview(self, preview: PurchasePreview | None) -> None:
+        values = (
+            {
+                "points_value": fmt.yuan(preview.points_value_fen),
+                "cash": fmt.yuan(preview.paid_fen),
+                "earn": fmt.signed_points(preview.points_to_earn),
+                "balance": fmt.points(preview.balance_after),
+            }
+            if preview
+            else {}
+        )
+        for key, widget in self.preview_labels.items():
+            widget.setText(values.get(key, "—"))
+        set_negative(self.preview_labels["balance"], bool(preview and preview.balance_after < 0))
+        self.member_day.setVisible(bool(preview and preview.member_day))
+        self._show_max(preview)
+
+    def _show_max(self, preview: PurchasePreview | None) -> None:
+        self._max_points = preview.max_points_usable if preview else 0
+        if preview is None:
+            self.use_max.setText(self.tr("Max: enter the amount first"))
+            self.use_max.setEnabled(False)
+            return
+        self.use_max.setText(self.tr("Use max {points}").format(points=fmt.points(self._max_points)))
+        self.use_max.setEnabled(self._max_points > 0)
+
+    def _use_max(self) -> None:
+        self.points.setText(str(self._max_points))
+        self._preview()
+
+    # -- recording ----------------------------------------------------------------------------------------------
+    def prepare(self) -> Callable[[], Any]:
+        self._preview_seq += 1  # a preview still on its way must not overwrite the result's errors
+        request, loyalty = self.request(), self.services.loyalty
+        return lambda: loyalty.record_purchase(request)
+
+    def succeeded(self, result: PurchaseResult) -> str:
+        text = self.tr("Purchase of {amount} recorded: {earned} points earned, {used} used; balance {balance}.").format(
+            amount=fmt.yuan(result.paid_fen + result.points_value_fen),
+            earned=fmt.points(result.points_earned),
+            used=fmt.points(result.points_used),
+            balance=fmt.points(result.balance_after),
+        )
+        if result.replayed:
+            text = self.tr("This purchase was already recorded.") + " " + text
+        if result.tier_changed_to:
+            text += " " + self.tr("Now {tier}!").format(tier=result.tier_changed_to)
+        return text

@@ -1,0 +1,123 @@
+"""Return a purchase (F6): pick it from the member's history, confirm, then see exactly what happened to the points.
+A return takes back what the sale earned even if it was already spent, so the balance may go negative (in red)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtWidgets import QLabel, QLineEdit, QStackedWidget, QVBoxLayout, QWidget
+
+from app.context import Services
+from app.loyalty.service import ReturnResult
+from app.members.profile import MemberProfile, SaleRow
+from ui import formatting as fmt
+from ui.counter.panel import history_table, sale_columns, set_negative
+from ui.forms import ActionDialog, InputError
+from ui.models import PagedModel
+from ui.signals import emit
+from ui.tasks import Changes, TaskRunner
+
+SALE = "sale"
+"""SaleKind.SALE's stored value (a StrEnum equals its value)."""
+
+
+class ReturnDialog(ActionDialog):
+    changes = Changes.POINTS | Changes.SALES | Changes.MEMBERS
+
+    def __init__(self, tasks: TaskRunner, services: Services, member: MemberProfile, parent: QWidget | None) -> None:
+        super().__init__(tasks, services, self.tr("Return a purchase"), self.tr("Next"), parent)
+        self.setObjectName("returnDialog")
+        self.member = member
+        self.sale: SaleRow | None = None
+
+        self.steps = QStackedWidget()
+        self.sales: PagedModel[SaleRow] = PagedModel(sale_columns(), tasks, parent=self)
+        self.view = history_table(self.sales)
+        self.view.doubleClicked.connect(lambda _index: self.submit())
+        pick = QWidget()
+        pick_layout = QVBoxLayout(pick)
+        pick_layout.addWidget(QLabel(self.tr("Choose the purchase being returned:")))
+        pick_layout.addWidget(self.view)
+
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText(self.tr("Reason (optional)"))
+        confirm = QWidget()
+        confirm_layout = QVBoxLayout(confirm)
+        confirm_layout.addWidget(self.summary)
+        confirm_layout.addWidget(self.errors.wrap("reason", self.reason))
+        confirm_layout.addStretch(1)
+
+        self.result_text = QLabel()
+        self.result_text.setWordWrap(True)
+        self.balance = QLabel()
+        self.balance.setObjectName("resultBalance")
+        done = QWidget()
+        done_layout = QVBoxLayout(done)
+        done_layout.addWidget(self.result_text)
+        done_layout.addWidget(self.balance)
+        done_layout.addStretch(1)
+
+        for step in (pick, confirm, done):
+            self.steps.addWidget(step)
+        self.add_row("", "sale", self.steps)
+        self.resize(720, 460)
+        self.sales.loaded.connect(self._select_first)
+        member_id, members = member.id, services.members
+        self.sales.set_loader(lambda offset, limit: members.sales_page(member_id, offset, limit))
+
+    def _select_first(self) -> None:
+        if not self.view.currentIndex().isValid() and self.sales.rowCount():
+            self.view.selectRow(0)
+        self.view.setFocus()
+
+    def submit(self) -> None:
+        """The first press of the button only moves on to the confirmation."""
+        if self.steps.currentIndex() == 0:
+            self.errors.clear()
+            sale = self.sales.row_at(self.view.currentIndex().row())
+            if sale is None or sale.kind != SALE or sale.returned:
+                self.errors.show_text(self.tr("Choose a purchase that has not been returned."), "sale")
+                return
+            self.sale = sale
+            self.summary.setText(
+                self.tr(
+                    "Return the purchase of {amount} on {date}?\n\n"
+                    "{earned} points it earned will be taken back and {used} points paid with will be refunded."
+                ).format(
+                    amount=fmt.yuan(sale.total_fen),
+                    date=fmt.local_datetime(sale.sold_at),
+                    earned=fmt.points(sale.points_earned),
+                    used=fmt.points(sale.points_used),
+                )
+            )
+            self.steps.setCurrentIndex(1)
+            self.ok.setText(self.tr("Confirm return"))
+            self.reason.setFocus()
+            return
+        super().submit()
+
+    def prepare(self) -> Callable[[], Any]:
+        if self.sale is None:
+            raise InputError(self.tr("Choose a purchase that has not been returned."), "sale")
+        sale_id, key, reason, loyalty = self.sale.id, self.idempotency_key, self.reason.text(), self.services.loyalty
+        return lambda: loyalty.return_sale(sale_id, key, reason)
+
+    def succeeded(self, result: ReturnResult) -> None:
+        """Stay open on the result, so the cashier can tell the customer what happened to their points."""
+        text = self.tr("Return recorded: {reversed} points taken back, {refunded} points refunded.").format(
+            reversed=fmt.points(result.points_reversed), refunded=fmt.points(result.points_refunded)
+        )
+        self.result_text.setText(text)
+        self.balance.setText(self.tr("New balance: {points} points").format(points=fmt.points(result.balance_after)))
+        set_negative(self.balance, result.balance_after < 0)
+        if result.balance_after < 0:
+            self.result_text.setText(
+                text + "\n" + self.tr("The member had already spent these points; future purchases pay it back first.")
+            )
+        self.steps.setCurrentIndex(2)
+        self.ok.hide()
+        self.buttons.button(self.buttons.StandardButton.Cancel).setText(self.tr("Close"))
+        emit(self.completed, f"{text} {self.balance.text()}")

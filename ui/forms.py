@@ -1,0 +1,184 @@
+"""What every form shares: refusals shown next to the field they are about, and the dialog that runs one service
+call through the task runner with its idempotency key made when it opened (so a double click or a second Enter
+can never record twice)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import MemberDeskError, ValidationError
+from ui.signals import emit
+
+if TYPE_CHECKING:
+    from app.context import Services
+    from ui.tasks import Changes, TaskRunner
+
+
+class InputError(Exception):
+    """Input the GUI refuses before asking a service (text already translated)."""
+
+    def __init__(self, text: str, field: str | None = None) -> None:
+        super().__init__(text)
+        self.text = text
+        self.field = field
+
+
+def error_label(object_name: str = "fieldError") -> QLabel:
+    label = QLabel()
+    label.setObjectName(object_name)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.hide()
+    return label
+
+
+class FormErrors:
+    """Maps a refusal to the field it names (ValidationError.field); anything else goes to the general line."""
+
+    def __init__(self, general: QLabel) -> None:
+        self.general = general
+        self._fields: dict[str, tuple[QWidget, QLabel]] = {}
+
+    def wrap(self, field: str, widget: QWidget) -> QWidget:
+        """`widget` with its own error line beneath it."""
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        label = error_label()
+        layout.addWidget(widget)
+        layout.addWidget(label)
+        self._fields[field] = (widget, label)
+        return box
+
+    def clear(self) -> None:
+        for _, label in self._fields.values():
+            label.hide()
+        self.general.hide()
+
+    def show_text(self, text: str, field: str | None = None) -> None:
+        widget, label = self._fields.get(field or "", (None, self.general))
+        label.setText(text)
+        label.show()
+        if widget is not None:
+            widget.setFocus()
+
+    def show(self, error: Exception) -> None:
+        if isinstance(error, InputError):
+            self.show_text(error.text, error.field)
+        elif isinstance(error, ValidationError):
+            self.show_text(str(error), error.field)
+        else:
+            self.show_text(str(error))
+
+    def field_text(self, field: str) -> str:
+        """The error shown by `field` ('' if none): for tests and for screen readers."""
+        entry = self._fields.get(field)
+        return entry[1].text() if entry and not entry[1].isHidden() else ""
+
+
+class EnterMovesOn(QObject):
+    """A scanner ends with Enter: in a scanned field that must move to the next field, not submit the form."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and isinstance(watched, QWidget)
+        ):
+            watched.focusNextChild()
+            return True
+        return False
+
+
+class ActionDialog(QDialog):
+    """A form that makes one change. Subclasses build their rows, turn the input into a service call in
+    `prepare()` and describe the result in `succeeded()`; the rest (busy button, errors, refresh) is here."""
+
+    completed = Signal(str)
+    """A short confirmation for the member panel, emitted when the change was made."""
+
+    changes: Changes
+
+    def __init__(self, tasks: TaskRunner, services: Services, title: str, ok_text: str, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.tasks = tasks
+        self.services = services
+        self.idempotency_key = str(uuid.uuid4())
+        self.setWindowTitle(title)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.general_error = error_label("generalError")
+        self.errors = FormErrors(self.general_error)
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
+        self.ok: QPushButton = self.buttons.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok.setObjectName("okButton")
+        self.ok.setDefault(True)
+        self.ok.clicked.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        self._enter_moves_on = EnterMovesOn(self)
+        self.body = QVBoxLayout(self)
+        self.body.addLayout(self.form)
+        self.body.addWidget(self.general_error)
+        self.body.addWidget(self.buttons)
+
+    def add_row(self, label: str, field: str, widget: QWidget) -> None:
+        self.form.addRow(label, self.errors.wrap(field, widget))
+
+    def scanned(self, line: QLineEdit) -> QLineEdit:
+        """Mark a field a scanner may fill: its closing Enter moves on instead of submitting."""
+        line.installEventFilter(self._enter_moves_on)
+        return line
+
+    def prepare(self) -> Callable[[], Any]:
+        raise NotImplementedError
+
+    def succeeded(self, result: Any) -> str | None:
+        """The confirmation for the panel; None keeps the dialog open (a result page)."""
+        raise NotImplementedError
+
+    def submit(self) -> None:
+        if not self.ok.isEnabled():
+            return
+        self.errors.clear()
+        try:
+            call = self.prepare()
+        except (InputError, ValidationError) as exc:
+            self.errors.show(exc)
+            return
+        self.ok.setEnabled(False)
+        self.tasks.run(call, self._succeeded, self._refused, changes=self.changes)
+
+    def _succeeded(self, result: Any) -> None:
+        message = self.succeeded(result)
+        if message is None:
+            self.ok.setEnabled(True)
+            return
+        emit(self.completed, message)
+        self.accept()
+
+    def _refused(self, error: MemberDeskError) -> None:
+        self.ok.setEnabled(True)
+        self.errors.show(error)
+        self.refused(error)
+
+    def refused(self, error: MemberDeskError) -> None:
+        """A hook for dialogs that offer more than the message (e.g. open the member a phone belongs to)."""

@@ -1,0 +1,61 @@
+"""Per-machine settings (Picard's options / Electrum's ConfigVar, in small): one typed registry, kept in an ini file
+in the data folder. Store-wide settings live in the database (app.settings); these are only what belongs to this PC:
+its language, who last worked at it, and where its window sits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import QWidget
+
+T = TypeVar("T", str, bool, int)
+
+FILE_NAME = "memberdesk-local.ini"
+LANGUAGES = ("zh_CN", "en")
+
+
+@dataclass(frozen=True)
+class LocalSetting(Generic[T]):
+    key: str
+    default: T
+
+
+LANGUAGE = LocalSetting("ui/language", "zh_CN")
+LAST_USERNAME = LocalSetting("staff/last_username", "")
+_WINDOW_GEOMETRY = "window/geometry"
+
+
+class LocalSettings:
+    def __init__(self, data_dir: Path) -> None:
+        self._qsettings = QSettings(str(data_dir / FILE_NAME), QSettings.Format.IniFormat)
+
+    def get(self, setting: LocalSetting[T]) -> T:
+        """The stored value converted to the setting's type; anything unreadable falls back to the default."""
+        value = self._qsettings.value(setting.key, setting.default)
+        kind = type(setting.default)
+        if kind is bool and isinstance(value, str):
+            return value.lower() == "true"  # type: ignore[return-value]  # T is bool here
+        try:
+            return kind(value)  # type: ignore[return-value]  # the ini format stores every value as text
+        except (TypeError, ValueError):
+            return setting.default
+
+    def set(self, setting: LocalSetting[T], value: T) -> None:
+        self._qsettings.setValue(setting.key, value)
+        self._qsettings.sync()
+
+    def language(self) -> str:
+        value = self.get(LANGUAGE)
+        return value if value in LANGUAGES else LANGUAGE.default
+
+    def save_geometry(self, window: QWidget) -> None:
+        """The one place window geometry is saved, so every window restores the same way."""
+        self._qsettings.setValue(_WINDOW_GEOMETRY, window.saveGeometry())
+        self._qsettings.sync()
+
+    def restore_geometry(self, window: QWidget) -> bool:
+        value = self._qsettings.value(_WINDOW_GEOMETRY)
+        return isinstance(value, QByteArray) and window.restoreGeometry(value)

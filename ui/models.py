@@ -1,0 +1,159 @@
+"""Table models over rows the services return (frozen dataclasses), described by columns.
+
+`RowsModel` holds a short list (lookup hits, gifts). `PagedModel` fetches a long list a page at a time through the
+task runner as the view scrolls (Qt's canFetchMore/fetchMore), so a million members never load at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
+
+from ui.formatting import NEGATIVE
+from ui.signals import emit
+
+if TYPE_CHECKING:
+    from app.members.profile import Page
+    from ui.tasks import TaskRunner
+
+R = TypeVar("R")
+Index = QModelIndex | QPersistentModelIndex
+LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+@dataclass(frozen=True)
+class Column(Generic[R]):
+    title: Callable[[], str]
+    """Called when the header is painted, so it is translated in the language in force."""
+    text: Callable[[R], str]
+    alignment: Qt.AlignmentFlag = LEFT
+    negative: Callable[[R], bool] | None = None
+    """Rows for which this cell is shown in red."""
+
+
+def number_column(title: Callable[[], str], value: Callable[[R], int], text: Callable[[int], str]) -> Column[R]:
+    """A right-aligned figure that turns red below zero (points, money)."""
+    return Column(title, lambda row: text(value(row)), RIGHT, lambda row: value(row) < 0)
+
+
+class RowsModel(QAbstractTableModel, Generic[R]):
+    def __init__(self, columns: Sequence[Column[R]], parent: Any = None) -> None:
+        super().__init__(parent)
+        self.columns = list(columns)
+        self._rows: list[R] = []
+
+    # -- rows ---------------------------------------------------------------------------------------------------
+    def set_rows(self, rows: Sequence[R]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def append_rows(self, rows: Sequence[R]) -> None:
+        if not rows:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+        self._rows.extend(rows)
+        self.endInsertRows()
+
+    def rows(self) -> list[R]:
+        return list(self._rows)
+
+    def row_at(self, row: int) -> R | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    # -- Qt -----------------------------------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own signature
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows) or index.column() >= len(self.columns):
+            return None
+        row, column = self._rows[index.row()], self.columns[index.column()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return column.text(row)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(column.alignment)
+        if role == Qt.ItemDataRole.ForegroundRole and column.negative is not None and column.negative(row):
+            return QColor(NEGATIVE)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return self.columns[section].title()
+            if role == Qt.ItemDataRole.TextAlignmentRole:
+                return int(self.columns[section].alignment)
+        return None
+
+
+class PagedModel(RowsModel[R]):
+    """Rows loaded a page at a time. `reload()` starts again from the first page; a page that arrives after a
+    reload belongs to an older list and is dropped."""
+
+    loaded = Signal()
+    """Emitted after each page arrives (views use it to select a row or show an empty note)."""
+
+    def __init__(
+        self,
+        columns: Sequence[Column[R]],
+        tasks: TaskRunner,
+        page_size: int = 50,
+        parent: Any = None,
+    ) -> None:
+        super().__init__(columns, parent)
+        self._tasks = tasks
+        self._page_size = page_size
+        self._loader: Callable[[int, int], Page[R]] | None = None
+        self._total = 0
+        self._generation = 0
+        self._fetching = False
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    def set_loader(self, loader: Callable[[int, int], Page[R]] | None) -> None:
+        """What to list (`loader(offset, limit)` runs on the worker); None empties the list."""
+        self._loader = loader
+        self.reload()
+
+    def reload(self) -> None:
+        self._generation += 1
+        self._fetching = False
+        self._total = 0
+        self.set_rows([])
+        self._fetch(0)
+
+    def canFetchMore(self, parent: Index) -> bool:
+        return (
+            not parent.isValid() and self._loader is not None and not self._fetching and self.rowCount() < self._total
+        )
+
+    def fetchMore(self, parent: Index) -> None:
+        if self.canFetchMore(parent):
+            self._fetch(self.rowCount())
+
+    def _fetch(self, offset: int) -> None:
+        loader = self._loader
+        if loader is None:
+            return
+        generation = self._generation
+        self._fetching = True
+        limit = self._page_size
+        self._tasks.run(lambda: loader(offset, limit), lambda page: self._arrived(generation, page))
+
+    def _arrived(self, generation: int, page: Page[R]) -> None:
+        if generation != self._generation:
+            return
+        self._fetching = False
+        self._total = page.total
+        self.append_rows(page.rows)
+        emit(self.loaded)

@@ -1,0 +1,1 @@
+"""The main window's screens other than the counter."""
