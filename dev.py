@@ -248,7 +248,7 @@ def postgres_server() -> Iterator[None]:
     pg_ctl = [*as_user, str(bindir / "pg_ctl"), "-D", str(datadir)]
     started = False
     try:
-        heading(f"PostgreSQL ({bindir.parent.name}) on {workdir}")
+        heading(f"PostgreSQL from {bindir} on {workdir}")
         initdb = [*as_user, str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "--auth=trust"]
         check(
             [*initdb, "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
@@ -262,11 +262,11 @@ def postgres_server() -> Iterator[None]:
             "-c max_wal_size=256MB"
         )
         started = True
-        check(
-            [*pg_ctl, "-w", "-l", str(workdir / "server.log"), "-o", server_opts, "start"],
-            f"pg_ctl start (see {workdir / 'server.log'})",
-            cwd=workdir,
-        )
+        server_log = workdir / "server.log"
+        if call([*pg_ctl, "-w", "-l", str(server_log), "-o", server_opts, "start"], cwd=workdir) != 0:
+            # The folder goes when this fails, so show the server's own explanation now.
+            print(server_log.read_text(errors="replace") if server_log.exists() else "", file=sys.stderr)
+            raise StepFailed("pg_ctl start failed (server log above)")
         os.environ[PG_URL_ENV] = f"postgresql+psycopg://postgres@/postgres?host={workdir}&port={PG_PORT}"
         yield
     finally:
