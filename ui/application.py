@@ -19,7 +19,7 @@ from app.errors import MemberDeskError
 from app.logs import setup_logging
 from app.paths import resource_path
 from ui.crash import install_crash_handlers, report_crash
-from ui.i18n import Translators
+from ui.i18n import ENGLISH, Translators
 from ui.local_settings import LAST_USERNAME, LocalSettings
 from ui.main_window import MainWindow
 from ui.messages import show_error
@@ -50,7 +50,10 @@ def configure_application(app: QApplication, lang: str) -> Translators:
     if style.exists():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
     app.setWindowIcon(QIcon(str(resource_path(*ICON_FILE))))
-    return Translators(app, lang)
+    translators = Translators(app, lang)
+    if translators.lang != ENGLISH and not translators.loaded:
+        log.warning("the Chinese translations were not found in %s", resource_path("translations"))
+    return translators
 
 
 def build_main_window(services: Services, tasks: TaskRunner) -> MainWindow:
@@ -78,11 +81,13 @@ class GuiSession:
     app: QApplication
     window: MainWindow
     tasks: TaskRunner
+    background: TaskRunner
     translators: Translators
 
     def close(self) -> None:
         """Let running work finish, then close the database."""
         self.tasks.shutdown()
+        self.background.shutdown()
         if self.window.services is not None:
             self.window.services.store.close()
 
@@ -95,7 +100,7 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> GuiSess
     install_crash_handlers(app)
     local = LocalSettings(data_dir)
     translators = configure_application(app, lang or local.language())
-    tasks = TaskRunner(app)
+    tasks, background = TaskRunner(app), TaskRunner(app)
     window = MainWindow(tasks, local)
     window.show()
     window.counter.focus_lookup()
@@ -110,6 +115,7 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> GuiSess
             report_crash(result)
         else:
             window.attach(result)
+            window.start_daily_maintenance(background)
 
     def open_store() -> Services | Exception:
         try:
@@ -119,7 +125,7 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> GuiSess
 
     # After the first paint: the worker's imports would otherwise compete with showing the window.
     QTimer.singleShot(0, lambda: tasks.run(open_store, opened))
-    return GuiSession(app, window, tasks, translators)
+    return GuiSession(app, window, tasks, background, translators)
 
 
 def run_gui(data_dir: Path, database: str | None, lang: str | None) -> int:

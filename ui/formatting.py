@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QCoreApplication, QLocale
+from PySide6.QtCore import QLocale
 from PySide6.QtGui import QColor
 
 from app.money import format_yuan
@@ -42,8 +42,3 @@ def local_date(value: dt.datetime | dt.date | None) -> str:
     if isinstance(value, dt.datetime):
         value = _local(value).date()
     return value.isoformat()
-
-
-def translated(context: str, text: str) -> str:
-    """Text marked with QT_TRANSLATE_NOOP in a table of labels, translated when shown."""
-    return QCoreApplication.translate(context, text)

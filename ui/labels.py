@@ -19,12 +19,12 @@ GENDERS = {
     "male": QT_TRANSLATE_NOOP("Labels", "Male"),
 }
 LEDGER_SOURCES = {
-    "sale": QT_TRANSLATE_NOOP("Labels", "Purchase"),
+    "sale": QT_TRANSLATE_NOOP("Labels", "Earned on a purchase"),
     "redemption": QT_TRANSLATE_NOOP("Labels", "Paid with points"),
-    "gift": QT_TRANSLATE_NOOP("Labels", "Gift"),
+    "gift": QT_TRANSLATE_NOOP("Labels", "Gift redemption"),
     "adjustment": QT_TRANSLATE_NOOP("Labels", "Adjustment"),
     "expiry": QT_TRANSLATE_NOOP("Labels", "Expired"),
-    "reversal": QT_TRANSLATE_NOOP("Labels", "Return"),
+    "reversal": QT_TRANSLATE_NOOP("Labels", "Reversed by a return"),
     "survey_reward": QT_TRANSLATE_NOOP("Labels", "Survey reward"),
     "referral": QT_TRANSLATE_NOOP("Labels", "Referral bonus"),
     "import": QT_TRANSLATE_NOOP("Labels", "Imported"),

@@ -4,8 +4,8 @@ cashier can start typing while the database is still being opened."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from importlib import metadata
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -34,6 +34,9 @@ from ui.tasks import Changes, TaskRunner
 if TYPE_CHECKING:
     from app.context import Services
 
+log = logging.getLogger("memberdesk.ui")
+
+MAINTENANCE_INTERVAL_MS = 24 * 60 * 60 * 1000
 BUSY_DELAY_MS = 200
 """Work quicker than this (every lookup) shows no busy indicator, so the status bar does not flicker."""
 
@@ -219,6 +222,26 @@ class MainWindow(QMainWindow):
         self.store_label.setText(self.tr("{store} · {branch}").format(store=store, branch=branch))
         self.setWindowTitle(self.tr("MemberDesk — {store}").format(store=store))
 
+    def start_daily_maintenance(self, background: TaskRunner) -> None:
+        """Expire due points and apply due tier reviews now and once a day, so a counter left running for weeks
+        still shows true balances and tiers (idempotent: several counters of a chain may all do it).
+
+        It runs on its own runner: on a big store a clearing day can mean thousands of short transactions, and
+        the counter's lookups must not queue behind them."""
+        background.changed.connect(self._changed)
+        timer = QTimer(self, interval=MAINTENANCE_INTERVAL_MS)
+        timer.timeout.connect(lambda: self._run_maintenance(background))
+        timer.start()
+        self._run_maintenance(background)
+
+    def _run_maintenance(self, background: TaskRunner) -> None:
+        if self.services is not None:
+            background.run(
+                self.services.loyalty.daily_maintenance,
+                lambda result: log.info("daily maintenance: %s", result),
+                changes=Changes.POINTS | Changes.MEMBERS,
+            )
+
     def store_failed(self, message: str) -> None:
         self.store_label.setText(self.tr("The store could not be opened: {message}").format(message=message))
 
@@ -246,6 +269,8 @@ class MainWindow(QMainWindow):
         show_info(self, self.tr("The new language is used the next time MemberDesk starts."))
 
     def about(self) -> None:
+        from importlib import metadata
+
         try:
             version = metadata.version("memberdesk")
         except metadata.PackageNotFoundError:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from ui.formatting import NEGATIVE
 from ui.signals import emit
@@ -23,6 +24,7 @@ R = TypeVar("R")
 Index = QModelIndex | QPersistentModelIndex
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+ROW_HEIGHT = 26
 
 
 @dataclass(frozen=True)
@@ -157,3 +159,19 @@ class PagedModel(RowsModel[R]):
         self._total = page.total
         self.append_rows(page.rows)
         emit(self.loaded)
+
+
+def row_table(model: RowsModel[Any], *, takes_focus: bool) -> QTableView:
+    """How every list of rows looks: whole rows selected, compact rows, columns fitted to their contents.
+    A list beside the lookup box never takes the focus (the box keeps it and moves the selection)."""
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().hide()
+    view.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    if not takes_focus:
+        view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    return view

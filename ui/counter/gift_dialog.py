@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QSpinBox, QTableView, QWidget
+from PySide6.QtWidgets import QHeaderView, QLabel, QSpinBox, QWidget
 
 from app.context import Services
 from app.loyalty.service import GiftResult
@@ -14,7 +14,7 @@ from app.members.profile import MemberProfile
 from ui import formatting as fmt
 from ui.forms import ActionDialog, InputError
 from ui.i18n import local_name
-from ui.models import Column, RowsModel, number_column
+from ui.models import Column, RowsModel, number_column, row_table
 from ui.tasks import Changes, TaskRunner
 
 if TYPE_CHECKING:
@@ -44,11 +44,7 @@ class GiftDialog(ActionDialog):
             ],
             self,
         )
-        self.view = QTableView()
-        self.view.setModel(self.gifts)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.verticalHeader().hide()
+        self.view = row_table(self.gifts, takes_focus=True)
         self.view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.view.doubleClicked.connect(lambda _index: self.submit())
         self.quantity = QSpinBox()

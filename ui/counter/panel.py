@@ -7,15 +7,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QStackedWidget,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -24,7 +21,7 @@ from PySide6.QtWidgets import (
 from ui import formatting as fmt
 from ui.i18n import local_name
 from ui.labels import LEDGER_SOURCES, SALE_KINDS, label
-from ui.models import Column, PagedModel, number_column
+from ui.models import Column, PagedModel, number_column, row_table
 
 if TYPE_CHECKING:
     from app.loyalty.tiers import TierProgress
@@ -41,19 +38,6 @@ def set_negative(widget: QWidget, negative: bool) -> None:
     widget.setProperty("negative", negative)
     widget.style().unpolish(widget)
     widget.style().polish(widget)
-
-
-def history_table(model: PagedModel) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().hide()
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    view.horizontalHeader().setStretchLastSection(True)
-    return view
 
 
 def sale_columns() -> list[Column[SaleRow]]:
@@ -220,8 +204,8 @@ class MemberPanel(QWidget):
             self._detail_labels[f"{key}:caption"] = title
 
         self.history = QTabWidget()
-        self.history.addTab(history_table(self.sales_model), self.tr("Purchases"))
-        self.history.addTab(history_table(self.ledger_model), self.tr("Points history"))
+        self.history.addTab(row_table(self.sales_model, takes_focus=False), self.tr("Purchases"))
+        self.history.addTab(row_table(self.ledger_model, takes_focus=False), self.tr("Points history"))
         self.history.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         layout = QVBoxLayout(page)

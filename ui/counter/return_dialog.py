@@ -12,9 +12,9 @@ from app.context import Services
 from app.loyalty.service import ReturnResult
 from app.members.profile import MemberProfile, SaleRow
 from ui import formatting as fmt
-from ui.counter.panel import history_table, sale_columns, set_negative
+from ui.counter.panel import sale_columns, set_negative
 from ui.forms import ActionDialog, InputError
-from ui.models import PagedModel
+from ui.models import PagedModel, row_table
 from ui.signals import emit
 from ui.tasks import Changes, TaskRunner
 
@@ -33,7 +33,7 @@ class ReturnDialog(ActionDialog):
 
         self.steps = QStackedWidget()
         self.sales: PagedModel[SaleRow] = PagedModel(sale_columns(), tasks, parent=self)
-        self.view = history_table(self.sales)
+        self.view = row_table(self.sales, takes_focus=True)
         self.view.doubleClicked.connect(lambda _index: self.submit())
         pick = QWidget()
         pick_layout = QVBoxLayout(pick)
@@ -63,7 +63,7 @@ class ReturnDialog(ActionDialog):
         for step in (pick, confirm, done):
             self.steps.addWidget(step)
         self.add_row("", "sale", self.steps)
-        self.resize(720, 460)
+        self.resize(680, 420)
         self.sales.loaded.connect(self._select_first)
         member_id, members = member.id, services.members
         self.sales.set_loader(lambda offset, limit: members.sales_page(member_id, offset, limit))

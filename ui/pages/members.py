@@ -6,13 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -20,7 +18,7 @@ from PySide6.QtWidgets import (
 from ui import formatting as fmt
 from ui.i18n import local_name
 from ui.labels import MEMBER_STATUSES, label
-from ui.models import Column, PagedModel, number_column
+from ui.models import Column, PagedModel, number_column, row_table
 from ui.pages.base import Page
 from ui.signals import emit
 from ui.tasks import Changes, TaskRunner
@@ -39,6 +37,7 @@ class MembersPage(Page):
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(tasks, parent)
         self.setObjectName("membersPage")
+        self._stale = False
         self.model: PagedModel[MemberRow] = PagedModel(
             [
                 Column(lambda: self.tr("Member no."), lambda m: m.member_no),
@@ -65,15 +64,8 @@ class MembersPage(Page):
         self.filter.textEdited.connect(lambda _text: self._debounce.start())
         self.count = QLabel()
         self.count.setObjectName("memberCount")
-        self.view = QTableView()
+        self.view = row_table(self.model, takes_focus=True)
         self.view.setObjectName("memberList")
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setAlternatingRowColors(True)
-        self.view.verticalHeader().hide()
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.view.horizontalHeader().setStretchLastSection(True)
         self.view.activated.connect(self._activated)
         self.view.doubleClicked.connect(self._activated)
         top = QHBoxLayout()
@@ -88,8 +80,16 @@ class MembersPage(Page):
         self._load()
 
     def on_changed(self, changes: Changes) -> None:
+        """Reloaded now if shown, else when next shown: counting a million members after every purchase at the
+        counter would only delay the next lookup."""
         if changes & (Changes.MEMBERS | Changes.POINTS):
-            self.model.reload()
+            self._stale = True
+            if self.isVisible():
+                self._reload()
+
+    def _reload(self) -> None:
+        self._stale = False
+        self.model.reload()
 
     def _load(self) -> None:
         self._debounce.stop()
@@ -108,6 +108,8 @@ class MembersPage(Page):
         if row is not None:
             emit(self.open_member, row.id)
 
-    def showEvent(self, event: object) -> None:  # type: ignore[override]
-        super().showEvent(event)  # type: ignore[arg-type]
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._reload()
         self.filter.setFocus(Qt.FocusReason.OtherFocusReason)

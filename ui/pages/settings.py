@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from app.settings import SettingDef
 
 SPIN_LIMIT = 1_000_000_000
+FORM_WIDTH = 760
 OWNER = "owner"
 _LIST_SPLIT = re.compile(r"[,，;；、\s]+")
 
@@ -97,6 +98,7 @@ class SettingsPage(Page):
         self.note.setObjectName("emptyHint")
         self.note.setWordWrap(True)
         self.form_host = QWidget()
+        self.form_host.setMaximumWidth(FORM_WIDTH)
         self.form = QFormLayout(self.form_host)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)

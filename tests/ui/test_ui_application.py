@@ -1,0 +1,88 @@
+"""Starting the GUI for real: window first, store on the worker, keys typed meanwhile still answered; what the
+first screen imports; the per-machine settings."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMainWindow
+from pytestqt.qtbot import QtBot
+
+from app.context import Store
+from tests.ui.ui_support import register
+from ui.application import GuiSession, start_gui
+from ui.local_settings import LANGUAGE, LAST_USERNAME, LocalSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    store = Store.open(tmp_path / "data")
+    services = store.services(store.operator())
+    register(services, "13812345678", "张伟")
+    store.close()
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def session(qapp: QApplication, data_dir: Path) -> Iterator[GuiSession]:
+    hooks = sys.excepthook, threading.excepthook
+    handlers = list(logging.getLogger("memberdesk").handlers)
+    session = start_gui(data_dir, None, "zh_CN")
+    yield session
+    session.window.close()
+    session.close()
+    session.translators.remove()
+    sys.excepthook, threading.excepthook = hooks
+    for handler in logging.getLogger("memberdesk").handlers:
+        if handler not in handlers:
+            logging.getLogger("memberdesk").removeHandler(handler)
+            handler.close()
+
+
+def test_keys_typed_while_the_store_opens_are_answered(qtbot: QtBot, session: GuiSession) -> None:
+    window = session.window
+    assert window.isVisible() and window.services is None, "the window comes before the store"
+    assert QApplication.focusWidget() is window.counter.lookup
+    qtbot.keyClicks(window.counter.lookup, "13812345678")
+    qtbot.keyClick(window.counter.lookup, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.counter.panel.profile is not None, timeout=10_000)
+    assert window.counter.panel.profile is not None and window.counter.panel.profile.name == "张伟"
+    assert window.store_label.text() == "会员台示例超市 · 总店"
+
+
+def test_the_first_screen_imports_no_database_or_chart_library() -> None:
+    code = (
+        "import sys; import ui.application; "
+        "print(sorted(m for m in ('sqlalchemy', 'alembic', 'pyqtgraph', 'reportlab', 'pypinyin') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_local_settings_are_typed_and_kept_per_machine(qtbot: QtBot, tmp_path: Path) -> None:
+    local = LocalSettings(tmp_path)
+    assert local.language() == "zh_CN" and local.get(LAST_USERNAME) == ""
+    local.set(LANGUAGE, "en")
+    local.set(LAST_USERNAME, "cashier")
+    again = LocalSettings(tmp_path)
+    assert again.language() == "en" and again.get(LAST_USERNAME) == "cashier"
+    again.set(LANGUAGE, "klingon")
+    assert again.language() == "zh_CN", "an unknown language falls back to the default"
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.setGeometry(40, 50, 700, 500)
+    local.save_geometry(window)
+    restored = QMainWindow()
+    qtbot.addWidget(restored)
+    assert LocalSettings(tmp_path).restore_geometry(restored)
+    assert (restored.width(), restored.height()) == (700, 500)
