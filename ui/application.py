@@ -103,6 +103,8 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> GuiSess
     tasks, background = TaskRunner(app), TaskRunner(app)
     window = MainWindow(tasks, local)
     window.show()
+    window.raise_()
+    window.activateWindow()  # the keys typed at once must land in the lookup box, not in the previous window
     window.counter.focus_lookup()
     username = local.get(LAST_USERNAME)
 

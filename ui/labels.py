@@ -4,7 +4,9 @@ Keyed by the stored value, so the GUI needs no import of `db.enums` (and so no S
 
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+from PySide6.QtCore import QCoreApplication
+
+from app.i18n import QT_TRANSLATE_NOOP
 
 CONTEXT = "Labels"
 

@@ -34,14 +34,15 @@ class LocalSettings:
 
     def get(self, setting: LocalSetting[T]) -> T:
         """The stored value converted to the setting's type; anything unreadable falls back to the default."""
-        value = self._qsettings.value(setting.key, setting.default)
-        kind = type(setting.default)
-        if kind is bool and isinstance(value, str):
-            return value.lower() == "true"  # type: ignore[return-value]  # T is bool here
-        try:
-            return kind(value)  # type: ignore[return-value]  # the ini format stores every value as text
-        except (TypeError, ValueError):
-            return setting.default
+        value, default = self._qsettings.value(setting.key, setting.default), setting.default
+        if isinstance(default, bool):  # the ini format stores every value as text
+            return value if isinstance(value, bool) else str(value).lower() == "true"
+        if isinstance(default, int):
+            try:
+                return int(str(value))
+            except ValueError:
+                return default
+        return str(value)
 
     def set(self, setting: LocalSetting[T], value: T) -> None:
         self._qsettings.setValue(setting.key, value)

@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
             page = self._factories[row][1]()
             self._pages[row] = page
             placeholder = self.stack.widget(row)
+            assert placeholder is not None
             self.stack.removeWidget(placeholder)
             placeholder.deleteLater()
             self.stack.insertWidget(row, page)

@@ -94,7 +94,7 @@ def test_counter_with_an_open_member(qtbot: QtBot, window: MainWindow, regular: 
     qtbot.waitUntil(lambda: page.hits.rowCount() > 0, timeout=2000)
     qtbot.keyClick(page.lookup, Qt.Key.Key_Return)
     assert page.panel.profile is not None and page.panel.profile.open_complaints == 1
-    page.panel.show_notice("已记录消费 ¥48.00：获得 48 积分，抵扣 0 积分，余额 822。")
+    page.panel.show_notice("已记录消费 ¥48.00：获得 48 积分，抵扣 0 积分，余额 832。")
     grab(window, shots / "counter.png")
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from functools import partial
 
 import pytest
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.errors import MemberDeskError, NotFoundError
@@ -14,13 +16,13 @@ from ui.tasks import Changes, SyncTaskRunner, TaskRunner
 
 
 @pytest.fixture
-def runner(qtbot: QtBot) -> TaskRunner:
+def runner(qtbot: QtBot) -> Iterator[TaskRunner]:
     runner = TaskRunner()
     yield runner
     runner.shutdown()
 
 
-def close_top_levels(kind: type) -> list[object]:
+def close_top_levels(kind: type[QWidget]) -> list[QWidget]:
     found = [w for w in QApplication.topLevelWidgets() if isinstance(w, kind) and w.isVisible()]
     for widget in found:
         widget.close()
@@ -30,13 +32,16 @@ def close_top_levels(kind: type) -> list[object]:
 def test_work_runs_on_one_worker_and_answers_on_the_gui_thread(qtbot: QtBot, runner: TaskRunner) -> None:
     gui = threading.get_ident()
     seen: list[tuple[int, int, bool]] = []
+
+    def on_done(result: tuple[int, int]) -> None:
+        seen.append((result[0], result[1], threading.get_ident() == gui))
+
+    def work(n: int) -> tuple[int, int]:
+        return n, threading.get_ident()
+
     with qtbot.waitSignal(runner.changed, timeout=3000) as changed:
         for n in range(5):
-            runner.run(
-                lambda n=n: (n, threading.get_ident()),
-                lambda result: seen.append((result[0], result[1], threading.get_ident() == gui)),
-                changes=Changes.POINTS if n == 4 else Changes.NONE,
-            )
+            runner.run(partial(work, n), on_done, changes=Changes.POINTS if n == 4 else Changes.NONE)
     assert [n for n, _, _ in seen] == [0, 1, 2, 3, 4], "one serial worker keeps the order"
     assert len({worker for _, worker, _ in seen}) == 1 and seen[0][1] != gui
     assert all(on_gui for _, _, on_gui in seen)

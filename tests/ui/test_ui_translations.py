@@ -23,8 +23,8 @@ def load_update_ts() -> ModuleType:
     return module
 
 
-def messages(ts_file: Path) -> dict[tuple[str, str], ET.Element]:
-    found = {}
+def messages(ts_file: Path) -> dict[tuple[str, str], ET.Element | None]:
+    found: dict[tuple[str, str], ET.Element | None] = {}
     for context in ET.parse(ts_file).getroot().iter("context"):
         name = context.findtext("name") or ""
         for message in context.iter("message"):

@@ -145,7 +145,12 @@ class MemberDialog(ActionDialog):
         form, members, member_id = self.member_form(), self.services.members, self.member_id
         if member_id is None:
             return lambda: members.register(form)
-        return lambda: (members.update(member_id, form), member_id)[1]
+
+        def save() -> int:
+            members.update(member_id, form)
+            return member_id
+
+        return save
 
     def succeeded(self, result: Any) -> str:
         member_id = int(result)

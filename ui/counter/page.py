@@ -11,6 +11,7 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
@@ -82,7 +83,7 @@ class CounterPage(Page):
         self.hits: RowsModel[MemberHit] = RowsModel(self._hit_columns(), self)
         self.hits_view = row_table(self.hits, takes_focus=False)
         self.hits_view.setObjectName("hitsView")
-        self.hits_view.horizontalHeader().setStretchLastSection(True)
+        self.hits_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.hits_view.clicked.connect(lambda index: self._open_hit(index.row()))
 
         self.no_match = QLabel()
