@@ -1,4 +1,5 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>ActionDialog</name>
@@ -111,7 +112,7 @@
         <translation>最近到店</translation>
     </message>
     <message>
-        <source>No member matches "{query}".</source>
+        <source>No member matches &quot;{query}&quot;.</source>
         <translation>没有与“{query}”匹配的会员。</translation>
     </message>
     <message>
@@ -206,7 +207,7 @@
         <translation>导入已取消；已提交的行保持导入状态。</translation>
     </message>
     <message>
-        <source>Enter the member's name.</source>
+        <source>Enter the member&apos;s name.</source>
         <translation>请输入会员姓名。</translation>
     </message>
     <message>
@@ -282,7 +283,7 @@
         <translation>礼品需要名称，最多 100 个字符。</translation>
     </message>
     <message>
-        <source>A gift's points price must be between 1 and 10,000,000.</source>
+        <source>A gift&apos;s points price must be between 1 and 10,000,000.</source>
         <translation>礼品所需积分必须在 1 到 10,000,000 之间。</translation>
     </message>
     <message>
@@ -302,7 +303,7 @@
         <translation>等级需要中文名和英文名。</translation>
     </message>
     <message>
-        <source>A tier's points multiplier must be 100 % to 1000 %.</source>
+        <source>A tier&apos;s points multiplier must be 100 % to 1000 %.</source>
         <translation>等级积分倍率必须在 100% 到 1000% 之间。</translation>
     </message>
     <message>
@@ -322,7 +323,7 @@
         <translation>积分不足：可用 {balance}，需要 {needed}。</translation>
     </message>
     <message>
-        <source>That PIN is not a manager's PIN.</source>
+        <source>That PIN is not a manager&apos;s PIN.</source>
         <translation>该 PIN 码不是店长的 PIN 码。</translation>
     </message>
     <message>
@@ -430,7 +431,7 @@
         <translation>身份证号中的出生日期不存在。</translation>
     </message>
     <message>
-        <source>The ID number's check digit is wrong; please check the number.</source>
+        <source>The ID number&apos;s check digit is wrong; please check the number.</source>
         <translation>身份证号校验码不正确，请核对号码。</translation>
     </message>
     <message>
@@ -438,7 +439,7 @@
         <translation>卡号由 6 到 20 位字母或数字组成。</translation>
     </message>
     <message>
-        <source>This card number's check digit is wrong: scan again or retype it.</source>
+        <source>This card number&apos;s check digit is wrong: scan again or retype it.</source>
         <translation>卡号校验位不正确：请重新扫描或重新输入。</translation>
     </message>
     <message>
@@ -590,7 +591,7 @@
 <context>
     <name>Integrity</name>
     <message>
-        <source>{count} members' points balance differs from the sum of their ledger (members: {examples})</source>
+        <source>{count} members&apos; points balance differs from the sum of their ledger (members: {examples})</source>
         <translation>{count} 名会员的积分余额与其积分明细合计不一致（会员：{examples}）</translation>
     </message>
     <message>
@@ -859,7 +860,7 @@ Log: {log}</source>
         <translation>选填；加密保存</translation>
     </message>
     <message>
-        <source>Referrer's phone or card number (optional)</source>
+        <source>Referrer&apos;s phone or card number (optional)</source>
         <translation>推荐人的手机号或卡号（选填）</translation>
     </message>
     <message>
@@ -1428,7 +1429,7 @@ F2 registers a new member.</source>
         <translation>升级：近 12 个月业绩达到门槛</translation>
     </message>
     <message>
-        <source>Review: 12-month figure below the tier's threshold</source>
+        <source>Review: 12-month figure below the tier&apos;s threshold</source>
         <translation>复核：近 12 个月业绩低于该等级门槛</translation>
     </message>
 </context>

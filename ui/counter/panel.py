@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 NOTICE_SECONDS = 20
 HISTORY_PAGE = 20
+ADJUSTMENT = "adjustment"
+"""LedgerSource.ADJUSTMENT's stored value (a StrEnum equals its value)."""
 """Rows of purchase or points history fetched at a time; more come as the list scrolls."""
 
 
@@ -62,13 +64,19 @@ def sale_columns() -> list[Column[SaleRow]]:
     ]
 
 
+def _typed_reason(row: LedgerRow) -> str:
+    """Only an adjustment's reason was typed by staff; the others are the core's English bookkeeping notes
+    ("sale 12"), which the Source column already says in the cashier's language."""
+    return row.reason if row.source == ADJUSTMENT else ""
+
+
 def ledger_columns() -> list[Column[LedgerRow]]:
     return [
         Column(lambda: QCoreApplication.translate("History", "Date"), lambda r: fmt.local_datetime(r.created_at)),
         Column(lambda: QCoreApplication.translate("History", "Source"), lambda r: label(LEDGER_SOURCES, r.source)),
         number_column(lambda: QCoreApplication.translate("History", "Points"), lambda r: r.delta, fmt.signed_points),
         number_column(lambda: QCoreApplication.translate("History", "Balance"), lambda r: r.balance_after, fmt.points),
-        Column(lambda: QCoreApplication.translate("History", "Reason"), lambda r: r.reason),
+        Column(lambda: QCoreApplication.translate("History", "Reason"), _typed_reason),
         Column(lambda: QCoreApplication.translate("History", "Staff"), lambda r: r.staff_name or ""),
     ]
 
