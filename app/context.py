@@ -20,6 +20,7 @@ from app.paths import DataPaths
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator
 from app.security.pins import verify_pin
+from app.security.staff import StaffService
 from app.settings import SettingsService
 from db.engine import Database, resolve_url
 from db.enums import StaffRole
@@ -82,6 +83,7 @@ class Store:
             members=MemberService(self.db, operator, self.clock, self.cipher),
             loyalty=LoyaltyService(self.db, operator, self.clock),
             catalogue=CatalogueService(self.db, operator),
+            staff=StaffService(self.db, operator),
         )
 
     def close(self) -> None:
@@ -96,3 +98,4 @@ class Services:
     members: MemberService
     loyalty: LoyaltyService
     catalogue: CatalogueService
+    staff: StaffService

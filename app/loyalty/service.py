@@ -90,6 +90,7 @@ class PurchaseResult:
     paid_fen: int
     balance_after: int
     tier_changed_to: str | None
+    tier_changed_to_en: str | None = None
     replayed: bool = False
 
 
@@ -310,6 +311,7 @@ class LoyaltyService:
                 p.paid_fen,
                 member.points_balance,
                 member.tier.name if change else None,
+                member.tier.name_en if change else None,
             )
 
         return self._write_once(work)

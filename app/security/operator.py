@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.errors import PermissionDenied
-from app.i18n import QT_TRANSLATE_NOOP
+from app.i18n import QT_TRANSLATE_NOOP, translate
 from db.enums import StaffRole
 
 _RANK = {StaffRole.CASHIER: 1, StaffRole.MANAGER: 2, StaffRole.OWNER: 3}
@@ -26,6 +26,15 @@ class Operator:
         return self.at_least(StaffRole.MANAGER)
 
 
+ROLE_LABELS = {
+    StaffRole.CASHIER: QT_TRANSLATE_NOOP("Roles", "cashier"),
+    StaffRole.MANAGER: QT_TRANSLATE_NOOP("Roles", "manager"),
+    StaffRole.OWNER: QT_TRANSLATE_NOOP("Roles", "owner"),
+}
+
+
 def require_role(operator: Operator, role: StaffRole) -> None:
     if not operator.at_least(role):
-        raise PermissionDenied(QT_TRANSLATE_NOOP("Errors", "This needs a {role} or above."), role=role.value)
+        raise PermissionDenied(
+            QT_TRANSLATE_NOOP("Errors", "This needs a {role} or above."), role=translate("Roles", ROLE_LABELS[role])
+        )
