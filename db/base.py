@@ -1,6 +1,6 @@
 """One declarative base and the column types every model reuses.
 
-Money is integer fen and points are integers: there is no Float or Numeric column type here on purpose.
+Money is integer fen and points are integers: no floating-point or decimal column type is defined here, on purpose.
 Times are stored in UTC; `UTCDateTime` refuses naive datetimes so local time can never slip in unnoticed.
 """
 
