@@ -8,8 +8,8 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -21,12 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import MemberDeskError, ValidationError
+from app.errors import MemberDeskError, PermissionDenied, ValidationError
 from ui.signals import emit
 
 if TYPE_CHECKING:
     from app.context import Services
+    from ui.printing.slips import SlipContent
     from ui.tasks import Changes, TaskRunner
+
+PIN_MAX_DIGITS = 8
 
 
 class InputError(Exception):
@@ -36,6 +39,15 @@ class InputError(Exception):
         super().__init__(text)
         self.text = text
         self.field = field
+
+
+def pin_field() -> QLineEdit:
+    """A PIN as typed at the counter: hidden, digits only (the service still checks the length)."""
+    line = QLineEdit()
+    line.setEchoMode(QLineEdit.EchoMode.Password)
+    line.setMaxLength(PIN_MAX_DIGITS)
+    line.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d*"), line))
+    return line
 
 
 def error_label(object_name: str = "fieldError") -> QLabel:
@@ -63,8 +75,13 @@ class FormErrors:
         label = error_label()
         layout.addWidget(widget)
         layout.addWidget(label)
-        self._fields[field] = (widget, label)
+        self.add(field, widget, label)
         return box
+
+    def add(self, field: str, widget: QWidget, label: QLabel) -> None:
+        """Refusals of `field` go to `label` and put the focus on `widget` (for layouts where the error line cannot sit
+        right beneath its field, such as a column of a grid)."""
+        self._fields[field] = (widget, label)
 
     def clear(self) -> None:
         for _, label in self._fields.values():
@@ -77,6 +94,8 @@ class FormErrors:
         label.show()
         if widget is not None:
             widget.setFocus()
+            if isinstance(widget, QLineEdit):
+                widget.selectAll()  # what was refused is typed over, not added to
 
     def show(self, error: Exception) -> None:
         if isinstance(error, InputError):
@@ -115,12 +134,16 @@ class ActionDialog(QDialog):
     """A short confirmation for the member panel, emitted when the change was made."""
 
     changes: Changes
+    denied_field: str | None = None
+    """The field a PermissionDenied is about (a PIN typed in the dialog): shown there rather than below the form."""
 
     def __init__(self, tasks: TaskRunner, services: Services, title: str, ok_text: str, parent: QWidget | None) -> None:
         super().__init__(parent)
         self.tasks = tasks
         self.services = services
         self.idempotency_key = str(uuid.uuid4())
+        self.slip: SlipContent | None = None
+        """Set by `succeeded()` when the change is one the customer may want a printed slip of."""
         self.setWindowTitle(title)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.general_error = error_label("generalError")
@@ -177,7 +200,10 @@ class ActionDialog(QDialog):
 
     def _refused(self, error: MemberDeskError) -> None:
         self.ok.setEnabled(True)
-        self.errors.show(error)
+        if isinstance(error, PermissionDenied) and self.denied_field is not None:
+            self.errors.show_text(str(error), self.denied_field)
+        else:
+            self.errors.show(error)
         self.refused(error)
 
     def refused(self, error: MemberDeskError) -> None:

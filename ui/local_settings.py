@@ -1,6 +1,6 @@
 """Per-machine settings (Picard's options / Electrum's ConfigVar, in small): one typed registry, kept in an ini file
 in the data folder. Store-wide settings live in the database (app.settings); these are only what belongs to this PC:
-its language, who last worked at it, and where its window sits."""
+its language, who last worked at it, where its window sits, and the width of its receipt printer's paper."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ T = TypeVar("T", str, bool, int)
 
 FILE_NAME = "memberdesk-local.ini"
 LANGUAGES = ("zh_CN", "en")
+SLIP_WIDTHS_MM = (80, 58)
+"""The roll paper widths app.printing.slip lays out."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class LocalSetting(Generic[T]):
 
 LANGUAGE = LocalSetting("ui/language", "zh_CN")
 LAST_USERNAME = LocalSetting("staff/last_username", "")
+SLIP_WIDTH_MM = LocalSetting("printing/slip_width_mm", SLIP_WIDTHS_MM[0])
 _WINDOW_GEOMETRY = "window/geometry"
 
 
@@ -51,6 +54,11 @@ class LocalSettings:
     def language(self) -> str:
         value = self.get(LANGUAGE)
         return value if value in LANGUAGES else LANGUAGE.default
+
+    def slip_width_mm(self) -> int:
+        """The receipt paper of this PC's printer; a value edited by hand to a width we cannot lay out is ignored."""
+        value = self.get(SLIP_WIDTH_MM)
+        return value if value in SLIP_WIDTHS_MM else SLIP_WIDTH_MM.default
 
     def save_geometry(self, window: QWidget) -> None:
         """The one place window geometry is saved, so every window restores the same way."""

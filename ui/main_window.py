@@ -50,10 +50,12 @@ class MainWindow(QMainWindow):
         self.tasks = tasks
         self.local = local
         self.services: Services | None = None
+        self._asked_for_pin: set[int | None] = set()
+        """Staff asked this session to replace the starting PIN: asked once, then only the status bar reminds."""
         self.setWindowTitle(self.tr("MemberDesk"))
         self.resize(1280, 800)
 
-        self.counter = CounterPage(tasks)
+        self.counter = CounterPage(tasks, local)
         self._pages: dict[int, Page] = {0: self.counter}
         self._factories: list[tuple[str, Callable[[], Page]]] = [
             (self.tr("Counter"), lambda: self.counter),
@@ -104,7 +106,14 @@ class MainWindow(QMainWindow):
         self._busy_timer.timeout.connect(self.busy_bar.show)
         hint = QLabel(self.tr("F12 switch operator"))
         hint.setObjectName("statusHint")
+        hint_text = self.tr("Please replace the starting PIN")
+        self.pin_hint = QLabel(f'<a href="#" style="color: #e65100">{hint_text}</a>')
+        self.pin_hint.setObjectName("pinHint")
+        self.pin_hint.setToolTip(self.tr("You still sign in with the store's starting PIN. Click to choose your own."))
+        self.pin_hint.linkActivated.connect(lambda _link: self.change_pin())
+        self.pin_hint.hide()
         bar.addWidget(self.store_label)
+        bar.addPermanentWidget(self.pin_hint)
         bar.addPermanentWidget(self.busy_bar)
         bar.addPermanentWidget(self.operator_label)
         bar.addPermanentWidget(hint)
@@ -116,6 +125,9 @@ class MainWindow(QMainWindow):
         self.switch_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.switch_action.triggered.connect(self.switch_operator)
         app_menu.addAction(self.switch_action)
+        self.change_pin_action = QAction(self.tr("Change my PIN…"), self)
+        self.change_pin_action.triggered.connect(lambda: self.change_pin())
+        app_menu.addAction(self.change_pin_action)
         app_menu.addSeparator()
         quit_action = QAction(self.tr("Quit"), self)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
@@ -151,9 +163,9 @@ class MainWindow(QMainWindow):
         return page
 
     def _settings_page(self) -> Page:
-        from ui.pages.settings import SettingsPage
+        from ui.pages.settings_area import SettingsArea
 
-        return SettingsPage(self.tasks)
+        return SettingsArea(self.tasks, self.local)
 
     # -- pages --------------------------------------------------------------------------------------------------
     def page(self, row: int) -> Page:
@@ -186,6 +198,8 @@ class MainWindow(QMainWindow):
             page.on_changed(changes)
         if changes & Changes.SETTINGS:
             self._load_store_names()
+        if changes & Changes.STAFF:
+            self._check_starting_pin()
 
     def _busy(self, busy: bool) -> None:
         if busy:
@@ -205,6 +219,7 @@ class MainWindow(QMainWindow):
         for page in self._pages.values():
             page.attach(services)
         self._load_store_names()
+        self._check_starting_pin()
         emit(self.services_attached)
 
     def _load_store_names(self) -> None:
@@ -242,6 +257,32 @@ class MainWindow(QMainWindow):
                 lambda result: log.info("daily maintenance: %s", result),
                 changes=Changes.POINTS | Changes.MEMBERS,
             )
+
+    def _check_starting_pin(self) -> None:
+        services = self.services
+        if services is not None:
+            self.tasks.run(services.staff.needs_new_pin, lambda needs: self._starting_pin(services, needs))
+
+    def _starting_pin(self, services: Services, needs_new_pin: bool) -> None:
+        """Whoever still signs in with the starting PIN is asked once to replace it (it can wait: a queue at the
+        counter comes first), and reminded in the status bar until they do."""
+        if services is not self.services:
+            return  # someone else signed in meanwhile
+        self.pin_hint.setVisible(needs_new_pin)
+        staff_id = services.operator.staff_id
+        if needs_new_pin and staff_id not in self._asked_for_pin:
+            self._asked_for_pin.add(staff_id)
+            self.change_pin(starting_pin=True)
+
+    def change_pin(self, starting_pin: bool = False) -> None:
+        if self.services is None:
+            return
+        from ui.admin.pins import ChangePinDialog
+
+        dialog = ChangePinDialog(self.tasks, self.services, self, starting_pin)
+        dialog.completed.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        dialog.finished.connect(self.counter.focus_lookup)
+        dialog.open()
 
     def store_failed(self, message: str) -> None:
         self.store_label.setText(self.tr("The store could not be opened: {message}").format(message=message))

@@ -175,3 +175,13 @@ def row_table(model: RowsModel[Any], *, takes_focus: bool) -> QTableView:
     if not takes_focus:
         view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     return view
+
+
+def show_rows(view: QTableView, model: RowsModel[R], rows: Sequence[R], key: Callable[[R], object]) -> None:
+    """New rows for a list someone works through (the admin lists): the row they had selected stays selected after
+    a reload (matched by `key`), else the first one."""
+    current = model.row_at(view.currentIndex().row())
+    model.set_rows(rows)
+    keys = [key(row) for row in rows]
+    if rows:
+        view.selectRow(keys.index(key(current)) if current is not None and key(current) in keys else 0)

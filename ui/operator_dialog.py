@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLineEdit, QWidget
 
-from ui.forms import ActionDialog, InputError
+from ui.forms import ActionDialog, InputError, pin_field
 from ui.labels import ROLES, label
 from ui.signals import emit
 from ui.tasks import Changes, TaskRunner
@@ -29,8 +29,7 @@ class OperatorDialog(ActionDialog):
         super().__init__(tasks, services, self.tr("Switch operator"), self.tr("Sign in"), parent)
         self.setObjectName("operatorDialog")
         self.username = QLineEdit(username)
-        self.pin = QLineEdit()
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pin = pin_field()
         self.add_row(self.tr("Username"), "username", self.username)
         self.add_row(self.tr("PIN"), "pin", self.pin)
         self.resize(360, self.sizeHint().height())

@@ -28,7 +28,7 @@ def _squeeze(text: str) -> str:
     return _WHITESPACE.sub("", text)
 
 
-def _on_white(image: QImage) -> QImage:
+def on_white(image: QImage) -> QImage:
     """QPdfDocument renders onto transparency; transparent pixels would read as black once the alpha is dropped."""
     flat = QImage(image.size(), QImage.Format.Format_RGB32)
     flat.fill(QColor("white"))
@@ -78,7 +78,7 @@ def check_pdf(path: str | Path, expected_text: Iterable[str]) -> list[str]:
         image = document.render(0, size)
         if image.isNull():
             problems.append(f"{path}: page 1 cannot be rendered")
-        elif _ink_fraction(_on_white(image)) < MIN_INK_FRACTION:
+        elif _ink_fraction(on_white(image)) < MIN_INK_FRACTION:
             problems.append(f"{path}: page 1 renders blank")
         return problems
     finally:

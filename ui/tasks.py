@@ -42,6 +42,8 @@ class Changes(enum.Flag):
     COMPLAINTS = enum.auto()
     SETTINGS = enum.auto()
     STAFF = enum.auto()
+    CATALOGUE = enum.auto()
+    """Gifts and tiers."""
 
 
 @dataclass

@@ -9,6 +9,45 @@
     </message>
 </context>
 <context>
+    <name>AddStaffDialog</name>
+    <message>
+        <source>Add a staff account</source>
+        <translation>添加员工账号</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+    <message>
+        <source>Letters, digits or _, e.g. cashier3</source>
+        <translation>字母、数字或下划线，例如 cashier3</translation>
+    </message>
+    <message>
+        <source>As shown on screen and in the records</source>
+        <translation>显示在屏幕和记录中的姓名</translation>
+    </message>
+    <message>
+        <source>Username</source>
+        <translation>用户名</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <source>PIN</source>
+        <translation>PIN 码</translation>
+    </message>
+    <message>
+        <source>Added {name}.</source>
+        <translation>已添加{name}。</translation>
+    </message>
+</context>
+<context>
     <name>AdjustDialog</name>
     <message>
         <source>Adjust points</source>
@@ -56,6 +95,45 @@
     </message>
 </context>
 <context>
+    <name>ChangePinDialog</name>
+    <message>
+        <source>Change my PIN</source>
+        <translation>修改我的 PIN 码</translation>
+    </message>
+    <message>
+        <source>Change PIN</source>
+        <translation>修改 PIN 码</translation>
+    </message>
+    <message>
+        <source>{name} ({role})</source>
+        <translation>{name}（{role}）</translation>
+    </message>
+    <message>
+        <source>You still sign in with the store&apos;s starting PIN, which anyone can look up. Choose your own PIN now, so nobody else can work in your name.</source>
+        <translation>您仍在使用门店的初始 PIN 码登录，任何人都能查到它。请现在设置您自己的 PIN 码，以免他人以您的名义操作。</translation>
+    </message>
+    <message>
+        <source>Later</source>
+        <translation>稍后</translation>
+    </message>
+    <message>
+        <source>Current PIN</source>
+        <translation>当前 PIN 码</translation>
+    </message>
+    <message>
+        <source>New PIN</source>
+        <translation>新 PIN 码</translation>
+    </message>
+    <message>
+        <source>Enter your current PIN.</source>
+        <translation>请输入当前 PIN 码。</translation>
+    </message>
+    <message>
+        <source>Your PIN was changed.</source>
+        <translation>您的 PIN 码已修改。</translation>
+    </message>
+</context>
+<context>
     <name>CounterPage</name>
     <message>
         <source>Phone, last 4 digits, card number, name or pinyin — or scan a card</source>
@@ -90,6 +168,14 @@
     <message>
         <source>Adjust points</source>
         <translation>调整积分</translation>
+    </message>
+    <message>
+        <source>Print member card</source>
+        <translation>打印会员卡</translation>
+    </message>
+    <message>
+        <source>Print slip</source>
+        <translation>打印凭条</translation>
     </message>
     <message>
         <source>Name</source>
@@ -158,6 +244,17 @@
     <message>
         <source>Rebuilding indexes</source>
         <translation>正在重建索引</translation>
+    </message>
+</context>
+<context>
+    <name>EditPage</name>
+    <message>
+        <source>Undo changes</source>
+        <translation>撤销修改</translation>
+    </message>
+    <message>
+        <source>Nothing to save.</source>
+        <translation>没有需要保存的修改。</translation>
     </message>
 </context>
 <context>
@@ -451,6 +548,30 @@
         <translation>此操作需要{role}或更高权限。</translation>
     </message>
     <message>
+        <source>A PIN has 4 to 8 digits.</source>
+        <translation>PIN 码为 4 到 8 位数字。</translation>
+    </message>
+    <message>
+        <source>Choose a PIN other than the starting one.</source>
+        <translation>请设置一个不同于初始 PIN 码的新 PIN 码。</translation>
+    </message>
+    <message>
+        <source>A user name has 2 to 40 letters, digits or _.</source>
+        <translation>用户名由 2 到 40 个字母、数字或下划线组成。</translation>
+    </message>
+    <message>
+        <source>Enter the name shown on screen.</source>
+        <translation>请输入屏幕上显示的姓名。</translation>
+    </message>
+    <message>
+        <source>The user name {name} is taken.</source>
+        <translation>用户名 {name} 已被使用。</translation>
+    </message>
+    <message>
+        <source>The last owner account cannot be deactivated.</source>
+        <translation>不能停用最后一个老板账号。</translation>
+    </message>
+    <message>
         <source>{label}: expected text</source>
         <translation>{label}：应为文本</translation>
     </message>
@@ -477,6 +598,14 @@
     <message>
         <source>Unknown setting: {key}</source>
         <translation>未知设置项：{key}</translation>
+    </message>
+    <message>
+        <source>The printer {printer} could not be started. Is it on and connected?</source>
+        <translation>无法启动打印机 {printer}。请检查打印机是否已开机并连接。</translation>
+    </message>
+    <message>
+        <source>{path} could not be written: {reason}</source>
+        <translation>{path} 无法写入：{reason}</translation>
     </message>
 </context>
 <context>
@@ -520,6 +649,120 @@
     <message>
         <source>Redeemed {quantity} × {gift} for {points} points; balance {balance}.</source>
         <translation>已兑换 {gift} × {quantity}，消耗 {points} 积分，余额 {balance}。</translation>
+    </message>
+</context>
+<context>
+    <name>GiftEditDialog</name>
+    <message>
+        <source>Add a gift</source>
+        <translation>添加礼品</translation>
+    </message>
+    <message>
+        <source>Edit a gift</source>
+        <translation>编辑礼品</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>e.g. 保温杯 500ml</source>
+        <translation>例如：保温杯 500ml</translation>
+    </message>
+    <message>
+        <source>Optional, shown when the counter works in English</source>
+        <translation>选填，收银台使用英文界面时显示</translation>
+    </message>
+    <message>
+        <source>Offered at the counter</source>
+        <translation>在收银台提供兑换</translation>
+    </message>
+    <message>
+        <source>Only at this branch</source>
+        <translation>仅限本门店</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>English name</source>
+        <translation>英文名称</translation>
+    </message>
+    <message>
+        <source>Points price</source>
+        <translation>所需积分</translation>
+    </message>
+    <message>
+        <source>In stock</source>
+        <translation>库存</translation>
+    </message>
+    <message>
+        <source>Added {gift} to the catalogue.</source>
+        <translation>已将{gift}加入礼品目录。</translation>
+    </message>
+    <message>
+        <source>Saved {gift}.</source>
+        <translation>已保存{gift}。</translation>
+    </message>
+</context>
+<context>
+    <name>GiftsPage</name>
+    <message>
+        <source>Gift</source>
+        <translation>礼品</translation>
+    </message>
+    <message>
+        <source>English name</source>
+        <translation>英文名称</translation>
+    </message>
+    <message>
+        <source>Points</source>
+        <translation>所需积分</translation>
+    </message>
+    <message>
+        <source>In stock</source>
+        <translation>库存</translation>
+    </message>
+    <message>
+        <source>Offered</source>
+        <translation>提供兑换</translation>
+    </message>
+    <message>
+        <source>Yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>No</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>Where</source>
+        <translation>适用门店</translation>
+    </message>
+    <message>
+        <source>All branches</source>
+        <translation>所有门店</translation>
+    </message>
+    <message>
+        <source>This branch only</source>
+        <translation>仅限本门店</translation>
+    </message>
+    <message>
+        <source>The catalogue is empty. Add the first gift members can redeem points for.</source>
+        <translation>礼品目录为空。请添加第一件可供会员用积分兑换的礼品。</translation>
+    </message>
+    <message>
+        <source>Add gift…</source>
+        <translation>添加礼品…</translation>
+    </message>
+    <message>
+        <source>Edit…</source>
+        <translation>编辑…</translation>
     </message>
 </context>
 <context>
@@ -769,12 +1012,24 @@
         <translation>F12 切换操作员</translation>
     </message>
     <message>
+        <source>Please replace the starting PIN</source>
+        <translation>请修改初始 PIN 码</translation>
+    </message>
+    <message>
+        <source>You still sign in with the store&apos;s starting PIN. Click to choose your own.</source>
+        <translation>您仍在使用门店的初始 PIN 码登录。点击设置您自己的 PIN 码。</translation>
+    </message>
+    <message>
         <source>&amp;MemberDesk</source>
         <translation>会员台(&amp;M)</translation>
     </message>
     <message>
         <source>Switch operator…</source>
         <translation>切换操作员…</translation>
+    </message>
+    <message>
+        <source>Change my PIN…</source>
+        <translation>修改我的 PIN 码…</translation>
     </message>
     <message>
         <source>Quit</source>
@@ -1094,6 +1349,17 @@ F2 registers a new member.</source>
     </message>
 </context>
 <context>
+    <name>NewPinFields</name>
+    <message>
+        <source>Repeat the PIN</source>
+        <translation>再次输入 PIN 码</translation>
+    </message>
+    <message>
+        <source>The two PINs differ.</source>
+        <translation>两次输入的 PIN 码不一致。</translation>
+    </message>
+</context>
+<context>
     <name>NotYetPage</name>
     <message>
         <source>This area is not available in this version of MemberDesk yet.</source>
@@ -1125,6 +1391,41 @@ F2 registers a new member.</source>
     <message>
         <source>Signed in as {name} ({role}).</source>
         <translation>已登录：{name}（{role}）。</translation>
+    </message>
+</context>
+<context>
+    <name>PrintPreviewDialog</name>
+    <message>
+        <source>Print preview: {title}</source>
+        <translation>打印预览：{title}</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Print…</source>
+        <translation>打印…</translation>
+    </message>
+    <message>
+        <source>Save as PDF…</source>
+        <translation>另存为 PDF…</translation>
+    </message>
+    <message>
+        <source>Saved to {path}.</source>
+        <translation>已保存到 {path}。</translation>
+    </message>
+    <message>
+        <source>Sent to {printer}.</source>
+        <translation>已发送到打印机 {printer}。</translation>
+    </message>
+    <message>
+        <source>Save as PDF</source>
+        <translation>另存为 PDF</translation>
+    </message>
+    <message>
+        <source>PDF files (*.pdf)</source>
+        <translation>PDF 文件 (*.pdf)</translation>
     </message>
 </context>
 <context>
@@ -1176,6 +1477,13 @@ F2 registers a new member.</source>
     <message>
         <source>Printed at</source>
         <translation>打印时间</translation>
+    </message>
+</context>
+<context>
+    <name>Printouts</name>
+    <message>
+        <source>Member card {name}</source>
+        <translation>会员卡 {name}</translation>
     </message>
 </context>
 <context>
@@ -1258,6 +1566,29 @@ F2 registers a new member.</source>
     </message>
 </context>
 <context>
+    <name>ResetPinDialog</name>
+    <message>
+        <source>Reset a PIN</source>
+        <translation>重置 PIN 码</translation>
+    </message>
+    <message>
+        <source>Reset PIN</source>
+        <translation>重置 PIN 码</translation>
+    </message>
+    <message>
+        <source>{name} ({username})</source>
+        <translation>{name}（{username}）</translation>
+    </message>
+    <message>
+        <source>New PIN</source>
+        <translation>新 PIN 码</translation>
+    </message>
+    <message>
+        <source>The PIN of {name} was reset.</source>
+        <translation>已重置{name}的 PIN 码。</translation>
+    </message>
+</context>
+<context>
     <name>ReturnDialog</name>
     <message>
         <source>Return a purchase</source>
@@ -1274,6 +1605,10 @@ F2 registers a new member.</source>
     <message>
         <source>Reason (optional)</source>
         <translation>原因（选填）</translation>
+    </message>
+    <message>
+        <source>Print slip</source>
+        <translation>打印凭条</translation>
     </message>
     <message>
         <source>Choose a purchase that has not been returned.</source>
@@ -1306,6 +1641,21 @@ F2 registers a new member.</source>
     <message>
         <source>Close</source>
         <translation>关闭</translation>
+    </message>
+</context>
+<context>
+    <name>Roles</name>
+    <message>
+        <source>cashier</source>
+        <translation>收银员</translation>
+    </message>
+    <message>
+        <source>manager</source>
+        <translation>店长</translation>
+    </message>
+    <message>
+        <source>owner</source>
+        <translation>老板</translation>
     </message>
 </context>
 <context>
@@ -1392,18 +1742,33 @@ F2 registers a new member.</source>
     </message>
 </context>
 <context>
+    <name>SettingsArea</name>
+    <message>
+        <source>Store settings</source>
+        <translation>门店设置</translation>
+    </message>
+    <message>
+        <source>Gift catalogue</source>
+        <translation>礼品目录</translation>
+    </message>
+    <message>
+        <source>Member tiers</source>
+        <translation>会员等级</translation>
+    </message>
+    <message>
+        <source>Staff accounts</source>
+        <translation>员工账号</translation>
+    </message>
+    <message>
+        <source>This PC</source>
+        <translation>本机设置</translation>
+    </message>
+</context>
+<context>
     <name>SettingsPage</name>
     <message>
         <source>Save settings</source>
         <translation>保存设置</translation>
-    </message>
-    <message>
-        <source>Undo changes</source>
-        <translation>撤销修改</translation>
-    </message>
-    <message>
-        <source>Store settings</source>
-        <translation>门店设置</translation>
     </message>
     <message>
         <source>These settings apply to every counter of the store.</source>
@@ -1414,12 +1779,149 @@ F2 registers a new member.</source>
         <translation>只有老板可以修改这些设置；您可以查看。</translation>
     </message>
     <message>
-        <source>Nothing to save.</source>
-        <translation>没有需要保存的修改。</translation>
-    </message>
-    <message>
         <source>Settings saved.</source>
         <translation>设置已保存。</translation>
+    </message>
+</context>
+<context>
+    <name>Slips</name>
+    <message>
+        <source>Points redemption slip</source>
+        <translation>积分兑换凭条</translation>
+    </message>
+    <message>
+        <source>Receipt no.</source>
+        <translation>小票号</translation>
+    </message>
+    <message>
+        <source>Purchase amount</source>
+        <translation>消费金额</translation>
+    </message>
+    <message>
+        <source>Points used</source>
+        <translation>使用积分</translation>
+    </message>
+    <message>
+        <source>Paid with points</source>
+        <translation>积分抵扣</translation>
+    </message>
+    <message>
+        <source>Amount paid</source>
+        <translation>实付金额</translation>
+    </message>
+    <message>
+        <source>Purchased at</source>
+        <translation>消费时间</translation>
+    </message>
+    <message>
+        <source>Points earned</source>
+        <translation>本次获得积分</translation>
+    </message>
+    <message>
+        <source>Gift redemption slip</source>
+        <translation>礼品兑换凭条</translation>
+    </message>
+    <message>
+        <source>Gift</source>
+        <translation>礼品</translation>
+    </message>
+    <message>
+        <source>Return slip</source>
+        <translation>退货凭条</translation>
+    </message>
+    <message>
+        <source>Amount returned</source>
+        <translation>退货金额</translation>
+    </message>
+    <message>
+        <source>Points taken back</source>
+        <translation>扣回积分</translation>
+    </message>
+    <message>
+        <source>Points refunded</source>
+        <translation>退还积分</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>退货原因</translation>
+    </message>
+</context>
+<context>
+    <name>StaffPage</name>
+    <message>
+        <source>Change my PIN…</source>
+        <translation>修改我的 PIN 码…</translation>
+    </message>
+    <message>
+        <source>Username</source>
+        <translation>用户名</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Active</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <source>Deactivated</source>
+        <translation>已停用</translation>
+    </message>
+    <message>
+        <source>Add staff…</source>
+        <translation>添加员工…</translation>
+    </message>
+    <message>
+        <source>Deactivate</source>
+        <translation>停用</translation>
+    </message>
+    <message>
+        <source>Reset PIN…</source>
+        <translation>重置 PIN 码…</translation>
+    </message>
+    <message>
+        <source>Signed in as {name} ({role})</source>
+        <translation>当前登录：{name}（{role}）</translation>
+    </message>
+    <message>
+        <source>Reactivate</source>
+        <translation>重新启用</translation>
+    </message>
+    <message>
+        <source>{name} can sign in again.</source>
+        <translation>{name}已可重新登录。</translation>
+    </message>
+    <message>
+        <source>{name} can no longer sign in.</source>
+        <translation>{name}已停用，无法再登录。</translation>
+    </message>
+</context>
+<context>
+    <name>ThisPcPage</name>
+    <message>
+        <source>These settings apply to this computer only; every counter keeps its own.</source>
+        <translation>以下设置只对本机有效，每台收银机各自保存。</translation>
+    </message>
+    <message>
+        <source>{width} mm</source>
+        <translation>{width} 毫米</translation>
+    </message>
+    <message>
+        <source>Receipt printer paper width</source>
+        <translation>小票打印机纸宽</translation>
+    </message>
+    <message>
+        <source>Slips are now laid out for {width} mm paper.</source>
+        <translation>凭条现按 {width} 毫米纸宽排版。</translation>
     </message>
 </context>
 <context>
@@ -1431,6 +1933,41 @@ F2 registers a new member.</source>
     <message>
         <source>Review: 12-month figure below the tier&apos;s threshold</source>
         <translation>复核：近 12 个月业绩低于该等级门槛</translation>
+    </message>
+</context>
+<context>
+    <name>TiersPage</name>
+    <message>
+        <source>A member reaches a tier by spending or earning this much within 12 months (the store&apos;s setting &quot;Tiers by&quot; says which counts). Members move up at their next purchase and down only at their review.</source>
+        <translation>会员在 12 个月内消费或获得积分达到门槛即可升入该等级（按门店设置“等级依据”计算）。会员在下次消费时升级，仅在复核时降级。</translation>
+    </message>
+    <message>
+        <source>Tier</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <source>English name</source>
+        <translation>英文名称</translation>
+    </message>
+    <message>
+        <source>12-month spend from (¥)</source>
+        <translation>12 个月消费门槛（元）</translation>
+    </message>
+    <message>
+        <source>12-month points from</source>
+        <translation>12 个月积分门槛</translation>
+    </message>
+    <message>
+        <source>Points earned (%)</source>
+        <translation>积分倍率（%）</translation>
+    </message>
+    <message>
+        <source>Save tiers</source>
+        <translation>保存等级</translation>
+    </message>
+    <message>
+        <source>Tiers saved.</source>
+        <translation>会员等级已保存。</translation>
     </message>
 </context>
 </TS>

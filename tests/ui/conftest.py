@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
@@ -20,6 +21,17 @@ from ui.application import build_main_window, configure_application
 from ui.i18n import Translators
 from ui.main_window import MainWindow
 from ui.tasks import SyncTaskRunner
+
+
+@pytest.fixture(autouse=True)
+def close_windows(qapp: QApplication) -> Iterator[None]:
+    """Dialogs open without blocking and may outlive the test's main window: close them all afterwards, so the next
+    test finds only its own."""
+    yield
+    for widget in QApplication.topLevelWidgets():
+        if widget.isVisible():
+            widget.close()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
 
 @pytest.fixture

@@ -11,9 +11,8 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
 
 from app.context import Services
-from app.loyalty.service import PurchaseRequest
 from db.models import Gift
-from tests.ui.ui_support import MANAGER_PIN, register
+from tests.ui.ui_support import MANAGER_PIN, buy, open_member, register
 from ui.counter.adjust_dialog import AdjustDialog
 from ui.counter.gift_dialog import GiftDialog
 from ui.counter.member_dialog import MemberDialog
@@ -33,18 +32,8 @@ def member_id(services: Services) -> int:
     return register(services, "13812345678", "张伟")
 
 
-def open_member(qtbot: QtBot, page: CounterPage, member_id: int) -> None:
-    page.open_member(member_id)
-    qtbot.waitUntil(lambda: page.panel.profile is not None and page.panel.profile.id == member_id, timeout=2000)
-
-
 def press(qtbot: QtBot, page: CounterPage, key: Qt.Key) -> None:
     qtbot.keyClick(page.lookup, key)
-
-
-def buy(services: Services, member_id: int, fen: int, points: int = 0) -> int:
-    request = PurchaseRequest(member_id, fen, str(uuid.uuid4()), points_to_use=points)
-    return services.loyalty.record_purchase(request).sale_id
 
 
 def test_register_refuses_a_bad_phone_by_the_field_then_registers(qtbot: QtBot, page: CounterPage) -> None:

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from app.context import Services
 from app.loyalty.service import PurchaseRequest
-from tests.ui.ui_support import CASHIER_PIN, MANAGER_PIN, register
+from tests.ui.ui_support import CASHIER_PIN, MANAGER_PIN, register, settings_area
 from ui.application import build_main_window
 from ui.main_window import MainWindow
 from ui.operator_dialog import OperatorDialog
@@ -23,6 +23,13 @@ from ui.signals import emit
 from ui.tasks import SyncTaskRunner
 
 PAGES = ["counter", "members", "complaints", "coupons", "surveys", "charts", "settings"]
+
+
+def settings_page(window: MainWindow) -> SettingsPage:
+    """The store's settings: the first tab of the settings area."""
+    area = settings_area(window)
+    assert area.tabs.currentWidget() is area.store
+    return area.store
 
 
 def nav_texts(window: MainWindow) -> list[str]:
@@ -98,9 +105,7 @@ def test_member_histories_and_hits_are_sound_models(
 
 
 def test_a_cashier_cannot_save_settings(qtbot: QtBot, window: MainWindow) -> None:
-    window.navigation.setCurrentRow(6)
-    page = window.stack.currentWidget()
-    assert isinstance(page, SettingsPage)
+    page = settings_page(window)
     assert "只有老板" in page.note.text()
     page.fields["store.name"].widget.setText("新名字超市")  # type: ignore[attr-defined]
     page.save()
@@ -113,9 +118,7 @@ def test_the_owner_saves_settings_and_the_status_bar_follows(
     tasks = SyncTaskRunner()
     window = build_main_window(owner_services, tasks)
     qtbot.addWidget(window)
-    window.navigation.setCurrentRow(6)
-    page = window.stack.currentWidget()
-    assert isinstance(page, SettingsPage)
+    page = settings_page(window)
     page.fields["store.name"].widget.setText("新名字超市")  # type: ignore[attr-defined]
     page.fields["points.redeem_cap_pct"].widget.setValue(30)  # type: ignore[attr-defined]
     page.save()

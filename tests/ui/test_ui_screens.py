@@ -18,14 +18,23 @@ from app.context import Services
 from app.loyalty.service import PurchaseRequest, SaleLineInput
 from app.members.service import MemberForm
 from db.enums import ComplaintSeverity
-from db.models import Complaint, FollowUpTask
-from tests.ui.ui_support import register
+from db.models import Complaint, FollowUpTask, Gift
+from tests.ui.ui_support import enter_new_pin, register, settings_area, show_active, shown
+from ui.admin.gifts import GiftEditDialog
+from ui.admin.pins import ChangePinDialog
+from ui.admin.staff import AddStaffDialog
+from ui.application import build_main_window
 from ui.counter.member_dialog import MemberDialog
 from ui.counter.purchase_dialog import PurchaseDialog
 from ui.counter.return_dialog import ReturnDialog
+from ui.local_settings import LocalSettings
 from ui.main_window import MainWindow
 from ui.pages.members import MembersPage
+from ui.printing.preview import PrintPreviewDialog
 from ui.selftest import grab_window_png
+from ui.tasks import SyncTaskRunner
+
+PDF_RENDER_MS = 400
 
 
 @pytest.fixture
@@ -37,6 +46,15 @@ def shots(tmp_path: Path) -> Path:
 
 def grab(widget: QWidget, path: Path) -> None:
     assert grab_window_png(widget, path) == []
+
+
+def grab_preview(qtbot: QtBot, path: Path) -> None:
+    """The preview once the view has rendered the page (QPdfView renders on a thread of its own)."""
+    preview = shown(PrintPreviewDialog)
+    qtbot.waitExposed(preview)
+    qtbot.wait(PDF_RENDER_MS)
+    grab(preview, path)
+    preview.reject()
 
 
 @pytest.fixture
@@ -145,3 +163,87 @@ def test_return_dialog_result(qtbot: QtBot, window: MainWindow, regular: int, sh
 def test_settings_page(window: MainWindow, shots: Path) -> None:
     window.navigation.setCurrentRow(6)
     grab(window, shots / "settings.png")
+
+
+def add_gifts(services: Services) -> None:
+    def work(session: Session) -> None:
+        session.add_all(
+            [
+                Gift(name="保温杯 500ml", name_en="Vacuum flask", points_price=800, stock=12),
+                Gift(name="环保购物袋", name_en="Shopping bag", points_price=150, stock=240),
+                Gift(name="五常大米 5kg（限本店）", points_price=3_000, stock=0, branch_id=1),
+                Gift(name="旧款雨伞", points_price=500, stock=3, active=False),
+            ]
+        )
+
+    services.store.db.write(work)
+
+
+def test_counter_offers_the_slip(qtbot: QtBot, window: MainWindow, regular: int, shots: Path) -> None:
+    window.counter.open_member(regular)
+    qtbot.keyClick(window.counter.lookup, Qt.Key.Key_F4)
+    dialog = window.counter.dialog
+    assert isinstance(dialog, PurchaseDialog)
+    dialog.amount.setText("88.60")
+    dialog.points.setText("300")
+    dialog.receipt.setText("R20261123-0042")
+    dialog.ok.click()
+    grab(window, shots / "counter-slip-offer.png")
+    qtbot.keyClick(window.counter.lookup, Qt.Key.Key_F9)
+    grab_preview(qtbot, shots / "slip-preview.png")
+    window.counter.print_member_card()
+    grab_preview(qtbot, shots / "card-preview.png")
+
+
+def test_admin_screens(
+    qtbot: QtBot, owner_services: Services, translators: object, tmp_path: Path, shots: Path
+) -> None:
+    add_gifts(owner_services)
+    window = MainWindow(SyncTaskRunner(), LocalSettings(tmp_path))
+    window.attach(owner_services)
+    show_active(qtbot, window)
+    prompt = shown(ChangePinDialog)
+    grab(prompt, shots / "first-sign-in.png")
+    prompt.reject()
+    area = settings_area(window)
+    for page, name in ((area.gifts, "gifts"), (area.tiers, "tiers"), (area.staff, "staff"), (area.this_pc, "this-pc")):
+        assert page is not None
+        area.tabs.setCurrentWidget(page)
+        grab(window, shots / f"settings-{name}.png")
+
+    area.tabs.setCurrentWidget(area.tiers)
+    area.tiers.rows[2].spend.setText("1500")
+    area.tiers.rows[3].multiplier.setValue(100)
+    area.tiers.save()
+    grab(window, shots / "settings-tiers-refused.png")
+
+    area.tabs.setCurrentWidget(area.gifts)
+    area.gifts.view.selectRow(0)
+    area.gifts.edit_gift()
+    dialog = shown(GiftEditDialog)
+    dialog.name.clear()
+    dialog.ok.click()
+    grab(dialog, shots / "gift-edit.png")
+    dialog.reject()
+
+    area.tabs.setCurrentWidget(area.staff)
+    area.staff.add_staff()
+    add = shown(AddStaffDialog)
+    add.username.setText("cashier3")
+    enter_new_pin(add.new_pin, "1234", "4321")
+    add.ok.click()
+    grab(add, shots / "add-staff.png")
+
+
+def test_a_cashiers_settings(qtbot: QtBot, services: Services, translators: object, shots: Path) -> None:
+    window = build_main_window(services, SyncTaskRunner())
+    show_active(qtbot, window)
+    area = settings_area(window)
+    area.tabs.setCurrentWidget(area.staff)
+    grab(window, shots / "settings-staff-cashier.png")
+    area.staff.change_own_pin()
+    dialog = shown(ChangePinDialog)
+    dialog.current.setText("9999")
+    enter_new_pin(dialog.new_pin, "2468")
+    dialog.ok.click()
+    grab(dialog, shots / "change-pin-refused.png")

@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import QLabel, QLineEdit, QSpinBox, QWidget
 
 from app.context import Services
-from app.errors import MemberDeskError, PermissionDenied
 from app.members.profile import MemberProfile
 from ui import formatting as fmt
-from ui.forms import ActionDialog, InputError
+from ui.forms import ActionDialog, InputError, pin_field
 from ui.tasks import Changes, TaskRunner
 
 if TYPE_CHECKING:
@@ -25,6 +24,8 @@ CASHIER = "cashier"
 
 class AdjustDialog(ActionDialog):
     changes = Changes.POINTS
+    denied_field = "pin"
+    """A refused approval (only a cashier's form has the PIN field; a manager's refusal shows below the form)."""
 
     def __init__(self, tasks: TaskRunner, services: Services, member: MemberProfile, parent: QWidget | None) -> None:
         super().__init__(tasks, services, self.tr("Adjust points"), self.tr("Adjust"), parent)
@@ -42,8 +43,7 @@ class AdjustDialog(ActionDialog):
         self.delta.setToolTip(self.tr("Positive adds points, negative takes them away"))
         self.reason = QLineEdit()
         self.reason.setPlaceholderText(self.tr("Required, e.g. points missed on receipt 1234"))
-        self.pin = QLineEdit()
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pin = pin_field()
         self.pin.setPlaceholderText(self.tr("A manager types their PIN"))
         self.add_row(self.tr("Points (+/−)"), "points", self.delta)
         self.add_row(self.tr("Reason"), "reason", self.reason)
@@ -66,10 +66,3 @@ class AdjustDialog(ActionDialog):
         return self.tr("Points adjusted by {delta}; balance {balance}.").format(
             delta=fmt.signed_points(result.delta), balance=fmt.points(result.balance_after)
         )
-
-    def refused(self, error: MemberDeskError) -> None:
-        """A refused approval belongs next to the PIN field."""
-        if self.needs_approval and isinstance(error, PermissionDenied):
-            self.errors.clear()
-            self.errors.show_text(str(error), "pin")
-            self.pin.selectAll()

@@ -15,6 +15,7 @@ from ui import formatting as fmt
 from ui.forms import ActionDialog, InputError
 from ui.i18n import local_name
 from ui.models import Column, RowsModel, number_column, row_table
+from ui.printing.slips import gift_slip
 from ui.tasks import Changes, TaskRunner
 
 if TYPE_CHECKING:
@@ -79,9 +80,8 @@ class GiftDialog(ActionDialog):
 
     def succeeded(self, result: GiftResult) -> str:
         assert self._chosen is not None
+        gift, quantity = local_name(self._chosen.name, self._chosen.name_en), self.quantity.value()
+        self.slip = gift_slip(self.member, gift, quantity, result)
         return self.tr("Redeemed {quantity} × {gift} for {points} points; balance {balance}.").format(
-            quantity=self.quantity.value(),
-            gift=local_name(self._chosen.name, self._chosen.name_en),
-            points=fmt.points(result.points),
-            balance=fmt.points(result.balance_after),
+            quantity=quantity, gift=gift, points=fmt.points(result.points), balance=fmt.points(result.balance_after)
         )

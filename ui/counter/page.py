@@ -28,6 +28,7 @@ from ui.counter.lookup_box import LookupBox
 from ui.counter.panel import MemberPanel
 from ui.forms import ActionDialog
 from ui.i18n import local_name
+from ui.local_settings import SLIP_WIDTH_MM, LocalSettings
 from ui.models import Column, RowsModel, number_column, row_table
 from ui.pages.base import Page
 from ui.tasks import Changes, TaskRunner
@@ -36,12 +37,16 @@ if TYPE_CHECKING:
     from app.context import Services
     from app.members.profile import MemberProfile
     from app.members.service import LookupResult, MemberForm, MemberHit
+    from ui.printing.slips import SlipContent
 
 LOOKUP_DEBOUNCE_MS = 80
 """Keys closer together than this are looked up once, after the last (a burst of typing or a scanner); a key after
 a pause is looked up at once, so a single keystroke paints its matches within DESIGN.md §7's 30 ms."""
 _CARD = re.compile(r"(?=.*\d)[0-9A-Za-z]{6,20}")
-MEMBER_CHANGES = Changes.MEMBERS | Changes.POINTS | Changes.SALES | Changes.COUPONS | Changes.COMPLAINTS
+MEMBER_CHANGES = (
+    Changes.MEMBERS | Changes.POINTS | Changes.SALES | Changes.COUPONS | Changes.COMPLAINTS | Changes.CATALOGUE
+)
+CARDS_PRINT_ENABLED = "cards.print_enabled"
 
 
 def prefill_for(text: str) -> MemberForm:
@@ -59,9 +64,14 @@ def prefill_for(text: str) -> MemberForm:
 
 
 class CounterPage(Page):
-    def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, tasks: TaskRunner, local: LocalSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(tasks, parent)
         self.setObjectName("counterPage")
+        self.local = local
+        self._cards_printable = False
+        """The store's cards.print_enabled: some stores hand out pre-printed cards only."""
+        self.slip: SlipContent | None = None
+        """The slip the last action at the counter offered, while its member stays open."""
         self._lookup_seq = 0
         self._member_seq = 0
         self._answered: tuple[str, LookupResult] | None = None
@@ -124,6 +134,8 @@ class CounterPage(Page):
         self.gift_action = self._action("F5", self.tr("Redeem gift"), self.redeem_gift)
         self.return_action = self._action("F6", self.tr("Return"), self.return_purchase)
         self.adjust_action = self._action("F7", self.tr("Adjust points"), self.adjust_points)
+        self.card_action = self._action("F8", self.tr("Print member card"), self.print_member_card, needs_member=False)
+        self.slip_action = self._action("F9", self.tr("Print slip"), self.print_slip, needs_member=False)
         self.actions_bar.addStretch(1)
 
         layout = QVBoxLayout(self)
@@ -160,6 +172,13 @@ class CounterPage(Page):
     def _member_actions_enabled(self, enabled: bool) -> None:
         for action in self.member_actions:
             action.setEnabled(enabled)
+        self._print_actions_enabled()
+
+    def _print_actions_enabled(self) -> None:
+        """A card only where the store prints its own and the member has a number; a slip only for the open member."""
+        profile = self.panel.profile
+        self.card_action.setEnabled(self._cards_printable and profile is not None and bool(profile.card_no))
+        self.slip_action.setEnabled(self.slip is not None and profile is not None and self.slip.member_id == profile.id)
 
     # -- page ---------------------------------------------------------------------------------------------------
     def attach(self, services: Services) -> None:
@@ -169,8 +188,19 @@ class CounterPage(Page):
         self._answered = None
         if self.lookup.text().strip():
             self._run_lookup()
+        self._load_card_setting()
+
+    def _load_card_setting(self) -> None:
+        if (services := self.services) is not None:
+            self.tasks.run(lambda: bool(services.settings.get(CARDS_PRINT_ENABLED)), self._card_setting_loaded)
+
+    def _card_setting_loaded(self, printable: bool) -> None:
+        self._cards_printable = printable
+        self._print_actions_enabled()
 
     def on_changed(self, changes: Changes) -> None:
+        if changes & Changes.SETTINGS:
+            self._load_card_setting()
         if not changes & MEMBER_CHANGES:
             return
         if self.panel.profile is not None:
@@ -293,6 +323,8 @@ class CounterPage(Page):
             self.open_member(hit.id)
 
     def open_member(self, member_id: int) -> None:
+        if self.slip is not None and self.slip.member_id != member_id:
+            self.slip = None
         self._load_member(member_id, keep_notice=False)
         self.lookup.selectAll()  # the next customer's number simply replaces this one
         self.focus_lookup()
@@ -304,7 +336,7 @@ class CounterPage(Page):
         self._member_seq += 1
         seq = self._member_seq
         if not keep_notice:
-            self.panel.notice.hide()
+            self.panel.hide_notice()
         self.tasks.run(lambda: services.members.profile(member_id), lambda profile: self._show_member(seq, profile))
         self.panel.sales_model.set_loader(lambda offset, limit: services.members.sales_page(member_id, offset, limit))
         self.panel.ledger_model.set_loader(lambda offset, limit: services.members.ledger_page(member_id, offset, limit))
@@ -317,6 +349,7 @@ class CounterPage(Page):
 
     def close_member(self) -> None:
         self._member_seq += 1
+        self.slip = None
         self.panel.clear()
         self._member_actions_enabled(False)
 
@@ -324,9 +357,15 @@ class CounterPage(Page):
     def _show_dialog(self, dialog: ActionDialog) -> None:
         """Dialogs open without blocking; when they close the focus comes back to the lookup box."""
         self.dialog = dialog
-        dialog.completed.connect(self.panel.show_notice)
+        dialog.completed.connect(lambda text: self._completed(text, dialog.slip))
         dialog.finished.connect(self._dialog_closed)
         dialog.open()
+
+    def _completed(self, text: str, slip: SlipContent | None) -> None:
+        """The confirmation, offering the slip the action warrants (the previous action's offer ends here)."""
+        self.slip = slip
+        self.panel.show_notice(text, action=self.slip_action if slip is not None else None)
+        self._print_actions_enabled()
 
     def _dialog_closed(self) -> None:
         self.dialog = None
@@ -378,7 +417,9 @@ class CounterPage(Page):
             return
         from ui.counter.return_dialog import ReturnDialog
 
-        self._show_dialog(ReturnDialog(self.tasks, *ready, self))
+        dialog = ReturnDialog(self.tasks, *ready, self)
+        dialog.print_slip.connect(lambda: self.print_slip(dialog))
+        self._show_dialog(dialog)
 
     def adjust_points(self) -> None:
         if (ready := self._ready()) is None:
@@ -386,3 +427,21 @@ class CounterPage(Page):
         from ui.counter.adjust_dialog import AdjustDialog
 
         self._show_dialog(AdjustDialog(self.tasks, *ready, self))
+
+    # -- printing -----------------------------------------------------------------------------------------------
+    def print_member_card(self) -> None:
+        if (ready := self._ready()) is None or not self.card_action.isEnabled():
+            return
+        from ui.printing.printouts import print_member_card
+
+        print_member_card(self.tasks, *ready, self)
+
+    def print_slip(self, parent: QWidget | None = None) -> None:
+        """`parent`: the dialog that offered the slip, if it is still open (the preview must come above it)."""
+        services, slip = self.services, self.slip
+        if services is None or slip is None or not self.slip_action.isEnabled():
+            return
+        from ui.printing.printouts import print_slip
+
+        width = self.local.slip_width_mm() if self.local is not None else SLIP_WIDTH_MM.default
+        print_slip(self.tasks, services, slip, width, parent or self)

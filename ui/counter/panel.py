@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QStackedWidget,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -114,12 +116,21 @@ class MemberPanel(QWidget):
         self.sales_model: PagedModel[SaleRow] = PagedModel(sale_columns(), tasks, HISTORY_PAGE, self)
         self.ledger_model: PagedModel[LedgerRow] = PagedModel(ledger_columns(), tasks, HISTORY_PAGE, self)
 
+        self.notice_bar = QFrame()
+        self.notice_bar.setObjectName("notice")
         self.notice = QLabel()
-        self.notice.setObjectName("notice")
+        self.notice.setObjectName("noticeText")
         self.notice.setWordWrap(True)
-        self.notice.hide()
+        self.notice_button = QToolButton()
+        self.notice_button.setObjectName("noticeButton")
+        self.notice_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        notice_layout = QHBoxLayout(self.notice_bar)
+        notice_layout.setContentsMargins(10, 6, 6, 6)
+        notice_layout.addWidget(self.notice, 1)
+        notice_layout.addWidget(self.notice_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.notice_bar.hide()
         self._notice_timer = QTimer(self, singleShot=True, interval=NOTICE_SECONDS * 1000)
-        self._notice_timer.timeout.connect(self.notice.hide)
+        self._notice_timer.timeout.connect(self.hide_notice)
 
         self.stack = QStackedWidget()
         self.empty = QLabel(
@@ -136,7 +147,7 @@ class MemberPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.notice)
+        layout.addWidget(self.notice_bar)
         layout.addWidget(self.stack, 1)
 
     # -- building -----------------------------------------------------------------------------------------------
@@ -230,19 +241,28 @@ class MemberPanel(QWidget):
     # -- showing ------------------------------------------------------------------------------------------------
     def clear(self) -> None:
         self.profile = None
-        self.notice.hide()
+        self.hide_notice()
         self.sales_model.set_loader(None)
         self.ledger_model.set_loader(None)
         self.stack.setCurrentWidget(self.empty)
 
-    def show_notice(self, text: str, warning: bool = False) -> None:
-        """A short confirmation (or warning) above the member, gone after NOTICE_SECONDS."""
+    def show_notice(self, text: str, warning: bool = False, action: QAction | None = None) -> None:
+        """A short confirmation (or warning) above the member, gone after NOTICE_SECONDS; `action` is what the
+        cashier may want to do next (print a slip), offered beside it."""
         self.notice.setText(text)
-        self.notice.setProperty("warning", warning)
-        self.notice.style().unpolish(self.notice)
-        self.notice.style().polish(self.notice)
-        self.notice.show()
+        self.notice_bar.setProperty("warning", warning)
+        for widget in (self.notice_bar, self.notice):  # the text's colour follows the bar's [warning] in the style
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+        if action is not None:
+            self.notice_button.setDefaultAction(action)
+        self.notice_button.setVisible(action is not None)
+        self.notice_bar.show()
         self._notice_timer.start()
+
+    def hide_notice(self) -> None:
+        self._notice_timer.stop()
+        self.notice_bar.hide()
 
     def show_profile(self, profile: MemberProfile) -> None:
         self.profile = profile

@@ -19,6 +19,7 @@ from app.money import parse_yuan
 from ui import formatting as fmt
 from ui.counter.panel import set_negative
 from ui.forms import ActionDialog, InputError
+from ui.printing.slips import purchase_slip
 from ui.tasks import Changes, TaskRunner
 
 PREVIEW_DEBOUNCE_MS = 150
@@ -178,6 +179,7 @@ class PurchaseDialog(ActionDialog):
         return lambda: loyalty.record_purchase(request)
 
     def succeeded(self, result: PurchaseResult) -> str:
+        self.slip = purchase_slip(self.member, result, self.receipt.text().strip() or None)
         text = self.tr("Purchase of {amount} recorded: {earned} points earned, {used} used; balance {balance}.").format(
             amount=fmt.yuan(result.paid_fen + result.points_value_fen),
             earned=fmt.points(result.points_earned),

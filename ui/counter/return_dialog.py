@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QLineEdit, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialogButtonBox, QLabel, QLineEdit, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from app.context import Services
 from app.loyalty.service import ReturnResult
@@ -15,6 +16,7 @@ from ui import formatting as fmt
 from ui.counter.panel import sale_columns, set_negative
 from ui.forms import ActionDialog, InputError
 from ui.models import PagedModel, row_table
+from ui.printing.slips import return_slip
 from ui.signals import emit
 from ui.tasks import Changes, TaskRunner
 
@@ -23,6 +25,9 @@ SALE = "sale"
 
 
 class ReturnDialog(ActionDialog):
+    print_slip = Signal()
+    """The cashier asked for the return's slip (`slip`) from the result page."""
+
     changes = Changes.POINTS | Changes.SALES | Changes.MEMBERS
 
     def __init__(self, tasks: TaskRunner, services: Services, member: MemberProfile, parent: QWidget | None) -> None:
@@ -63,6 +68,12 @@ class ReturnDialog(ActionDialog):
         for step in (pick, confirm, done):
             self.steps.addWidget(step)
         self.add_row("", "sale", self.steps)
+        self.print_button = QPushButton(self.tr("Print slip"))
+        self.print_button.setObjectName("printSlipButton")
+        self.print_button.setAutoDefault(False)
+        self.print_button.clicked.connect(lambda: emit(self.print_slip))
+        self.buttons.addButton(self.print_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.print_button.hide()
         self.resize(680, 420)
         self.sales.loaded.connect(self._select_first)
         member_id, members = member.id, services.members
@@ -117,7 +128,10 @@ class ReturnDialog(ActionDialog):
             self.result_text.setText(
                 text + "\n" + self.tr("The member had already spent these points; future purchases pay it back first.")
             )
+        assert self.sale is not None
+        self.slip = return_slip(self.member, self.sale, result, self.reason.text().strip())
         self.steps.setCurrentIndex(2)
         self.ok.hide()
+        self.print_button.show()
         self.buttons.button(self.buttons.StandardButton.Cancel).setText(self.tr("Close"))
         emit(self.completed, f"{text} {self.balance.text()}")

@@ -37,7 +37,6 @@ class MembersPage(Page):
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(tasks, parent)
         self.setObjectName("membersPage")
-        self._stale = False
         self.model: PagedModel[MemberRow] = PagedModel(
             [
                 Column(lambda: self.tr("Member no."), lambda m: m.member_no),
@@ -80,15 +79,10 @@ class MembersPage(Page):
         self._load()
 
     def on_changed(self, changes: Changes) -> None:
-        """Reloaded now if shown, else when next shown: counting a million members after every purchase at the
-        counter would only delay the next lookup."""
         if changes & (Changes.MEMBERS | Changes.POINTS):
-            self._stale = True
-            if self.isVisible():
-                self._reload()
+            self.reload_when_seen()
 
-    def _reload(self) -> None:
-        self._stale = False
+    def reload(self) -> None:
         self.model.reload()
 
     def _load(self) -> None:
@@ -110,6 +104,4 @@ class MembersPage(Page):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self._stale:
-            self._reload()
         self.filter.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -4,6 +4,7 @@ setting by hand). Anyone may look; only the owner may save, and the service is w
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, Qt
@@ -11,20 +12,16 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from app.errors import MemberDeskError
-from ui.forms import FormErrors, error_label
 from ui.labels import SETTING_CHOICES, label
-from ui.pages.base import Page
+from ui.pages.editing import EditPage
 from ui.tasks import Changes, TaskRunner
 
 if TYPE_CHECKING:
@@ -86,14 +83,15 @@ class SettingField:
         return widget.text().strip()
 
 
-class SettingsPage(Page):
+class SettingsPage(EditPage):
+    changes = Changes.SETTINGS
+
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
-        super().__init__(tasks, parent)
+        super().__init__(tasks, self.tr("Save settings"), parent)
         self.setObjectName("settingsPage")
         self._stored: dict[str, Any] = {}
         self.fields: dict[str, SettingField] = {}
-        self.general_error = error_label("generalError")
-        self.errors = FormErrors(self.general_error)
+        self.save_button.setObjectName("saveSettings")
         self.note = QLabel()
         self.note.setObjectName("emptyHint")
         self.note.setWordWrap(True)
@@ -103,25 +101,11 @@ class SettingsPage(Page):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form_host)
-        self.save_button = QPushButton(self.tr("Save settings"))
-        self.save_button.setObjectName("saveSettings")
-        self.save_button.clicked.connect(self.save)
-        self.revert_button = QPushButton(self.tr("Undo changes"))
-        self.revert_button.clicked.connect(self.revert)
-        self.saved = QLabel()
-        self.saved.setObjectName("savedNote")
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.saved, 1)
-        buttons.addWidget(self.revert_button)
-        buttons.addWidget(self.save_button)
         layout = QVBoxLayout(self)
-        heading = QLabel(self.tr("Store settings"))
-        heading.setObjectName("pageHeading")
-        layout.addWidget(heading)
         layout.addWidget(self.note)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.general_error)
-        layout.addLayout(buttons)
+        layout.addLayout(self.buttons)
 
     def _build(self) -> None:
         from app.settings import REGISTRY
@@ -155,14 +139,9 @@ class SettingsPage(Page):
 
     def _loaded(self, values: dict[str, Any]) -> None:
         self._stored = values
-        self._show_stored()
+        self.stored_loaded()
 
-    def revert(self) -> None:
-        self.saved.clear()
-        self._show_stored()
-
-    def _show_stored(self) -> None:
-        self.errors.clear()
+    def show_stored(self) -> None:
         for key, field in self.fields.items():
             if key in self._stored:
                 field.set(self._stored[key])
@@ -174,23 +153,8 @@ class SettingsPage(Page):
             if (value := field.value()) != self._stored.get(key, field.definition.default)
         }
 
-    def save(self) -> None:
-        services = self.services
-        if services is None:
-            return
-        self.errors.clear()
-        self.saved.clear()
-        changes = self.changed_values()
-        if not changes:
-            self.saved.setText(self.tr("Nothing to save."))
-            return
-        self.save_button.setEnabled(False)
-        self.tasks.run(lambda: services.settings.update(changes), self._saved, self._refused, Changes.SETTINGS)
+    def save_call(self, services: Services, changes: dict[str, Any]) -> Callable[[], None]:
+        return lambda: services.settings.update(changes)
 
-    def _saved(self, _result: None) -> None:
-        self.save_button.setEnabled(True)
-        self.saved.setText(self.tr("Settings saved."))
-
-    def _refused(self, error: MemberDeskError) -> None:
-        self.save_button.setEnabled(True)
-        self.errors.show(error)
+    def saved_text(self) -> str:
+        return self.tr("Settings saved.")
