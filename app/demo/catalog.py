@@ -149,15 +149,16 @@ class GiftSpec:
     name_en: str
     points_price: int
     stock_per_3000_members: int
+    """Enough that the popular gifts are still in stock after two years of the demo's redemptions."""
 
 
 GIFTS = (
-    GiftSpec("环保购物袋", "Reusable shopping bag", 200, 300),
-    GiftSpec("维达抽纸一提", "Tissues (pack)", 800, 120),
-    GiftSpec("晴雨伞", "Umbrella", 1500, 60),
-    GiftSpec("不锈钢保温杯", "Vacuum flask", 2500, 50),
-    GiftSpec("食用油 5L", "Cooking oil 5 L", 4000, 40),
-    GiftSpec("电饭煲", "Rice cooker", 12000, 8),
+    GiftSpec("环保购物袋", "Reusable shopping bag", 200, 900),
+    GiftSpec("维达抽纸一提", "Tissues (pack)", 800, 400),
+    GiftSpec("晴雨伞", "Umbrella", 1500, 200),
+    GiftSpec("不锈钢保温杯", "Vacuum flask", 2500, 120),
+    GiftSpec("食用油 5L", "Cooking oil 5 L", 4000, 100),
+    GiftSpec("电饭煲", "Rice cooker", 12000, 20),
 )
 
 TAG_MOTHER = "宝妈"
