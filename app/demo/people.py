@@ -125,10 +125,6 @@ class Person:
     referrer_ordinal: int | None = None
     visits: list[Visit] = field(default_factory=list)
 
-    @property
-    def first_visit_at(self) -> int | None:
-        return self.visits[0].at if self.visits else None
-
 
 def poisson(rng: random.Random, mean: float) -> int:
     """A Poisson count (Knuth for small means, a rounded normal for large ones)."""
