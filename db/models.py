@@ -264,6 +264,8 @@ class PointsLedger(Base):
     sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"), index=True)
     created_at: Mapped[UTC] = _created()
 
+    sale: Mapped[Sale | None] = relationship()
+
 
 class PointsLot(Base):
     """Points earned together, with one expiry. Redemption and expiry take from the oldest lots first."""
@@ -279,6 +281,8 @@ class PointsLot(Base):
     points: Mapped[Points]
     remaining: Mapped[Points]
 
+    ledger: Mapped[PointsLedger] = relationship()
+
 
 class PointsLotUse(Base):
     """Which lots a debit took its points from, so a reversal or an expiry can be traced lot by lot."""
@@ -289,6 +293,8 @@ class PointsLotUse(Base):
     ledger_id: Mapped[int] = mapped_column(ForeignKey("points_ledger.id"), index=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("points_lots.id"), index=True)
     points: Mapped[Points]
+
+    ledger: Mapped[PointsLedger] = relationship()
 
 
 class Gift(Base):

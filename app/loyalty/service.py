@@ -264,7 +264,6 @@ class LoyaltyService:
                 ],
             )
             session.add(sale)
-            session.flush()
             if p.points_to_use:
                 post_points(
                     session,
@@ -273,10 +272,11 @@ class LoyaltyService:
                         member=member,
                         delta=-p.points_to_use,
                         source=LedgerSource.REDEMPTION,
-                        reason=f"sale {sale.id}: points paid {p.points_value_fen} fen",
+                        reason=f"points paid {p.points_value_fen} fen",
                         idempotency_key=f"{req.idempotency_key}:redeem",
                         at=at,
-                        sale_id=sale.id,
+                        sale=sale,
+                        key_checked=True,
                     ),
                 )
             if p.points_to_earn:
@@ -287,11 +287,12 @@ class LoyaltyService:
                         member=member,
                         delta=p.points_to_earn,
                         source=LedgerSource.SALE,
-                        reason=f"sale {sale.id}",
+                        reason="purchase",
                         idempotency_key=f"{req.idempotency_key}:earn",
                         at=at,
                         expires_at=expiry_for(at, settings),
-                        sale_id=sale.id,
+                        sale=sale,
+                        key_checked=True,
                     ),
                 )
             member.lifetime_spend_fen += req.total_fen
@@ -413,7 +414,7 @@ class LoyaltyService:
                         reason=f"return of sale {original.id}: earned points",
                         idempotency_key=f"{idempotency_key}:earn",
                         at=now,
-                        sale_id=ret.id,
+                        sale=ret,
                         allow_negative=True,
                         from_lots=own_lots,
                     ),
@@ -429,7 +430,7 @@ class LoyaltyService:
                         reason=f"return of sale {original.id}: points paid back",
                         idempotency_key=f"{idempotency_key}:refund",
                         at=now,
-                        sale_id=ret.id,
+                        sale=ret,
                         expires_at=self._refund_expiry(session, original, now, settings),
                     ),
                 )
@@ -521,6 +522,7 @@ class LoyaltyService:
                     at=now,
                 ),
             )
+            session.flush()
             redemption = GiftRedemption(
                 idempotency_key=idempotency_key,
                 gift_id=gift.id,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -34,11 +35,35 @@ def rolling_metric(session: Session, member_id: int, now: dt.datetime, basis: st
     return int(value or 0)
 
 
-def _threshold(tier: Tier, basis: str) -> int:
+class TierLike(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def rank(self) -> int: ...
+    @property
+    def min_spend_12m_fen(self) -> int: ...
+    @property
+    def min_points_12m(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class TierRule:
+    """A tier's thresholds as plain values: read with one Core query on the purchase path, no ORM objects."""
+
+    id: int
+    rank: int
+    min_spend_12m_fen: int
+    min_points_12m: int
+
+
+T = TypeVar("T", bound=TierLike)
+
+
+def _threshold(tier: TierLike, basis: str) -> int:
     return tier.min_spend_12m_fen if basis == "spend" else tier.min_points_12m
 
 
-def qualifying_tier(tiers: list[Tier], metric: int, basis: str) -> Tier:
+def qualifying_tier(tiers: Sequence[T], metric: int, basis: str) -> T:
     best = tiers[0]
     for tier in tiers:
         if metric >= _threshold(tier, basis):
@@ -48,6 +73,13 @@ def qualifying_tier(tiers: list[Tier], metric: int, basis: str) -> Tier:
 
 def all_tiers(session: Session) -> list[Tier]:
     return list(session.scalars(select(Tier).order_by(Tier.rank)))
+
+
+def tier_rules(session: Session) -> list[TierRule]:
+    rows = session.execute(
+        select(Tier.id, Tier.rank, Tier.min_spend_12m_fen, Tier.min_points_12m).order_by(Tier.rank)
+    ).all()
+    return [TierRule(*row) for row in rows]
 
 
 def progress(session: Session, member: Member, now: dt.datetime, settings: dict[str, Any]) -> TierProgress:
@@ -65,8 +97,7 @@ def evaluate_tier(
 ) -> TierChange | None:
     """Upgrade at once when the member qualifies for more; downgrade only when the review date has come."""
     basis = settings["tiers.basis"]
-    tiers = all_tiers(session)
-    target = qualifying_tier(tiers, rolling_metric(session, member.id, now, basis), basis)
+    target = qualifying_tier(tier_rules(session), rolling_metric(session, member.id, now, basis), basis)
     current = member.tier
     review_due = member.tier_review_at is not None and member.tier_review_at <= now
     review_next = now + dt.timedelta(days=30 * settings["tiers.review_months"])
@@ -88,7 +119,8 @@ def evaluate_tier(
         created_at=now,
     )
     session.add(change)
-    member.tier_id = target.id
-    member.tier = target
+    new_tier = session.get(Tier, target.id)
+    assert new_tier is not None
+    member.tier = new_tier
     member.tier_review_at = review_next
     return change
