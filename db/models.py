@@ -139,6 +139,9 @@ class Member(Base):
             sqlite_where=text("status = 'active'"),
             postgresql_where=text("status = 'active'"),
         ),
+        # Last-4 lookups list the most recent visitors first: with the visit time in the index SQLite reads just the
+        # rows it returns (~100 members share each last 4 digits at 1M) instead of reading and sorting them all.
+        Index("ix_members_last4_visit", "phone_last4", "last_visit_at"),
         Index(
             "uq_members_active_card_no",
             "card_no",
@@ -153,7 +156,7 @@ class Member(Base):
     member_no: Mapped[Str40] = mapped_column(unique=True)
     card_no: Mapped[Str40 | None] = mapped_column(index=True)
     phone: Mapped[Str20 | None] = mapped_column(index=True)
-    phone_last4: Mapped[str | None] = mapped_column(String(4), index=True)
+    phone_last4: Mapped[str | None] = mapped_column(String(4))
     name: Mapped[Str40 | None] = mapped_column(index=True)
     pinyin_initials: Mapped[Str40 | None] = mapped_column(index=True)
     pinyin_full: Mapped[Str100 | None] = mapped_column(index=True)
