@@ -77,7 +77,7 @@ def open_services(data_dir: Path, database: str | None, username: str) -> Servic
 
 
 @dataclass
-class GuiSession:
+class RunningGui:
     app: QApplication
     window: MainWindow
     tasks: TaskRunner
@@ -92,7 +92,7 @@ class GuiSession:
             self.window.services.store.close()
 
 
-def start_gui(data_dir: Path, database: str | None, lang: str | None) -> GuiSession:
+def start_gui(data_dir: Path, database: str | None, lang: str | None) -> RunningGui:
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])
@@ -127,7 +127,7 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> GuiSess
 
     # After the first paint: the worker's imports would otherwise compete with showing the window.
     QTimer.singleShot(0, lambda: tasks.run(open_store, opened))
-    return GuiSession(app, window, tasks, background, translators)
+    return RunningGui(app, window, tasks, background, translators)
 
 
 def run_gui(data_dir: Path, database: str | None, lang: str | None) -> int:

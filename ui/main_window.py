@@ -173,10 +173,10 @@ class MainWindow(QMainWindow):
         if row not in self._pages:
             page = self._factories[row][1]()
             self._pages[row] = page
-            placeholder = self.stack.widget(row)
-            assert placeholder is not None
-            self.stack.removeWidget(placeholder)
-            placeholder.deleteLater()
+            stand_in = self.stack.widget(row)
+            assert stand_in is not None
+            self.stack.removeWidget(stand_in)
+            stand_in.deleteLater()
             self.stack.insertWidget(row, page)
             if self.services is not None:
                 page.attach(self.services)

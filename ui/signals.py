@@ -42,6 +42,6 @@ EMIT_LOSES_TRUE = _emit_loses_true()
 
 def emit(signal: SignalInstance, *args: Any) -> None:
     """`signal.emit(*args)`, with the reference PySide6 6.12.0 takes from `True` given back."""
-    returned = signal.emit(*args)  # type: ignore[func-returns-value]  # the stubs say None; 6.12.0 returns True
+    returned = signal.emit(*args)  # type: ignore[func-returns-value]  # the type hints say None; 6.12.0 returns True
     if returned is True and EMIT_LOSES_TRUE:
         _incref(True)

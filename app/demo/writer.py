@@ -78,7 +78,7 @@ class BulkWriter:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.placeholder = {"qmark": "?", "format": "%s", "pyformat": "%s"}[db.engine.dialect.paramstyle]
+        self.param_marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}[db.engine.dialect.paramstyle]
         self._sql: dict[str, str] = {}
 
     @contextmanager
@@ -129,7 +129,7 @@ class BulkWriter:
             unknown = [c for c in columns if c not in known]
             if unknown:
                 raise AssertionError(f"demo writer: {table} has no column {unknown}")
-            values = ", ".join([self.placeholder] * len(columns))
+            values = ", ".join([self.param_marker] * len(columns))
             sql = self._sql[table] = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
         return sql
 

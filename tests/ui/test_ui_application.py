@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from app.context import Store
 from tests.ui.ui_support import register
-from ui.application import GuiSession, start_gui
+from ui.application import RunningGui, start_gui
 from ui.local_settings import LANGUAGE, LAST_USERNAME, LocalSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +33,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def session(qapp: QApplication, data_dir: Path) -> Iterator[GuiSession]:
+def session(qapp: QApplication, data_dir: Path) -> Iterator[RunningGui]:
     hooks = sys.excepthook, threading.excepthook
     handlers = list(logging.getLogger("memberdesk").handlers)
     session = start_gui(data_dir, None, "zh_CN")
@@ -48,7 +48,7 @@ def session(qapp: QApplication, data_dir: Path) -> Iterator[GuiSession]:
             handler.close()
 
 
-def test_keys_typed_while_the_store_opens_are_answered(qtbot: QtBot, session: GuiSession) -> None:
+def test_keys_typed_while_the_store_opens_are_answered(qtbot: QtBot, session: RunningGui) -> None:
     window = session.window
     assert window.isVisible() and window.services is None, "the window comes before the store"
     assert QApplication.focusWidget() is window.counter.lookup

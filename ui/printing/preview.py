@@ -209,7 +209,7 @@ class PrintPreviewDialog(QDialog):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setOption(QPrintDialog.PrintDialogOption.PrintPageRange, False)
         dialog.accepted.connect(lambda: self.print_to(printer))
-        QDialog.open(dialog)  # QDialog's own open(): the stubs know only QPrintDialog's overload with a receiver
+        QDialog.open(dialog)  # QDialog's own open(): the type hints know only QPrintDialog's overload with a receiver
 
     def print_to(self, printer: QPrinter) -> None:
         if self.printout.roll_paper:  # choosing a printer in the dialog brings back that printer's default paper
