@@ -95,6 +95,32 @@
     </message>
 </context>
 <context>
+    <name>CategoryLine</name>
+    <message>
+        <source>Remove this line (Delete)</source>
+        <translation>删除此行（Delete）</translation>
+    </message>
+</context>
+<context>
+    <name>CategoryLines</name>
+    <message>
+        <source>Lines by category</source>
+        <translation>按品类录入</translation>
+    </message>
+    <message>
+        <source>Add a line ({key})</source>
+        <translation>添加一行（{key}）</translation>
+    </message>
+    <message>
+        <source>The amount is the sum of the lines.</source>
+        <translation>金额为各行之和。</translation>
+    </message>
+    <message>
+        <source>{category} (no points)</source>
+        <translation>{category}（不积分）</translation>
+    </message>
+</context>
+<context>
     <name>ChangePinDialog</name>
     <message>
         <source>Change my PIN</source>
@@ -1145,6 +1171,10 @@ Log: {log}</source>
     <message>
         <source>Birthday</source>
         <translation>生日</translation>
+    </message>
+    <message>
+        <source>Home branch</source>
+        <translation>所属门店</translation>
     </message>
     <message>
         <source>Card number</source>

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
 
 from app.context import Services
-from db.models import Gift
+from db.models import Branch, Gift
 from tests.ui.ui_support import MANAGER_PIN, buy, open_member, register
 from ui.counter.adjust_dialog import AdjustDialog
 from ui.counter.gift_dialog import GiftDialog
@@ -221,3 +221,31 @@ def test_function_keys_need_an_open_member(qtbot: QtBot, page: CounterPage) -> N
     for key in (Qt.Key.Key_F3, Qt.Key.Key_F4, Qt.Key.Key_F5, Qt.Key.Key_F6, Qt.Key.Key_F7):
         press(qtbot, page, key)
         assert page.dialog is None
+
+
+def test_register_stores_the_chosen_home_branch(qtbot: QtBot, page: CounterPage, services: Services) -> None:
+    services.store.db.write(lambda session: session.add(Branch(code="EAST", name="城东店")))
+    press(qtbot, page, Qt.Key.Key_F2)
+    dialog = page.dialog
+    assert isinstance(dialog, MemberDialog)
+    assert dialog.home_branch.isEnabled() and dialog.home_branch.currentText() == "总店"  # the operator's branch
+    dialog.home_branch.setCurrentIndex(dialog.home_branch.findText("城东店"))
+    dialog.phone.setText("13655556666")
+    dialog.name.setText("王小明")
+    dialog.consent.setChecked(True)
+    dialog.ok.click()
+    assert page.panel.profile is not None and page.panel.profile.name == "王小明"
+    east = services.members.form_for(page.panel.profile.id).home_branch_id
+    assert east is not None and east != services.operator.branch_id
+
+    press(qtbot, page, Qt.Key.Key_F3)
+    dialog = page.dialog
+    assert isinstance(dialog, MemberDialog)
+    assert dialog.home_branch.currentText() == "城东店"  # editing shows the stored branch
+
+
+def test_a_single_branch_is_shown_read_only(qtbot: QtBot, page: CounterPage) -> None:
+    press(qtbot, page, Qt.Key.Key_F2)
+    dialog = page.dialog
+    assert isinstance(dialog, MemberDialog)
+    assert dialog.home_branch.currentText() == "总店" and not dialog.home_branch.isEnabled()

@@ -148,6 +148,20 @@ def test_purchase_dialog(qtbot: QtBot, window: MainWindow, regular: int, shots: 
     grab(dialog, shots / "purchase.png")
 
 
+def test_purchase_dialog_with_lines(qtbot: QtBot, window: MainWindow, regular: int, shots: Path) -> None:
+    window.counter.open_member(regular)
+    qtbot.keyClick(window.counter.lookup, Qt.Key.Key_F4)
+    dialog = window.counter.dialog
+    assert isinstance(dialog, PurchaseDialog)
+    for category, amount in (("烟草（不积分）", "45"), ("生鲜果蔬", "38.60")):
+        dialog.lines.add_line()
+        line = dialog.lines.rows[-1]
+        line.category.setCurrentIndex(line.category.findText(category))
+        qtbot.keyClicks(line.amount, amount)
+    qtbot.waitUntil(lambda: dialog.preview_labels["earn"].text() == "+38", timeout=2000)
+    grab(dialog, shots / "purchase-lines.png")
+
+
 def test_return_dialog_result(qtbot: QtBot, window: MainWindow, regular: int, shots: Path) -> None:
     window.counter.open_member(regular)
     qtbot.keyClick(window.counter.lookup, Qt.Key.Key_F6)

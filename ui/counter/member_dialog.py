@@ -1,5 +1,7 @@
 """Register (F2) or edit (F3) a member. Membership consent is required; marketing consent is a separate, optional
-box (DESIGN.md §4). A phone or card that already belongs to someone offers to open that member instead."""
+box (DESIGN.md §4). A phone or card that already belongs to someone offers to open that member instead. The home
+branch (所属门店) defaults to the operator's own branch for a new member, so a single-branch store never has to
+touch it (it is shown read-only there)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPlainTextEdit, QPushButton, QWidget
 
+from app.catalog_queries import BranchRow, branches
 from app.context import Services
 from app.errors import ConflictError, MemberDeskError
 from app.members.service import MemberForm
@@ -64,6 +67,10 @@ class MemberDialog(ActionDialog):
             self.gender.addItem(label(GENDERS, gender), gender)
         self.birthday = QLineEdit()
         self.birthday.setPlaceholderText(self.tr("YYYY-MM-DD (optional)"))
+        self.home_branch = QComboBox()
+        self.home_branch.setObjectName("homeBranch")
+        self._home_branch_id: int | None = None if member_id is not None else services.operator.branch_id
+        """The branch to show once the list has loaded: the operator's for a new member, the stored one when editing."""
         self.card_no = self.scanned(QLineEdit())
         self.card_no.setPlaceholderText(self.tr("Blank: a new card number is made; or scan the card"))
         self.id_number = QLineEdit()
@@ -82,6 +89,7 @@ class MemberDialog(ActionDialog):
         self.add_row(self.tr("Name"), "name", self.name)
         self.add_row(self.tr("Gender"), "gender", self.gender)
         self.add_row(self.tr("Birthday"), "birthday", self.birthday)
+        self.add_row(self.tr("Home branch"), "home_branch_id", self.home_branch)
         self.add_row(self.tr("Card number"), "card_no", self.card_no)
         self.add_row(self.tr("ID number"), "id_number", self.id_number)
         self.add_row(self.tr("Referred by"), "referrer", self.referrer)
@@ -97,6 +105,8 @@ class MemberDialog(ActionDialog):
         self.body.insertWidget(2, self.open_existing_button)
         self.resize(520, self.sizeHint().height())
 
+        db = services.store.db
+        tasks.run(lambda: branches(db), self._set_branches)
         if member_id is not None:
             self.ok.setEnabled(False)
             tasks.run(lambda: services.members.form_for(member_id), self._fill, self._load_refused)
@@ -104,7 +114,20 @@ class MemberDialog(ActionDialog):
             self._fill(prefill)
         (self.name if self.phone.text() and not self.name.text() else self.phone).setFocus()
 
+    def _set_branches(self, rows: list[BranchRow]) -> None:
+        for row in rows:
+            self.home_branch.addItem(row.name, row.id)
+        self.home_branch.setEnabled(len(rows) > 1)
+        self._show_home_branch()
+
+    def _show_home_branch(self) -> None:
+        """Select the wanted branch; one not in the list (closed since) selects nothing, which saves no change."""
+        self.home_branch.setCurrentIndex(self.home_branch.findData(self._home_branch_id))
+
     def _fill(self, form: MemberForm) -> None:
+        if form.home_branch_id is not None:
+            self._home_branch_id = form.home_branch_id
+            self._show_home_branch()
         self.phone.setText(form.phone)
         self.name.setText(form.name)
         self.gender.setCurrentIndex(max(0, self.gender.findData(form.gender)))
@@ -132,6 +155,7 @@ class MemberDialog(ActionDialog):
             gender=self.gender.currentData(),
             birthday=birthday,
             card_no=self.card_no.text().strip() or None,
+            home_branch_id=self.home_branch.currentData(),
             id_number=self.id_number.text().strip() or None,
             referrer=self.referrer.text().strip() or None,
             tags=[tag for tag in _TAG_SPLIT.split(self.tags.text()) if tag],

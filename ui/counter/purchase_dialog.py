@@ -1,6 +1,7 @@
 """Record a purchase (F4): the amount in yuan, an optional receipt number and points to pay with. As the cashier
 types, the service's own preview shows the points to earn, what the points are worth and the cash to pay, so what
-is confirmed is exactly what will be recorded."""
+is confirmed is exactly what will be recorded. Optional lines by category (collapsed, see category_lines.py) make
+the amount their sum, so goods that earn no points (烟草) are left out of the points."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QGridLayout, QLabel, QLineEdit, QPushButton, QWidget
 
+from app.catalog_queries import categories
 from app.context import Services
 from app.errors import MemberDeskError
 from app.loyalty.service import PurchasePreview, PurchaseRequest, PurchaseResult
 from app.members.profile import MemberProfile
 from app.money import parse_yuan
 from ui import formatting as fmt
+from ui.counter.category_lines import CategoryLines
 from ui.counter.panel import set_negative
 from ui.forms import ActionDialog, InputError
 from ui.printing.slips import purchase_slip
@@ -57,6 +60,11 @@ class PurchaseDialog(ActionDialog):
         points_layout.addWidget(self.points, 0, 0)
         points_layout.addWidget(self.use_max, 0, 1)
         self.add_row(self.tr("Amount (¥)"), "amount", self.amount)
+        self.lines = CategoryLines()
+        self.errors.add("lines", self.lines, self.lines.error)
+        self.form.addRow(self.lines)
+        self._typed_amount = ""
+        """What the cashier typed before the first line took the amount over, given back when the last line goes."""
         self.add_row(self.tr("Receipt no."), "receipt_no", self.receipt)
         self.add_row(self.tr("Pay with points"), "points", points_row)
 
@@ -86,13 +94,18 @@ class PurchaseDialog(ActionDialog):
         self._debounce = QTimer(self, singleShot=True, interval=PREVIEW_DEBOUNCE_MS)
         self._debounce.timeout.connect(self._preview)
         self.amount.textEdited.connect(lambda _text: self._debounce.start())
+        self.lines.changed.connect(self._lines_changed)
         self.points.textEdited.connect(lambda _text: self._debounce.start())
         self.resize(460, self.sizeHint().height())
         self.amount.setFocus()
+        db = services.store.db
+        tasks.run(lambda: categories(db), self.lines.set_categories)
 
     def request(self) -> PurchaseRequest:
-        """The purchase as typed; the idempotency key is the one made when the dialog opened."""
-        total = parse_yuan(self.amount.text())
+        """The purchase as typed; the idempotency key is the one made when the dialog opened. With lines, the total
+        is their sum (the amount field only shows it)."""
+        lines = self.lines.sale_lines() if self.lines.has_lines() else []
+        total = sum(line.amount_fen for line in lines) if self.lines.has_lines() else parse_yuan(self.amount.text())
         text = self.points.text().strip() or "0"
         if not text.isdigit():
             raise InputError(self.tr("Enter the points as a whole number."), "points")
@@ -102,14 +115,30 @@ class PurchaseDialog(ActionDialog):
             idempotency_key=self.idempotency_key,
             points_to_use=int(text),
             receipt_no=self.receipt.text().strip() or None,
+            lines=lines,
         )
+
+    def _lines_changed(self) -> None:
+        """The amount follows the lines while there are any (frameless, so it reads as a result, not a field);
+        without lines it is the cashier's field again, with what they had typed."""
+        has_lines = self.lines.has_lines()
+        if has_lines and not self.amount.isReadOnly():
+            self._typed_amount = self.amount.text()
+        elif not has_lines and self.amount.isReadOnly():
+            self.amount.setText(self._typed_amount)
+        self.amount.setReadOnly(has_lines)
+        self.amount.setFrame(not has_lines)
+        if has_lines:
+            total = self.lines.total_fen()
+            self.amount.setText(fmt.yuan(total) if total else "")
+        self._debounce.start()
 
     # -- preview ------------------------------------------------------------------------------------------------
     def _preview(self) -> None:
         self._preview_seq += 1
         seq = self._preview_seq
         self.errors.clear()
-        if not self.amount.text().strip():
+        if not self.amount.text().strip() and self.lines.total_fen() is not None:  # a mistyped line is shown
             self._show_preview(None)
             return
         try:
