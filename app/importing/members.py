@@ -35,11 +35,12 @@ from app.security.crypto import FieldCipher
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
 from db.base import Base
+from db.bulk import DriverValues, bulk_insert
 from db.engine import Database
 from db.enums import Gender, LedgerSource, MemberStatus, StaffRole
 from db.models import Member, MemberTag, PointsLedger, PointsLot, Tag, Tier
 
-BATCH = 5000
+BATCH = 20_000
 Progress = Callable[[int, int, str], bool]
 
 GENDERS = {
@@ -323,9 +324,12 @@ class MemberImporter:
                     "updated_at": now,
                 }
             )
-        # Plain executemany (SQLite cannot batch INSERT … RETURNING in parameter order), then one query for the ids.
+        # The driver's executemany (SQLite cannot batch INSERT … RETURNING in parameter order, and SQLAlchemy's
+        # per-row parameter processing is a third of the time), then one query for the ids.
         conn = session.connection()
-        conn.execute(insert(table_of(Member)), member_rows)
+        convert = DriverValues(conn)
+        columns = list(member_rows[0])
+        bulk_insert(conn, "members", columns, [tuple(convert(row[c]) for c in columns) for row in member_rows])
         numbers = [row["member_no"] for row in member_rows]
         id_of = dict(conn.execute(select(Member.member_no, Member.id).where(Member.member_no.in_(numbers))).all())
         ids = [id_of[n] for n in numbers]
