@@ -197,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     from app.logs import setup_logging
 
     log_path = setup_logging(_data_dir(args) / "logs", console=args.command is not None)
+    if args.command is not None and args.lang:
+        from ui.i18n import use_language_without_gui
+
+        use_language_without_gui(args.lang)
     try:
         return COMMANDS[args.command](args)
     except MemberDeskError as exc:

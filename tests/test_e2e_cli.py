@@ -66,3 +66,12 @@ def test_members_import_reports_lines_and_exit_code(tmp_path: Path) -> None:
     assert out.stat().st_size > 1000
     missing = run("members", "import", str(tmp_path / "nope.csv"), data_dir=data)
     assert missing.returncode != 0 and "Traceback" not in missing.stderr
+
+
+def test_command_line_speaks_chinese_when_asked(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("phone,name\n123,坏号\n", encoding="utf-8")
+    result = run("members", "import", str(bad), "--lang", "zh_CN", data_dir=tmp_path / "data")
+    assert result.returncode == 1
+    assert "line 2: 不是有效的大陆手机号：123" in result.stderr
+    assert "拒绝 1 条" in result.stdout

@@ -50,3 +50,13 @@ def is_chinese() -> bool:
 def local_name(chinese: str, english: str | None) -> str:
     """A stored name that has both forms (tiers, categories, gifts), in the interface's language."""
     return chinese if is_chinese() or not english else english
+
+
+def use_language_without_gui(lang: str) -> None:
+    """The command line's messages (refusals, import reports) in Chinese when asked for: a QTranslator answers
+    without any QCoreApplication, so no Qt application is started for a subcommand."""
+    if lang != CHINESE:
+        return
+    translator = QTranslator()
+    if translator.load(f"memberdesk_{CHINESE}", str(resource_path("translations"))):
+        core_i18n.set_translator(lambda context, text: translator.translate(context, text) or text)
