@@ -24,9 +24,8 @@ T = TypeVar("T")
 
 SQLITE_FILENAME = "memberdesk.sqlite3"
 BUSY_TIMEOUT_MS = 15000
-# Page cache per connection, 64 MB (SQLite grows it only as pages are read; the counter stays under its 250 MB
-# budget): big imports and 1M-member lookups keep their
-# index pages in memory instead of re-reading them.
+# Page cache per connection, 64 MB (SQLite grows it only as pages are read, and the counter stays under its 250 MB
+# budget): big imports and 1M-member lookups keep their index pages in memory instead of re-reading them.
 CACHE_KIB = 65536
 _RETRY_SQLSTATES = {"40001", "40P01"}
 
