@@ -18,8 +18,7 @@ from app.loyalty.service import PurchaseRequest, SaleLineInput
 from app.members.service import MemberForm
 from db.enums import LedgerSource
 from db.models import Gift, Member, PointsLedger, PointsLot, Sale, Tier, TierChange
-
-from .conftest import MANAGER_PIN
+from tests.staff_support import MANAGER_PIN
 
 
 def key() -> str:

@@ -1,5 +1,5 @@
 """GUI test set-up: a real SQLite store in tmp_path, the synchronous task runner, and a main window in Chinese
-(the default language). Staff beyond the store's owner are added here because no service creates staff yet."""
+(the default language), with a cashier and a manager besides the owner."""
 
 from __future__ import annotations
 
@@ -10,13 +10,10 @@ import pytest
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from sqlalchemy.orm import Session
 
 from app.context import Services, Store
-from app.security.pins import hash_pin
-from db.enums import StaffRole
-from db.models import Staff
-from tests.ui.ui_support import CASHIER_PIN, MANAGER_PIN, register
+from tests.staff_support import add_counter_staff
+from tests.ui.ui_support import register
 from ui.application import build_main_window, configure_application
 from ui.i18n import Translators
 from ui.main_window import MainWindow
@@ -38,27 +35,7 @@ def close_windows(qapp: QApplication) -> Iterator[None]:
 def store(tmp_path: Path) -> Iterator[Store]:
     store = Store.open(tmp_path / "data")
 
-    def add_staff(session: Session) -> None:
-        session.add_all(
-            [
-                Staff(
-                    username="cashier",
-                    display_name="李收银",
-                    role=StaffRole.CASHIER,
-                    branch_id=1,
-                    pin_hash=hash_pin(CASHIER_PIN),
-                ),
-                Staff(
-                    username="manager",
-                    display_name="王店长",
-                    role=StaffRole.MANAGER,
-                    branch_id=1,
-                    pin_hash=hash_pin(MANAGER_PIN),
-                ),
-            ]
-        )
-
-    store.db.write(add_staff)
+    add_counter_staff(store)
     yield store
     store.close()
 

@@ -15,8 +15,8 @@ from app.context import Services
 from app.errors import PermissionDenied
 from app.loyalty.catalogue import GiftInput
 from db.enums import StaffRole
+from tests.staff_support import CASHIER_PIN
 from tests.ui.ui_support import (
-    CASHIER_PIN,
     enter_new_pin,
     none_shown,
     open_member,

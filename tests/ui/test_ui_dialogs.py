@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from app.context import Services
 from db.models import Branch, Gift
-from tests.ui.ui_support import MANAGER_PIN, buy, open_member, register
+from tests.staff_support import MANAGER_PIN
+from tests.ui.ui_support import buy, open_member, register
 from ui.counter.adjust_dialog import AdjustDialog
 from ui.counter.gift_dialog import GiftDialog
 from ui.counter.member_dialog import MemberDialog

@@ -12,7 +12,8 @@ from pytestqt.qtbot import QtBot
 
 from app.context import Services
 from app.loyalty.service import PurchaseRequest
-from tests.ui.ui_support import CASHIER_PIN, MANAGER_PIN, register, settings_area
+from tests.staff_support import CASHIER_PIN, MANAGER_PIN
+from tests.ui.ui_support import register, settings_area
 from ui.application import build_main_window
 from ui.main_window import MainWindow
 from ui.operator_dialog import OperatorDialog

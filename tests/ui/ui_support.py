@@ -19,9 +19,6 @@ from ui.pages.settings_area import SettingsArea
 
 SETTINGS_ROW = 6
 
-CASHIER_PIN = "1234"
-MANAGER_PIN = "6666"
-
 
 def register(services: Services, phone: str, name: str) -> int:
     return services.members.register(MemberForm(phone=phone, name=name, membership_consent=True))
