@@ -24,9 +24,6 @@ T = TypeVar("T")
 
 SQLITE_FILENAME = "memberdesk.sqlite3"
 BUSY_TIMEOUT_MS = 15000
-# Page cache per connection, 64 MB (SQLite grows it only as pages are read, and the counter stays under its 250 MB
-# budget): big imports and 1M-member lookups keep their index pages in memory instead of re-reading them.
-CACHE_KIB = 65536
 _RETRY_SQLSTATES = {"40001", "40P01"}
 
 
@@ -51,7 +48,6 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = FULL")
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         cur.close()
 
     @event.listens_for(engine, "begin")
