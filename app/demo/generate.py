@@ -21,17 +21,11 @@ from __future__ import annotations
 
 import gc
 import logging
-import multiprocessing
-import multiprocessing.queues
-import os
-import queue
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -60,6 +54,7 @@ from app.i18n import translate
 from app.members.pinyin import pinyin_keys
 from app.money import format_yuan
 from app.security.operator import Operator
+from app.workers import fork_helps, in_child
 from db.enums import MemberStatus, StaffRole
 from db.models import Member
 
@@ -184,18 +179,13 @@ def _load(
 
 
 def _worker_helps(options: DemoOptions) -> bool:
-    """A worker process pays off for big demos on a machine with a spare core. Only where processes can be forked
-    (a spawned child would re-run a frozen program's entry point) and never from a bundled app."""
-    return (
-        options.members >= WORKER_MEMBERS
-        and (os.cpu_count() or 1) > 1
-        and "fork" in multiprocessing.get_all_start_methods()
-        and not getattr(sys, "frozen", False)
-    )
+    return options.members >= WORKER_MEMBERS and fork_helps()
 
 
 Batch = tuple[int, Rows, dict[str, int]]
 """Members done once this batch is written, its rows, and the ids it starts from."""
+Outcome = tuple[Totals, list[tuple[int, int, int, int]]]
+"""The builder's totals and complaint candidates once every batch is made."""
 
 
 class BatchMaker:
@@ -206,7 +196,7 @@ class BatchMaker:
         self.builder = builder
         self.members = members
 
-    def here(self) -> Iterator[Batch]:
+    def here(self) -> Generator[Batch, None, Outcome]:
         for start in range(0, self.members, BATCH_MEMBERS):
             end = min(start + BATCH_MEMBERS, self.members)
             people: list[Person] = []
@@ -214,44 +204,14 @@ class BatchMaker:
                 people.append(self.drawer.draw(ordinal, people))
             expected = dict(self.builder.ids.next)
             yield end, self.builder.build(people), expected
+        return self.builder.totals, self.builder.complaint_candidates
 
-    def in_worker(self) -> Iterator[Batch]:
+    def in_worker(self) -> Generator[Batch, None, Outcome]:
         """The same batches made by a forked child while this process writes the previous ones (on two cores
-        a 1M-member demo takes about a quarter less time). The child touches no database; its totals come back
-        at the end. Stopping early (cancel, error) ends the child."""
-        context = multiprocessing.get_context("fork")
-        channel: multiprocessing.queues.Queue[tuple[str, Any]] = context.Queue(maxsize=3)
-        child = context.Process(target=self._work, args=(channel,), name="demo-generator", daemon=True)
-        child.start()
-        try:
-            while True:
-                try:
-                    kind, payload = channel.get(timeout=1.0)
-                except queue.Empty:
-                    if not child.is_alive():
-                        raise RuntimeError(f"the demo's generating process died (exit code {child.exitcode})") from None
-                    continue
-                if kind == "batch":
-                    yield payload
-                elif kind == "done":
-                    self.builder.totals, self.builder.complaint_candidates = payload
-                    return
-                else:
-                    raise payload
-        finally:
-            if child.is_alive():
-                child.terminate()
-            child.join()
-
-    def _work(self, channel: multiprocessing.queues.Queue[tuple[str, Any]]) -> None:
-        try:
-            for batch in self.here():
-                channel.put(("batch", batch))
-            channel.put(("done", (self.builder.totals, self.builder.complaint_candidates)))
-        except BaseException as exc:  # handed to the writing process, which raises it
-            channel.put(("error", exc))
-        channel.close()
-        channel.join_thread()
+        a 1M-member demo takes about a quarter less time); the child's totals come back at the end."""
+        outcome = yield from in_child(self.here, "demo-generator")
+        self.builder.totals, self.builder.complaint_candidates = outcome
+        return outcome
 
 
 def _taken_numbers(session: Session) -> tuple[set[int], set[str]]:
