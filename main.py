@@ -83,11 +83,14 @@ def _fail(message: str) -> int:
 
 def cmd_db(args: argparse.Namespace) -> int:
     from app.context import Store
-    from app.integrity import check_database
+    from app.integrity import check_database, rebuild_indexes
 
     store = Store.open(_data_dir(args), args.database, migrate=True)
     try:
         if args.db_command == "upgrade":
+            rebuilt = rebuild_indexes(store.db)
+            if rebuilt:
+                print(f"{rebuilt} lookup indexes left down by a stopped import or demo were built again")
             print("database is at the current version")
             return 0
         problems = check_database(store.db)

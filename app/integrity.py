@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
+from db.bulk import pending_indexes, restore_indexes
 from db.engine import Database
 
 SAMPLE = 5
@@ -107,4 +108,18 @@ def check_database(db: Database) -> list[Problem]:
             problem = _run(session, message, sql)
             if problem is not None:
                 problems.append(problem)
+        pending = [name for name, _create in pending_indexes(session.connection())]
+        if pending:
+            message = S(
+                "Integrity",
+                "{count} lookup indexes are missing because an import or demo was stopped half-way; "
+                "`main.py db upgrade` builds them again ({examples})",
+            )
+            problems.append(Problem(message, len(pending), pending[:SAMPLE]))
     return problems
+
+
+def rebuild_indexes(db: Database) -> int:
+    """Build the indexes a stopped import or demo left down (`db upgrade`); returns how many. Not while an import
+    or a demo is running: it would build them under that load."""
+    return db.write(lambda session: restore_indexes(session.connection()))

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Sequence
+import logging
+import secrets
+import time
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, delete, insert, select
 
 from db.base import Base
+from db.models import Setting
+
+log = logging.getLogger("memberdesk.db")
 
 _MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": "?", "named": "?"}
 
@@ -22,8 +28,8 @@ _MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": "?", "nam
 class DriverValues:
     """Python values as the driver should receive them, matching what the models' column types would send."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.sqlite = conn.dialect.name == "sqlite"
+    def __init__(self, *, sqlite: bool) -> None:
+        self.sqlite = sqlite
         self._times: dict[dt.datetime, Any] = {}
 
     def __call__(self, value: Any) -> Any:
@@ -55,3 +61,81 @@ def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: list
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
     if rows:
         conn.exec_driver_sql(sql, rows)
+
+
+def ordered_uuids(now: dt.datetime) -> Iterator[str]:
+    """UUIDv7 strings (RFC 9562: the time in milliseconds, then a counter from a random start), each greater than
+    the one before. As unique as uuid4, but a million of them are appended to a unique index side by side instead
+    of landing on random pages of it (a 1M-member import: about 10 s less)."""
+    millis = int(now.timestamp() * 1000) & ((1 << 48) - 1)
+    counter = secrets.randbits(73)  # 74 bits of room: the counter never wraps
+    while True:
+        high, low = divmod(counter, 1 << 62)
+        digits = f"{(millis << 80) | (0x7 << 76) | (high << 64) | (0b10 << 62) | low:032x}"
+        yield f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+        counter += 1
+
+
+IN_CHUNK = 10_000
+"""Values per statement in select_in: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters."""
+
+
+def select_in(conn: Connection, query: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of `query` (where `{values}` stands for the list of parameters) for all `values`, asked in chunks
+    straight through the driver: SQLAlchemy's expanding IN compiles every value (~6 µs apiece at 20,000)."""
+    marker = _MARKERS[conn.dialect.paramstyle]
+    found: list[tuple[Any, ...]] = []
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = tuple(values[start : start + IN_CHUNK])
+        sql = query.format(values=", ".join([marker] * len(chunk)))
+        found.extend(tuple(row) for row in conn.exec_driver_sql(sql, chunk))
+    return found
+
+
+PENDING_INDEXES_KEY = "bulk.pending_indexes"
+"""Settings key: [name, CREATE statement] of the indexes a bulk load dropped and has not built again yet."""
+
+
+def drop_indexes(conn: Connection, tables: Sequence[str], *, unique_too: bool) -> int:
+    """Drop the tables' indexes that back no constraint (with `unique_too`, unique ones as well), recording them as
+    pending in the same transaction, so a load killed half-way can be mended (restore_indexes). Returns how many.
+
+    Loading a million rows into a table without its secondary indexes and sorting each index once at the end is
+    several times faster than inserting every key at a random page of every index."""
+    names = ", ".join(f"'{t}'" for t in tables)
+    if conn.dialect.name == "sqlite":
+        sql = f"""SELECT name, sql FROM sqlite_master
+                  WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({names})"""
+    else:
+        sql = f"""SELECT i.indexname, i.indexdef FROM pg_indexes i
+                  WHERE i.schemaname = current_schema() AND i.tablename IN ({names})
+                    AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"""
+    found = [[str(name), str(create)] for name, create in conn.exec_driver_sql(sql + " ORDER BY 1")]
+    if not unique_too:
+        found = [item for item in found if not item[1].upper().startswith("CREATE UNIQUE")]
+    _set_pending(conn, pending_indexes(conn) + found)
+    for name, _create in found:
+        conn.exec_driver_sql(f"DROP INDEX {name}")
+    return len(found)
+
+
+def pending_indexes(conn: Connection) -> list[list[str]]:
+    value = conn.scalar(select(Setting.value).where(Setting.key == PENDING_INDEXES_KEY))
+    return [list(item) for item in value] if value else []
+
+
+def restore_indexes(conn: Connection) -> int:
+    """Build every pending index again (a unique one fails loudly if the load broke it). Returns how many."""
+    pending = pending_indexes(conn)
+    for name, create in pending:
+        started = time.perf_counter()
+        conn.exec_driver_sql(create)
+        log.info("index %s built in %.1f s", name, time.perf_counter() - started)
+    _set_pending(conn, [])
+    return len(pending)
+
+
+def _set_pending(conn: Connection, pending: list[list[str]]) -> None:
+    conn.execute(delete(Setting).where(Setting.key == PENDING_INDEXES_KEY))
+    if pending:
+        conn.execute(insert(Setting).values(key=PENDING_INDEXES_KEY, value=pending))

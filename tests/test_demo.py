@@ -24,7 +24,7 @@ from app.context import Store
 from app.demo import DemoCancelled, DemoOptions, StoreNotEmpty, generate_demo
 from app.demo.catalog import HETERONYM_SURNAMES
 from app.demo.history import uuid4_text
-from app.demo.writer import PENDING_INDEXES_KEY, BulkWriter
+from app.demo.writer import BulkWriter
 from app.integrity import check_database
 from app.loyalty.service import PurchaseRequest
 from app.members.pinyin import pinyin_keys
@@ -32,6 +32,7 @@ from app.members.service import MemberForm
 from app.members.validation import make_card_no
 from app.paths import DataPaths
 from app.security.crypto import FieldCipher
+from db.bulk import PENDING_INDEXES_KEY
 from db.engine import Database
 from db.enums import SaleKind
 from db.models import (
@@ -49,6 +50,7 @@ from db.models import (
     Staff,
     TierChange,
 )
+from tests.db_support import index_names
 
 ROOT = Path(__file__).resolve().parent.parent
 # Monday 23 November 2026, 16:00 in Shanghai.
@@ -278,16 +280,6 @@ def test_cancelling_keeps_whole_batches(store: Store, monkeypatch: pytest.Monkey
         generate_demo(store, SMALL, stop_after_two_batches)
     assert count(store, Member) == 80
     assert check_database(store.db) == []
-
-
-def index_names(db: Database) -> set[str]:
-    sql = (
-        "SELECT name FROM sqlite_master WHERE type = 'index'"
-        if db.is_sqlite
-        else "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
-    )
-    with db.engine.connect() as conn:
-        return {row[0] for row in conn.exec_driver_sql(sql)}
 
 
 def test_bulk_load_drops_and_rebuilds_indexes(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -75,3 +75,21 @@ def test_command_line_speaks_chinese_when_asked(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "line 2: 不是有效的大陆手机号：123" in result.stderr
     assert "拒绝 1 条" in result.stdout
+
+
+def test_db_check_reports_indexes_left_down_and_db_upgrade_builds_them(tmp_path: Path) -> None:
+    from app.context import Store
+    from app.importing.members import BULK_TABLES
+    from db.bulk import drop_indexes
+
+    store = Store.open(tmp_path)
+    try:  # a big import stopped between dropping its indexes and building them again
+        store.db.write(lambda s: drop_indexes(s.connection(), BULK_TABLES, unique_too=False))
+    finally:
+        store.close()
+    check = run("db", "check", data_dir=tmp_path)
+    assert check.returncode == 1 and "lookup indexes are missing" in check.stderr, check.stderr
+    upgrade = run("db", "upgrade", data_dir=tmp_path)
+    assert upgrade.returncode == 0 and "lookup indexes left down" in upgrade.stdout, upgrade.stdout
+    again = run("db", "check", data_dir=tmp_path)
+    assert again.returncode == 0, again.stderr

@@ -7,35 +7,34 @@ values are made ready for the backend here: SQLite gets the exact text SQLAlchem
 A big demo is loaded the way databases like to be loaded: the secondary indexes of the tables it fills are dropped
 first and built again at the end (one sort each instead of millions of scattered page writes: members are made one
 after another, so their sales arrive in no order of time, phone or name). Which indexes are down is written in the
-same transaction that drops them (settings key `demo.pending_indexes`), so a demo killed half-way is mended by the
-next `main.py demo` run, and the unique indexes are checked again when they are rebuilt.
+same transaction that drops them (db.bulk.drop_indexes), so a demo killed half-way is mended by the next
+`main.py demo` run (or `main.py db upgrade`), and the unique indexes are checked again when they are rebuilt.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, update
 from sqlalchemy.sql.type_api import TypeEngine
 
 from app.demo.history import ID_TABLES, Rows
 from app.errors import ConflictError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from db.base import Base
+from db.bulk import drop_indexes, restore_indexes
 from db.engine import Database
-from db.models import Gift, Member, Setting
+from db.models import Gift, Member
 
 log = logging.getLogger("memberdesk.demo")
 
 SQLITE_CACHE_KIB = 200_000
 """Page cache for the bulk load (0.2 GB; more made no difference); put back to SQLite's default afterwards."""
 SQLITE_DEFAULT_CACHE = -2000
-PENDING_INDEXES_KEY = "demo.pending_indexes"
 BULK_TABLES = (*ID_TABLES, "member_tags")
 
 
@@ -153,42 +152,13 @@ class BulkWriter:
                     conn.exec_driver_sql(f"SELECT setval({sequence}, MAX(id)) FROM {table} HAVING MAX(id) > 0")
 
     # ---- indexes -----------------------------------------------------------------------------------------------
-    def _secondary_indexes(self, conn: Connection) -> list[list[str]]:
-        """[name, CREATE statement] of the filled tables' indexes that back no constraint (those can be dropped)."""
-        names = ", ".join(f"'{t}'" for t in BULK_TABLES)
-        if self.db.is_sqlite:
-            sql = f"""SELECT name, sql FROM sqlite_master
-                      WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({names}) ORDER BY name"""
-        else:
-            sql = f"""SELECT i.indexname, i.indexdef FROM pg_indexes i
-                      WHERE i.schemaname = current_schema() AND i.tablename IN ({names})
-                        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
-                      ORDER BY i.indexname"""
-        return [[str(name), str(create)] for name, create in conn.exec_driver_sql(sql)]
-
-    def drop_indexes(self, conn: Connection) -> int:
-        """Drop the secondary indexes, recording them as pending in the same transaction. Returns how many."""
+    @staticmethod
+    def drop_indexes(conn: Connection) -> int:
+        """Drop the filled tables' secondary indexes, unique ones too (they are checked when built again)."""
         with conn.begin():
-            found = self._secondary_indexes(conn)
-            pending = self._pending(conn)
-            conn.execute(delete(Setting).where(Setting.key == PENDING_INDEXES_KEY))
-            conn.execute(insert(Setting).values(key=PENDING_INDEXES_KEY, value=pending + found))
-            for name, _ in found:
-                conn.exec_driver_sql(f"DROP INDEX {name}")
-        return len(found)
+            return drop_indexes(conn, BULK_TABLES, unique_too=True)
 
     @staticmethod
-    def _pending(conn: Connection) -> list[list[str]]:
-        value = conn.scalar(select(Setting.value).where(Setting.key == PENDING_INDEXES_KEY))
-        return [list(item) for item in value] if value else []
-
-    def restore_indexes(self, conn: Connection) -> int:
-        """Build every pending index again (a unique one fails loudly if the load broke it). Returns how many."""
+    def restore_indexes(conn: Connection) -> int:
         with conn.begin():
-            pending = self._pending(conn)
-            for name, create in pending:
-                started = time.perf_counter()
-                conn.exec_driver_sql(create)
-                log.info("demo: index %s built in %.1f s", name, time.perf_counter() - started)
-            conn.execute(delete(Setting).where(Setting.key == PENDING_INDEXES_KEY))
-        return len(pending)
+            return restore_indexes(conn)

@@ -64,7 +64,7 @@ class SalesImporter:
         self, path: Path, *, create_missing: bool = False, earn_points: bool = False, progress: Progress | None = None
     ) -> ImportReport:
         require_role(self.operator, StaffRole.MANAGER)
-        columns, rows = read_table(path, SALES_COLUMNS)
+        columns, rows, size_hint = read_table(path, SALES_COLUMNS)
         if not {"member_no", "card_no", "phone"} & set(columns) or not {"time", "amount"} <= set(columns):
             raise ValidationError(S("Errors", "A sales file needs member_no, card_no or phone, and time and amount."))
         settings = self.db.read(read_settings)
@@ -89,7 +89,7 @@ class SalesImporter:
             else:
                 self.db.write(partial(self._plain_batch, parsed=parsed, create_missing=create_missing, report=report))
             done += len(batch)
-            if progress is not None and not progress(done, 0, "sales"):
+            if progress is not None and not progress(done, max(done, size_hint), "sales"):
                 break
         report.refused.sort(key=lambda r: r.line)
         self.db.write(

@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from app.errors import ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -71,11 +72,20 @@ HEADER_ALIASES: dict[str, str] = {
 }
 
 
+class Table(NamedTuple):
+    columns: list[str]
+    """The recognised columns, in the file's order."""
+    rows: Iterator[Row]
+    size_hint: int
+    """About how many rows follow the header (lines of a CSV, rows of a sheet), for progress: 0 if not known."""
+
+
 @dataclass(frozen=True)
 class Row:
     line: int
     """The line (CSV) or row (XLSX) number in the file, as a person opening it would count."""
     values: dict[str, str]
+    """Cell texts by column, without surrounding spaces."""
 
 
 def _canonical(header: str, known: Sequence[str]) -> str | None:
@@ -96,14 +106,15 @@ def _decode(raw: bytes) -> str:
     raise ValidationError(S("Errors", "The file is neither UTF-8 nor GB18030 text."))
 
 
-def read_table(path: Path, known: Sequence[str]) -> tuple[list[str], Iterator[Row]]:
+def read_table(path: Path, known: Sequence[str]) -> Table:
     """The recognised columns and the rows. Unknown columns are ignored; a file with none known is refused."""
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         return _read_xlsx(path, known)
     if suffix not in (".csv", ".txt"):
         raise ValidationError(S("Errors", "Only .csv and .xlsx files can be imported."))
-    reader = csv.reader(io.StringIO(_decode(path.read_bytes()), newline=""))
+    text = _decode(path.read_bytes())
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:
@@ -117,7 +128,11 @@ def read_table(path: Path, known: Sequence[str]) -> tuple[list[str], Iterator[Ro
                 continue
             yield Row(reader.line_num, {c: v.strip() for c, v in zip(columns, values, strict=False) if c})
 
-    return [c for c in columns if c], rows()
+    return Table([c for c in columns if c], rows(), _lines(text) - 1)
+
+
+def _lines(text: str) -> int:
+    return text.count("\n") + (0 if text.endswith("\n") or not text else 1)
 
 
 def _require_known(columns: list[str | None]) -> None:
@@ -125,7 +140,7 @@ def _require_known(columns: list[str | None]) -> None:
         raise ValidationError(S("Errors", "No known column headers in the first row of the file."))
 
 
-def _read_xlsx(path: Path, known: Sequence[str]) -> tuple[list[str], Iterator[Row]]:
+def _read_xlsx(path: Path, known: Sequence[str]) -> Table:
     from openpyxl import load_workbook
 
     try:
@@ -147,7 +162,7 @@ def _read_xlsx(path: Path, known: Sequence[str]) -> tuple[list[str], Iterator[Ro
                 yield Row(number, {c: v for c, v in zip(columns, cells, strict=False) if c})
         book.close()
 
-    return [c for c in columns if c], rows()
+    return Table([c for c in columns if c], rows(), max(0, (sheet.max_row or 0) - 1))
 
 
 def _cell_text(value: object) -> str:

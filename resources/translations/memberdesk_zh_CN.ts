@@ -853,6 +853,14 @@
         <translation>导入 {imported} 条，已存在 {already} 条，拒绝 {refused} 条</translation>
     </message>
     <message>
+        <source>Members</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <source>Building lookup indexes</source>
+        <translation>正在重建查询索引</translation>
+    </message>
+    <message>
         <source>nothing was imported (all or nothing)</source>
         <translation>未导入任何内容（全部成功或全部不导入）</translation>
     </message>
@@ -882,6 +890,10 @@
     <message>
         <source>{count} active phone numbers held by more than one member (phones: {examples})</source>
         <translation>{count} 个有效手机号被多名会员使用（手机号：{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} lookup indexes are missing because an import or demo was stopped half-way; `main.py db upgrade` builds them again ({examples})</source>
+        <translation>{count} 个查询索引缺失：导入或演示数据生成中途被停止；运行 `main.py db upgrade` 可重建（{examples}）</translation>
     </message>
     <message>
         <source>SQLite reports the file is damaged: {examples}</source>

@@ -13,11 +13,14 @@ from sqlalchemy import func, select
 
 from app.context import Store
 from app.errors import PermissionDenied, ValidationError
-from app.importing.members import MemberImporter, export_members
+from app.importing import members as members_import
+from app.importing.members import ImportCancelled, ImportReport, MemberImporter, export_members
 from app.importing.sales import SalesImporter
 from app.integrity import check_database
+from db.bulk import PENDING_INDEXES_KEY, drop_indexes
 from db.enums import LedgerSource
-from db.models import Member, PointsLedger, Sale
+from db.models import Member, PointsLedger, Sale, Setting
+from tests.db_support import index_names
 
 CDNOW = Path(__file__).resolve().parent.parent / "data" / "cdnow" / "cdnow_sample_first_300_customers.csv"
 
@@ -67,11 +70,7 @@ def test_member_import_reports_refused_rows_by_line(store: Store, tmp_path: Path
         path = write_xlsx(tmp_path / "m.xlsx", ROWS_ZH)
     else:
         path = write_csv(tmp_path / "m.csv", ROWS_ZH, "utf-8-sig" if kind == "utf8" else "gb18030")
-    report = importer(store).run(path)
-    assert report.imported == 3
-    assert [r.line for r in report.refused] == REFUSED_LINES
-    assert "12311113333" in report.refused[0].reason
-    assert member_count(store) == 3
+    assert_rows_zh_imported(store, importer(store).run(path))
     again = importer(store).run(path)
     assert (again.imported, again.already_there) == (0, 3)
     assert member_count(store) == 3
@@ -84,6 +83,65 @@ def test_member_import_reports_refused_rows_by_line(store: Store, tmp_path: Path
     with store.db.session() as session:
         sources = session.scalars(select(PointsLedger.source)).all()
     assert sources == [LedgerSource.IMPORT, LedgerSource.IMPORT]
+    assert check_database(store.db) == []
+
+
+def assert_rows_zh_imported(store: Store, report: ImportReport) -> None:
+    assert report.imported == 3
+    assert [r.line for r in report.refused] == REFUSED_LINES
+    assert "12311113333" in report.refused[0].reason
+    assert member_count(store) == 3
+
+
+@pytest.mark.parametrize("worker", [False, True], ids=["here", "worker"])
+def test_a_big_file_is_loaded_with_lookup_indexes_down_and_rebuilt(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker: bool
+) -> None:
+    """The paths a million-row file takes (indexes dropped, validation in a forked worker), on a small file."""
+    monkeypatch.setattr(members_import, "BATCH", 4)
+    monkeypatch.setattr(members_import, "BULK_ROWS", 1)
+    monkeypatch.setattr(members_import, "WORKER_ROWS", 1)
+    monkeypatch.setattr(members_import, "fork_helps", lambda: worker)
+    before = index_names(store.db)
+    ticks: list[tuple[int, int, str]] = []
+    report = importer(store).run(
+        write_csv(tmp_path / "m.csv", ROWS_ZH), progress=lambda *tick: ticks.append(tick) is None
+    )
+    assert_rows_zh_imported(store, report)
+    assert [(done, total) for done, total, _what in ticks] == [(4, 9), (8, 9), (9, 9), (0, 1), (1, 1)]
+    assert index_names(store.db) == before
+    assert store.db.read(lambda s: s.get(Setting, PENDING_INDEXES_KEY)) is None
+    hits = store.services(store.operator("owner")).members.lookup("zs").hits
+    assert [h.name for h in hits] == ["张三"]
+    assert check_database(store.db) == []
+
+
+@pytest.mark.parametrize("worker", [False, True], ids=["here", "worker"])
+def test_a_cancelled_big_import_keeps_whole_batches_and_rebuilds_indexes(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker: bool
+) -> None:
+    monkeypatch.setattr(members_import, "BATCH", 4)
+    monkeypatch.setattr(members_import, "BULK_ROWS", 1)
+    monkeypatch.setattr(members_import, "WORKER_ROWS", 1)
+    monkeypatch.setattr(members_import, "fork_helps", lambda: worker)
+    before = index_names(store.db)
+    with pytest.raises(ImportCancelled):
+        importer(store).run(write_csv(tmp_path / "m.csv", ROWS_ZH), progress=lambda done, _t, _w: done < 4)
+    assert member_count(store) == 2  # the first batch (lines 2-5): OLD001 and OLD002
+    assert index_names(store.db) == before
+    assert check_database(store.db) == []
+
+
+def test_an_import_killed_with_its_indexes_down_is_reported_and_mended(store: Store, tmp_path: Path) -> None:
+    before = index_names(store.db)
+    dropped = store.db.write(
+        lambda s: drop_indexes(s.connection(), members_import.BULK_TABLES, unique_too=False)
+    )  # ... and then the process died
+    assert dropped > 10 and "ix_members_pinyin_initials" not in index_names(store.db)
+    assert "uq_members_active_phone" in index_names(store.db)  # the duplicate checks need the unique ones
+    assert any("index" in str(problem) for problem in check_database(store.db))
+    importer(store).run(write_csv(tmp_path / "m.csv", ROWS_ZH[:3]))
+    assert index_names(store.db) == before
     assert check_database(store.db) == []
 
 
