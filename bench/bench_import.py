@@ -1,7 +1,7 @@
 """Import N members from a CSV through `members import` (validation, pinyin, ledger, batches), next to raw sqlite3
 inserting the same rows with no checks, in the same run. DESIGN.md §7: 1M members ≤ 40 s, with progress.
 
-    python bench/bench_import.py [--members 1000000]
+    python bench/bench_import.py [--members 1000000] [--one-process]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.context import Store
+from app.importing import members as members_import
 from app.importing.members import MemberImporter
 
 SURNAMES = (
@@ -76,7 +77,12 @@ def raw_baseline(csv_path: Path, db_path: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument(
+        "--one-process", action="store_true", help="validate in the importing process, as on Windows (no fork)"
+    )
     args = parser.parse_args()
+    if args.one_process:
+        members_import.fork_helps = lambda: False
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         csv_path = folder / "members.csv"
