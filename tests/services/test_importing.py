@@ -93,15 +93,17 @@ def assert_rows_zh_imported(store: Store, report: ImportReport) -> None:
     assert member_count(store) == 3
 
 
-@pytest.mark.parametrize("worker", [False, True], ids=["here", "worker"])
-def test_a_big_file_is_loaded_with_lookup_indexes_down_and_rebuilt(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker: bool
-) -> None:
-    """The paths a million-row file takes (indexes dropped, validation in a forked worker), on a small file."""
+@pytest.fixture(params=[False, True], ids=["here", "worker"])
+def big_file_paths(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small file takes the paths a million-row file takes: indexes dropped, validation here or in a worker."""
     monkeypatch.setattr(members_import, "BATCH", 4)
     monkeypatch.setattr(members_import, "BULK_ROWS", 1)
     monkeypatch.setattr(members_import, "WORKER_ROWS", 1)
-    monkeypatch.setattr(members_import, "fork_helps", lambda: worker)
+    monkeypatch.setattr(members_import, "fork_helps", lambda: request.param)
+
+
+@pytest.mark.usefixtures("big_file_paths")
+def test_a_big_file_is_loaded_with_lookup_indexes_down_and_rebuilt(store: Store, tmp_path: Path) -> None:
     before = index_names(store.db)
     ticks: list[tuple[int, int, str]] = []
     report = importer(store).run(
@@ -116,14 +118,8 @@ def test_a_big_file_is_loaded_with_lookup_indexes_down_and_rebuilt(
     assert check_database(store.db) == []
 
 
-@pytest.mark.parametrize("worker", [False, True], ids=["here", "worker"])
-def test_a_cancelled_big_import_keeps_whole_batches_and_rebuilds_indexes(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker: bool
-) -> None:
-    monkeypatch.setattr(members_import, "BATCH", 4)
-    monkeypatch.setattr(members_import, "BULK_ROWS", 1)
-    monkeypatch.setattr(members_import, "WORKER_ROWS", 1)
-    monkeypatch.setattr(members_import, "fork_helps", lambda: worker)
+@pytest.mark.usefixtures("big_file_paths")
+def test_a_cancelled_big_import_keeps_whole_batches_and_rebuilds_indexes(store: Store, tmp_path: Path) -> None:
     before = index_names(store.db)
     with pytest.raises(ImportCancelled):
         importer(store).run(write_csv(tmp_path / "m.csv", ROWS_ZH), progress=lambda done, _t, _w: done < 4)
