@@ -152,10 +152,13 @@ def _coerce(definition: SettingDef, value: Any) -> Any:
     return value
 
 
+_ALL_SETTINGS = select(Setting.key, Setting.value)
+
+
 def read_settings(session: Session) -> dict[str, Any]:
     """Every setting, stored values over defaults (unknown stored keys are ignored)."""
     values = {key: d.default for key, d in REGISTRY.items()}
-    for key, value in session.execute(select(Setting.key, Setting.value)):
+    for key, value in session.connection().execute(_ALL_SETTINGS):
         if key in REGISTRY:
             try:
                 values[key] = _coerce(REGISTRY[key], value)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,9 +20,18 @@ from app.audit import record_audit
 from app.clock import Clock
 from app.errors import ConflictError, InsufficientPoints, NotFoundError, PermissionDenied, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
-from app.loyalty.ledger import Posting, find_posting, lock_member, post_points
+from app.loyalty.ledger import (
+    LockedMember,
+    Posting,
+    find_posting,
+    inserted_id,
+    lock_for_purchase,
+    lock_member,
+    post_points,
+    save_member,
+)
 from app.loyalty.rules import EarnPolicy, RedeemPolicy, eligible_fen, expiry_for, points_for
-from app.loyalty.tiers import evaluate_tier
+from app.loyalty.tiers import decide_tier, evaluate_tier, record_tier_change
 from app.security.operator import Operator
 from app.security.pins import verify_pin
 from app.settings import read_settings
@@ -39,6 +48,7 @@ from db.models import (
     Sale,
     SaleLine,
     Staff,
+    Tier,
 )
 
 R = TypeVar("R")
@@ -123,6 +133,13 @@ class _Computed:
     lines: list[tuple[SaleLineInput, int | None]] = field(default_factory=list)
 
 
+# Built once (see app.loyalty.ledger): the purchase path's statements.
+_INSERT_SALE = insert(Sale)
+_INSERT_SALE_LINE = insert(SaleLine)
+_SALE_BY_KEY = select(Sale).where(Sale.idempotency_key == bindparam("key"))
+_SALE_BY_RECEIPT = select(Sale).where(Sale.branch_id == bindparam("branch_id"), Sale.receipt_no == bindparam("receipt"))
+
+
 class LoyaltyService:
     def __init__(self, db: Database, operator: Operator, clock: Clock) -> None:
         self.db = db
@@ -141,7 +158,8 @@ class LoyaltyService:
     def _compute(
         self,
         session: Session,
-        member: Member,
+        balance: int,
+        tier_multiplier_pct: int,
         req: PurchaseRequest,
         settings: dict[str, Any],
         at: dt.datetime,
@@ -174,16 +192,16 @@ class LoyaltyService:
                 lines.append((line, ids.get(line.category_code) if line.category_code else None))
                 if line.category_code in earn.excluded_categories or line.category_code in no_earn:
                     excluded += line.amount_fen
-        max_points = redeem.max_points(req.total_fen, member.points_balance)
+        max_points = redeem.max_points(req.total_fen, balance)
         if req.points_to_use:
             if req.points_to_use % redeem.step:
                 raise ValidationError(
                     S("Errors", "Points are used in steps of {step}."), field="points", step=redeem.step
                 )
-            if req.points_to_use > member.points_balance:
+            if req.points_to_use > balance:
                 raise InsufficientPoints(
                     S("Errors", "Not enough points: {balance} available, {needed} needed."),
-                    balance=member.points_balance,
+                    balance=balance,
                     needed=req.points_to_use,
                 )
             if req.points_to_use > max_points:
@@ -198,7 +216,7 @@ class LoyaltyService:
         earned = points_for(
             eligible_fen(req.total_fen, excluded, paid),
             earn.fen_per_point,
-            member.tier.earn_multiplier_pct,
+            tier_multiplier_pct,
             day_pct,
         )
         preview = PurchasePreview(
@@ -209,8 +227,8 @@ class LoyaltyService:
             points_to_earn=earned,
             max_points_usable=max_points,
             points_step=redeem.step,
-            balance_before=member.points_balance,
-            balance_after=member.points_balance - req.points_to_use + earned,
+            balance_before=balance,
+            balance_after=balance - req.points_to_use + earned,
             member_day=day_pct > 100,
         )
         return _Computed(preview, lines)
@@ -221,7 +239,11 @@ class LoyaltyService:
             member = session.get(Member, req.member_id)
             if member is None:
                 raise NotFoundError(S("Errors", "Member not found."))
-            return self._compute(session, member, req, read_settings(session), req.sold_at or self.clock.now()).preview
+            at = req.sold_at or self.clock.now()
+            settings = read_settings(session)
+            return self._compute(
+                session, member.points_balance, member.tier.earn_multiplier_pct, req, settings, at
+            ).preview
 
     def record_purchase(self, req: PurchaseRequest) -> PurchaseResult:
         receipt = (req.receipt_no or "").strip() or None
@@ -229,41 +251,51 @@ class LoyaltyService:
             raise ValidationError(S("Errors", "A receipt number has at most 40 characters."), field="receipt_no")
 
         def work(session: Session) -> PurchaseResult:
-            member = lock_member(session, req.member_id)
+            member = lock_for_purchase(session, req.member_id)
             replay = self._replayed_sale(session, req, receipt)
             if replay is not None:
                 return replay
             settings = read_settings(session)
             at = req.sold_at or self.clock.now()
-            computed = self._compute(session, member, req, settings, at)
+            computed = self._compute(session, member.points_balance, member.tier_multiplier_pct, req, settings, at)
             p = computed.preview
             first_purchase = member.visit_count == 0
-            sale = Sale(
-                idempotency_key=req.idempotency_key,
-                kind=SaleKind.SALE,
-                member_id=member.id,
-                branch_id=self.operator.branch_id,
-                staff_id=self.operator.staff_id,
-                receipt_no=receipt,
-                sold_at=at,
-                total_fen=req.total_fen,
-                points_used=p.points_to_use,
-                points_value_fen=p.points_value_fen,
-                paid_fen=p.paid_fen,
-                points_earned=p.points_to_earn,
-                note=(req.note or "").strip()[:200] or None,
-                lines=[
-                    SaleLine(
-                        product_id=line.product_id,
-                        category_id=cat_id,
-                        description=line.description,
-                        quantity=line.quantity,
-                        amount_fen=line.amount_fen,
-                    )
-                    for line, cat_id in computed.lines
-                ],
+            conn = session.connection()
+            sale_id = inserted_id(
+                conn.execute(
+                    _INSERT_SALE,
+                    {
+                        "idempotency_key": req.idempotency_key,
+                        "kind": SaleKind.SALE,
+                        "member_id": member.id,
+                        "branch_id": self.operator.branch_id,
+                        "staff_id": self.operator.staff_id,
+                        "receipt_no": receipt,
+                        "sold_at": at,
+                        "total_fen": req.total_fen,
+                        "points_used": p.points_to_use,
+                        "points_value_fen": p.points_value_fen,
+                        "paid_fen": p.paid_fen,
+                        "points_earned": p.points_to_earn,
+                        "note": (req.note or "").strip()[:200] or None,
+                    },
+                )
             )
-            session.add(sale)
+            if computed.lines:
+                conn.execute(
+                    _INSERT_SALE_LINE,
+                    [
+                        {
+                            "sale_id": sale_id,
+                            "product_id": line.product_id,
+                            "category_id": cat_id,
+                            "description": line.description,
+                            "quantity": line.quantity,
+                            "amount_fen": line.amount_fen,
+                        }
+                        for line, cat_id in computed.lines
+                    ],
+                )
             if p.points_to_use:
                 post_points(
                     session,
@@ -275,7 +307,7 @@ class LoyaltyService:
                         reason=f"points paid {p.points_value_fen} fen",
                         idempotency_key=f"{req.idempotency_key}:redeem",
                         at=at,
-                        sale=sale,
+                        sale_id=sale_id,
                         key_checked=True,
                     ),
                 )
@@ -291,7 +323,7 @@ class LoyaltyService:
                         idempotency_key=f"{req.idempotency_key}:earn",
                         at=at,
                         expires_at=expiry_for(at, settings),
-                        sale=sale,
+                        sale_id=sale_id,
                         key_checked=True,
                     ),
                 )
@@ -302,27 +334,39 @@ class LoyaltyService:
                 member.last_visit_at = at
             if first_purchase:
                 self._reward_referrer(session, member, settings, at)
-            change = evaluate_tier(session, self.operator, member, at, settings)
-            session.flush()
+            new_tier = self._move_tier(session, member, at, settings)
+            save_member(session, member)
             return PurchaseResult(
-                sale.id,
+                sale_id,
                 p.points_to_earn,
                 p.points_to_use,
                 p.points_value_fen,
                 p.paid_fen,
                 member.points_balance,
-                member.tier.name if change else None,
-                member.tier.name_en if change else None,
+                new_tier.name if new_tier else None,
+                new_tier.name_en if new_tier else None,
             )
 
         return self._write_once(work)
 
+    def _move_tier(
+        self, session: Session, member: LockedMember, at: dt.datetime, settings: dict[str, Any]
+    ) -> Tier | None:
+        """decide_tier for the purchase path's member row; the new tier when it changed."""
+        move = decide_tier(session, member.id, member.tier_id, member.tier_rank, member.tier_review_at, at, settings)
+        if move is None:
+            return None
+        member.tier_review_at = move.review_at
+        if move.reason is None:
+            return None
+        record_tier_change(session, self.operator, member.id, member.tier_id, move, at)
+        member.tier_id = move.tier_id
+        return session.get(Tier, move.tier_id)
+
     def _replayed_sale(self, session: Session, req: PurchaseRequest, receipt: str | None) -> PurchaseResult | None:
-        sale = session.scalar(select(Sale).where(Sale.idempotency_key == req.idempotency_key))
+        sale = session.scalar(_SALE_BY_KEY, {"key": req.idempotency_key})
         if sale is None and receipt is not None:
-            sale = session.scalar(
-                select(Sale).where(Sale.branch_id == self.operator.branch_id, Sale.receipt_no == receipt)
-            )
+            sale = session.scalar(_SALE_BY_RECEIPT, {"branch_id": self.operator.branch_id, "receipt": receipt})
             if sale is not None and (sale.member_id != req.member_id or sale.total_fen != req.total_fen):
                 raise ConflictError(
                     S("Errors", "Receipt {receipt} was already recorded for another purchase."),
@@ -343,7 +387,9 @@ class LoyaltyService:
             replayed=True,
         )
 
-    def _reward_referrer(self, session: Session, member: Member, settings: dict[str, Any], at: dt.datetime) -> None:
+    def _reward_referrer(
+        self, session: Session, member: LockedMember, settings: dict[str, Any], at: dt.datetime
+    ) -> None:
         bonus = settings["referral.bonus_points"]
         if member.referrer_id is None or member.referral_rewarded or bonus <= 0:
             return
@@ -414,7 +460,7 @@ class LoyaltyService:
                         reason=f"return of sale {original.id}: earned points",
                         idempotency_key=f"{idempotency_key}:earn",
                         at=now,
-                        sale=ret,
+                        sale_id=ret.id,
                         allow_negative=True,
                         from_lots=own_lots,
                     ),
@@ -430,7 +476,7 @@ class LoyaltyService:
                         reason=f"return of sale {original.id}: points paid back",
                         idempotency_key=f"{idempotency_key}:refund",
                         at=now,
-                        sale=ret,
+                        sale_id=ret.id,
                         expires_at=self._refund_expiry(session, original, now, settings),
                     ),
                 )
@@ -510,7 +556,7 @@ class LoyaltyService:
             if cast(CursorResult[Any], taken).rowcount != 1:
                 raise ConflictError(S("Errors", "Not enough {gift} in stock."), gift=gift.name)
             now = self.clock.now()
-            entry = post_points(
+            entry_id = post_points(
                 session,
                 self.operator,
                 Posting(
@@ -527,7 +573,7 @@ class LoyaltyService:
                 idempotency_key=idempotency_key,
                 gift_id=gift.id,
                 member_id=member.id,
-                ledger_id=entry.id,
+                ledger_id=entry_id,
                 quantity=quantity,
                 points=points,
                 branch_id=self.operator.branch_id,
@@ -561,7 +607,7 @@ class LoyaltyService:
                 approver_id = self._approver(session, approver_pin)
             settings = read_settings(session)
             now = self.clock.now()
-            entry = post_points(
+            entry_id = post_points(
                 session,
                 self.operator,
                 Posting(
@@ -583,6 +629,8 @@ class LoyaltyService:
                 member_id,
                 {"delta": delta, "reason": reason, "approved_by": approver_id},
             )
+            entry = session.get(PointsLedger, entry_id)
+            assert entry is not None
             return entry
 
         return self._write_once(work)
@@ -653,7 +701,7 @@ class LoyaltyService:
 
             def work(session: Session, member_id: int = member_id) -> bool:
                 member = lock_member(session, member_id)
-                return evaluate_tier(session, self.operator, member, now, read_settings(session)) is not None
+                return evaluate_tier(session, self.operator, member, now, read_settings(session))
 
             changed += self.db.write(work)
         return changed

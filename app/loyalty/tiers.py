@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -27,11 +27,18 @@ class TierProgress:
     missing: int
 
 
-def rolling_metric(session: Session, member_id: int, now: dt.datetime, basis: str) -> int:
-    column = Sale.total_fen if basis == "spend" else Sale.points_earned
-    value = session.scalar(
-        select(func.coalesce(func.sum(column), 0)).where(Sale.member_id == member_id, Sale.sold_at > now - YEAR)
+_ROLLING = {
+    basis: select(func.coalesce(func.sum(column), 0)).where(
+        Sale.member_id == bindparam("member_id"), Sale.sold_at > bindparam("since")
     )
+    for basis, column in (("spend", Sale.total_fen), ("points", Sale.points_earned))
+}
+_INSERT_TIER_CHANGE = insert(TierChange)
+_TIER_RULES = select(Tier.id, Tier.rank, Tier.min_spend_12m_fen, Tier.min_points_12m).order_by(Tier.rank)
+
+
+def rolling_metric(session: Session, member_id: int, now: dt.datetime, basis: str) -> int:
+    value = session.connection().scalar(_ROLLING[basis], {"member_id": member_id, "since": now - YEAR})
     return int(value or 0)
 
 
@@ -76,10 +83,7 @@ def all_tiers(session: Session) -> list[Tier]:
 
 
 def tier_rules(session: Session) -> list[TierRule]:
-    rows = session.execute(
-        select(Tier.id, Tier.rank, Tier.min_spend_12m_fen, Tier.min_points_12m).order_by(Tier.rank)
-    ).all()
-    return [TierRule(*row) for row in rows]
+    return [TierRule(*row) for row in session.connection().execute(_TIER_RULES)]
 
 
 def progress(session: Session, member: Member, now: dt.datetime, settings: dict[str, Any]) -> TierProgress:
@@ -92,35 +96,65 @@ def progress(session: Session, member: Member, now: dt.datetime, settings: dict[
     return TierProgress(metric, basis, nxt.name, nxt.name_en, max(0, _threshold(nxt, basis) - metric))
 
 
-def evaluate_tier(
-    session: Session, operator: Operator, member: Member, now: dt.datetime, settings: dict[str, Any]
-) -> TierChange | None:
+@dataclass(frozen=True)
+class TierMove:
+    """What a tier evaluation decided: a new tier for a reason, or (reason None) only the next review date."""
+
+    tier_id: int
+    review_at: dt.datetime
+    reason: str | None
+
+
+def decide_tier(
+    session: Session,
+    member_id: int,
+    tier_id: int,
+    tier_rank: int,
+    review_at: dt.datetime | None,
+    now: dt.datetime,
+    settings: dict[str, Any],
+) -> TierMove | None:
     """Upgrade at once when the member qualifies for more; downgrade only when the review date has come."""
     basis = settings["tiers.basis"]
-    target = qualifying_tier(tier_rules(session), rolling_metric(session, member.id, now, basis), basis)
-    current = member.tier
-    review_due = member.tier_review_at is not None and member.tier_review_at <= now
+    target = qualifying_tier(tier_rules(session), rolling_metric(session, member_id, now, basis), basis)
+    review_due = review_at is not None and review_at <= now
     review_next = now + dt.timedelta(days=30 * settings["tiers.review_months"])
-    if target.rank > current.rank:
-        reason = S("Tiers", "Upgrade: 12-month figure reached the threshold")
-    elif target.rank < current.rank and review_due:
-        reason = S("Tiers", "Review: 12-month figure below the tier's threshold")
-    else:
-        if review_due:
-            member.tier_review_at = review_next
-        return None
-    change = TierChange(
-        member_id=member.id,
-        from_tier_id=current.id,
-        to_tier_id=target.id,
-        reason=reason,
-        staff_id=operator.staff_id,
-        branch_id=operator.branch_id,
-        created_at=now,
+    if target.rank > tier_rank:
+        return TierMove(target.id, review_next, S("Tiers", "Upgrade: 12-month figure reached the threshold"))
+    if target.rank < tier_rank and review_due:
+        return TierMove(target.id, review_next, S("Tiers", "Review: 12-month figure below the tier's threshold"))
+    return TierMove(tier_id, review_next, None) if review_due else None
+
+
+def record_tier_change(
+    session: Session, operator: Operator, member_id: int, from_tier_id: int, move: TierMove, now: dt.datetime
+) -> None:
+    session.connection().execute(
+        _INSERT_TIER_CHANGE,
+        {
+            "member_id": member_id,
+            "from_tier_id": from_tier_id,
+            "to_tier_id": move.tier_id,
+            "reason": move.reason,
+            "staff_id": operator.staff_id,
+            "branch_id": operator.branch_id,
+            "created_at": now,
+        },
     )
-    session.add(change)
-    new_tier = session.get(Tier, target.id)
+
+
+def evaluate_tier(
+    session: Session, operator: Operator, member: Member, now: dt.datetime, settings: dict[str, Any]
+) -> bool:
+    """decide_tier applied to a member loaded through the ORM; True when the tier changed."""
+    move = decide_tier(session, member.id, member.tier.id, member.tier.rank, member.tier_review_at, now, settings)
+    if move is None:
+        return False
+    member.tier_review_at = move.review_at
+    if move.reason is None:
+        return False
+    record_tier_change(session, operator, member.id, member.tier.id, move, now)
+    new_tier = session.get(Tier, move.tier_id)
     assert new_tier is not None
     member.tier = new_tier
-    member.tier_review_at = review_next
-    return change
+    return True

@@ -293,7 +293,7 @@ def test_crash_in_the_middle_of_a_purchase_writes_nothing(
     def boom(*_args: object) -> None:
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr("app.loyalty.service.evaluate_tier", boom)
+    monkeypatch.setattr("app.loyalty.service.decide_tier", boom)
     with pytest.raises(RuntimeError):
         buy(svc, member, 50_000, points_to_use=500)
     with store.db.session() as session:
