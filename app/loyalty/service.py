@@ -136,8 +136,19 @@ class _Computed:
 # Built once (see app.loyalty.ledger): the purchase path's statements.
 _INSERT_SALE = insert(Sale)
 _INSERT_SALE_LINE = insert(SaleLine)
-_SALE_BY_KEY = select(Sale).where(Sale.idempotency_key == bindparam("key"))
-_SALE_BY_RECEIPT = select(Sale).where(Sale.branch_id == bindparam("branch_id"), Sale.receipt_no == bindparam("receipt"))
+_RECORDED_SALE = select(
+    Sale.id,
+    Sale.member_id,
+    Sale.total_fen,
+    Sale.points_earned,
+    Sale.points_used,
+    Sale.points_value_fen,
+    Sale.paid_fen,
+)
+_SALE_BY_KEY = _RECORDED_SALE.where(Sale.idempotency_key == bindparam("key"))
+_SALE_BY_RECEIPT = _RECORDED_SALE.where(
+    Sale.branch_id == bindparam("branch_id"), Sale.receipt_no == bindparam("receipt")
+)
 
 
 class LoyaltyService:
@@ -364,9 +375,10 @@ class LoyaltyService:
         return session.get(Tier, move.tier_id)
 
     def _replayed_sale(self, session: Session, req: PurchaseRequest, receipt: str | None) -> PurchaseResult | None:
-        sale = session.scalar(_SALE_BY_KEY, {"key": req.idempotency_key})
+        conn = session.connection()
+        sale = conn.execute(_SALE_BY_KEY, {"key": req.idempotency_key}).first()
         if sale is None and receipt is not None:
-            sale = session.scalar(_SALE_BY_RECEIPT, {"branch_id": self.operator.branch_id, "receipt": receipt})
+            sale = conn.execute(_SALE_BY_RECEIPT, {"branch_id": self.operator.branch_id, "receipt": receipt}).first()
             if sale is not None and (sale.member_id != req.member_id or sale.total_fen != req.total_fen):
                 raise ConflictError(
                     S("Errors", "Receipt {receipt} was already recorded for another purchase."),
