@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, CursorResult, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Insert, Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import InsufficientPoints, NotFoundError
@@ -186,23 +186,22 @@ def post_points(session: Session, operator: Operator, posting: Posting) -> int:
             return existing.id
     member = posting.member
     conn = session.connection()
-    entry_id = inserted_id(
-        conn.execute(
-            _INSERT_LEDGER,
-            {
-                "idempotency_key": posting.idempotency_key,
-                "member_id": member.id,
-                "branch_id": operator.branch_id,
-                "staff_id": operator.staff_id,
-                "approved_by_id": posting.approved_by_id,
-                "source": posting.source,
-                "delta": posting.delta,
-                "balance_after": member.points_balance + posting.delta,
-                "reason": posting.reason[:200],
-                "sale_id": posting.sale_id,
-                "created_at": posting.at,
-            },
-        )
+    entry_id = insert_row(
+        conn,
+        _INSERT_LEDGER,
+        {
+            "idempotency_key": posting.idempotency_key,
+            "member_id": member.id,
+            "branch_id": operator.branch_id,
+            "staff_id": operator.staff_id,
+            "approved_by_id": posting.approved_by_id,
+            "source": posting.source,
+            "delta": posting.delta,
+            "balance_after": member.points_balance + posting.delta,
+            "reason": posting.reason[:200],
+            "sale_id": posting.sale_id,
+            "created_at": posting.at,
+        },
     )
     if posting.delta > 0:
         debt = max(0, -member.points_balance)
@@ -225,9 +224,10 @@ def post_points(session: Session, operator: Operator, posting: Posting) -> int:
     return entry_id
 
 
-def inserted_id(result: CursorResult[Any]) -> int:
-    """The id of the row a Core INSERT just added (the driver's lastrowid on SQLite, RETURNING on PostgreSQL)."""
-    key = result.inserted_primary_key
+def insert_row(conn: Connection, statement: Insert, values: dict[str, Any]) -> int:
+    """Run a built INSERT for one row; the new row's id (the driver's lastrowid on SQLite, RETURNING on
+    PostgreSQL)."""
+    key = conn.execute(statement, values).inserted_primary_key
     assert key is not None and key[0] is not None
     return int(key[0])
 
