@@ -55,11 +55,10 @@ def _filtered(query: Select, text: str) -> tuple[Select, Any]:
     return query.where(_prefix(Member.card_no, text.upper())), Member.card_no
 
 
-def member_page(db: Database, offset: int, limit: int, text: str = "") -> Page[MemberRow]:
-    """One page of the member list (newest first, or in the filter's order), anonymised members left out. The
-    filter takes what the lookup box takes: phone prefix or last 4, name prefix, pinyin initials, card prefix."""
-    text = re.sub(r"\s+", "", text or "")
-    rows_query, order = _filtered(
+def listed_members(*extra: Any) -> Select:
+    """What a lookup hit and a member list row show (id, member_no, name, phone, card_no, tier name and English
+    name, points, last visit, then `extra`), anonymised members left out."""
+    return (
         select(
             Member.id,
             Member.member_no,
@@ -70,13 +69,18 @@ def member_page(db: Database, offset: int, limit: int, text: str = "") -> Page[M
             Tier.name_en,
             Member.points_balance,
             Member.last_visit_at,
-            Member.joined_at,
-            Member.status,
+            *extra,
         )
         .join(Tier, Tier.id == Member.tier_id)
-        .where(Member.status != MemberStatus.ANONYMISED),
-        text,
+        .where(Member.status != MemberStatus.ANONYMISED)
     )
+
+
+def member_page(db: Database, offset: int, limit: int, text: str = "") -> Page[MemberRow]:
+    """One page of the member list (newest first, or in the filter's order), anonymised members left out. The
+    filter takes what the lookup box takes: phone prefix or last 4, name prefix, pinyin initials, card prefix."""
+    text = re.sub(r"\s+", "", text or "")
+    rows_query, order = _filtered(listed_members(Member.joined_at, Member.status), text)
     count_query, _ = _filtered(
         select(func.count()).select_from(Member).where(Member.status != MemberStatus.ANONYMISED), text
     )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from app.members.profile import (
     load_profile,
     load_sales_page,
 )
+from app.members.queries import listed_members
 from app.members.validation import (
     make_card_no,
     mask_phone,
@@ -112,23 +113,6 @@ class MemberService:
         self.cipher = cipher
 
     # ---- lookup -------------------------------------------------------------------------------------------
-    def _hit_select(self) -> Select:
-        return (
-            select(
-                Member.id,
-                Member.member_no,
-                Member.name,
-                Member.phone,
-                Member.card_no,
-                Tier.name,
-                Tier.name_en,
-                Member.points_balance,
-                Member.last_visit_at,
-            )
-            .join(Tier, Tier.id == Member.tier_id)
-            .where(Member.status != MemberStatus.ANONYMISED)
-        )
-
     def _hit(self, row: Any) -> MemberHit:
         phone = row[3]
         return MemberHit(
@@ -152,7 +136,7 @@ class MemberService:
             return self._lookup(session, text, limit)
 
     def _lookup(self, session: Session, text: str, limit: int) -> LookupResult:
-        base = self._hit_select()
+        base = listed_members()
         if text.isdigit():
             if len(text) == 4:
                 rows = session.execute(
