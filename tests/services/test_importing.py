@@ -103,12 +103,12 @@ def big_file_paths(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
 
 
 @pytest.mark.usefixtures("big_file_paths")
-def test_a_big_file_is_loaded_with_lookup_indexes_down_and_rebuilt(store: Store, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_big_file_is_loaded_with_lookup_indexes_down_and_rebuilt(store: Store, tmp_path: Path, kind: str) -> None:
     before = index_names(store.db)
     ticks: list[tuple[int, int, str]] = []
-    report = importer(store).run(
-        write_csv(tmp_path / "m.csv", ROWS_ZH), progress=lambda *tick: ticks.append(tick) is None
-    )
+    path = write_csv(tmp_path / "m.csv", ROWS_ZH) if kind == "csv" else write_xlsx(tmp_path / "m.xlsx", ROWS_ZH)
+    report = importer(store).run(path, progress=lambda *tick: ticks.append(tick) is None)
     assert_rows_zh_imported(store, report)
     assert [(done, total) for done, total, _what in ticks] == [(4, 9), (8, 9), (9, 9), (0, 1), (1, 1)]
     assert index_names(store.db) == before
