@@ -3,6 +3,8 @@
 
     python resources/translations/update_ts.py            # update the .ts (translations kept), then build the .qm
     python resources/translations/update_ts.py --qm-only  # only build the .qm from the .ts
+    python resources/translations/update_ts.py --keep-from OTHER.ts [OTHER.ts ...]
+        # after a merge: refresh from the sources, then fill every untranslated message from the other .ts files
 
 pyside6-lupdate reads `self.tr()`, `QCoreApplication.translate()` and `QT_TRANSLATE_NOOP()` in ui/, but app/ marks its
 messages through an alias (`from app.i18n import QT_TRANSLATE_NOOP as S`) that lupdate cannot follow. So the app/
@@ -19,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -104,6 +107,35 @@ def update_ts(ts_file: Path, root: Path = ROOT) -> str:
     return result.stdout + result.stderr
 
 
+def keep_translations(ts_file: Path, others: Iterable[Path]) -> int:
+    """Fill the untranslated messages of `ts_file` from `others` by (context, source); returns how many were filled.
+
+    Two branches that both added strings each carry half the translations; after taking one side of a conflicted .ts
+    and running lupdate, this brings back the other half.
+    """
+    known: dict[tuple[str, str], str] = {}
+    for other in others:
+        for context in ET.parse(other).getroot().iter("context"):
+            name = context.findtext("name", "")
+            for message in context.iter("message"):
+                translation = message.find("translation")
+                if translation is not None and translation.text and translation.get("type") != "unfinished":
+                    known.setdefault((name, message.findtext("source", "")), translation.text)
+    tree = ET.parse(ts_file)
+    filled = 0
+    for context in tree.getroot().iter("context"):
+        name = context.findtext("name", "")
+        for message in context.iter("message"):
+            translation = message.find("translation")
+            text = known.get((name, message.findtext("source", "")))
+            if translation is not None and text and (not translation.text or translation.get("type") == "unfinished"):
+                translation.text = text
+                translation.attrib.pop("type", None)
+                filled += 1
+    tree.write(ts_file, encoding="utf-8", xml_declaration=True)
+    return filled
+
+
 def release(ts_file: Path, qm_file: Path) -> str:
     result = subprocess.run(
         [_tool("pyside6-lrelease"), str(ts_file), "-qm", str(qm_file)], check=True, capture_output=True, text=True
@@ -114,8 +146,12 @@ def release(ts_file: Path, qm_file: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--qm-only", action="store_true", help="only compile the .qm from the .ts")
+    parser.add_argument("--keep-from", nargs="+", type=Path, default=[], help="fill untranslated messages from these")
     args = parser.parse_args(argv)
     if not args.qm_only:
+        print(update_ts(TS_FILE), end="")
+    if args.keep_from:
+        print(f"{keep_translations(TS_FILE, args.keep_from)} translations kept from {len(args.keep_from)} file(s)")
         print(update_ts(TS_FILE), end="")
     print(release(TS_FILE, QM_FILE), end="")
     return 0
