@@ -25,9 +25,10 @@ from app.errors import MemberDeskError, PermissionDenied, ValidationError
 from ui.signals import emit
 
 if TYPE_CHECKING:
+    from app.changes import Changes
     from app.context import Services
     from ui.printing.slips import SlipContent
-    from ui.tasks import Changes, TaskRunner
+    from ui.tasks import TaskRunner
 
 PIN_MAX_DIGITS = 8
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.changes import Changes
 from ui.counter.page import CounterPage
 from ui.crash import log_file_path
 from ui.labels import ROLES, label
@@ -29,7 +30,7 @@ from ui.messages import show_info
 from ui.pages.base import Page
 from ui.pages.not_yet import NotYetPage
 from ui.signals import emit
-from ui.tasks import Changes, TaskRunner
+from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from app.context import Services

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLineEdit, QWidget
 
+from app.changes import Changes
 from ui.forms import ActionDialog, InputError, pin_field
 from ui.labels import ROLES, label
 from ui.signals import emit
-from ui.tasks import Changes, TaskRunner
+from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from app.context import Services

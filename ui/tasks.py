@@ -2,13 +2,13 @@
 
 Work runs on ONE serial worker thread, so database work is serialised and a lookup can never overtake the purchase
 recorded before it. The result or the error comes back on the GUI thread through a queued signal; widgets are never
-touched from the worker. After a successful change the runner announces what changed (`changed(Changes)`), so open
-screens refresh themselves instead of polling. Tests use `SyncTaskRunner`, which runs the same contract inline.
+touched from the worker. After a successful change the runner announces what changed (`changed(Changes)`: what the
+caller declared and what the service's result reports), so open screens refresh themselves instead of polling.
+Tests use `SyncTaskRunner`, which runs the same contract inline.
 """
 
 from __future__ import annotations
 
-import enum
 import itertools
 import logging
 import threading
@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QApplication
 
+from app.changes import Changes, changes_of
 from app.errors import MemberDeskError
 from ui.crash import report_crash
 from ui.messages import show_error
@@ -29,21 +30,6 @@ log = logging.getLogger("memberdesk.ui.tasks")
 T = TypeVar("T")
 OnDone = Callable[[Any], None]
 OnError = Callable[[MemberDeskError], None]
-
-
-class Changes(enum.Flag):
-    """What an operation changed; screens showing it reload."""
-
-    NONE = 0
-    MEMBERS = enum.auto()
-    POINTS = enum.auto()
-    SALES = enum.auto()
-    COUPONS = enum.auto()
-    COMPLAINTS = enum.auto()
-    SETTINGS = enum.auto()
-    STAFF = enum.auto()
-    CATALOGUE = enum.auto()
-    """Gifts and tiers."""
 
 
 @dataclass
@@ -121,8 +107,9 @@ class TaskRunner(QObject):
             if outcome.error is None:
                 if task.on_done is not None:
                     task.on_done(outcome.result)
-                if task.changes:
-                    emit(self.changed, task.changes)
+                changes = task.changes | changes_of(outcome.result)
+                if changes:
+                    emit(self.changed, changes)
             elif isinstance(outcome.error, MemberDeskError):
                 log.info("refused: %s", outcome.error.english)
                 if task.on_error is not None:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
 
+from app.changes import Changes
 from app.context import Services
 from db.models import Gift
 from tests.printing import readback
@@ -24,7 +25,7 @@ from ui.counter.return_dialog import ReturnDialog
 from ui.local_settings import SLIP_WIDTH_MM, LocalSettings
 from ui.main_window import MainWindow
 from ui.printing.preview import PrintPreviewDialog, paint_pages
-from ui.tasks import Changes, SyncTaskRunner
+from ui.tasks import SyncTaskRunner
 
 PHONE = "13812345678"
 MASKED_PHONE = "138****5678"

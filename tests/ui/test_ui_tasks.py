@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import partial
 
 import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
+from app.changes import Changes
 from app.errors import MemberDeskError, NotFoundError
 from ui.crash import CrashDialog
-from ui.tasks import Changes, SyncTaskRunner, TaskRunner
+from ui.tasks import SyncTaskRunner, TaskRunner
 
 
 @pytest.fixture
@@ -98,3 +100,17 @@ def test_a_failing_callback_is_reported_not_raised(qtbot: QtBot) -> None:
     runner.run(lambda: 1, lambda _result: [][0])
     dialogs = close_top_levels(CrashDialog)
     assert dialogs and "IndexError" in dialogs[0].details.toPlainText()  # type: ignore[attr-defined]
+
+
+def test_the_changes_a_service_result_reports_are_announced_with_the_declared_ones(qtbot: QtBot) -> None:
+    @dataclass(frozen=True)
+    class Result:
+        changes: Changes
+
+    runner = SyncTaskRunner()
+    seen: list[Changes] = []
+    runner.changed.connect(seen.append)
+    runner.run(lambda: Result(Changes.POINTS | Changes.CATALOGUE), changes=Changes.SALES)
+    runner.run(lambda: Result(Changes.NONE))
+    runner.run(lambda: 42)
+    assert seen == [Changes.POINTS | Changes.CATALOGUE | Changes.SALES]

@@ -19,13 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.changes import Changes
 from app.loyalty.catalogue import MAX_POINTS, GiftInput
 from db.enums import StaffRole
 from ui import formatting as fmt
 from ui.forms import ActionDialog
 from ui.models import Column, RowsModel, number_column, row_table, show_rows
 from ui.pages.base import Page
-from ui.tasks import Changes, TaskRunner
+from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from app.context import Services

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from app.changes import Changes
 from app.errors import MemberDeskError
 from db.enums import StaffRole
 from ui.admin.pins import ChangePinDialog, NewPinFields
@@ -15,7 +16,7 @@ from ui.forms import ActionDialog, error_label
 from ui.labels import ROLES, label
 from ui.models import Column, RowsModel, row_table, show_rows
 from ui.pages.base import Page
-from ui.tasks import Changes, TaskRunner
+from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from app.context import Services

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
+from app.changes import Changes
 from app.errors import ValidationError
 from app.loyalty.catalogue import MAX_POINTS, TierInput
 from app.money import format_yuan, parse_yuan
 from ui.forms import InputError, error_label
 from ui.pages.editing import EditPage
-from ui.tasks import Changes, TaskRunner
+from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from app.context import Services

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QLabel, QLineEdit, QSpinBox, QWidget
 
+from app.changes import Changes
 from app.context import Services
 from app.members.profile import MemberProfile
 from ui import formatting as fmt
 from ui.forms import ActionDialog, InputError, pin_field
-from ui.tasks import Changes, TaskRunner
+from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from db.models import PointsLedger

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView, QLabel, QSpinBox, QWidget
 
+from app.changes import Changes
 from app.context import Services
 from app.loyalty.service import GiftResult
 from app.members.profile import MemberProfile
@@ -16,7 +17,7 @@ from ui.forms import ActionDialog, InputError
 from ui.i18n import local_name
 from ui.models import Column, RowsModel, number_column, row_table
 from ui.printing.slips import gift_slip
-from ui.tasks import Changes, TaskRunner
+from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from db.models import Gift

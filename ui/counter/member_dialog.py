@@ -14,6 +14,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPlainTextEdit, QPushButton, QWidget
 
 from app.catalog_queries import BranchRow, branches
+from app.changes import Changes
 from app.context import Services
 from app.errors import ConflictError, MemberDeskError
 from app.members.service import MemberForm
@@ -21,7 +22,7 @@ from db.enums import Gender
 from ui.forms import ActionDialog, InputError
 from ui.labels import GENDERS, label
 from ui.signals import emit
-from ui.tasks import Changes, TaskRunner
+from ui.tasks import TaskRunner
 
 _TAG_SPLIT = re.compile(r"[,，;；、\s]+")
 

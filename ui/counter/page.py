@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.changes import Changes
 from app.errors import ValidationError
 from app.members.validation import normalize_phone
 from ui import formatting as fmt
@@ -31,7 +32,7 @@ from ui.i18n import local_name
 from ui.local_settings import SLIP_WIDTH_MM, LocalSettings
 from ui.models import Column, RowsModel, number_column, row_table
 from ui.pages.base import Page
-from ui.tasks import Changes, TaskRunner
+from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from app.context import Services

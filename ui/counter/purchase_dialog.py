@@ -13,6 +13,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QGridLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from app.catalog_queries import categories
+from app.changes import Changes
 from app.context import Services
 from app.errors import MemberDeskError
 from app.loyalty.service import PurchasePreview, PurchaseRequest, PurchaseResult
@@ -23,7 +24,7 @@ from ui.counter.category_lines import CategoryLines
 from ui.counter.panel import set_negative
 from ui.forms import ActionDialog, InputError
 from ui.printing.slips import purchase_slip
-from ui.tasks import Changes, TaskRunner
+from ui.tasks import TaskRunner
 
 PREVIEW_DEBOUNCE_MS = 150
 

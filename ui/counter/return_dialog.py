@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialogButtonBox, QLabel, QLineEdit, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
+from app.changes import Changes
 from app.context import Services
 from app.loyalty.service import ReturnResult
 from app.members.profile import MemberProfile, SaleRow
@@ -18,7 +19,7 @@ from ui.forms import ActionDialog, InputError
 from ui.models import PagedModel, row_table
 from ui.printing.slips import return_slip
 from ui.signals import emit
-from ui.tasks import Changes, TaskRunner
+from ui.tasks import TaskRunner
 
 SALE = "sale"
 """SaleKind.SALE's stored value (a StrEnum equals its value)."""

@@ -9,8 +9,9 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
 
 if TYPE_CHECKING:
+    from app.changes import Changes
     from app.context import Services
-    from ui.tasks import Changes, TaskRunner
+    from ui.tasks import TaskRunner
 
 
 class Page(QWidget):

@@ -15,13 +15,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.changes import Changes
 from ui import formatting as fmt
 from ui.i18n import local_name
 from ui.labels import MEMBER_STATUSES, label
 from ui.models import Column, PagedModel, number_column, row_table
 from ui.pages.base import Page
 from ui.signals import emit
-from ui.tasks import Changes, TaskRunner
+from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from app.context import Services

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
+from app.changes import Changes
 from db.enums import StaffRole
 from ui.admin.gifts import GiftsPage
 from ui.admin.staff import StaffPage
@@ -15,7 +16,7 @@ from ui.local_settings import LocalSettings
 from ui.pages.base import Page
 from ui.pages.settings import SettingsPage
 from ui.pages.this_pc import ThisPcPage
-from ui.tasks import Changes, TaskRunner
+from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from app.context import Services
