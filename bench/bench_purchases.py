@@ -36,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.context import Store
 from app.demo import DemoOptions, generate_demo
-from app.loyalty.rules import RedeemPolicy, eligible_fen, points_for
+from app.loyalty.pricing import eligible_fen, points_for
+from app.loyalty.rules import RedeemPolicy
 from app.loyalty.service import PurchaseRequest
 from app.settings import read_settings
 from db.engine import SQLITE_FILENAME
@@ -205,9 +206,9 @@ def main() -> None:
             raw_dir / SQLITE_FILENAME,
             purchases,
             {
-                "points_per_yuan": settings["points.redeem_points_per_yuan"],
-                "cap_pct": settings["points.redeem_cap_pct"],
-                "fen_per_point": settings["points.fen_per_point"],
+                "points_per_yuan": settings.points_redeem_points_per_yuan,
+                "cap_pct": settings.points_redeem_cap_pct,
+                "fen_per_point": settings.points_fen_per_point,
             },
         )
         service_s = run_service(service_dir, purchases, args.profile)

@@ -45,7 +45,7 @@ from app.members.pinyin import pinyin_keys
 from app.members.validation import normalize_card_no, normalize_id_number, normalize_phone
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator, require_role
-from app.settings import read_settings
+from app.settings import StoreSettings, read_settings
 from app.workers import fork_helps, in_child
 from db.base import Base
 from db.bulk import DriverValues, bulk_insert, drop_indexes, ordered_uuids, restore_indexes, select_in
@@ -311,7 +311,7 @@ class RowParser:
 
     def __init__(
         self,
-        settings: dict[str, Any],
+        settings: StoreSettings,
         tiers: Sequence[Tier],
         now: dt.datetime,
         operator: Operator,
@@ -322,7 +322,7 @@ class RowParser:
         self.settings = settings
         self.tiers = _tier_index(tiers)
         self.default_tier = tiers[0].id
-        self.tz = ZoneInfo(settings["store.timezone"])
+        self.tz = ZoneInfo(settings.store_timezone)
         self.now = now
         self.cipher = cipher
         self.convert = DriverValues(sqlite=sqlite)
@@ -341,7 +341,7 @@ class RowParser:
         self.columns = (*MEMBER_INSERT, *fixed)
         self.fixed = tuple(self.convert(v) for v in fixed.values())
         self.seen_keys: dict[str, set[str]] = {"member_no": set(), "phone": set(), "card_no": set()}
-        self.card_prefix = settings["cards.prefix"]
+        self.card_prefix = settings.cards_prefix
         self.today = now.date()
         self.pinyin = lru_cache(maxsize=200_000)(pinyin_keys)
         self._birthdays: dict[str, tuple[Any, str | None]] = {}
@@ -452,7 +452,7 @@ class _BatchWriter:
     def __init__(
         self,
         operator: Operator,
-        settings: dict[str, Any],
+        settings: StoreSettings,
         now: dt.datetime,
         columns: tuple[str, ...],
         *,
@@ -613,7 +613,7 @@ def export_members(db: Database, operator: Operator, cipher: FieldCipher, path: 
     with_ids = operator.at_least(StaffRole.OWNER)
 
     def rows(session: Session) -> Iterator[list[object]]:
-        tz = ZoneInfo(read_settings(session)["store.timezone"])
+        tz = ZoneInfo(read_settings(session).store_timezone)
         tags: dict[int, list[str]] = {}
         for member_id, name in session.execute(select(MemberTag.member_id, Tag.name).join(Tag)):
             tags.setdefault(member_id, []).append(name)

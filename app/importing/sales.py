@@ -73,7 +73,7 @@ class SalesImporter:
                 k.lower(): i for c, n, i in s.execute(select(Branch.code, Branch.name, Branch.id)) for k in (c, n)
             }
         )
-        tz = ZoneInfo(settings["store.timezone"])
+        tz = ZoneInfo(settings.store_timezone)
         report = ImportReport()
         occurrences: Counter[str] = Counter()
         done = 0

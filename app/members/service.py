@@ -218,7 +218,7 @@ class MemberService:
                 phone=mask_phone(phone),
             )
         if form.card_no:
-            card = normalize_card_no(form.card_no, settings["cards.prefix"])
+            card = normalize_card_no(form.card_no, settings.cards_prefix)
             clash = session.scalar(
                 select(Member.id).where(
                     Member.card_no == card,
@@ -288,7 +288,7 @@ class MemberService:
             session.flush()
             member.member_no = f"MD{member.id:08d}"
             if member.card_no is None:
-                member.card_no = make_card_no(settings["cards.prefix"], member.id)
+                member.card_no = make_card_no(settings.cards_prefix, member.id)
             self._set_tags(session, member.id, form.tags)
             record_audit(
                 session,

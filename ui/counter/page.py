@@ -47,7 +47,6 @@ _CARD = re.compile(r"(?=.*\d)[0-9A-Za-z]{6,20}")
 MEMBER_CHANGES = (
     Changes.MEMBERS | Changes.POINTS | Changes.SALES | Changes.COUPONS | Changes.COMPLAINTS | Changes.CATALOGUE
 )
-CARDS_PRINT_ENABLED = "cards.print_enabled"
 
 
 def prefill_for(text: str) -> MemberForm:
@@ -193,7 +192,7 @@ class CounterPage(Page):
 
     def _load_card_setting(self) -> None:
         if (services := self.services) is not None:
-            self.tasks.run(lambda: bool(services.settings.get(CARDS_PRINT_ENABLED)), self._card_setting_loaded)
+            self.tasks.run(lambda: services.settings.current().cards_print_enabled, self._card_setting_loaded)
 
     def _card_setting_loaded(self, printable: bool) -> None:
         self._cards_printable = printable
