@@ -243,7 +243,8 @@ class HistoryBuilder:
         self.card_prefix: str = settings.cards_prefix
         self.year_seconds = int(YEAR.total_seconds())
         self.ladder = TierLadder(
-            [TierRule(t.id, t.rank, t.min_spend_12m_fen, t.min_points_12m) for t in shop.tiers], self.basis
+            [TierRule(t.id, t.rank, t.min_spend_12m_fen, t.min_points_12m, t.earn_multiplier_pct) for t in shop.tiers],
+            self.basis,
         )
         self.tier_by_id = {tier.id: tier for tier in shop.tiers}
         self.day_pct = [shop.earn.multiplier_pct(calendar.noon(d)) for d in range(calendar.days)]

@@ -152,6 +152,7 @@ class TierRule:
     rank: int
     min_spend_12m_fen: int
     min_points_12m: int
+    earn_multiplier_pct: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +177,9 @@ class TierLadder:
             for rule in self.rules
         }
         """Per tier, the least 12-month figure that qualifies for any higher tier."""
+
+    def rule(self, tier_id: int) -> TierRule:
+        return self._by_id[tier_id]
 
     def threshold(self, rule: TierRule) -> int:
         return rule.min_spend_12m_fen if self.basis == "spend" else rule.min_points_12m

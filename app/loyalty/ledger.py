@@ -26,7 +26,7 @@ from app.i18n import QT_TRANSLATE_NOOP as S
 from app.loyalty.book import Account, Lot
 from app.security.operator import Operator
 from db.enums import LedgerSource, MemberStatus
-from db.models import Member, PointsLedger, PointsLot, PointsLotUse, Tier
+from db.models import Member, PointsLedger, PointsLot, PointsLotUse
 
 
 @dataclass
@@ -44,8 +44,6 @@ class LockedMember:
     referral_rewarded: bool
     tier_id: int
     tier_review_at: dt.datetime | None
-    tier_multiplier_pct: int = 100
-    """Read after the lock, from the tier the locked row names."""
 
 
 @dataclass(frozen=True)
@@ -86,13 +84,13 @@ _MEMBER_FIELDS = (
 _WRITTEN_BACK = _MEMBER_FIELDS[2:]
 # The lock names the members table alone: a join in a locking SELECT is re-evaluated by PostgreSQL's Read
 # Committed re-check against the joined rows it read before waiting, so a tier changed by the transaction it waited
-# for made the member vanish ("Member not found.") or come back without its tier. The tier is read after the lock.
+# for made the member vanish ("Member not found.") or come back without its tier. Tiers are read after the lock
+# (app.loyalty.tiers.ladder).
 _LOCK_MEMBER = (
     select(*(getattr(Member, name) for name in _MEMBER_FIELDS), Member.status)
     .where(Member.id == bindparam("member_id"))
     .with_for_update()
 )
-_TIER_MULTIPLIER = select(Tier.earn_multiplier_pct).where(Tier.id == bindparam("tier_id"))
 _SAVE_MEMBER = (
     update(Member).where(_m.id == bindparam("b_id")).values({name: bindparam(f"b_{name}") for name in _WRITTEN_BACK})
 )
@@ -111,15 +109,10 @@ _TAKE_FROM_LOT = (
 
 def lock_member(session: Session, member_id: int) -> LockedMember:
     """Lock the member's row for this transaction (PostgreSQL `FOR UPDATE`; SQLite's writer lock is already held)."""
-    conn = session.connection()
-    row = conn.execute(_LOCK_MEMBER, {"member_id": member_id}).first()
+    row = session.connection().execute(_LOCK_MEMBER, {"member_id": member_id}).first()
     if row is None or row.status == MemberStatus.ANONYMISED:
         raise NotFoundError(S("Errors", "Member not found."))
-    values = row._asdict()
-    del values["status"]
-    member = LockedMember(**values)
-    member.tier_multiplier_pct = int(conn.scalar(_TIER_MULTIPLIER, {"tier_id": member.tier_id}) or 100)
-    return member
+    return LockedMember(*row[:-1])
 
 
 def save_member(session: Session, member: LockedMember) -> None:

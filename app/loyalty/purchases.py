@@ -18,7 +18,7 @@ from app.loyalty.ledger import LockedMember, Posting, insert_row, lock_member, p
 from app.loyalty.pricing import Price, price_purchase
 from app.loyalty.results import PurchasePreview, PurchaseRequest, PurchaseResult, SaleLineInput
 from app.loyalty.rules import EarnPolicy, RedeemPolicy, expiry_for
-from app.loyalty.tiers import move_tier
+from app.loyalty.tiers import ladder, move_tier
 from app.settings import StoreSettings, read_settings
 from db.enums import LedgerSource, SaleKind
 from db.models import Category, Member, Sale, SaleLine, Tier
@@ -83,7 +83,9 @@ class Purchases(LoyaltyJob):
                 return replay
             settings = read_settings(session)
             at = req.sold_at or self.clock.now()
-            price, lines = self._price(session, req, member.points_balance, member.tier_multiplier_pct, settings, at)
+            tiers = ladder(session, settings)
+            tier_pct = tiers.rule(member.tier_id).earn_multiplier_pct
+            price, lines = self._price(session, req, member.points_balance, tier_pct, settings, at)
             first_purchase = member.visit_count == 0
             sale_id = self._write_sale(session, member, req, receipt, price, lines, at)
             if price.points_to_use:
@@ -124,7 +126,7 @@ class Purchases(LoyaltyJob):
                 member.last_visit_at = at
             if first_purchase:
                 self._reward_referrer(session, member, settings, at)
-            new_tier = move_tier(session, self.operator, member, at, settings)
+            new_tier = move_tier(session, self.operator, tiers, member, at, settings)
             save_member(session, member)
             return PurchaseResult(
                 sale_id,

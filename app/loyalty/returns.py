@@ -15,7 +15,7 @@ from app.loyalty.job import LoyaltyJob
 from app.loyalty.ledger import LockedMember, Posting, find_posting, lock_member, post_points, save_member
 from app.loyalty.results import ReturnResult
 from app.loyalty.rules import expiry_for
-from app.loyalty.tiers import move_tier
+from app.loyalty.tiers import ladder, move_tier
 from app.settings import read_settings
 from db.enums import LedgerSource, SaleKind
 from db.models import PointsLot, PointsLotUse, Sale
@@ -77,7 +77,7 @@ class Returns(LoyaltyJob):
                     ),
                 )
             member.lifetime_spend_fen -= original.total_fen
-            move_tier(session, self.operator, member, now, settings)
+            move_tier(session, self.operator, ladder(session, settings), member, now, settings)
             save_member(session, member)
             record_audit(
                 session,

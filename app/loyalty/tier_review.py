@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.loyalty.job import LoyaltyJob
 from app.loyalty.ledger import lock_member, save_member
-from app.loyalty.tiers import move_tier
+from app.loyalty.tiers import ladder, move_tier
 from app.settings import read_settings
 from db.models import Member
 
@@ -23,7 +23,8 @@ class TierReview(LoyaltyJob):
 
             def work(session: Session, member_id: int = member_id) -> bool:
                 member = lock_member(session, member_id)
-                moved = move_tier(session, self.operator, member, now, read_settings(session))
+                settings = read_settings(session)
+                moved = move_tier(session, self.operator, ladder(session, settings), member, now, settings)
                 save_member(session, member)
                 return moved is not None
 

@@ -34,7 +34,9 @@ _ROLLING = {
     for basis, column in (("spend", Sale.total_fen), ("points", Sale.points_earned))
 }
 _INSERT_TIER_CHANGE = insert(TierChange)
-_TIER_RULES = select(Tier.id, Tier.rank, Tier.min_spend_12m_fen, Tier.min_points_12m).order_by(Tier.rank)
+_TIER_RULES = select(
+    Tier.id, Tier.rank, Tier.min_spend_12m_fen, Tier.min_points_12m, Tier.earn_multiplier_pct
+).order_by(Tier.rank)
 _TIER_NAMES = select(Tier.name, Tier.name_en).where(Tier.id == bindparam("tier_id"))
 
 
@@ -83,6 +85,7 @@ class TierMove:
 
 def decide_tier(
     session: Session,
+    tiers: TierLadder,
     member_id: int,
     tier_id: int,
     review_at: dt.datetime | None,
@@ -90,7 +93,6 @@ def decide_tier(
     settings: StoreSettings,
 ) -> TierMove | None:
     """The book's decision (TierLadder.decide) on the member's 12-month figure, with the next review date."""
-    tiers = ladder(session, settings)
     metric = rolling_metric(session, member_id, now, tiers.basis)
     decision = tiers.decide(tier_id, metric, review_at is not None and review_at <= now)
     if decision is None:
@@ -100,10 +102,15 @@ def decide_tier(
 
 
 def move_tier(
-    session: Session, operator: Operator, member: LockedMember, now: dt.datetime, settings: StoreSettings
+    session: Session,
+    operator: Operator,
+    tiers: TierLadder,
+    member: LockedMember,
+    now: dt.datetime,
+    settings: StoreSettings,
 ) -> NewTier | None:
     """decide_tier applied to a locked member (saved by the caller); the new tier when it changed."""
-    move = decide_tier(session, member.id, member.tier_id, member.tier_review_at, now, settings)
+    move = decide_tier(session, tiers, member.id, member.tier_id, member.tier_review_at, now, settings)
     if move is None:
         return None
     member.tier_review_at = move.review_at
@@ -136,7 +143,9 @@ def evaluate_tier(
     session: Session, operator: Operator, member: Member, now: dt.datetime, settings: StoreSettings
 ) -> bool:
     """decide_tier applied to a member loaded through the ORM; True when the tier changed."""
-    move = decide_tier(session, member.id, member.tier_id, member.tier_review_at, now, settings)
+    move = decide_tier(
+        session, ladder(session, settings), member.id, member.tier_id, member.tier_review_at, now, settings
+    )
     if move is None:
         return False
     member.tier_review_at = move.review_at
