@@ -316,3 +316,54 @@ def test_daily_maintenance_expires_and_reviews(svc: Services, member: int, clock
     result = svc.loyalty.daily_maintenance()
     assert (result.points_expired, result.tiers_changed) == (2_500, 1)
     assert svc.loyalty.daily_maintenance() == type(result)(0, 0)
+
+
+def test_a_cashier_adjusts_within_the_limit_without_a_pin(
+    svc: Services, boss: Services, store: Store, member: int
+) -> None:
+    with pytest.raises(PermissionDenied):  # the default limit is 0: every cashier adjustment needs a manager
+        svc.loyalty.adjust_points(member, 10, "补录积分", key())
+    set_settings(boss, points__adjust_limit_without_approval=50)
+    within = svc.loyalty.adjust_points(member, 50, "补录积分", key())
+    assert (within.approved_by_id, within.balance_after) == (None, 50)
+    assert svc.loyalty.adjust_points(member, -50, "冲销", key()).balance_after == 0
+    with pytest.raises(PermissionDenied):
+        svc.loyalty.adjust_points(member, 51, "补录积分", key())
+    with pytest.raises(PermissionDenied):
+        svc.loyalty.adjust_points(member, 10, "补录积分", key(), approver_pin="1234")  # a PIN given must be a manager's
+    above = svc.loyalty.adjust_points(member, 51, "补录积分", key(), approver_pin=MANAGER_PIN)
+    assert above.approved_by_id == store.operator("manager").staff_id
+    assert balance(store, member) == 51
+
+
+def test_a_coupon_discount_is_not_paid_in_money_and_a_return_gives_it_back(
+    svc: Services, store: Store, member: int
+) -> None:
+    buy(svc, member, 100_000)  # 1,000 points
+    req = PurchaseRequest(
+        member_id=member, total_fen=10_000, idempotency_key=key(), points_to_use=400, coupon_discount_fen=2_000
+    )
+    preview = svc.loyalty.preview_purchase(req)
+    assert (preview.coupon_discount_fen, preview.points_value_fen, preview.paid_fen) == (2_000, 400, 7_600)
+    assert (preview.points_to_earn, preview.max_points_usable) == (76, 1_000)
+    result = svc.loyalty.record_purchase(req)
+    assert (result.coupon_discount_fen, result.paid_fen, result.points_earned) == (2_000, 7_600, 76)
+    with pytest.raises(ValidationError):
+        buy(svc, member, 10_000, coupon_discount_fen=10_001)
+    returned = svc.loyalty.return_sale(result.sale_id, key())
+    with store.db.session() as session:
+        sale, ret = session.get(Sale, result.sale_id), session.get(Sale, returned.return_sale_id)
+        assert sale is not None and ret is not None
+        assert (sale.coupon_discount_fen, ret.coupon_discount_fen, ret.paid_fen) == (2_000, -2_000, -7_600)
+    assert balance(store, member) == 1_000
+
+
+def test_results_say_what_changed(svc: Services, store: Store, member: int) -> None:
+    bought = buy(svc, member, 50_000)
+    assert bought.changes == Changes.POINTS | Changes.SALES | Changes.MEMBERS
+    with store.db.session() as session, session.begin():
+        session.add(Gift(name="环保购物袋", points_price=100, stock=3))
+    gift = svc.loyalty.gifts()[0]
+    assert svc.loyalty.redeem_gift(member, gift.id, 1, key()).changes == Changes.POINTS | Changes.CATALOGUE
+    assert svc.loyalty.return_sale(bought.sale_id, key()).changes & Changes.POINTS
+    assert svc.loyalty.daily_maintenance().changes == Changes.NONE
