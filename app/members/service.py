@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from app.audit import record_audit
 from app.clock import Clock
@@ -304,7 +304,8 @@ class MemberService:
 
     def update(self, member_id: int, form: MemberForm) -> None:
         def work(session: Session) -> None:
-            member = session.get(Member, member_id, with_for_update={"of": Member})
+            # The member row alone (lazyload: no join to its tier), so PostgreSQL's re-check never loses it.
+            member = session.get(Member, member_id, with_for_update={"of": Member}, options=[lazyload(Member.tier)])
             if member is None or member.status == MemberStatus.ANONYMISED:
                 raise NotFoundError(S("Errors", "Member not found."))
             values = self._clean(session, form, member_id)
