@@ -1,4 +1,4 @@
-"""`db check`: the database's own integrity and the points invariants the ledger promises (DESIGN.md §4)."""
+"""`db check`: the database's own integrity and the points invariants the ledger promises (docs/ARCHITECTURE.md §4)."""
 
 from __future__ import annotations
 

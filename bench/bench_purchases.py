@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Recording purchases with points (DESIGN.md §7: sale + ledger + balance + tier on SQLite WAL + synchronous=FULL,
-≥ 200 per second and ≤ 3× raw sqlite3 doing the same writes).
+"""Recording purchases with points (docs/ARCHITECTURE.md §7: sale + ledger + balance + tier on SQLite WAL +
+synchronous=FULL, ≥ 200 per second and ≤ 3× raw sqlite3 doing the same writes).
 
     python bench/bench_purchases.py [--members 10000] [--purchases 2000] [--profile]
 

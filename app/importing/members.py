@@ -7,7 +7,7 @@ is already in the store (or, without a member number, whose phone belongs to a m
 already imported, so the same file imported twice creates nothing twice. Opening points become an `import` ledger
 entry and a lot.
 
-How a million rows fit in DESIGN.md's 40 s (bench/bench_import.py; 113 s before these):
+How a million rows fit in docs/ARCHITECTURE.md's 40 s (bench/bench_import.py; 113 s before these):
 - RowParser validates in a forked worker process (where there is one) while this process inserts the batch before;
   batches cross as plain tuples, already in the form the driver takes.
 - The rows go in with the driver's executemany (db.bulk), through a connection with a big page cache, and the

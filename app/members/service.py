@@ -1,8 +1,8 @@
 """Finding, registering and editing members: the counter's hot path.
 
-Every lookup kind is an index range scan with a LIMIT in index order (DESIGN.md §7: p95 ≤ 2 ms on 1M members):
-full phone, last 4 digits (own indexed column), card or member number, name prefix (a range, never LIKE), pinyin
-initials or full pinyin prefix.
+Every lookup kind is an index range scan with a LIMIT in index order (docs/ARCHITECTURE.md §7: p95 ≤ 2 ms on 1M
+members): full phone, last 4 digits (own indexed column), card or member number, name prefix (a range, never LIKE),
+pinyin initials or full pinyin prefix.
 """
 
 from __future__ import annotations

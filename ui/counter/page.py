@@ -1,5 +1,5 @@
 """The counter page (收银台), keyboard first: the lookup box has the focus, matches appear as you type, Enter opens
-the top match, Esc goes back, function keys act on the open member (DESIGN.md §5)."""
+the top match, Esc goes back, function keys act on the open member (docs/ARCHITECTURE.md §5)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 LOOKUP_DEBOUNCE_MS = 80
 """Keys closer together than this are looked up once, after the last (a burst of typing or a scanner); a key after
-a pause is looked up at once, so a single keystroke paints its matches within DESIGN.md §7's 30 ms."""
+a pause is looked up at once, so a single keystroke paints its matches within docs/ARCHITECTURE.md §7's 30 ms."""
 _CARD = re.compile(r"(?=.*\d)[0-9A-Za-z]{6,20}")
 MEMBER_CHANGES = (
     Changes.MEMBERS | Changes.POINTS | Changes.SALES | Changes.COUPONS | Changes.COMPLAINTS | Changes.CATALOGUE
