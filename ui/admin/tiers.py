@@ -165,7 +165,7 @@ class TiersPage(EditPage):
     def changed_values(self) -> dict[int, TierInput]:
         return {row.tier_id: value for row in self.rows if (value := row.value()) != self._stored[row.tier_id]}
 
-    def save_call(self, services: Services, changes: dict[int, TierInput]) -> Callable[[], None]:
+    def save_call(self, services: Services, changes: dict[int, TierInput]) -> Callable[[], object]:
         return lambda: services.catalogue.update_tiers(changes)
 
     def saved_text(self) -> str:
