@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select, text, update
 
 from app.context import Store
 from app.integrity import check_database
-from app.loyalty.service import LoyaltyService, PurchaseRequest
+from app.loyalty.service import LoyaltyService, PurchaseRequest, PurchaseResult
 from app.members.service import MemberForm
 from db.engine import Database
 from db.models import Member, Tier
@@ -94,8 +94,8 @@ def test_a_purchase_waiting_for_the_member_sees_the_new_tier(
         return counter.record_purchase(PurchaseRequest(member_id=member, total_fen=10_000, idempotency_key="k1"))
 
     result = while_tier_changes(store, member, silver, buy)
-    assert not isinstance(result, Exception), repr(result)
-    assert result.points_earned == 150  # type: ignore[attr-defined]
+    assert isinstance(result, PurchaseResult), repr(result)
+    assert result.points_earned == 150
     assert check_database(store.db) == []
 
 
