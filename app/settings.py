@@ -192,7 +192,8 @@ class StoreSettings:
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> StoreSettings:
-        return cls(**{attribute_of(key): _frozen(value) for key, value in values.items()})
+        """From key -> value for every key; the fields are in the registry's order (read on every purchase)."""
+        return cls(*[_frozen(values[key]) for key in REGISTRY])
 
 
 def attribute_of(key: str) -> str:
