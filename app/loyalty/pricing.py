@@ -6,7 +6,7 @@ rest in money. Points are earned only on the part paid in money, and not on excl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from app.errors import InsufficientPoints, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -15,8 +15,9 @@ from app.loyalty.rules import RedeemPolicy
 MAX_SALE_FEN = 100_000_000  # ¥1,000,000: a typo guard, not a business rule
 
 
-@dataclass(frozen=True, slots=True)
-class Price:
+class Price(NamedTuple):
+    """A NamedTuple, not a dataclass: the demo prices millions of purchases."""
+
     total_fen: int
     coupon_discount_fen: int
     points_to_use: int
