@@ -33,6 +33,9 @@ COLUMNS = (
     "churn_warning",
     "model",
 )
+GAMMA_GAMMA_LINE = S(
+    "Segments", "Gamma-Gamma (spend in yuan, {n:,} repeat buyers): p = {p:.4f}, q = {q:.4f}, gamma = {gamma:.4f}"
+)
 
 
 def _label(table: dict[str, str], code: str) -> str:
@@ -83,33 +86,29 @@ def summary(report: SegmentReport) -> list[str]:
     """The printout: the model or rule used with its parameters, then the counts per level, class and stage."""
     fit = report.fit
     lines = [
-        translate("Segments", "Segments as of {date}, {members:,} members, {buyers:,} with purchases").format(
-            date=report.as_of.isoformat(), members=len(report.segments.member_ids), buyers=fit.buyers
-        )
+        translate(
+            "Segments", S("Segments", "Segments as of {date}, {members:,} members, {buyers:,} with purchases")
+        ).format(date=report.as_of.isoformat(), members=len(report.segments.member_ids), buyers=fit.buyers)
     ]
     if fit.reason is None:
         values = parameters(fit)
         lines.append(
             translate(
-                "Segments", "BG/NBD (time in weeks): r = {r:.4f}, alpha = {alpha:.4f}, a = {a:.4f}, b = {b:.4f}"
+                "Segments",
+                S("Segments", "BG/NBD (time in weeks): r = {r:.4f}, alpha = {alpha:.4f}, a = {a:.4f}, b = {b:.4f}"),
             ).format(**values)
         )
-        lines.append(
-            translate(
-                "Segments",
-                "Gamma-Gamma (spend in yuan, {n:,} repeat buyers): p = {p:.4f}, q = {q:.4f}, gamma = {gamma:.4f}",
-            ).format(n=fit.repeat_buyers, **values)
-        )
+        lines.append(translate("Segments", GAMMA_GAMMA_LINE).format(n=fit.repeat_buyers, **values))
     else:
         reason = translate("Segments", fit.reason).format(buyers=fit.buyers, repeaters=fit.repeat_buyers)
         lines.append(
-            translate("Segments", "No model fitted ({reason}); the interval rule was used instead.").format(
-                reason=reason
-            )
+            translate(
+                "Segments", S("Segments", "No model fitted ({reason}); the interval rule was used instead.")
+            ).format(reason=reason)
         )
     if report.later_sales_ignored:
         lines.append(
-            translate("Segments", "{count:,} purchases after the as-of date were left out.").format(
+            translate("Segments", S("Segments", "{count:,} purchases after the as-of date were left out.")).format(
                 count=report.later_sales_ignored
             )
         )
@@ -122,10 +121,16 @@ def summary(report: SegmentReport) -> list[str]:
         lines.append(translate("Segments", title) + ":")
         for code, count in report.counts[key].items():
             lines.append(f"  {_label(labels, code)}: {count:,}")
-    lines.append(translate("Segments", "Churn warnings: {count:,}").format(count=report.counts["churn_warning"]["yes"]))
     lines.append(
-        translate("Segments", "Stored for the member panel: {stored}").format(
-            stored=translate("Segments", "yes") if report.stored else translate("Segments", "no (not the latest day)")
+        translate("Segments", S("Segments", "Churn warnings: {count:,}")).format(
+            count=report.counts["churn_warning"]["yes"]
+        )
+    )
+    lines.append(
+        translate("Segments", S("Segments", "Stored for the member panel: {stored}")).format(
+            stored=translate("Segments", S("Segments", "yes"))
+            if report.stored
+            else translate("Segments", S("Segments", "no (not the latest day)"))
         )
     )
     return lines

@@ -4,6 +4,7 @@ member panel imports it)."""
 from __future__ import annotations
 
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.i18n import translate
 
 PYRAMID = ("vip", "major", "regular", "small")
 PYRAMID_LABELS = {
@@ -58,3 +59,22 @@ STAGE_LABELS = {
     "dormant": S("Segments", "Dormant"),
     "lost": S("Segments", "Lost"),
 }
+
+
+def segment_line(
+    pyramid_level: str, rfm_class: str | None, lifecycle_stage: str, churn_warning: bool, p_alive_permille: int | None
+) -> str:
+    """The member panel's segment line: level, class, stage, the churn warning and the class's suggested action."""
+    parts = [translate("Segments", PYRAMID_LABELS[pyramid_level])]
+    if rfm_class is not None:
+        parts.append(translate("Segments", RFM_LABELS[rfm_class]))
+    parts.append(translate("Segments", STAGE_LABELS[lifecycle_stage]))
+    line = " · ".join(parts)
+    if churn_warning:
+        warning = translate("Segments", S("Segments", "Churn warning: still-active probability {percent}%"))
+        line += " · " + warning.format(percent=round((p_alive_permille or 0) / 10))
+    if rfm_class is not None:
+        line += "\n" + translate("Segments", S("Segments", "Suggested: {action}")).format(
+            action=translate("Segments", RFM_ACTIONS[rfm_class])
+        )
+    return line
