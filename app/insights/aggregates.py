@@ -124,7 +124,7 @@ def sale_days(
               AND NOT EXISTS (SELECT 1 FROM sales r WHERE r.original_sale_id = s.id)
             GROUP BY 1, 2 ORDER BY 1, 2"""
     ).bindparams(*binds)
-    result = conn.execution_options(yield_per=50_000).execute(statement, params)
+    result = conn.execute(statement.execution_options(yield_per=50_000), params)
     for member_id, day, spend, sales in result:
         yield int(member_id), int(day), int(spend), int(sales)
 

@@ -60,6 +60,12 @@ STAGE_LABELS = {
     "lost": S("Segments", "Lost"),
 }
 
+MODEL_LABELS = {
+    "bgnbd+gg": S("Segments", "BG/NBD + Gamma-Gamma"),
+    "interval rule": S("Segments", "purchase-interval rule"),
+    "no purchase": S("Segments", "no purchase"),
+}
+
 
 def segment_line(
     pyramid_level: str, rfm_class: str | None, lifecycle_stage: str, churn_warning: bool, p_alive_permille: int | None

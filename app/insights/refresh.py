@@ -20,7 +20,7 @@ from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
-from app.errors import ValidationError
+from app.errors import MemberDeskError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.insights import aggregates
 from app.insights.compute import (
@@ -45,8 +45,11 @@ STEPS = 4
 READ_SLICE = 200_000
 
 
-class RefreshCancelled(Exception):
+class RefreshCancelled(MemberDeskError):
     """The progress callback asked to stop; nothing was stored."""
+
+    def __init__(self) -> None:
+        super().__init__(S("Errors", "The segment refresh was cancelled; the previous results are kept."))
 
 
 @dataclass(frozen=True)
@@ -131,22 +134,22 @@ class Refresher:
             )
         options = SegmentOptions.from_settings(settings, horizon_days)
         if not step(0, STEPS, S("Segments", "Counting monthly totals")):
-            raise RefreshCancelled
+            raise RefreshCancelled()
         if recount:
             self.db.write(lambda s: aggregates.rebuild_all(s.connection(), timezone))
         else:
             aggregates.ensure_month_totals(self.db, timezone)
         if not step(1, STEPS, S("Segments", "Reading members and totals")):
-            raise RefreshCancelled
+            raise RefreshCancelled()
         end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tz)
         ids, numbers, rows, later = self.db.read(lambda s: self._read(s.connection(), as_of, end, timezone))
         if not step(2, STEPS, S("Segments", "Computing segments and fitting the models")):
-            raise RefreshCancelled
+            raise RefreshCancelled()
         segments, fit = self._compute(ids, rows, as_of, options)
         report = SegmentReport(as_of, options.horizon_days, segments, fit, numbers, False, later, _counts(segments))
         if as_of >= latest:
             if not step(3, STEPS, S("Segments", "Storing the results")):
-                raise RefreshCancelled
+                raise RefreshCancelled()
             duration = int((time.perf_counter() - started) * 1000)
             self.db.write(lambda s: self._store(s, report, duration))
             report.stored = True

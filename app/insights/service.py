@@ -6,11 +6,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from app.clock import Clock
 from app.security.operator import Operator, require_role
 from db.engine import Database
 from db.enums import StaffRole
-from db.models import MemberSegment
+from db.models import MemberSegment, SegmentRun
 
 if TYPE_CHECKING:
     from app.insights.refresh import Progress, SegmentReport
@@ -27,6 +30,19 @@ class MemberSegmentView:
     churn_warning: bool
     p_alive_permille: int | None
     model: str
+
+
+@dataclass(frozen=True)
+class SegmentRunView:
+    """The latest stored refresh: as of which day, the model or rule, its parameters and the counts."""
+
+    as_of: dt.date
+    model: str
+    parameters: dict[str, float]
+    counts: dict[str, dict[str, int]]
+    members: int
+    duration_ms: int
+    created_at: dt.datetime
 
 
 class SegmentService:
@@ -49,6 +65,17 @@ class SegmentService:
         from app.insights.refresh import Refresher
 
         return Refresher(self.db, self.operator, self.clock).refresh(as_of, horizon_days, progress, recount)
+
+    def last_run(self) -> SegmentRunView | None:
+        def work(session: Session) -> SegmentRunView | None:
+            run = session.scalar(select(SegmentRun).order_by(SegmentRun.id.desc()).limit(1))
+            if run is None:
+                return None
+            return SegmentRunView(
+                run.as_of, run.model, run.parameters, run.counts, run.members, run.duration_ms, run.created_at
+            )
+
+        return self.db.read(work)
 
     def member_segment(self, member_id: int) -> MemberSegmentView | None:
         """The member's stored segment, or None before the first refresh."""

@@ -402,6 +402,10 @@
         <translation>无法读取表格：{reason}</translation>
     </message>
     <message>
+        <source>The segment refresh was cancelled; the previous results are kept.</source>
+        <translation>客户分群刷新已取消，保留上次的结果。</translation>
+    </message>
+    <message>
         <source>The as-of date {date} is in the future; the latest day with figures is today.</source>
         <translation>截止日期 {date} 在未来；最晚只能算到今天。</translation>
     </message>
@@ -1042,8 +1046,8 @@
         <translation>问卷</translation>
     </message>
     <message>
-        <source>Charts</source>
-        <translation>图表</translation>
+        <source>Segments</source>
+        <translation>客户分群</translation>
     </message>
     <message>
         <source>Settings</source>
@@ -1875,6 +1879,18 @@ F2 registers a new member.</source>
         <translation>流失</translation>
     </message>
     <message>
+        <source>BG/NBD + Gamma-Gamma</source>
+        <translation>BG/NBD + Gamma-Gamma 模型</translation>
+    </message>
+    <message>
+        <source>purchase-interval rule</source>
+        <translation>购买间隔规则</translation>
+    </message>
+    <message>
+        <source>no purchase</source>
+        <translation>无消费</translation>
+    </message>
+    <message>
         <source>Churn warning: still-active probability {percent}%</source>
         <translation>流失预警：仍活跃概率 {percent}%</translation>
     </message>
@@ -1901,6 +1917,45 @@ F2 registers a new member.</source>
     <message>
         <source>Storing the results</source>
         <translation>正在保存结果</translation>
+    </message>
+</context>
+<context>
+    <name>SegmentsPage</name>
+    <message>
+        <source>Customer segments</source>
+        <translation>客户分群</translation>
+    </message>
+    <message>
+        <source>Refresh segments</source>
+        <translation>刷新客户分群</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Customer pyramid</source>
+        <translation>客户金字塔</translation>
+    </message>
+    <message>
+        <source>RFM classes</source>
+        <translation>RFM 分类</translation>
+    </message>
+    <message>
+        <source>Lifecycle stages</source>
+        <translation>生命周期阶段</translation>
+    </message>
+    <message>
+        <source>Segments have not been computed yet. Refresh to compute them now.</source>
+        <translation>尚未计算客户分群。点击刷新即可立即计算。</translation>
+    </message>
+    <message>
+        <source>As of {date}: {members} members, model: {model} {params}</source>
+        <translation>截至 {date}：{members} 位会员，模型：{model} {params}</translation>
+    </message>
+    <message>
+        <source>Refreshed: as of {date}</source>
+        <translation>已刷新：截至 {date}</translation>
     </message>
 </context>
 <context>
