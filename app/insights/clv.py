@@ -65,10 +65,7 @@ def fit_bgnbd(x: Floats, t_x: Floats, big_t: Floats) -> BgNbd:
         return -_bgnbd_log_likelihood(params, ux, ut, u_big, weights) / weights.sum()
 
     start = np.log(np.array([1.0, max(float(np.mean(big_t)), 1.0), 1.0, 1.0]))
-    result = optimize.minimize(
-        objective, start, method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-10, "maxiter": 4000}
-    )
-    result = optimize.minimize(objective, result.x, method="L-BFGS-B")
+    result = optimize.minimize(objective, start, method="L-BFGS-B")
     r, alpha, a, b = (float(v) for v in np.exp(result.x))
     if not all(np.isfinite(v) and 0 < v < 1e6 for v in (r, alpha, a, b)):
         raise FitFailed
@@ -118,10 +115,7 @@ def fit_gamma_gamma(x: Floats, zbar: Floats) -> GammaGamma:
         return -_gg_log_likelihood(params, x, zbar) / len(x)
 
     start = np.log(np.array([1.0, 2.0, max(float(np.mean(zbar)), 1.0)]))
-    result = optimize.minimize(
-        objective, start, method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-10, "maxiter": 4000}
-    )
-    result = optimize.minimize(objective, result.x, method="L-BFGS-B")
+    result = optimize.minimize(objective, start, method="L-BFGS-B")
     p, q, gamma = (float(v) for v in np.exp(result.x))
     if not all(np.isfinite(v) and 0 < v < 1e9 for v in (p, q, gamma)) or q <= 1:
         raise FitFailed

@@ -8,6 +8,7 @@ the store's time zone; the RFM and pyramid period is the as-of month and the mon
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +114,8 @@ class Fit:
     reason: str | None
     buyers: int
     repeat_buyers: int
+    seconds: float
+    """Time taken by the fit and the scoring (for the benchmark and the log)."""
 
 
 def day_number(day: dt.date) -> int:
@@ -285,6 +288,7 @@ def _value(
     day_spend_fen: Floats,
     options: SegmentOptions,
 ) -> Fit:
+    started = time.perf_counter()
     x = x_all[bought].astype(np.float64)
     t_x = span_days[bought] / 7.0
     big_t = age_days[bought] / 7.0
@@ -306,7 +310,7 @@ def _value(
     often = x_all + 1 >= options.churn_min_purchases
     if reason is not None:
         _interval_rule(seg, bought, recency, usual, day_spend_fen, options, often)
-        return Fit("interval rule", None, None, reason, buyers, repeat_buyers)
+        return Fit("interval rule", None, None, reason, buyers, repeat_buyers, time.perf_counter() - started)
     alive = p_alive(bgnbd, x, t_x, big_t)
     purchases = expected_purchases(bgnbd, horizon, x, t_x, big_t)
     spend = expected_spend(gg, x, np.where(repeaters, zbar, 0.0)) * 100.0
@@ -315,7 +319,7 @@ def _value(
     seg.expected_spend_fen[bought] = spend
     seg.value_fen[bought] = purchases * spend
     seg.churn_warning[bought] = (alive * 100 < options.churn_p_alive_pct) & often[bought]
-    return Fit("bgnbd+gg", bgnbd, gg, None, buyers, repeat_buyers)
+    return Fit("bgnbd+gg", bgnbd, gg, None, buyers, repeat_buyers, time.perf_counter() - started)
 
 
 def _interval_rule(

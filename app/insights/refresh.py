@@ -8,6 +8,7 @@ leaves the counter's interpreter free; the database is read and written here.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 from collections import Counter
 from collections.abc import Callable, Generator
@@ -73,12 +74,17 @@ class SegmentReport:
 def _month_table(conn: Connection) -> np.ndarray[Any, Any]:
     """Every monthly total as an int64 array (member, month, spend, days, first day's spend, sales), ordered by
     member and month; read in slices so a million members' rows never sit in memory as Python tuples."""
-    result = conn.exec_driver_sql(
-        "SELECT member_id, month, spend_fen, days_mask, first_day_spend_fen, sales FROM member_month_totals"
-    )
-    parts = [np.empty((0, 6), dtype=np.int64)]
-    while chunk := result.fetchmany(READ_SLICE):
-        parts.append(np.array(chunk, dtype=np.int64))
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(
+            "SELECT member_id, month, spend_fen, days_mask, first_day_spend_fen, sales FROM member_month_totals"
+        )
+        parts = [np.empty((0, 6), dtype=np.int64)]
+        while chunk := cursor.fetchmany(READ_SLICE):
+            flat = np.fromiter(itertools.chain.from_iterable(chunk), dtype=np.int64, count=len(chunk) * 6)
+            parts.append(flat.reshape(-1, 6))
+    finally:
+        cursor.close()
     table = np.concatenate(parts)
     order = np.lexsort((table[:, 1], table[:, 0]))
     return table[order]

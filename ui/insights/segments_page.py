@@ -58,6 +58,7 @@ class SegmentsPage(Page):
         buttons.addWidget(self.refresh_button)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.progress, 1)
+        buttons.addStretch(1)
         self.step.setWordWrap(True)
 
         self.groups: dict[str, QGridLayout] = {}
@@ -117,6 +118,7 @@ class SegmentsPage(Page):
                 value.setAlignment(Qt.AlignmentFlag.AlignRight)
                 grid.addWidget(name, row, 0)
                 grid.addWidget(value, row, 1)
+            grid.setRowStretch(grid.rowCount(), 1)
 
     def start_refresh(self) -> None:
         if self.services is None:
