@@ -259,6 +259,7 @@ class MainWindow(QMainWindow):
                 lambda result: log.info("daily maintenance: %s", result),
                 changes=Changes.POINTS | Changes.MEMBERS,
             )
+            background.run(self.services.segments.refresh_if_due)
 
     def _check_starting_pin(self) -> None:
         services = self.services

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import Clock
 from app.security.operator import Operator, require_role
+from app.settings import read_settings
 from db.engine import Database
 from db.enums import StaffRole
 from db.models import MemberSegment, SegmentRun
@@ -65,6 +66,18 @@ class SegmentService:
         from app.insights.refresh import Refresher
 
         return Refresher(self.db, self.operator, self.clock).refresh(as_of, horizon_days, progress, recount)
+
+    def refresh_if_due(self) -> SegmentReport | None:
+        """The daily maintenance's refresh: as of yesterday, unless a refresh as of yesterday is already stored
+        (another counter of the chain did it). Not a staff action, so no role is needed."""
+        from app.insights.refresh import Refresher
+
+        refresher = Refresher(self.db, self.operator, self.clock)
+        last = self.last_run()
+        timezone = self.db.read(read_settings)["store.timezone"]
+        if last is not None and last.as_of >= refresher.latest_day(timezone):
+            return None
+        return refresher.refresh()
 
     def last_run(self) -> SegmentRunView | None:
         def work(session: Session) -> SegmentRunView | None:

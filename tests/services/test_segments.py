@@ -167,3 +167,13 @@ def test_bad_input_gets_a_rule_or_a_message(store: Store, svc: Services, boss: S
     # As-of before the first sale: nobody has bought yet.
     before = boss.segments.refresh(as_of=dt.date(2026, 1, 1))
     assert before.fit.buyers == 0 and not before.stored
+
+
+def test_daily_maintenance_refreshes_once_a_day(svc: Services, clock: FixedClock) -> None:
+    member = register(svc, "13812345678")
+    buy(svc, member, 10000, local(2026, 11, 10))
+    first = svc.segments.refresh_if_due()  # a cashier's counter runs the maintenance too
+    assert first is not None and first.stored
+    assert svc.segments.refresh_if_due() is None
+    clock.advance(dt.timedelta(days=1))
+    assert svc.segments.refresh_if_due() is not None
