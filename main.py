@@ -190,7 +190,13 @@ def cmd_segments(args: argparse.Namespace) -> int:
     store = Store.open(_data_dir(args), args.database)
     try:
         service = store.services(store.operator("owner")).segments
-        report = service.refresh(args.as_of, args.horizon_days, progress=_console_progress, recount=args.recount)
+        report = service.refresh(
+            args.as_of,
+            args.horizon_days,
+            progress=_console_progress,
+            recount=args.recount,
+            with_numbers=args.out is not None,
+        )
         for line in summary(report):
             print(line)
         if args.out is not None:

@@ -516,7 +516,8 @@ class MemberMonthTotal(Base):
 
 
 class MemberSegment(Base):
-    """The latest segment figures of a member (app/insights), read by the member panel and reports."""
+    """The latest segment figures of a member (app/insights), read by the member panel and reports. No secondary
+    indexes: the refresh rewrites every row daily, and counts by segment read the whole table anyway."""
 
     __tablename__ = "member_segments"
 
@@ -528,14 +529,14 @@ class MemberSegment(Base):
     r_score: Mapped[int] = mapped_column(Integer, default=0)
     f_score: Mapped[int] = mapped_column(Integer, default=0)
     m_score: Mapped[int] = mapped_column(Integer, default=0)
-    rfm_class: Mapped[Str20 | None] = mapped_column(index=True)
-    pyramid_level: Mapped[Str20] = mapped_column(index=True)
-    lifecycle_stage: Mapped[Str20] = mapped_column(index=True)
+    rfm_class: Mapped[Str20 | None]
+    pyramid_level: Mapped[Str20]
+    lifecycle_stage: Mapped[Str20]
     p_alive_permille: Mapped[int | None] = mapped_column(Integer)
     expected_purchases_milli: Mapped[int | None] = mapped_column(Integer)
     expected_spend_per_purchase_fen: Mapped[int | None] = mapped_column(BigInteger)
     value_over_horizon_fen: Mapped[int | None] = mapped_column(BigInteger)
-    churn_warning: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    churn_warning: Mapped[bool] = mapped_column(Boolean, default=False)
     model: Mapped[Str20]
 
 

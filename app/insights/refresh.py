@@ -90,6 +90,14 @@ def _month_table(conn: Connection) -> np.ndarray[Any, Any]:
     return table[order]
 
 
+def _member_numbers(conn: Connection, ids: Any) -> MemberNumbers:
+    """Member and card numbers in `ids` order (sorted), for the command line's file."""
+    wanted = set(ids.tolist())
+    rows = conn.execute(select(Member.id, Member.member_no, Member.card_no).order_by(Member.id))
+    found = [(no, card) for member_id, no, card in rows if member_id in wanted]
+    return MemberNumbers([no for no, _ in found], [card for _, card in found])
+
+
 def _counts(seg: Segments) -> dict[str, dict[str, int]]:
     def tally(codes: np.ndarray[Any, Any], names: tuple[str, ...]) -> dict[str, int]:
         found = Counter(int(c) for c in codes if c >= 0)
@@ -122,6 +130,7 @@ class Refresher:
         horizon_days: int | None = None,
         progress: Progress | None = None,
         recount: bool = False,
+        with_numbers: bool = False,
     ) -> SegmentReport:
         """Segments as of the end of `as_of` (default yesterday), stored when that is the latest whole day or later."""
         started = time.perf_counter()
@@ -148,7 +157,9 @@ class Refresher:
         if not step(1, STEPS, S("Segments", "Reading members and totals")):
             raise RefreshCancelled()
         end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tz)
-        ids, numbers, rows, later = self.db.read(lambda s: self._read(s.connection(), as_of, end, timezone))
+        ids, numbers, rows, later = self.db.read(
+            lambda s: self._read(s.connection(), as_of, end, timezone, with_numbers)
+        )
         if not step(2, STEPS, S("Segments", "Computing segments and fitting the models")):
             raise RefreshCancelled()
         segments, fit = self._compute(ids, rows, as_of, options)
@@ -176,14 +187,15 @@ class Refresher:
                 return result
 
     def _read(
-        self, conn: Connection, as_of: dt.date, end: dt.datetime, timezone: str
+        self, conn: Connection, as_of: dt.date, end: dt.datetime, timezone: str, with_numbers: bool
     ) -> tuple[Any, MemberNumbers, MonthRows, int]:
         members = conn.execute(
-            select(Member.id, Member.member_no, Member.card_no, Member.joined_at < end)
+            select(Member.id, Member.joined_at < end)
             .where(Member.status != MemberStatus.ANONYMISED)
             .order_by(Member.id)
         ).all()
         ids = np.fromiter((m[0] for m in members), dtype=np.int64, count=len(members))
+        joined = np.fromiter((bool(m[1]) for m in members), dtype=np.bool_, count=len(members))
         month = aggregates.month_key(as_of)
         table = _month_table(conn)
         later = int(table[table[:, 1] > month, 5].sum())
@@ -193,13 +205,8 @@ class Refresher:
             later += self._clip_as_of_month(conn, table, partial, as_of, end, timezone)
         table = table[table[:, 3] != 0]
         # Members who joined after the as-of day are left out, unless they had bought by then (imported history).
-        joined = np.fromiter((bool(m[3]) for m in members), dtype=np.bool_, count=len(members))
-        counted = joined | np.isin(ids, table[:, 0])
-        ids = ids[counted]
-        numbers = MemberNumbers(
-            [m[1] for m, c in zip(members, counted, strict=True) if c],
-            [m[2] for m, c in zip(members, counted, strict=True) if c],
-        )
+        ids = ids[joined | np.isin(ids, table[:, 0])]
+        numbers = _member_numbers(conn, ids) if with_numbers else MemberNumbers([], [])
         rows = MonthRows(table[:, 0], table[:, 1], table[:, 2], table[:, 3], table[:, 4])
         return ids, numbers, rows, later
 

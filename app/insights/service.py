@@ -58,14 +58,18 @@ class SegmentService:
         horizon_days: int | None = None,
         progress: Progress | None = None,
         recount: bool = False,
+        with_numbers: bool = False,
     ) -> SegmentReport:
         """Segments as of the end of `as_of` (default yesterday), stored when that is the latest whole day.
-        `recount` counts the monthly totals again from every sale first. Managers and owners only: it reads every
+        `recount` counts the monthly totals again from every sale first; `with_numbers` adds the member and card
+        numbers (for a file). Managers and owners only: it reads every
         member's purchases."""
         require_role(self.operator, StaffRole.MANAGER)
         from app.insights.refresh import Refresher
 
-        return Refresher(self.db, self.operator, self.clock).refresh(as_of, horizon_days, progress, recount)
+        return Refresher(self.db, self.operator, self.clock).refresh(
+            as_of, horizon_days, progress, recount, with_numbers
+        )
 
     def refresh_if_due(self) -> SegmentReport | None:
         """The daily maintenance's refresh: as of yesterday, unless a refresh as of yesterday is already stored

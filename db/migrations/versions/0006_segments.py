@@ -65,11 +65,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("member_id", name=op.f("pk_member_segments")),
     )
-    with op.batch_alter_table("member_segments", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_member_segments_churn_warning"), ["churn_warning"], unique=False)
-        batch_op.create_index(batch_op.f("ix_member_segments_lifecycle_stage"), ["lifecycle_stage"], unique=False)
-        batch_op.create_index(batch_op.f("ix_member_segments_pyramid_level"), ["pyramid_level"], unique=False)
-        batch_op.create_index(batch_op.f("ix_member_segments_rfm_class"), ["rfm_class"], unique=False)
     op.create_table(
         "segment_runs",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -87,10 +82,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("segment_runs")
-    with op.batch_alter_table("member_segments", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_member_segments_rfm_class"))
-        batch_op.drop_index(batch_op.f("ix_member_segments_pyramid_level"))
-        batch_op.drop_index(batch_op.f("ix_member_segments_lifecycle_stage"))
-        batch_op.drop_index(batch_op.f("ix_member_segments_churn_warning"))
     op.drop_table("member_segments")
     op.drop_table("member_month_totals")
