@@ -93,6 +93,10 @@ def test_lifecycle_stages_and_rfm_by_hand() -> None:
         "general_retain",
         "general_develop",
     ]
+    # Moves from the end of May to June 30: member 2 bought for the first time, member 5's 60 days without a
+    # purchase on May 31 were within twice their 31-day interval, 90 days on June 30 are not.
+    assert seg.moves["2026-06"] == {"registered>new": 1, "active>dormant": 1}
+    assert len(seg.moves) == 12
     # Five buyers are too few for a model: the interval rule is named, and no figure is NaN for a buyer.
     assert fit.model == "interval rule" and fit.reason is not None
     assert np.isfinite(seg.p_alive[1:]).all() and np.isfinite(seg.value_fen[1:]).all()

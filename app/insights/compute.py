@@ -104,6 +104,8 @@ class Segments:
     value_fen: Floats
     churn_warning: Bools
     model: Ints
+    moves: dict[str, dict[str, int]]
+    """Lifecycle moves month by month ("YYYY-MM" -> "from>to" -> members), not per member."""
 
 
 @dataclass(frozen=True)
@@ -211,19 +213,15 @@ def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentO
 
     today = day_number(as_of)
     as_of_month = as_of.year * 12 + as_of.month - 1
-    in_period = _month_index(rows.month) > as_of_month - options.period_months
-    in_year = _month_index(rows.month) > as_of_month - 12
+    month_index = _month_index(rows.month)
+    in_period = month_index > as_of_month - options.period_months
 
-    bought = per.add(days) > 0
-    first_day = per.first(first_days, -1)
-    last_day = per.last(last_days, -1)
-    purchase_days = per.add(days)
+    life = _lifecycle(per, month_index, first_days, last_days, days, today, as_of_month, options)
+    bought, first_day, last_day, purchase_days, recency, usual, stage = life
     first_day_spend = per.first(rows.first_day_spend_fen, 0)
     total_spend = per.add(rows.spend_fen)
     frequency = per.add(np.where(in_period, days, 0))
     monetary = per.add(np.where(in_period, rows.spend_fen, 0))
-    months_bought = per.add(in_year.astype(np.int64))
-    recency = np.where(bought, today - last_day, -1)
 
     pyramid = pyramid_levels(monetary, (options.vip_pct, options.major_pct, options.regular_pct))
 
@@ -239,17 +237,7 @@ def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentO
 
     x = np.maximum(purchase_days - 1, 0)
     span = np.where(bought, last_day - first_day, 0)
-    usual_interval = np.where(x > 0, span / np.maximum(x, 1), np.nan)
-    store_interval = float(np.median(usual_interval[x > 0])) if (x > 0).any() else float(options.lost_days)
-    usual = np.where(x > 0, usual_interval, store_interval)
-
-    stage = np.full(n, STAGES.index("active"), dtype=np.int64)
-    dormant = recency * 100 > usual * options.dormant_factor_pct
-    stage[(months_bought >= options.loyal_months) & ~dormant] = STAGES.index("loyal")
-    stage[dormant] = STAGES.index("dormant")
-    stage[recency > options.lost_days] = STAGES.index("lost")
-    stage[bought & (today - first_day < options.new_days)] = STAGES.index("new")
-    stage[~bought] = STAGES.index("registered")
+    moves = _monthly_moves(per, month_index, first_days, last_days, days, as_of_month, stage, options)
 
     segments = Segments(
         member_ids=member_ids,
@@ -268,12 +256,83 @@ def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentO
         value_fen=np.full(n, np.nan),
         churn_warning=np.zeros(n, dtype=np.bool_),
         model=np.where(bought, MODEL_BGNBD, MODEL_NONE).astype(np.int64),
+        moves=moves,
     )
     repeat_spend = (total_spend - first_day_spend).astype(np.float64)
     zbar = np.where(x > 0, repeat_spend / np.maximum(x, 1), 0.0)
     day_spend = total_spend / np.maximum(purchase_days, 1)
     fit = _value(segments, bought, x, span, today - first_day, zbar, recency, usual, day_spend, options)
     return segments, fit
+
+
+def _lifecycle(
+    per: _PerMember,
+    month_index: Ints,
+    first_days: Ints,
+    last_days: Ints,
+    days: Ints,
+    today: int,
+    month: int,
+    options: SegmentOptions,
+) -> tuple[Bools, Ints, Ints, Ints, Ints, Floats, Ints]:
+    """Stages at the end of day `today` from the rows of months up to `month` (a month index): bought, first and
+    last purchase day, purchase days, recency, usual interval and the stage of every member."""
+    kept = month_index <= month
+    purchase_days = per.add(np.where(kept, days, 0))
+    bought = purchase_days > 0
+    first_day = per.first(first_days, -1)
+    last_day = np.full(per.n, -1, dtype=np.int64)
+    np.maximum.at(last_day, per.position[kept], last_days[kept])
+    recency = np.where(bought, today - last_day, -1)
+    months_bought = per.add((kept & (month_index > month - 12)).astype(np.int64))
+    x = np.maximum(purchase_days - 1, 0)
+    span = np.where(bought, last_day - first_day, 0)
+    usual_interval = np.where(x > 0, span / np.maximum(x, 1), np.nan)
+    store_interval = float(np.median(usual_interval[x > 0])) if (x > 0).any() else float(options.lost_days)
+    usual = np.where(x > 0, usual_interval, store_interval)
+
+    stage = np.full(per.n, STAGES.index("active"), dtype=np.int64)
+    dormant = recency * 100 > usual * options.dormant_factor_pct
+    stage[(months_bought >= options.loyal_months) & ~dormant] = STAGES.index("loyal")
+    stage[dormant] = STAGES.index("dormant")
+    stage[recency > options.lost_days] = STAGES.index("lost")
+    stage[bought & (today - first_day < options.new_days)] = STAGES.index("new")
+    stage[~bought] = STAGES.index("registered")
+    return bought, first_day, last_day, purchase_days, recency, usual, stage
+
+
+MOVE_MONTHS = 12
+
+
+def _monthly_moves(
+    per: _PerMember,
+    month_index: Ints,
+    first_days: Ints,
+    last_days: Ints,
+    days: Ints,
+    as_of_month: int,
+    current: Ints,
+    options: SegmentOptions,
+) -> dict[str, dict[str, int]]:
+    """Moves between stages month by month: the stages at the end of each of the last 12 months (and at the
+    as-of day for the last step), and how many members went from one stage to another, keyed "YYYY-MM"."""
+    moves: dict[str, dict[str, int]] = {}
+    previous: Ints | None = None
+    for month in range(as_of_month - MOVE_MONTHS, as_of_month + 1):
+        if month == as_of_month:
+            stage = current
+        else:
+            end = dt.date((month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1)
+            stage = _lifecycle(per, month_index, first_days, last_days, days, day_number(end), month, options)[-1]
+        if previous is not None:
+            changed = previous != stage
+            pairs = previous[changed] * len(STAGES) + stage[changed]
+            found = np.bincount(pairs, minlength=len(STAGES) ** 2)
+            moves[f"{month // 12:04d}-{month % 12 + 1:02d}"] = {
+                f"{STAGES[i // len(STAGES)]}>{STAGES[i % len(STAGES)]}": int(c) for i, c in enumerate(found) if c
+            }
+        previous = stage
+    return moves
 
 
 def _value(

@@ -33,6 +33,7 @@ COLUMNS = (
     "churn_warning",
     "model",
 )
+MOVES_SHOWN = 4
 GAMMA_GAMMA_LINE = S(
     "Segments", "Gamma-Gamma (spend in yuan, {n:,} repeat buyers): p = {p:.4f}, q = {q:.4f}, gamma = {gamma:.4f}"
 )
@@ -121,6 +122,14 @@ def summary(report: SegmentReport) -> list[str]:
         lines.append(translate("Segments", title) + ":")
         for code, count in report.counts[key].items():
             lines.append(f"  {_label(labels, code)}: {count:,}")
+    lines.append(translate("Segments", S("Segments", "Lifecycle moves by month (the largest):")))
+    for month, moved in report.segments.moves.items():
+        largest = sorted(moved.items(), key=lambda item: -item[1])[:MOVES_SHOWN]
+        shown = ", ".join(
+            f"{_label(STAGE_LABELS, pair.split('>')[0])} → {_label(STAGE_LABELS, pair.split('>')[1])} {count:,}"
+            for pair, count in largest
+        )
+        lines.append(f"  {month}: {shown or '—'}")
     lines.append(
         translate("Segments", S("Segments", "Churn warnings: {count:,}")).format(
             count=report.counts["churn_warning"]["yes"]

@@ -109,6 +109,7 @@ def _counts(seg: Segments) -> dict[str, dict[str, int]]:
         "lifecycle": tally(seg.stage, STAGES),
         "model": tally(seg.model, MODELS),
         "churn_warning": {"yes": int(seg.churn_warning.sum())},
+        **{f"moves {month}": moved for month, moved in seg.moves.items()},
     }
 
 

@@ -1743,6 +1743,10 @@ F2 registers a new member.</source>
         <translation>生命周期阶段</translation>
     </message>
     <message>
+        <source>Lifecycle moves by month (the largest):</source>
+        <translation>生命周期阶段逐月变化（最多的几项）：</translation>
+    </message>
+    <message>
         <source>Segments as of {date}, {members:,} members, {buyers:,} with purchases</source>
         <translation>截至 {date} 的客户分群：{members:,} 位会员，其中 {buyers:,} 位有消费</translation>
     </message>
