@@ -554,3 +554,16 @@ class SegmentRun(Base):
     members: Mapped[int] = mapped_column(Integer, default=0)
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[UTC] = _created()
+
+
+class SavedSegment(Base):
+    """A named filter over members and their segment figures (app/insights/saved.py); coupons and follow-ups
+    target these."""
+
+    __tablename__ = "saved_segments"
+
+    id: Mapped[IntPK]
+    name: Mapped[Str100] = mapped_column(unique=True)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[UTC] = _created()

@@ -410,6 +410,30 @@
         <translation>截止日期 {date} 在未来；最晚只能算到今天。</translation>
     </message>
     <message>
+        <source>A birthday month is 1 to 12.</source>
+        <translation>生日月份应为 1 到 12。</translation>
+    </message>
+    <message>
+        <source>The lowest spend is above the highest.</source>
+        <translation>最低消费高于最高消费。</translation>
+    </message>
+    <message>
+        <source>A segment needs a name of at most 100 characters.</source>
+        <translation>客户分群需要一个不超过 100 个字符的名称。</translation>
+    </message>
+    <message>
+        <source>Unknown segment: {name}</source>
+        <translation>未知的分群：{name}</translation>
+    </message>
+    <message>
+        <source>A segment named {name} already exists.</source>
+        <translation>已有名为 {name} 的客户分群。</translation>
+    </message>
+    <message>
+        <source>Segment not found.</source>
+        <translation>找不到该客户分群。</translation>
+    </message>
+    <message>
         <source>A gift needs a name of at most 100 characters.</source>
         <translation>礼品需要名称，最多 100 个字符。</translation>
     </message>

@@ -14,11 +14,12 @@ from sqlalchemy import select, update
 
 from app.clock import FixedClock
 from app.context import Services, Store
-from app.errors import PermissionDenied, ValidationError
+from app.errors import ConflictError, PermissionDenied, ValidationError
 from app.importing.sales import SalesImporter
 from app.insights.aggregates import month_total_differences
 from app.insights.clv import BgNbd, p_alive
 from app.insights.export import COLUMNS, write_segments
+from app.insights.saved import SegmentFilter
 from app.integrity import check_database
 from app.loyalty.service import PurchaseRequest
 from app.members.service import MemberForm
@@ -177,3 +178,33 @@ def test_daily_maintenance_refreshes_once_a_day(svc: Services, clock: FixedClock
     assert svc.segments.refresh_if_due() is None
     clock.advance(dt.timedelta(days=1))
     assert svc.segments.refresh_if_due() is not None
+
+
+def test_saved_segments_count_live(store: Store, svc: Services, boss: Services, clock: FixedClock) -> None:
+    big = svc.members.register(
+        MemberForm(
+            phone="13812345678", name="张伟", birthday=dt.date(1990, 3, 8), tags=["宝妈"], membership_consent=True
+        )
+    )
+    small = register(svc, "13812345679")
+    register(svc, "13812345670")
+    buy(svc, big, 90000, local(2026, 11, 10))
+    buy(svc, small, 1000, local(2026, 11, 12))
+    clock.advance(dt.timedelta(days=2))
+    boss.segments.refresh()
+    vip = SegmentFilter(pyramid_levels=("vip",))
+    assert boss.saved_segments.count(vip) == 1
+    assert boss.saved_segments.count(SegmentFilter(lifecycle_stages=("new", "registered"))) == 3
+    assert boss.saved_segments.count(SegmentFilter(birthday_month=3, tags=("宝妈",))) == 1
+    assert boss.saved_segments.count(SegmentFilter(spend_min_fen=500, spend_max_fen=5000)) == 1
+    saved = boss.saved_segments.save("大客户关怀", vip)
+    with pytest.raises(ConflictError):
+        boss.saved_segments.save("大客户关怀", vip)
+    with pytest.raises(PermissionDenied):
+        svc.saved_segments.save("收银员的", vip)
+    with pytest.raises(ValidationError):
+        boss.saved_segments.count(SegmentFilter(rfm_classes=("best",)))
+    [view] = boss.saved_segments.all()
+    assert (view.id, view.name, view.filter, view.members) == (saved, "大客户关怀", vip, 1)
+    boss.saved_segments.remove(saved)
+    assert boss.saved_segments.all() == []

@@ -1,4 +1,4 @@
-"""segments: per-member monthly totals, per-member segment results, segment runs
+"""segments: per-member monthly totals, per-member segment results, segment runs, saved segments
 
 Revision ID: 0006
 Revises: 0002
@@ -78,9 +78,23 @@ def upgrade() -> None:
         sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_segment_runs")),
     )
+    op.create_table(
+        "saved_segments",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("filters", sa.JSON(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["staff.id"], name=op.f("fk_saved_segments_created_by_id_staff")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_saved_segments")),
+        sa.UniqueConstraint("name", name=op.f("uq_saved_segments_name")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("saved_segments")
     op.drop_table("segment_runs")
     op.drop_table("member_segments")
     op.drop_table("member_month_totals")
