@@ -270,25 +270,7 @@ class Refresher:
                 strict=True,
             )
         )
-        columns = [
-            "member_id",
-            "as_of",
-            "recency_days",
-            "frequency",
-            "monetary_fen",
-            "r_score",
-            "f_score",
-            "m_score",
-            "rfm_class",
-            "pyramid_level",
-            "lifecycle_stage",
-            "p_alive_permille",
-            "expected_purchases_milli",
-            "expected_spend_per_purchase_fen",
-            "value_over_horizon_fen",
-            "churn_warning",
-            "model",
-        ]
+        columns = [c.name for c in MemberSegment.__table__.columns]  # the order of the values above
         for start in range(0, len(rows), 50_000):
             bulk_insert(conn, MemberSegment.__tablename__, columns, rows[start : start + 50_000])
         conn.execute(
