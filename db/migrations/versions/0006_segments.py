@@ -4,9 +4,9 @@ Revision ID: 0006
 Revises: 0002
 Create Date: 2026-11-29 12:00:00
 
-The monthly totals of an existing store are filled from its sales the first time the store is opened or the
-segments are refreshed after this migration (app/insights/aggregates.py `ensure_month_totals`), with the same code
-the purchase path keeps them with.
+The monthly totals of an existing store are filled from its sales by its first segment refresh (the GUI's daily
+maintenance runs one at start; `main.py segments` too), with the same code that recounts them after a return
+(app/insights/aggregates.py `ensure_month_totals`).
 """
 
 from __future__ import annotations
