@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.insights.aggregates import add_sale
 from app.loyalty.job import LoyaltyJob
 from app.loyalty.ledger import LockedMember, Posting, insert_row, lock_member, post_points, save_member
 from app.loyalty.pricing import Price, price_purchase
@@ -87,7 +88,7 @@ class Purchases(LoyaltyJob):
             tier_pct = tiers.rule(member.tier_id).earn_multiplier_pct
             price, lines = self._price(session, req, member.points_balance, tier_pct, settings, at)
             first_purchase = member.visit_count == 0
-            sale_id = self._write_sale(session, member, req, receipt, price, lines, at)
+            sale_id = self._write_sale(session, member, req, receipt, price, lines, at, settings)
             if price.points_to_use:
                 post_points(
                     session,
@@ -195,10 +196,11 @@ class Purchases(LoyaltyJob):
         price: Price,
         lines: SaleLines,
         at: dt.datetime,
+        settings: StoreSettings,
     ) -> int:
         """THE PLACE A PURCHASE WRITES ITS SALE ROW (and lines), in the purchase's transaction with the member
-        locked. What must happen with every sale, in the same transaction, goes here: per-member monthly totals,
-        redeeming the coupon behind `coupon_discount_fen`. Returns the sale's id."""
+        locked. What must happen with every sale, in the same transaction, goes here: the member's monthly totals
+        (segments), redeeming the coupon behind `coupon_discount_fen`. Returns the sale's id."""
         conn = session.connection()
         sale_id = insert_row(
             conn,
@@ -235,6 +237,7 @@ class Purchases(LoyaltyJob):
                     for line, category_id in lines
                 ],
             )
+        add_sale(conn, member.id, at, price.total_fen, settings.store_timezone)
         return sale_id
 
     def _replayed_sale(self, session: Session, req: PurchaseRequest, receipt: str | None) -> PurchaseResult | None:

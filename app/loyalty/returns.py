@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session
 from app.audit import record_audit
 from app.errors import NotFoundError
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.insights.aggregates import recount_members
 from app.loyalty.book import refund_expiry
 from app.loyalty.job import LoyaltyJob
 from app.loyalty.ledger import LockedMember, Posting, find_posting, lock_member, post_points, save_member
 from app.loyalty.results import ReturnResult
 from app.loyalty.rules import expiry_for
 from app.loyalty.tiers import ladder, move_tier
-from app.settings import read_settings
+from app.settings import StoreSettings, read_settings
 from db.enums import LedgerSource, SaleKind
 from db.models import PointsLot, PointsLotUse, Sale
 
@@ -38,7 +39,7 @@ class Returns(LoyaltyJob):
                 )
             settings = read_settings(session)
             now = self.clock.now()
-            return_id = self._write_return(session, member, original, idempotency_key, reason, now)
+            return_id = self._write_return(session, member, original, idempotency_key, reason, now, settings)
             if original.points_earned:
                 earn_entry = find_posting(session, f"{original.idempotency_key}:earn")
                 own_lots = (
@@ -99,10 +100,12 @@ class Returns(LoyaltyJob):
         idempotency_key: str,
         reason: str,
         now: dt.datetime,
+        settings: StoreSettings,
     ) -> int:
         """THE PLACE A RETURN WRITES ITS SALE ROW, in the return's transaction with the member locked: the
         original's figures negated. What must be undone with every return, in the same transaction, goes here:
-        per-member monthly totals, restoring the original's coupon. Returns the return row's id."""
+        the member's monthly totals (segments; recounted from the sales), restoring the original's coupon. Returns
+        the return row's id."""
         ret = Sale(
             idempotency_key=idempotency_key,
             kind=SaleKind.RETURN,
@@ -121,6 +124,7 @@ class Returns(LoyaltyJob):
         )
         session.add(ret)
         session.flush()
+        recount_members(session.connection(), [member.id], settings.store_timezone)
         return ret.id
 
     @staticmethod
