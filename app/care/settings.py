@@ -48,7 +48,16 @@ def severity_label(severity: ComplaintSeverity | str) -> str:
 @dataclass(frozen=True)
 class CareSettings:
     channels: tuple[str, ...] = CHANNELS
-    categories: tuple[str, ...] = ("商品质量", "价格标签", "服务态度", "排队结账", "环境卫生", "缺货", "积分问题", "其他")
+    categories: tuple[str, ...] = (
+        "商品质量",
+        "价格标签",
+        "服务态度",
+        "排队结账",
+        "环境卫生",
+        "缺货",
+        "积分问题",
+        "其他",
+    )
     due_hours_high: int = 24
     due_hours_medium: int = 72
     due_hours_low: int = 168
@@ -68,7 +77,9 @@ class CareSettings:
         for value in (self.due_hours_high, self.due_hours_medium, self.due_hours_low):
             if not 1 <= value <= MAX_HOURS:
                 raise ValidationError(
-                    S("Errors", "Time to resolve must be between 1 and {most} hours."), field="due_hours", most=MAX_HOURS
+                    S("Errors", "Time to resolve must be between 1 and {most} hours."),
+                    field="due_hours",
+                    most=MAX_HOURS,
                 )
         if not 0 <= self.follow_up_days <= 60:
             raise ValidationError(S("Errors", "Follow-up days must be between 0 and 60."), field="follow_up_days")
@@ -88,7 +99,9 @@ def _clean_list(values: tuple[str, ...], what: str) -> tuple[str, ...]:
         if text and text not in cleaned:
             cleaned.append(text)
     if not cleaned:
-        raise ValidationError(S("Errors", "The list of {what} cannot be empty."), field=what, what=translate("Care", what))
+        raise ValidationError(
+            S("Errors", "The list of {what} cannot be empty."), field=what, what=translate("Care", what)
+        )
     return tuple(cleaned)
 
 
