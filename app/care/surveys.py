@@ -280,7 +280,7 @@ class SurveyService:
 
     # ---- printing --------------------------------------------------------------------------------------------
     def print_forms(
-        self, code: str, count: int, member_no: str | None, render: Callable[[FormBatch], None]
+        self, code: str, count: int, member_no: str | None, render: Callable[[FormBatch], object]
     ) -> FormBatch:
         """Number `count` forms of the template's latest version and hand them to `render` (which writes the PDF)
         inside the same transaction: if the PDF cannot be written, no form rows are kept."""
