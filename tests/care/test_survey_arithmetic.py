@@ -72,7 +72,14 @@ def test_summary_of_hand_made_forms() -> None:
 
 @pytest.mark.parametrize(
     ("question", "typed", "answer"),
-    [(RATING, "4", 4), (NPS, "0", 0), (NPS, "10", 10), (PICK, "c", "C"), (MANY, "b a", ["A", "B"]), (NOTE, " 好 ", "好")],
+    [
+        (RATING, "4", 4),
+        (NPS, "0", 0),
+        (NPS, "10", 10),
+        (PICK, "c", "C"),
+        (MANY, "b a", ["A", "B"]),
+        (NOTE, " 好 ", "好"),
+    ],
 )
 def test_typed_answers(question: Question, typed: str, answer: object) -> None:
     assert question.parse(typed, 1) == answer

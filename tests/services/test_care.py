@@ -123,7 +123,9 @@ def test_workflow_with_goodwill_points_and_follow_up(
     assert balance(store, member) == 0
     assert complaints.detail(cid).row.status == ComplaintStatus.IN_PROGRESS
     clock.advance(dt.timedelta(hours=5))
-    saved = complaints.resolve(cid, Resolution("退货并致歉", goodwill_points=200, refund_fen=1_250, approver_pin=MANAGER_PIN))
+    saved = complaints.resolve(
+        cid, Resolution("退货并致歉", goodwill_points=200, refund_fen=1_250, approver_pin=MANAGER_PIN)
+    )
     assert saved.status == ComplaintStatus.RESOLVED
     assert balance(store, member) == 200
     with store.db.session() as session:
@@ -353,7 +355,9 @@ def test_editing_a_used_template_adds_a_version(svc: Services, boss: Services) -
     with pytest.raises(PermissionDenied):
         svc.care.surveys.save_template(TemplateDraft("Q3", "x", questions))
     with pytest.raises(ValidationError):
-        boss.care.surveys.save_template(TemplateDraft("Q3", "x", [Question("", QuestionKind.SINGLE, "只有一个选项", choices=(ChoiceText("a"),))]))
+        boss.care.surveys.save_template(
+            TemplateDraft("Q3", "x", [Question("", QuestionKind.SINGLE, "只有一个选项", choices=(ChoiceText("a"),))])
+        )
 
 
 def test_results_move_with_entries(svc: Services, member: int) -> None:
@@ -369,7 +373,9 @@ def test_results_move_with_entries(svc: Services, member: int) -> None:
     assert second.trend[0].responses == 2 and second.branches[0].responses == 2
 
 
-def test_no_reward_for_anonymous_forms_or_when_switched_off(svc: Services, boss: Services, store: Store, member: int) -> None:
+def test_no_reward_for_anonymous_forms_or_when_switched_off(
+    svc: Services, boss: Services, store: Store, member: int
+) -> None:
     svc.care.surveys.enter(printed(svc, 1).forms[0].form_no, answers(), key())
     current = boss.care.settings.current()
     boss.care.settings.update(type(current)(survey_reward_points=0))
