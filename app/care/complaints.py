@@ -23,6 +23,7 @@ from app.clock import Clock
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
+from app.members.profile import Page
 from app.security.operator import Operator
 from db.engine import Database
 from db.enums import ComplaintSeverity, ComplaintStatus, MemberStatus, SaleKind, TaskStatus
@@ -154,12 +155,6 @@ class ComplaintFilter:
 
 
 @dataclass(frozen=True)
-class ComplaintPage:
-    rows: list[ComplaintRow]
-    total: int
-
-
-@dataclass(frozen=True)
 class MemberComplaints:
     open: int
     overdue: int
@@ -254,20 +249,20 @@ class ComplaintService:
 
         return self.db.read(work)
 
-    def page(self, wanted: ComplaintFilter, offset: int = 0, limit: int = 200) -> ComplaintPage:
+    def page(self, wanted: ComplaintFilter, offset: int = 0, limit: int = 200) -> Page[ComplaintRow]:
         now = self.clock.now()
 
-        def work(session: Session) -> ComplaintPage:
+        def work(session: Session) -> Page[ComplaintRow]:
             conditions = self._conditions(wanted, now)
             total = session.scalar(select(func.count()).select_from(Complaint).where(*conditions)) or 0
             if not total:
-                return ComplaintPage([], 0)
+                return Page([], 0)
             order = SORTS.get(wanted.sort, Complaint.created_at)
             query = _listed().where(*conditions)
             ordering = order.desc() if wanted.descending else order.asc()
             tie = Complaint.id.desc() if wanted.descending else Complaint.id.asc()
             rows = session.execute(query.order_by(ordering, tie).offset(offset).limit(limit)).all()
-            return ComplaintPage([self._row(*row, now=now) for row in rows], total)
+            return Page([self._row(*row, now=now) for row in rows], total)
 
         return self.db.read(work)
 
