@@ -55,7 +55,7 @@ class Chart(pg.PlotWidget):
         """One line per series over the labels (a gap where a value is None)."""
         self.clear()
         if self.legend is None:
-            self.legend = self.addLegend(offset=(10, 5))
+            self.legend = self.addLegend(offset=(10, 5), labelTextColor="k")
         xs = list(range(len(labels)))
         for (name, values), color in zip(series, LINE_COLORS, strict=False):
             points = [(x, v) for x, v in zip(xs, values, strict=True) if v is not None]

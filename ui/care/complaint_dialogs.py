@@ -111,7 +111,7 @@ class ComplaintDialog(ActionDialog):
         for sale in sales:
             receipt = sale.receipt_no or f"#{sale.sale_id}"
             self.sale.addItem(
-                f"{fmt.local_datetime(sale.sold_at)} · {receipt} · ¥{fmt.yuan(sale.total_fen)}", sale.sale_id
+                f"{fmt.local_datetime(sale.sold_at)} · {receipt} · {fmt.yuan(sale.total_fen)}", sale.sale_id
             )
 
     def prepare(self) -> Callable[[], Any]:

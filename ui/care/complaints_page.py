@@ -156,6 +156,7 @@ class ComplaintsPage(Page):
         splitter.addWidget(detail)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([720, 440])
         splitter.setChildrenCollapsible(False)
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -285,7 +286,7 @@ class ComplaintsPage(Page):
             lines.append(
                 "<p>"
                 + e(
-                    self.tr("Purchase: {receipt} on {when}, ¥{amount}").format(
+                    self.tr("Purchase: {receipt} on {when}, {amount}").format(
                         receipt=receipt,
                         when=fmt.local_datetime(detail.sale.sold_at),
                         amount=fmt.yuan(detail.sale.total_fen),
@@ -300,7 +301,7 @@ class ComplaintsPage(Page):
             if detail.goodwill_points:
                 extras.append(self.tr("{points} goodwill points").format(points=fmt.points(detail.goodwill_points)))
             if detail.refund_fen:
-                extras.append(self.tr("refund ¥{amount}").format(amount=fmt.yuan(detail.refund_fen)))
+                extras.append(self.tr("refund {amount}").format(amount=fmt.yuan(detail.refund_fen)))
             lines.append(
                 f"<p><b>{e(self.tr('Resolution'))}:</b> {e(detail.resolution)}"
                 + (f" ({e(', '.join(extras))})" if extras else "")

@@ -98,7 +98,8 @@ class SurveyTemplatesView(QWidget):
             ]
         )
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setColumnWidth(TEXT, 260)
+        self.table.setColumnWidth(KIND, 170)
+        self.table.setColumnWidth(TEXT, 240)
         self.table.setColumnWidth(TEXT_EN, 220)
         buttons = QHBoxLayout()
         for name, text, slot in (
