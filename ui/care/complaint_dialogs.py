@@ -57,11 +57,11 @@ class ComplaintDialog(ActionDialog):
         super().__init__(tasks, services, self.tr("Log a complaint"), self.tr("Record"), parent)
         self.setObjectName("complaintDialog")
         self.member = member
-        heading = QLabel(
+        self.heading = QLabel(
             self.tr("For member {name}").format(name=member[1]) if member else self.tr("No member (walk-in customer)")
         )
-        heading.setObjectName("dialogHeading")
-        self.form.addRow(heading)
+        self.heading.setObjectName("dialogHeading")
+        self.form.addRow(self.heading)
         self.subject = QLineEdit()
         self.subject.setObjectName("complaintSubject")
         self.subject.setMaxLength(200)

@@ -30,6 +30,7 @@ from ui.care.analysis_view import AnalysisView
 from ui.care.complaint_dialogs import ComplaintDialog, NoteDialog, ResolveDialog, due_text
 from ui.care.follow_ups_view import FollowUpsView
 from ui.care.periods import PeriodBox
+from ui.care.settings_dialog import CareSettingsDialog
 from ui.models import Column, PagedModel, row_table
 from ui.pages.base import Page
 from ui.tasks import TaskRunner
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from ui.forms import ActionDialog
 
 PAGE_SIZE = 200
+CASHIER = "cashier"
 SEARCH_DEBOUNCE_MS = 250
 NOT_CLOSED = (ComplaintStatus.OPEN, ComplaintStatus.IN_PROGRESS, ComplaintStatus.RESOLVED)
 SORT_KEYS = ("id", "created_at", "status", "severity", "category", None, "subject", None, None, "due_at")
@@ -121,6 +123,10 @@ class ComplaintsPage(Page):
             filters.addWidget(widget)
         filters.addWidget(self.search, 1)
         filters.addWidget(self.new_button)
+        self.settings_button = QPushButton(self.tr("Settings…"))
+        self.settings_button.setObjectName("careSettings")
+        self.settings_button.clicked.connect(self.edit_settings)
+        filters.addWidget(self.settings_button)
         self.view = row_table(self.model, takes_focus=True)
         self.view.setObjectName("complaintList")
         header = self.view.horizontalHeader()
@@ -168,11 +174,14 @@ class ComplaintsPage(Page):
     # -- page ---------------------------------------------------------------------------------------------------
     def attach(self, services: Services) -> None:
         super().attach(services)
+        self.settings_button.setVisible(services.operator.role != CASHIER)
         self.analysis.attach(services)
         self.follow_ups.attach(services)
         self.tasks.run(services.care.complaints.choices, self._choices_loaded)
 
     def on_changed(self, changes: Changes) -> None:
+        if changes & Changes.SETTINGS and self.services is not None:
+            self.tasks.run(self.services.care.complaints.choices, self._choices_loaded)
         if changes & (Changes.COMPLAINTS | Changes.FOLLOW_UPS | Changes.SETTINGS):
             self.reload_when_seen()
 
@@ -330,6 +339,10 @@ class ComplaintsPage(Page):
     def log_complaint(self) -> None:
         if self.services is not None:
             self._open(ComplaintDialog(self.tasks, self.services, None, self))
+
+    def edit_settings(self) -> None:
+        if self.services is not None and self.choices is not None:
+            self._open(CareSettingsDialog(self.tasks, self.services, self.choices.settings, self))
 
     def step(self, name: str) -> None:
         services, detail = self.services, self.detail

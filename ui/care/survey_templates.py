@@ -227,7 +227,7 @@ class SurveyTemplatesView(QWidget):
             cells = [self.table.item(row, column) for column in (TEXT, TEXT_EN, CHOICES)]
             text, text_en, choices = (cell.text() if cell is not None else "" for cell in cells)
             key = cells[0].data(KEY_ROLE) if cells[0] is not None else ""
-            found.append(Question(key or "", kind.currentData(), text, text_en, parse_choices(choices)))
+            found.append(Question(key or "", QuestionKind(kind.currentData()), text, text_en, parse_choices(choices)))
         return found
 
     def draft(self) -> TemplateDraft:
