@@ -311,12 +311,14 @@ class ComplaintsPage(Page):
                 extras.append(self.tr("{points} goodwill points").format(points=fmt.points(detail.goodwill_points)))
             if detail.refund_fen:
                 extras.append(self.tr("refund {amount}").format(amount=fmt.yuan(detail.refund_fen)))
+            heading = self.tr("Resolution")
             lines.append(
-                f"<p><b>{e(self.tr('Resolution'))}:</b> {e(detail.resolution)}"
+                f"<p><b>{e(heading)}:</b> {e(detail.resolution)}"
                 + (f" ({e(', '.join(extras))})" if extras else "")
                 + "</p>"
             )
-        lines.append(f"<h4>{e(self.tr('History'))}</h4><table cellspacing=4>")
+        history = self.tr("History")
+        lines.append(f"<h4>{e(history)}</h4><table cellspacing=4>")
         for event in detail.events:
             step = status_label(event.to_status) if event.from_status != event.to_status else "·"
             lines.append(
