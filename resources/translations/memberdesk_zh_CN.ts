@@ -696,6 +696,10 @@
         <translation>{count} 条投诉</translation>
     </message>
     <message>
+        <source>overdue</source>
+        <translation>已超期</translation>
+    </message>
+    <message>
         <source>Member: {member}</source>
         <translation>会员：{member}</translation>
     </message>

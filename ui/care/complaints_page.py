@@ -268,6 +268,7 @@ class ComplaintsPage(Page):
     def _history_html(self, detail: ComplaintDetail) -> str:
         row = detail.row
         e = html.escape
+        overdue = self.tr("overdue")
         lines = [
             f"<h3>#{row.id} {e(row.subject)}</h3>",
             "<p>"
@@ -287,7 +288,7 @@ class ComplaintsPage(Page):
             + e(self.tr("Member: {member}").format(member=row.member_name or row.member_no or self.tr("none")))
             + "<br>"
             + e(self.tr("Due: {due}").format(due=fmt.local_datetime(row.due_at)))
-            + (f' <b style="color:#c62828">{e(self.tr("overdue"))}</b>' if row.overdue else "")
+            + (f' <b style="color:#c62828">{e(overdue)}</b>' if row.overdue else "")
             + "</p>",
         ]
         if detail.sale is not None:
