@@ -158,7 +158,7 @@ def test_survey_entry_by_keyboard_refuses_twice_and_results_move(
         first = entry.fields[0][1]
         qtbot.keyClicks(first, "7")  # out of range: the field takes nothing
         assert first.text() == ""
-        for question, field in entry.fields[:6]:
+        for _question, field in entry.fields[:6]:
             qtbot.keyClicks(field, "5" if number == 1 else "2")
         qtbot.keyClicks(entry.fields[6][1], nps)
         qtbot.keyClicks(entry.fields[7][1], "b")
