@@ -45,8 +45,9 @@ def _moment(seconds: int) -> dt.datetime:
 
 
 def add_care_history(session: Session, seed: int, shop: Shop, now: int, days: int) -> tuple[int, int]:
-    """Returns (survey responses, reopened complaints)."""
-    rng = random.Random(f"{seed}:care")
+    """Returns (survey responses, reopened complaints). A forced second demo on the same store draws other ids."""
+    earlier = session.scalar(select(func.count()).select_from(SurveyForm)) or 0
+    rng = random.Random(f"{seed}:care:{earlier}")
     return _surveys(session, rng, shop, now, days), _reopened(session, rng, shop, now)
 
 
