@@ -26,7 +26,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from app.care.analysis import Dimension
 from app.care.complaints import ComplaintFilter
@@ -157,6 +157,7 @@ def fill_complaints(store: Store, count: int) -> None:
 
         assert isinstance(session, Session)
         staff = session.scalars(select(Staff.id)).all()
+        first = (session.scalar(select(func.max(Complaint.id))) or 0) + 1
         rows, events = [], []
         for index in range(count):
             created = now - dt.timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
@@ -164,6 +165,7 @@ def fill_complaints(store: Store, count: int) -> None:
             resolved = created + dt.timedelta(hours=rng.randrange(1, 200)) if status in ("resolved", "closed") else None
             rows.append(
                 {
+                    "id": first + index,
                     "client_uuid": str(uuid.uuid4()),
                     "member_id": None,
                     "branch_id": 1,
