@@ -2,7 +2,7 @@
 rewards, versioned templates, and the default in-store satisfaction survey (SAT, Chinese and English)
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0006
 Create Date: 2026-11-29 11:38:38.861864
 """
 
@@ -18,7 +18,7 @@ import db.base
 import db.enums
 
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
