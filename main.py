@@ -228,6 +228,10 @@ def cmd_surveys(args: argparse.Namespace) -> int:
             return 0
         for line in survey_results(services, args.template, args.out, english=args.lang != "zh_CN"):
             print(line)
+        return 0
+    finally:
+        store.close()
+
 
 def cmd_segments(args: argparse.Namespace) -> int:
     from app.context import Store
@@ -288,7 +292,6 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "sales": cmd_sales,
     "complaints": cmd_complaints,
     "surveys": cmd_surveys,
-
     "segments": cmd_segments,
 }
 
