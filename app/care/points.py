@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
-from app.loyalty.ledger import Posting, find_posting, lock_member, post_points
+from app.loyalty.ledger import Posting, find_posting, lock_member, post_points, save_member
 from app.loyalty.rules import expiry_for
 from app.loyalty.service import LoyaltyService
 from app.security.operator import Operator
@@ -66,4 +66,5 @@ def post_survey_reward(
             key_checked=True,
         ),
     )
+    save_member(session, member)
     return True
