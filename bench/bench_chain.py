@@ -25,8 +25,10 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import psycopg
 from sqlalchemy import select
@@ -43,6 +45,7 @@ from db.models import GiftRedemption, Sale
 from tests.pg_cluster import PgCluster
 from tests.staff_support import add_counter_staff
 
+T = TypeVar("T")
 PORT = 5442
 COUNTERS_PER_PROCESS = 10
 TARGETS = "targets at 50 counters (issue 16): lookup p95 <= 5 ms, p99 <= 20 ms; purchase p95 <= 30 ms; 0 errors"
@@ -73,12 +76,11 @@ def make_store(data_dir: Path, url: str, members: int) -> int:
     return gift
 
 
-def patiently(log: CounterLog, work: object) -> object:
-    """`work()`, tried again with the same request while the server is unreachable (the dialog keeps its key)."""
-    assert callable(work)
+def patiently(log: CounterLog, work: Callable[..., T], *args: Any) -> T:
+    """`work(*args)`, tried again with the same request while the server is unreachable (the dialog keeps its key)."""
     while True:
         try:
-            return work()
+            return work(*args)
         except Exception as exc:
             if isinstance(outage_refusal(exc) or exc, ServerUnreachable):
                 log.outage_retries += 1
@@ -98,25 +100,25 @@ def counter(data_dir: Path, url: str, members: int, gift: int, deadline: float, 
         try:
             started = time.perf_counter()
             number = rng.randrange(members)
-            hit = patiently(log, lambda: services.members.lookup(phone(number)))
-            member_id = hit.hits[0].id  # type: ignore[attr-defined]
-            patiently(log, lambda: services.members.profile(member_id))
+            hit = patiently(log, services.members.lookup, phone(number))
+            member_id = hit.hits[0].id
+            patiently(log, services.members.profile, member_id)
             log.lookups.append(time.perf_counter() - started)
             roll = rng.random()
             key = f"chain:{uuid.uuid4()}"
             if roll < 0.6:
                 request = PurchaseRequest(member_id, rng.randint(500, 50_000), key)
                 started = time.perf_counter()
-                result = patiently(log, lambda: services.loyalty.record_purchase(request))
+                result = patiently(log, services.loyalty.record_purchase, request)
                 log.purchases.append(time.perf_counter() - started)
-                mine.append(result.sale_id)  # type: ignore[attr-defined]
+                mine.append(result.sale_id)
                 log.acked.append(key)
             elif roll < 0.7:
-                patiently(log, lambda: services.loyalty.redeem_gift(member_id, gift, 1, key))
+                patiently(log, services.loyalty.redeem_gift, member_id, gift, 1, key)
                 log.acked.append(key)
             elif roll < 0.8 and mine:
                 sale = mine.pop(rng.randrange(len(mine)))
-                patiently(log, lambda: services.loyalty.return_sale(sale, key, "bench"))
+                patiently(log, services.loyalty.return_sale, sale, key, "bench")
                 log.acked.append(key)
         except InsufficientPoints:
             log.refusals += 1

@@ -96,7 +96,7 @@ def is_server_unreachable(exc: BaseException) -> bool:
         return False
     if exc.connection_invalidated:
         return True
-    sqlstate = exc.orig.sqlstate
+    sqlstate: str | None = getattr(exc.orig, "sqlstate", None)
     if sqlstate is None:
         return isinstance(exc, OperationalError)
     return bool(sqlstate.startswith("08") or sqlstate in _OUTAGE_SQLSTATES)

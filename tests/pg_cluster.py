@@ -14,6 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dev import find_pg_bindir, is_root, pg_parent_dir
 
+INITDB = ("-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+
 
 class PgCluster:
     def __init__(self, port: int, settings: dict[str, str] | None = None, durable: bool = False) -> None:
@@ -37,8 +39,16 @@ class PgCluster:
         options.update(settings or {})
         self._opts = f"-k {self.workdir} -p {port} " + " ".join(f"-c {k}={v}" for k, v in options.items())
         subprocess.run(
-            [*self._as_user, str(bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust"]
-            + ["-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
+            [
+                *self._as_user,
+                str(bindir / "initdb"),
+                "-D",
+                str(self.datadir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                *INITDB,
+            ],
             cwd=self.workdir,
             check=True,
             stdout=subprocess.DEVNULL,

@@ -5,7 +5,6 @@ and retry, a counter idles on one connection, and nothing acknowledged is lost o
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,14 +49,15 @@ def _conninfo(cluster: PgCluster) -> str:
     return f"host={cluster.workdir} port={cluster.port} user=postgres dbname=postgres"
 
 
-def _restart_later(cluster: PgCluster, after_s: float) -> threading.Thread:
-    thread = threading.Thread(target=lambda: (time.sleep(after_s), cluster.start()))
-    thread.start()
-    return thread
+def _restart_later(cluster: PgCluster, after_s: float) -> threading.Timer:
+    timer = threading.Timer(after_s, cluster.start)
+    timer.start()
+    return timer
 
 
 def _sales(store: Store, key: str) -> int:
-    return store.db.read(lambda s: s.scalar(select(func.count()).select_from(Sale).where(Sale.idempotency_key == key)))
+    count = select(func.count()).select_from(Sale).where(Sale.idempotency_key == key)
+    return int(store.db.read(lambda s: s.scalar(count)) or 0)
 
 
 def test_a_lookup_waits_out_a_server_restart_and_the_state_is_heard(cluster: PgCluster, store: Store) -> None:
