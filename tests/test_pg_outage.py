@@ -10,15 +10,18 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from app.context import Store
-from app.errors import ServerUnreachable, outage_refusal
+from app.errors import MemberDeskError, ServerUnreachable, outage_refusal
 from app.loyalty.service import PurchaseRequest
 from app.members.service import MemberForm
 from db.models import Sale
 from dev import find_pg_bindir
 from tests.pg_cluster import PgCluster
+from ui.server_status import ServerStatus
+from ui.tasks import SyncTaskRunner
 from tests.staff_support import add_counter_staff
 
 pytestmark = pytest.mark.skipif(find_pg_bindir() is None, reason="needs initdb/pg_ctl (apt package postgresql)")
@@ -141,3 +144,26 @@ def test_a_counter_idles_on_one_connection_and_prepares_no_statements(cluster: P
     assert others == (1,)
     prepared = store.db.read(lambda s: s.connection().exec_driver_sql("SELECT count(*) FROM pg_prepared_statements"))
     assert prepared.scalar() == 0
+
+
+def test_the_counter_reads_an_outage_as_one_and_shows_the_server_state(
+    qtbot: QtBot, cluster: PgCluster, store: Store
+) -> None:
+    members = store.services(store.operator("cashier")).members
+    runner = SyncTaskRunner()
+    status = ServerStatus(runner)
+    qtbot.addWidget(status)
+    status.watch(store)
+    assert not status.isHidden()
+    assert status.text() == "Server: connected"
+    store.db.outage_wait_s = 0.3
+    cluster.stop(mode="immediate")
+    refusals: list[MemberDeskError] = []
+    runner.run(lambda: members.lookup("13812345678"), on_error=refusals.append)
+    assert [type(r) for r in refusals] == [ServerUnreachable]  # a refusal to show, not the crash dialog
+    qtbot.waitUntil(lambda: status.text() == "The server cannot be reached — retrying")
+    cluster.start()
+    qtbot.waitUntil(lambda: status.text() == "Server: connected", timeout=10_000)  # the probe found it again
+    found: list[object] = []
+    runner.run(lambda: members.lookup("13812345678"), found.append)
+    assert found
