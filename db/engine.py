@@ -121,6 +121,14 @@ def _begun(maker: sessionmaker[Session]) -> Session:
     return session
 
 
+def _reachable_through(session: Session) -> None:
+    """Check a connection out for `session` (pinging it), then hand it back: the session is left as it was."""
+    try:
+        session.connection()
+    finally:
+        session.rollback()
+
+
 ServerListener = Callable[[bool], None]
 """Hears True when the server answers again after an outage, False when it stops answering."""
 
@@ -162,7 +170,10 @@ class Database:
     def session(self) -> Session:
         """A session for reading, connected (waiting while the server is unreachable); the caller closes it (use it
         as a context manager)."""
-        return self._patiently(lambda: _begun(self._reader))
+        session = self._reader()
+        if not self.is_sqlite:
+            self._patiently(lambda: _reachable_through(session))
+        return session
 
     @property
     def reachable(self) -> bool:
