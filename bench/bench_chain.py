@@ -47,6 +47,8 @@ from tests.staff_support import add_counter_staff
 
 T = TypeVar("T")
 PORT = 5442
+THINK_S = (2.0, 6.0)
+BASELINE_S = 10.0
 COUNTERS_PER_PROCESS = 10
 TARGETS = "targets at 50 counters (issue 16): lookup p95 <= 5 ms, p99 <= 20 ms; purchase p95 <= 30 ms; 0 errors"
 
@@ -89,14 +91,23 @@ def patiently(log: CounterLog, work: Callable[..., T], *args: Any) -> T:
             raise
 
 
-def counter(data_dir: Path, url: str, members: int, gift: int, deadline: float, seed: int, log: CounterLog) -> None:
+def counter(
+    data_dir: Path,
+    url: str,
+    members: int,
+    gift: int,
+    deadline: float,
+    seed: int,
+    log: CounterLog,
+    think: tuple[float, float] = THINK_S,
+) -> None:
     rng = random.Random(seed)
     store = Store.open(data_dir, url, migrate=False)
     services: Services = store.services(store.operator("cashier"))
     mine: list[int] = []
-    time.sleep(rng.uniform(0, 2))
+    time.sleep(rng.uniform(0, think[1] / 3))
     while time.monotonic() < deadline:
-        time.sleep(rng.uniform(2, 6))
+        time.sleep(rng.uniform(*think))
         try:
             started = time.perf_counter()
             number = rng.randrange(members)
@@ -191,6 +202,12 @@ def run(n: int, seconds: float, members: int, restart: bool, outage: float) -> b
     data_dir = Path(tempfile.mkdtemp(prefix="memberdesk-chain-"))
     try:
         gift = make_store(data_dir, cluster.url, members)
+        alone = CounterLog()
+        counter(data_dir, cluster.url, members, gift, time.monotonic() + BASELINE_S, -1, alone, think=(0.0, 0.0))
+        print(f"N={n} counters, {seconds:.0f} s, {members} members")
+        print("  baseline: one counter alone, no think time, in this process")
+        print("    " + describe("lookup", alone.lookups))
+        print("    " + describe("purchase", alone.purchases))
         deadline = time.monotonic() + seconds
         out: mp.Queue = mp.Queue()
         seeds = list(range(n))
@@ -220,10 +237,10 @@ def run(n: int, seconds: float, members: int, restart: bool, outage: float) -> b
         lookups = [v for log in logs for v in log.lookups]
         purchases = [v for log in logs for v in log.purchases]
         errors = [e for log in logs for e in log.errors]
-        acked = [k for log in logs for k in log.acked]
-        print(f"N={n} counters, {seconds:.0f} s, {members} members")
-        print("  " + describe("lookup", lookups))
-        print("  " + describe("purchase", purchases))
+        acked = [k for log in [alone, *logs] for k in log.acked]
+        print(f"  {n} counters together")
+        print("    " + describe("lookup", lookups))
+        print("    " + describe("purchase", purchases))
         print(f"  most client connections {most}; acknowledged operations {len(acked)}")
         print(
             f"  errors {len(errors)}; outage retries {sum(log.outage_retries for log in logs)}; "

@@ -20,9 +20,9 @@ from app.members.service import MemberForm
 from db.models import Sale
 from dev import find_pg_bindir
 from tests.pg_cluster import PgCluster
+from tests.staff_support import add_counter_staff
 from ui.server_status import ServerStatus
 from ui.tasks import SyncTaskRunner
-from tests.staff_support import add_counter_staff
 
 pytestmark = pytest.mark.skipif(find_pg_bindir() is None, reason="needs initdb/pg_ctl (apt package postgresql)")
 
