@@ -127,7 +127,10 @@ def _execute(task: _Task) -> _Outcome:
         return _Outcome(task.id, result=task.fn())
     except BaseException as exc:  # every failure must reach the GUI thread; the worker itself never dies
         # The server being unreachable is an outage to tell the cashier about, not a bug for the crash dialog.
-        return _Outcome(task.id, error=outage_refusal(exc) or exc)
+        refusal = outage_refusal(exc)
+        if refusal is not None:
+            log.warning("database server unreachable: %s", exc)
+        return _Outcome(task.id, error=refusal or exc)
 
 
 class SyncTaskRunner(TaskRunner):
