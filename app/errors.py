@@ -7,7 +7,6 @@ from typing import Any
 
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
-from db.engine import is_server_unreachable
 
 CONTEXT = "Errors"
 
@@ -70,4 +69,6 @@ class ServerUnreachable(MemberDeskError):
 
 def outage_refusal(exc: BaseException) -> ServerUnreachable | None:
     """The cashier's message for an exception that means the server is unreachable, else None (a bug)."""
+    from db.engine import is_server_unreachable  # here: the first screen must not wait for SQLAlchemy's import
+
     return ServerUnreachable() if is_server_unreachable(exc) else None

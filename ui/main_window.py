@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.changes import Changes
+from ui.care import care_page
 from ui.counter.page import CounterPage
 from ui.crash import log_file_path
 from ui.insights.segments_page import SegmentsPage
@@ -63,9 +64,9 @@ class MainWindow(QMainWindow):
         self._factories: list[tuple[str, Callable[[], Page]]] = [
             (self.tr("Counter"), lambda: self.counter),
             (self.tr("Members"), self._members_page),
-            (self.tr("Complaints"), lambda: NotYetPage(tasks, self.tr("Complaints"))),
+            (self.tr("Complaints"), lambda: care_page(tasks, "complaints")),
             (self.tr("Coupons"), lambda: NotYetPage(tasks, self.tr("Coupons"))),
-            (self.tr("Surveys"), lambda: NotYetPage(tasks, self.tr("Surveys"))),
+            (self.tr("Surveys"), lambda: care_page(tasks, "surveys")),
             (self.tr("Segments"), lambda: SegmentsPage(tasks)),
             (self.tr("Settings"), self._settings_page),
         ]

@@ -4,12 +4,16 @@ thread noticed it (a lookup, a purchase, maintenance); it arrives here through a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
-from app.context import Store
 from ui.signals import emit
 from ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from app.context import Store
 
 PROBE_INTERVAL_MS = 3000
 
