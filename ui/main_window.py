@@ -31,6 +31,7 @@ from ui.local_settings import LANGUAGE, LAST_USERNAME, LocalSettings
 from ui.messages import show_info
 from ui.pages.base import Page
 from ui.pages.not_yet import NotYetPage
+from ui.server_status import ServerStatus
 from ui.signals import emit
 from ui.tasks import TaskRunner
 
@@ -115,7 +116,9 @@ class MainWindow(QMainWindow):
         self.pin_hint.setToolTip(self.tr("You still sign in with the store's starting PIN. Click to choose your own."))
         self.pin_hint.linkActivated.connect(lambda _link: self.change_pin())
         self.pin_hint.hide()
+        self.server_status = ServerStatus(self.tasks)
         bar.addWidget(self.store_label)
+        bar.addPermanentWidget(self.server_status)
         bar.addPermanentWidget(self.pin_hint)
         bar.addPermanentWidget(self.busy_bar)
         bar.addPermanentWidget(self.operator_label)
@@ -215,6 +218,7 @@ class MainWindow(QMainWindow):
     def attach(self, services: Services) -> None:
         """The store is open (or another operator signed in): every screen now works as this operator."""
         self.services = services
+        self.server_status.watch(services.store)
         operator = services.operator
         self.operator_label.setText(
             self.tr("{name} ({role})").format(name=operator.display_name, role=label(ROLES, operator.role))

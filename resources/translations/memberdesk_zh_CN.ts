@@ -967,6 +967,10 @@
         <translation>手机号 {phone} 已属于一位会员。</translation>
     </message>
     <message>
+        <source>The server cannot be reached right now — retrying. Please try again shortly.</source>
+        <translation>服务器暂时连不上 — 正在重试。请稍后再试。</translation>
+    </message>
+    <message>
         <source>A sales file needs member_no, card_no or phone, and time and amount.</source>
         <translation>消费记录文件需要 member_no、card_no 或 phone 之一，以及时间和金额。</translation>
     </message>
@@ -2964,6 +2968,17 @@ F2 registers a new member.</source>
     <message>
         <source>Refreshed: as of {date}</source>
         <translation>已刷新：截至 {date}</translation>
+    </message>
+</context>
+<context>
+    <name>ServerStatus</name>
+    <message>
+        <source>Server: connected</source>
+        <translation>服务器：已连接</translation>
+    </message>
+    <message>
+        <source>The server cannot be reached — retrying</source>
+        <translation>服务器暂时连不上 — 正在重试</translation>
     </message>
 </context>
 <context>
