@@ -133,7 +133,8 @@ def _report_import(report: ImportReport) -> int:
 
 def cmd_members(args: argparse.Namespace) -> int:
     from app.context import Store
-    from app.importing.members import MemberImporter, export_members
+    from app.importing.export import export_members
+    from app.importing.members import MemberImporter
 
     store = Store.open(_data_dir(args), args.database)
     try:

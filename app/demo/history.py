@@ -23,6 +23,7 @@ from app.demo.shop import GiftRow, Shop
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.loyalty.rules import eligible_fen, expiry_for, points_for
 from app.loyalty.tiers import YEAR, qualifying_tier
+from app.members.numbers import member_no_for
 from app.members.validation import make_card_no
 from app.security.crypto import FieldCipher
 from db.enums import LedgerSource, MemberStatus, SaleKind
@@ -309,7 +310,7 @@ class HistoryBuilder:
                 first = person.visits[0]
                 member_id = member_ids[person.ordinal]
                 referrals.setdefault(person.referrer_ordinal, []).append(
-                    Referral(first.at, member_id, _member_no(member_id), first.branch_id, first.staff_id)
+                    Referral(first.at, member_id, member_no_for(member_id), first.branch_id, first.staff_id)
                 )
         for person in people:
             member_id = self.ids.take("members")
@@ -381,7 +382,7 @@ class HistoryBuilder:
             (
                 member_id,
                 self._uuid(member_id),
-                _member_no(member_id),
+                member_no_for(member_id),
                 None if card in self.taken_cards else card,
                 person.phone,
                 person.phone[-4:],
@@ -788,10 +789,6 @@ class HistoryBuilder:
 
     def _day_of(self, at: int) -> int:
         return max(0, bisect_right(self.calendar.midnight, at) - 1)
-
-
-def _member_no(member_id: int) -> str:
-    return f"MD{member_id:08d}"
 
 
 def _epoch(moment: Any) -> int | None:
