@@ -38,6 +38,7 @@ EXACT_MIN = 5
 class Part:
     where: ColumnElement[bool]
     order: tuple[Any, ...]
+    """The index's own order, ties broken by id in the same direction (free in SQLite: the id ends every index)."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def _ranges(*columns: tuple[Any, str]) -> Stage:
     taken: list[ColumnElement[bool]] = []
     for column, prefix in columns:
         where = _prefix(column, prefix)
-        parts.append(Part(and_(where, *[not_(t) for t in taken]), (column,)))
+        parts.append(Part(and_(where, *[not_(t) for t in taken]), (column, Member.id)))
         taken.append(where)
     return Stage(tuple(parts))
 
@@ -81,7 +82,7 @@ def plan_lookup(raw: str) -> list[Stage]:
         return [_ranges((Member.name, text))]
     digits = text.isdigit()
     if digits and len(text) == 4:
-        return [Stage((Part(Member.phone_last4 == text, (Member.last_visit_at.desc(),)),))]
+        return [Stage((Part(Member.phone_last4 == text, (Member.last_visit_at.desc(), Member.id.desc())),))]
     upper = text.upper()
     stages: list[Stage] = []
     if digits and len(text) == 11 and text[0] == "1":
@@ -132,7 +133,7 @@ def find_page(
             if skip >= count:
                 skip -= count
                 continue
-            query = base.where(part.where).order_by(*part.order, Member.id.desc())
+            query = base.where(part.where).order_by(*part.order)
             rows += session.execute(query.offset(skip).limit(limit - len(rows))).all()
             skip = 0
             if len(rows) >= limit:

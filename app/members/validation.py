@@ -80,15 +80,17 @@ def clean_name(raw: str) -> str:
 
 
 def clean_member_no(raw: str) -> str:
-    """A member number from an old system ('' if none): at most MEMBER_NO_MAX characters, upper case, ASCII digits."""
+    """A member number from an old system ('' if none): at most MEMBER_NO_MAX characters, upper case, digits 0–9
+    only (letters and Chinese are kept: old systems use them)."""
     number = fold_width(raw or "").strip().upper()
     if len(number) > MEMBER_NO_MAX:
         raise ValidationError(
             S("Errors", "A member number has at most {max} characters."), field="member_no", max=MEMBER_NO_MAX
         )
-    if _has_control(number) or any(ch.isspace() for ch in number):
+    if _has_control(number) or any(ch.isspace() or (ch.isdigit() and not ch.isascii()) for ch in number):
         raise ValidationError(
-            S("Errors", "A member number may not contain spaces or control characters."), field="member_no"
+            S("Errors", "A member number may hold no spaces, control characters or digits other than 0–9."),
+            field="member_no",
         )
     return number
 
