@@ -13,6 +13,8 @@ from app.bootstrap import ensure_store
 from app.clock import Clock, SystemClock
 from app.errors import NotFoundError, PermissionDenied
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.insights.saved import SavedSegmentService
+from app.insights.service import SegmentService
 from app.loyalty.catalogue import CatalogueService
 from app.loyalty.service import LoyaltyService
 from app.members.service import MemberService
@@ -84,6 +86,8 @@ class Store:
             loyalty=LoyaltyService(self.db, operator, self.clock),
             catalogue=CatalogueService(self.db, operator),
             staff=StaffService(self.db, operator),
+            segments=SegmentService(self.db, operator, self.clock),
+            saved_segments=SavedSegmentService(self.db, operator),
         )
 
     def close(self) -> None:
@@ -99,3 +103,5 @@ class Services:
     loyalty: LoyaltyService
     catalogue: CatalogueService
     staff: StaffService
+    segments: SegmentService
+    saved_segments: SavedSegmentService

@@ -37,6 +37,7 @@ from app.i18n import translate
 from app.importing.cells import parse_time
 from app.importing.report import BATCH, ImportCancelled, ImportReport, RefusedRow, batched, stopped_on_failure
 from app.importing.tables import SALES_COLUMNS, Row, read_table
+from app.insights.aggregates import recount_members
 from app.loyalty.service import LoyaltyService, PurchaseRequest
 from app.loyalty.tiers import evaluate_tier
 from app.members.numbers import member_no_for
@@ -290,6 +291,9 @@ class SalesImporter:
             ],
         )
         self._update_members(session, fresh)
+        recount_members(
+            session.connection(), {member_id for _r, member_id in fresh}, read_settings(session)["store.timezone"]
+        )
 
     def _update_members(self, session: Session, fresh: list[tuple[SaleRowIn, int]]) -> None:
         per_member: dict[int, list[SaleRowIn]] = {}
