@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -41,7 +42,7 @@ from app.insights.aggregates import recount_members
 from app.loyalty.service import LoyaltyService, PurchaseRequest
 from app.loyalty.tiers import evaluate_tier
 from app.members.numbers import member_no_for
-from app.members.validation import clean_member_no, normalize_card_no, normalize_phone
+from app.members.validation import clean_member_no, fold_width, normalize_card_no, normalize_phone
 from app.money import format_yuan, parse_yuan
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
@@ -53,6 +54,7 @@ from db.models import Branch, Member, Sale, Tier
 Progress = Callable[[int, int, str], bool]
 RECEIPT_MAX = 40
 AMOUNT_MAX_FEN = 100_000_000
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 _LIVE = f"status != '{MemberStatus.ANONYMISED.value}'"
 
 
@@ -383,9 +385,11 @@ class _RowReader:
         branch_id = self.branches.get(branch_text) if branch_text else self.operator.branch_id
         if branch_id is None:
             raise ValidationError(S("Errors", "Unknown branch: {value}"), value=v["branch"][:40])
-        receipt = clean_member_no(v.get("receipt_no", "")) or None
+        receipt = fold_width(v.get("receipt_no", "")).strip().upper() or None
         if receipt is not None and len(receipt) > RECEIPT_MAX:
             raise ValidationError(S("Errors", "A receipt number has at most 40 characters."), field="receipt_no")
+        if receipt is not None and _SPACE_OR_CONTROL.search(receipt):
+            raise ValidationError(S("Errors", "A receipt number may hold no spaces or control characters."))
         if receipt:
             key = f"import-sale:{branch_id}:{receipt}"
         else:

@@ -542,6 +542,10 @@
         <translation>金额须在 ¥0 到 ¥1,000,000 之间。</translation>
     </message>
     <message>
+        <source>A receipt number may hold no spaces or control characters.</source>
+        <translation>小票号不能含空格或控制字符。</translation>
+    </message>
+    <message>
         <source>Receipt {receipt} is already recorded ({earlier}) for {amount} with another member.</source>
         <translation>小票 {receipt} 已记录（{earlier}），金额 {amount}，属于另一位会员。</translation>
     </message>
