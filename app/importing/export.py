@@ -30,7 +30,7 @@ def export_members(db: Database, operator: Operator, cipher: FieldCipher, path: 
     with_ids = operator.at_least(StaffRole.OWNER)
 
     def rows(session: Session) -> Iterator[list[object]]:
-        tz = ZoneInfo(read_settings(session)["store.timezone"])
+        tz = ZoneInfo(read_settings(session).store_timezone)
         tags: dict[int, list[str]] = {}
         for member_id, name in session.execute(select(MemberTag.member_id, Tag.name).join(Tag)):
             tags.setdefault(member_id, []).append(name)

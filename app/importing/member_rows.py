@@ -29,6 +29,7 @@ from app.members.validation import (
 )
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator
+from app.settings import StoreSettings
 from db.bulk import DriverValues, ordered_uuids
 from db.enums import MemberStatus
 from db.models import Tier
@@ -81,7 +82,7 @@ class RowParser:
 
     def __init__(
         self,
-        settings: dict[str, Any],
+        settings: StoreSettings,
         tiers: Sequence[Tier],
         now: dt.datetime,
         operator: Operator,
@@ -92,7 +93,7 @@ class RowParser:
         self.settings = settings
         self.tiers = _tier_index(tiers)
         self.default_tier = tiers[0].id
-        self.tz = ZoneInfo(settings["store.timezone"])
+        self.tz = ZoneInfo(settings.store_timezone)
         self.now = now
         self.cipher = cipher
         self.convert = DriverValues(sqlite=sqlite)
@@ -111,7 +112,7 @@ class RowParser:
         self.columns = (*MEMBER_INSERT, *fixed)
         self.fixed = tuple(self.convert(v) for v in fixed.values())
         self.seen_keys: dict[str, dict[str, int]] = {"member_no": {}, "phone": {}, "card_no": {}}
-        self.card_prefix = settings["cards.prefix"]
+        self.card_prefix = settings.cards_prefix
         self.today = now.date()
         self.pinyin = lru_cache(maxsize=200_000)(pinyin_keys)
         self._birthdays: dict[str, tuple[Any, str | None]] = {}

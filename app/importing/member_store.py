@@ -5,7 +5,6 @@ opening points and tags. Runs inside the importer's transaction; counts nothing 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -14,27 +13,15 @@ from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
 from app.importing.member_rows import CARD_AT, MEMBER_NO_AT, NAME_AT, PHONE_AT, POINTS_AT, UNNUMBERED, ParsedBatch
 from app.importing.report import ImportReport, RefusedRow
+from app.loyalty.opening import post_opening_balances
 from app.loyalty.rules import expiry_for
 from app.members.numbers import member_no_for
 from app.security.operator import Operator
+from app.settings import StoreSettings
 from db.base import Base
 from db.bulk import DriverValues, bulk_insert, ordered_uuids, select_in
-from db.enums import LedgerSource, MemberStatus
+from db.enums import MemberStatus
 from db.models import Member, MemberTag, Tag
-
-LEDGER_INSERT = (
-    "client_uuid",
-    "idempotency_key",
-    "member_id",
-    "branch_id",
-    "staff_id",
-    "source",
-    "delta",
-    "balance_after",
-    "reason",
-    "created_at",
-)
-LOT_INSERT = ("member_id", "ledger_id", "earned_at", "expires_at", "points", "remaining")
 
 
 class BatchWriter:
@@ -44,7 +31,7 @@ class BatchWriter:
     def __init__(
         self,
         operator: Operator,
-        settings: dict[str, Any],
+        settings: StoreSettings,
         now: dt.datetime,
         columns: tuple[str, ...],
         *,
@@ -129,31 +116,7 @@ class BatchWriter:
 
     def _opening_points(self, conn: Connection, opening: list[tuple[int, int]]) -> None:
         """An import ledger row and a lot for each member who brings points."""
-        if not opening:
-            return
-        convert = self.convert
-        now, source = convert(self.now), convert(LedgerSource.IMPORT)
-        branch, staff = self.operator.branch_id, self.operator.staff_id
-        keys = [f"import:{mid}" for mid, _points in opening]
-        bulk_insert(
-            conn,
-            "points_ledger",
-            LEDGER_INSERT,
-            [
-                (next(self.uuids), key, mid, branch, staff, source, points, points, "opening balance from import", now)
-                for key, (mid, points) in zip(keys, opening, strict=True)
-            ],
-        )
-        entries = select_in(
-            conn, "SELECT id, member_id, delta FROM points_ledger WHERE idempotency_key IN ({values})", keys
-        )
-        expires = convert(self.expires) if self.expires is not None else None
-        bulk_insert(
-            conn,
-            "points_lots",
-            LOT_INSERT,
-            [(member_id, entry_id, now, expires, delta, delta) for entry_id, member_id, delta in entries],
-        )
+        post_opening_balances(conn, self.operator, opening, self.now, self.expires, self.uuids)
 
     @staticmethod
     def _tags(session: Session, links: list[tuple[int, str]]) -> None:

@@ -9,7 +9,7 @@ already imported, so the same file imported twice creates nothing twice. Opening
 entry and a lot. A failure no row is to blame for stops the import with ImportStopped, which says exactly what
 was committed before it.
 
-How a million rows fit in DESIGN.md's 40 s (bench/bench_import.py; 113 s before these):
+How a million rows fit in docs/ARCHITECTURE.md's 40 s (bench/bench_import.py; 113 s before these):
 - RowParser validates in a forked worker process (where there is one) while this process inserts the batch before;
   batches cross as plain tuples, already in the form the driver takes.
 - The rows go in with the driver's executemany (db.bulk), through a connection with a big page cache, and the

@@ -98,7 +98,7 @@ class SalesImporter:
                 k.lower(): i for c, n, i in s.execute(select(Branch.code, Branch.name, Branch.id)) for k in (c, n)
             }
         )
-        reader = _RowReader(ZoneInfo(settings["store.timezone"]), branches, self.operator, self.clock.now())
+        reader = _RowReader(ZoneInfo(settings.store_timezone), branches, self.operator, self.clock.now())
         source = path.name[:120]
         report = ImportReport()
         what = translate("Import", S("Import", "Sales"))
@@ -294,7 +294,7 @@ class SalesImporter:
         )
         self._update_members(session, fresh)
         recount_members(
-            session.connection(), {member_id for _r, member_id in fresh}, read_settings(session)["store.timezone"]
+            session.connection(), {member_id for _r, member_id in fresh}, read_settings(session).store_timezone
         )
 
     def _update_members(self, session: Session, fresh: list[tuple[SaleRowIn, int]]) -> None:

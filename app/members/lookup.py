@@ -1,9 +1,10 @@
 """The one reading of what was typed into the counter's lookup box or the member list's filter.
 
 `plan_lookup` turns the text into stages tried in order; the first stage that finds anyone is the answer. A stage
-is one or more parts that never share a member, each an index range scan in index order (DESIGN.md §7: p95 ≤ 2 ms
-on 1M members), so the counter takes the first `limit` rows part after part and the member list pages through the
-parts one after another with exact counts. Both go through here, so the same text finds the same members in both.
+is one or more parts that never share a member, each an index range scan in index order (docs/ARCHITECTURE.md §7:
+p95 ≤ 2 ms on 1M members), so the counter takes the first `limit` rows part after part and the member list pages
+through the parts one after another with exact counts. Both go through here, so the same text finds the same
+members in both.
 
 What the text is taken for (spaces dropped, full-width characters folded to ASCII first):
 - 4 digits: the last 4 digits of a phone (their own indexed column), most recent visitor first;

@@ -594,6 +594,10 @@
         <translation>找不到该客户分群。</translation>
     </message>
     <message>
+        <source>A coupon cannot take off more than the purchase amount.</source>
+        <translation>优惠券抵扣不能超过消费金额。</translation>
+    </message>
+    <message>
         <source>A member cannot refer themselves.</source>
         <translation>会员不能推荐自己。</translation>
     </message>
