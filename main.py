@@ -161,17 +161,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
         store.close()
 
 
-def _report_import(report: ImportReport) -> int:
+def _report_import(run: Callable[[], ImportReport]) -> int:
+    """Refused rows by line on stderr, the summary on stdout. An import stopped part-way lists the rows refused
+    before it and says exactly what was committed; no SQL ever reaches the console (details go to the log)."""
+    from app.importing.report import ImportStopped
+
+    try:
+        report = run()
+        stopped = None
+    except ImportStopped as exc:
+        report, stopped = exc.report, exc
     print(file=sys.stderr)
-    for refused in report.refused:
+    for refused in sorted(report.refused, key=lambda r: r.line):
         print(f"line {refused.line}: {refused.reason}", file=sys.stderr)
+    if stopped is not None:
+        return _fail(f"error: {stopped}")
     print(report.summary())
     return 1 if report.refused else 0
 
 
 def cmd_members(args: argparse.Namespace) -> int:
     from app.context import Store
-    from app.importing.members import MemberImporter, export_members
+    from app.importing.export import export_members
+    from app.importing.members import MemberImporter
 
     store = Store.open(_data_dir(args), args.database)
     try:
@@ -181,7 +193,9 @@ def cmd_members(args: argparse.Namespace) -> int:
             print(f"{count} members exported to {args.file}")
             return 0
         importer = MemberImporter(store.db, operator, store.clock, store.cipher)
-        return _report_import(importer.run(args.file, all_or_nothing=args.all_or_nothing, progress=_console_progress))
+        return _report_import(
+            lambda: importer.run(args.file, all_or_nothing=args.all_or_nothing, progress=_console_progress)
+        )
     finally:
         store.close()
 
@@ -193,10 +207,11 @@ def cmd_sales(args: argparse.Namespace) -> int:
     store = Store.open(_data_dir(args), args.database)
     try:
         importer = SalesImporter(store.db, store.operator("owner"), store.clock)
-        report = importer.run(
-            args.file, create_missing=args.create_missing, earn_points=args.earn_points, progress=_console_progress
+        return _report_import(
+            lambda: importer.run(
+                args.file, create_missing=args.create_missing, earn_points=args.earn_points, progress=_console_progress
+            )
         )
-        return _report_import(report)
     finally:
         store.close()
 

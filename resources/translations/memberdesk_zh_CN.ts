@@ -919,14 +919,6 @@
         <translation>生成演示数据时门店数据发生了变化；请在没有收银台打开时运行。</translation>
     </message>
     <message>
-        <source>{what}: not a date (use YYYY-MM-DD): {value}</source>
-        <translation>{what}：不是日期（请用 YYYY-MM-DD 格式）：{value}</translation>
-    </message>
-    <message>
-        <source>Points must be a whole number of 0 or more: {value}</source>
-        <translation>积分必须是 0 或更大的整数：{value}</translation>
-    </message>
-    <message>
         <source>Export to a .csv or .xlsx file.</source>
         <translation>请导出为 .csv 或 .xlsx 文件。</translation>
     </message>
@@ -939,20 +931,8 @@
         <translation>请输入会员姓名。</translation>
     </message>
     <message>
-        <source>A member number has at most 40 characters.</source>
-        <translation>会员编号最多 40 个字符。</translation>
-    </message>
-    <message>
-        <source>Same {what} as an earlier row of this file: {value}</source>
-        <translation>{what}与本文件前面某一行重复：{value}</translation>
-    </message>
-    <message>
         <source>Gender must be 男/女 or male/female: {value}</source>
         <translation>性别必须是 男/女 或 male/female：{value}</translation>
-    </message>
-    <message>
-        <source>A date lies in the future or before 1900.</source>
-        <translation>日期晚于今天或早于 1900 年。</translation>
     </message>
     <message>
         <source>Unknown tier: {value}</source>
@@ -993,10 +973,6 @@
     <message>
         <source>The file is neither UTF-8 nor GB18030 text.</source>
         <translation>文件既不是 UTF-8 也不是 GB18030 编码的文本。</translation>
-    </message>
-    <message>
-        <source>Only .csv and .xlsx files can be imported.</source>
-        <translation>只能导入 .csv 和 .xlsx 文件。</translation>
     </message>
     <message>
         <source>No known column headers in the first row of the file.</source>
@@ -1295,6 +1271,70 @@
         <translation>没有编号为 {number} 的会员。</translation>
     </message>
     <message>
+        <source>{what}: not a date (use YYYY-MM-DD or YYYY/M/D): {value}</source>
+        <translation>{what}：不是日期（请用 YYYY-MM-DD 或 YYYY/M/D）：{value}</translation>
+    </message>
+    <message>
+        <source>{what}: a date lies in the future or before 1900.</source>
+        <translation>{what}：日期在将来或早于 1900 年。</translation>
+    </message>
+    <message>
+        <source>Points must be a whole number from 0 to {max}: {value}</source>
+        <translation>积分须为 0 到 {max} 之间的整数：{value}</translation>
+    </message>
+    <message>
+        <source>{what}: a time zone offset is at most ±14:00: {value}</source>
+        <translation>{what}：时区偏移最多为 ±14:00：{value}</translation>
+    </message>
+    <message>
+        <source>The line cannot be read: {reason}</source>
+        <translation>这一行无法读取：{reason}</translation>
+    </message>
+    <message>
+        <source>Same {what} as line {line} of this file: {value}</source>
+        <translation>与本文件第 {line} 行的{what}相同：{value}</translation>
+    </message>
+    <message>
+        <source>The import stopped ({reason}) after {rows} rows of the file were committed: {imported} imported, {already} already there, {refused} refused. Importing the file again adds the rest.</source>
+        <translation>导入中途停止（{reason}），已提交文件的 {rows} 行：导入 {imported} 条，已存在 {already} 条，拒绝 {refused} 条。再次导入该文件即可补上其余部分。</translation>
+    </message>
+    <message>
+        <source>The import stopped ({reason}); nothing was imported.</source>
+        <translation>导入中途停止（{reason}），没有导入任何数据。</translation>
+    </message>
+    <message>
+        <source>Member not found: {value}</source>
+        <translation>找不到会员：{value}</translation>
+    </message>
+    <message>
+        <source>Receipt {receipt} is also on line {line}, with another member or amount.</source>
+        <translation>小票 {receipt} 也出现在第 {line} 行，但会员或金额不同。</translation>
+    </message>
+    <message>
+        <source>The amount must be from ¥0 to ¥1,000,000.</source>
+        <translation>金额须在 ¥0 到 ¥1,000,000 之间。</translation>
+    </message>
+    <message>
+        <source>A receipt number may hold no spaces or control characters.</source>
+        <translation>小票号不能含空格或控制字符。</translation>
+    </message>
+    <message>
+        <source>Receipt {receipt} is already recorded ({earlier}) for {amount} with another member.</source>
+        <translation>小票 {receipt} 已记录（{earlier}），金额 {amount}，属于另一位会员。</translation>
+    </message>
+    <message>
+        <source>Receipt {receipt} is already recorded ({earlier}) with another amount: {amount}.</source>
+        <translation>小票 {receipt} 已记录（{earlier}），金额不同：{amount}。</translation>
+    </message>
+    <message>
+        <source>Only .csv, .txt and .xlsx files can be imported.</source>
+        <translation>只能导入 .csv、.txt 和 .xlsx 文件。</translation>
+    </message>
+    <message>
+        <source>A value has more than {max} characters.</source>
+        <translation>有一个值超过 {max} 个字符。</translation>
+    </message>
+    <message>
         <source>The segment refresh was cancelled; the previous results are kept.</source>
         <translation>客户分群刷新已取消，保留上次的结果。</translation>
     </message>
@@ -1343,14 +1383,6 @@
         <translation>未知品类：{code}</translation>
     </message>
     <message>
-        <source>A tag has at most 40 characters.</source>
-        <translation>标签最多 40 个字符。</translation>
-    </message>
-    <message>
-        <source>A name has at most 40 characters.</source>
-        <translation>姓名最多 40 个字符。</translation>
-    </message>
-    <message>
         <source>The member must agree to membership terms before registering.</source>
         <translation>会员必须同意会员条款才能注册。</translation>
     </message>
@@ -1379,6 +1411,30 @@
         <translation>不是有效的大陆手机号：{value}</translation>
     </message>
     <message>
+        <source>A name has at most {max} characters.</source>
+        <translation>姓名最多 {max} 个字符。</translation>
+    </message>
+    <message>
+        <source>The name contains control characters.</source>
+        <translation>姓名含有控制字符。</translation>
+    </message>
+    <message>
+        <source>A member number has at most {max} characters.</source>
+        <translation>会员编号最多 {max} 个字符。</translation>
+    </message>
+    <message>
+        <source>A member number may hold no spaces, control characters or digits other than 0–9.</source>
+        <translation>会员编号不能含空格、控制字符或 0–9 以外的数字。</translation>
+    </message>
+    <message>
+        <source>Notes have at most {max} characters.</source>
+        <translation>备注最多 {max} 个字符。</translation>
+    </message>
+    <message>
+        <source>A member has at most {max} tags.</source>
+        <translation>每位会员最多 {max} 个标签。</translation>
+    </message>
+    <message>
         <source>An ID number has 17 digits and a check digit or X.</source>
         <translation>身份证号由 17 位数字加 1 位校验码（数字或 X）组成。</translation>
     </message>
@@ -1397,6 +1453,10 @@
     <message>
         <source>This card number&apos;s check digit is wrong: scan again or retype it.</source>
         <translation>卡号校验位不正确：请重新扫描或重新输入。</translation>
+    </message>
+    <message>
+        <source>A tag has at most {max} characters.</source>
+        <translation>标签最多 {max} 个字符。</translation>
     </message>
     <message>
         <source>Enter an amount in yuan with at most two decimals, e.g. 12.50.</source>
@@ -1727,6 +1787,10 @@
     <message>
         <source>nothing was imported (all or nothing)</source>
         <translation>未导入任何内容（全部成功或全部不导入）</translation>
+    </message>
+    <message>
+        <source>Sales</source>
+        <translation>消费记录</translation>
     </message>
 </context>
 <context>
