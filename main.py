@@ -194,27 +194,59 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
 }
 
 
+UNEXPECTED = (
+    "unexpected error: {error}\n"
+    "Every change is saved whole or not at all: what was finished before the error is kept, the change it "
+    "stopped is not. Details: {log}"
+)
+INTERRUPTED = "interrupted: what was finished before is kept, the change under way is not"
+
+
 def main(argv: list[str] | None = None) -> int:
+    from app.console import make_console_safe
+
+    make_console_safe()
     args = build_parser().parse_args(argv)
     from app.errors import MemberDeskError
-    from app.logs import setup_logging
 
-    log_path = setup_logging(_data_dir(args) / "logs", console=args.command is not None)
     if args.command is not None and args.lang:
         from ui.i18n import use_language_without_gui
 
         use_language_without_gui(args.lang)
+    log_path: Path | str = "(no log)"
     try:
+        # Inside the error handling: a data folder that cannot be written is a message, not a traceback.
+        log_path = _start_logging(args)
         return COMMANDS[args.command](args)
     except MemberDeskError as exc:
-        return _fail(f"error: {exc}")
+        return _refuse(args, f"error: {exc}")
     except OSError as exc:
-        return _fail(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        return _refuse(args, f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
     except KeyboardInterrupt:
-        return _fail("interrupted; nothing half-written was kept")
-    except Exception:
+        return _fail(INTERRUPTED)
+    except Exception as exc:
         logging.getLogger("memberdesk").exception("unexpected error in %s", args.command)
-        return _fail(f"unexpected error; nothing half-written was kept. Details: {log_path}")
+        return _fail(UNEXPECTED.format(error=f"{type(exc).__name__}: {exc}", log=log_path))
+
+
+def _refuse(args: argparse.Namespace, message: str) -> int:
+    """A refusal before the GUI could start is shown in a box too: the windowed program has no console."""
+    if args.command is None:
+        from ui.application import show_start_failure
+
+        show_start_failure(message.removeprefix("error: "))
+    return _fail(message)
+
+
+def _start_logging(args: argparse.Namespace) -> Path:
+    from app.logs import CLI_LOG, GUI_LOG, setup_logging
+    from app.paths import probe_writable
+
+    logs = _data_dir(args) / "logs"
+    probe_writable(logs)
+    if args.command is None:
+        return setup_logging(logs, GUI_LOG)
+    return setup_logging(logs, CLI_LOG, console=True)
 
 
 if __name__ == "__main__":

@@ -16,12 +16,13 @@ from app.i18n import QT_TRANSLATE_NOOP as S
 from app.loyalty.catalogue import CatalogueService
 from app.loyalty.service import LoyaltyService
 from app.members.service import MemberService
-from app.paths import DataPaths
+from app.paths import DataPaths, check_store_folder
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator
 from app.security.pins import verify_pin
 from app.security.staff import StaffService
 from app.settings import SettingsService
+from app.storelock import StoreLock, this_program
 from db.engine import Database, resolve_url
 from db.enums import StaffRole
 from db.migrate import upgrade
@@ -38,17 +39,31 @@ class Store:
     db: Database
     cipher: FieldCipher
     clock: Clock
+    lock: StoreLock | None = None
+    """Held while the store is open: no second program writes the same SQLite file."""
 
     @classmethod
     def open(
         cls, data_dir: Path, database: str | None = None, clock: Clock | None = None, migrate: bool = True
     ) -> Store:
+        url = resolve_url(data_dir, database)
+        db = Database(url)
+        store_file = db.sqlite_path
+        if store_file is not None:
+            check_store_folder(str(store_file.parent))
         paths = DataPaths(data_dir).ensure()
-        db = Database(resolve_url(paths.root, database))
-        if migrate:
-            upgrade(db, paths.backups)
-            ensure_store(db)
-        return cls(paths, db, FieldCipher.from_key_file(paths.key_file), clock or SystemClock())
+        lock = StoreLock.acquire(store_file, this_program()) if store_file is not None else None
+        try:
+            if migrate:
+                upgrade(db, paths.backups)
+                ensure_store(db)
+            cipher = FieldCipher.from_key_file(paths.key_file)
+        except BaseException:
+            db.dispose()
+            if lock is not None:
+                lock.release()
+            raise
+        return cls(paths, db, cipher, clock or SystemClock(), lock)
 
     def operator(self, username: str | None = None) -> Operator:
         """The operator for `username`, or the store's first cashier (else its first manager, else owner)."""
@@ -88,6 +103,9 @@ class Store:
 
     def close(self) -> None:
         self.db.dispose()
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
 
 @dataclass

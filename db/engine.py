@@ -31,7 +31,9 @@ BULK_CACHE_KIB = 256 * 1024
 
 
 def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
+    """The URL of an SQLite file, every character of the path kept as typed: written by hand (`sqlite:///D:\\a%20b`)
+    a `%20` in a Windows folder name would be read back as a space, and the store opened somewhere else."""
+    return URL.create("sqlite", database=str(path)).render_as_string(hide_password=False)
 
 
 def resolve_url(data_dir: Path, database: str | None) -> str:

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.errors import MemberDeskError
-from app.logs import setup_logging
+from app.logs import GUI_LOG, setup_logging
 from app.paths import resource_path
 from ui.crash import install_crash_handlers, report_crash
 from ui.i18n import ENGLISH, Translators
@@ -96,8 +96,8 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> Running
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])
-    setup_logging(data_dir / "logs")
     install_crash_handlers(app)
+    setup_logging(data_dir / "logs", GUI_LOG)
     local = LocalSettings(data_dir)
     translators = configure_application(app, lang or local.language())
     tasks, background = TaskRunner(app), TaskRunner(app)
@@ -128,6 +128,14 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> Running
     # After the first paint: the worker's imports would otherwise compete with showing the window.
     QTimer.singleShot(0, lambda: tasks.run(open_store, opened))
     return RunningGui(app, window, tasks, background, translators)
+
+
+def show_start_failure(message: str) -> None:
+    """Why the program cannot start (a data folder it may not write, a store open elsewhere), before any window."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
+    QMessageBox.critical(None, "MemberDesk 会员台", message)
 
 
 def run_gui(data_dir: Path, database: str | None, lang: str | None) -> int:
