@@ -250,4 +250,7 @@ def _start_logging(args: argparse.Namespace) -> Path:
 
 
 if __name__ == "__main__":
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # a bundled Windows program started as a spawned child runs the child only
     sys.exit(main())

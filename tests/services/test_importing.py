@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from multiprocessing import get_all_start_methods
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -93,7 +94,15 @@ def assert_rows_zh_imported(store: Store, report: ImportReport) -> None:
     assert member_count(store) == 3
 
 
-@pytest.fixture(params=[False, True], ids=["here", "worker"])
+@pytest.fixture(
+    params=[
+        False,
+        pytest.param(
+            True, marks=pytest.mark.skipif("fork" not in get_all_start_methods(), reason="the worker needs fork")
+        ),
+    ],
+    ids=["here", "worker"],
+)
 def big_file_paths(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """A small file takes the paths a million-row file takes: indexes dropped, validation here or in a worker."""
     monkeypatch.setattr(members_import, "BATCH", 4)
