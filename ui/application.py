@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
+from app.clock import pc_utc_offset, pc_zone_differs
 from app.errors import MemberDeskError
 from app.logs import GUI_LOG, setup_logging
 from app.paths import resource_path
+from ui import formatting as fmt
 from ui.crash import install_crash_handlers, report_crash
 from ui.i18n import ENGLISH, Translators
 from ui.local_settings import LAST_USERNAME, LocalSettings
@@ -59,8 +61,27 @@ def configure_application(app: QApplication, lang: str) -> Translators:
 def build_main_window(services: Services, tasks: TaskRunner) -> MainWindow:
     """A main window already working as `services.operator` (tests and the self-test use this)."""
     window = MainWindow(tasks)
+    use_store_time(window, services)
     window.attach(services)
     return window
+
+
+def use_store_time(window: MainWindow, services: Services) -> None:
+    """Show times in the store's zone; say so in the status bar when this PC's clock is set to another zone."""
+    zone_name = services.settings.get("store.timezone")
+    fmt.use_store_zone(zone_name)
+    warning = window.findChild(QLabel, "zoneWarning")
+    if warning is not None:
+        warning.deleteLater()
+    now = services.store.clock.now()
+    if pc_zone_differs(fmt.shown_zone(), now):
+        text = QCoreApplication.translate(
+            "Application", "This PC's clock is set to {pc}; times are shown in the store's time ({store})."
+        ).format(pc=pc_utc_offset(now), store=zone_name)
+        label = QLabel(text)
+        label.setObjectName("zoneWarning")
+        window.statusBar().addPermanentWidget(label)
+        log.warning("the PC's time zone (%s) is not the store's (%s)", pc_utc_offset(now), zone_name)
 
 
 def open_services(data_dir: Path, database: str | None, username: str) -> Services:
@@ -116,6 +137,7 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> Running
             window.store_failed(str(result))
             report_crash(result)
         else:
+            use_store_time(window, result)
             window.attach(result)
             window.start_daily_maintenance(background)
 

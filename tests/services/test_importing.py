@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from decimal import Decimal
+from multiprocessing import get_all_start_methods
 from pathlib import Path
 
 import pytest
-from multiprocessing import get_all_start_methods
 from openpyxl import Workbook
 from sqlalchemy import func, select
 

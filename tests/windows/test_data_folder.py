@@ -19,7 +19,6 @@ from app.paths import (
     Machine,
     check_store_folder,
     choose_data_dir,
-    default_data_dir,
     is_network_path,
 )
 from app.storelock import StoreInUse
