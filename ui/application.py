@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QTimer
-from PySide6.QtGui import QFont, QFontDatabase, QIcon
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from app.clock import pc_utc_offset, pc_zone_differs
@@ -48,6 +48,7 @@ def configure_application(app: QApplication, lang: str) -> Translators:
         app.setFont(QFont(families[0], FONT_POINT_SIZE))
     else:
         log.warning("the CJK font %s could not be loaded", resource_path(*FONT_FILE))
+    use_light_scheme(app)
     style = resource_path(*STYLE_FILE)
     if style.exists():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
@@ -56,6 +57,37 @@ def configure_application(app: QApplication, lang: str) -> Translators:
     if translators.lang != ENGLISH and not translators.loaded:
         log.warning("the Chinese translations were not found in %s", resource_path("translations"))
     return translators
+
+
+LIGHT_COLOURS = {
+    QPalette.ColorRole.Window: "#f3f5f7",
+    QPalette.ColorRole.WindowText: "#1b2a38",
+    QPalette.ColorRole.Base: "#ffffff",
+    QPalette.ColorRole.AlternateBase: "#f1f4f7",
+    QPalette.ColorRole.Text: "#1b2a38",
+    QPalette.ColorRole.PlaceholderText: "#78909c",
+    QPalette.ColorRole.Button: "#eceff1",
+    QPalette.ColorRole.ButtonText: "#1b2a38",
+    QPalette.ColorRole.BrightText: "#ffffff",
+    QPalette.ColorRole.Highlight: "#1565c0",
+    QPalette.ColorRole.HighlightedText: "#ffffff",
+    QPalette.ColorRole.ToolTipBase: "#fffde7",
+    QPalette.ColorRole.ToolTipText: "#1b2a38",
+    QPalette.ColorRole.Link: "#1565c0",
+}
+DISABLED_TEXT = "#8a969f"
+
+
+def use_light_scheme(app: QApplication) -> None:
+    """The counter always looks the same, light, whatever Windows 11's dark mode says: the stylesheet's light
+    backgrounds under dark mode's white text made the F-key buttons and table rows unreadable."""
+    app.styleHints().setColorScheme(Qt.ColorScheme.Light)
+    palette = QPalette()
+    for role, colour in LIGHT_COLOURS.items():
+        palette.setColor(role, QColor(colour))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(DISABLED_TEXT))
+    app.setPalette(palette)
 
 
 def build_main_window(services: Services, tasks: TaskRunner) -> MainWindow:
