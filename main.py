@@ -59,6 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     simport.add_argument("--create-missing", action="store_true", help="create members the file names but we lack")
     simport.add_argument("--earn-points", action="store_true", help="earn points on imported sales by today's rules")
 
+    keyp = sub.add_parser("key", help="the key that encrypts ID numbers: copy it to another counter of a chain")
+    _add_common(keyp)
+    ksub = keyp.add_subparsers(dest="key_command", required=True)
+    kexport = ksub.add_parser("export", help="write the key, sealed with a passphrase, to FILE")
+    _add_common(kexport)
+    kexport.add_argument("file", type=Path)
+    kimport = ksub.add_parser("import", help="take in a key exported on another counter")
+    _add_common(kimport)
+    kimport.add_argument("file", type=Path)
+
     dbp = sub.add_parser("db", help="database maintenance")
     _add_common(dbp)
     dbsub = dbp.add_subparsers(dest="db_command", required=True)
@@ -121,6 +131,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
     finally:
         store.close()
+
+
+PASSPHRASE_ENV = "MEMBERDESK_KEY_PASSPHRASE"
+
+
+def _passphrase(confirm: bool) -> str:
+    """From the environment (scripts), else asked twice on the console for an export, once for an import."""
+    import getpass
+    import os
+
+    given = os.environ.get(PASSPHRASE_ENV)
+    if given:
+        return given
+    first = getpass.getpass("passphrase: ")
+    if confirm and getpass.getpass("passphrase again: ") != first:
+        raise SystemExit(_fail("error: the two passphrases differ"))
+    return first
+
+
+def cmd_key(args: argparse.Namespace) -> int:
+    from app.keyfile import export_key, import_key, seal_for
+    from app.paths import DataPaths
+
+    paths = DataPaths(_data_dir(args)).ensure()
+    seal = seal_for(paths.root)
+    if args.key_command == "export":
+        export_key(paths.key_file, args.file, _passphrase(confirm=True), seal)
+        print(f"key exported to {args.file}: keep it with the backups, apart from the passphrase")
+        return 0
+    import_key(args.file, paths.key_file, _passphrase(confirm=False), seal)
+    print(f"key imported into {paths.key_file}")
+    return 0
 
 
 def _report_import(report: ImportReport) -> int:
@@ -189,6 +231,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "self-test": cmd_self_test,
     "db": cmd_db,
+    "key": cmd_key,
     "members": cmd_members,
     "sales": cmd_sales,
 }

@@ -13,6 +13,7 @@ from app.bootstrap import ensure_store
 from app.clock import Clock, SystemClock
 from app.errors import NotFoundError, PermissionDenied
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.keyfile import load_or_create_key, seal_for
 from app.loyalty.catalogue import CatalogueService
 from app.loyalty.service import LoyaltyService
 from app.members.service import MemberService
@@ -57,7 +58,7 @@ class Store:
             if migrate:
                 upgrade(db, paths.backups)
                 ensure_store(db)
-            cipher = FieldCipher.from_key_file(paths.key_file)
+            cipher = FieldCipher(load_or_create_key(paths.key_file, seal_for(paths.root)))
         except BaseException:
             db.dispose()
             if lock is not None:
