@@ -51,7 +51,8 @@ class KeyFileError(MemberDeskError):
 class KeySeal(Protocol):
     """Seals the key for this PC (DPAPI); `scheme` names it in the file so the right one opens it."""
 
-    scheme: str
+    @property
+    def scheme(self) -> str: ...
 
     def seal(self, key: bytes) -> bytes: ...
 
