@@ -8,6 +8,7 @@ counters never deadlock upgrading a read lock. PostgreSQL: Read Committed; servi
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ log = logging.getLogger("memberdesk.db")
 T = TypeVar("T")
 
 SQLITE_FILENAME = "memberdesk.sqlite3"
+SAVED_URL_FILENAME = "database.url"
 BUSY_TIMEOUT_MS = 15000
 _RETRY_SQLSTATES = {"40001", "40P01"}
 BULK_CACHE_KIB = 256 * 1024
@@ -37,10 +39,27 @@ def sqlite_url(path: Path) -> str:
 
 
 def resolve_url(data_dir: Path, database: str | None) -> str:
-    """The database URL: the one given (command line or settings), else the SQLite file in the data folder."""
+    """The database URL: the one given (command line), else the chain's server saved in the data folder at the first
+    run, else the SQLite file in the data folder."""
     if database:
         return database
-    return sqlite_url(data_dir / SQLITE_FILENAME)
+    return saved_database_url(data_dir) or sqlite_url(data_dir / SQLITE_FILENAME)
+
+
+def saved_database_url(data_dir: Path) -> str | None:
+    try:
+        saved = (data_dir / SAVED_URL_FILENAME).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return saved or None
+
+
+def save_database_url(data_dir: Path, url: str) -> None:
+    """Kept readable by this account only where POSIX permissions apply (the address may hold a password)."""
+    path = data_dir / SAVED_URL_FILENAME
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(url + "\n")
 
 
 def _install_sqlite_pragmas(engine: Engine, cache_kib: int | None) -> None:

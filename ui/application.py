@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 
 from app.clock import pc_utc_offset, pc_zone_differs
 from app.errors import MemberDeskError
@@ -192,7 +192,29 @@ def show_start_failure(message: str) -> None:
     QMessageBox.critical(None, "MemberDesk 会员台", message)
 
 
+def run_first_run(data_dir: Path, lang: str | None) -> bool:
+    """The first-run wizard on a PC with no store yet; False when it was cancelled (the program then ends)."""
+    from ui.first_run import FirstRunWizard
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
+    install_crash_handlers(app)
+    translators = configure_application(app, lang or LocalSettings(data_dir).language())
+    tasks = TaskRunner(app)
+    try:
+        wizard = FirstRunWizard(tasks, data_dir)
+        return wizard.exec() == QDialog.DialogCode.Accepted
+    finally:
+        tasks.shutdown()
+        translators.remove()
+
+
 def run_gui(data_dir: Path, database: str | None, lang: str | None) -> int:
+    from app.first_run import needs_first_run
+
+    if needs_first_run(data_dir, database) and not run_first_run(data_dir, lang):
+        return 0
     session = start_gui(data_dir, database, lang)
     try:
         return session.app.exec()
