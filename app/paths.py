@@ -38,11 +38,6 @@ NETWORK_FOLDER = S(
     "counters write it: keep the data folder on this PC's own disk, or let the counters of a chain share a "
     "PostgreSQL server (--database).",
 )
-NETWORK_FOLDER_READ_ONLY = S(
-    "Errors",
-    "Warning: the data folder {path} is on a network drive. Only looking is safe there; MemberDesk refuses to "
-    "work at the counter from it.",
-)
 PATH_TOO_LONG = S(
     "Errors",
     "The data folder's path is {length} characters long, too long for Windows (at most {limit}, with room for the "
