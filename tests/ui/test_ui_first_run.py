@@ -99,10 +99,10 @@ def test_an_unreachable_server_is_said_and_nothing_saved(wizard: FirstRunWizard,
     page = wizard.join_chain
     page.address.setText("postgresql+psycopg://memberdesk@127.0.0.1:9/memberdesk")
     page.test_button.click()
-    assert page.error.isVisible() and "did not answer" in page.error.text()
+    assert page.error.isVisible() and "没有响应" in page.error.text()  # did not answer
     page.address.setText("D:\\MemberDesk")
     page.test_button.click()
-    assert "not a PostgreSQL address" in page.error.text()
+    assert "不是 PostgreSQL 地址" in page.error.text()
     assert saved_database_url(tmp_path / "data") is None
 
 
