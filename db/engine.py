@@ -7,6 +7,7 @@ counters never deadlock upgrading a read lock. PostgreSQL: Read Committed; servi
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import time
@@ -81,6 +82,16 @@ def _install_sqlite_pragmas(engine: Engine, cache_kib: int | None) -> None:
         conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
 
+class StorageFull(OSError):
+    """The disk (or the file system's quota) holding the store is full: nothing of the change was written. An OSError
+    so the command line and the logs name it plainly instead of showing a database traceback."""
+
+
+def _is_storage_full(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return "database or disk is full" in text or "could not extend file" in text or "no space left" in text
+
+
 def _is_retryable(exc: DBAPIError) -> bool:
     sqlstate = getattr(exc.orig, "sqlstate", None)
     if sqlstate in _RETRY_SQLSTATES:
@@ -130,6 +141,11 @@ class Database:
                     result = work(session)
                 return result
             except DBAPIError as exc:
+                if _is_storage_full(exc):
+                    where = str(self.sqlite_path or self.url.render_as_string(hide_password=True))
+                    raise StorageFull(
+                        errno.ENOSPC, "the disk holding the store is full; nothing was written", where
+                    ) from exc
                 if attempt == attempts or not _is_retryable(exc):
                     raise
                 log.warning("write conflict (attempt %d): %s; retrying", attempt, exc.orig)

@@ -194,3 +194,30 @@ def test_a_store_in_a_folder_named_with_percent_escapes_opens_there(tmp_path: Pa
     assert (folder / "memberdesk.sqlite3").exists()
     assert not (tmp_path / "a b").exists()
     assert make_url(sqlite_url(folder / "x.sqlite3")).database == str(folder / "x.sqlite3")
+
+
+# --- issue 9: a full disk
+
+
+def test_a_full_disk_is_named_plainly_and_nothing_is_written(tmp_path: Path) -> None:
+    from sqlalchemy import event, func, select
+
+    from db.engine import Database, StorageFull
+    from db.migrate import upgrade
+    from db.models import Setting
+
+    db = Database(sqlite_url(tmp_path / "memberdesk.sqlite3"))
+    upgrade(db)
+    pages = db.read(lambda s: s.connection().exec_driver_sql("PRAGMA page_count").scalar_one())
+
+    @event.listens_for(db.engine, "connect")
+    def _small_disk(dbapi_conn: object, _record: object) -> None:
+        dbapi_conn.execute(f"PRAGMA max_page_count = {pages + 2}")  # type: ignore[attr-defined]
+
+    db.engine.dispose()
+    before = db.read(lambda s: s.scalar(select(func.count()).select_from(Setting)))
+    with pytest.raises(StorageFull) as raised:
+        db.write(lambda s: s.add_all(Setting(key=f"big.{n}", value="x" * 4000) for n in range(50)))
+    assert isinstance(raised.value, OSError) and "disk holding the store is full" in str(raised.value)
+    assert db.read(lambda s: s.scalar(select(func.count()).select_from(Setting))) == before
+    db.dispose()
