@@ -13,6 +13,8 @@ from app.bootstrap import ensure_store
 from app.clock import Clock, SystemClock
 from app.errors import NotFoundError, PermissionDenied
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.insights.saved import SavedSegmentService
+from app.insights.service import SegmentService
 from app.keyfile import load_or_create_key, seal_for
 from app.loyalty.catalogue import CatalogueService
 from app.loyalty.service import LoyaltyService
@@ -100,6 +102,8 @@ class Store:
             loyalty=LoyaltyService(self.db, operator, self.clock),
             catalogue=CatalogueService(self.db, operator),
             staff=StaffService(self.db, operator),
+            segments=SegmentService(self.db, operator, self.clock),
+            saved_segments=SavedSegmentService(self.db, operator),
         )
 
     def close(self) -> None:
@@ -118,3 +122,5 @@ class Services:
     loyalty: LoyaltyService
     catalogue: CatalogueService
     staff: StaffService
+    segments: SegmentService
+    saved_segments: SavedSegmentService
