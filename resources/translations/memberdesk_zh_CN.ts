@@ -162,6 +162,13 @@
     </message>
 </context>
 <context>
+    <name>Application</name>
+    <message>
+        <source>This PC&apos;s clock is set to {pc}; times are shown in the store&apos;s time ({store}).</source>
+        <translation>本机时钟设置为 {pc}；时间按门店时区（{store}）显示。</translation>
+    </message>
+</context>
+<context>
     <name>CallDialog</name>
     <message>
         <source>Follow-up call</source>
@@ -500,6 +507,29 @@
     <message>
         <source>Your PIN was changed.</source>
         <translation>您的 PIN 码已修改。</translation>
+    </message>
+</context>
+<context>
+    <name>ChoicePage</name>
+    <message>
+        <source>Welcome to MemberDesk</source>
+        <translation>欢迎使用会员台</translation>
+    </message>
+    <message>
+        <source>This PC has no store yet. What should it be?</source>
+        <translation>这台电脑还没有门店数据。要把它设置为：</translation>
+    </message>
+    <message>
+        <source>A new store: I start from scratch</source>
+        <translation>新门店：从头开始</translation>
+    </message>
+    <message>
+        <source>A counter of our chain: join the chain&apos;s server</source>
+        <translation>连锁门店的收银台：连接连锁服务器</translation>
+    </message>
+    <message>
+        <source>A demo store for training (made-up members, change nothing real)</source>
+        <translation>培训用演示门店（虚构会员，不影响真实数据）</translation>
     </message>
 </context>
 <context>
@@ -875,6 +905,21 @@
     <message>
         <source>Rebuilding indexes</source>
         <translation>正在重建索引</translation>
+    </message>
+</context>
+<context>
+    <name>DemoPage</name>
+    <message>
+        <source>A demo store for training</source>
+        <translation>培训用演示门店</translation>
+    </message>
+    <message>
+        <source>3,000 made-up members with two years of purchases, to learn the counter on.</source>
+        <translation>3,000 名虚构会员及两年的消费记录，用来熟悉收银台操作。</translation>
+    </message>
+    <message>
+        <source>Sign in as owner (PIN 0000), manager (6666) or cashier1 (1234). Use it only for training: for the real store, start MemberDesk with another data folder (--data-dir).</source>
+        <translation>可用 owner（PIN 0000）、manager（6666）或 cashier1（1234）登录。仅供培训使用：真实门店请用另一个数据文件夹启动会员台（--data-dir）。</translation>
     </message>
 </context>
 <context>
@@ -1271,6 +1316,30 @@
         <translation>没有编号为 {number} 的会员。</translation>
     </message>
     <message>
+        <source>The server {address} did not answer: {reason}</source>
+        <translation>服务器 {address} 没有响应：{reason}</translation>
+    </message>
+    <message>
+        <source>{address} is not a PostgreSQL address; it looks like postgresql+psycopg://user:password@server/memberdesk</source>
+        <translation>{address} 不是 PostgreSQL 地址；正确格式如 postgresql+psycopg://用户:密码@服务器/memberdesk</translation>
+    </message>
+    <message>
+        <source>Enter the store&apos;s name (at most 60 characters).</source>
+        <translation>请输入门店名称（最多 60 个字符）。</translation>
+    </message>
+    <message>
+        <source>One point per ¥1 to ¥1,000 spent.</source>
+        <translation>每消费 ￥1 至 ￥1,000 积 1 分。</translation>
+    </message>
+    <message>
+        <source>¥1 is worth 1 to 100,000 points.</source>
+        <translation>￥1 可抵 1 至 100,000 积分。</translation>
+    </message>
+    <message>
+        <source>Points last 1 to 120 months, or 0 for ever.</source>
+        <translation>积分有效期为 1 至 120 个月，0 表示永久有效。</translation>
+    </message>
+    <message>
         <source>{what}: not a date (use YYYY-MM-DD or YYYY/M/D): {value}</source>
         <translation>{what}：不是日期（请用 YYYY-MM-DD 或 YYYY/M/D）：{value}</translation>
     </message>
@@ -1367,6 +1436,30 @@
         <translation>找不到该客户分群。</translation>
     </message>
     <message>
+        <source>The key file {path} cannot be read on this PC or by this account ({reason}).</source>
+        <translation>这台电脑或这个账户无法读取密钥文件 {path}（{reason}）。</translation>
+    </message>
+    <message>
+        <source>The key file {path} is damaged: it holds no MemberDesk key.</source>
+        <translation>密钥文件 {path} 已损坏：其中没有会员台密钥。</translation>
+    </message>
+    <message>
+        <source>The passphrase does not open the key file {path}.</source>
+        <translation>口令无法打开密钥文件 {path}。</translation>
+    </message>
+    <message>
+        <source>{path} is not a MemberDesk key export.</source>
+        <translation>{path} 不是会员台导出的密钥文件。</translation>
+    </message>
+    <message>
+        <source>The passphrase needs at least {count} characters.</source>
+        <translation>口令至少需要 {count} 个字符。</translation>
+    </message>
+    <message>
+        <source>This counter already has another key ({path}). Importing over it would make the ID numbers it encrypted unreadable: move that file away first if this counter&apos;s own data is not needed.</source>
+        <translation>这台收银机已有另一个密钥（{path}）。覆盖导入会使用它加密的身份证号无法读取：如果不再需要这台收银机自己的数据，请先把该文件移走。</translation>
+    </message>
+    <message>
         <source>Not enough {gift} in stock.</source>
         <translation>{gift}库存不足。</translation>
     </message>
@@ -1389,6 +1482,14 @@
     <message>
         <source>The birthday is not a possible date.</source>
         <translation>生日不是有效日期。</translation>
+    </message>
+    <message>
+        <source>The store {path} is already open in {program} (process {pid}) on the PC {host}, since {since}. Close it there first: two programs writing one store file can damage it.</source>
+        <translation>门店数据 {path} 已被电脑 {host} 上的 {program}（进程 {pid}）打开，自 {since} 起。请先在那里关闭：两个程序同时写入同一个门店文件可能会损坏它。</translation>
+    </message>
+    <message>
+        <source>The store {path} is already open in another program. Close it first: two programs writing one store file can damage it.</source>
+        <translation>门店数据 {path} 已被另一个程序打开。请先关闭它：两个程序同时写入同一个门店文件可能会损坏它。</translation>
     </message>
     <message>
         <source>Referrer not found: enter their full phone or card number.</source>
@@ -1463,6 +1564,22 @@
         <translation>请输入以元为单位、最多两位小数的金额，例如 12.50。</translation>
     </message>
     <message>
+        <source>The data folder {path} is on a network drive. A store file shared over a network gets damaged when two counters write it: keep the data folder on this PC&apos;s own disk, or let the counters of a chain share a PostgreSQL server (--database).</source>
+        <translation>数据文件夹 {path} 位于网络驱动器上。通过网络共享的门店文件在两台收银机同时写入时会损坏：请把数据文件夹放在本机磁盘上，或让连锁门店的收银台共用一台 PostgreSQL 服务器（--database）。</translation>
+    </message>
+    <message>
+        <source>The data folder&apos;s path is {length} characters long, too long for Windows (at most {limit}, with room for the files inside). Choose a shorter folder with --data-dir, e.g. D:\MemberDesk.</source>
+        <translation>数据文件夹的路径长 {length} 个字符，对 Windows 来说太长（最多 {limit} 个，需为其中的文件留出空间）。请用 --data-dir 选择较短的文件夹，例如 D:\MemberDesk。</translation>
+    </message>
+    <message>
+        <source>The data folder {path} cannot be written ({reason}). Start MemberDesk with --data-dir and a folder this account may write, or ask the PC&apos;s administrator for access to it.</source>
+        <translation>无法写入数据文件夹 {path}（{reason}）。请用 --data-dir 指定本账户可写入的文件夹启动会员台，或请电脑管理员开放该文件夹的权限。</translation>
+    </message>
+    <message>
+        <source>This is a portable copy of MemberDesk (portable.txt lies beside it), but its folder {path} cannot be written: folders under Program Files are read-only for programs. Copy the MemberDesk folder somewhere writable (e.g. D:\MemberDesk), or install it with the installer and remove portable.txt.</source>
+        <translation>这是便携版会员台（旁边有 portable.txt），但它所在的文件夹 {path} 无法写入：Program Files 下的文件夹对程序是只读的。请把会员台文件夹复制到可写入的位置（例如 D:\MemberDesk），或使用安装程序安装并删除 portable.txt。</translation>
+    </message>
+    <message>
         <source>This needs a {role} or above.</source>
         <translation>此操作需要{role}或更高权限。</translation>
     </message>
@@ -1525,6 +1642,45 @@
     <message>
         <source>{path} could not be written: {reason}</source>
         <translation>{path} 无法写入：{reason}</translation>
+    </message>
+    <message>
+        <source>The two PINs differ.</source>
+        <translation>两次输入的 PIN 码不一致。</translation>
+    </message>
+    <message>
+        <source>Choose the key file exported on the chain&apos;s first counter.</source>
+        <translation>请选择在连锁第一台收银机上导出的密钥文件。</translation>
+    </message>
+</context>
+<context>
+    <name>FirstRunWizard</name>
+    <message>
+        <source>MemberDesk: first start on this PC</source>
+        <translation>会员台：首次在这台电脑上使用</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>开始使用</translation>
+    </message>
+    <message>
+        <source>Next &gt;</source>
+        <translation>下一步 &gt;</translation>
+    </message>
+    <message>
+        <source>&lt; Back</source>
+        <translation>&lt; 上一步</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>The new store is ready.</source>
+        <translation>新门店已准备好。</translation>
+    </message>
+    <message>
+        <source>Joined the chain&apos;s server ({version}).</source>
+        <translation>已连接连锁服务器（{version}）。</translation>
     </message>
 </context>
 <context>
@@ -1850,6 +2006,45 @@
     <message>
         <source>{count} rows point at rows that do not exist ({examples})</source>
         <translation>{count} 行引用了不存在的记录（{examples}）</translation>
+    </message>
+</context>
+<context>
+    <name>JoinChainPage</name>
+    <message>
+        <source>Join the chain&apos;s server</source>
+        <translation>连接连锁服务器</translation>
+    </message>
+    <message>
+        <source>Ask for the server&apos;s address and for the key file exported on the chain&apos;s first counter.</source>
+        <translation>请向负责人索取服务器地址，以及在连锁第一台收银机上导出的密钥文件。</translation>
+    </message>
+    <message>
+        <source>Test the connection</source>
+        <translation>测试连接</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>Server address</source>
+        <translation>服务器地址</translation>
+    </message>
+    <message>
+        <source>Key file</source>
+        <translation>密钥文件</translation>
+    </message>
+    <message>
+        <source>Key file&apos;s passphrase</source>
+        <translation>密钥文件口令</translation>
+    </message>
+    <message>
+        <source>The server answered: {version}</source>
+        <translation>服务器已响应：{version}</translation>
+    </message>
+    <message>
+        <source>The chain&apos;s key file</source>
+        <translation>连锁的密钥文件</translation>
     </message>
 </context>
 <context>
@@ -2351,6 +2546,57 @@ F2 registers a new member.</source>
     <message>
         <source>The two PINs differ.</source>
         <translation>两次输入的 PIN 码不一致。</translation>
+    </message>
+</context>
+<context>
+    <name>NewStorePage</name>
+    <message>
+        <source>A new store</source>
+        <translation>新门店</translation>
+    </message>
+    <message>
+        <source>The owner&apos;s account can do everything; add the cashiers&apos; accounts later.</source>
+        <translation>老板账号拥有全部权限；收银员账号可稍后添加。</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>店主</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>永久有效</translation>
+    </message>
+    <message>
+        <source>Store name</source>
+        <translation>门店名称</translation>
+    </message>
+    <message>
+        <source>Owner&apos;s name on screen</source>
+        <translation>老板显示名称</translation>
+    </message>
+    <message>
+        <source>Owner&apos;s user name</source>
+        <translation>老板用户名</translation>
+    </message>
+    <message>
+        <source>Owner&apos;s PIN (4 to 8 digits)</source>
+        <translation>老板 PIN 码（4 至 8 位数字）</translation>
+    </message>
+    <message>
+        <source>PIN again</source>
+        <translation>再次输入 PIN 码</translation>
+    </message>
+    <message>
+        <source>Spend for one point</source>
+        <translation>每积 1 分需消费</translation>
+    </message>
+    <message>
+        <source>Points worth ¥1 at the till</source>
+        <translation>收银时多少积分抵 ￥1</translation>
+    </message>
+    <message>
+        <source>Points last (months)</source>
+        <translation>积分有效期（月）</translation>
     </message>
 </context>
 <context>

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from decimal import Decimal
+from multiprocessing import get_all_start_methods
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,15 @@ def assert_rows_zh_imported(store: Store, report: ImportReport) -> None:
     assert member_count(store) == 3
 
 
-@pytest.fixture(params=[False, True], ids=["here", "worker"])
+@pytest.fixture(
+    params=[
+        False,
+        pytest.param(
+            True, marks=pytest.mark.skipif("fork" not in get_all_start_methods(), reason="the worker needs fork")
+        ),
+    ],
+    ids=["here", "worker"],
+)
 def big_file_paths(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """A small file takes the paths a million-row file takes: indexes dropped, validation here or in a worker."""
     monkeypatch.setattr(members_import, "BATCH", 4)
