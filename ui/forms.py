@@ -5,7 +5,7 @@ can never record twice)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, Signal
@@ -67,8 +67,9 @@ class FormErrors:
         self.general = general
         self._fields: dict[str, tuple[QWidget, QLabel]] = {}
 
-    def wrap(self, field: str, widget: QWidget) -> QWidget:
-        """`widget` with its own error line beneath it."""
+    def wrap(self, field: str, widget: QWidget, focus: QWidget | None = None) -> QWidget:
+        """`widget` with its own error line beneath it; `focus` is what takes the keys when `widget` is a row of
+        several (a refusal must never leave the focus on a container that ignores keys)."""
         box = QWidget()
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -76,7 +77,7 @@ class FormErrors:
         label = error_label()
         layout.addWidget(widget)
         layout.addWidget(label)
-        self.add(field, widget, label)
+        self.add(field, focus or widget, label)
         return box
 
     def add(self, field: str, widget: QWidget, label: QLabel) -> None:
@@ -89,22 +90,38 @@ class FormErrors:
             label.hide()
         self.general.hide()
 
-    def show_text(self, text: str, field: str | None = None) -> None:
+    def show_text(self, text: str, field: str | None = None, focus: bool = True) -> None:
+        """The refusal beside its field. `focus` (on confirm only) puts the cursor in that field; a check made while
+        the cashier types never moves the focus or selects anything, so the next key is added to what they typed
+        instead of replacing it (128. then 50 stays 128.50)."""
         widget, label = self._fields.get(field or "", (None, self.general))
         label.setText(text)
         label.show()
-        if widget is not None:
+        if widget is not None and focus:
             widget.setFocus()
             if isinstance(widget, QLineEdit):
-                widget.selectAll()  # what was refused is typed over, not added to
+                widget.selectAll()  # refused on confirm: the correction is typed over, not added to
 
-    def show(self, error: Exception) -> None:
+    def show(self, error: Exception, focus: bool = True) -> None:
         if isinstance(error, InputError):
-            self.show_text(error.text, error.field)
+            self.show_text(error.text, error.field, focus)
         elif isinstance(error, ValidationError):
-            self.show_text(str(error), error.field)
+            self.show_text(str(error), error.field, focus)
         else:
-            self.show_text(str(error))
+            self.show_text(str(error), None, focus)
+
+    def show_all(self, errors: Iterable[Exception]) -> None:
+        """Every refusal at once, each by its field; the focus goes to the first."""
+        first = True
+        for error in errors:
+            self.show(error, focus=first)
+            first = False
+
+    def clear_field(self, field: str) -> None:
+        """The cashier changed `field`: its refusal no longer applies."""
+        entry = self._fields.get(field)
+        if entry is not None:
+            entry[1].hide()
 
     def field_text(self, field: str) -> str:
         """The error shown by `field` ('' if none): for tests and for screen readers."""
@@ -149,7 +166,9 @@ class ActionDialog(QDialog):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.general_error = error_label("generalError")
         self.errors = FormErrors(self.general_error)
-        self.form = QFormLayout()
+        self.form_page = QWidget()
+        self.form = QFormLayout(self.form_page)
+        self.form.setContentsMargins(0, 0, 0, 0)
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
@@ -160,7 +179,7 @@ class ActionDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self._enter_moves_on = EnterMovesOn(self)
         self.body = QVBoxLayout(self)
-        self.body.addLayout(self.form)
+        self.body.addWidget(self.form_page)
         self.body.addWidget(self.general_error)
         self.body.addWidget(self.buttons)
 

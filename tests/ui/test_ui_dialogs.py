@@ -105,6 +105,8 @@ def test_purchase_previews_then_changes_the_balance(qtbot: QtBot, page: CounterP
     qtbot.waitUntil(lambda: dialog.preview_labels["earn"].text() == "+128", timeout=2000)
     assert dialog.preview_labels["cash"].text() == "¥128.50"
     qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    assert dialog.confirm_page.isVisible() and dialog.confirm_amount.text() == "¥128.50"
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
     assert not dialog.isVisible()
     assert page.panel.points_card.value.text() == "128"
     assert "128" in page.panel.notice.text()

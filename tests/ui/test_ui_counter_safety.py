@@ -1,0 +1,117 @@
+"""Issue 8's counter-safety findings, each reproduced as a cashier meets it: keys typed one by one with a human's
+pause between them (400 ms, slower than the checks that run as you type), against a real store."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from app.context import Services
+from tests.ui.ui_support import buy, open_member, register
+from ui.counter.page import CounterPage
+from ui.counter.purchase_dialog import PurchaseDialog
+from ui.main_window import MainWindow
+
+KEY_PAUSE_MS = 400
+
+
+def type_slowly(qtbot: QtBot, widget: QWidget, text: str, pause_ms: int = KEY_PAUSE_MS) -> None:
+    """Each key into whatever has the focus now (as a keyboard does), then a cashier's pause."""
+    for char in text:
+        target = widget.window().focusWidget() or widget
+        QTest.keyClicks(target, char)
+        qtbot.wait(pause_ms)
+
+
+def press(qtbot: QtBot, widget: QWidget, key: Qt.Key) -> None:
+    qtbot.keyClick(widget.window().focusWidget() or widget, key)
+
+
+@pytest.fixture
+def page(window: MainWindow) -> CounterPage:
+    return window.counter
+
+
+@pytest.fixture
+def member_id(services: Services) -> int:
+    return register(services, "13812345678", "张伟")
+
+
+def purchase_dialog(qtbot: QtBot, page: CounterPage) -> PurchaseDialog:
+    qtbot.keyClick(page.lookup, Qt.Key.Key_F4)
+    dialog = page.dialog
+    assert isinstance(dialog, PurchaseDialog)
+    return dialog
+
+
+def test_an_amount_typed_slowly_is_recorded_as_typed(
+    qtbot: QtBot, page: CounterPage, services: Services, member_id: int
+) -> None:
+    """Finding 1: `128.` was refused as you typed, the field selected, and `50` replaced it: ¥50.00 recorded."""
+    open_member(qtbot, page, member_id)
+    dialog = purchase_dialog(qtbot, page)
+    type_slowly(qtbot, dialog.amount, "128.50")
+    assert dialog.amount.text() == "128.50"
+    press(qtbot, dialog, Qt.Key.Key_Return)
+    assert dialog.confirm_page.isVisible()
+    assert dialog.confirm_amount.text() == "¥128.50"
+    press(qtbot, dialog, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=2000)
+    assert [sale.total_fen for sale in services.members.sales_page(member_id, 0, 10).rows] == [12850]
+
+
+def test_a_half_typed_amount_is_not_refused_while_typing(qtbot: QtBot, page: CounterPage, member_id: int) -> None:
+    open_member(qtbot, page, member_id)
+    dialog = purchase_dialog(qtbot, page)
+    type_slowly(qtbot, dialog.amount, "128.")
+    assert dialog.errors.field_text("amount") == ""
+    assert dialog.focusWidget() is dialog.amount and not dialog.amount.hasSelectedText()
+
+
+def test_esc_on_the_confirmation_goes_back_with_everything_as_typed(
+    qtbot: QtBot, page: CounterPage, services: Services, member_id: int
+) -> None:
+    open_member(qtbot, page, member_id)
+    dialog = purchase_dialog(qtbot, page)
+    type_slowly(qtbot, dialog.amount, "12", pause_ms=50)
+    press(qtbot, dialog, Qt.Key.Key_Return)
+    assert dialog.confirm_page.isVisible()
+    press(qtbot, dialog, Qt.Key.Key_Escape)
+    assert dialog.isVisible() and not dialog.confirm_page.isVisible()
+    assert dialog.amount.text() == "12" and dialog.focusWidget() is dialog.amount
+    assert services.members.sales_page(member_id, 0, 10).rows == []
+
+
+@pytest.mark.parametrize("typed", ["-50", "99999999999"])
+def test_an_amount_out_of_range_gets_the_range_message(
+    qtbot: QtBot, page: CounterPage, member_id: int, typed: str
+) -> None:
+    """Finding 7: these got the generic format message."""
+    open_member(qtbot, page, member_id)
+    dialog = purchase_dialog(qtbot, page)
+    type_slowly(qtbot, dialog.amount, typed, pause_ms=30)
+    press(qtbot, dialog, Qt.Key.Key_Return)
+    assert "¥1,000,000" in dialog.errors.field_text("amount")
+    assert not dialog.confirm_page.isVisible()
+
+
+def test_the_focus_stays_in_the_points_field_after_a_points_error(
+    qtbot: QtBot, page: CounterPage, services: Services, member_id: int
+) -> None:
+    """Finding 6: after "最多可使用 … 积分" keys went nowhere until a click."""
+    buy(services, member_id, 50_000)  # 500 points
+    open_member(qtbot, page, member_id)
+    dialog = purchase_dialog(qtbot, page)
+    type_slowly(qtbot, dialog.amount, "2")
+    dialog.points.setFocus()  # clicked into
+    type_slowly(qtbot, dialog.points, "300")
+    assert "最多可使用 100 积分" in dialog.errors.field_text("points")
+    assert dialog.focusWidget() is dialog.points
+    type_slowly(qtbot, dialog.points, "\b\b")
+    assert dialog.points.text() == "3"
+    qtbot.waitUntil(lambda: dialog.errors.field_text("points") == "", timeout=2000)
+    press(qtbot, dialog, Qt.Key.Key_Return)
+    assert "最多可使用" in dialog.errors.field_text("points") or dialog.confirm_page.isVisible()
