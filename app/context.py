@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.bootstrap import ensure_store
 from app.clock import Clock, SystemClock
-from app.errors import NotFoundError, PermissionDenied
+from app.errors import NotFoundError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.loyalty.catalogue import CatalogueService
 from app.loyalty.service import LoyaltyService
@@ -19,7 +19,7 @@ from app.members.service import MemberService
 from app.paths import DataPaths
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator
-from app.security.pins import verify_pin
+from app.security.sign_in import SignInService
 from app.security.staff import StaffService
 from app.settings import SettingsService
 from db.engine import Database, resolve_url
@@ -68,12 +68,11 @@ class Store:
             raise NotFoundError(S("Errors", "No such staff account: {name}"), name=username or "")
         return Operator(staff.id, staff.branch_id, staff.role, staff.display_name)
 
+    def sign_ins(self) -> SignInService:
+        return SignInService(self.db, self.clock)
+
     def sign_in(self, username: str, pin: str) -> Operator:
-        operator = self.operator(username)
-        stored = self.db.read(lambda s: s.scalar(select(Staff.pin_hash).where(Staff.id == operator.staff_id)))
-        if not verify_pin(pin, stored):
-            raise PermissionDenied(S("Errors", "Wrong PIN."))
-        return operator
+        return self.sign_ins().sign_in(username, pin).operator
 
     def services(self, operator: Operator) -> Services:
         return Services(

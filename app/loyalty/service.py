@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.clock import Clock
-from app.errors import ConflictError, InsufficientPoints, NotFoundError, PermissionDenied, ValidationError
+from app.errors import ConflictError, InsufficientPoints, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.loyalty.ledger import (
     LockedMember,
@@ -33,7 +33,7 @@ from app.loyalty.ledger import (
 from app.loyalty.rules import EarnPolicy, RedeemPolicy, eligible_fen, expiry_for, points_for
 from app.loyalty.tiers import decide_tier, evaluate_tier, record_tier_change
 from app.security.operator import Operator
-from app.security.pins import verify_pin
+from app.security.sign_in import SignInService
 from app.settings import read_settings
 from db.engine import Database
 from db.enums import LedgerSource, SaleKind, StaffRole
@@ -47,7 +47,6 @@ from db.models import (
     PointsLotUse,
     Sale,
     SaleLine,
-    Staff,
     Tier,
 )
 
@@ -607,15 +606,15 @@ class LoyaltyService:
             raise ValidationError(S("Errors", "Enter a number of points other than zero."), field="points")
         if not reason:
             raise ValidationError(S("Errors", "An adjustment needs a reason."), field="reason")
+        approver_id = self.operator.staff_id
+        if not self.operator.at_least(StaffRole.MANAGER):  # throttled and audited in its own transaction
+            approver_id = SignInService(self.db, self.clock).approve(self.operator, approver_pin)
 
         def work(session: Session) -> PointsLedger:
             member = lock_member(session, member_id)
             existing = find_posting(session, idempotency_key)
             if existing is not None:
                 return existing
-            approver_id = self.operator.staff_id
-            if not self.operator.at_least(StaffRole.MANAGER):
-                approver_id = self._approver(session, approver_pin)
             settings = read_settings(session)
             now = self.clock.now()
             entry_id = post_points(
@@ -645,21 +644,6 @@ class LoyaltyService:
             return entry
 
         return self._write_once(work)
-
-    def _approver(self, session: Session, pin: str | None) -> int:
-        if not pin:
-            raise PermissionDenied(S("Errors", "A manager must approve this with their PIN."))
-        managers = session.scalars(
-            select(Staff).where(
-                Staff.active.is_(True),
-                Staff.role.in_([StaffRole.MANAGER, StaffRole.OWNER]),
-                Staff.pin_hash.is_not(None),
-            )
-        )
-        for staff in managers:
-            if verify_pin(pin, staff.pin_hash):
-                return staff.id
-        raise PermissionDenied(S("Errors", "That PIN is not a manager's PIN."))
 
     # ---- expiry and reviews ----------------------------------------------------------------------------------
     def expire_points(self) -> int:
