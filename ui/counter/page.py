@@ -348,6 +348,12 @@ class CounterPage(Page):
         self.panel.show_profile(profile)
         self._member_actions_enabled(True)
 
+    def clear_for_new_operator(self) -> None:
+        """Another person signed in: what the previous one typed and their customer are gone from the screen."""
+        self.lookup.clear()
+        self._text_edited("")
+        self.close_member()
+
     def close_member(self) -> None:
         self._member_seq += 1
         self.slip = None
