@@ -18,9 +18,9 @@ from pytestqt.qtbot import QtBot
 from app.context import Store
 from tests.ui.ui_support import register
 from ui.application import RunningGui, start_gui
+from ui.local_settings import LANGUAGE, LAST_USERNAME, LocalSettings
 from ui.main_window import MainWindow
 from ui.sign_in_dialog import SignInDialog
-from ui.local_settings import LANGUAGE, LAST_USERNAME, LocalSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
