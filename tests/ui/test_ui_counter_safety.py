@@ -3,6 +3,8 @@ pause between them (400 ms, slower than the checks that run as you type), agains
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -10,10 +12,14 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from app.context import Services
-from tests.ui.ui_support import buy, open_member, register
+from tests.ui.ui_support import buy, open_member, register, show_active
+from ui.application import build_main_window
+from ui.counter.member_dialog import MemberDialog
 from ui.counter.page import CounterPage
 from ui.counter.purchase_dialog import PurchaseDialog
+from ui.i18n import Translators
 from ui.main_window import MainWindow
+from ui.tasks import TaskRunner
 
 KEY_PAUSE_MS = 400
 
@@ -115,3 +121,74 @@ def test_the_focus_stays_in_the_points_field_after_a_points_error(
     qtbot.waitUntil(lambda: dialog.errors.field_text("points") == "", timeout=2000)
     press(qtbot, dialog, Qt.Key.Key_Return)
     assert "最多可使用" in dialog.errors.field_text("points") or dialog.confirm_page.isVisible()
+
+
+@pytest.fixture
+def threaded_window(qtbot: QtBot, services: Services, translators: Translators) -> Iterator[MainWindow]:
+    """The counter with the real worker thread, where answers come back later, as at a real counter."""
+    tasks = TaskRunner()
+    window = build_main_window(services, tasks)
+    show_active(qtbot, window)
+    yield window
+    tasks.shutdown()
+
+
+def test_a_registration_opens_the_new_member(
+    qtbot: QtBot, threaded_window: MainWindow, services: Services
+) -> None:
+    """Finding 3: with 马梦玲 open, registering 测试乙 left her in the panel, and the next F4 went to her."""
+    page = threaded_window.counter
+    open_member(qtbot, page, register(services, "13911112222", "马梦玲"))
+    type_slowly(qtbot, page.lookup, "13933334444", pause_ms=60)
+    qtbot.waitUntil(lambda: page.results.currentWidget() is page.no_match_page, timeout=5000)
+    qtbot.keyClick(page.lookup, Qt.Key.Key_F2)
+    dialog = page.dialog
+    assert isinstance(dialog, MemberDialog) and dialog.phone.text() == "13933334444"
+    dialog.name.setText("测试乙")
+    dialog.consent.setChecked(True)
+    dialog.ok.click()
+    qtbot.waitUntil(lambda: page.panel.profile is not None and page.panel.profile.name == "测试乙", timeout=5000)
+    qtbot.wait(500)  # the refresh the registration announced has come back too
+    assert page.panel.profile is not None and page.panel.profile.name == "测试乙"
+    assert page.results.currentWidget() is not page.no_match_page
+    assert page.purchase_action.isEnabled()
+    page.purchase_action.trigger()  # F4
+    assert isinstance(page.dialog, PurchaseDialog) and "测试乙" in page.dialog.windowTitle()
+
+
+def test_a_new_search_closes_the_previous_member(qtbot: QtBot, page: CounterPage, member_id: int) -> None:
+    """Finding 4: typing a new query left the previous customer open with F3–F8 enabled."""
+    open_member(qtbot, page, member_id)
+    assert page.purchase_action.isEnabled()
+    type_slowly(qtbot, page.lookup, "139", pause_ms=200)
+    assert page.panel.profile is None and not page.purchase_action.isEnabled()
+    qtbot.keyClick(page.lookup, Qt.Key.Key_F4)
+    assert page.dialog is None
+
+
+def test_one_esc_closes_the_member(qtbot: QtBot, page: CounterPage, member_id: int) -> None:
+    type_slowly(qtbot, page.lookup, "13812345678", pause_ms=30)
+    qtbot.keyClick(page.lookup, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.panel.profile is not None, timeout=2000)
+    assert page.lookup.text() == "13812345678"
+    qtbot.keyClick(page.lookup, Qt.Key.Key_Escape)
+    assert page.panel.profile is None and not page.edit_action.isEnabled() and page.lookup.text() == ""
+
+
+def test_a_scan_that_finds_nobody_closes_the_member_and_says_so(
+    qtbot: QtBot, page: CounterPage, member_id: int
+) -> None:
+    open_member(qtbot, page, member_id)
+    QTest.keyClicks(page.lookup, "880000000017")  # a scanner: all keys at once, then Enter
+    QTest.keyClick(page.lookup, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "880000000017" in page.panel.notice.text(), timeout=2000)
+    assert page.panel.profile is None and not page.adjust_action.isEnabled()
+
+
+def test_every_member_dialog_names_the_member(qtbot: QtBot, page: CounterPage, member_id: int) -> None:
+    open_member(qtbot, page, member_id)
+    for key in (Qt.Key.Key_F3, Qt.Key.Key_F4, Qt.Key.Key_F5, Qt.Key.Key_F6, Qt.Key.Key_F7):
+        qtbot.keyClick(page.lookup, key)
+        dialog = page.dialog
+        assert dialog is not None and "张伟" in dialog.windowTitle(), key
+        dialog.reject()
