@@ -8,8 +8,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -43,6 +43,9 @@ log = logging.getLogger("memberdesk.ui")
 MAINTENANCE_INTERVAL_MS = 24 * 60 * 60 * 1000
 BUSY_DELAY_MS = 200
 """Work quicker than this (every lookup) shows no busy indicator, so the status bar does not flicker."""
+DEFAULT_SIZE = QSize(1280, 800)
+FRAME_ALLOWANCE = QSize(16, 40)
+"""A window manager's border and title bar, outside the size given to resize()."""
 _ACTIVITY = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel)
 """What counts as someone at the counter, for the idle lock."""
 
@@ -95,10 +98,27 @@ class MainWindow(QMainWindow):
         tasks.changed.connect(self._changed)
         tasks.busy_changed.connect(self._busy)
         self.navigation.setCurrentRow(0)
-        if local is not None:
-            local.restore_geometry(self)
+        self._place_on_screen()
 
     # -- building -----------------------------------------------------------------------------------------------
+    def _place_on_screen(self) -> None:
+        """Where this PC last had the window, if that still fits its screen; else 1280×800 centred where it fits,
+        else maximised (1366×768 at 125 % or 150 % leaves less than that above the taskbar)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry()
+        if self.local is not None and self.local.restore_geometry(self) and available.contains(self.frameGeometry()):
+            return
+        room = available.size() - FRAME_ALLOWANCE
+        if room.width() >= DEFAULT_SIZE.width() and room.height() >= DEFAULT_SIZE.height():
+            self.resize(DEFAULT_SIZE)
+            frame = self.frameGeometry()
+            frame.moveCenter(available.center())
+            self.move(frame.topLeft())
+            return
+        self.resize(room.boundedTo(DEFAULT_SIZE))
+        self.move(available.topLeft())
+        self.setWindowState(Qt.WindowState.WindowMaximized)
+
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.store_label = QLabel(self.tr("Opening the store…"))

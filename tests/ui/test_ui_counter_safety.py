@@ -133,9 +133,7 @@ def threaded_window(qtbot: QtBot, services: Services, translators: Translators) 
     tasks.shutdown()
 
 
-def test_a_registration_opens_the_new_member(
-    qtbot: QtBot, threaded_window: MainWindow, services: Services
-) -> None:
+def test_a_registration_opens_the_new_member(qtbot: QtBot, threaded_window: MainWindow, services: Services) -> None:
     """Finding 3: with 马梦玲 open, registering 测试乙 left her in the panel, and the next F4 went to her."""
     page = threaded_window.counter
     open_member(qtbot, page, register(services, "13911112222", "马梦玲"))

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
-    QHBoxLayout,
+    QFrame,
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QToolButton,
@@ -27,6 +28,7 @@ from app.members.validation import normalize_phone
 from ui import formatting as fmt
 from ui.counter.lookup_box import LookupBox
 from ui.counter.panel import MemberPanel
+from ui.flow_layout import FlowLayout
 from ui.forms import ActionDialog
 from ui.i18n import local_name
 from ui.local_settings import SLIP_WIDTH_MM, LocalSettings
@@ -122,15 +124,20 @@ class CounterPage(Page):
             self.results.addWidget(widget)
 
         self.panel = MemberPanel(tasks)
+        panel_scroll = QScrollArea()  # on a small screen (1366×768 at 150 %) the member scrolls, the window fits
+        panel_scroll.setObjectName("panelScroll")
+        panel_scroll.setWidget(self.panel)
+        panel_scroll.setWidgetResizable(True)
+        panel_scroll.setFrameShape(QFrame.Shape.NoFrame)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.results)
-        splitter.addWidget(self.panel)
+        splitter.addWidget(panel_scroll)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([460, 820])
         splitter.setChildrenCollapsible(False)
 
-        self.actions_bar = QHBoxLayout()
+        self.actions_bar = FlowLayout()
         self.member_actions: list[QAction] = []
         self.register_action = self._action("F2", self.tr("Register"), self.register_member, needs_member=False)
         self.edit_action = self._action("F3", self.tr("Edit member"), self.edit_member)
@@ -140,7 +147,6 @@ class CounterPage(Page):
         self.adjust_action = self._action("F7", self.tr("Adjust points"), self.adjust_points)
         self.card_action = self._action("F8", self.tr("Print member card"), self.print_member_card, needs_member=False)
         self.slip_action = self._action("F9", self.tr("Print slip"), self.print_slip, needs_member=False)
-        self.actions_bar.addStretch(1)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.lookup)
