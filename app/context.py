@@ -22,6 +22,7 @@ from app.security.operator import Operator
 from app.security.sign_in import SignInService
 from app.security.staff import StaffService
 from app.settings import SettingsService
+from app.store_info import StoreInfoService
 from db.engine import Database, resolve_url
 from db.enums import StaffRole
 from db.migrate import upgrade
@@ -83,7 +84,14 @@ class Store:
             loyalty=LoyaltyService(self.db, operator, self.clock),
             catalogue=CatalogueService(self.db, operator),
             staff=StaffService(self.db, operator),
+            info=StoreInfoService(self.db, operator),
         )
+
+    def check(self) -> list[str]:
+        """`db check`'s findings (empty when the store is sound), for the self-test."""
+        from app.integrity import check_database
+
+        return [str(problem) for problem in check_database(self.db)]
 
     def close(self) -> None:
         self.db.dispose()
@@ -98,3 +106,4 @@ class Services:
     loyalty: LoyaltyService
     catalogue: CatalogueService
     staff: StaffService
+    info: StoreInfoService

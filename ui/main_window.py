@@ -260,10 +260,9 @@ class MainWindow(QMainWindow):
         services = self.services
         if services is None:
             return
-        from app.members.queries import branch_name
 
         def names() -> tuple[str, str]:
-            return services.settings.get("store.name"), branch_name(services.store.db, services.operator.branch_id)
+            return services.settings.get("store.name"), services.info.branch_name()
 
         self.tasks.run(names, self._show_store_names)
 

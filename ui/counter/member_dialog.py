@@ -13,12 +13,12 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPlainTextEdit, QPushButton, QWidget
 
-from app.catalog_queries import BranchRow, branches
+from app.catalog_queries import BranchRow
 from app.changes import Changes
 from app.context import Services
 from app.errors import ConflictError, MemberDeskError
 from app.members.service import MemberForm
-from db.enums import Gender
+from app.vocabulary import Gender
 from ui.forms import ActionDialog, InputError
 from ui.labels import GENDERS, label
 from ui.signals import emit
@@ -106,8 +106,7 @@ class MemberDialog(ActionDialog):
         self.body.insertWidget(2, self.open_existing_button)
         self.resize(520, self.sizeHint().height())
 
-        db = services.store.db
-        tasks.run(lambda: branches(db), self._set_branches)
+        tasks.run(services.info.branches, self._set_branches)
         if member_id is not None:
             self.ok.setEnabled(False)
             tasks.run(lambda: services.members.form_for(member_id), self._fill, self._load_refused)

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.catalog_queries import categories
 from app.changes import Changes
 from app.context import Services
 from app.errors import MemberDeskError
@@ -110,8 +109,7 @@ class PurchaseDialog(ActionDialog):
         self._build_confirm_page()
         self.resize(460, self.sizeHint().height())
         self.amount.setFocus()
-        db = services.store.db
-        tasks.run(lambda: categories(db), self.lines.set_categories)
+        tasks.run(services.info.categories, self.lines.set_categories)
 
     def request(self) -> PurchaseRequest:
         """The purchase as typed; the idempotency key is the one made when the dialog opened. With lines, the total
