@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, Signal, SignalInstance
 from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QDialog,
@@ -60,6 +60,24 @@ def error_label(object_name: str = "fieldError") -> QLabel:
     return label
 
 
+_CHANGE_SIGNALS = ("textEdited", "toggled", "currentIndexChanged", "valueChanged", "dateChanged")
+"""The signal by which each kind of field says the cashier changed it (the first one the widget has)."""
+
+
+def _make_room(label: QLabel) -> None:
+    """A dialog grows to show a refusal whole (a wrapped line must not be cut off at the dialog's edge)."""
+    window = label.window()
+    layout = window.layout() if window is not None else None
+    if window is None or layout is None or not window.isVisible():
+        return
+    layout.activate()
+    needed = (
+        layout.totalHeightForWidth(window.width()) if layout.hasHeightForWidth() else layout.totalSizeHint().height()
+    )
+    if needed > window.height():
+        window.resize(window.width(), needed)
+
+
 class FormErrors:
     """Maps a refusal to the field it names (ValidationError.field); anything else goes to the general line."""
 
@@ -82,8 +100,13 @@ class FormErrors:
 
     def add(self, field: str, widget: QWidget, label: QLabel) -> None:
         """Refusals of `field` go to `label` and put the focus on `widget` (for layouts where the error line cannot sit
-        right beneath its field, such as a column of a grid)."""
+        right beneath its field, such as a column of a grid). Changing the field takes its refusal away."""
         self._fields[field] = (widget, label)
+        for name in _CHANGE_SIGNALS:
+            signal = getattr(widget, name, None)
+            if isinstance(signal, SignalInstance):
+                signal.connect(lambda *_args: self.clear_field(field))
+                break
 
     def clear(self) -> None:
         for _, label in self._fields.values():
@@ -97,6 +120,7 @@ class FormErrors:
         widget, label = self._fields.get(field or "", (None, self.general))
         label.setText(text)
         label.show()
+        _make_room(label)
         if widget is not None and focus:
             widget.setFocus()
             if isinstance(widget, QLineEdit):

@@ -3,20 +3,23 @@ pause between them (400 ms, slower than the checks that run as you type), agains
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QTableView, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.context import Services
+from app.loyalty.service import PurchaseRequest
 from tests.ui.ui_support import buy, open_member, register, show_active
 from ui.application import build_main_window
 from ui.counter.member_dialog import MemberDialog
 from ui.counter.page import CounterPage
 from ui.counter.purchase_dialog import PurchaseDialog
+from ui.counter.return_dialog import ReturnDialog
 from ui.i18n import Translators
 from ui.main_window import MainWindow
 from ui.tasks import TaskRunner
@@ -190,3 +193,61 @@ def test_every_member_dialog_names_the_member(qtbot: QtBot, page: CounterPage, m
         dialog = page.dialog
         assert dialog is not None and "张伟" in dialog.windowTitle(), key
         dialog.reject()
+
+
+def test_purchase_history_columns_fit_their_contents(
+    qtbot: QtBot, window: MainWindow, services: Services, member_id: int
+) -> None:
+    """Finding 5: with a short history (no scrollbar) the columns were squeezed to "2…", "¥…", "D00…"."""
+    for number in range(3):
+        request = PurchaseRequest(member_id, 12_850, str(uuid.uuid4()), receipt_no=f"D0020261123{number:04d}")
+        services.loyalty.record_purchase(request)
+    window.resize(1366 - 16, 768 - 40 - 32)
+    page = window.counter
+    open_member(qtbot, page, member_id)
+    view = page.panel.history.widget(0)
+    assert isinstance(view, QTableView)
+    qtbot.waitUntil(lambda: view.model().rowCount() == 3, timeout=2000)
+    qtbot.wait(50)
+    header, metrics = view.horizontalHeader(), view.fontMetrics()
+    for column in range(view.model().columnCount()):
+        widest = max(metrics.horizontalAdvance(str(view.model().index(row, column).data())) for row in range(3))
+        assert header.sectionSize(column) >= widest, (column, header.sectionSize(column), widest)
+
+
+def test_returns_take_enter_and_say_when_a_row_was_already_returned(
+    qtbot: QtBot, page: CounterPage, services: Services, member_id: int
+) -> None:
+    """Finding 7: the confirmation ignored Enter; Enter on an already-returned row said nothing."""
+    first = buy(services, member_id, 10_000)
+    buy(services, member_id, 5_000)
+    services.loyalty.return_sale(first, str(uuid.uuid4()))
+    open_member(qtbot, page, member_id)
+    qtbot.keyClick(page.lookup, Qt.Key.Key_F6)
+    dialog = page.dialog
+    assert isinstance(dialog, ReturnDialog)
+    qtbot.waitUntil(lambda: dialog.sales.rowCount() == 3, timeout=2000)
+    returned = next(row for row in range(3) if dialog.sales.row_at(row).returned)  # type: ignore[union-attr]
+    dialog.view.selectRow(returned)
+    qtbot.keyClick(dialog.view, Qt.Key.Key_Return)
+    assert "尚未退货" in dialog.errors.field_text("sale")
+    fresh = next(
+        row
+        for row in range(3)
+        if not dialog.sales.row_at(row).returned and dialog.sales.row_at(row).kind == "sale"  # type: ignore[union-attr]
+    )
+    dialog.view.selectRow(fresh)
+    qtbot.keyClick(dialog.view, Qt.Key.Key_Return)
+    assert dialog.steps.currentIndex() == 1
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
+    assert dialog.steps.currentIndex() == 2
+
+
+def test_the_member_list_shows_full_phones_to_the_owner(
+    qtbot: QtBot, owner_services: Services, translators: Translators, member_id: int
+) -> None:
+    """Finding 7: the member list masked phones for the owner."""
+    page_rows = owner_services.info.member_page(0, 10)
+    assert [row.phone for row in page_rows.rows] == ["13812345678"]
+    cashier_rows = owner_services.store.services(owner_services.store.operator("cashier")).info.member_page(0, 10)
+    assert [row.phone for row in cashier_rows.rows] == [None]
