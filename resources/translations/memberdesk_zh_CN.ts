@@ -235,6 +235,10 @@
         <source>Card {code} not found.</source>
         <translation>未找到卡号 {code} 的会员。</translation>
     </message>
+    <message>
+        <source>{action} — {name}</source>
+        <translation>{action} — {name}</translation>
+    </message>
 </context>
 <context>
     <name>CrashDialog</name>
@@ -568,6 +572,14 @@
     <message>
         <source>Enter an amount in yuan with at most two decimals, e.g. 12.50.</source>
         <translation>请输入以元为单位、最多两位小数的金额，例如 12.50。</translation>
+    </message>
+    <message>
+        <source>Too many wrong PINs. Try again in {seconds} seconds.</source>
+        <translation>PIN 码错误次数过多，请 {seconds} 秒后再试。</translation>
+    </message>
+    <message>
+        <source>Locked after {count} wrong PINs in a row. An owner can reset the PIN; else wait a day.</source>
+        <translation>连续 {count} 次 PIN 码错误，账户已锁定。请老板重置 PIN 码，或一天后再试。</translation>
     </message>
     <message>
         <source>This needs a {role} or above.</source>
@@ -1066,6 +1078,10 @@
         <translation>切换操作员…</translation>
     </message>
     <message>
+        <source>Lock the counter</source>
+        <translation>锁定收银台</translation>
+    </message>
+    <message>
         <source>Change my PIN…</source>
         <translation>修改我的 PIN 码…</translation>
     </message>
@@ -1104,6 +1120,10 @@
     <message>
         <source>The store could not be opened: {message}</source>
         <translation>无法打开门店数据：{message}</translation>
+    </message>
+    <message>
+        <source>Signed in as {name} ({role}).</source>
+        <translation>已登录：{name}（{role}）。</translation>
     </message>
     <message>
         <source>The new language is used the next time MemberDesk starts.</source>
@@ -1409,33 +1429,6 @@ F2 registers a new member.</source>
     </message>
 </context>
 <context>
-    <name>OperatorDialog</name>
-    <message>
-        <source>Switch operator</source>
-        <translation>切换操作员</translation>
-    </message>
-    <message>
-        <source>Sign in</source>
-        <translation>登录</translation>
-    </message>
-    <message>
-        <source>Username</source>
-        <translation>用户名</translation>
-    </message>
-    <message>
-        <source>PIN</source>
-        <translation>PIN 码</translation>
-    </message>
-    <message>
-        <source>Enter your username.</source>
-        <translation>请输入用户名。</translation>
-    </message>
-    <message>
-        <source>Signed in as {name} ({role}).</source>
-        <translation>已登录：{name}（{role}）。</translation>
-    </message>
-</context>
-<context>
     <name>PrintPreviewDialog</name>
     <message>
         <source>Print preview: {title}</source>
@@ -1593,6 +1586,38 @@ F2 registers a new member.</source>
     <message>
         <source>Use max {points}</source>
         <translation>用满 {points}</translation>
+    </message>
+    <message>
+        <source>Record this purchase for {name}?</source>
+        <translation>为 {name} 记录这笔消费？</translation>
+    </message>
+    <message>
+        <source>Enter records it · Esc goes back to change it</source>
+        <translation>按 Enter 记录 · 按 Esc 返回修改</translation>
+    </message>
+    <message>
+        <source>Cash to pay {cash}</source>
+        <translation>应付现金 {cash}</translation>
+    </message>
+    <message>
+        <source>{points} points pay {value}</source>
+        <translation>{points} 积分抵 {value}</translation>
+    </message>
+    <message>
+        <source>{earned} points earned</source>
+        <translation>获得积分 {earned}</translation>
+    </message>
+    <message>
+        <source>Confirm</source>
+        <translation>确认</translation>
+    </message>
+    <message>
+        <source>Back</source>
+        <translation>返回</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
     </message>
     <message>
         <source>Purchase of {amount} recorded: {earned} points earned, {used} used; balance {balance}.</source>
@@ -1826,6 +1851,53 @@ F2 registers a new member.</source>
     </message>
 </context>
 <context>
+    <name>SignInDialog</name>
+    <message>
+        <source>Sign in</source>
+        <translation>登录</translation>
+    </message>
+    <message>
+        <source>Switch operator</source>
+        <translation>切换操作员</translation>
+    </message>
+    <message>
+        <source>Counter locked</source>
+        <translation>收银台已锁定</translation>
+    </message>
+    <message>
+        <source>The counter was locked while nobody used it. {name}, type your PIN to go on where you were. If someone else signs in, the open member is closed.</source>
+        <translation>收银台在无人操作时已锁定。{name}，请输入 PIN 码继续刚才的操作。如由其他人登录，当前打开的会员将被关闭。</translation>
+    </message>
+    <message>
+        <source>Choose your account (type the first letters of your user name), then your PIN.</source>
+        <translation>请选择您的账户（可输入用户名的前几个字母），再输入 PIN 码。</translation>
+    </message>
+    <message>
+        <source>Choose your account and type your PIN.</source>
+        <translation>请选择您的账户并输入 PIN 码。</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>账户</translation>
+    </message>
+    <message>
+        <source>PIN</source>
+        <translation>PIN 码</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>{username} — {name} ({role})</source>
+        <translation>{username} — {name}（{role}）</translation>
+    </message>
+    <message>
+        <source>Type your PIN.</source>
+        <translation>请输入 PIN 码。</translation>
+    </message>
+</context>
+<context>
     <name>Slips</name>
     <message>
         <source>Points redemption slip</source>
@@ -1958,12 +2030,24 @@ F2 registers a new member.</source>
         <translation>{width} 毫米</translation>
     </message>
     <message>
+        <source>after {minutes} min</source>
+        <translation>{minutes} 分钟后</translation>
+    </message>
+    <message>
         <source>Receipt printer paper width</source>
         <translation>小票打印机纸宽</translation>
     </message>
     <message>
+        <source>Lock the counter when idle</source>
+        <translation>无操作时锁定收银台</translation>
+    </message>
+    <message>
         <source>Slips are now laid out for {width} mm paper.</source>
         <translation>凭条现按 {width} 毫米纸宽排版。</translation>
+    </message>
+    <message>
+        <source>The counter now asks for the PIN after {minutes} minutes without a key or a click.</source>
+        <translation>现在收银台在 {minutes} 分钟无按键或点击后要求输入 PIN 码。</translation>
     </message>
 </context>
 <context>
