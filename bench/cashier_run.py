@@ -65,7 +65,7 @@ class Desk:
 
 
 def recorded_amounts(data_dir: Path) -> list[int]:
-    with sqlite3.connect(data_dir / "memberdesk.db") as db:
+    with sqlite3.connect(data_dir / "memberdesk.sqlite3") as db:
         return [row[0] for row in db.execute("SELECT total_fen FROM sales WHERE receipt_no = 'XV-12850'")]
 
 

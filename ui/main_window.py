@@ -334,6 +334,7 @@ class MainWindow(QMainWindow):
 
     def _sign_in_closed(self, dialog: SignInDialog) -> None:
         self.sign_in_dialog = None
+        self.stack.show()
         if dialog.result() != SignInDialog.DialogCode.Accepted and dialog.mode is not SignInMode.SWITCH:
             self.close()  # nobody may work unsigned: closing the sign-in closes MemberDesk
             return
@@ -351,6 +352,7 @@ class MainWindow(QMainWindow):
             return
         operator, sign_ins = self.services.operator, self.store.sign_ins()
         self.tasks.run(lambda: sign_ins.sign_out(operator, "lock"))
+        self.stack.hide()  # kept as it was, but no customer's data shows on a counter nobody is at
         self.ask_sign_in(SignInMode.LOCKED)
 
     def _signed_in(self, result: SignedIn) -> None:
