@@ -232,7 +232,13 @@ class ActionDialog(QDialog):
             self.errors.show(exc)
             return
         self.ok.setEnabled(False)
-        self.tasks.run(call, self._succeeded, self._refused, changes=self.changes)
+        self.tasks.run(call, self._succeeded, self._refused, changes=self.changes, on_failed=self._failed)
+
+    def _failed(self) -> None:
+        """It did not go through (the connection to the database was lost, say): Record again sends the same
+        idempotency key, so if the first one did reach the database it is not recorded twice."""
+        self.ok.setEnabled(True)
+        self.errors.show_text(self.tr("That did not go through. Try again: it will not be recorded twice."))
 
     def _succeeded(self, result: Any) -> None:
         message = self.succeeded(result)

@@ -7,6 +7,10 @@
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
+    <message>
+        <source>That did not go through. Try again: it will not be recorded twice.</source>
+        <translation>操作未完成。请再试一次：不会重复记录。</translation>
+    </message>
 </context>
 <context>
     <name>AddStaffDialog</name>

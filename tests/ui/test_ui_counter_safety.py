@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QTableView, QWidget
 from pytestqt.qtbot import QtBot
+from sqlalchemy.exc import OperationalError
 
 from app.context import Services
 from app.loyalty.service import PurchaseRequest
@@ -251,3 +252,31 @@ def test_the_member_list_shows_full_phones_to_the_owner(
     assert [row.phone for row in page_rows.rows] == ["13812345678"]
     cashier_rows = owner_services.store.services(owner_services.store.operator("cashier")).info.member_page(0, 10)
     assert [row.phone for row in cashier_rows.rows] == [None]
+
+
+def test_record_after_a_lost_connection_sends_the_same_key(
+    qtbot: QtBot, page: CounterPage, services: Services, member_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16 finding 3: Record stayed disabled after a connection error, and reopening made a new key."""
+    keys: list[str] = []
+    record = services.loyalty.record_purchase
+
+    def outage_once(request: PurchaseRequest) -> object:
+        keys.append(request.idempotency_key)
+        if len(keys) == 1:
+            record(request)  # the commit reached the database, but the answer was lost
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+        return record(request)
+
+    monkeypatch.setattr(services.loyalty, "record_purchase", outage_once)
+    open_member(qtbot, page, member_id)
+    dialog = purchase_dialog(qtbot, page)
+    type_slowly(qtbot, dialog.amount, "20", pause_ms=30)
+    dialog.ok.click()
+    dialog.ok.click()
+    assert dialog.isVisible() and dialog.ok.isEnabled()
+    assert "不会重复记录" in dialog.general_error.text()
+    dialog.ok.click()
+    assert not dialog.isVisible()
+    assert keys[0] == keys[1]
+    assert [sale.total_fen for sale in services.members.sales_page(member_id, 0, 10).rows] == [2000]
