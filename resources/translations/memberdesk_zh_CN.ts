@@ -1670,6 +1670,10 @@ F2 registers a new member.</source>
         <translation>下一步</translation>
     </message>
     <message>
+        <source>Receipt no.: scan or type it to find the purchase</source>
+        <translation>小票号：扫描或输入以查找该笔消费</translation>
+    </message>
+    <message>
         <source>Choose the purchase being returned:</source>
         <translation>选择要退货的消费记录：</translation>
     </message>
@@ -1680,6 +1684,10 @@ F2 registers a new member.</source>
     <message>
         <source>Print slip</source>
         <translation>打印凭条</translation>
+    </message>
+    <message>
+        <source>No purchase of this member has that receipt number.</source>
+        <translation>该会员没有此小票号的消费。</translation>
     </message>
     <message>
         <source>Choose a purchase that has not been returned.</source>

@@ -280,3 +280,45 @@ def test_record_after_a_lost_connection_sends_the_same_key(
     assert not dialog.isVisible()
     assert keys[0] == keys[1]
     assert [sale.total_fen for sale in services.members.sales_page(member_id, 0, 10).rows] == [2000]
+
+
+def test_a_return_is_found_by_its_receipt_number_and_shows_it(
+    qtbot: QtBot, page: CounterPage, services: Services, member_id: int
+) -> None:
+    """Finding 7: no receipt search in returns; the return row showed no receipt number."""
+    for number in range(25):  # more than one page of history
+        services.loyalty.record_purchase(
+            PurchaseRequest(member_id, 1_000, str(uuid.uuid4()), receipt_no=f"R{number:03d}")
+        )
+    open_member(qtbot, page, member_id)
+    qtbot.keyClick(page.lookup, Qt.Key.Key_F6)
+    dialog = page.dialog
+    assert isinstance(dialog, ReturnDialog)
+    dialog.receipt_search.setFocus()
+    type_slowly(qtbot, dialog.receipt_search, "R002", pause_ms=50)
+    qtbot.waitUntil(lambda: dialog.view.currentIndex().isValid(), timeout=2000)
+    sale = dialog.sales.row_at(dialog.view.currentIndex().row())
+    assert sale is not None and sale.receipt_no == "R002"
+    qtbot.keyClick(dialog.receipt_search, Qt.Key.Key_Return)
+    assert dialog.steps.currentIndex() == 1
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
+    assert dialog.steps.currentIndex() == 2
+    newest = services.members.sales_page(member_id, 0, 1).rows[0]
+    assert newest.kind == "return" and newest.receipt_no == "R002"
+
+
+def test_a_refusal_goes_when_the_field_is_fixed_and_is_shown_whole(qtbot: QtBot, page: CounterPage) -> None:
+    """Finding 7: F2's errors stayed after the field was fixed; the consent error was cut off ("…才能注")."""
+    qtbot.keyClick(page.lookup, Qt.Key.Key_F2)
+    dialog = page.dialog
+    assert isinstance(dialog, MemberDialog)
+    dialog.phone.setText("13655556666")
+    dialog.name.setText("王小明")
+    dialog.ok.click()
+    label = dialog.errors._fields["consent"][1]
+    assert "同意会员条款" in label.text()
+    qtbot.wait(50)
+    bottom = label.mapTo(dialog, label.rect().bottomLeft()).y()
+    assert bottom <= dialog.height() and label.height() >= label.heightForWidth(label.width())
+    dialog.consent.setChecked(True)
+    assert dialog.errors.field_text("consent") == ""
