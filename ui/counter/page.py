@@ -11,7 +11,6 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
-    QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -99,7 +98,7 @@ class CounterPage(Page):
         self.hits: RowsModel[MemberHit] = RowsModel(self._hit_columns(), self)
         self.hits_view = row_table(self.hits, takes_focus=False)
         self.hits_view.setObjectName("hitsView")
-        self.hits_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.hits_view.horizontalHeader().setStretchLastSection(True)  # names fit their text, never squeezed to "姓"
         self.hits_view.clicked.connect(lambda index: self._open_hit(index.row()))
 
         self.no_match = QLabel()
