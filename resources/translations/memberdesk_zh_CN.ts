@@ -1241,6 +1241,14 @@ Log: {log}</source>
         <translation>请按 YYYY-MM-DD 格式输入生日，例如 1990-05-17。</translation>
     </message>
     <message>
+        <source>Enter the member&apos;s name.</source>
+        <translation>请输入会员姓名。</translation>
+    </message>
+    <message>
+        <source>The member must agree to the membership terms first.</source>
+        <translation>会员须先同意会员条款才能注册。</translation>
+    </message>
+    <message>
         <source>Registered {name}. Welcome!</source>
         <translation>{name} 注册成功，欢迎入会！</translation>
     </message>

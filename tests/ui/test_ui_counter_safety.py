@@ -322,3 +322,15 @@ def test_a_refusal_goes_when_the_field_is_fixed_and_is_shown_whole(qtbot: QtBot,
     assert bottom <= dialog.height() and label.height() >= label.heightForWidth(label.width())
     dialog.consent.setChecked(True)
     assert dialog.errors.field_text("consent") == ""
+
+
+def test_registration_shows_every_problem_at_once(qtbot: QtBot, page: CounterPage) -> None:
+    """Finding 7: F2 showed one error at a time."""
+    qtbot.keyClick(page.lookup, Qt.Key.Key_F2)
+    dialog = page.dialog
+    assert isinstance(dialog, MemberDialog)
+    dialog.phone.setText("12345")
+    dialog.ok.click()
+    assert dialog.errors.field_text("phone") and dialog.errors.field_text("name")
+    assert "会员条款" in dialog.errors.field_text("consent")
+    assert dialog.focusWidget() is dialog.phone

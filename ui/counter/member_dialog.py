@@ -16,8 +16,9 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPlainTextEdit, Q
 from app.catalog_queries import BranchRow
 from app.changes import Changes
 from app.context import Services
-from app.errors import ConflictError, MemberDeskError
+from app.errors import ConflictError, MemberDeskError, ValidationError
 from app.members.service import MemberForm
+from app.members.validation import normalize_phone
 from app.vocabulary import Gender
 from ui.forms import ActionDialog, InputError
 from ui.labels import GENDERS, label
@@ -163,6 +164,32 @@ class MemberDialog(ActionDialog):
             membership_consent=self.consent.isChecked(),
             marketing_consent=self.marketing.isChecked(),
         )
+
+    def submit(self) -> None:
+        """Everything the form can tell without the database is shown at once, each problem by its field; the
+        service still checks all of it (and what needs the database: a phone or card already taken)."""
+        problems = self._problems()
+        if not problems or not self.ok.isEnabled():
+            super().submit()
+            return
+        self.errors.clear()
+        self.errors.show_all(problems)
+
+    def _problems(self) -> list[Exception]:
+        problems: list[Exception] = []
+        try:
+            normalize_phone(self.phone.text())
+        except ValidationError as exc:
+            problems.append(exc)
+        if not self.name.text().strip():
+            problems.append(InputError(self.tr("Enter the member's name."), "name"))
+        try:
+            self.member_form()
+        except InputError as exc:
+            problems.append(exc)
+        if self.member_id is None and not self.consent.isChecked():
+            problems.append(InputError(self.tr("The member must agree to the membership terms first."), "consent"))
+        return problems
 
     def prepare(self) -> Callable[[], Any]:
         self.open_existing_button.hide()
