@@ -9,13 +9,14 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QTableView, QWidget
+from PySide6.QtWidgets import QApplication, QTableView, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy.exc import OperationalError
 
 from app.context import Services
 from app.loyalty.service import PurchaseRequest
-from tests.ui.ui_support import buy, open_member, register, show_active
+from tests.ui.ui_support import buy, none_shown, open_member, register, show_active
+from ui.admin.pins import ChangePinDialog
 from ui.application import build_main_window
 from ui.counter.member_dialog import MemberDialog
 from ui.counter.page import CounterPage
@@ -23,7 +24,7 @@ from ui.counter.purchase_dialog import PurchaseDialog
 from ui.counter.return_dialog import ReturnDialog
 from ui.i18n import Translators
 from ui.main_window import MainWindow
-from ui.tasks import TaskRunner
+from ui.tasks import SyncTaskRunner, TaskRunner
 
 KEY_PAUSE_MS = 400
 
@@ -334,3 +335,17 @@ def test_registration_shows_every_problem_at_once(qtbot: QtBot, page: CounterPag
     assert dialog.errors.field_text("phone") and dialog.errors.field_text("name")
     assert "会员条款" in dialog.errors.field_text("consent")
     assert dialog.focusWidget() is dialog.phone
+
+
+def test_the_starting_pin_prompt_never_takes_the_counters_keys(
+    qtbot: QtBot, owner_services: Services, translators: Translators
+) -> None:
+    """Finding 7: the prompt to replace the starting PIN popped up over the counter and swallowed the first keys."""
+    window = build_main_window(owner_services, SyncTaskRunner())
+    show_active(qtbot, window)
+    for char in "1381":  # to whatever the keyboard reaches now, as a real keyboard does
+        QTest.keyClicks(QApplication.focusWidget(), char)
+        qtbot.wait(100)
+    assert window.counter.lookup.text() == "1381"
+    assert none_shown(ChangePinDialog), "nothing pops up over the counter"
+    assert window.pin_hint.isVisible(), "the status bar still reminds"
