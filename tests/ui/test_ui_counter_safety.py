@@ -41,16 +41,6 @@ def press(qtbot: QtBot, widget: QWidget, key: Qt.Key) -> None:
     qtbot.keyClick(widget.window().focusWidget() or widget, key)
 
 
-@pytest.fixture
-def page(window: MainWindow) -> CounterPage:
-    return window.counter
-
-
-@pytest.fixture
-def member_id(services: Services) -> int:
-    return register(services, "13812345678", "张伟")
-
-
 def purchase_dialog(qtbot: QtBot, page: CounterPage) -> PurchaseDialog:
     qtbot.keyClick(page.lookup, Qt.Key.Key_F4)
     dialog = page.dialog
