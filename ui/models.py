@@ -174,8 +174,8 @@ def row_table(model: RowsModel[Any], *, takes_focus: bool) -> QTableView:
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     if not takes_focus:
         view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-    model.rowsInserted.connect(lambda *_args: QTimer.singleShot(0, lambda: fit_columns(view)))
-    model.modelReset.connect(lambda: QTimer.singleShot(0, lambda: fit_columns(view)))
+    model.rowsInserted.connect(lambda *_args: QTimer.singleShot(0, view, lambda: fit_columns(view)))
+    model.modelReset.connect(lambda: QTimer.singleShot(0, view, lambda: fit_columns(view)))
     return view
 
 
