@@ -12,6 +12,7 @@ from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -61,6 +62,8 @@ class MainWindow(QMainWindow):
         self.services: Services | None = None
         self.store: Store | None = None
         self.sign_in_dialog: SignInDialog | None = None
+        self._hidden_dialogs: list[QDialog] = []
+        """Dialogs hidden by the idle lock, shown again when the same person unlocks."""
         self.setWindowTitle(self.tr("MemberDesk"))
         self._idle_timer = QTimer(self, singleShot=True)
         self._idle_timer.timeout.connect(self.lock)
@@ -335,6 +338,9 @@ class MainWindow(QMainWindow):
     def _sign_in_closed(self, dialog: SignInDialog) -> None:
         self.sign_in_dialog = None
         self.stack.show()
+        hidden, self._hidden_dialogs = self._hidden_dialogs, []
+        for waiting in hidden:
+            waiting.show()  # the same person: the half-done dialog is back; another one's were closed at sign-in
         if dialog.result() != SignInDialog.DialogCode.Accepted and dialog.mode is not SignInMode.SWITCH:
             self.close()  # nobody may work unsigned: closing the sign-in closes MemberDesk
             return
@@ -353,6 +359,13 @@ class MainWindow(QMainWindow):
         operator, sign_ins = self.services.operator, self.store.sign_ins()
         self.tasks.run(lambda: sign_ins.sign_out(operator, "lock"))
         self.stack.hide()  # kept as it was, but no customer's data shows on a counter nobody is at
+        self._hidden_dialogs = [
+            widget
+            for widget in QApplication.topLevelWidgets()
+            if isinstance(widget, QDialog) and widget.isVisible() and widget.parentWidget() is not None
+        ]
+        for dialog in self._hidden_dialogs:
+            dialog.hide()
         self.ask_sign_in(SignInMode.LOCKED)
 
     def _signed_in(self, result: SignedIn) -> None:
@@ -368,6 +381,10 @@ class MainWindow(QMainWindow):
         same = self.services is not None and self.services.operator.staff_id == operator.staff_id
         if not same and self.store is not None:
             if self.services is not None:  # another person: nothing of the previous one's customer stays open
+                for waiting in [*self._hidden_dialogs, self.counter.dialog]:
+                    if waiting is not None:
+                        waiting.reject()  # it would act as the previous operator
+                self._hidden_dialogs = []
                 self.counter.clear_for_new_operator()
             self.attach(self.store.services(operator))
         if result.starting_pin:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.context import Services
 from app.loyalty.service import PurchaseRequest
+from tests.staff_support import CASHIER_PIN, MANAGER_PIN
 from tests.ui.ui_support import buy, none_shown, open_member, register, show_active
 from ui.admin.pins import ChangePinDialog
 from ui.application import build_main_window
@@ -24,6 +25,7 @@ from ui.counter.purchase_dialog import PurchaseDialog
 from ui.counter.return_dialog import ReturnDialog
 from ui.i18n import Translators
 from ui.main_window import MainWindow
+from ui.sign_in_dialog import SignInMode
 from ui.tasks import SyncTaskRunner, TaskRunner
 
 KEY_PAUSE_MS = 400
@@ -339,3 +341,36 @@ def test_the_starting_pin_prompt_never_takes_the_counters_keys(
     assert window.counter.lookup.text() == "1381"
     assert none_shown(ChangePinDialog), "nothing pops up over the counter"
     assert window.pin_hint.isVisible(), "the status bar still reminds"
+
+
+def test_the_idle_lock_keeps_the_counter_and_asks_for_the_pin(
+    qtbot: QtBot, window: MainWindow, services: Services, member_id: int
+) -> None:
+    page = window.counter
+    open_member(qtbot, page, member_id)
+    dialog = purchase_dialog(qtbot, page)
+    type_slowly(qtbot, dialog.amount, "66", pause_ms=30)
+    assert window._idle_timer.isActive() and window._idle_timer.interval() == 10 * 60_000
+    window._idle_timer.timeout.emit()  # ten minutes without a key
+    lock = window.sign_in_dialog
+    assert lock is not None and lock.mode is SignInMode.LOCKED and not window.stack.isVisible()
+    assert not dialog.isVisible(), "no customer's data shows on a locked counter"
+    assert lock.username() == "cashier" and "李收银" in lock.note.text()
+    lock.pin.setText("0000")
+    lock.submit()
+    assert lock.isVisible() and "PIN 码错误" in lock.error.text()
+    lock.pin.setText(CASHIER_PIN)
+    lock.submit()
+    assert window.sign_in_dialog is None and window.stack.isVisible()
+    assert page.panel.profile is not None and page.panel.profile.id == member_id
+    assert dialog.isVisible() and dialog.amount.text() == "66", "the half-typed purchase waits as it was"
+    window.lock()
+    assert not dialog.isVisible()
+    other = window.sign_in_dialog
+    assert other is not None
+    other.account.setCurrentIndex(other.account.findData("manager"))
+    other.pin.setText(MANAGER_PIN)
+    other.submit()
+    assert window.services is not None and window.services.operator.display_name == "王店长"
+    assert page.panel.profile is None, "another person starts with a clean counter"
+    assert page.dialog is None and not dialog.isVisible(), "the previous operator's dialog is closed"
