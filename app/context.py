@@ -13,6 +13,8 @@ from app.bootstrap import ensure_store
 from app.clock import Clock, SystemClock
 from app.errors import NotFoundError
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.insights.saved import SavedSegmentService
+from app.insights.service import SegmentService
 from app.loyalty.catalogue import CatalogueService
 from app.loyalty.service import LoyaltyService
 from app.members.service import MemberService
@@ -85,6 +87,8 @@ class Store:
             catalogue=CatalogueService(self.db, operator),
             staff=StaffService(self.db, operator),
             info=StoreInfoService(self.db, operator),
+            segments=SegmentService(self.db, operator, self.clock),
+            saved_segments=SavedSegmentService(self.db, operator),
         )
 
     def check(self) -> list[str]:
@@ -107,3 +111,5 @@ class Services:
     catalogue: CatalogueService
     staff: StaffService
     info: StoreInfoService
+    segments: SegmentService
+    saved_segments: SavedSegmentService
