@@ -40,22 +40,9 @@ def forbidden_imports(layer: str) -> list[str]:
     return problems
 
 
-PENDING = {
-    "ui/admin/gifts.py:33 imports db.models",
-    "ui/admin/tiers.py:24 imports db.models",
-    "ui/counter/adjust_dialog.py:19 imports db.models",
-    "ui/counter/gift_dialog.py:23 imports db.models",
-}
-"""ORM types named in four ui/ annotations, until issue 7's typed loyalty results (the core engineer's branch,
-not yet on main when this test was written) replace them. Each entry must still be true: once they are gone the
-test fails until this set is emptied, so the exception cannot outlive its reason."""
-
-
 @pytest.mark.parametrize("layer", sorted(FORBIDDEN))
 def test_no_layer_imports_what_it_must_not(layer: str) -> None:
-    found = forbidden_imports(layer)
-    assert [problem for problem in found if problem not in PENDING] == []
-    assert {problem for problem in PENDING if problem.startswith(f"{layer}/")} <= set(found), "empty PENDING"
+    assert forbidden_imports(layer) == []
 
 
 def test_the_check_finds_a_forbidden_import(tmp_path: Path) -> None:

@@ -266,7 +266,7 @@ class MainWindow(QMainWindow):
             return
 
         def names() -> tuple[str, str]:
-            return services.settings.get("store.name"), services.info.branch_name()
+            return services.settings.current().store_name, services.info.branch_name()
 
         self.tasks.run(names, self._show_store_names)
 
