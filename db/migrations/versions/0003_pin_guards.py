@@ -1,7 +1,7 @@
 """pin guards: wrong PINs in a row per account and per approval
 
 Revision ID: 0003
-Revises: 0006
+Revises: 0005
 Create Date: 2026-11-29 11:50:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import db.base
 
 revision: str = "0003"
-down_revision: str | None = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
