@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.bootstrap import ensure_store
 from app.care.services import CareServices
 from app.clock import Clock, SystemClock
-from app.errors import NotFoundError, PermissionDenied
+from app.errors import NotFoundError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.insights.saved import SavedSegmentService
 from app.insights.service import SegmentService
@@ -24,9 +24,10 @@ from app.members.service import MemberService
 from app.paths import DataPaths, check_store_folder
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator
-from app.security.pins import verify_pin
+from app.security.sign_in import SignInService
 from app.security.staff import StaffService
 from app.settings import SettingsService
+from app.store_info import StoreInfoService
 from app.storelock import StoreLock, this_program
 from db.engine import Database, resolve_url
 from db.enums import StaffRole
@@ -102,12 +103,11 @@ class Store:
             raise NotFoundError(S("Errors", "No such staff account: {name}"), name=username or "")
         return Operator(staff.id, staff.branch_id, staff.role, staff.display_name)
 
+    def sign_ins(self) -> SignInService:
+        return SignInService(self.db, self.clock)
+
     def sign_in(self, username: str, pin: str) -> Operator:
-        operator = self.operator(username)
-        stored = self.db.read(lambda s: s.scalar(select(Staff.pin_hash).where(Staff.id == operator.staff_id)))
-        if not verify_pin(pin, stored):
-            raise PermissionDenied(S("Errors", "Wrong PIN."))
-        return operator
+        return self.sign_ins().sign_in(username, pin).operator
 
     def services(self, operator: Operator) -> Services:
         return Services(
@@ -118,10 +118,17 @@ class Store:
             loyalty=LoyaltyService(self.db, operator, self.clock),
             catalogue=CatalogueService(self.db, operator),
             staff=StaffService(self.db, operator),
+            info=StoreInfoService(self.db, operator),
             care=CareServices.build(self.db, operator, self.clock),
             segments=SegmentService(self.db, operator, self.clock),
             saved_segments=SavedSegmentService(self.db, operator),
         )
+
+    def check(self) -> list[str]:
+        """`db check`'s findings (empty when the store is sound), for the self-test."""
+        from app.integrity import check_database
+
+        return [str(problem) for problem in check_database(self.db)]
 
     def close(self) -> None:
         self.db.dispose()
@@ -139,6 +146,7 @@ class Services:
     loyalty: LoyaltyService
     catalogue: CatalogueService
     staff: StaffService
+    info: StoreInfoService
     care: CareServices
     segments: SegmentService
     saved_segments: SavedSegmentService

@@ -20,15 +20,22 @@ class MemberDeskError(Exception):
         self.params = params
 
     def __str__(self) -> str:
-        text = translate(CONTEXT, self.message)
+        text, params = translate(CONTEXT, self.message), self._shown_params()
         try:
-            return text.format(**self.params)
+            return text.format(**params)
         except (KeyError, IndexError, ValueError):
-            return self.message.format(**self.params)
+            return self.message.format(**params)
 
     @property
     def english(self) -> str:
-        return self.message.format(**self.params)
+        return self.message.format(**self._shown_params())
+
+    def _shown_params(self) -> dict[str, Any]:
+        """Whole numbers with thousands separators, as everywhere else on screen ("可用 6,426", not "6426")."""
+        return {
+            key: f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
+            for key, value in self.params.items()
+        }
 
 
 class ValidationError(MemberDeskError):

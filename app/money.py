@@ -36,3 +36,19 @@ def parse_yuan(raw: str) -> int:
         )
     whole, frac = match.group(1), (match.group(2) or "").ljust(2, "0")
     return int(whole) * 100 + int(frac)
+
+
+_TYPED = re.compile(r"(-?)(\d+)(?:\.(\d{0,2}))?")
+
+
+def parse_typed_yuan(raw: str) -> int:
+    """What a cashier typed into an amount field, to fen. A trailing point (`128.`) is accepted as still being typed;
+    a sign or more digits than an amount has are read as typed, so the service's range check answers them (`-50` or
+    `99999999999` get "more than ¥0 and at most …", not a format message)."""
+    text = (raw or "").strip().replace("¥", "").replace("￥", "").replace(",", "")
+    match = _TYPED.fullmatch(text)
+    if not match:
+        return parse_yuan(raw)
+    sign, whole, frac = match.group(1), match.group(2), (match.group(3) or "").ljust(2, "0")
+    fen = int(whole[:18]) * 100 + int(frac)  # 18 digits: far past any range, still an ordinary int for the database
+    return -fen if sign else fen

@@ -74,6 +74,19 @@ class Staff(Base):
     created_at: Mapped[UTC] = _created()
 
 
+class PinGuard(Base):
+    """Wrong PINs in a row for one thing a PIN opens: an account's sign-in (`sign_in:{staff_id}`) or the manager
+    approvals asked for by one operator (`approval:{staff_id}`). Kept in the database so every counter of a chain,
+    and a restart, see the same count."""
+
+    __tablename__ = "pin_guards"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[UTC | None]
+    last_failed_at: Mapped[UTC | None]
+
+
 class Tier(Base):
     """A membership level; a member qualifies by rolling 12-month spend or by points earned in that window."""
 

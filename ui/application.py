@@ -22,13 +22,13 @@ from app.paths import resource_path
 from ui import formatting as fmt
 from ui.crash import install_crash_handlers, report_crash
 from ui.i18n import ENGLISH, Translators
-from ui.local_settings import LAST_USERNAME, LocalSettings
+from ui.local_settings import LocalSettings
 from ui.main_window import MainWindow
 from ui.messages import show_error
 from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from app.context import Services
+    from app.context import Services, Store
 
 log = logging.getLogger("memberdesk.ui")
 
@@ -100,7 +100,7 @@ def build_main_window(services: Services, tasks: TaskRunner) -> MainWindow:
 
 def use_store_time(window: MainWindow, services: Services) -> None:
     """Show times in the store's zone; say so in the status bar when this PC's clock is set to another zone."""
-    zone_name = services.settings.get("store.timezone")
+    zone_name = services.settings.current().store_timezone
     fmt.use_store_zone(zone_name)
     warning = window.findChild(QLabel, "zoneWarning")
     if warning is not None:
@@ -116,17 +116,11 @@ def use_store_time(window: MainWindow, services: Services) -> None:
         log.warning("the PC's time zone (%s) is not the store's (%s)", pc_utc_offset(now), zone_name)
 
 
-def open_services(data_dir: Path, database: str | None, username: str) -> Services:
-    """Open (and migrate) the store and act as the last operator of this PC, else the store's default one."""
+def open_store(data_dir: Path, database: str | None) -> Store:
+    """Open (and migrate) the store. Nobody is signed in: the operator signs in next (ui/sign_in_dialog.py)."""
     from app.context import Store
-    from app.errors import NotFoundError
 
-    store = Store.open(data_dir, database)
-    try:
-        operator = store.operator(username or None)
-    except NotFoundError:
-        operator = store.operator()
-    return store.services(operator)
+    return Store.open(data_dir, database)
 
 
 @dataclass
@@ -141,8 +135,8 @@ class RunningGui:
         """Let running work finish, then close the database."""
         self.tasks.shutdown()
         self.background.shutdown()
-        if self.window.services is not None:
-            self.window.services.store.close()
+        if self.window.store is not None:
+            self.window.store.close()
 
 
 def start_gui(data_dir: Path, database: str | None, lang: str | None) -> RunningGui:
@@ -159,9 +153,8 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> Running
     window.raise_()
     window.activateWindow()  # the keys typed at once must land in the lookup box, not in the previous window
     window.counter.focus_lookup()
-    username = local.get(LAST_USERNAME)
 
-    def opened(result: Services | Exception) -> None:
+    def opened(result: Store | Exception) -> None:
         if isinstance(result, MemberDeskError):
             window.store_failed(str(result))
             show_error(window, str(result))
@@ -169,18 +162,24 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> Running
             window.store_failed(str(result))
             report_crash(result)
         else:
-            use_store_time(window, result)
-            window.attach(result)
-            window.start_daily_maintenance(background)
+            window.services_attached.connect(first_sign_in)
+            window.store_opened(result)
 
-    def open_store() -> Services | Exception:
+    def first_sign_in() -> None:
+        """Daily maintenance runs as the operator, so it starts with the first sign-in (and keeps its timer)."""
+        window.services_attached.disconnect(first_sign_in)
+        if window.services is not None:
+            use_store_time(window, window.services)
+        window.start_daily_maintenance(background)
+
+    def open_in_worker() -> Store | Exception:
         try:
-            return open_services(data_dir, database, username)
+            return open_store(data_dir, database)
         except Exception as exc:  # shown in the status bar as well as in the crash dialog
             return exc
 
     # After the first paint: the worker's imports would otherwise compete with showing the window.
-    QTimer.singleShot(0, lambda: tasks.run(open_store, opened))
+    QTimer.singleShot(0, lambda: tasks.run(open_in_worker, opened))
     return RunningGui(app, window, tasks, background, translators)
 
 

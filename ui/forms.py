@@ -5,10 +5,10 @@ can never record twice)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, Signal, SignalInstance
 from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QDialog,
@@ -60,6 +60,24 @@ def error_label(object_name: str = "fieldError") -> QLabel:
     return label
 
 
+_CHANGE_SIGNALS = ("textEdited", "toggled", "currentIndexChanged", "valueChanged", "dateChanged")
+"""The signal by which each kind of field says the cashier changed it (the first one the widget has)."""
+
+
+def _make_room(label: QLabel) -> None:
+    """A dialog grows to show a refusal whole (a wrapped line must not be cut off at the dialog's edge)."""
+    window = label.window()
+    layout = window.layout() if window is not None else None
+    if window is None or layout is None or not window.isVisible():
+        return
+    layout.activate()
+    needed = (
+        layout.totalHeightForWidth(window.width()) if layout.hasHeightForWidth() else layout.totalSizeHint().height()
+    )
+    if needed > window.height():
+        window.resize(window.width(), needed)
+
+
 class FormErrors:
     """Maps a refusal to the field it names (ValidationError.field); anything else goes to the general line."""
 
@@ -67,8 +85,9 @@ class FormErrors:
         self.general = general
         self._fields: dict[str, tuple[QWidget, QLabel]] = {}
 
-    def wrap(self, field: str, widget: QWidget) -> QWidget:
-        """`widget` with its own error line beneath it."""
+    def wrap(self, field: str, widget: QWidget, focus: QWidget | None = None) -> QWidget:
+        """`widget` with its own error line beneath it; `focus` is what takes the keys when `widget` is a row of
+        several (a refusal must never leave the focus on a container that ignores keys)."""
         box = QWidget()
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -76,35 +95,57 @@ class FormErrors:
         label = error_label()
         layout.addWidget(widget)
         layout.addWidget(label)
-        self.add(field, widget, label)
+        self.add(field, focus or widget, label)
         return box
 
     def add(self, field: str, widget: QWidget, label: QLabel) -> None:
         """Refusals of `field` go to `label` and put the focus on `widget` (for layouts where the error line cannot sit
-        right beneath its field, such as a column of a grid)."""
+        right beneath its field, such as a column of a grid). Changing the field takes its refusal away."""
         self._fields[field] = (widget, label)
+        for name in _CHANGE_SIGNALS:
+            signal = getattr(widget, name, None)
+            if isinstance(signal, SignalInstance):
+                signal.connect(lambda *_args: self.clear_field(field))
+                break
 
     def clear(self) -> None:
         for _, label in self._fields.values():
             label.hide()
         self.general.hide()
 
-    def show_text(self, text: str, field: str | None = None) -> None:
+    def show_text(self, text: str, field: str | None = None, focus: bool = True) -> None:
+        """The refusal beside its field. `focus` (on confirm only) puts the cursor in that field; a check made while
+        the cashier types never moves the focus or selects anything, so the next key is added to what they typed
+        instead of replacing it (128. then 50 stays 128.50)."""
         widget, label = self._fields.get(field or "", (None, self.general))
         label.setText(text)
         label.show()
-        if widget is not None:
+        _make_room(label)
+        if widget is not None and focus:
             widget.setFocus()
             if isinstance(widget, QLineEdit):
-                widget.selectAll()  # what was refused is typed over, not added to
+                widget.selectAll()  # refused on confirm: the correction is typed over, not added to
 
-    def show(self, error: Exception) -> None:
+    def show(self, error: Exception, focus: bool = True) -> None:
         if isinstance(error, InputError):
-            self.show_text(error.text, error.field)
+            self.show_text(error.text, error.field, focus)
         elif isinstance(error, ValidationError):
-            self.show_text(str(error), error.field)
+            self.show_text(str(error), error.field, focus)
         else:
-            self.show_text(str(error))
+            self.show_text(str(error), None, focus)
+
+    def show_all(self, errors: Iterable[Exception]) -> None:
+        """Every refusal at once, each by its field; the focus goes to the first."""
+        first = True
+        for error in errors:
+            self.show(error, focus=first)
+            first = False
+
+    def clear_field(self, field: str) -> None:
+        """The cashier changed `field`: its refusal no longer applies."""
+        entry = self._fields.get(field)
+        if entry is not None:
+            entry[1].hide()
 
     def field_text(self, field: str) -> str:
         """The error shown by `field` ('' if none): for tests and for screen readers."""
@@ -149,7 +190,9 @@ class ActionDialog(QDialog):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.general_error = error_label("generalError")
         self.errors = FormErrors(self.general_error)
-        self.form = QFormLayout()
+        self.form_page = QWidget()
+        self.form = QFormLayout(self.form_page)
+        self.form.setContentsMargins(0, 0, 0, 0)
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
@@ -160,7 +203,7 @@ class ActionDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self._enter_moves_on = EnterMovesOn(self)
         self.body = QVBoxLayout(self)
-        self.body.addLayout(self.form)
+        self.body.addWidget(self.form_page)
         self.body.addWidget(self.general_error)
         self.body.addWidget(self.buttons)
 
@@ -189,7 +232,13 @@ class ActionDialog(QDialog):
             self.errors.show(exc)
             return
         self.ok.setEnabled(False)
-        self.tasks.run(call, self._succeeded, self._refused, changes=self.changes)
+        self.tasks.run(call, self._succeeded, self._refused, changes=self.changes, on_failed=self._failed)
+
+    def _failed(self) -> None:
+        """It did not go through (the connection to the database was lost, say): Record again sends the same
+        idempotency key, so if the first one did reach the database it is not recorded twice."""
+        self.ok.setEnabled(True)
+        self.errors.show_text(self.tr("That did not go through. Try again: it will not be recorded twice."))
 
     def _succeeded(self, result: Any) -> None:
         message = self.succeeded(result)

@@ -28,6 +28,9 @@ class LocalSetting(Generic[T]):
 LANGUAGE = LocalSetting("ui/language", "zh_CN")
 LAST_USERNAME = LocalSetting("staff/last_username", "")
 SLIP_WIDTH_MM = LocalSetting("printing/slip_width_mm", SLIP_WIDTHS_MM[0])
+IDLE_LOCK_MINUTES = LocalSetting("security/idle_lock_minutes", 10)
+IDLE_LOCK_CHOICES = (1, 3, 5, 10, 15, 30)
+"""Minutes without a key or a click before the counter asks for the PIN again; never off."""
 _WINDOW_GEOMETRY = "window/geometry"
 
 
@@ -59,6 +62,10 @@ class LocalSettings:
         """The receipt paper of this PC's printer; a value edited by hand to a width we cannot lay out is ignored."""
         value = self.get(SLIP_WIDTH_MM)
         return value if value in SLIP_WIDTHS_MM else SLIP_WIDTH_MM.default
+
+    def idle_lock_minutes(self) -> int:
+        value = self.get(IDLE_LOCK_MINUTES)
+        return value if value in IDLE_LOCK_CHOICES else IDLE_LOCK_MINUTES.default
 
     def save_geometry(self, window: QWidget) -> None:
         """The one place window geometry is saved, so every window restores the same way."""

@@ -8,9 +8,11 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -27,22 +29,29 @@ from ui.counter.page import CounterPage
 from ui.crash import log_file_path
 from ui.insights.segments_page import SegmentsPage
 from ui.labels import ROLES, label
-from ui.local_settings import LANGUAGE, LAST_USERNAME, LocalSettings
+from ui.local_settings import IDLE_LOCK_MINUTES, LANGUAGE, LAST_USERNAME, LocalSettings
 from ui.messages import show_info
 from ui.pages.base import Page
 from ui.pages.not_yet import NotYetPage
 from ui.server_status import ServerStatus
+from ui.sign_in_dialog import SignInDialog, SignInMode
 from ui.signals import emit
 from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from app.context import Services
+    from app.context import Services, Store
+    from app.security.sign_in import SignedIn
 
 log = logging.getLogger("memberdesk.ui")
 
 MAINTENANCE_INTERVAL_MS = 24 * 60 * 60 * 1000
 BUSY_DELAY_MS = 200
 """Work quicker than this (every lookup) shows no busy indicator, so the status bar does not flicker."""
+DEFAULT_SIZE = QSize(1280, 800)
+FRAME_ALLOWANCE = QSize(16, 40)
+"""A window manager's border and title bar, outside the size given to resize()."""
+_ACTIVITY = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel)
+"""What counts as someone at the counter, for the idle lock."""
 
 
 class MainWindow(QMainWindow):
@@ -54,9 +63,13 @@ class MainWindow(QMainWindow):
         self.tasks = tasks
         self.local = local
         self.services: Services | None = None
-        self._asked_for_pin: set[int | None] = set()
-        """Staff asked this session to replace the starting PIN: asked once, then only the status bar reminds."""
+        self.store: Store | None = None
+        self.sign_in_dialog: SignInDialog | None = None
+        self._hidden_dialogs: list[QDialog] = []
+        """Dialogs hidden by the idle lock, shown again when the same person unlocks."""
         self.setWindowTitle(self.tr("MemberDesk"))
+        self._idle_timer = QTimer(self, singleShot=True)
+        self._idle_timer.timeout.connect(self.lock)
         self.resize(1280, 800)
 
         self.counter = CounterPage(tasks, local)
@@ -91,10 +104,27 @@ class MainWindow(QMainWindow):
         tasks.changed.connect(self._changed)
         tasks.busy_changed.connect(self._busy)
         self.navigation.setCurrentRow(0)
-        if local is not None:
-            local.restore_geometry(self)
+        self._place_on_screen()
 
     # -- building -----------------------------------------------------------------------------------------------
+    def _place_on_screen(self) -> None:
+        """Where this PC last had the window, if that still fits its screen; else 1280×800 centred where it fits,
+        else maximised (1366×768 at 125 % or 150 % leaves less than that above the taskbar)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry()
+        if self.local is not None and self.local.restore_geometry(self) and available.contains(self.frameGeometry()):
+            return
+        room = available.size() - FRAME_ALLOWANCE
+        if room.width() >= DEFAULT_SIZE.width() and room.height() >= DEFAULT_SIZE.height():
+            self.resize(DEFAULT_SIZE)
+            frame = self.frameGeometry()
+            frame.moveCenter(available.center())
+            self.move(frame.topLeft())
+            return
+        self.resize(room.boundedTo(DEFAULT_SIZE))
+        self.move(available.topLeft())
+        self.setWindowState(Qt.WindowState.WindowMaximized)
+
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.store_label = QLabel(self.tr("Opening the store…"))
@@ -131,6 +161,10 @@ class MainWindow(QMainWindow):
         self.switch_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.switch_action.triggered.connect(self.switch_operator)
         app_menu.addAction(self.switch_action)
+        self.lock_action = QAction(self.tr("Lock the counter"), self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.triggered.connect(self.lock)
+        app_menu.addAction(self.lock_action)
         self.change_pin_action = QAction(self.tr("Change my PIN…"), self)
         self.change_pin_action.triggered.connect(lambda: self.change_pin())
         app_menu.addAction(self.change_pin_action)
@@ -218,6 +252,7 @@ class MainWindow(QMainWindow):
     def attach(self, services: Services) -> None:
         """The store is open (or another operator signed in): every screen now works as this operator."""
         self.services = services
+        self.store = services.store
         self.server_status.watch(services.store)
         operator = services.operator
         self.operator_label.setText(
@@ -227,16 +262,16 @@ class MainWindow(QMainWindow):
             page.attach(services)
         self._load_store_names()
         self._check_starting_pin()
+        self._watch_idle()
         emit(self.services_attached)
 
     def _load_store_names(self) -> None:
         services = self.services
         if services is None:
             return
-        from app.members.queries import branch_name
 
         def names() -> tuple[str, str]:
-            return services.settings.current().store_name, branch_name(services.store.db, services.operator.branch_id)
+            return services.settings.current().store_name, services.info.branch_name()
 
         self.tasks.run(names, self._show_store_names)
 
@@ -272,15 +307,10 @@ class MainWindow(QMainWindow):
             self.tasks.run(services.staff.needs_new_pin, lambda needs: self._starting_pin(services, needs))
 
     def _starting_pin(self, services: Services, needs_new_pin: bool) -> None:
-        """Whoever still signs in with the starting PIN is asked once to replace it (it can wait: a queue at the
-        counter comes first), and reminded in the status bar until they do."""
-        if services is not self.services:
-            return  # someone else signed in meanwhile
-        self.pin_hint.setVisible(needs_new_pin)
-        staff_id = services.operator.staff_id
-        if needs_new_pin and staff_id not in self._asked_for_pin:
-            self._asked_for_pin.add(staff_id)
-            self.change_pin(starting_pin=True)
+        """Whoever still signs in with the starting PIN is reminded in the status bar until they replace it (they
+        are asked once right at their sign-in, never by a prompt that pops up while the counter is typing)."""
+        if services is self.services:  # else someone else signed in meanwhile
+            self.pin_hint.setVisible(needs_new_pin)
 
     def change_pin(self, starting_pin: bool = False) -> None:
         if self.services is None:
@@ -295,22 +325,94 @@ class MainWindow(QMainWindow):
     def store_failed(self, message: str) -> None:
         self.store_label.setText(self.tr("The store could not be opened: {message}").format(message=message))
 
-    def switch_operator(self) -> None:
-        if self.services is None:
-            return
-        from ui.operator_dialog import OperatorDialog
+    def store_opened(self, store: Store) -> None:
+        """The store is open: whoever works at this counter signs in first (the last account is pre-selected)."""
+        self.store = store
+        self.ask_sign_in(SignInMode.START)
 
-        username = self.local.get(LAST_USERNAME) if self.local is not None else ""
-        dialog = OperatorDialog(self.tasks, self.services, username, self)
+    def ask_sign_in(self, mode: SignInMode) -> None:
+        if self.store is None or self.sign_in_dialog is not None:
+            return
+        previous = self.services.operator if self.services is not None else None
+        last = self.local.get(LAST_USERNAME) if self.local is not None else ""
+        preselect = "" if mode is SignInMode.SWITCH else last
+        dialog = SignInDialog(self.tasks, self.store.sign_ins(), mode, preselect, previous, self)
         dialog.signed_in.connect(self._signed_in)
-        dialog.completed.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        dialog.finished.connect(self.counter.focus_lookup)
+        dialog.finished.connect(lambda _result: self._sign_in_closed(dialog))
+        self.sign_in_dialog = dialog
         dialog.open()
 
-    def _signed_in(self, services: Services, username: str) -> None:
+    def _sign_in_closed(self, dialog: SignInDialog) -> None:
+        self.sign_in_dialog = None
+        self.stack.show()
+        hidden, self._hidden_dialogs = self._hidden_dialogs, []
+        for waiting in hidden:
+            waiting.show()  # the same person: the half-done dialog is back; another one's were closed at sign-in
+        if dialog.result() != SignInDialog.DialogCode.Accepted and dialog.mode is not SignInMode.SWITCH:
+            self.close()  # nobody may work unsigned: closing the sign-in closes MemberDesk
+            return
+        self._watch_idle()
+        if not self.counter.dialog:
+            self.counter.focus_lookup()
+
+    def switch_operator(self) -> None:
+        if self.services is not None:
+            self.ask_sign_in(SignInMode.SWITCH)
+
+    def lock(self) -> None:
+        """Idle too long: the counter stays as it was behind the sign-in, which asks for the PIN again."""
+        if self.services is None or self.store is None or self.sign_in_dialog is not None:
+            return
+        operator, sign_ins = self.services.operator, self.store.sign_ins()
+        self.tasks.run(lambda: sign_ins.sign_out(operator, "lock"))
+        self.stack.hide()  # kept as it was, but no customer's data shows on a counter nobody is at
+        self._hidden_dialogs = [
+            widget
+            for widget in QApplication.topLevelWidgets()
+            if isinstance(widget, QDialog) and widget.isVisible() and widget.parentWidget() is not None
+        ]
+        for dialog in self._hidden_dialogs:
+            dialog.hide()
+        self.ask_sign_in(SignInMode.LOCKED)
+
+    def _signed_in(self, result: SignedIn) -> None:
         if self.local is not None:
-            self.local.set(LAST_USERNAME, username)
-        self.attach(services)
+            self.local.set(LAST_USERNAME, result.username)
+        operator = result.operator
+        self.statusBar().showMessage(
+            self.tr("Signed in as {name} ({role}).").format(
+                name=operator.display_name, role=label(ROLES, operator.role)
+            ),
+            8000,
+        )
+        same = self.services is not None and self.services.operator.staff_id == operator.staff_id
+        if not same and self.store is not None:
+            if self.services is not None:  # another person: nothing of the previous one's customer stays open
+                for waiting in [*self._hidden_dialogs, self.counter.dialog]:
+                    if waiting is not None:
+                        waiting.reject()  # it would act as the previous operator
+                self._hidden_dialogs = []
+                self.counter.clear_for_new_operator()
+            self.attach(self.store.services(operator))
+        if result.starting_pin:
+            self.change_pin(starting_pin=True)
+
+    def _idle_ms(self) -> int:
+        """Read at every restart, so a change on the This PC tab counts from the next key."""
+        minutes = self.local.idle_lock_minutes() if self.local is not None else IDLE_LOCK_MINUTES.default
+        return minutes * 60_000
+
+    def _watch_idle(self) -> None:
+        if self.services is not None and self.sign_in_dialog is None:
+            self._idle_timer.start(self._idle_ms())
+            app = QApplication.instance()
+            if app is not None:
+                app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _ACTIVITY and self._idle_timer.isActive():
+            self._idle_timer.start(self._idle_ms())
+        return False
 
     # -- menus --------------------------------------------------------------------------------------------------
     def choose_language(self, code: str) -> None:
@@ -335,4 +437,12 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.local is not None:
             self.local.save_geometry(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        self._idle_timer.stop()
+        if self.services is not None and self.store is not None:
+            operator, sign_ins = self.services.operator, self.store.sign_ins()
+            self.tasks.run(lambda: sign_ins.sign_out(operator))
+            self.services = None
         super().closeEvent(event)

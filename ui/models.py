@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
@@ -174,7 +174,19 @@ def row_table(model: RowsModel[Any], *, takes_focus: bool) -> QTableView:
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     if not takes_focus:
         view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    model.rowsInserted.connect(lambda *_args: QTimer.singleShot(0, view, lambda: fit_columns(view)))
+    model.modelReset.connect(lambda: QTimer.singleShot(0, view, lambda: fit_columns(view)))
     return view
+
+
+def fit_columns(view: QTableView) -> None:
+    """Columns sized to the rows now shown. Qt sizes them when the view is laid out, which rows arriving later (a
+    page through the task runner) do not cause: a short purchase history kept its columns as wide as their headers,
+    "2…", "¥…", "D00…", so the receipt numbers needed for a return could not be read."""
+    header = view.horizontalHeader()
+    for column in range(header.count()):
+        if header.sectionResizeMode(column) == QHeaderView.ResizeMode.ResizeToContents:
+            header.resizeSection(column, max(view.sizeHintForColumn(column), header.sectionSizeHint(column)))
 
 
 def show_rows(view: QTableView, model: RowsModel[R], rows: Sequence[R], key: Callable[[R], object]) -> None:

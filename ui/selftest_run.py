@@ -32,7 +32,6 @@ def run_self_test(data_dir: Path, database: str | None, lang: str | None) -> int
     from PySide6.QtWidgets import QApplication
 
     from app.context import Store
-    from app.integrity import check_database
     from app.printing.selftest import write_selftest_pdf
     from ui.application import build_main_window, configure_application
     from ui.selftest import check_pdf, grab_window_png
@@ -41,7 +40,7 @@ def run_self_test(data_dir: Path, database: str | None, lang: str | None) -> int
     def open_store() -> list[str]:
         nonlocal store
         store = Store.open(data_dir, database)
-        return [str(p) for p in check_database(store.db)]
+        return store.check()
 
     step("database", open_store)
     if store is None:

@@ -39,6 +39,7 @@ class _Task:
     on_done: OnDone | None
     on_error: OnError | None
     changes: Changes
+    on_failed: Callable[[], None] | None = None
 
 
 @dataclass
@@ -76,11 +77,13 @@ class TaskRunner(QObject):
         on_done: Callable[[T], None] | None = None,
         on_error: OnError | None = None,
         changes: Changes = Changes.NONE,
+        on_failed: Callable[[], None] | None = None,
     ) -> None:
         """Run `fn` off the GUI thread; `on_done(result)` or `on_error(MemberDeskError)` run on the GUI thread.
-        Without `on_error` a refusal is shown in a message box; any other exception is a bug: logged and shown in
-        the crash dialog, and the counter keeps working."""
-        task = _Task(next(self._ids), fn, on_done, on_error, changes)
+        Without `on_error` a refusal is shown in a message box; any other exception (a lost database connection,
+        a bug) is logged and shown in the crash dialog, then `on_failed()` lets the screen that asked recover, and
+        the counter keeps working."""
+        task = _Task(next(self._ids), fn, on_done, on_error, changes, on_failed)
         self._pending[task.id] = task
         if len(self._pending) == 1:
             emit(self.busy_changed, True)
@@ -118,6 +121,8 @@ class TaskRunner(QObject):
                     show_error(QApplication.activeWindow(), str(outcome.error))
             else:
                 report_crash(outcome.error)
+                if task.on_failed is not None:
+                    task.on_failed()
         except Exception as exc:  # a failing callback is a bug to report, not a reason to stop the counter
             report_crash(exc)
 

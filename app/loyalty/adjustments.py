@@ -6,16 +6,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
-from app.errors import PermissionDenied, ValidationError
+from app.errors import ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.loyalty.job import LoyaltyJob
 from app.loyalty.ledger import Posting, lock_member, post_points, save_member
 from app.loyalty.results import AdjustmentResult
 from app.loyalty.rules import expiry_for
-from app.security.pins import verify_pin
+from app.security.sign_in import SignInService
 from app.settings import read_settings
 from db.enums import LedgerSource, StaffRole
-from db.models import PointsLedger, Staff
+from db.models import PointsLedger
 
 
 class Adjustments(LoyaltyJob):
@@ -30,6 +30,14 @@ class Adjustments(LoyaltyJob):
             raise ValidationError(S("Errors", "Enter a number of points other than zero."), field="points")
         if not reason:
             raise ValidationError(S("Errors", "An adjustment needs a reason."), field="reason")
+        approver_id: int | None = self.operator.staff_id
+        if not self.operator.at_least(StaffRole.MANAGER):
+            limit = self.db.read(read_settings).points_adjust_limit_without_approval
+            # The PIN is checked (throttled and audited) in its own transaction, before the adjustment's.
+            needs_approval = abs(delta) > limit or approver_pin
+            approver_id = (
+                SignInService(self.db, self.clock).approve(self.operator, approver_pin) if needs_approval else None
+            )
 
         def work(session: Session) -> AdjustmentResult:
             member = lock_member(session, member_id)
@@ -43,12 +51,6 @@ class Adjustments(LoyaltyJob):
                     existing.id, existing.delta, member.points_balance, existing.approved_by_id, replayed=True
                 )
             settings = read_settings(session)
-            approver_id: int | None = self.operator.staff_id
-            if not self.operator.at_least(StaffRole.MANAGER):
-                if abs(delta) > settings.points_adjust_limit_without_approval or approver_pin:
-                    approver_id = self._approver(session, approver_pin)
-                else:
-                    approver_id = None
             now = self.clock.now()
             entry_id = post_points(
                 session,
@@ -77,18 +79,3 @@ class Adjustments(LoyaltyJob):
             return AdjustmentResult(entry_id, delta, member.points_balance, approver_id)
 
         return self._write_once(work)
-
-    def _approver(self, session: Session, pin: str | None) -> int:
-        if not pin:
-            raise PermissionDenied(S("Errors", "A manager must approve this with their PIN."))
-        managers = session.scalars(
-            select(Staff).where(
-                Staff.active.is_(True),
-                Staff.role.in_([StaffRole.MANAGER, StaffRole.OWNER]),
-                Staff.pin_hash.is_not(None),
-            )
-        )
-        for staff in managers:
-            if verify_pin(pin, staff.pin_hash):
-                return staff.id
-        raise PermissionDenied(S("Errors", "That PIN is not a manager's PIN."))

@@ -220,25 +220,34 @@ def load_sales_page(session: Session, member_id: int, offset: int, limit: int) -
     total = session.scalar(select(func.count()).where(Sale.member_id == member_id)) or 0
     returned_ids = select(Sale.original_sale_id).where(Sale.member_id == member_id, Sale.original_sale_id.is_not(None))
     returned = set(session.scalars(returned_ids))
-    rows = [
-        SaleRow(
-            s.id,
-            s.sold_at,
-            s.kind,
-            s.receipt_no,
-            s.total_fen,
-            s.paid_fen,
-            s.points_used,
-            s.points_earned,
-            s.id in returned,
-        )
-        for s in session.scalars(
+    sales = list(
+        session.scalars(
             select(Sale)
             .where(Sale.member_id == member_id)
             .order_by(Sale.sold_at.desc(), Sale.id.desc())
             .offset(offset)
             .limit(limit)
         )
+    )
+    # A return shows the receipt number of the purchase it returned, so the two can be matched on the till roll.
+    originals = {s.original_sale_id for s in sales if s.original_sale_id is not None and not s.receipt_no}
+    receipts: dict[int, str | None] = {}
+    if originals:
+        for sale_id, receipt_no in session.execute(select(Sale.id, Sale.receipt_no).where(Sale.id.in_(originals))):
+            receipts[sale_id] = receipt_no
+    rows = [
+        SaleRow(
+            s.id,
+            s.sold_at,
+            s.kind,
+            s.receipt_no or receipts.get(s.original_sale_id or 0),
+            s.total_fen,
+            s.paid_fen,
+            s.points_used,
+            s.points_earned,
+            s.id in returned,
+        )
+        for s in sales
     ]
     return Page(rows, total)
 

@@ -30,6 +30,8 @@ class MemberRow:
     last_visit_at: dt.datetime | None
     joined_at: dt.datetime
     status: MemberStatus
+    phone: str | None = None
+    """The full phone, filled in only for staff who may see it (app.store_info)."""
 
 
 def listed_members(*extra: Any) -> Select:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.audit import record_audit
 from app.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.security.guard import PinThrottle, sign_in_key
 from app.security.operator import Operator, require_role
 from app.security.pins import hash_pin, verify_pin
 from db.engine import Database
@@ -128,6 +129,7 @@ class StaffService:
             if staff is None:
                 raise NotFoundError(S("Errors", "No such staff account: {name}"), name=str(staff_id))
             staff.pin_hash = hash_pin(new_pin)
+            PinThrottle.cleared(session, sign_in_key(staff_id))  # a locked account works again with its new PIN
             record_audit(session, self.operator, "reset_pin", "staff", staff_id)
 
         self.db.write(work)

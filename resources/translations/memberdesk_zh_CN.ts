@@ -7,6 +7,10 @@
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
+    <message>
+        <source>That did not go through. Try again: it will not be recorded twice.</source>
+        <translation>操作未完成。请再试一次：不会重复记录。</translation>
+    </message>
 </context>
 <context>
     <name>AddStaffDialog</name>
@@ -870,6 +874,10 @@
         <source>Card {code} not found.</source>
         <translation>未找到卡号 {code} 的会员。</translation>
     </message>
+    <message>
+        <source>{action} — {name}</source>
+        <translation>{action} — {name}</translation>
+    </message>
 </context>
 <context>
     <name>CrashDialog</name>
@@ -1482,6 +1490,14 @@
     <message>
         <source>The birthday is not a possible date.</source>
         <translation>生日不是有效日期。</translation>
+    </message>
+    <message>
+        <source>Too many wrong PINs. Try again in {seconds} seconds.</source>
+        <translation>PIN 码错误次数过多，请 {seconds} 秒后再试。</translation>
+    </message>
+    <message>
+        <source>Locked after {count} wrong PINs in a row. An owner can reset the PIN; else wait a day.</source>
+        <translation>连续 {count} 次 PIN 码错误，账户已锁定。请老板重置 PIN 码，或一天后再试。</translation>
     </message>
     <message>
         <source>The store {path} is already open in {program} (process {pid}) on the PC {host}, since {since}. Close it there first: two programs writing one store file can damage it.</source>
@@ -2209,6 +2225,10 @@
         <translation>切换操作员…</translation>
     </message>
     <message>
+        <source>Lock the counter</source>
+        <translation>锁定收银台</translation>
+    </message>
+    <message>
         <source>Change my PIN…</source>
         <translation>修改我的 PIN 码…</translation>
     </message>
@@ -2247,6 +2267,10 @@
     <message>
         <source>The store could not be opened: {message}</source>
         <translation>无法打开门店数据：{message}</translation>
+    </message>
+    <message>
+        <source>Signed in as {name} ({role}).</source>
+        <translation>已登录：{name}（{role}）。</translation>
     </message>
     <message>
         <source>The new language is used the next time MemberDesk starts.</source>
@@ -2358,6 +2382,14 @@ Log: {log}</source>
     <message>
         <source>Enter the birthday as YYYY-MM-DD, e.g. 1990-05-17.</source>
         <translation>请按 YYYY-MM-DD 格式输入生日，例如 1990-05-17。</translation>
+    </message>
+    <message>
+        <source>Enter the member&apos;s name.</source>
+        <translation>请输入会员姓名。</translation>
+    </message>
+    <message>
+        <source>The member must agree to the membership terms first.</source>
+        <translation>会员须先同意会员条款才能注册。</translation>
     </message>
     <message>
         <source>Registered {name}. Welcome!</source>
@@ -2622,33 +2654,6 @@ F2 registers a new member.</source>
     </message>
 </context>
 <context>
-    <name>OperatorDialog</name>
-    <message>
-        <source>Switch operator</source>
-        <translation>切换操作员</translation>
-    </message>
-    <message>
-        <source>Sign in</source>
-        <translation>登录</translation>
-    </message>
-    <message>
-        <source>Username</source>
-        <translation>用户名</translation>
-    </message>
-    <message>
-        <source>PIN</source>
-        <translation>PIN 码</translation>
-    </message>
-    <message>
-        <source>Enter your username.</source>
-        <translation>请输入用户名。</translation>
-    </message>
-    <message>
-        <source>Signed in as {name} ({role}).</source>
-        <translation>已登录：{name}（{role}）。</translation>
-    </message>
-</context>
-<context>
     <name>PeriodBox</name>
     <message>
         <source>All time</source>
@@ -2866,6 +2871,38 @@ F2 registers a new member.</source>
         <translation>用满 {points}</translation>
     </message>
     <message>
+        <source>Record this purchase for {name}?</source>
+        <translation>为 {name} 记录这笔消费？</translation>
+    </message>
+    <message>
+        <source>Enter records it · Esc goes back to change it</source>
+        <translation>按 Enter 记录 · 按 Esc 返回修改</translation>
+    </message>
+    <message>
+        <source>Cash to pay {cash}</source>
+        <translation>应付现金 {cash}</translation>
+    </message>
+    <message>
+        <source>{points} points pay {value}</source>
+        <translation>{points} 积分抵 {value}</translation>
+    </message>
+    <message>
+        <source>{earned} points earned</source>
+        <translation>获得积分 {earned}</translation>
+    </message>
+    <message>
+        <source>Confirm</source>
+        <translation>确认</translation>
+    </message>
+    <message>
+        <source>Back</source>
+        <translation>返回</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
         <source>Purchase of {amount} recorded: {earned} points earned, {used} used; balance {balance}.</source>
         <translation>已记录消费 {amount}：获得 {earned} 积分，抵扣 {used} 积分，余额 {balance}。</translation>
     </message>
@@ -2971,6 +3008,10 @@ F2 registers a new member.</source>
         <translation>下一步</translation>
     </message>
     <message>
+        <source>Receipt no.: scan or type it to find the purchase</source>
+        <translation>小票号：扫描或输入以查找该笔消费</translation>
+    </message>
+    <message>
         <source>Choose the purchase being returned:</source>
         <translation>选择要退货的消费记录：</translation>
     </message>
@@ -2981,6 +3022,10 @@ F2 registers a new member.</source>
     <message>
         <source>Print slip</source>
         <translation>打印凭条</translation>
+    </message>
+    <message>
+        <source>No purchase of this member has that receipt number.</source>
+        <translation>该会员没有此小票号的消费。</translation>
     </message>
     <message>
         <source>Choose a purchase that has not been returned.</source>
@@ -3461,6 +3506,53 @@ F2 registers a new member.</source>
     </message>
 </context>
 <context>
+    <name>SignInDialog</name>
+    <message>
+        <source>Sign in</source>
+        <translation>登录</translation>
+    </message>
+    <message>
+        <source>Switch operator</source>
+        <translation>切换操作员</translation>
+    </message>
+    <message>
+        <source>Counter locked</source>
+        <translation>收银台已锁定</translation>
+    </message>
+    <message>
+        <source>The counter was locked while nobody used it. {name}, type your PIN to go on where you were. If someone else signs in, the open member is closed.</source>
+        <translation>收银台在无人操作时已锁定。{name}，请输入 PIN 码继续刚才的操作。如由其他人登录，当前打开的会员将被关闭。</translation>
+    </message>
+    <message>
+        <source>Choose your account (type the first letters of your user name), then your PIN.</source>
+        <translation>请选择您的账户（可输入用户名的前几个字母），再输入 PIN 码。</translation>
+    </message>
+    <message>
+        <source>Choose your account and type your PIN.</source>
+        <translation>请选择您的账户并输入 PIN 码。</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>账户</translation>
+    </message>
+    <message>
+        <source>PIN</source>
+        <translation>PIN 码</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>{username} — {name} ({role})</source>
+        <translation>{username} — {name}（{role}）</translation>
+    </message>
+    <message>
+        <source>Type your PIN.</source>
+        <translation>请输入 PIN 码。</translation>
+    </message>
+</context>
+<context>
     <name>Slips</name>
     <message>
         <source>Points redemption slip</source>
@@ -3785,12 +3877,24 @@ F2 registers a new member.</source>
         <translation>{width} 毫米</translation>
     </message>
     <message>
+        <source>after {minutes} min</source>
+        <translation>{minutes} 分钟后</translation>
+    </message>
+    <message>
         <source>Receipt printer paper width</source>
         <translation>小票打印机纸宽</translation>
     </message>
     <message>
+        <source>Lock the counter when idle</source>
+        <translation>无操作时锁定收银台</translation>
+    </message>
+    <message>
         <source>Slips are now laid out for {width} mm paper.</source>
         <translation>凭条现按 {width} 毫米纸宽排版。</translation>
+    </message>
+    <message>
+        <source>The counter now asks for the PIN after {minutes} minutes without a key or a click.</source>
+        <translation>现在收银台在 {minutes} 分钟无按键或点击后要求输入 PIN 码。</translation>
     </message>
 </context>
 <context>

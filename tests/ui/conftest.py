@@ -15,6 +15,7 @@ from app.context import Services, Store
 from tests.staff_support import add_counter_staff
 from tests.ui.ui_support import register
 from ui.application import build_main_window, configure_application
+from ui.counter.page import CounterPage
 from ui.i18n import Translators
 from ui.main_window import MainWindow
 from ui.tasks import SyncTaskRunner
@@ -86,3 +87,14 @@ def members(services: Services) -> dict[str, int]:
         "张三丰": register(services, "13912340001", "张三丰"),
         "单田芳": register(services, "13700005678", "单田芳"),
     }
+
+
+@pytest.fixture
+def page(window: MainWindow) -> CounterPage:
+    return window.counter
+
+
+@pytest.fixture
+def member_id(services: Services) -> int:
+    """张伟, 13812345678: the member most counter tests serve."""
+    return register(services, "13812345678", "张伟")

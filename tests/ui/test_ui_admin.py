@@ -24,6 +24,7 @@ from tests.ui.ui_support import (
     settings_area,
     show_active,
     shown,
+    sign_in_with_the_starting_pin,
 )
 from ui.admin.gifts import GiftEditDialog
 from ui.admin.pins import ChangePinDialog
@@ -55,10 +56,8 @@ def manager_services(services: Services) -> Services:
 
 @pytest.fixture
 def owner_window(qtbot: QtBot, owner_services: Services, translators: object) -> MainWindow:
-    """The owner, with the starting-PIN prompt put off (its own test is below)."""
-    window = window_as(qtbot, owner_services)
-    shown(ChangePinDialog).reject()
-    return window
+    """The owner (the prompt for a new PIN comes only with a sign-in: its own test is below)."""
+    return window_as(qtbot, owner_services)
 
 
 def test_a_cashier_sees_no_admin_and_the_services_refuse_anyway(window: MainWindow, services: Services) -> None:
@@ -238,10 +237,10 @@ def test_anyone_changes_their_own_pin(window: MainWindow, services: Services) ->
         services.store.sign_in("cashier", CASHIER_PIN)
 
 
-def test_the_starting_pin_is_asked_for_once_then_reminded(
+def test_the_starting_pin_is_asked_for_at_sign_in_then_reminded(
     qtbot: QtBot, owner_services: Services, translators: object
 ) -> None:
-    window = window_as(qtbot, owner_services)
+    window = sign_in_with_the_starting_pin(qtbot, owner_services.store)
     prompt = shown(ChangePinDialog)
     why = prompt.findChild(QLabel, "pinWarning")
     assert isinstance(why, QLabel) and "初始 PIN 码" in why.text()

@@ -19,6 +19,8 @@ from app.context import Store
 from tests.ui.ui_support import register
 from ui.application import RunningGui, start_gui
 from ui.local_settings import LANGUAGE, LAST_USERNAME, LocalSettings
+from ui.main_window import MainWindow
+from ui.sign_in_dialog import SignInDialog
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,12 +50,22 @@ def session(qapp: QApplication, data_dir: Path) -> Iterator[RunningGui]:
             handler.close()
 
 
-def test_keys_typed_while_the_store_opens_are_answered(qtbot: QtBot, session: RunningGui) -> None:
+def sign_in_dialog(qtbot: QtBot, window: MainWindow) -> SignInDialog:
+    qtbot.waitUntil(lambda: window.sign_in_dialog is not None and window.sign_in_dialog.ok.isEnabled(), timeout=10_000)
+    assert window.sign_in_dialog is not None
+    return window.sign_in_dialog
+
+
+def test_keys_typed_while_the_store_opens_are_answered_after_sign_in(qtbot: QtBot, session: RunningGui) -> None:
     window = session.window
     assert window.isVisible() and window.services is None, "the window comes before the store"
     assert QApplication.focusWidget() is window.counter.lookup
     qtbot.keyClicks(window.counter.lookup, "13812345678")
     qtbot.keyClick(window.counter.lookup, Qt.Key.Key_Return)
+    dialog = sign_in_dialog(qtbot, window)
+    assert window.services is None, "nobody works before signing in"
+    qtbot.keyClicks(dialog.pin, "0000")
+    qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.counter.panel.profile is not None, timeout=10_000)
     assert window.counter.panel.profile is not None and window.counter.panel.profile.name == "张伟"
     assert window.store_label.text() == "会员台示例超市 · 总店"
@@ -86,3 +98,21 @@ def test_local_settings_are_typed_and_kept_per_machine(qtbot: QtBot, tmp_path: P
     qtbot.addWidget(restored)
     assert LocalSettings(tmp_path).restore_geometry(restored)
     assert (restored.width(), restored.height()) == (700, 500)
+
+
+@pytest.fixture
+def owner_was_last(data_dir: Path) -> None:
+    LocalSettings(data_dir).set(LAST_USERNAME, "owner")
+
+
+def test_the_last_operator_is_preselected_never_signed_in(
+    qtbot: QtBot, owner_was_last: None, session: RunningGui
+) -> None:
+    """Finding 2: the program opened as the last operator (the owner) with no PIN."""
+    window = session.window
+    dialog = sign_in_dialog(qtbot, window)
+    assert dialog.username() == "owner" and dialog.focusWidget() is dialog.pin
+    qtbot.wait(300)
+    assert window.services is None and dialog.isVisible()
+    qtbot.keyClick(window.counter.lookup, Qt.Key.Key_F7)
+    assert window.counter.dialog is None

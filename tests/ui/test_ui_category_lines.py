@@ -57,6 +57,8 @@ def test_tobacco_earns_nothing_and_the_sale_keeps_both_lines(
     assert dialog.preview_labels["cash"].text() == "¥80.50"
 
     dialog.ok.click()
+    assert dialog.confirm_amount.text() == "¥80.50"
+    dialog.ok.click()
     assert not dialog.isVisible()
     profile = window.counter.panel.profile
     assert profile is not None and profile.points_balance == 50

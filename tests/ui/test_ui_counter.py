@@ -113,14 +113,14 @@ def test_an_unknown_scanned_card_says_not_found(qtbot: QtBot, window: MainWindow
     assert page.dialog is None, "a failed scan never opens the registration form"
 
 
-def test_esc_clears_the_box_then_closes_the_member(qtbot: QtBot, window: MainWindow, members: dict[str, int]) -> None:
+def test_one_esc_clears_the_box_and_closes_the_member(
+    qtbot: QtBot, window: MainWindow, members: dict[str, int]
+) -> None:
     page = window.counter
     type_like_a_person(qtbot, page, "13812345678")
     qtbot.waitUntil(lambda: page.panel.profile is not None, timeout=2000)
     qtbot.keyClick(page.lookup, Qt.Key.Key_Escape)
     assert page.lookup.text() == "" and page.hits.rowCount() == 0
-    assert page.panel.profile is not None, "the first Esc only clears what was typed"
-    qtbot.keyClick(page.lookup, Qt.Key.Key_Escape)
     assert page.panel.profile is None and not page.purchase_action.isEnabled()
 
 
@@ -129,8 +129,8 @@ def test_no_match_offers_to_register_with_what_was_typed(
 ) -> None:
     page = window.counter
     type_like_a_person(qtbot, page, "13600001111")
-    qtbot.waitUntil(lambda: page.results.currentWidget() is page.no_match_page, timeout=2000)
-    assert "13600001111" in page.no_match.text()
+    qtbot.waitUntil(lambda: "13600001111" in page.no_match.text(), timeout=2000)  # the last key's answer
+    assert page.results.currentWidget() is page.no_match_page
     qtbot.keyClick(page.lookup, Qt.Key.Key_Return)
     assert isinstance(page.dialog, MemberDialog)
     assert page.dialog.phone.text() == "13600001111" and page.dialog.name.text() == ""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
@@ -13,24 +12,13 @@ from sqlalchemy.orm import Session
 from app.context import Services
 from db.models import Branch, Gift
 from tests.staff_support import MANAGER_PIN
-from tests.ui.ui_support import buy, open_member, register
+from tests.ui.ui_support import buy, open_member
 from ui.counter.adjust_dialog import AdjustDialog
 from ui.counter.gift_dialog import GiftDialog
 from ui.counter.member_dialog import MemberDialog
 from ui.counter.page import CounterPage
 from ui.counter.purchase_dialog import PurchaseDialog
 from ui.counter.return_dialog import ReturnDialog
-from ui.main_window import MainWindow
-
-
-@pytest.fixture
-def page(window: MainWindow) -> CounterPage:
-    return window.counter
-
-
-@pytest.fixture
-def member_id(services: Services) -> int:
-    return register(services, "13812345678", "张伟")
 
 
 def press(qtbot: QtBot, page: CounterPage, key: Qt.Key) -> None:
@@ -105,6 +93,8 @@ def test_purchase_previews_then_changes_the_balance(qtbot: QtBot, page: CounterP
     qtbot.waitUntil(lambda: dialog.preview_labels["earn"].text() == "+128", timeout=2000)
     assert dialog.preview_labels["cash"].text() == "¥128.50"
     qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    assert dialog.confirm_page.isVisible() and dialog.confirm_amount.text() == "¥128.50"
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
     assert not dialog.isVisible()
     assert page.panel.points_card.value.text() == "128"
     assert "128" in page.panel.notice.text()

@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -16,10 +15,10 @@ from tests.staff_support import CASHIER_PIN, MANAGER_PIN
 from tests.ui.ui_support import register, settings_area
 from ui.application import build_main_window
 from ui.main_window import MainWindow
-from ui.operator_dialog import OperatorDialog
 from ui.pages.members import MembersPage
 from ui.pages.not_yet import NotYetPage
 from ui.pages.settings import SettingsPage
+from ui.sign_in_dialog import SignInDialog
 from ui.signals import emit
 from ui.tasks import SyncTaskRunner
 
@@ -133,14 +132,22 @@ def test_the_owner_saves_settings_and_the_status_bar_follows(
 
 
 def test_f12_switches_the_operator(qtbot: QtBot, window: MainWindow) -> None:
+    """Finding 7: F12 pre-filled the current user name, so a typed name went into the PIN field."""
     qtbot.keyClick(window.counter.lookup, Qt.Key.Key_F12)
-    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, OperatorDialog) and w.isVisible())
-    dialog.username.setText("manager")
-    dialog.pin.setText(CASHIER_PIN)
-    dialog.ok.click()
-    assert "PIN 码错误" in dialog.general_error.text() and dialog.pin.text() == ""
-    dialog.pin.setText(MANAGER_PIN)
-    dialog.ok.click()
+    dialog = window.sign_in_dialog
+    assert isinstance(dialog, SignInDialog) and dialog.isVisible()
+    assert dialog.focusWidget() is dialog.account
+    for char in "manager":
+        qtbot.keyClick(dialog.focusWidget(), char)
+        qtbot.wait(100)
+    assert dialog.username() == "manager"
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
+    assert dialog.focusWidget() is dialog.pin and dialog.pin.text() == ""
+    qtbot.keyClicks(dialog.pin, CASHIER_PIN)
+    qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+    assert "PIN 码错误" in dialog.error.text() and dialog.pin.text() == ""
+    qtbot.keyClicks(dialog.pin, MANAGER_PIN)
+    qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
     assert not dialog.isVisible()
     assert window.services is not None and window.services.operator.display_name == "王店长"
     assert window.operator_label.text() == "王店长（店长）"

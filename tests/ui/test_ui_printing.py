@@ -196,6 +196,7 @@ def test_a_purchase_offers_a_slip_only_when_it_used_points(
         dialog.amount.setText("20")
         dialog.points.setText(points)
         dialog.receipt.setText(f"R-{points}")
+        dialog.ok.click()  # the confirmation
         dialog.ok.click()
         assert page.slip_action.isEnabled() is offered
         assert page.panel.notice_button.isVisible() is offered

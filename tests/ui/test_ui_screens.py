@@ -19,7 +19,14 @@ from app.loyalty.service import PurchaseRequest, SaleLineInput
 from app.members.service import MemberForm
 from db.enums import ComplaintSeverity
 from db.models import Complaint, FollowUpTask, Gift
-from tests.ui.ui_support import enter_new_pin, register, settings_area, show_active, shown
+from tests.ui.ui_support import (
+    enter_new_pin,
+    register,
+    settings_area,
+    show_active,
+    shown,
+    sign_in_with_the_starting_pin,
+)
 from ui.admin.gifts import GiftEditDialog
 from ui.admin.pins import ChangePinDialog
 from ui.admin.staff import AddStaffDialog
@@ -202,6 +209,8 @@ def test_counter_offers_the_slip(qtbot: QtBot, window: MainWindow, regular: int,
     dialog.points.setText("300")
     dialog.receipt.setText("R20261123-0042")
     dialog.ok.click()
+    grab(dialog, shots / "purchase-confirm.png")
+    dialog.ok.click()
     grab(window, shots / "counter-slip-offer.png")
     qtbot.keyClick(window.counter.lookup, Qt.Key.Key_F9)
     grab_preview(qtbot, shots / "slip-preview.png")
@@ -213,9 +222,7 @@ def test_admin_screens(
     qtbot: QtBot, owner_services: Services, translators: object, tmp_path: Path, shots: Path
 ) -> None:
     add_gifts(owner_services)
-    window = MainWindow(SyncTaskRunner(), LocalSettings(tmp_path))
-    window.attach(owner_services)
-    show_active(qtbot, window)
+    window = sign_in_with_the_starting_pin(qtbot, owner_services.store, LocalSettings(tmp_path))
     prompt = shown(ChangePinDialog)
     grab(prompt, shots / "first-sign-in.png")
     prompt.reject()

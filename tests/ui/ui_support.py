@@ -6,18 +6,22 @@ from __future__ import annotations
 import uuid
 from typing import TypeVar
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.context import Services
+from app.context import Services, Store
 from app.loyalty.service import PurchaseRequest
 from app.members.service import MemberForm
 from ui.admin.pins import NewPinFields
 from ui.counter.page import CounterPage
+from ui.local_settings import LocalSettings
 from ui.main_window import MainWindow
 from ui.pages.settings_area import SettingsArea
+from ui.tasks import SyncTaskRunner
 
 SETTINGS_ROW = 6
+STARTING_PIN = "0000"
 
 
 def register(services: Services, phone: str, name: str) -> int:
@@ -55,6 +59,19 @@ def show_active(qtbot: QtBot, window: QWidget) -> None:
     with qtbot.waitActive(window):
         window.show()
         window.activateWindow()
+
+
+def sign_in_with_the_starting_pin(qtbot: QtBot, store: Store, local: LocalSettings | None = None) -> MainWindow:
+    """A new store's first start: the owner signs in with the starting PIN, typed into the sign-in dialog."""
+    window = MainWindow(SyncTaskRunner(), local)
+    show_active(qtbot, window)
+    window.store_opened(store)
+    dialog = window.sign_in_dialog
+    assert dialog is not None
+    dialog.account.setCurrentIndex(dialog.account.findData("owner"))
+    qtbot.keyClicks(dialog.pin, STARTING_PIN)
+    qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+    return window
 
 
 def settings_area(window: MainWindow) -> SettingsArea:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.changes import Changes
 from app.loyalty.catalogue import MAX_POINTS, GiftInput
-from db.enums import StaffRole
+from app.vocabulary import StaffRole
 from ui import formatting as fmt
 from ui.forms import ActionDialog
 from ui.models import Column, RowsModel, number_column, row_table, show_rows

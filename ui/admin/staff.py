@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QLabel, QLine
 
 from app.changes import Changes
 from app.errors import MemberDeskError
-from db.enums import StaffRole
+from app.vocabulary import StaffRole
 from ui.admin.pins import ChangePinDialog, NewPinFields
 from ui.forms import ActionDialog, error_label
 from ui.labels import ROLES, label

@@ -21,7 +21,7 @@ from app.care.complaints import (
 )
 from app.care.settings import channel_label, severity_label
 from app.changes import Changes
-from db.enums import ComplaintSeverity
+from app.vocabulary import ComplaintSeverity
 from ui import formatting as fmt
 from ui.forms import ActionDialog, InputError, pin_field
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from app.care.complaints import ComplaintChoices, ComplaintDetail, ComplaintFilter, ComplaintRow, status_label
 from app.care.settings import channel_label, severity_label
 from app.changes import Changes
-from db.enums import ComplaintStatus
+from app.vocabulary import ComplaintStatus
 from ui import formatting as fmt
 from ui.care.analysis_view import AnalysisView
 from ui.care.complaint_dialogs import ComplaintDialog, NoteDialog, ResolveDialog, due_text

@@ -13,12 +13,13 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPlainTextEdit, QPushButton, QWidget
 
-from app.catalog_queries import BranchRow, branches
+from app.catalog_queries import BranchRow
 from app.changes import Changes
 from app.context import Services
-from app.errors import ConflictError, MemberDeskError
+from app.errors import ConflictError, MemberDeskError, ValidationError
 from app.members.service import MemberForm
-from db.enums import Gender
+from app.members.validation import normalize_phone
+from app.vocabulary import Gender
 from ui.forms import ActionDialog, InputError
 from ui.labels import GENDERS, label
 from ui.signals import emit
@@ -106,8 +107,7 @@ class MemberDialog(ActionDialog):
         self.body.insertWidget(2, self.open_existing_button)
         self.resize(520, self.sizeHint().height())
 
-        db = services.store.db
-        tasks.run(lambda: branches(db), self._set_branches)
+        tasks.run(services.info.branches, self._set_branches)
         if member_id is not None:
             self.ok.setEnabled(False)
             tasks.run(lambda: services.members.form_for(member_id), self._fill, self._load_refused)
@@ -164,6 +164,32 @@ class MemberDialog(ActionDialog):
             membership_consent=self.consent.isChecked(),
             marketing_consent=self.marketing.isChecked(),
         )
+
+    def submit(self) -> None:
+        """Everything the form can tell without the database is shown at once, each problem by its field; the
+        service still checks all of it (and what needs the database: a phone or card already taken)."""
+        problems = self._problems()
+        if not problems or not self.ok.isEnabled():
+            super().submit()
+            return
+        self.errors.clear()
+        self.errors.show_all(problems)
+
+    def _problems(self) -> list[Exception]:
+        problems: list[Exception] = []
+        try:
+            normalize_phone(self.phone.text())
+        except ValidationError as exc:
+            problems.append(exc)
+        if not self.name.text().strip():
+            problems.append(InputError(self.tr("Enter the member's name."), "name"))
+        try:
+            self.member_form()
+        except InputError as exc:
+            problems.append(exc)
+        if self.member_id is None and not self.consent.isChecked():
+            problems.append(InputError(self.tr("The member must agree to the membership terms first."), "consent"))
+        return problems
 
     def prepare(self) -> Callable[[], Any]:
         self.open_existing_button.hide()

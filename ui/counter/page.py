@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QHeaderView,
+    QFrame,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QToolButton,
@@ -27,6 +27,7 @@ from app.members.validation import normalize_phone
 from ui import formatting as fmt
 from ui.counter.lookup_box import LookupBox
 from ui.counter.panel import MemberPanel
+from ui.flow_layout import FlowLayout
 from ui.forms import ActionDialog
 from ui.i18n import local_name
 from ui.local_settings import SLIP_WIDTH_MM, LocalSettings
@@ -79,6 +80,9 @@ class CounterPage(Page):
         self._enter_pending: bool | None = None
         """Enter was pressed before the answer for the current text came: open it when it does (True: a scan)."""
         self.dialog: ActionDialog | None = None
+        self.member_id: int | None = None
+        """The one current member: shown (or being loaded) in the panel, and the only one F3–F9 act on. A new
+        search, Esc, a scan, a registration and an operator switch each change it, and the panel shows the result."""
 
         self.lookup = LookupBox()
         self.lookup.setPlaceholderText(self.tr("Phone, last 4 digits, card number, name or pinyin — or scan a card"))
@@ -93,7 +97,7 @@ class CounterPage(Page):
         self.hits: RowsModel[MemberHit] = RowsModel(self._hit_columns(), self)
         self.hits_view = row_table(self.hits, takes_focus=False)
         self.hits_view.setObjectName("hitsView")
-        self.hits_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.hits_view.horizontalHeader().setStretchLastSection(True)  # names fit their text, never squeezed to "姓"
         self.hits_view.clicked.connect(lambda index: self._open_hit(index.row()))
 
         self.no_match = QLabel()
@@ -118,15 +122,20 @@ class CounterPage(Page):
             self.results.addWidget(widget)
 
         self.panel = MemberPanel(tasks)
+        panel_scroll = QScrollArea()  # on a small screen (1366×768 at 150 %) the member scrolls, the window fits
+        panel_scroll.setObjectName("panelScroll")
+        panel_scroll.setWidget(self.panel)
+        panel_scroll.setWidgetResizable(True)
+        panel_scroll.setFrameShape(QFrame.Shape.NoFrame)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.results)
-        splitter.addWidget(self.panel)
+        splitter.addWidget(panel_scroll)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([460, 820])
         splitter.setChildrenCollapsible(False)
 
-        self.actions_bar = QHBoxLayout()
+        self.actions_bar = FlowLayout()
         self.member_actions: list[QAction] = []
         self.register_action = self._action("F2", self.tr("Register"), self.register_member, needs_member=False)
         self.edit_action = self._action("F3", self.tr("Edit member"), self.edit_member)
@@ -137,7 +146,6 @@ class CounterPage(Page):
         self.card_action = self._action("F8", self.tr("Print member card"), self.print_member_card, needs_member=False)
         self.slip_action = self._action("F9", self.tr("Print slip"), self.print_slip, needs_member=False)
         self.complaint_action = self._action("F11", self.tr("Complaint"), self.log_complaint, needs_member=False)
-        self.actions_bar.addStretch(1)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.lookup)
@@ -204,8 +212,8 @@ class CounterPage(Page):
             self._load_card_setting()
         if not changes & MEMBER_CHANGES:
             return
-        if self.panel.profile is not None:
-            self._load_member(self.panel.profile.id, keep_notice=True)
+        if self.member_id is not None:
+            self._load_member(self.member_id, keep_notice=True)
         if self._answered is not None and self._answered[1].hits:
             self._run_lookup(refresh=True)
 
@@ -218,7 +226,11 @@ class CounterPage(Page):
 
     # -- lookup -------------------------------------------------------------------------------------------------
     def _text_edited(self, text: str) -> None:
+        """Typing is a new search: the member open until now is closed at the first key, so no function key can
+        act on the previous customer while the next one's number is typed."""
         self._enter_pending = None
+        if self.member_id is not None:
+            self.close_member()
         if text.strip():
             recent = self._since_lookup.isValid() and self._since_lookup.elapsed() < LOOKUP_DEBOUNCE_MS
             if recent or self._debounce.isActive():
@@ -284,14 +296,12 @@ class CounterPage(Page):
         """Enter on an answered query: open the chosen match; a scan that found nothing says so plainly."""
         assert self._answered is not None
         query, result = self._answered
-        if result.hits:
-            if scan and not result.exact:
-                self.panel.show_notice(self.tr("Card {code} not found.").format(code=query.strip()), warning=True)
-                return
+        if scan and not (result.hits and result.exact):
+            self.close_member()
+            self.panel.show_notice(self.tr("Card {code} not found.").format(code=query.strip()), warning=True)
+        elif result.hits:
             row = self.hits_view.currentIndex().row()
             self._open_hit(row if row >= 0 else 0)
-        elif scan:
-            self.panel.show_notice(self.tr("Card {code} not found.").format(code=query.strip()), warning=True)
         else:
             self.register_member()
 
@@ -310,12 +320,10 @@ class CounterPage(Page):
             self._select_row(max(0, min(count - 1, current + step)))
 
     def _escaped(self) -> None:
-        """Esc clears what was typed; with nothing typed it closes the open member (back to a clean counter)."""
-        if self.lookup.text():
-            self.lookup.clear()
-            self._text_edited("")
-        elif self.panel.profile is not None:
-            self.close_member()
+        """Esc is back to a clean counter at once: what was typed and the open member both go."""
+        self.lookup.clear()
+        self._text_edited("")
+        self.close_member()
 
     # -- the open member ----------------------------------------------------------------------------------------
     def _open_hit(self, row: int) -> None:
@@ -326,6 +334,9 @@ class CounterPage(Page):
     def open_member(self, member_id: int) -> None:
         if self.slip is not None and self.slip.member_id != member_id:
             self.slip = None
+        if member_id != self.member_id:
+            self.close_member()  # until the new member is shown, nothing can act on the previous one
+        self.member_id = member_id
         self._load_member(member_id, keep_notice=False)
         self.lookup.selectAll()  # the next customer's number simply replaces this one
         self.focus_lookup()
@@ -344,20 +355,32 @@ class CounterPage(Page):
         self.panel.ledger_model.set_loader(lambda offset, limit: services.members.ledger_page(member_id, offset, limit))
 
     def _show_member(self, seq: int, profile: MemberProfile) -> None:
-        if seq != self._member_seq:
+        if seq != self._member_seq or profile.id != self.member_id:
             return
         self.panel.show_profile(profile)
         self._member_actions_enabled(True)
 
+    def clear_for_new_operator(self) -> None:
+        """Another person signed in: what the previous one typed and their customer are gone from the screen."""
+        self.lookup.clear()
+        self._text_edited("")
+        self.close_member()
+
     def close_member(self) -> None:
+        self.member_id = None
         self._member_seq += 1
         self.slip = None
         self.panel.clear()
         self._member_actions_enabled(False)
 
     # -- actions ------------------------------------------------------------------------------------------------
-    def _show_dialog(self, dialog: ActionDialog) -> None:
-        """Dialogs open without blocking; when they close the focus comes back to the lookup box."""
+    def _show_dialog(self, dialog: ActionDialog, about_member: bool = True) -> None:
+        """Dialogs open without blocking; when they close the focus comes back to the lookup box. A dialog about
+        the member says whom in its title, so the cashier sees who it acts on."""
+        if about_member and self.panel.profile is not None:
+            dialog.setWindowTitle(
+                self.tr("{action} — {name}").format(action=dialog.windowTitle(), name=self.panel.profile.name)
+            )
         self.dialog = dialog
         dialog.completed.connect(lambda text: self._completed(text, dialog.slip))
         dialog.finished.connect(self._dialog_closed)
@@ -375,7 +398,7 @@ class CounterPage(Page):
 
     def _ready(self) -> tuple[Services, MemberProfile] | None:
         services, profile = self.services, self.panel.profile
-        if services is None or profile is None:
+        if services is None or profile is None or profile.id != self.member_id:
             return None
         return services, profile
 
@@ -387,9 +410,15 @@ class CounterPage(Page):
         answered_empty = self._answered is not None and not self._answered[1].hits
         prefill = prefill_for(self._answered[0]) if self._answered is not None and answered_empty else None
         dialog = MemberDialog(self.tasks, self.services, None, prefill, self)
-        dialog.member_saved.connect(self.open_member)
+        dialog.member_saved.connect(self._registered)
         dialog.open_existing.connect(self.open_member)
-        self._show_dialog(dialog)
+        self._show_dialog(dialog, about_member=False)
+
+    def _registered(self, member_id: int) -> None:
+        """The new member is the current one; the search that found nobody is over."""
+        self.lookup.clear()
+        self._text_edited("")
+        self.open_member(member_id)
 
     def edit_member(self) -> None:
         if (ready := self._ready()) is None:

@@ -5,20 +5,28 @@ the amount their sum, so goods that earn no points (烟草) are left out of the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QGridLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QDialogButtonBox,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app.catalog_queries import categories
 from app.changes import Changes
 from app.context import Services
 from app.errors import MemberDeskError
 from app.loyalty.service import PurchasePreview, PurchaseRequest, PurchaseResult
 from app.members.profile import MemberProfile
-from app.money import parse_yuan
+from app.money import parse_typed_yuan
 from ui import formatting as fmt
 from ui.counter.category_lines import CategoryLines
 from ui.counter.panel import set_negative
@@ -27,6 +35,7 @@ from ui.printing.slips import purchase_slip
 from ui.tasks import TaskRunner
 
 PREVIEW_DEBOUNCE_MS = 150
+_WHOLE = re.compile(r"-?\d+")
 
 
 class PurchaseDialog(ActionDialog):
@@ -67,7 +76,7 @@ class PurchaseDialog(ActionDialog):
         self._typed_amount = ""
         """What the cashier typed before the first line took the amount over, given back when the last line goes."""
         self.add_row(self.tr("Receipt no."), "receipt_no", self.receipt)
-        self.add_row(self.tr("Pay with points"), "points", points_row)
+        self.form.addRow(self.tr("Pay with points"), self.errors.wrap("points", points_row, focus=self.points))
 
         self.preview_labels: dict[str, QLabel] = {}
         grid = QGridLayout()
@@ -97,24 +106,25 @@ class PurchaseDialog(ActionDialog):
         self.amount.textEdited.connect(lambda _text: self._debounce.start())
         self.lines.changed.connect(self._lines_changed)
         self.points.textEdited.connect(lambda _text: self._debounce.start())
+        self._build_confirm_page()
         self.resize(460, self.sizeHint().height())
         self.amount.setFocus()
-        db = services.store.db
-        tasks.run(lambda: categories(db), self.lines.set_categories)
+        tasks.run(services.info.categories, self.lines.set_categories)
 
     def request(self) -> PurchaseRequest:
         """The purchase as typed; the idempotency key is the one made when the dialog opened. With lines, the total
         is their sum (the amount field only shows it)."""
         lines = self.lines.sale_lines() if self.lines.has_lines() else []
-        total = sum(line.amount_fen for line in lines) if self.lines.has_lines() else parse_yuan(self.amount.text())
+        typed = self.amount.text()
+        total = sum(line.amount_fen for line in lines) if self.lines.has_lines() else parse_typed_yuan(typed)
         text = self.points.text().strip() or "0"
-        if not text.isdigit():
+        if not _WHOLE.fullmatch(text):
             raise InputError(self.tr("Enter the points as a whole number."), "points")
         return PurchaseRequest(
             member_id=self.member.id,
             total_fen=total,
             idempotency_key=self.idempotency_key,
-            points_to_use=int(text),
+            points_to_use=int(text[:18]),  # a sign or a long number reaches the service's range message
             receipt_no=self.receipt.text().strip() or None,
             lines=lines,
         )
@@ -146,7 +156,7 @@ class PurchaseDialog(ActionDialog):
             request = self.request()
         except (InputError, MemberDeskError) as exc:
             self._show_preview(None)
-            self.errors.show(exc)
+            self.errors.show(exc, focus=False)
             return
         loyalty = self.services.loyalty
         self.tasks.run(
@@ -164,7 +174,7 @@ class PurchaseDialog(ActionDialog):
         if seq != self._preview_seq:
             return
         self._show_preview(None)
-        self.errors.show(error)
+        self.errors.show(error, focus=False)
         if request.points_to_use:
             loyalty, without_points = self.services.loyalty, replace(request, points_to_use=0)
             self.tasks.run(
@@ -202,10 +212,98 @@ class PurchaseDialog(ActionDialog):
         self.points.setText(str(self._max_points))
         self._preview()
 
+    # -- confirming ---------------------------------------------------------------------------------------------
+    def _build_confirm_page(self) -> None:
+        """The second step: the amount once more in figures read across the counter, then Enter records it."""
+        self.confirm_page = QWidget()
+        layout = QVBoxLayout(self.confirm_page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        question = QLabel(self.tr("Record this purchase for {name}?").format(name=self.member.name))
+        question.setWordWrap(True)
+        self.confirm_amount = QLabel()
+        self.confirm_amount.setObjectName("confirmAmount")
+        self.confirm_amount.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.confirm_details = QLabel()
+        self.confirm_details.setWordWrap(True)
+        self.confirm_details.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint = QLabel(self.tr("Enter records it · Esc goes back to change it"))
+        hint.setObjectName("emptyHint")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        for widget in (question, self.confirm_amount, self.confirm_details, hint):
+            layout.addWidget(widget)
+        self.body.insertWidget(1, self.confirm_page)
+        self.confirm_page.hide()
+        self._confirming: PurchaseRequest | None = None
+        """The request shown on the confirmation page: exactly what Enter records."""
+
+    def submit(self) -> None:
+        """Record first checks everything and shows the confirmation; only Enter there records."""
+        if self._confirming is not None:
+            super().submit()
+            return
+        if not self.ok.isEnabled():
+            return
+        self._debounce.stop()
+        self._preview_seq += 1  # a preview still on its way must not overwrite what this check shows
+        self.errors.clear()
+        try:
+            request = self.request()
+        except (InputError, MemberDeskError) as exc:
+            self.errors.show(exc)
+            return
+        self.ok.setEnabled(False)
+        loyalty = self.services.loyalty
+        self.tasks.run(
+            lambda: loyalty.preview_purchase(request),
+            lambda preview: self._show_confirmation(request, preview),
+            self._refused,
+        )
+
+    def _show_confirmation(self, request: PurchaseRequest, preview: PurchasePreview) -> None:
+        self._confirming = request
+        self._show_preview(preview)
+        self.confirm_amount.setText(fmt.yuan(request.total_fen))
+        details = [self.tr("Cash to pay {cash}").format(cash=fmt.yuan(preview.paid_fen))]
+        if request.points_to_use:
+            details.append(
+                self.tr("{points} points pay {value}").format(
+                    points=fmt.points(request.points_to_use), value=fmt.yuan(preview.points_value_fen)
+                )
+            )
+        details.append(self.tr("{earned} points earned").format(earned=fmt.signed_points(preview.points_to_earn)))
+        self.confirm_details.setText(" · ".join(details))
+        self.form_page.hide()
+        self.confirm_page.show()
+        self.ok.setText(self.tr("Confirm"))
+        self.ok.setEnabled(True)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Back"))
+        self.ok.setFocus()
+
+    def reject(self) -> None:
+        """Esc (or Back) on the confirmation returns to the form with everything as typed."""
+        if self._confirming is None or not self.ok.isEnabled():
+            super().reject()
+            return
+        self._back_to_form()
+        self.amount.setFocus()
+
+    def _back_to_form(self) -> None:
+        self._confirming = None
+        self.confirm_page.hide()
+        self.form_page.show()
+        self.ok.setText(self.tr("Record"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
+
+    def _refused(self, error: MemberDeskError) -> None:
+        """Refused at the last step (the balance changed meanwhile): back to the form, the reason by its field."""
+        if self._confirming is not None:
+            self._back_to_form()
+        super()._refused(error)
+
     # -- recording ----------------------------------------------------------------------------------------------
     def prepare(self) -> Callable[[], Any]:
-        self._preview_seq += 1  # a preview still on its way must not overwrite the result's errors
-        request, loyalty = self.request(), self.services.loyalty
+        request, loyalty = self._confirming, self.services.loyalty
+        assert request is not None
         return lambda: loyalty.record_purchase(request)
 
     def succeeded(self, result: PurchaseResult) -> str:

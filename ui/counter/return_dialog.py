@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtWidgets import QDialogButtonBox, QLabel, QLineEdit, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from app.changes import Changes
@@ -41,9 +41,14 @@ class ReturnDialog(ActionDialog):
         self.sales: PagedModel[SaleRow] = PagedModel(sale_columns(), tasks, parent=self)
         self.view = row_table(self.sales, takes_focus=True)
         self.view.doubleClicked.connect(lambda _index: self.submit())
+        self.receipt_search = QLineEdit()  # its Enter (a scanner's too) is the dialog's Next
+        self.receipt_search.setObjectName("receiptSearch")
+        self.receipt_search.setPlaceholderText(self.tr("Receipt no.: scan or type it to find the purchase"))
+        self.receipt_search.textEdited.connect(lambda _text: self._find_receipt())
         pick = QWidget()
         pick_layout = QVBoxLayout(pick)
         pick_layout.addWidget(QLabel(self.tr("Choose the purchase being returned:")))
+        pick_layout.addWidget(self.receipt_search)
         pick_layout.addWidget(self.view)
 
         self.summary = QLabel()
@@ -81,9 +86,30 @@ class ReturnDialog(ActionDialog):
         self.sales.set_loader(lambda offset, limit: members.sales_page(member_id, offset, limit))
 
     def _select_first(self) -> None:
+        if self.receipt_search.text().strip():
+            self._find_receipt()
+            return
         if not self.view.currentIndex().isValid() and self.sales.rowCount():
             self.view.selectRow(0)
         self.view.setFocus()
+
+    def _find_receipt(self) -> None:
+        """Select the purchase whose receipt number starts with what was typed, loading older pages until it is
+        found or there are none left."""
+        wanted = self.receipt_search.text().strip().upper()
+        if not wanted:
+            return
+        for row, sale in enumerate(self.sales.rows()):
+            if sale.kind == SALE and (sale.receipt_no or "").upper().startswith(wanted):
+                self.view.selectRow(row)
+                self.errors.clear_field("sale")
+                return
+        if self.sales.canFetchMore(QModelIndex()):
+            self.sales.fetchMore(QModelIndex())
+            return
+        self.view.clearSelection()
+        self.view.setCurrentIndex(QModelIndex())
+        self.errors.show_text(self.tr("No purchase of this member has that receipt number."), "sale", focus=False)
 
     def submit(self) -> None:
         """The first press of the button only moves on to the confirmation."""
@@ -107,6 +133,7 @@ class ReturnDialog(ActionDialog):
             )
             self.steps.setCurrentIndex(1)
             self.ok.setText(self.tr("Confirm return"))
+            self.ok.setDefault(True)  # Enter in the reason confirms (a button that had the focus took the default)
             self.reason.setFocus()
             return
         super().submit()

@@ -42,7 +42,7 @@ class MembersPage(Page):
             [
                 Column(lambda: self.tr("Member no."), lambda m: m.member_no),
                 Column(lambda: self.tr("Name"), lambda m: m.name),
-                Column(lambda: self.tr("Phone"), lambda m: m.masked_phone),
+                Column(lambda: self.tr("Phone"), lambda m: m.phone or m.masked_phone),
                 Column(lambda: self.tr("Card"), lambda m: m.card_no or ""),
                 Column(lambda: self.tr("Tier"), lambda m: local_name(m.tier_name, m.tier_name_en)),
                 number_column(lambda: self.tr("Points"), lambda m: m.points, fmt.points),
@@ -90,10 +90,8 @@ class MembersPage(Page):
         self._debounce.stop()
         if self.services is None:
             return
-        from app.members.queries import member_page
-
-        db, text = self.services.store.db, self.filter.text()
-        self.model.set_loader(lambda offset, limit: member_page(db, offset, limit, text))
+        info, text = self.services.info, self.filter.text()
+        self.model.set_loader(lambda offset, limit: info.member_page(offset, limit, text))
 
     def _show_count(self) -> None:
         self.count.setText(self.tr("{count} members").format(count=fmt.points(self.model.total)))

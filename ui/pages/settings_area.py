@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from app.changes import Changes
-from db.enums import StaffRole
+from app.vocabulary import StaffRole
 from ui.admin.gifts import GiftsPage
 from ui.admin.staff import StaffPage
 from ui.admin.tiers import TiersPage

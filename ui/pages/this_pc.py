@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from ui.local_settings import SLIP_WIDTH_MM, SLIP_WIDTHS_MM, LocalSettings
+from ui.local_settings import IDLE_LOCK_CHOICES, IDLE_LOCK_MINUTES, SLIP_WIDTH_MM, SLIP_WIDTHS_MM, LocalSettings
 from ui.pages.base import Page
 from ui.tasks import TaskRunner
 
@@ -24,11 +24,18 @@ class ThisPcPage(Page):
             self.slip_width.addItem(self.tr("{width} mm").format(width=width), width)
         self.slip_width.setCurrentIndex(self.slip_width.findData(local.slip_width_mm()))
         self.slip_width.currentIndexChanged.connect(self._slip_width_chosen)
+        self.idle_lock = QComboBox()
+        self.idle_lock.setObjectName("idleLock")
+        for minutes in IDLE_LOCK_CHOICES:
+            self.idle_lock.addItem(self.tr("after {minutes} min").format(minutes=minutes), minutes)
+        self.idle_lock.setCurrentIndex(self.idle_lock.findData(local.idle_lock_minutes()))
+        self.idle_lock.currentIndexChanged.connect(self._idle_lock_chosen)
         self.saved = QLabel()
         self.saved.setObjectName("savedNote")
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.addRow(self.tr("Receipt printer paper width"), self.slip_width)
+        form.addRow(self.tr("Lock the counter when idle"), self.idle_lock)
         layout = QVBoxLayout(self)
         layout.addWidget(note)
         layout.addLayout(form)
@@ -39,4 +46,13 @@ class ThisPcPage(Page):
         self.local.set(SLIP_WIDTH_MM, int(self.slip_width.currentData()))
         self.saved.setText(
             self.tr("Slips are now laid out for {width} mm paper.").format(width=self.slip_width.currentData())
+        )
+
+    def _idle_lock_chosen(self) -> None:
+        minutes = int(self.idle_lock.currentData())
+        self.local.set(IDLE_LOCK_MINUTES, minutes)
+        self.saved.setText(
+            self.tr("The counter now asks for the PIN after {minutes} minutes without a key or a click.").format(
+                minutes=minutes
+            )
         )

@@ -73,12 +73,11 @@ def print_member_card(tasks: TaskRunner, services: Services, member: MemberProfi
 
 def print_slip(tasks: TaskRunner, services: Services, slip: SlipContent, width_mm: int, parent: QWidget | None) -> None:
     def write() -> Path:
-        from app.members.queries import branch_name
         from app.printing.slip import SlipData, write_slip
 
         data = SlipData(
             store_name=services.settings.current().store_name,
-            branch_name=branch_name(services.store.db, services.operator.branch_id),
+            branch_name=services.info.branch_name(),
             title=slip.title,
             lines=list(slip.lines),
             member_name=slip.member_name,
