@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.bootstrap import ensure_store
 from app.clock import Clock, SystemClock
+from app.coupons.service import CouponService
 from app.errors import NotFoundError, PermissionDenied
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.loyalty.catalogue import CatalogueService
@@ -84,6 +85,7 @@ class Store:
             loyalty=LoyaltyService(self.db, operator, self.clock),
             catalogue=CatalogueService(self.db, operator),
             staff=StaffService(self.db, operator),
+            coupons=CouponService(self.db, operator, self.clock),
         )
 
     def close(self) -> None:
@@ -99,3 +101,4 @@ class Services:
     loyalty: LoyaltyService
     catalogue: CatalogueService
     staff: StaffService
+    coupons: CouponService

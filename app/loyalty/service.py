@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.clock import Clock
+from app.coupons.redemption import CouponQuote, quote_coupon, redeem_coupon, restore_coupon
 from app.errors import ConflictError, InsufficientPoints, NotFoundError, PermissionDenied, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.loyalty.ledger import (
@@ -75,6 +76,7 @@ class PurchaseRequest:
     lines: Sequence[SaleLineInput] = ()
     sold_at: dt.datetime | None = None
     note: str | None = None
+    coupon_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,11 @@ class PurchasePreview:
     balance_before: int
     balance_after: int
     member_day: bool
+    coupon: CouponQuote | None = None
+
+    @property
+    def coupon_discount_fen(self) -> int:
+        return self.coupon.discount_fen if self.coupon else 0
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,7 @@ class PurchaseResult:
     tier_changed_to: str | None
     tier_changed_to_en: str | None = None
     replayed: bool = False
+    coupon_discount_fen: int = 0
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,7 @@ class ReturnResult:
     points_refunded: int
     balance_after: int
     replayed: bool = False
+    coupon_restored: bool = False
 
 
 @dataclass(frozen=True)
@@ -203,7 +212,21 @@ class LoyaltyService:
                 lines.append((line, ids.get(line.category_code) if line.category_code else None))
                 if line.category_code in earn.excluded_categories or line.category_code in no_earn:
                     excluded += line.amount_fen
-        max_points = redeem.max_points(req.total_fen, balance)
+        # Coupons: the one call of the pricing into app.coupons (the discount and any points multiplier).
+        coupon = (
+            quote_coupon(
+                session,
+                self.operator.branch_id,
+                req.coupon_code,
+                req.member_id,
+                [(line.amount_fen, line.category_code) for line in req.lines] or [(req.total_fen, None)],
+                at,
+            )
+            if req.coupon_code
+            else None
+        )
+        discount = coupon.discount_fen if coupon else 0
+        max_points = redeem.max_points(req.total_fen - discount, balance)
         if req.points_to_use:
             if req.points_to_use % redeem.step:
                 raise ValidationError(
@@ -222,13 +245,13 @@ class LoyaltyService:
                     most=max_points,
                 )
         value = redeem.value_fen(req.points_to_use)
-        paid = req.total_fen - value
+        paid = req.total_fen - value - discount
         day_pct = earn.multiplier_pct(at)
         earned = points_for(
             eligible_fen(req.total_fen, excluded, paid),
             earn.fen_per_point,
             tier_multiplier_pct,
-            day_pct,
+            day_pct * (coupon.points_multiplier_pct if coupon else 100) // 100,
         )
         preview = PurchasePreview(
             total_fen=req.total_fen,
@@ -241,6 +264,7 @@ class LoyaltyService:
             balance_before=balance,
             balance_after=balance - req.points_to_use + earned,
             member_day=day_pct > 100,
+            coupon=coupon,
         )
         return _Computed(preview, lines)
 
@@ -286,11 +310,15 @@ class LoyaltyService:
                     "total_fen": req.total_fen,
                     "points_used": p.points_to_use,
                     "points_value_fen": p.points_value_fen,
+                    "coupon_id": p.coupon.coupon_id if p.coupon else None,
+                    "coupon_discount_fen": p.coupon_discount_fen,
                     "paid_fen": p.paid_fen,
                     "points_earned": p.points_to_earn,
                     "note": (req.note or "").strip()[:200] or None,
                 },
             )
+            if p.coupon:  # the coupon is taken in the sale's transaction, or the sale does not happen
+                redeem_coupon(session, self.operator, p.coupon, sale_id, req.idempotency_key, at)
             if computed.lines:
                 conn.execute(
                     _INSERT_SALE_LINE,
@@ -355,6 +383,7 @@ class LoyaltyService:
                 member.points_balance,
                 new_tier.name if new_tier else None,
                 new_tier.name_en if new_tier else None,
+                coupon_discount_fen=p.coupon_discount_fen,
             )
 
         return self._write_once(work)
@@ -447,6 +476,8 @@ class LoyaltyService:
                 total_fen=-original.total_fen,
                 points_used=-original.points_used,
                 points_value_fen=-original.points_value_fen,
+                coupon_id=original.coupon_id,
+                coupon_discount_fen=-original.coupon_discount_fen,
                 paid_fen=-original.paid_fen,
                 points_earned=-original.points_earned,
                 original_sale_id=original.id,
@@ -454,6 +485,7 @@ class LoyaltyService:
             )
             session.add(ret)
             session.flush()
+            restored = restore_coupon(session, self.operator, original.coupon_id, ret.id, idempotency_key, now)
             earn_entry = find_posting(session, f"{original.idempotency_key}:earn")
             if original.points_earned:
                 own_lots = (
@@ -502,7 +534,13 @@ class LoyaltyService:
                 {"return_sale_id": ret.id, "reason": reason},
             )
             session.flush()
-            return ReturnResult(ret.id, original.points_earned, original.points_used, member.points_balance)
+            return ReturnResult(
+                ret.id,
+                original.points_earned,
+                original.points_used,
+                member.points_balance,
+                coupon_restored=restored,
+            )
 
         return self._write_once(work)
 
