@@ -59,6 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
     simport.add_argument("--create-missing", action="store_true", help="create members the file names but we lack")
     simport.add_argument("--earn-points", action="store_true", help="earn points on imported sales by today's rules")
 
+    coupons = sub.add_parser("coupons", help="print or export a campaign's coupons")
+    _add_common(coupons)
+    csub = coupons.add_subparsers(dest="coupons_command", required=True)
+    cprint = csub.add_parser("print", help="the campaign's valid coupons to a PDF (marks them printed)")
+    _add_common(cprint)
+    cprint.add_argument("campaign", help="campaign code or name")
+    cprint.add_argument("--out", type=Path, required=True, help="the PDF to write")
+    cprint.add_argument("--layout", choices=["a4", "80mm", "58mm"], default="a4")
+    cprint.add_argument("--only-unprinted", action="store_true", help="leave out coupons printed before")
+    cexport = csub.add_parser("export", help="the campaign's coupons to CSV or XLSX")
+    _add_common(cexport)
+    cexport.add_argument("campaign", help="campaign code or name")
+    cexport.add_argument("file", type=Path)
+
     dbp = sub.add_parser("db", help="database maintenance")
     _add_common(dbp)
     dbsub = dbp.add_subparsers(dest="db_command", required=True)
@@ -163,6 +177,35 @@ def cmd_sales(args: argparse.Namespace) -> int:
         store.close()
 
 
+def cmd_coupons(args: argparse.Namespace) -> int:
+    import uuid
+
+    from app.context import Store
+
+    store = Store.open(_data_dir(args), args.database)
+    try:
+        coupons = store.services(store.operator("owner")).coupons
+        campaign = coupons.find_campaign(args.campaign)
+        if args.coupons_command == "export":
+            count = coupons.export(campaign, args.file)
+            print(f"{count} coupons exported to {args.file}")
+            return 0
+        from app.printing.coupon import write_print_job
+
+        job = coupons.print_job(campaign, only_unprinted=args.only_unprinted)
+        partial = args.out.with_name(args.out.name + ".part")
+        try:
+            pages = write_print_job(job, partial, args.layout)
+            partial.replace(args.out)
+        finally:
+            partial.unlink(missing_ok=True)
+        coupons.mark_printed([c.id for c in job.coupons], str(uuid.uuid4()))
+        print(f"{len(job.coupons)} coupons on {pages} pages written to {args.out}")
+        return 0
+    finally:
+        store.close()
+
+
 def _console_progress(done: int, total: int, what: str) -> bool:
     """Progress on stderr; a total of 0 means not known in advance (files are read as a stream)."""
     if total <= 0:
@@ -191,6 +234,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "db": cmd_db,
     "members": cmd_members,
     "sales": cmd_sales,
+    "coupons": cmd_coupons,
 }
 
 

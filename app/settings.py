@@ -112,6 +112,7 @@ REGISTRY: dict[str, SettingDef] = {
         _def("tiers.review_months", int, 12, S("Settings", "Tier review after (months)"), minimum=1, maximum=36),
         _def("cards.prefix", str, "88", S("Settings", "Card number prefix")),
         _def("cards.print_enabled", bool, True, S("Settings", "Print member cards")),
+        _def("coupons.logo_file", str, "", S("Settings", "Logo on coupons (image file; empty: the store's initial)")),
     ]
 }
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from app.errors import ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
-from app.money import format_yuan
 from db.enums import CampaignStatus, CampaignTarget, CouponKind, StaffRole
 
 MAX_VALUE_FEN = 10_000_000  # ¥100,000 off: a typo guard
@@ -150,20 +149,26 @@ def offer_text(offer: Offer, gift_name: str | None) -> str:
     """The offer in the store's words: 满100减20, 8.5折, 赠品, 双倍积分."""
     minimum = offer.min_spend_fen
     if offer.kind == CouponKind.AMOUNT_OFF:
-        text = translate("Coupons", "{amount} off").format(amount=format_yuan(offer.value_fen))
+        text = translate("Coupons", "{amount} off").format(amount=_yuan(offer.value_fen))
     elif offer.kind == CouponKind.PERCENT_OFF:
         text = translate("Coupons", "{percent}% off").format(percent=offer.percent_off)
         if offer.max_discount_fen:
-            text += translate("Coupons", " (at most {amount})").format(amount=format_yuan(offer.max_discount_fen))
+            text += translate("Coupons", " (at most {amount})").format(amount=_yuan(offer.max_discount_fen))
     elif offer.kind == CouponKind.GIFT:
         text = translate("Coupons", "Free gift: {gift}").format(gift=gift_name or "")
     else:
         text = translate("Coupons", "{times}× points").format(times=_times(offer.points_multiplier_pct))
     if minimum:
-        text = translate("Coupons", "Spend {amount}: ").format(amount=format_yuan(minimum)) + text
+        text = translate("Coupons", "Spend {amount}: ").format(amount=_yuan(minimum)) + text
     return text
 
 
 def _times(pct: int) -> str:
     whole, rest = divmod(pct, 100)
     return str(whole) if not rest else f"{whole}.{rest:02d}".rstrip("0")
+
+
+def _yuan(fen: int) -> str:
+    """¥100 for whole yuan (as a coupon says it), ¥12.50 otherwise."""
+    yuan, cents = divmod(fen, 100)
+    return f"¥{yuan:,}" if not cents else f"¥{yuan:,}.{cents:02d}"

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import CursorResult, String, case, func, insert, literal, select, update
 from sqlalchemy import cast as sql_cast
@@ -28,6 +29,7 @@ from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.importing.tables import write_table
 from app.security.operator import Operator, require_role
+from app.settings import read_settings
 from db.engine import Database
 from db.enums import (
     CampaignStatus,
@@ -114,12 +116,15 @@ class PrintJob:
     """What a coupon printout needs, read in one go."""
 
     campaign_id: int
+    store_name: str
     campaign_name: str
     offer: str
     terms: str
-    valid_from: dt.datetime
-    valid_until: dt.datetime
+    first_day: dt.date
+    last_day: dt.date
+    """The validity in the store's days, the last one included."""
     coupons: tuple[PrintableCoupon, ...]
+    logo_file: str
 
 
 @dataclass(frozen=True)
@@ -364,10 +369,8 @@ class CouponService:
             if not member_ids:
                 raise ValidationError(S("Errors", "Choose the members to issue coupons to."), field="members")
             query = query.where(Member.id.in_(list(member_ids)))
-        members: list[int | None] = list(session.scalars(query.order_by(Member.id)))
-        if count and len(members) > count:
-            members = members[:count]
-        return members
+        query = query.order_by(Member.id)
+        return list(session.scalars(query.limit(count) if count else query))
 
     def _insert_coupons(
         self, session: Session, campaign: CouponCampaign, holders: list[int | None], idempotency_key: str
@@ -425,14 +428,22 @@ class CouponService:
             if coupon_ids:
                 query = query.where(Coupon.id.in_(list(coupon_ids)))
             coupons = tuple(PrintableCoupon(*row) for row in session.execute(query))
+            if not coupons and only_unprinted:
+                raise ValidationError(S("Errors", "Every valid coupon of this campaign was printed already."))
+            if not coupons:
+                raise ValidationError(S("Errors", "No valid coupons to print: issue some first."))
+            settings = read_settings(session)
+            zone = ZoneInfo(settings["store.timezone"])
             return PrintJob(
                 campaign.id,
+                settings["store.name"],
                 campaign.name,
                 offer_text(_offer(campaign), campaign.gift_name),
                 campaign.description or "",
-                campaign.valid_from,
-                campaign.valid_until,
+                campaign.valid_from.astimezone(zone).date(),
+                (campaign.valid_until - dt.timedelta(microseconds=1)).astimezone(zone).date(),
                 coupons,
+                settings["coupons.logo_file"],
             )
 
     def mark_printed(self, coupon_ids: Sequence[int], idempotency_key: str) -> int:
