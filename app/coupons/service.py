@@ -486,12 +486,17 @@ class CouponService:
         now = self.clock.now()
         return self.db.read(lambda session: quote_coupon(session, self.operator.branch_id, code, member_id, goods, now))
 
-    def member_for_code(self, scanned: str) -> int | None:
-        """The member holding the coupon with this code (for the lookup box), None when it is not one."""
+    def holder_member_no(self, scanned: str) -> str | None:
+        """The number of the member holding the coupon with this code (for the lookup box); None when it is not a
+        member's coupon. Anything that is not a well-formed code costs no query."""
         code = normalise(scanned)
         if not is_well_formed(code):
             return None
-        return self.db.read(lambda session: session.scalar(select(Coupon.member_id).where(Coupon.code == code)))
+        return self.db.read(
+            lambda session: session.scalar(
+                select(Member.member_no).join(Coupon, Coupon.member_id == Member.id).where(Coupon.code == code)
+            )
+        )
 
     def member_coupons(self, member_id: int) -> list[MemberCoupon]:
         """The member's coupons, the usable ones first (soonest to expire first), then the rest, newest first."""

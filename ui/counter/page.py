@@ -27,6 +27,7 @@ from app.members.validation import normalize_phone
 from ui import formatting as fmt
 from ui.counter.lookup_box import LookupBox
 from ui.counter.panel import MemberPanel
+from ui.coupons.counter import lookup_with_coupons
 from ui.forms import ActionDialog
 from ui.i18n import local_name
 from ui.local_settings import SLIP_WIDTH_MM, LocalSettings
@@ -242,7 +243,7 @@ class CounterPage(Page):
         seq = self._lookup_seq
         self._since_lookup.start()
         self.tasks.run(
-            lambda: services.members.lookup(query),
+            lambda: lookup_with_coupons(services, query),
             lambda result: self._answer(seq, query, result, refresh),
         )
 
@@ -341,6 +342,7 @@ class CounterPage(Page):
         self.tasks.run(lambda: services.members.profile(member_id), lambda profile: self._show_member(seq, profile))
         self.panel.sales_model.set_loader(lambda offset, limit: services.members.sales_page(member_id, offset, limit))
         self.panel.ledger_model.set_loader(lambda offset, limit: services.members.ledger_page(member_id, offset, limit))
+        self.panel.coupons_tab.show_member(services, member_id)
 
     def _show_member(self, seq: int, profile: MemberProfile) -> None:
         if seq != self._member_seq:
