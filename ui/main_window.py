@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.changes import Changes
 from ui.counter.page import CounterPage
+from ui.coupons.campaigns import CampaignsPage
 from ui.crash import log_file_path
 from ui.labels import ROLES, label
 from ui.local_settings import LANGUAGE, LAST_USERNAME, LocalSettings
@@ -62,7 +63,7 @@ class MainWindow(QMainWindow):
             (self.tr("Counter"), lambda: self.counter),
             (self.tr("Members"), self._members_page),
             (self.tr("Complaints"), lambda: NotYetPage(tasks, self.tr("Complaints"))),
-            (self.tr("Coupons"), lambda: NotYetPage(tasks, self.tr("Coupons"))),
+            (self.tr("Coupons"), lambda: CampaignsPage(tasks, local)),
             (self.tr("Surveys"), lambda: NotYetPage(tasks, self.tr("Surveys"))),
             (self.tr("Charts"), lambda: NotYetPage(tasks, self.tr("Charts"))),
             (self.tr("Settings"), self._settings_page),

@@ -42,6 +42,14 @@ TRANSITIONS = {
 }
 
 
+OFF = S("Coupons", "{amount} off")
+PERCENT = S("Coupons", "{percent}% off")
+CAP = S("Coupons", " (at most {amount})")
+GIFT = S("Coupons", "Free gift: {gift}")
+TIMES = S("Coupons", "{times}× points")
+SPEND = S("Coupons", "Spend {amount}: ")
+
+
 @dataclass(frozen=True)
 class CampaignDraft:
     """A campaign as typed on the campaigns screen or given by the demo, before it is stored."""
@@ -149,17 +157,17 @@ def offer_text(offer: Offer, gift_name: str | None) -> str:
     """The offer in the store's words: 满100减20, 8.5折, 赠品, 双倍积分."""
     minimum = offer.min_spend_fen
     if offer.kind == CouponKind.AMOUNT_OFF:
-        text = translate("Coupons", "{amount} off").format(amount=_yuan(offer.value_fen))
+        text = translate("Coupons", OFF).format(amount=_yuan(offer.value_fen))
     elif offer.kind == CouponKind.PERCENT_OFF:
-        text = translate("Coupons", "{percent}% off").format(percent=offer.percent_off)
+        text = translate("Coupons", PERCENT).format(percent=offer.percent_off, zhe=_zhe(offer.percent_off))
         if offer.max_discount_fen:
-            text += translate("Coupons", " (at most {amount})").format(amount=_yuan(offer.max_discount_fen))
+            text += translate("Coupons", CAP).format(amount=_yuan(offer.max_discount_fen))
     elif offer.kind == CouponKind.GIFT:
-        text = translate("Coupons", "Free gift: {gift}").format(gift=gift_name or "")
+        text = translate("Coupons", GIFT).format(gift=gift_name or "")
     else:
-        text = translate("Coupons", "{times}× points").format(times=_times(offer.points_multiplier_pct))
+        text = translate("Coupons", TIMES).format(times=_times(offer.points_multiplier_pct))
     if minimum:
-        text = translate("Coupons", "Spend {amount}: ").format(amount=_yuan(minimum)) + text
+        text = translate("Coupons", SPEND).format(amount=_yuan(minimum)) + text
     return text
 
 
@@ -172,3 +180,9 @@ def _yuan(fen: int) -> str:
     """¥100 for whole yuan (as a coupon says it), ¥12.50 otherwise."""
     yuan, cents = divmod(fen, 100)
     return f"¥{yuan:,}" if not cents else f"¥{yuan:,}.{cents:02d}"
+
+
+def _zhe(percent_off: int) -> str:
+    """A Chinese store's way of saying it: 20 % off is 8折, 15 % off 8.5折."""
+    whole, tenth = divmod(100 - percent_off, 10)
+    return f"{whole}.{tenth}" if tenth else str(whole)

@@ -145,6 +145,22 @@ class CouponChanged:
     changes: Changes = Changes.COUPONS
 
 
+@dataclass(frozen=True)
+class CampaignChoices:
+    """What the campaign form offers to choose from."""
+
+    tiers: tuple[tuple[int, str, str], ...]  # id, name, English name
+    timezone: str
+
+
+@dataclass(frozen=True)
+class StoreDays:
+    """A campaign's validity as the store's days (the last one included)."""
+
+    first: dt.date
+    last: dt.date
+
+
 class CouponService:
     def __init__(self, db: Database, operator: Operator, clock: Clock) -> None:
         self.db = db
@@ -152,6 +168,54 @@ class CouponService:
         self.clock = clock
 
     # ---- campaigns -------------------------------------------------------------------------------------------
+    def choices(self) -> CampaignChoices:
+        with self.db.session() as session:
+            tiers = tuple(
+                (tier_id, name, name_en)
+                for tier_id, name, name_en in session.execute(
+                    select(Tier.id, Tier.name, Tier.name_en).order_by(Tier.rank)
+                )
+            )
+            return CampaignChoices(tiers, read_settings(session)["store.timezone"])
+
+    @staticmethod
+    def bounds(days: StoreDays, timezone: str) -> tuple[dt.datetime, dt.datetime]:
+        """The UTC instants a campaign of these store days starts and stops being valid (midnight after the last)."""
+        zone = ZoneInfo(timezone)
+        start = dt.datetime.combine(days.first, dt.time(), zone).astimezone(dt.UTC)
+        until = dt.datetime.combine(days.last + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC)
+        return start, until
+
+    @staticmethod
+    def days(valid_from: dt.datetime, valid_until: dt.datetime, timezone: str) -> StoreDays:
+        zone = ZoneInfo(timezone)
+        return StoreDays(
+            valid_from.astimezone(zone).date(), (valid_until - dt.timedelta(microseconds=1)).astimezone(zone).date()
+        )
+
+    def member_ids(self, member_numbers: Sequence[str]) -> list[int]:
+        """The members with these numbers (or cards, or phones); an unknown one is refused by name."""
+        wanted = [n.strip() for n in member_numbers if n.strip()]
+        if not wanted:
+            raise ValidationError(S("Errors", "Choose the members to issue coupons to."), field="members")
+        with self.db.session() as session:
+            found: dict[str, int] = {}
+            for column in (Member.member_no, Member.card_no, Member.phone):
+                rows = session.execute(
+                    select(column, Member.id).where(column.in_(wanted), Member.status == MemberStatus.ACTIVE)
+                )
+                for number, member_id in rows:
+                    if number is not None:
+                        found.setdefault(number, member_id)
+        unknown = [n for n in wanted if n not in found]
+        if unknown:
+            raise ValidationError(
+                S("Errors", "No active member with the number {numbers}."),
+                field="members",
+                numbers=", ".join(unknown[:5]),
+            )
+        return sorted(set(found[n] for n in wanted))
+
     def campaigns(self) -> list[CampaignRow]:
         counts = (
             select(
@@ -433,15 +497,15 @@ class CouponService:
             if not coupons:
                 raise ValidationError(S("Errors", "No valid coupons to print: issue some first."))
             settings = read_settings(session)
-            zone = ZoneInfo(settings["store.timezone"])
+            days = self.days(campaign.valid_from, campaign.valid_until, settings["store.timezone"])
             return PrintJob(
                 campaign.id,
                 settings["store.name"],
                 campaign.name,
                 offer_text(_offer(campaign), campaign.gift_name),
                 campaign.description or "",
-                campaign.valid_from.astimezone(zone).date(),
-                (campaign.valid_until - dt.timedelta(microseconds=1)).astimezone(zone).date(),
+                days.first,
+                days.last,
                 coupons,
                 settings["coupons.logo_file"],
             )
@@ -654,6 +718,57 @@ class CouponService:
         with self.db.session() as session:
             _campaign(session, campaign_id)
             return write_table(path, EXPORT_COLUMNS, rows(session))
+
+    def export_figures(self, path: Path) -> int:
+        """Every campaign with its figures, one row each (money in fen, as the other exports)."""
+        require_role(self.operator, StaffRole.MANAGER)
+        if path.suffix.lower() not in (".csv", ".xlsx"):
+            raise ValidationError(S("Errors", "Export to a .csv or .xlsx file."))
+        campaigns = self.campaigns()
+
+        def rows() -> Iterator[list[object]]:
+            for c in campaigns:
+                f = self.figures(c.id)
+                yield [
+                    c.code,
+                    c.name,
+                    c.kind.value,
+                    c.status.value,
+                    _local(c.valid_from),
+                    _local(c.valid_until),
+                    f.issued,
+                    f.printed,
+                    f.reprints,
+                    f.redeemed,
+                    round(f.redemption_rate_pct, 1),
+                    f.voided,
+                    f.expired,
+                    f.sales,
+                    f.sales_fen,
+                    f.discount_fen,
+                ]
+
+        return write_table(path, FIGURE_COLUMNS, rows())
+
+
+FIGURE_COLUMNS = [
+    "code",
+    "name",
+    "kind",
+    "status",
+    "valid_from",
+    "valid_until",
+    "issued",
+    "printed",
+    "reprints",
+    "redeemed",
+    "redemption_rate_pct",
+    "voided",
+    "expired",
+    "sales",
+    "sales_fen",
+    "discount_fen",
+]
 
 
 def _local(value: dt.datetime | None) -> str | None:
