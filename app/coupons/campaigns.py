@@ -43,7 +43,7 @@ TRANSITIONS = {
 
 
 OFF = S("Coupons", "{amount} off")
-PERCENT = S("Coupons", "{percent}% off")
+PERCENT = S("Coupons", "{percent}% off ({zhe}折)")
 CAP = S("Coupons", " (at most {amount})")
 GIFT = S("Coupons", "Free gift: {gift}")
 TIMES = S("Coupons", "{times}× points")

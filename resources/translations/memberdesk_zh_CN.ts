@@ -557,8 +557,8 @@
         <translation>优惠券 {campaign}</translation>
     </message>
     <message>
-        <source>{percent}% off</source>
-        <translation>{zhe}折</translation>
+        <source>{percent}% off ({zhe}折)</source>
+        <translation>{zhe}折（减{percent}%）</translation>
     </message>
     <message>
         <source> (at most {amount})</source>

@@ -263,7 +263,8 @@ def test_printing_counts_reprints_and_expiry_ends(svc: Services, manager: Servic
     assert svc.coupons.mark_printed(ids, print_key) == 3
     assert svc.coupons.mark_printed(ids, print_key) == 0
     svc.coupons.mark_printed(ids[:1], key())
-    assert svc.coupons.print_job(campaign, only_unprinted=True).coupons == ()
+    with pytest.raises(ValidationError, match="printed already"):
+        svc.coupons.print_job(campaign, only_unprinted=True)
     figures = svc.coupons.figures(campaign)
     assert (figures.printed, figures.reprints) == (3, 1)
     store.clock.advance(dt.timedelta(days=31))  # type: ignore[attr-defined]
