@@ -274,9 +274,7 @@ def test_printing_counts_reprints_and_expiry_ends(svc: Services, manager: Servic
     assert svc.coupons.campaigns()[0].status == CampaignStatus.ENDED
 
 
-def test_export_and_lookup_by_code(
-    svc: Services, manager: Services, store: Store, tmp_path: Path, member: int
-) -> None:
+def test_export_and_lookup_by_code(svc: Services, manager: Services, store: Store, tmp_path: Path, member: int) -> None:
     campaign = manager.coupons.create_campaign(draft(target=CampaignTarget.ALL_MEMBERS)).campaign_id
     manager.coupons.issue(campaign, key())
     [held] = svc.coupons.member_coupons(member)
