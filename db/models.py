@@ -28,9 +28,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from db.base import UTC, Base, ClientUUID, Fen, IdemKey, IntPK, Points, Str20, Str40, Str100, Str200, utcnow
 from db.enums import (
     CampaignStatus,
+    CampaignTarget,
     ComplaintSeverity,
     ComplaintStatus,
-    CampaignTarget,
     CouponAction,
     CouponKind,
     CouponStatus,

@@ -8,6 +8,7 @@ mistyped character and every swap of two neighbours: both change the sum by a no
 
 from __future__ import annotations
 
+import operator
 import secrets
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXY"
@@ -20,14 +21,17 @@ _ACCEPTED_LOOK_ALIKES = str.maketrans({"O": "0", "I": "1", "Z": "2", "-": None, 
 _EVEN_LIMIT = 256 - 256 % BASE
 _TO_CHARS = bytes(ord(ALPHABET[b % BASE]) if b < _EVEN_LIMIT else 0 for b in range(256))
 _UNEVEN = bytes(range(_EVEN_LIMIT, 256))
+_TO_VALUES = bytes(_VALUE.get(chr(b), 0) for b in range(256))
+_WEIGHTS = range(1, LENGTH + 1)
+_LAST_WEIGHT_INVERSE = pow(LENGTH, -1, BASE)
 
 
 def check_character(body: str) -> str:
-    """The character that makes the weighted sum of `body` + it divisible by 31 (body: alphabet characters)."""
-    total = sum((index + 1) * _VALUE[char] for index, char in enumerate(body))
-    weight = len(body) + 1
-    # weight × c ≡ -total (mod 31); the inverse of the weight exists because 31 is prime.
-    return ALPHABET[(-total * pow(weight, -1, BASE)) % BASE]
+    """The character that makes the weighted sum of `body` + it divisible by 31 (body: RANDOM_LENGTH alphabet
+    characters)."""
+    total = sum(map(operator.mul, _WEIGHTS, body.encode("ascii").translate(_TO_VALUES)))
+    # 11 × c ≡ -total (mod 31); the inverse of the weight exists because 31 is prime.
+    return ALPHABET[(-total * _LAST_WEIGHT_INVERSE) % BASE]
 
 
 def is_well_formed(code: str) -> bool:

@@ -8,6 +8,7 @@ creates, activates, issues and voids; a manager or owner ends; any operator prin
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -442,19 +443,18 @@ class CouponService:
         now = self.clock.now()
         conn = session.connection()
         last_before = conn.scalar(select(func.coalesce(func.max(Coupon.id), 0))) or 0
-        codes = new_codes(len(holders))
-        conn.execute(
-            insert(Coupon),
+        # In index order: 100,000 random keys inserted in order touch each index page once, not once per row. Straight
+        # to the driver: SQLAlchemy's per-row parameter processing would take longer than the writes themselves.
+        codes = sorted(new_codes(len(holders)))
+        issued_at = Coupon.__table__.c.issued_at.type.bind_processor(conn.dialect)
+        at = issued_at(now) if issued_at else now
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        conn.exec_driver_sql(
+            "INSERT INTO coupons (client_uuid, code, campaign_id, member_id, status, issued_at, print_count, branch_id)"
+            f" VALUES ({', '.join([mark] * 8)})",
             [
-                {
-                    "code": code,
-                    "campaign_id": campaign.id,
-                    "member_id": member_id,
-                    "status": CouponStatus.ISSUED,
-                    "issued_at": now,
-                    "branch_id": self.operator.branch_id,
-                }
-                for code, member_id in zip(codes, holders, strict=True)
+                (client_uuid, code, campaign.id, member_id, CouponStatus.ISSUED.value, at, 0, self.operator.branch_id)
+                for client_uuid, code, member_id in zip(ordered_uuids(len(codes)), codes, holders, strict=True)
             ],
         )
         # One statement for the ledger rows of the coupons just made (the campaign row is locked, so no other
@@ -769,6 +769,13 @@ FIGURE_COLUMNS = [
     "sales_fen",
     "discount_fen",
 ]
+
+
+def ordered_uuids(count: int) -> list[str]:
+    """`count` UUIDs (version 4) that share random high bits and count up in the last ones: unique like any, but
+    inserted in the order of their unique index (a batch of coupons is made on one PC, not replayed from others)."""
+    prefix = str(uuid.uuid4())[:-8]
+    return [f"{prefix}{index:08x}" for index in range(count)]
 
 
 def _local(value: dt.datetime | None) -> str | None:

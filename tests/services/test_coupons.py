@@ -184,8 +184,8 @@ def test_every_refusal_names_its_rule_and_changes_nothing(
     manager.coupons.activate(mine)
     manager.coupons.issue(mine, key(), member_ids=[member])
     [mine_code] = [c.code for c in manager.coupons.print_job(mine).coupons]
-    elsewhere, [far_code, *_] = active_campaign(manager, code="FAR", branch_ids=(999_999,))
-    later, [later_code, *_] = active_campaign(manager, code="LATER", valid_from=START + dt.timedelta(days=2))
+    _, [far_code, *_] = active_campaign(manager, code="FAR", branch_ids=(999_999,))
+    _, [later_code, *_] = active_campaign(manager, code="LATER", valid_from=START + dt.timedelta(days=2))
     ended, [ended_code, *_] = active_campaign(manager, code="ENDED")
     boss.coupons.end(ended)
     foreign = new_codes(1)[0]  # well formed, but not this store's
