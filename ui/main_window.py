@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.changes import Changes
+from app.coupons.automatic import run_daily
 from ui.counter.page import CounterPage
 from ui.coupons.campaigns import CampaignsPage
 from ui.crash import log_file_path
@@ -258,6 +259,10 @@ class MainWindow(QMainWindow):
                 self.services.loyalty.daily_maintenance,
                 lambda result: log.info("daily maintenance: %s", result),
                 changes=Changes.POINTS | Changes.MEMBERS,
+            )
+            coupons, greetings = self.services.coupons, self.services.store.paths.root / "greetings"
+            background.run(
+                lambda: run_daily(coupons, greetings), lambda result: log.info("coupon maintenance: %s", result)
             )
 
     def _check_starting_pin(self) -> None:

@@ -294,6 +294,9 @@ class CouponService:
     def create_campaign(self, draft: CampaignDraft) -> CampaignSaved:
         """A new campaign, in draft. Manager or owner."""
         require_role(self.operator, StaffRole.MANAGER)
+        return self._create(draft)
+
+    def _create(self, draft: CampaignDraft, status: CampaignStatus = CampaignStatus.DRAFT) -> CampaignSaved:
         clean = validate_draft(draft)
 
         def work(session: Session) -> CampaignSaved:
@@ -302,7 +305,7 @@ class CouponService:
                 raise ConflictError(S("Errors", "A campaign with the code {code} exists already."), code=clean.code)
             campaign = CouponCampaign(
                 code=clean.code,
-                status=CampaignStatus.DRAFT,
+                status=status,
                 branch_id=self.operator.branch_id,
                 created_by_id=self.operator.staff_id,
                 created_at=self.clock.now(),
@@ -379,7 +382,16 @@ class CouponService:
         campaign's per-member limit (all members, the tier, or `member_ids` for chosen members). Manager or owner.
         One transaction; the same key again returns the first result."""
         require_role(self.operator, StaffRole.MANAGER)
+        return self._issue(campaign_id, idempotency_key, count, member_ids)
 
+    def _issue(
+        self,
+        campaign_id: int,
+        idempotency_key: str,
+        count: int = 0,
+        member_ids: Sequence[int] = (),
+        marketing_consent_only: bool = False,
+    ) -> IssueResult:
         def work(session: Session) -> IssueResult:
             campaign = _campaign(session, campaign_id, lock=True)
             done = session.scalar(
@@ -392,7 +404,7 @@ class CouponService:
                 return IssueResult(campaign_id, done, replayed=True)
             if campaign.status == CampaignStatus.ENDED:
                 raise ConflictError(S("Errors", "An ended campaign issues no coupons."))
-            holders = self._recipients(session, campaign, count, member_ids)
+            holders = self._recipients(session, campaign, count, member_ids, marketing_consent_only)
             issued_before = session.scalar(select(func.count()).where(Coupon.campaign_id == campaign.id)) or 0
             if campaign.total_quantity and issued_before + len(holders) > campaign.total_quantity:
                 raise ValidationError(
@@ -413,7 +425,12 @@ class CouponService:
             return self.db.write(work)
 
     def _recipients(
-        self, session: Session, campaign: CouponCampaign, count: int, member_ids: Sequence[int]
+        self,
+        session: Session,
+        campaign: CouponCampaign,
+        count: int,
+        member_ids: Sequence[int],
+        marketing_consent_only: bool,
     ) -> list[int | None]:
         if campaign.target == CampaignTarget.BEARER:
             if not 0 < count <= MAX_ISSUE:
@@ -428,6 +445,8 @@ class CouponService:
             .having(func.count() >= campaign.per_member_limit)
         )
         query = select(Member.id).where(Member.status == MemberStatus.ACTIVE, Member.id.not_in(held))
+        if marketing_consent_only:
+            query = query.where(Member.marketing_consent.is_(True))
         if campaign.target == CampaignTarget.TIER:
             query = query.where(Member.tier_id == campaign.tier_id)
         elif campaign.target == CampaignTarget.CHOSEN_MEMBERS:
@@ -467,12 +486,12 @@ class CouponService:
             literal(self.operator.branch_id),
             literal(now, CouponLedger.created_at.type),
         ).where(Coupon.campaign_id == campaign.id, Coupon.id > last_before)
-        result = conn.execute(
+        conn.execute(
             insert(CouponLedger).from_select(
                 ["idempotency_key", "coupon_id", "action", "staff_id", "branch_id", "created_at"], made
             )
         )
-        return cast(CursorResult[Any], result).rowcount
+        return len(codes)
 
     # ---- printing --------------------------------------------------------------------------------------------
     def print_job(self, campaign_id: int, only_unprinted: bool = False, coupon_ids: Sequence[int] = ()) -> PrintJob:

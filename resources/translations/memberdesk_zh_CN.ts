@@ -2435,6 +2435,34 @@ F2 registers a new member.</source>
         <translation>打印会员卡</translation>
     </message>
     <message>
+        <source>Birthday coupons (automatic)</source>
+        <translation>生日券（自动发放）</translation>
+    </message>
+    <message>
+        <source>Birthday coupons: days before the birthday</source>
+        <translation>生日券：提前几天发放</translation>
+    </message>
+    <message>
+        <source>Birthday coupons: amount off (fen)</source>
+        <translation>生日券：减免金额（分）</translation>
+    </message>
+    <message>
+        <source>Holiday coupons (automatic)</source>
+        <translation>节日券（自动发放）</translation>
+    </message>
+    <message>
+        <source>Holidays (NAME=YYYY-MM-DD, one per year each)</source>
+        <translation>节日（名称=年-月-日，每年各一行）</translation>
+    </message>
+    <message>
+        <source>Holiday coupons: days before the holiday</source>
+        <translation>节日券：提前几天发放</translation>
+    </message>
+    <message>
+        <source>Holiday coupons: amount off (fen)</source>
+        <translation>节日券：减免金额（分）</translation>
+    </message>
+    <message>
         <source>Logo on coupons (image file; empty: the store&apos;s initial)</source>
         <translation>优惠券上的标志（图片文件；留空则用店名首字）</translation>
     </message>

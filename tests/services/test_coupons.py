@@ -300,3 +300,37 @@ def test_db_check_sees_a_coupon_state_that_left_its_ledger(manager: Services, st
     assert any("ledger" in p and code in p for p in problems), problems
     with store.db.session() as session, session.begin():
         session.execute(update(Coupon).values(status=CouponStatus.ISSUED))
+
+
+def test_automatic_birthday_and_holiday_campaigns_once_switched_on(
+    svc: Services, boss: Services, store: Store, tmp_path: Path
+) -> None:
+    from app.coupons.automatic import run_daily
+
+    def person(phone: str, birthday: dt.date, consent: bool) -> int:
+        form = MemberForm(
+            phone=phone, name="王芳", birthday=birthday, membership_consent=True, marketing_consent=consent
+        )
+        return svc.members.register(form)
+
+    soon = person("13800000001", dt.date(1990, 11, 21), True)  # START is 2026-11-18
+    person("13800000002", dt.date(1991, 11, 21), False)  # no marketing consent: no coupon
+    person("13800000003", dt.date(1992, 12, 30), True)  # too far ahead
+    greetings = tmp_path / "greetings"
+    assert run_daily(svc.coupons, greetings).birthday_coupons == 0  # off until the owner switches it on
+    boss.settings.update(
+        {
+            "coupons.birthday_enabled": True,
+            "coupons.holidays_enabled": True,
+            "coupons.holidays": ["国庆=2026-11-20", "春节=bad"],
+        }
+    )
+    first = run_daily(svc.coupons, greetings)
+    assert (first.birthday_coupons, first.holiday_coupons) == (1, 2)
+    assert sorted(c.campaign_name for c in svc.coupons.member_coupons(soon)) == ["国庆券 2026", "生日券 2026"]
+    [greeting] = first.greeting_lists
+    lines = greeting.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "member_no,name,phone,coupon_code" and len(lines) == 3
+    store.clock.advance(dt.timedelta(days=1))  # type: ignore[attr-defined]
+    again = run_daily(svc.coupons, greetings)
+    assert (again.birthday_coupons, again.holiday_coupons) == (0, 0)  # no second birthday coupon this year
