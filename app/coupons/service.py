@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.changes import Changes
-from app.clock import Clock, to_local
+from app.clock import Clock
 from app.coupons.campaigns import TRANSITIONS, CampaignDraft, Offer, offer_text, validate_draft
 from app.coupons.codes import is_well_formed, new_codes, normalise
 from app.coupons.redemption import CouponQuote, quote_coupon
@@ -717,6 +717,7 @@ class CouponService:
             raise ValidationError(S("Errors", "Export to a .csv or .xlsx file."))
 
         def rows(session: Session) -> Iterator[list[object]]:
+            zone = ZoneInfo(read_settings(session)["store.timezone"])
             query = (
                 select(
                     Coupon.code,
@@ -732,7 +733,7 @@ class CouponService:
                 .execution_options(yield_per=5000)
             )
             for code, member_no, status, issued_at, redeemed_at, printed in session.execute(query):
-                yield [code, member_no, status.value, _local(issued_at), _local(redeemed_at), printed]
+                yield [code, member_no, status.value, _local(issued_at, zone), _local(redeemed_at, zone), printed]
 
         with self.db.session() as session:
             _campaign(session, campaign_id)
@@ -744,6 +745,7 @@ class CouponService:
         if path.suffix.lower() not in (".csv", ".xlsx"):
             raise ValidationError(S("Errors", "Export to a .csv or .xlsx file."))
         campaigns = self.campaigns()
+        zone = ZoneInfo(self.db.read(read_settings)["store.timezone"])
 
         def rows() -> Iterator[list[object]]:
             for c in campaigns:
@@ -753,8 +755,8 @@ class CouponService:
                     c.name,
                     c.kind.value,
                     c.status.value,
-                    _local(c.valid_from),
-                    _local(c.valid_until),
+                    _local(c.valid_from, zone),
+                    _local(c.valid_until, zone),
                     f.issued,
                     f.printed,
                     f.reprints,
@@ -797,8 +799,8 @@ def ordered_uuids(count: int) -> list[str]:
     return [f"{prefix}{index:08x}" for index in range(count)]
 
 
-def _local(value: dt.datetime | None) -> str | None:
-    return to_local(value).strftime("%Y-%m-%d %H:%M:%S") if value else None
+def _local(value: dt.datetime | None, zone: dt.tzinfo) -> str | None:
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if value else None
 
 
 def _campaign(session: Session, campaign_id: int, lock: bool = False) -> CouponCampaign:

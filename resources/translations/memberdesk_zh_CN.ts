@@ -566,7 +566,7 @@
     </message>
     <message>
         <source>Free gift: {gift}</source>
-        <translation>赠品：{gift}</translation>
+        <translation>赠{gift}</translation>
     </message>
     <message>
         <source>{times}× points</source>

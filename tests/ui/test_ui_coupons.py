@@ -26,8 +26,6 @@ from ui.coupons.printing import CouponPreviewDialog
 from ui.main_window import MainWindow
 from ui.tasks import SyncTaskRunner
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "resources" / "screenshots"
-
 
 @pytest.fixture
 def manager_services(store: Store) -> Services:
@@ -99,8 +97,7 @@ def test_create_refused_then_activate_issue_and_print(qtbot: QtBot, campaigns: C
     campaigns.reload()
     assert campaigns.figure_labels["printed"].text() == "25 (0)"
     preview.close()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    campaigns.grab().save(str(tmp_path / "campaigns.png"))
+    assert not campaigns.grab().isNull()
 
 
 def test_a_cashier_sees_the_list_but_cannot_create(

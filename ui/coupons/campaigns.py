@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from app.context import Services
 
 LAYOUT_NAMES = (("a4", "A4"), ("80mm", "80 mm"), ("58mm", "58 mm"))
+LAST_MOMENT = dt.timedelta(microseconds=1)
+"""A campaign is valid until the midnight after its last day: shown, that day is the last one."""
 UNDATED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 """Stands in for a draft's dates until the worker turns the chosen days into the store's instants."""
 
@@ -303,7 +305,7 @@ class CampaignsPage(Page):
                 Column(lambda: self.tr("Status"), lambda c: translate("Coupons", STATUS_LABELS[c.status])),
                 Column(
                     lambda: self.tr("Valid"),
-                    lambda c: f"{fmt.local_date(c.valid_from)} – {fmt.local_date(c.valid_until)}",
+                    lambda c: f"{fmt.local_date(c.valid_from)} – {fmt.local_date(c.valid_until - LAST_MOMENT)}",
                 ),
                 number_column(lambda: self.tr("Issued"), lambda c: c.issued, fmt.points),
                 number_column(lambda: self.tr("Printed"), lambda c: c.printed, fmt.points),

@@ -3,6 +3,7 @@ list of the member's coupons (a manager voids one from there)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Signal
@@ -90,7 +91,7 @@ class MemberCouponsTab(QWidget):
                 Column(lambda: QCoreApplication.translate("Coupons", "Offer"), lambda c: c.offer),
                 Column(
                     lambda: QCoreApplication.translate("Coupons", "Valid until"),
-                    lambda c: fmt.local_date(c.valid_until),
+                    lambda c: fmt.local_date(c.valid_until - dt.timedelta(microseconds=1)),
                 ),
                 Column(lambda: QCoreApplication.translate("Coupons", "Status"), _status),
             ],
