@@ -22,9 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.changes import Changes
-from app.coupons.automatic import run_daily
 from ui.counter.page import CounterPage
-from ui.coupons.campaigns import CampaignsPage
 from ui.crash import log_file_path
 from ui.labels import ROLES, label
 from ui.local_settings import LANGUAGE, LAST_USERNAME, LocalSettings
@@ -64,7 +62,7 @@ class MainWindow(QMainWindow):
             (self.tr("Counter"), lambda: self.counter),
             (self.tr("Members"), self._members_page),
             (self.tr("Complaints"), lambda: NotYetPage(tasks, self.tr("Complaints"))),
-            (self.tr("Coupons"), lambda: CampaignsPage(tasks, local)),
+            (self.tr("Coupons"), self._campaigns_page),
             (self.tr("Surveys"), lambda: NotYetPage(tasks, self.tr("Surveys"))),
             (self.tr("Charts"), lambda: NotYetPage(tasks, self.tr("Charts"))),
             (self.tr("Settings"), self._settings_page),
@@ -165,6 +163,11 @@ class MainWindow(QMainWindow):
         page.open_member.connect(self.open_member)
         return page
 
+    def _campaigns_page(self) -> Page:
+        from ui.coupons.campaigns import CampaignsPage
+
+        return CampaignsPage(self.tasks, self.local)
+
     def _settings_page(self) -> Page:
         from ui.pages.settings_area import SettingsArea
 
@@ -260,6 +263,8 @@ class MainWindow(QMainWindow):
                 lambda result: log.info("daily maintenance: %s", result),
                 changes=Changes.POINTS | Changes.MEMBERS,
             )
+            from app.coupons.automatic import run_daily
+
             coupons, greetings = self.services.coupons, self.services.store.paths.root / "greetings"
             background.run(
                 lambda: run_daily(coupons, greetings), lambda result: log.info("coupon maintenance: %s", result)

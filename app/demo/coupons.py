@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.context import Store
 from app.coupons.campaigns import CampaignDraft
+from app.errors import ValidationError
 from app.loyalty.service import PurchaseRequest
 from db.enums import CampaignTarget, CouponKind, CouponStatus, MemberStatus
 from db.models import Coupon, Member, Tier
@@ -102,14 +103,20 @@ def add_demo_coupons(store: Store, seed: int) -> int:
     for draft, count in campaigns:
         campaign = owner.coupons.create_campaign(draft).campaign_id
         owner.coupons.activate(campaign)
-        issued += owner.coupons.issue(
-            campaign,
-            str(uuid.uuid4()),
-            count=count,
-            member_ids=chosen if draft.target == CampaignTarget.CHOSEN_MEMBERS else (),
-        ).issued
-        query = select(Coupon.code, Coupon.member_id).where(
-            Coupon.campaign_id == campaign, Coupon.status == CouponStatus.ISSUED
+        try:
+            issued += owner.coupons.issue(
+                campaign,
+                str(uuid.uuid4()),
+                count=count,
+                member_ids=chosen if draft.target == CampaignTarget.CHOSEN_MEMBERS else (),
+            ).issued
+        except ValidationError:  # a small demo may have nobody in the tier yet: the campaign waits for them
+            continue
+        # By holder, not by code: the codes are random, the demo must be the same for the same seed.
+        query = (
+            select(Coupon.code, Coupon.member_id)
+            .where(Coupon.campaign_id == campaign, Coupon.status == CouponStatus.ISSUED)
+            .order_by(Coupon.member_id, Coupon.id)
         )
         with store.db.session() as session:
             held = [(code, member_id) for code, member_id in session.execute(query)]
