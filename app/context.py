@@ -14,6 +14,8 @@ from app.clock import Clock, SystemClock
 from app.coupons.service import CouponService
 from app.errors import NotFoundError, PermissionDenied
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.insights.saved import SavedSegmentService
+from app.insights.service import SegmentService
 from app.loyalty.catalogue import CatalogueService
 from app.loyalty.service import LoyaltyService
 from app.members.service import MemberService
@@ -86,6 +88,8 @@ class Store:
             catalogue=CatalogueService(self.db, operator),
             staff=StaffService(self.db, operator),
             coupons=CouponService(self.db, operator, self.clock),
+            segments=SegmentService(self.db, operator, self.clock),
+            saved_segments=SavedSegmentService(self.db, operator),
         )
 
     def close(self) -> None:
@@ -102,3 +106,5 @@ class Services:
     catalogue: CatalogueService
     staff: StaffService
     coupons: CouponService
+    segments: SegmentService
+    saved_segments: SavedSegmentService

@@ -1,7 +1,7 @@
 """coupon campaigns: kinds, targets, branches, exclusions, print counts
 
 Revision ID: 0007
-Revises: 0002
+Revises: 0006
 Create Date: 2026-11-29 11:50:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0002"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
