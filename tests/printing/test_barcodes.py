@@ -4,7 +4,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.pagesizes import A4
@@ -119,5 +119,6 @@ def matrices(draw: st.DrawFn) -> list[list[bool]]:
 
 
 @given(matrices())
+@settings(suppress_health_check=[HealthCheck.too_slow])  # ~2,000 draws an example: slow on a shared 2-core machine
 def test_mask_penalty_matches_the_standard(modules: list[list[bool]]) -> None:
     assert _mask_penalty(modules) == _reference_penalty(modules)
