@@ -1,4 +1,4 @@
-"""`db check`: the database's own integrity and the points invariants the ledger promises (DESIGN.md §4)."""
+"""`db check`: the database's own integrity and the points invariants the ledger promises (docs/ARCHITECTURE.md §4)."""
 
 from __future__ import annotations
 
@@ -95,10 +95,9 @@ _COUPON_CHECKS: list[tuple[str, str]] = [
     (
         S("Integrity", "{count} coupon discounts that belong to no coupon redemption of a sale (sales: {examples})"),
         """SELECT CAST(s.id AS VARCHAR(20)) FROM sales s
-           WHERE (s.coupon_discount_fen <> 0 AND s.coupon_id IS NULL)
-              OR (s.kind = 'sale' AND s.coupon_id IS NOT NULL AND NOT EXISTS (
+           WHERE s.kind = 'sale' AND s.coupon_id IS NOT NULL AND NOT EXISTS (
                     SELECT 1 FROM coupon_ledger l
-                    WHERE l.sale_id = s.id AND l.coupon_id = s.coupon_id AND l.action = 'redeem'))""",
+                    WHERE l.sale_id = s.id AND l.coupon_id = s.coupon_id AND l.action = 'redeem')""",
     ),
     (
         S("Integrity", "{count} coupon redemptions that name no sale with that coupon (ledger rows: {examples})"),
@@ -167,7 +166,7 @@ def check_database(db: Database) -> list[Problem]:
 
 def _month_totals_problem(session: Session) -> Problem | None:
     """The per-member monthly totals the segments read must equal the sales they sum."""
-    differing = month_total_differences(session.connection(), read_settings(session)["store.timezone"])
+    differing = month_total_differences(session.connection(), read_settings(session).store_timezone)
     if not differing:
         return None
     message = S(

@@ -1,4 +1,4 @@
-"""1,000 unique coupons, each with a Code128, a QR and Chinese text, to one A4 PDF (DESIGN.md §7: ≤ 2 s and
+"""1,000 unique coupons, each with a Code128, a QR and Chinese text, to one A4 PDF (docs/ARCHITECTURE.md §7: ≤ 2 s and
 ≤ 1.0× raw ReportLab drawing the same marks).
 
 Draws in the same run: the real coupon sheet (app.printing.coupon.write_coupons: logo, store, campaign, offer, terms,

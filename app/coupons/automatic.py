@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,7 +25,7 @@ from app.changes import Changes
 from app.coupons.campaigns import CampaignDraft
 from app.coupons.service import CouponService, StoreDays
 from app.errors import ValidationError
-from app.settings import read_settings
+from app.settings import StoreSettings, read_settings
 from db.enums import CampaignStatus, CampaignTarget, CouponKind, MemberStatus
 from db.models import Coupon, CouponCampaign, Member
 
@@ -48,10 +49,10 @@ def run_daily(coupons: CouponService, greetings: Path) -> CouponMaintenance:
     """Expire, then the automatic campaigns that are switched on. Safe on several counters at once."""
     expired = coupons.expire_due()
     settings = coupons.db.read(read_settings)
-    zone = ZoneInfo(settings["store.timezone"])
+    zone = ZoneInfo(settings.store_timezone)
     today = coupons.clock.now().astimezone(zone).date()
-    birthday = _birthdays(coupons, settings, today) if settings["coupons.birthday_enabled"] else 0
-    holiday, lists = _holidays(coupons, settings, today, greetings) if settings["coupons.holidays_enabled"] else (0, ())
+    birthday = _birthdays(coupons, settings, today) if settings.coupons_birthday_enabled else 0
+    holiday, lists = _holidays(coupons, settings, today, greetings) if settings.coupons_holidays_enabled else (0, ())
     return CouponMaintenance(expired, birthday, holiday, lists)
 
 
@@ -73,8 +74,8 @@ def _issue(coupons: CouponService, campaign_id: int, key: str, member_ids: list[
     return 0 if result.replayed else result.issued
 
 
-def _birthdays(coupons: CouponService, settings: dict[str, object], today: dt.date) -> int:
-    ahead = int(str(settings["coupons.birthday_days_before"]))
+def _birthdays(coupons: CouponService, settings: StoreSettings, today: dt.date) -> int:
+    ahead = settings.coupons_birthday_days_before
     by_year: dict[int, set[str]] = {}
     for offset in range(ahead + 1):
         day = today + dt.timedelta(days=offset)
@@ -83,7 +84,7 @@ def _birthdays(coupons: CouponService, settings: dict[str, object], today: dt.da
         if day.month == 2 and day.day == 28 and not _leap(day.year):
             days.add("02-29")  # born on 29 February: celebrated on the 28th in other years
     issued = 0
-    timezone = str(settings["store.timezone"])
+    timezone = str(settings.store_timezone)
     for year, mmdd in by_year.items():
         start, until = coupons.bounds(
             StoreDays(dt.date(year, 1, 1) - dt.timedelta(days=ahead), dt.date(year + 1, 1, BIRTHDAY_GRACE_DAYS)),
@@ -95,7 +96,7 @@ def _birthdays(coupons: CouponService, settings: dict[str, object], today: dt.da
             CouponKind.AMOUNT_OFF,
             start,
             until,
-            value_fen=int(str(settings["coupons.birthday_value_fen"])),
+            value_fen=settings.coupons_birthday_value_fen,
             target=CampaignTarget.CHOSEN_MEMBERS,
             terms="生日快乐！会员本人使用，每年一张。",
             automatic=f"birthday:{year}",
@@ -116,7 +117,7 @@ def _leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
-def holiday_dates(entries: list[str]) -> list[tuple[str, dt.date]]:
+def holiday_dates(entries: Sequence[str]) -> list[tuple[str, dt.date]]:
     """`NAME=YYYY-MM-DD` entries of the setting; a malformed one is skipped (the settings screen shows it)."""
     found = []
     for entry in entries:
@@ -129,17 +130,16 @@ def holiday_dates(entries: list[str]) -> list[tuple[str, dt.date]]:
 
 
 def _holidays(
-    coupons: CouponService, settings: dict[str, object], today: dt.date, greetings: Path
+    coupons: CouponService, settings: StoreSettings, today: dt.date, greetings: Path
 ) -> tuple[int, tuple[Path, ...]]:
-    ahead = int(str(settings["coupons.holiday_days_before"]))
+    ahead = settings.coupons_holiday_days_before
     issued, lists = 0, []
-    entries = settings["coupons.holidays"]
-    for name, day in holiday_dates(entries if isinstance(entries, list) else []):
+    for name, day in holiday_dates(settings.coupons_holidays):
         if not day - dt.timedelta(days=ahead) <= today <= day:
             continue
         start, until = coupons.bounds(
             StoreDays(day - dt.timedelta(days=ahead), day + dt.timedelta(days=HOLIDAY_VALID_DAYS)),
-            str(settings["store.timezone"]),
+            str(settings.store_timezone),
         )
         draft = CampaignDraft(
             f"HOL-{day:%Y%m%d}",
@@ -147,7 +147,7 @@ def _holidays(
             CouponKind.AMOUNT_OFF,
             start,
             until,
-            value_fen=int(str(settings["coupons.holiday_value_fen"])),
+            value_fen=settings.coupons_holiday_value_fen,
             target=CampaignTarget.ALL_MEMBERS,
             terms=f"{name}快乐！",
             automatic=f"holiday:{name}:{day.year}",

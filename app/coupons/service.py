@@ -177,7 +177,7 @@ class CouponService:
                     select(Tier.id, Tier.name, Tier.name_en).order_by(Tier.rank)
                 )
             )
-            return CampaignChoices(tiers, read_settings(session)["store.timezone"])
+            return CampaignChoices(tiers, read_settings(session).store_timezone)
 
     @staticmethod
     def bounds(days: StoreDays, timezone: str) -> tuple[dt.datetime, dt.datetime]:
@@ -516,17 +516,17 @@ class CouponService:
             if not coupons:
                 raise ValidationError(S("Errors", "No valid coupons to print: issue some first."))
             settings = read_settings(session)
-            days = self.days(campaign.valid_from, campaign.valid_until, settings["store.timezone"])
+            days = self.days(campaign.valid_from, campaign.valid_until, settings.store_timezone)
             return PrintJob(
                 campaign.id,
-                settings["store.name"],
+                settings.store_name,
                 campaign.name,
                 offer_text(_offer(campaign), campaign.gift_name),
                 campaign.description or "",
                 days.first,
                 days.last,
                 coupons,
-                settings["coupons.logo_file"],
+                settings.coupons_logo_file,
             )
 
     def mark_printed(self, coupon_ids: Sequence[int], idempotency_key: str) -> int:
@@ -717,7 +717,7 @@ class CouponService:
             raise ValidationError(S("Errors", "Export to a .csv or .xlsx file."))
 
         def rows(session: Session) -> Iterator[list[object]]:
-            zone = ZoneInfo(read_settings(session)["store.timezone"])
+            zone = ZoneInfo(read_settings(session).store_timezone)
             query = (
                 select(
                     Coupon.code,
@@ -745,7 +745,7 @@ class CouponService:
         if path.suffix.lower() not in (".csv", ".xlsx"):
             raise ValidationError(S("Errors", "Export to a .csv or .xlsx file."))
         campaigns = self.campaigns()
-        zone = ZoneInfo(self.db.read(read_settings)["store.timezone"])
+        zone = ZoneInfo(self.db.read(read_settings).store_timezone)
 
         def rows() -> Iterator[list[object]]:
             for c in campaigns:

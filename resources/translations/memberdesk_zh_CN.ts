@@ -959,38 +959,6 @@
         <translation>无法读取表格：{reason}</translation>
     </message>
     <message>
-        <source>The segment refresh was cancelled; the previous results are kept.</source>
-        <translation>客户分群刷新已取消，保留上次的结果。</translation>
-    </message>
-    <message>
-        <source>The as-of date {date} is in the future; the latest day with figures is today.</source>
-        <translation>截止日期 {date} 在未来；最晚只能算到今天。</translation>
-    </message>
-    <message>
-        <source>A birthday month is 1 to 12.</source>
-        <translation>生日月份应为 1 到 12。</translation>
-    </message>
-    <message>
-        <source>The lowest spend is above the highest.</source>
-        <translation>最低消费高于最高消费。</translation>
-    </message>
-    <message>
-        <source>A segment needs a name of at most 100 characters.</source>
-        <translation>客户分群需要一个不超过 100 个字符的名称。</translation>
-    </message>
-    <message>
-        <source>Unknown segment: {name}</source>
-        <translation>未知的分群：{name}</translation>
-    </message>
-    <message>
-        <source>A segment named {name} already exists.</source>
-        <translation>已有名为 {name} 的客户分群。</translation>
-    </message>
-    <message>
-        <source>Segment not found.</source>
-        <translation>找不到该客户分群。</translation>
-    </message>
-    <message>
         <source>A gift needs a name of at most 100 characters.</source>
         <translation>礼品需要名称，最多 100 个字符。</translation>
     </message>
@@ -1087,8 +1055,44 @@
         <translation>未找到该礼品。</translation>
     </message>
     <message>
+        <source>The segment refresh was cancelled; the previous results are kept.</source>
+        <translation>客户分群刷新已取消，保留上次的结果。</translation>
+    </message>
+    <message>
+        <source>The as-of date {date} is in the future; the latest day with figures is today.</source>
+        <translation>截止日期 {date} 在未来；最晚只能算到今天。</translation>
+    </message>
+    <message>
+        <source>A birthday month is 1 to 12.</source>
+        <translation>生日月份应为 1 到 12。</translation>
+    </message>
+    <message>
+        <source>The lowest spend is above the highest.</source>
+        <translation>最低消费高于最高消费。</translation>
+    </message>
+    <message>
+        <source>A segment needs a name of at most 100 characters.</source>
+        <translation>客户分群需要一个不超过 100 个字符的名称。</translation>
+    </message>
+    <message>
+        <source>Unknown segment: {name}</source>
+        <translation>未知的分群：{name}</translation>
+    </message>
+    <message>
+        <source>A segment named {name} already exists.</source>
+        <translation>已有名为 {name} 的客户分群。</translation>
+    </message>
+    <message>
+        <source>Segment not found.</source>
+        <translation>找不到该客户分群。</translation>
+    </message>
+    <message>
         <source>Not enough {gift} in stock.</source>
         <translation>{gift}库存不足。</translation>
+    </message>
+    <message>
+        <source>A coupon cannot take off more than the purchase amount.</source>
+        <translation>优惠券抵扣不能超过消费金额。</translation>
     </message>
     <message>
         <source>A line has a negative amount or quantity.</source>

@@ -118,6 +118,7 @@ def matrices(draw: st.DrawFn) -> list[list[bool]]:
     return draw(st.lists(st.lists(cell, min_size=size, max_size=size), min_size=size, max_size=size))
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])  # big matrices; slow to draw on a busy machine
 @given(matrices())
 @settings(suppress_health_check=[HealthCheck.too_slow])  # ~2,000 draws an example: slow on a shared 2-core machine
 def test_mask_penalty_matches_the_standard(modules: list[list[bool]]) -> None:
