@@ -120,6 +120,5 @@ def matrices(draw: st.DrawFn) -> list[list[bool]]:
 
 @settings(suppress_health_check=[HealthCheck.too_slow])  # big matrices; slow to draw on a busy machine
 @given(matrices())
-@settings(suppress_health_check=[HealthCheck.too_slow])  # ~2,000 draws an example: slow on a shared 2-core machine
 def test_mask_penalty_matches_the_standard(modules: list[list[bool]]) -> None:
     assert _mask_penalty(modules) == _reference_penalty(modules)
