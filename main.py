@@ -93,6 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(kimport)
     kimport.add_argument("file", type=Path)
 
+    coupons = sub.add_parser("coupons", help="print or export a campaign's coupons")
+    _add_common(coupons)
+    csub = coupons.add_subparsers(dest="coupons_command", required=True)
+    cprint = csub.add_parser("print", help="the campaign's valid coupons to a PDF (marks them printed)")
+    _add_common(cprint)
+    cprint.add_argument("campaign", help="campaign code or name")
+    cprint.add_argument("--out", type=Path, required=True, help="the PDF to write")
+    cprint.add_argument("--layout", choices=["a4", "80mm", "58mm"], default="a4")
+    cprint.add_argument("--only-unprinted", action="store_true", help="leave out coupons printed before")
+    cexport = csub.add_parser("export", help="the campaign's coupons to CSV or XLSX")
+    _add_common(cexport)
+    cexport.add_argument("campaign", help="campaign code or name")
+    cexport.add_argument("file", type=Path)
     segments = sub.add_parser("segments", help="per-member pyramid, RFM, lifecycle, churn warning and value")
     _add_common(segments)
     segments.add_argument("--as-of", type=_date, default=None, help="as of the end of this day (default yesterday)")
@@ -290,6 +303,35 @@ def cmd_surveys(args: argparse.Namespace) -> int:
         store.close()
 
 
+def cmd_coupons(args: argparse.Namespace) -> int:
+    import uuid
+
+    from app.context import Store
+
+    store = Store.open(_data_dir(args), args.database)
+    try:
+        coupons = store.services(store.operator("owner")).coupons
+        campaign = coupons.find_campaign(args.campaign)
+        if args.coupons_command == "export":
+            count = coupons.export(campaign, args.file)
+            print(f"{count} coupons exported to {args.file}")
+            return 0
+        from app.printing.coupon import write_print_job
+
+        job = coupons.print_job(campaign, only_unprinted=args.only_unprinted)
+        partial = args.out.with_name(args.out.name + ".part")
+        try:
+            pages = write_print_job(job, partial, args.layout)
+            partial.replace(args.out)
+        finally:
+            partial.unlink(missing_ok=True)
+        coupons.mark_printed([c.id for c in job.coupons], str(uuid.uuid4()))
+        print(f"{len(job.coupons)} coupons on {pages} pages written to {args.out}")
+        return 0
+    finally:
+        store.close()
+
+
 def cmd_segments(args: argparse.Namespace) -> int:
     from app.context import Store
     from app.errors import ValidationError
@@ -350,6 +392,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "sales": cmd_sales,
     "complaints": cmd_complaints,
     "surveys": cmd_surveys,
+    "coupons": cmd_coupons,
     "segments": cmd_segments,
 }
 

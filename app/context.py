@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.bootstrap import ensure_store
 from app.care.services import CareServices
 from app.clock import Clock, SystemClock
+from app.coupons.service import CouponService
 from app.errors import NotFoundError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.insights.saved import SavedSegmentService
@@ -120,6 +121,7 @@ class Store:
             staff=StaffService(self.db, operator),
             info=StoreInfoService(self.db, operator),
             care=CareServices.build(self.db, operator, self.clock),
+            coupons=CouponService(self.db, operator, self.clock),
             segments=SegmentService(self.db, operator, self.clock),
             saved_segments=SavedSegmentService(self.db, operator),
         )
@@ -148,5 +150,6 @@ class Services:
     staff: StaffService
     info: StoreInfoService
     care: CareServices
+    coupons: CouponService
     segments: SegmentService
     saved_segments: SavedSegmentService

@@ -117,6 +117,45 @@ def _care_problems(session: Session) -> list[Problem]:
     return [problem for message, sql in checks if (problem := _run(session, message, sql)) is not None]
 
 
+_COUPON_CHECKS: list[tuple[str, str]] = [
+    (
+        S("Integrity", "{count} coupons redeemed more than once without a return in between (coupons: {examples})"),
+        """SELECT c.code FROM coupons c JOIN coupon_ledger l ON l.coupon_id = c.id
+           GROUP BY c.id, c.code
+           HAVING SUM(CASE l.action WHEN 'redeem' THEN 1 WHEN 'restore' THEN -1 ELSE 0 END) NOT IN (0, 1)""",
+    ),
+    (
+        S("Integrity", "{count} coupons whose state differs from their ledger (coupons: {examples})"),
+        """SELECT c.code FROM coupons c
+           LEFT JOIN (SELECT coupon_id, MAX(id) AS last FROM coupon_ledger WHERE action <> 'print'
+                      GROUP BY coupon_id) t ON t.coupon_id = c.id
+           LEFT JOIN coupon_ledger l ON l.id = t.last
+           WHERE COALESCE(CASE l.action WHEN 'issue' THEN 'issued' WHEN 'restore' THEN 'issued'
+                          WHEN 'redeem' THEN 'redeemed' WHEN 'void' THEN 'void' WHEN 'expire' THEN 'expired' END, '-')
+                 <> c.status""",
+    ),
+    (
+        S("Integrity", "{count} coupon discounts that belong to no coupon redemption of a sale (sales: {examples})"),
+        """SELECT CAST(s.id AS VARCHAR(20)) FROM sales s
+           WHERE s.kind = 'sale' AND s.coupon_id IS NOT NULL AND NOT EXISTS (
+                    SELECT 1 FROM coupon_ledger l
+                    WHERE l.sale_id = s.id AND l.coupon_id = s.coupon_id AND l.action = 'redeem')""",
+    ),
+    (
+        S("Integrity", "{count} coupon redemptions that name no sale with that coupon (ledger rows: {examples})"),
+        """SELECT CAST(l.id AS VARCHAR(20)) FROM coupon_ledger l
+           LEFT JOIN sales s ON s.id = l.sale_id
+           WHERE l.action = 'redeem' AND (s.id IS NULL OR s.coupon_id IS NULL OR s.coupon_id <> l.coupon_id)""",
+    ),
+]
+
+
+def coupon_problems(session: Session) -> list[Problem]:
+    """The coupon invariants (DESIGN.md §4): a coupon redeemed at most once at a time, its state the one its ledger
+    ends in, and every coupon discount on a sale backed by that coupon's redemption."""
+    return [problem for message, sql in _COUPON_CHECKS if (problem := _run(session, message, sql)) is not None]
+
+
 def _run(session: Session, message: str, sql: str) -> Problem | None:
     rows = [str(r[0]) for r in session.execute(text(sql))]
     if not rows:
@@ -153,6 +192,7 @@ def check_database(db: Database) -> list[Problem]:
             if problem is not None:
                 problems.append(problem)
         problems.extend(_care_problems(session))
+        problems.extend(coupon_problems(session))
         month_totals = _month_totals_problem(session)
         if month_totals is not None:
             problems.append(month_totals)

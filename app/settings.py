@@ -113,6 +113,47 @@ REGISTRY: dict[str, SettingDef] = {
         _def("tiers.review_months", int, 12, S("Settings", "Tier review after (months)"), minimum=1, maximum=36),
         _def("cards.prefix", str, "88", S("Settings", "Card number prefix")),
         _def("cards.print_enabled", bool, True, S("Settings", "Print member cards")),
+        _def("coupons.birthday_enabled", bool, False, S("Settings", "Birthday coupons (automatic)")),
+        _def(
+            "coupons.birthday_days_before",
+            int,
+            7,
+            S("Settings", "Birthday coupons: days before the birthday"),
+            minimum=0,
+            maximum=60,
+        ),
+        _def(
+            "coupons.birthday_value_fen",
+            int,
+            2000,
+            S("Settings", "Birthday coupons: amount off (fen)"),
+            minimum=1,
+            maximum=10_000_000,
+        ),
+        _def("coupons.holidays_enabled", bool, False, S("Settings", "Holiday coupons (automatic)")),
+        _def(
+            "coupons.holidays",
+            list,
+            ["中秋=2027-09-15", "国庆=2027-10-01", "春节=2027-02-06", "端午=2027-06-09"],
+            S("Settings", "Holidays (NAME=YYYY-MM-DD, one per year each)"),
+        ),
+        _def(
+            "coupons.holiday_days_before",
+            int,
+            7,
+            S("Settings", "Holiday coupons: days before the holiday"),
+            minimum=0,
+            maximum=60,
+        ),
+        _def(
+            "coupons.holiday_value_fen",
+            int,
+            1000,
+            S("Settings", "Holiday coupons: amount off (fen)"),
+            minimum=1,
+            maximum=10_000_000,
+        ),
+        _def("coupons.logo_file", str, "", S("Settings", "Logo on coupons (image file; empty: the store's initial)")),
         _def("segments.period_months", int, 12, S("Settings", "Segments: period (months)"), minimum=1, maximum=36),
         _def("segments.vip_pct", int, 1, S("Settings", "Pyramid: VIP share (%)"), minimum=1, maximum=50),
         _def("segments.major_pct", int, 4, S("Settings", "Pyramid: major customers' share (%)"), minimum=0, maximum=50),
@@ -229,6 +270,14 @@ class StoreSettings:
     tiers_review_months: int
     cards_prefix: str
     cards_print_enabled: bool
+    coupons_birthday_enabled: bool
+    coupons_birthday_days_before: int
+    coupons_birthday_value_fen: int
+    coupons_holidays_enabled: bool
+    coupons_holidays: tuple[str, ...]
+    coupons_holiday_days_before: int
+    coupons_holiday_value_fen: int
+    coupons_logo_file: str
     segments_period_months: int
     segments_vip_pct: int
     segments_major_pct: int

@@ -47,12 +47,22 @@ class CouponKind(enum.StrEnum):
     AMOUNT_OFF = "amount_off"
     PERCENT_OFF = "percent_off"
     GIFT = "gift"
+    POINTS_MULTIPLIER = "points_multiplier"
+
+
+class CampaignTarget(enum.StrEnum):
+    """Who a campaign's coupons are for. A saved segment joins once segments exist."""
+
+    ALL_MEMBERS = "all_members"
+    TIER = "tier"
+    CHOSEN_MEMBERS = "chosen_members"
+    BEARER = "bearer"
 
 
 class CampaignStatus(enum.StrEnum):
     DRAFT = "draft"
     ACTIVE = "active"
-    CLOSED = "closed"
+    ENDED = "ended"
 
 
 class CouponStatus(enum.StrEnum):
@@ -64,6 +74,7 @@ class CouponStatus(enum.StrEnum):
 
 class CouponAction(enum.StrEnum):
     ISSUE = "issue"
+    PRINT = "print"
     REDEEM = "redeem"
     RESTORE = "restore"
     VOID = "void"

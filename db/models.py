@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from db.base import UTC, Base, ClientUUID, Fen, IdemKey, IntPK, Points, Str20, Str40, Str100, Str200, utcnow
 from db.enums import (
     CampaignStatus,
+    CampaignTarget,
     ComplaintSeverity,
     ComplaintStatus,
     CouponAction,
@@ -352,13 +353,28 @@ class CouponCampaign(Base):
     description: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[CouponKind] = mapped_column(str_enum(CouponKind))
     value_fen: Mapped[Fen]
+    """Amount off; for a gift coupon the gift's value (shown, not deducted)."""
     percent_off: Mapped[int] = mapped_column(Integer, default=0)
+    max_discount_fen: Mapped[Fen]
+    """The cap of a percent-off coupon (0: no cap)."""
+    points_multiplier_pct: Mapped[int] = mapped_column(Integer, default=100, server_default="100")
+    gift_name: Mapped[Str100 | None]
     min_spend_fen: Mapped[Fen]
     valid_from: Mapped[UTC]
     valid_until: Mapped[UTC]
     total_quantity: Mapped[int] = mapped_column(Integer, default=0)
     per_member_limit: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[CampaignStatus] = mapped_column(str_enum(CampaignStatus), default=CampaignStatus.DRAFT)
+    target: Mapped[CampaignTarget] = mapped_column(
+        str_enum(CampaignTarget), default=CampaignTarget.ALL_MEMBERS, server_default="all_members"
+    )
+    tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))
+    branch_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    """Branches where the coupons are taken (empty: every branch)."""
+    excluded_categories: Mapped[list[str] | None] = mapped_column(JSON)
+    """Category codes whose goods neither count towards the minimum spend nor get the discount."""
+    automatic: Mapped[Str40 | None]
+    """Set on a campaign the daily maintenance made (birthday:YYYY, holiday:NAME:YYYY)."""
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[UTC] = _created()
@@ -375,6 +391,7 @@ class Coupon(Base):
     status: Mapped[CouponStatus] = mapped_column(str_enum(CouponStatus), default=CouponStatus.ISSUED)
     issued_at: Mapped[UTC] = _created()
     redeemed_at: Mapped[UTC | None]
+    print_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
 
 

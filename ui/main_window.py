@@ -32,7 +32,6 @@ from ui.labels import ROLES, label
 from ui.local_settings import IDLE_LOCK_MINUTES, LANGUAGE, LAST_USERNAME, LocalSettings
 from ui.messages import show_info
 from ui.pages.base import Page
-from ui.pages.not_yet import NotYetPage
 from ui.server_status import ServerStatus
 from ui.sign_in_dialog import SignInDialog, SignInMode
 from ui.signals import emit
@@ -78,7 +77,7 @@ class MainWindow(QMainWindow):
             (self.tr("Counter"), lambda: self.counter),
             (self.tr("Members"), self._members_page),
             (self.tr("Complaints"), lambda: care_page(tasks, "complaints")),
-            (self.tr("Coupons"), lambda: NotYetPage(tasks, self.tr("Coupons"))),
+            (self.tr("Coupons"), self._campaigns_page),
             (self.tr("Surveys"), lambda: care_page(tasks, "surveys")),
             (self.tr("Segments"), lambda: SegmentsPage(tasks)),
             (self.tr("Settings"), self._settings_page),
@@ -202,6 +201,11 @@ class MainWindow(QMainWindow):
         page.open_member.connect(self.open_member)
         return page
 
+    def _campaigns_page(self) -> Page:
+        from ui.coupons.campaigns import CampaignsPage
+
+        return CampaignsPage(self.tasks, self.local)
+
     def _settings_page(self) -> Page:
         from ui.pages.settings_area import SettingsArea
 
@@ -298,6 +302,12 @@ class MainWindow(QMainWindow):
                 self.services.loyalty.daily_maintenance,
                 lambda result: log.info("daily maintenance: %s", result),
                 changes=Changes.POINTS | Changes.MEMBERS,
+            )
+            from app.coupons.automatic import run_daily
+
+            coupons, greetings = self.services.coupons, self.services.store.paths.root / "greetings"
+            background.run(
+                lambda: run_daily(coupons, greetings), lambda result: log.info("coupon maintenance: %s", result)
             )
             background.run(self.services.segments.refresh_if_due)
 

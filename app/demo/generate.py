@@ -44,6 +44,7 @@ from app.demo.catalog import (
     TAG_STUDENT,
     TAG_THRIFTY,
 )
+from app.demo.coupons import add_demo_coupons
 from app.demo.desk import add_service_desk
 from app.demo.history import HistoryBuilder, Ids, Rows, Totals
 from app.demo.people import PeopleDrawer, Person
@@ -111,6 +112,7 @@ def generate_demo(store: Store, options: DemoOptions, progress: Progress) -> str
     with _collector_paused():
         builder = _load(store, options, shop, calendar, existing > 0, progress)
     complaints, tasks = store.db.write(lambda session: _finish(session, options, shop, builder, calendar))
+    add_demo_coupons(store, options.seed)
     store.db.write(lambda session: rebuild_all(session.connection(), shop.settings.store_timezone))
     seconds = time.perf_counter() - started
     log.info("demo: %d members, %d sales in %.1f s", builder.totals.members, builder.totals.sales, seconds)

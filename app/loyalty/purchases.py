@@ -11,6 +11,7 @@ import datetime as dt
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
+from app.coupons.redemption import CouponQuote, quote_coupon, redeem_coupon
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.insights.aggregates import add_sale
@@ -57,7 +58,7 @@ class Purchases(LoyaltyJob):
             balance, tier_pct = row
             at = req.sold_at or self.clock.now()
             settings = read_settings(session)
-            price, _lines = self._price(session, req, balance, tier_pct, settings, at)
+            price, _lines, coupon = self._price(session, req, balance, tier_pct, settings, at)
             return PurchasePreview(
                 total_fen=price.total_fen,
                 points_to_use=price.points_to_use,
@@ -70,6 +71,7 @@ class Purchases(LoyaltyJob):
                 balance_after=balance - price.points_to_use + price.points_to_earn,
                 member_day=EarnPolicy.from_settings(settings).multiplier_pct(at) > 100,
                 coupon_discount_fen=price.coupon_discount_fen,
+                coupon=coupon,
             )
 
     def record_purchase(self, req: PurchaseRequest) -> PurchaseResult:
@@ -86,9 +88,9 @@ class Purchases(LoyaltyJob):
             at = req.sold_at or self.clock.now()
             tiers = ladder(session, settings)
             tier_pct = tiers.rule(member.tier_id).earn_multiplier_pct
-            price, lines = self._price(session, req, member.points_balance, tier_pct, settings, at)
+            price, lines, coupon = self._price(session, req, member.points_balance, tier_pct, settings, at)
             first_purchase = member.visit_count == 0
-            sale_id = self._write_sale(session, member, req, receipt, price, lines, at, settings)
+            sale_id = self._write_sale(session, member, req, receipt, price, lines, at, settings, coupon)
             if price.points_to_use:
                 post_points(
                     session,
@@ -151,8 +153,9 @@ class Purchases(LoyaltyJob):
         tier_pct: int,
         settings: StoreSettings,
         at: dt.datetime,
-    ) -> tuple[Price, SaleLines]:
-        """The lines checked against the catalogue's categories, then the pure pricing."""
+    ) -> tuple[Price, SaleLines, CouponQuote | None]:
+        """The lines checked against the catalogue's categories, the coupon against its rules (app.coupons: its
+        discount and any points multiplier go into the pricing), then the pure pricing."""
         earn = EarnPolicy.from_settings(settings)
         lines: SaleLines = []
         excluded = 0
@@ -174,18 +177,30 @@ class Purchases(LoyaltyJob):
                 lines.append((line, ids.get(line.category_code) if line.category_code else None))
                 if line.category_code in earn.excluded_categories or line.category_code in no_earn:
                     excluded += line.amount_fen
+        coupon = (
+            quote_coupon(
+                session,
+                self.operator.branch_id,
+                req.coupon_code,
+                req.member_id,
+                [(line.amount_fen, line.category_code) for line in req.lines] or [(req.total_fen, None)],
+                at,
+            )
+            if req.coupon_code
+            else None
+        )
         price = price_purchase(
             total_fen=req.total_fen,
             excluded_fen=excluded,
             points_to_use=req.points_to_use,
             balance=balance,
             tier_pct=tier_pct,
-            day_pct=earn.multiplier_pct(at),
+            day_pct=earn.multiplier_pct(at) * (coupon.points_multiplier_pct if coupon else 100) // 100,
             fen_per_point=earn.fen_per_point,
             redeem=RedeemPolicy.from_settings(settings),
-            coupon_discount_fen=req.coupon_discount_fen,
+            coupon_discount_fen=coupon.discount_fen if coupon else req.coupon_discount_fen,
         )
-        return price, lines
+        return price, lines, coupon
 
     def _write_sale(
         self,
@@ -197,6 +212,7 @@ class Purchases(LoyaltyJob):
         lines: SaleLines,
         at: dt.datetime,
         settings: StoreSettings,
+        coupon: CouponQuote | None,
     ) -> int:
         """THE PLACE A PURCHASE WRITES ITS SALE ROW (and lines), in the purchase's transaction with the member
         locked. What must happen with every sale, in the same transaction, goes here: the member's monthly totals
@@ -216,6 +232,7 @@ class Purchases(LoyaltyJob):
                 "total_fen": price.total_fen,
                 "points_used": price.points_to_use,
                 "points_value_fen": price.points_value_fen,
+                "coupon_id": coupon.coupon_id if coupon else None,
                 "coupon_discount_fen": price.coupon_discount_fen,
                 "paid_fen": price.paid_fen,
                 "points_earned": price.points_to_earn,
@@ -238,6 +255,8 @@ class Purchases(LoyaltyJob):
                 ],
             )
         add_sale(conn, member.id, at, price.total_fen, settings.store_timezone)
+        if coupon is not None:  # taken in the sale's transaction, or the sale does not happen
+            redeem_coupon(session, self.operator, coupon, sale_id, req.idempotency_key, at)
         return sale_id
 
     def _replayed_sale(self, session: Session, req: PurchaseRequest, receipt: str | None) -> PurchaseResult | None:

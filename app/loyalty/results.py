@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.changes import Changes
+from app.coupons.redemption import CouponQuote
 
 PURCHASE_CHANGES = Changes.POINTS | Changes.SALES | Changes.MEMBERS
 """A purchase or a return: the member's points, their sales, and their visits, spend and maybe tier."""
@@ -34,6 +35,8 @@ class PurchaseRequest:
     note: str | None = None
     coupon_discount_fen: int = 0
     """What a coupon takes off the purchase: not paid in money, so it earns no points."""
+    coupon_code: str | None = None
+    """A scanned or typed coupon: app.coupons checks it and its discount replaces `coupon_discount_fen`."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class PurchasePreview:
     balance_after: int
     member_day: bool
     coupon_discount_fen: int = 0
+    coupon: CouponQuote | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ class ReturnResult:
     points_refunded: int
     balance_after: int
     replayed: bool = False
+    coupon_restored: bool = False
     changes: Changes = PURCHASE_CHANGES
 
 

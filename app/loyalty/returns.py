@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
+from app.coupons.redemption import restore_coupon
 from app.errors import NotFoundError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.insights.aggregates import recount_members
@@ -39,7 +40,9 @@ class Returns(LoyaltyJob):
                 )
             settings = read_settings(session)
             now = self.clock.now()
-            return_id = self._write_return(session, member, original, idempotency_key, reason, now, settings)
+            return_id, coupon_restored = self._write_return(
+                session, member, original, idempotency_key, reason, now, settings
+            )
             if original.points_earned:
                 earn_entry = find_posting(session, f"{original.idempotency_key}:earn")
                 own_lots = (
@@ -88,7 +91,13 @@ class Returns(LoyaltyJob):
                 original.id,
                 {"return_sale_id": return_id, "reason": reason},
             )
-            return ReturnResult(return_id, original.points_earned, original.points_used, member.points_balance)
+            return ReturnResult(
+                return_id,
+                original.points_earned,
+                original.points_used,
+                member.points_balance,
+                coupon_restored=coupon_restored,
+            )
 
         return self._write_once(work)
 
@@ -101,11 +110,11 @@ class Returns(LoyaltyJob):
         reason: str,
         now: dt.datetime,
         settings: StoreSettings,
-    ) -> int:
+    ) -> tuple[int, bool]:
         """THE PLACE A RETURN WRITES ITS SALE ROW, in the return's transaction with the member locked: the
         original's figures negated. What must be undone with every return, in the same transaction, goes here:
         the member's monthly totals (segments; recounted from the sales), restoring the original's coupon. Returns
-        the return row's id."""
+        the return row's id and whether the coupon was given back."""
         ret = Sale(
             idempotency_key=idempotency_key,
             kind=SaleKind.RETURN,
@@ -116,6 +125,7 @@ class Returns(LoyaltyJob):
             total_fen=-original.total_fen,
             points_used=-original.points_used,
             points_value_fen=-original.points_value_fen,
+            coupon_id=original.coupon_id,
             coupon_discount_fen=-original.coupon_discount_fen,
             paid_fen=-original.paid_fen,
             points_earned=-original.points_earned,
@@ -125,7 +135,8 @@ class Returns(LoyaltyJob):
         session.add(ret)
         session.flush()
         recount_members(session.connection(), [member.id], settings.store_timezone)
-        return ret.id
+        restored = restore_coupon(session, self.operator, original.coupon_id, ret.id, idempotency_key, now)
+        return ret.id, restored
 
     @staticmethod
     def _expiries_used(session: Session, original: Sale) -> list[dt.datetime | None]:

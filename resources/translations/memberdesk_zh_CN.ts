@@ -208,6 +208,232 @@
     </message>
 </context>
 <context>
+    <name>CampaignDialog</name>
+    <message>
+        <source>New campaign</source>
+        <translation>新建活动</translation>
+    </message>
+    <message>
+        <source>Edit campaign</source>
+        <translation>编辑活动</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>e.g. MJ100-20 (letters, digits, - or _)</source>
+        <translation>例如 MJ100-20（字母、数字、- 或 _）</translation>
+    </message>
+    <message>
+        <source>No limit</source>
+        <translation>不限</translation>
+    </message>
+    <message>
+        <source>Category codes, e.g. TOBACCO (their goods do not count)</source>
+        <translation>品类代码，例如 TOBACCO（这些商品不计入）</translation>
+    </message>
+    <message>
+        <source>Printed on the coupon, e.g. 每单限用一张，不找零</source>
+        <translation>印在券上，例如：每单限用一张，不找零</translation>
+    </message>
+    <message>
+        <source>Code</source>
+        <translation>活动代码</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Amount off (¥)</source>
+        <translation>减免金额（元）</translation>
+    </message>
+    <message>
+        <source>Percent off</source>
+        <translation>折扣</translation>
+    </message>
+    <message>
+        <source>At most (¥, 0: no cap)</source>
+        <translation>最多减（元，0 为不封顶）</translation>
+    </message>
+    <message>
+        <source>Points multiplier</source>
+        <translation>积分倍数</translation>
+    </message>
+    <message>
+        <source>Gift</source>
+        <translation>赠品</translation>
+    </message>
+    <message>
+        <source>Minimum spend (¥)</source>
+        <translation>最低消费（元）</translation>
+    </message>
+    <message>
+        <source>First day</source>
+        <translation>开始日期</translation>
+    </message>
+    <message>
+        <source>Last day</source>
+        <translation>结束日期</translation>
+    </message>
+    <message>
+        <source>For</source>
+        <translation>发放对象</translation>
+    </message>
+    <message>
+        <source>Tier</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <source>Quantity</source>
+        <translation>发行数量</translation>
+    </message>
+    <message>
+        <source>Per member</source>
+        <translation>每人限领</translation>
+    </message>
+    <message>
+        <source>Excluded categories</source>
+        <translation>不参与的品类</translation>
+    </message>
+    <message>
+        <source>Terms</source>
+        <translation>使用条款</translation>
+    </message>
+    <message>
+        <source>Gift&apos;s value (¥)</source>
+        <translation>赠品价值（元）</translation>
+    </message>
+    <message>
+        <source>Campaign {name} saved.</source>
+        <translation>活动“{name}”已保存。</translation>
+    </message>
+</context>
+<context>
+    <name>CampaignsPage</name>
+    <message>
+        <source>Code</source>
+        <translation>活动代码</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Offer</source>
+        <translation>优惠</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Valid</source>
+        <translation>有效期</translation>
+    </message>
+    <message>
+        <source>Issued</source>
+        <translation>已发放</translation>
+    </message>
+    <message>
+        <source>Printed</source>
+        <translation>已打印</translation>
+    </message>
+    <message>
+        <source>Redeemed</source>
+        <translation>已核销</translation>
+    </message>
+    <message>
+        <source>Rate</source>
+        <translation>核销率</translation>
+    </message>
+    <message>
+        <source>New…</source>
+        <translation>新建…</translation>
+    </message>
+    <message>
+        <source>Edit…</source>
+        <translation>编辑…</translation>
+    </message>
+    <message>
+        <source>Activate</source>
+        <translation>启用</translation>
+    </message>
+    <message>
+        <source>Issue…</source>
+        <translation>发放…</translation>
+    </message>
+    <message>
+        <source>Print…</source>
+        <translation>打印…</translation>
+    </message>
+    <message>
+        <source>End</source>
+        <translation>结束</translation>
+    </message>
+    <message>
+        <source>Export coupons…</source>
+        <translation>导出券码…</translation>
+    </message>
+    <message>
+        <source>Export figures…</source>
+        <translation>导出统计…</translation>
+    </message>
+    <message>
+        <source>Only not yet printed</source>
+        <translation>只打印未打印过的</translation>
+    </message>
+    <message>
+        <source>Print on</source>
+        <translation>打印到</translation>
+    </message>
+    <message>
+        <source>Figures</source>
+        <translation>统计</translation>
+    </message>
+    <message>
+        <source>Printed (reprints)</source>
+        <translation>已打印（重印）</translation>
+    </message>
+    <message>
+        <source>Redemption rate</source>
+        <translation>核销率</translation>
+    </message>
+    <message>
+        <source>Voided / expired</source>
+        <translation>作废 / 过期</translation>
+    </message>
+    <message>
+        <source>Sales with the coupon</source>
+        <translation>用券消费笔数</translation>
+    </message>
+    <message>
+        <source>Their amount</source>
+        <translation>用券消费金额</translation>
+    </message>
+    <message>
+        <source>Discount given</source>
+        <translation>优惠金额</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>CSV or Excel (*.csv *.xlsx)</source>
+        <translation>CSV 或 Excel (*.csv *.xlsx)</translation>
+    </message>
+    <message>
+        <source>{count} rows written to {path}.</source>
+        <translation>已写入 {count} 行到 {path}。</translation>
+    </message>
+</context>
+<context>
     <name>Care</name>
     <message>
         <source>(none)</source>
@@ -880,6 +1106,165 @@
     </message>
 </context>
 <context>
+    <name>Coupons</name>
+    <message>
+        <source>Valid</source>
+        <translation>可用</translation>
+    </message>
+    <message>
+        <source>Used</source>
+        <translation>已使用</translation>
+    </message>
+    <message>
+        <source>Voided</source>
+        <translation>已作废</translation>
+    </message>
+    <message>
+        <source>Expired</source>
+        <translation>已过期</translation>
+    </message>
+    <message>
+        <source>Optional; scan or type the coupon code</source>
+        <translation>可选；扫描或输入券码</translation>
+    </message>
+    <message>
+        <source>Hand over the gift: {gift}</source>
+        <translation>请发放赠品：{gift}</translation>
+    </message>
+    <message>
+        <source>Points × {times}</source>
+        <translation>积分 × {times}</translation>
+    </message>
+    <message>
+        <source>{amount} off</source>
+        <translation>减{amount}</translation>
+    </message>
+    <message>
+        <source>Not usable now</source>
+        <translation>暂不可用</translation>
+    </message>
+    <message>
+        <source>Code</source>
+        <translation>券码</translation>
+    </message>
+    <message>
+        <source>Campaign</source>
+        <translation>活动</translation>
+    </message>
+    <message>
+        <source>Offer</source>
+        <translation>优惠</translation>
+    </message>
+    <message>
+        <source>Valid until</source>
+        <translation>有效期至</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Void…</source>
+        <translation>作废…</translation>
+    </message>
+    <message>
+        <source>Void a coupon</source>
+        <translation>作废优惠券</translation>
+    </message>
+    <message>
+        <source>Void</source>
+        <translation>作废</translation>
+    </message>
+    <message>
+        <source>Coupon</source>
+        <translation>优惠券</translation>
+    </message>
+    <message>
+        <source>Why (lost, given by mistake…)</source>
+        <translation>原因（遗失、发错…）</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Voiding a coupon needs a reason.</source>
+        <translation>作废优惠券需要填写原因。</translation>
+    </message>
+    <message>
+        <source>Coupon {code} voided.</source>
+        <translation>优惠券 {code} 已作废。</translation>
+    </message>
+    <message>
+        <source>Coupons {campaign}</source>
+        <translation>优惠券 {campaign}</translation>
+    </message>
+    <message>
+        <source>{percent}% off ({zhe}折)</source>
+        <translation>{zhe}折（减{percent}%）</translation>
+    </message>
+    <message>
+        <source> (at most {amount})</source>
+        <translation>（最高减{amount}）</translation>
+    </message>
+    <message>
+        <source>Free gift: {gift}</source>
+        <translation>赠{gift}</translation>
+    </message>
+    <message>
+        <source>{times}× points</source>
+        <translation>{times}倍积分</translation>
+    </message>
+    <message>
+        <source>Spend {amount}: </source>
+        <translation>满{amount}</translation>
+    </message>
+    <message>
+        <source>Amount off</source>
+        <translation>满减券</translation>
+    </message>
+    <message>
+        <source>Percent off</source>
+        <translation>折扣券</translation>
+    </message>
+    <message>
+        <source>Gift</source>
+        <translation>赠品券</translation>
+    </message>
+    <message>
+        <source>Points multiplier</source>
+        <translation>积分倍数券</translation>
+    </message>
+    <message>
+        <source>All members</source>
+        <translation>全体会员</translation>
+    </message>
+    <message>
+        <source>One tier</source>
+        <translation>指定等级</translation>
+    </message>
+    <message>
+        <source>Chosen members</source>
+        <translation>指定会员</translation>
+    </message>
+    <message>
+        <source>Bearer (anyone)</source>
+        <translation>不记名（任何人）</translation>
+    </message>
+    <message>
+        <source>Draft</source>
+        <translation>草稿</translation>
+    </message>
+    <message>
+        <source>Active</source>
+        <translation>进行中</translation>
+    </message>
+    <message>
+        <source>Ended</source>
+        <translation>已结束</translation>
+    </message>
+</context>
+<context>
     <name>CrashDialog</name>
     <message>
         <source>MemberDesk: unexpected problem</source>
@@ -1322,6 +1707,178 @@
     <message>
         <source>No member with number {number}.</source>
         <translation>没有编号为 {number} 的会员。</translation>
+    </message>
+    <message>
+        <source>A campaign code is 1 to 20 letters, digits, - or _.</source>
+        <translation>活动代码为 1 到 20 个字母、数字、- 或 _。</translation>
+    </message>
+    <message>
+        <source>A campaign needs a name of at most 100 characters.</source>
+        <translation>活动需要名称，最多 100 个字。</translation>
+    </message>
+    <message>
+        <source>The campaign must end after it starts.</source>
+        <translation>活动的结束日期必须晚于开始日期。</translation>
+    </message>
+    <message>
+        <source>A campaign runs for at most three years.</source>
+        <translation>一个活动最长三年。</translation>
+    </message>
+    <message>
+        <source>The percent off must be between 1 and 100.</source>
+        <translation>折扣百分比必须在 1 到 100 之间。</translation>
+    </message>
+    <message>
+        <source>Name the gift.</source>
+        <translation>请填写赠品名称。</translation>
+    </message>
+    <message>
+        <source>The points multiplier must be between 101 % and 1000 %.</source>
+        <translation>积分倍数必须在 101% 到 1000% 之间。</translation>
+    </message>
+    <message>
+        <source>The quantity must be between 0 (no limit) and 1,000,000.</source>
+        <translation>发行数量必须在 0（不限）到 1,000,000 之间。</translation>
+    </message>
+    <message>
+        <source>Each member may hold between 1 and 100 coupons of a campaign.</source>
+        <translation>每位会员限领 1 到 100 张。</translation>
+    </message>
+    <message>
+        <source>Choose the tier the campaign is for.</source>
+        <translation>请选择活动面向的等级。</translation>
+    </message>
+    <message>
+        <source>The terms have at most 500 characters.</source>
+        <translation>使用条款最多 500 个字。</translation>
+    </message>
+    <message>
+        <source>An amount must be between ¥0 and ¥100,000.</source>
+        <translation>金额必须在 ¥0 到 ¥100,000 之间。</translation>
+    </message>
+    <message>
+        <source>Enter the amount off.</source>
+        <translation>请填写减免金额。</translation>
+    </message>
+    <message>
+        <source>The amount off cannot be more than the minimum spend.</source>
+        <translation>减免金额不能大于最低消费。</translation>
+    </message>
+    <message>
+        <source>This is not a coupon code: check the characters (the last one is a check character).</source>
+        <translation>这不是有效的券码：请核对字符（最后一位是校验位）。</translation>
+    </message>
+    <message>
+        <source>No coupon with this code in this store.</source>
+        <translation>本店没有这张优惠券。</translation>
+    </message>
+    <message>
+        <source>The campaign of this coupon is not running (status: {status}).</source>
+        <translation>这张券所属的活动未在进行（状态：{status}）。</translation>
+    </message>
+    <message>
+        <source>This coupon is valid from {date}.</source>
+        <translation>这张券从 {date} 起才能使用。</translation>
+    </message>
+    <message>
+        <source>This coupon expired on {date}.</source>
+        <translation>这张券已于 {date} 过期。</translation>
+    </message>
+    <message>
+        <source>This coupon was already used on {date}.</source>
+        <translation>这张券已于 {date} 使用过。</translation>
+    </message>
+    <message>
+        <source>This coupon was just used at another counter.</source>
+        <translation>这张券刚刚在另一个收银台用掉了。</translation>
+    </message>
+    <message>
+        <source>This coupon was voided by a manager.</source>
+        <translation>这张券已被店长作废。</translation>
+    </message>
+    <message>
+        <source>This coupon is not valid at this branch.</source>
+        <translation>这张券不能在本门店使用。</translation>
+    </message>
+    <message>
+        <source>This coupon belongs to another member.</source>
+        <translation>这张券属于另一位会员。</translation>
+    </message>
+    <message>
+        <source>This coupon needs a spend of {minimum} on goods it covers; this purchase has {counted}.</source>
+        <translation>这张券需要参与商品消费满 {minimum}；本单只有 {counted}。</translation>
+    </message>
+    <message>
+        <source>Campaign not found.</source>
+        <translation>找不到该活动。</translation>
+    </message>
+    <message>
+        <source>Choose the members to issue coupons to.</source>
+        <translation>请选择要发券的会员。</translation>
+    </message>
+    <message>
+        <source>No active member with the number {numbers}.</source>
+        <translation>没有编号为 {numbers} 的有效会员。</translation>
+    </message>
+    <message>
+        <source>No campaign with the code or name {name}.</source>
+        <translation>没有代码或名称为 {name} 的活动。</translation>
+    </message>
+    <message>
+        <source>Voiding a coupon needs a reason.</source>
+        <translation>作废优惠券需要填写原因。</translation>
+    </message>
+    <message>
+        <source>A campaign with the code {code} exists already.</source>
+        <translation>活动代码 {code} 已存在。</translation>
+    </message>
+    <message>
+        <source>Only a draft campaign can be changed.</source>
+        <translation>只有草稿状态的活动可以修改。</translation>
+    </message>
+    <message>
+        <source>A campaign&apos;s code cannot be changed.</source>
+        <translation>活动代码不能修改。</translation>
+    </message>
+    <message>
+        <source>An ended campaign cannot start again.</source>
+        <translation>已结束的活动不能重新开始。</translation>
+    </message>
+    <message>
+        <source>An ended campaign issues no coupons.</source>
+        <translation>已结束的活动不能再发券。</translation>
+    </message>
+    <message>
+        <source>Only {left} of the campaign&apos;s {total} coupons are left to issue.</source>
+        <translation>本活动共 {total} 张，只剩 {left} 张可发。</translation>
+    </message>
+    <message>
+        <source>Nobody to issue coupons to.</source>
+        <translation>没有可发券的对象。</translation>
+    </message>
+    <message>
+        <source>Issue between 1 and {most} coupons at a time.</source>
+        <translation>每次发放 1 到 {most} 张。</translation>
+    </message>
+    <message>
+        <source>An ended campaign&apos;s coupons are not printed any more.</source>
+        <translation>已结束活动的优惠券不再打印。</translation>
+    </message>
+    <message>
+        <source>Every valid coupon of this campaign was printed already.</source>
+        <translation>本活动所有可用的券都已打印过。</translation>
+    </message>
+    <message>
+        <source>No valid coupons to print: issue some first.</source>
+        <translation>没有可打印的券：请先发放。</translation>
+    </message>
+    <message>
+        <source>Coupon not found.</source>
+        <translation>找不到该优惠券。</translation>
+    </message>
+    <message>
+        <source>Only a coupon not yet used can be voided.</source>
+        <translation>只有未使用的券可以作废。</translation>
     </message>
     <message>
         <source>The server {address} did not answer: {reason}</source>
@@ -1996,6 +2553,22 @@
         <translation>{count} 个有效手机号被多名会员使用（手机号：{examples}）</translation>
     </message>
     <message>
+        <source>{count} coupons redeemed more than once without a return in between (coupons: {examples})</source>
+        <translation>{count} 张优惠券在没有退货的情况下被核销了不止一次（券：{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} coupons whose state differs from their ledger (coupons: {examples})</source>
+        <translation>{count} 张优惠券的状态与其流水不一致（券：{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} coupon discounts that belong to no coupon redemption of a sale (sales: {examples})</source>
+        <translation>{count} 笔优惠券抵扣没有对应的核销记录（消费：{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} coupon redemptions that name no sale with that coupon (ledger rows: {examples})</source>
+        <translation>{count} 条核销记录没有对应的用券消费（流水：{examples}）</translation>
+    </message>
+    <message>
         <source>{count} complaints whose status is not their last event&apos;s (complaints: {examples})</source>
         <translation>{count} 条投诉的状态与最后一条处理记录不符（投诉：{examples}）</translation>
     </message>
@@ -2022,6 +2595,57 @@
     <message>
         <source>{count} rows point at rows that do not exist ({examples})</source>
         <translation>{count} 行引用了不存在的记录（{examples}）</translation>
+    </message>
+</context>
+<context>
+    <name>IssueDialog</name>
+    <message>
+        <source>Issue coupons: {name}</source>
+        <translation>发放优惠券：{name}</translation>
+    </message>
+    <message>
+        <source>Issue</source>
+        <translation>发放</translation>
+    </message>
+    <message>
+        <source>Member numbers, card numbers or phones, one a line</source>
+        <translation>会员编号、卡号或手机号，每行一个</translation>
+    </message>
+    <message>
+        <source>Bearer coupons: anyone may use them. How many?</source>
+        <translation>不记名券：任何人都可使用。发放多少张？</translation>
+    </message>
+    <message>
+        <source>One coupon to every member who has fewer than the limit.</source>
+        <translation>给每位未达限领数的会员发一张。</translation>
+    </message>
+    <message>
+        <source>One coupon to every member of the tier who has fewer than the limit.</source>
+        <translation>给该等级每位未达限领数的会员发一张。</translation>
+    </message>
+    <message>
+        <source>One coupon to each member listed.</source>
+        <translation>给列出的每位会员发一张。</translation>
+    </message>
+    <message>
+        <source>Members</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <source>All of them</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>How many</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>List the members to issue coupons to.</source>
+        <translation>请列出要发券的会员。</translation>
+    </message>
+    <message>
+        <source>{count} coupons issued.</source>
+        <translation>已发放 {count} 张优惠券。</translation>
     </message>
 </context>
 <context>
@@ -2475,6 +3099,10 @@ F2 registers a new member.</source>
         <translation>积分明细</translation>
     </message>
     <message>
+        <source>Coupons</source>
+        <translation>优惠券</translation>
+    </message>
+    <message>
         <source>Phone {phone}</source>
         <translation>手机 {phone}</translation>
     </message>
@@ -2632,13 +3260,6 @@ F2 registers a new member.</source>
     </message>
 </context>
 <context>
-    <name>NotYetPage</name>
-    <message>
-        <source>This area is not available in this version of MemberDesk yet.</source>
-        <translation>本版本的会员台暂未提供此功能。</translation>
-    </message>
-</context>
-<context>
     <name>NoteDialog</name>
     <message>
         <source>Assign to</source>
@@ -2773,6 +3394,18 @@ F2 registers a new member.</source>
         <translation>等级名称</translation>
     </message>
     <message>
+        <source>Valid {start} to {end}</source>
+        <translation>有效期 {start} 至 {end}</translation>
+    </message>
+    <message>
+        <source>For {name}</source>
+        <translation>{name} 专享</translation>
+    </message>
+    <message>
+        <source>Code {code}</source>
+        <translation>券码 {code}</translation>
+    </message>
+    <message>
         <source>Member</source>
         <translation>会员</translation>
     </message>
@@ -2837,6 +3470,10 @@ F2 registers a new member.</source>
     <message>
         <source>Pay with points</source>
         <translation>积分抵扣</translation>
+    </message>
+    <message>
+        <source>Coupon</source>
+        <translation>优惠券</translation>
     </message>
     <message>
         <source>Points pay</source>
@@ -2905,6 +3542,10 @@ F2 registers a new member.</source>
     <message>
         <source>Purchase of {amount} recorded: {earned} points earned, {used} used; balance {balance}.</source>
         <translation>已记录消费 {amount}：获得 {earned} 积分，抵扣 {used} 积分，余额 {balance}。</translation>
+    </message>
+    <message>
+        <source>Coupon: {amount} off.</source>
+        <translation>优惠券减 {amount}。</translation>
     </message>
     <message>
         <source>This purchase was already recorded.</source>
@@ -3046,6 +3687,10 @@ F2 registers a new member.</source>
     <message>
         <source>Return recorded: {reversed} points taken back, {refunded} points refunded.</source>
         <translation>退货已记录：扣回 {reversed} 积分，退还 {refunded} 积分。</translation>
+    </message>
+    <message>
+        <source>The coupon used on this purchase is valid again.</source>
+        <translation>这笔消费使用的优惠券已恢复可用。</translation>
     </message>
     <message>
         <source>New balance: {points} points</source>
@@ -3417,6 +4062,38 @@ F2 registers a new member.</source>
     <message>
         <source>Print member cards</source>
         <translation>打印会员卡</translation>
+    </message>
+    <message>
+        <source>Birthday coupons (automatic)</source>
+        <translation>生日券（自动发放）</translation>
+    </message>
+    <message>
+        <source>Birthday coupons: days before the birthday</source>
+        <translation>生日券：提前几天发放</translation>
+    </message>
+    <message>
+        <source>Birthday coupons: amount off (fen)</source>
+        <translation>生日券：减免金额（分）</translation>
+    </message>
+    <message>
+        <source>Holiday coupons (automatic)</source>
+        <translation>节日券（自动发放）</translation>
+    </message>
+    <message>
+        <source>Holidays (NAME=YYYY-MM-DD, one per year each)</source>
+        <translation>节日（名称=年-月-日，每年各一行）</translation>
+    </message>
+    <message>
+        <source>Holiday coupons: days before the holiday</source>
+        <translation>节日券：提前几天发放</translation>
+    </message>
+    <message>
+        <source>Holiday coupons: amount off (fen)</source>
+        <translation>节日券：减免金额（分）</translation>
+    </message>
+    <message>
+        <source>Logo on coupons (image file; empty: the store&apos;s initial)</source>
+        <translation>优惠券上的标志（图片文件；留空则用店名首字）</translation>
     </message>
     <message>
         <source>Segments: period (months)</source>

@@ -14,9 +14,9 @@ from app.loyalty.service import PurchaseRequest
 from tests.staff_support import CASHIER_PIN, MANAGER_PIN
 from tests.ui.ui_support import register, settings_area
 from ui.application import build_main_window
+from ui.coupons.campaigns import CampaignsPage
 from ui.main_window import MainWindow
 from ui.pages.members import MembersPage
-from ui.pages.not_yet import NotYetPage
 from ui.pages.settings import SettingsPage
 from ui.sign_in_dialog import SignInDialog
 from ui.signals import emit
@@ -52,12 +52,9 @@ def test_english_shows_english(window: MainWindow, services: Services) -> None:
     assert window.counter.panel.tier.text() == "Standard", "tiers carry an English name too"
 
 
-def test_areas_of_later_versions_say_so(qtbot: QtBot, window: MainWindow) -> None:
-    for row in (3,):  # coupons; complaints (2) and surveys (4) are in tests/ui/test_ui_care.py
-        window.navigation.setCurrentRow(row)
-        page = window.stack.currentWidget()
-        assert isinstance(page, NotYetPage)
-        assert any("暂未提供" in label.text() for label in page.findChildren(type(window.store_label)))
+def test_the_coupons_area_opens_the_campaigns(qtbot: QtBot, window: MainWindow) -> None:
+    window.navigation.setCurrentRow(3)
+    assert isinstance(window.stack.currentWidget(), CampaignsPage)
 
 
 def test_status_bar_names_store_branch_and_operator(window: MainWindow) -> None:

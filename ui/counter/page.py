@@ -27,6 +27,7 @@ from app.members.validation import normalize_phone
 from ui import formatting as fmt
 from ui.counter.lookup_box import LookupBox
 from ui.counter.panel import MemberPanel
+from ui.coupons.counter import lookup_with_coupons
 from ui.flow_layout import FlowLayout
 from ui.forms import ActionDialog
 from ui.i18n import local_name
@@ -254,7 +255,7 @@ class CounterPage(Page):
         seq = self._lookup_seq
         self._since_lookup.start()
         self.tasks.run(
-            lambda: services.members.lookup(query),
+            lambda: lookup_with_coupons(services, query),
             lambda result: self._answer(seq, query, result, refresh),
         )
 
@@ -353,6 +354,7 @@ class CounterPage(Page):
         self.tasks.run(lambda: services.care.complaints.member_summary(member_id), self.panel.show_complaints)
         self.panel.sales_model.set_loader(lambda offset, limit: services.members.sales_page(member_id, offset, limit))
         self.panel.ledger_model.set_loader(lambda offset, limit: services.members.ledger_page(member_id, offset, limit))
+        self.panel.coupons_tab.show_member(services, member_id)
 
     def _show_member(self, seq: int, profile: MemberProfile) -> None:
         if seq != self._member_seq or profile.id != self.member_id:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui import formatting as fmt
+from ui.coupons.counter import MemberCouponsTab
 from ui.i18n import local_name
 from ui.labels import LEDGER_SOURCES, SALE_KINDS, label
 from ui.models import Column, PagedModel, number_column, row_table
@@ -116,6 +117,7 @@ class MemberPanel(QWidget):
         self.profile: MemberProfile | None = None
         self.sales_model: PagedModel[SaleRow] = PagedModel(sale_columns(), tasks, HISTORY_PAGE, self)
         self.ledger_model: PagedModel[LedgerRow] = PagedModel(ledger_columns(), tasks, HISTORY_PAGE, self)
+        self.coupons_tab = MemberCouponsTab(tasks)
 
         self.notice_bar = QFrame()
         self.notice_bar.setObjectName("notice")
@@ -226,6 +228,7 @@ class MemberPanel(QWidget):
         self.history = QTabWidget()
         self.history.addTab(row_table(self.sales_model, takes_focus=False), self.tr("Purchases"))
         self.history.addTab(row_table(self.ledger_model, takes_focus=False), self.tr("Points history"))
+        self.history.addTab(self.coupons_tab, self.tr("Coupons"))
         self.history.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         layout = QVBoxLayout(page)

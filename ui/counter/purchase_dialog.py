@@ -30,6 +30,7 @@ from app.money import parse_typed_yuan
 from ui import formatting as fmt
 from ui.counter.category_lines import CategoryLines
 from ui.counter.panel import set_negative
+from ui.coupons.counter import CouponField, describe_quote
 from ui.forms import ActionDialog, InputError
 from ui.printing.slips import purchase_slip
 from ui.tasks import TaskRunner
@@ -77,11 +78,15 @@ class PurchaseDialog(ActionDialog):
         """What the cashier typed before the first line took the amount over, given back when the last line goes."""
         self.add_row(self.tr("Receipt no."), "receipt_no", self.receipt)
         self.form.addRow(self.tr("Pay with points"), self.errors.wrap("points", points_row, focus=self.points))
+        self.coupon = CouponField()
+        self.scanned(self.coupon)
+        self.add_row(self.tr("Coupon"), "coupon", self.coupon)
 
         self.preview_labels: dict[str, QLabel] = {}
         grid = QGridLayout()
         for row, (key, caption) in enumerate(
             (
+                ("coupon", self.tr("Coupon")),
                 ("points_value", self.tr("Points pay")),
                 ("cash", self.tr("Cash to pay")),
                 ("earn", self.tr("Points to earn")),
@@ -96,7 +101,7 @@ class PurchaseDialog(ActionDialog):
         self.member_day = QLabel(self.tr("Member day: extra points today!"))
         self.member_day.setObjectName("memberDay")
         self.member_day.hide()
-        grid.addWidget(self.member_day, 4, 0, 1, 2)
+        grid.addWidget(self.member_day, 5, 0, 1, 2)
         self.form.addRow(grid)
         self._max_points = 0
         self._show_max(None)
@@ -107,6 +112,7 @@ class PurchaseDialog(ActionDialog):
         self.lines.changed.connect(self._lines_changed)
         self.points.textEdited.connect(lambda _text: self._debounce.start())
         self._build_confirm_page()
+        self.coupon.textEdited.connect(lambda _text: self._debounce.start())
         self.resize(460, self.sizeHint().height())
         self.amount.setFocus()
         tasks.run(services.info.categories, self.lines.set_categories)
@@ -127,6 +133,7 @@ class PurchaseDialog(ActionDialog):
             points_to_use=int(text[:18]),  # a sign or a long number reaches the service's range message
             receipt_no=self.receipt.text().strip() or None,
             lines=lines,
+            coupon_code=self.coupon.code(),
         )
 
     def _lines_changed(self) -> None:
@@ -185,6 +192,7 @@ class PurchaseDialog(ActionDialog):
     def _show_preview(self, preview: PurchasePreview | None) -> None:
         values = (
             {
+                "coupon": describe_quote(preview.coupon),
                 "points_value": fmt.yuan(preview.points_value_fen),
                 "cash": fmt.yuan(preview.paid_fen),
                 "earn": fmt.signed_points(preview.points_to_earn),
@@ -309,11 +317,13 @@ class PurchaseDialog(ActionDialog):
     def succeeded(self, result: PurchaseResult) -> str:
         self.slip = purchase_slip(self.member, result, self.receipt.text().strip() or None)
         text = self.tr("Purchase of {amount} recorded: {earned} points earned, {used} used; balance {balance}.").format(
-            amount=fmt.yuan(result.paid_fen + result.points_value_fen),
+            amount=fmt.yuan(result.paid_fen + result.points_value_fen + result.coupon_discount_fen),
             earned=fmt.points(result.points_earned),
             used=fmt.points(result.points_used),
             balance=fmt.points(result.balance_after),
         )
+        if result.coupon_discount_fen:
+            text += " " + self.tr("Coupon: {amount} off.").format(amount=fmt.yuan(result.coupon_discount_fen))
         if result.replayed:
             text = self.tr("This purchase was already recorded.") + " " + text
         if result.tier_changed_to:

@@ -149,6 +149,8 @@ class ReturnDialog(ActionDialog):
         text = self.tr("Return recorded: {reversed} points taken back, {refunded} points refunded.").format(
             reversed=fmt.points(result.points_reversed), refunded=fmt.points(result.points_refunded)
         )
+        if result.coupon_restored:
+            text += "\n" + self.tr("The coupon used on this purchase is valid again.")
         self.result_text.setText(text)
         self.balance.setText(self.tr("New balance: {points} points").format(points=fmt.points(result.balance_after)))
         set_negative(self.balance, result.balance_after < 0)

@@ -1,0 +1,185 @@
+"""Coupons in the GUI, driven as staff would: the campaigns screen (create with a refusal first, activate, issue,
+print through the preview, figures), the coupon field at the counter (redeem, then refused the second time), a
+coupon scan in the lookup box, and the member's coupons in the panel with a manager's void."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QDate, Qt
+from pytestqt.qtbot import QtBot
+
+from app.context import Services, Store
+from app.coupons.campaigns import CampaignDraft
+from db.enums import CampaignTarget, CouponKind
+from tests.printing import readback
+from tests.printing.test_coupon import sheet_cells
+from tests.ui.ui_support import open_member, register, shown
+from ui.counter.page import CounterPage
+from ui.counter.purchase_dialog import PurchaseDialog
+from ui.coupons.campaigns import CampaignDialog, CampaignsPage, IssueDialog
+from ui.coupons.counter import VoidCouponDialog
+from ui.coupons.printing import CouponPreviewDialog
+from ui.main_window import MainWindow
+from ui.tasks import SyncTaskRunner
+
+
+@pytest.fixture
+def manager_services(store: Store) -> Services:
+    return store.services(store.operator("manager"))
+
+
+@pytest.fixture
+def campaigns(qtbot: QtBot, manager_services: Services, tasks: SyncTaskRunner, translators: object) -> CampaignsPage:
+    page = CampaignsPage(tasks)
+    qtbot.addWidget(page)
+    page.resize(1100, 600)
+    page.attach(manager_services)
+    page.show()
+    return page
+
+
+def member_campaign(services: Services, member_id: int, code: str = "VIP20") -> str:
+    now = dt.datetime.now(dt.UTC)
+    draft = CampaignDraft(
+        code,
+        "会员满减",
+        CouponKind.AMOUNT_OFF,
+        now - dt.timedelta(days=1),
+        now + dt.timedelta(days=30),
+        value_fen=2_000,
+        min_spend_fen=10_000,
+        target=CampaignTarget.CHOSEN_MEMBERS,
+    )
+    campaign = services.coupons.create_campaign(draft).campaign_id
+    services.coupons.activate(campaign)
+    services.coupons.issue(campaign, str(uuid.uuid4()), member_ids=[member_id])
+    return services.coupons.member_coupons(member_id)[0].code
+
+
+def test_create_refused_then_activate_issue_and_print(qtbot: QtBot, campaigns: CampaignsPage, tmp_path: Path) -> None:
+    campaigns.buttons["new"].click()
+    dialog = shown(CampaignDialog)
+    dialog.code.setText("GOLD-MJ")
+    dialog.name.setText("金卡满100减20")
+    dialog.value.setText("20")
+    dialog.min_spend.setText("100")
+    dialog.last_day.setDate(QDate.currentDate().addDays(-3))
+    dialog.ok.click()
+    assert "结束日期必须晚于开始日期" in dialog.errors.field_text("valid_until")
+    assert campaigns.model.rowCount() == 0
+    dialog.last_day.setDate(QDate.currentDate().addDays(30))
+    dialog.target.setCurrentIndex(dialog.target.findData(CampaignTarget.BEARER))
+    dialog.ok.click()
+    assert not dialog.isVisible()
+    assert campaigns.model.rowCount() == 1
+    assert campaigns.model.row_at(0).offer == "满¥100减¥20"  # type: ignore[union-attr]
+
+    campaigns.view.selectRow(0)
+    campaigns.buttons["activate"].click()
+    assert campaigns.buttons["end"].isEnabled() and not campaigns.buttons["edit"].isEnabled()
+    campaigns.buttons["issue"].click()
+    issue = shown(IssueDialog)
+    issue.count.setValue(25)
+    issue.ok.click()
+    assert campaigns.figure_labels["issued"].text() == "25"
+
+    campaigns.print_selected()
+    preview = shown(CouponPreviewDialog)
+    target = tmp_path / "sheet.pdf"
+    preview.save_to(target)
+    assert "已保存" in preview.status.text() or str(target) in preview.status.text()
+    cells = sheet_cells(target)
+    assert sum(len(cell) == 2 for cell in cells) == 25 and readback.page_count(target) == 3
+    campaigns.reload()
+    assert campaigns.figure_labels["printed"].text() == "25 (0)"
+    preview.close()
+    assert not campaigns.grab().isNull()
+
+
+def test_a_cashier_sees_the_list_but_cannot_create(
+    qtbot: QtBot, services: Services, tasks: SyncTaskRunner, translators: object
+) -> None:
+    page = CampaignsPage(tasks)
+    qtbot.addWidget(page)
+    page.attach(services)
+    assert not page.buttons["new"].isEnabled()
+
+
+def test_redeem_at_the_counter_then_refused_the_second_time(
+    qtbot: QtBot, window: MainWindow, services: Services, manager_services: Services
+) -> None:
+    page: CounterPage = window.counter
+    member_id = register(services, "13812345678", "张伟")
+    code = member_campaign(manager_services, member_id)
+    open_member(qtbot, page, member_id)
+    qtbot.keyClick(page.lookup, Qt.Key.Key_F4)
+    dialog = page.dialog
+    assert isinstance(dialog, PurchaseDialog)
+    qtbot.keyClicks(dialog.amount, "150")
+    qtbot.keyClicks(dialog.coupon, code.lower())
+    qtbot.waitUntil(lambda: dialog.preview_labels["coupon"].text() == "减¥20.00", timeout=2000)
+    assert dialog.preview_labels["cash"].text() == "¥130.00"
+    assert dialog.preview_labels["earn"].text() == "+130"
+    dialog.ok.click()
+    assert not dialog.isVisible()
+    assert "优惠券减 ¥20.00" in page.panel.notice.text()
+
+    page.record_purchase()
+    again = page.dialog
+    assert isinstance(again, PurchaseDialog)
+    qtbot.keyClicks(again.amount, "150")
+    qtbot.keyClicks(again.coupon, code)
+    again.ok.click()
+    assert "已于" in again.errors.field_text("coupon") and "使用过" in again.errors.field_text("coupon")
+    assert again.isVisible()
+    assert page.panel.sales_model.rowCount() == 1
+
+
+def test_a_scanned_coupon_opens_its_member_and_the_panel_lists_it(
+    qtbot: QtBot, window: MainWindow, services: Services, manager_services: Services
+) -> None:
+    page = window.counter
+    member_id = register(services, "13812345678", "张伟")
+    register(services, "13900001111", "李娜")
+    code = member_campaign(manager_services, member_id)
+    qtbot.keyClicks(page.lookup, code)
+    qtbot.keyClick(page.lookup, Qt.Key.Key_Return)
+    assert page.panel.profile is not None and page.panel.profile.id == member_id
+    tab = page.panel.coupons_tab
+    assert tab.model.rowCount() == 1
+    assert tab.model.data(tab.model.index(0, 4)) == "可用"
+
+
+def test_a_manager_voids_a_coupon_with_a_reason(
+    qtbot: QtBot,
+    store: Store,
+    services: Services,
+    manager_services: Services,
+    tasks: SyncTaskRunner,
+    translators: object,
+) -> None:
+    member_id = register(services, "13812345678", "张伟")
+    member_campaign(manager_services, member_id)
+    from ui.coupons.counter import MemberCouponsTab
+
+    for who, allowed in ((services, False), (manager_services, True)):
+        tab = MemberCouponsTab(tasks)
+        qtbot.addWidget(tab)
+        tab.show_member(who, member_id)
+        tab.view.selectRow(0)
+        tab.void_selected()
+        dialog = shown(VoidCouponDialog)
+        dialog.ok.click()
+        assert "需要填写原因" in dialog.errors.field_text("reason")
+        dialog.reason.setText("顾客遗失")
+        dialog.ok.click()
+        if not allowed:
+            assert "店长" in dialog.general_error.text()
+            dialog.close()
+            continue
+        assert not dialog.isVisible()
+        assert tab.model.data(tab.model.index(0, 4)) == "已作废"
