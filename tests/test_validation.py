@@ -188,6 +188,13 @@ def test_points_refused(text: str) -> None:
         parse_points(text)
 
 
+def test_notes_keep_line_breaks_and_refuse_nul() -> None:
+    """PostgreSQL cannot store NUL: the property test on PostgreSQL found a note of NUL stopping an import."""
+    assert clean_notes("第一行\n第二行\t") == "第一行\n第二行"
+    with pytest.raises(ValidationError):
+        clean_notes("a\x00b")
+
+
 def test_fullwidth_digits_fold_to_ascii_and_other_digit_scripts_are_refused() -> None:
     assert normalize_phone("１３８００１３８０００") == normalize_phone("138００１３８０００") == "13800138000"
     assert parse_yuan("１２.５０") == 1250

@@ -100,9 +100,13 @@ def clean_member_no(raw: str) -> str:
 
 
 def clean_notes(raw: str | None) -> str | None:
+    """Notes: at most NOTES_MAX characters; line breaks and tabs kept, other control characters (NUL, which
+    PostgreSQL cannot store, among them) refused."""
     notes = (raw or "").strip()
     if len(notes) > NOTES_MAX:
         raise ValidationError(S("Errors", "Notes have at most {max} characters."), field="notes", max=NOTES_MAX)
+    if _CONTROL.search(notes.replace("\n", "").replace("\r", "").replace("\t", "")):
+        raise ValidationError(S("Errors", "The notes contain control characters."), field="notes")
     return notes or None
 
 

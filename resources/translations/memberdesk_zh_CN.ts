@@ -2105,6 +2105,10 @@
         <translation>备注最多 {max} 个字符。</translation>
     </message>
     <message>
+        <source>The notes contain control characters.</source>
+        <translation>备注含有控制字符。</translation>
+    </message>
+    <message>
         <source>A member has at most {max} tags.</source>
         <translation>每位会员最多 {max} 个标签。</translation>
     </message>
