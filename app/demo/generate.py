@@ -83,6 +83,8 @@ class DemoOptions:
     seed: int = 20261123
     force: bool = False
     """Add the demo to a store that already has members (their phones are left alone)."""
+    coupons: bool = True
+    """Coupon campaigns, some redeemed with purchases made at the counter after the history (app.demo.coupons)."""
 
 
 class StoreNotEmpty(MemberDeskError):
@@ -112,7 +114,8 @@ def generate_demo(store: Store, options: DemoOptions, progress: Progress) -> str
     with _collector_paused():
         builder = _load(store, options, shop, calendar, existing > 0, progress)
     complaints, tasks = store.db.write(lambda session: _finish(session, options, shop, builder, calendar))
-    add_demo_coupons(store, options.seed)
+    if options.coupons:
+        add_demo_coupons(store, options.seed)
     store.db.write(lambda session: rebuild_all(session.connection(), shop.settings.store_timezone))
     seconds = time.perf_counter() - started
     log.info("demo: %d members, %d sales in %.1f s", builder.totals.members, builder.totals.sales, seconds)
