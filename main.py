@@ -83,6 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
     vresults.add_argument("template", help="template code, e.g. SAT")
     vresults.add_argument("--out", type=Path, help="also write the figures to this CSV or XLSX file")
 
+    keyp = sub.add_parser("key", help="the key that encrypts ID numbers: copy it to another counter of a chain")
+    _add_common(keyp)
+    ksub = keyp.add_subparsers(dest="key_command", required=True)
+    kexport = ksub.add_parser("export", help="write the key, sealed with a passphrase, to FILE")
+    _add_common(kexport)
+    kexport.add_argument("file", type=Path)
+    kimport = ksub.add_parser("import", help="take in a key exported on another counter")
+    _add_common(kimport)
+    kimport.add_argument("file", type=Path)
+
     segments = sub.add_parser("segments", help="per-member pyramid, RFM, lifecycle, churn warning and value")
     _add_common(segments)
     segments.add_argument("--as-of", type=_date, default=None, help="as of the end of this day (default yesterday)")
@@ -161,17 +171,61 @@ def cmd_demo(args: argparse.Namespace) -> int:
         store.close()
 
 
-def _report_import(report: ImportReport) -> int:
+PASSPHRASE_ENV = "MEMBERDESK_KEY_PASSPHRASE"
+
+
+def _passphrase(confirm: bool) -> str:
+    """From the environment (scripts), else asked twice on the console for an export, once for an import."""
+    import getpass
+    import os
+
+    given = os.environ.get(PASSPHRASE_ENV)
+    if given:
+        return given
+    first = getpass.getpass("passphrase: ")
+    if confirm and getpass.getpass("passphrase again: ") != first:
+        raise SystemExit(_fail("error: the two passphrases differ"))
+    return first
+
+
+def cmd_key(args: argparse.Namespace) -> int:
+    from app.keyfile import export_key, import_key, seal_for
+    from app.paths import DataPaths
+
+    paths = DataPaths(_data_dir(args)).ensure()
+    seal = seal_for(paths.root)
+    if args.key_command == "export":
+        export_key(paths.key_file, args.file, _passphrase(confirm=True), seal)
+        print(f"key exported to {args.file}: keep it with the backups, apart from the passphrase")
+        return 0
+    import_key(args.file, paths.key_file, _passphrase(confirm=False), seal)
+    print(f"key imported into {paths.key_file}")
+    return 0
+
+
+def _report_import(run: Callable[[], ImportReport]) -> int:
+    """Refused rows by line on stderr, the summary on stdout. An import stopped part-way lists the rows refused
+    before it and says exactly what was committed; no SQL ever reaches the console (details go to the log)."""
+    from app.importing.report import ImportStopped
+
+    try:
+        report = run()
+        stopped = None
+    except ImportStopped as exc:
+        report, stopped = exc.report, exc
     print(file=sys.stderr)
-    for refused in report.refused:
+    for refused in sorted(report.refused, key=lambda r: r.line):
         print(f"line {refused.line}: {refused.reason}", file=sys.stderr)
+    if stopped is not None:
+        return _fail(f"error: {stopped}")
     print(report.summary())
     return 1 if report.refused else 0
 
 
 def cmd_members(args: argparse.Namespace) -> int:
     from app.context import Store
-    from app.importing.members import MemberImporter, export_members
+    from app.importing.export import export_members
+    from app.importing.members import MemberImporter
 
     store = Store.open(_data_dir(args), args.database)
     try:
@@ -181,7 +235,9 @@ def cmd_members(args: argparse.Namespace) -> int:
             print(f"{count} members exported to {args.file}")
             return 0
         importer = MemberImporter(store.db, operator, store.clock, store.cipher)
-        return _report_import(importer.run(args.file, all_or_nothing=args.all_or_nothing, progress=_console_progress))
+        return _report_import(
+            lambda: importer.run(args.file, all_or_nothing=args.all_or_nothing, progress=_console_progress)
+        )
     finally:
         store.close()
 
@@ -193,10 +249,11 @@ def cmd_sales(args: argparse.Namespace) -> int:
     store = Store.open(_data_dir(args), args.database)
     try:
         importer = SalesImporter(store.db, store.operator("owner"), store.clock)
-        report = importer.run(
-            args.file, create_missing=args.create_missing, earn_points=args.earn_points, progress=_console_progress
+        return _report_import(
+            lambda: importer.run(
+                args.file, create_missing=args.create_missing, earn_points=args.earn_points, progress=_console_progress
+            )
         )
-        return _report_import(report)
     finally:
         store.close()
 
@@ -288,6 +345,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "self-test": cmd_self_test,
     "db": cmd_db,
+    "key": cmd_key,
     "members": cmd_members,
     "sales": cmd_sales,
     "complaints": cmd_complaints,
@@ -296,28 +354,63 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
 }
 
 
+UNEXPECTED = (
+    "unexpected error: {error}\n"
+    "Every change is saved whole or not at all: what was finished before the error is kept, the change it "
+    "stopped is not. Details: {log}"
+)
+INTERRUPTED = "interrupted: what was finished before is kept, the change under way is not"
+
+
 def main(argv: list[str] | None = None) -> int:
+    from app.console import make_console_safe
+
+    make_console_safe()
     args = build_parser().parse_args(argv)
     from app.errors import MemberDeskError
-    from app.logs import setup_logging
 
-    log_path = setup_logging(_data_dir(args) / "logs", console=args.command is not None)
     if args.command is not None and args.lang:
         from ui.i18n import use_language_without_gui
 
         use_language_without_gui(args.lang)
+    log_path: Path | str = "(no log)"
     try:
+        # Inside the error handling: a data folder that cannot be written is a message, not a traceback.
+        log_path = _start_logging(args)
         return COMMANDS[args.command](args)
     except MemberDeskError as exc:
-        return _fail(f"error: {exc}")
+        return _refuse(args, f"error: {exc}")
     except OSError as exc:
-        return _fail(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        return _refuse(args, f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
     except KeyboardInterrupt:
-        return _fail("interrupted; nothing half-written was kept")
-    except Exception:
+        return _fail(INTERRUPTED)
+    except Exception as exc:
         logging.getLogger("memberdesk").exception("unexpected error in %s", args.command)
-        return _fail(f"unexpected error; nothing half-written was kept. Details: {log_path}")
+        return _fail(UNEXPECTED.format(error=f"{type(exc).__name__}: {exc}", log=log_path))
+
+
+def _refuse(args: argparse.Namespace, message: str) -> int:
+    """A refusal before the GUI could start is shown in a box too: the windowed program has no console."""
+    if args.command is None:
+        from ui.application import show_start_failure
+
+        show_start_failure(message.removeprefix("error: "))
+    return _fail(message)
+
+
+def _start_logging(args: argparse.Namespace) -> Path:
+    from app.logs import CLI_LOG, GUI_LOG, setup_logging
+    from app.paths import probe_writable
+
+    logs = _data_dir(args) / "logs"
+    probe_writable(logs)
+    if args.command is None:
+        return setup_logging(logs, GUI_LOG)
+    return setup_logging(logs, CLI_LOG, console=True)
 
 
 if __name__ == "__main__":
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # a bundled Windows program started as a spawned child runs the child only
     sys.exit(main())

@@ -1,9 +1,14 @@
-"""Time for services: injected so tests can move it, always timezone-aware UTC."""
+"""Time for services: injected so tests can move it, always timezone-aware UTC. Times are shown in the store's time
+zone (the `store.timezone` setting), never the PC's: a counter whose Windows clock is set to another zone must still
+show and print the same times the store's rules use (a member day, an expiry at midnight)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_ZONE = "Asia/Shanghai"
 
 
 class Clock(Protocol):
@@ -30,11 +35,29 @@ class FixedClock:
         self.at = self.at + delta
 
 
-def local_tz() -> dt.tzinfo:
-    tz = dt.datetime.now().astimezone().tzinfo
-    assert tz is not None
-    return tz
+def store_zone(name: str) -> ZoneInfo:
+    """The store's time zone (the `store.timezone` setting); an unknown name falls back to China's."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_ZONE)
 
 
-def to_local(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(local_tz())
+def to_store_time(value: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """A stored time (UTC; a naive one is read as UTC, never as the PC's time) as the store's wall clock shows it."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(zone)
+
+
+def pc_zone_differs(zone: dt.tzinfo, at: dt.datetime) -> bool:
+    """Whether this PC's clock shows another time than the store's at `at` (a counter set to another zone)."""
+    return at.astimezone().utcoffset() != at.astimezone(zone).utcoffset()
+
+
+def pc_utc_offset(at: dt.datetime) -> str:
+    """This PC's offset from UTC at `at`, as `UTC+08:00`."""
+    offset = at.astimezone().utcoffset() or dt.timedelta(0)
+    sign = "-" if offset < dt.timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"

@@ -17,16 +17,18 @@ from app.errors import NotFoundError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.insights.saved import SavedSegmentService
 from app.insights.service import SegmentService
+from app.keyfile import load_or_create_key, seal_for
 from app.loyalty.catalogue import CatalogueService
 from app.loyalty.service import LoyaltyService
 from app.members.service import MemberService
-from app.paths import DataPaths
+from app.paths import DataPaths, check_store_folder
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator
 from app.security.sign_in import SignInService
 from app.security.staff import StaffService
 from app.settings import SettingsService
 from app.store_info import StoreInfoService
+from app.storelock import StoreLock, this_program
 from db.engine import Database, resolve_url
 from db.enums import StaffRole
 from db.migrate import upgrade
@@ -43,18 +45,32 @@ class Store:
     db: Database
     cipher: FieldCipher
     clock: Clock
+    lock: StoreLock | None = None
+    """Held while the store is open: no second program writes the same SQLite file."""
 
     @classmethod
     def open(
         cls, data_dir: Path, database: str | None = None, clock: Clock | None = None, migrate: bool = True
     ) -> Store:
+        url = resolve_url(data_dir, database)
+        db = Database(url)
+        store_file = db.sqlite_path
+        if store_file is not None:
+            check_store_folder(str(store_file.parent))
         paths = DataPaths(data_dir).ensure()
-        db = Database(resolve_url(paths.root, database))
-        db.ping()  # a chain's server restarting or out of connections: wait and retry rather than fail at once
-        if migrate:
-            upgrade(db, paths.backups)
-            ensure_store(db)
-        return cls(paths, db, FieldCipher.from_key_file(paths.key_file), clock or SystemClock())
+        lock = StoreLock.acquire(store_file, this_program()) if store_file is not None else None
+        try:
+            db.ping()  # a chain's server restarting or out of connections: wait and retry rather than fail at once
+            if migrate:
+                upgrade(db, paths.backups)
+                ensure_store(db)
+            cipher = FieldCipher(load_or_create_key(paths.key_file, seal_for(paths.root)))
+        except BaseException:
+            db.dispose()
+            if lock is not None:
+                lock.release()
+            raise
+        return cls(paths, db, cipher, clock or SystemClock(), lock)
 
     @property
     def on_server(self) -> bool:
@@ -116,6 +132,9 @@ class Store:
 
     def close(self) -> None:
         self.db.dispose()
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
 
 @dataclass

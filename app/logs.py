@@ -1,4 +1,7 @@
-"""A rotating log file in the data folder, per-area loggers under `memberdesk.*`."""
+"""A rotating log file in the data folder, per-area loggers under `memberdesk.*`.
+
+The GUI and the command line write separate files: Windows cannot rename a log file another process holds open,
+so with one shared file the rotation of one program failed and lost the other's lines."""
 
 from __future__ import annotations
 
@@ -6,12 +9,13 @@ import logging
 import logging.handlers
 from pathlib import Path
 
-LOG_NAME = "memberdesk.log"
+GUI_LOG = "memberdesk.log"
+CLI_LOG = "memberdesk-cli.log"
 
 
-def setup_logging(log_dir: Path, *, level: int = logging.INFO, console: bool = False) -> Path:
+def setup_logging(log_dir: Path, file_name: str = GUI_LOG, *, level: int = logging.INFO, console: bool = False) -> Path:
     log_dir.mkdir(parents=True, exist_ok=True)
-    path = log_dir / LOG_NAME
+    path = log_dir / file_name
     root = logging.getLogger("memberdesk")
     root.setLevel(level)
     if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):

@@ -6,8 +6,9 @@ import re
 
 from app.errors import ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.members.validation import fold_width
 
-_AMOUNT = re.compile(r"(\d{1,9})(?:\.(\d{1,2}))?")
+_AMOUNT = re.compile(r"([0-9]{1,9})(?:\.([0-9]{1,2}))?")
 
 
 def format_yuan(fen: int) -> str:
@@ -23,8 +24,9 @@ def format_yuan(fen: int) -> str:
 
 
 def parse_yuan(raw: str) -> int:
-    """Yuan with at most two decimals to integer fen, without ever going through float."""
-    text = (raw or "").strip().replace("¥", "").replace("￥", "").replace(",", "")
+    """Yuan with at most two decimals to integer fen, without ever going through float. Full-width digits are read
+    as ASCII; other digit scripts are refused (app.members.validation)."""
+    text = fold_width(raw or "").strip().replace("¥", "").replace("￥", "").replace(",", "")
     match = _AMOUNT.fullmatch(text)
     if not match:
         raise ValidationError(

@@ -1,13 +1,16 @@
 """Making rows in a second process while this one writes them (the demo generator, the member import).
 
-Only where processes can be forked: a spawned child (Windows) would re-run a frozen program's entry point and
-import everything again, which costs more than it saves. There the rows are simply made in this process.
+Used only where processes can be forked (`fork_helps`): a spawned child (Windows) would re-run a frozen program's
+entry point and import everything again, which costs more than it saves, and the producers hold open files that
+cannot be pickled. There the rows are simply made in this process. `in_child` itself also works with spawn (for a
+producer that pickles), so the same code is checked on a system without fork.
 The child never touches the database; it only sends what it made through a queue.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.context
 import multiprocessing.queues
 import os
 import queue
@@ -31,10 +34,24 @@ def fork_helps() -> bool:
     )
 
 
-def in_child(produce: Callable[[], Generator[Item, None, Result]], name: str) -> Generator[Item, None, Result]:
-    """The items `produce()` yields, made by a forked child while the caller uses the previous ones; returns what
-    `produce` returned. An exception in the child is raised here; stopping early (cancel, error) ends the child."""
-    context = multiprocessing.get_context("fork")
+if sys.platform == "win32":
+
+    def _context(_method: str) -> multiprocessing.context.SpawnContext:
+        return multiprocessing.get_context("spawn")
+
+else:
+
+    def _context(method: str) -> multiprocessing.context.SpawnContext | multiprocessing.context.ForkContext:
+        return multiprocessing.get_context("fork") if method == "fork" else multiprocessing.get_context("spawn")
+
+
+def in_child(
+    produce: Callable[[], Generator[Item, None, Result]], name: str, method: str = "fork"
+) -> Generator[Item, None, Result]:
+    """The items `produce()` yields, made by a child process while the caller uses the previous ones; returns what
+    `produce` returned. An exception in the child is raised here; stopping early (cancel, error) ends the child.
+    With `method="spawn"` (the only one on Windows) `produce` must pickle."""
+    context = _context(method)
     channel: multiprocessing.queues.Queue[tuple[str, Any]] = context.Queue(maxsize=QUEUE_DEPTH)
     child = context.Process(target=_work, args=(produce, channel), name=name, daemon=True)
     child.start()

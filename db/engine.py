@@ -12,7 +12,9 @@ behind PgBouncer in transaction pooling). When the server cannot be reached or r
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +32,7 @@ log = logging.getLogger("memberdesk.db")
 T = TypeVar("T")
 
 SQLITE_FILENAME = "memberdesk.sqlite3"
+SAVED_URL_FILENAME = "database.url"
 BUSY_TIMEOUT_MS = 15000
 _RETRY_SQLSTATES = {"40001", "40P01"}
 _OUTAGE_SQLSTATES = {"53300", "57014", "57P01", "57P02", "57P03"}
@@ -54,14 +57,33 @@ BULK_CACHE_KIB = 256 * 1024
 
 
 def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
+    """The URL of an SQLite file, every character of the path kept as typed: written by hand (`sqlite:///D:\\a%20b`)
+    a `%20` in a Windows folder name would be read back as a space, and the store opened somewhere else."""
+    return URL.create("sqlite", database=str(path)).render_as_string(hide_password=False)
 
 
 def resolve_url(data_dir: Path, database: str | None) -> str:
-    """The database URL: the one given (command line or settings), else the SQLite file in the data folder."""
+    """The database URL: the one given (command line), else the chain's server saved in the data folder at the first
+    run, else the SQLite file in the data folder."""
     if database:
         return database
-    return sqlite_url(data_dir / SQLITE_FILENAME)
+    return saved_database_url(data_dir) or sqlite_url(data_dir / SQLITE_FILENAME)
+
+
+def saved_database_url(data_dir: Path) -> str | None:
+    try:
+        saved = (data_dir / SAVED_URL_FILENAME).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return saved or None
+
+
+def save_database_url(data_dir: Path, url: str) -> None:
+    """Kept readable by this account only where POSIX permissions apply (the address may hold a password)."""
+    path = data_dir / SAVED_URL_FILENAME
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(url + "\n")
 
 
 def _install_sqlite_pragmas(engine: Engine, cache_kib: int | None) -> None:
@@ -81,6 +103,16 @@ def _install_sqlite_pragmas(engine: Engine, cache_kib: int | None) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+class StorageFull(OSError):
+    """The disk (or the file system's quota) holding the store is full: nothing of the change was written. An OSError
+    so the command line and the logs name it plainly instead of showing a database traceback."""
+
+
+def _is_storage_full(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return "database or disk is full" in text or "could not extend file" in text or "no space left" in text
 
 
 def _is_retryable(exc: DBAPIError) -> bool:
@@ -254,6 +286,11 @@ class Database:
                 session.commit()
                 return result
             except DBAPIError as exc:
+                if _is_storage_full(exc):
+                    where = str(self.sqlite_path or self.url.render_as_string(hide_password=True))
+                    raise StorageFull(
+                        errno.ENOSPC, "the disk holding the store is full; nothing was written", where
+                    ) from exc
                 if attempt == attempts or not _is_retryable(exc):
                     raise
                 log.warning("write conflict (attempt %d): %s; retrying", attempt, exc.orig)

@@ -93,3 +93,12 @@ def test_db_check_reports_indexes_left_down_and_db_upgrade_builds_them(tmp_path:
     assert upgrade.returncode == 0 and "lookup indexes left down" in upgrade.stdout, upgrade.stdout
     again = run("db", "check", data_dir=tmp_path)
     assert again.returncode == 0, again.stderr
+
+
+def test_sales_import_of_the_cdnow_sample_from_the_command_line(tmp_path: Path) -> None:
+    log = ROOT / "tests" / "data" / "cdnow" / "cdnow_sample_sales.csv"
+    result = run("sales", "import", str(log), "--create-missing", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "6919 imported, 0 already there, 0 refused" in result.stdout
+    assert "SELECT" not in result.stderr and "Traceback" not in result.stderr
+    assert run("db", "check", data_dir=tmp_path).returncode == 0

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.errors import ValidationError
+from app.importing.cells import parse_date, parse_points, parse_time
 from app.members.pinyin import pinyin_keys
 from app.members.validation import (
+    clean_member_no,
+    clean_name,
+    clean_notes,
+    clean_tags,
     id_check_char,
     luhn_check_digit,
     make_card_no,
@@ -18,6 +25,7 @@ from app.members.validation import (
     normalize_card_no,
     normalize_id_number,
     normalize_phone,
+    split_tags,
 )
 from app.money import format_yuan, parse_yuan
 
@@ -88,3 +96,103 @@ def test_pinyin_keys_are_lowercase_ascii_and_initials_fit_the_full_reading(name:
     initials, full = pinyin_keys(name)
     assert initials.isascii() and full.isascii() and initials == initials.lower()
     assert len(initials) <= len(full)
+
+
+# ---- every validator on ≥ 10,000 generated inputs: a value or a ValidationError, never anything else ----------
+NOW = dt.datetime(2026, 11, 23, 4, 0, tzinfo=dt.UTC)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+MESSY = st.one_of(
+    st.text(max_size=24),
+    st.text(alphabet="0123456789０１２３４５６７８９٠١٢٣²①-+/.: TZ年月日,", max_size=24),
+    st.sampled_from(["²", "①", "9223372036854775808", "0001-01-01T00:00:00", "9999-12-31T23:59:59-12:00", "\x00"]),
+    st.sampled_from(
+        ["13800138000", "１３８００１３８０００", "+86 138-0013-8000", "11010519491231002X", "880000000018"]
+    ),
+    st.sampled_from(["2024/5/1 10:00", "2020-01-01xyz", "1,200", "１２.５０", "张三", "Ａ１２３４５６７", "甲,乙、丙"]),
+)
+VALIDATORS: dict[str, Callable[[str], object]] = {
+    "phone": normalize_phone,
+    "card_no": lambda text: normalize_card_no(text, "88"),
+    "id_number": lambda text: normalize_id_number(text, today=NOW.date()),
+    "name": clean_name,
+    "member_no": clean_member_no,
+    "notes": clean_notes,
+    "tags": lambda text: clean_tags(split_tags(text)),
+    "amount": parse_yuan,
+    "points": parse_points,
+    "date": lambda text: parse_date(text, "birthday"),
+    "time": lambda text: parse_time(text, SHANGHAI, "time", now=NOW),
+}
+ASCII_RESULTS = {"phone", "card_no", "id_number"}
+
+
+@pytest.mark.parametrize("field", sorted(VALIDATORS))
+def test_every_validator_answers_a_value_or_a_refusal_for_10000_inputs(field: str) -> None:
+    validate = VALIDATORS[field]
+    seen = {"accepted": 0, "refused": 0}
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(st.lists(MESSY, min_size=100, max_size=100))
+    def judge(values: list[str]) -> None:
+        for value in values:
+            try:
+                result = validate(value)
+            except ValidationError as exc:
+                assert str(exc)
+                seen["refused"] += 1
+                continue
+            seen["accepted"] += 1
+            if field in ASCII_RESULTS:
+                assert isinstance(result, str) and result.isascii()
+            if field == "member_no":
+                assert isinstance(result, str) and not any(ch.isdigit() and not ch.isascii() for ch in result)
+            if field in ("amount", "points"):
+                assert isinstance(result, int) and result >= 0
+
+    judge()
+    print(f"{field}: {seen['accepted']} accepted, {seen['refused']} refused")
+    assert seen["accepted"] + seen["refused"] >= 10_000
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024/5/1 10:00", dt.datetime(2024, 5, 1, 2, 0, tzinfo=dt.UTC)),
+        ("2024-05-01T10:00:00+08:00", dt.datetime(2024, 5, 1, 2, 0, tzinfo=dt.UTC)),
+        ("2024.5.1", dt.datetime(2024, 4, 30, 16, 0, tzinfo=dt.UTC)),
+        ("20240501", dt.datetime(2024, 4, 30, 16, 0, tzinfo=dt.UTC)),
+        ("２０２４/５/１ １０:００Z", dt.datetime(2024, 5, 1, 10, 0, tzinfo=dt.UTC)),
+    ],
+)
+def test_times_as_excel_and_old_systems_write_them(text: str, expected: dt.datetime) -> None:
+    assert parse_time(text, SHANGHAI, "time", now=NOW) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2020-01-01xyz", "2020-01-01T10:00+25:00", "2020-13-01", "2020/1/1 25:00", "0001-01-01T00:00:00", "２０２０"],
+)
+def test_times_that_are_not_whole_dates_are_refused(text: str) -> None:
+    with pytest.raises(ValidationError):
+        parse_time(text, SHANGHAI, "time", now=NOW)
+
+
+@pytest.mark.parametrize(("text", "points"), [("0", 0), ("1,200", 1200), ("１２０", 120), ("", 0)])
+def test_points_examples(text: str, points: int) -> None:
+    assert parse_points(text) == points
+
+
+@pytest.mark.parametrize("text", ["²", "①", "٣", "-1", "1.5", "9223372036854775808", "1,20"])
+def test_points_refused(text: str) -> None:
+    with pytest.raises(ValidationError):
+        parse_points(text)
+
+
+def test_fullwidth_digits_fold_to_ascii_and_other_digit_scripts_are_refused() -> None:
+    assert normalize_phone("１３８００１３８０００") == normalize_phone("138００１３８０００") == "13800138000"
+    assert parse_yuan("１２.５０") == 1250
+    for other in ("١٣٨٠٠١٣٨٠٠٠", "¹³⁸⁰⁰¹³⁸⁰⁰⁰", "१३८००१३८०००"):
+        with pytest.raises(ValidationError):
+            normalize_phone(other)
+    with pytest.raises(ValidationError):
+        parse_yuan("١٢")

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QFont, QFontDatabase, QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPalette
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 
+from app.clock import pc_utc_offset, pc_zone_differs
 from app.errors import MemberDeskError
-from app.logs import setup_logging
+from app.logs import GUI_LOG, setup_logging
 from app.paths import resource_path
+from ui import formatting as fmt
 from ui.crash import install_crash_handlers, report_crash
 from ui.i18n import ENGLISH, Translators
 from ui.local_settings import LocalSettings
@@ -46,6 +48,7 @@ def configure_application(app: QApplication, lang: str) -> Translators:
         app.setFont(QFont(families[0], FONT_POINT_SIZE))
     else:
         log.warning("the CJK font %s could not be loaded", resource_path(*FONT_FILE))
+    use_light_scheme(app)
     style = resource_path(*STYLE_FILE)
     if style.exists():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
@@ -56,11 +59,61 @@ def configure_application(app: QApplication, lang: str) -> Translators:
     return translators
 
 
+LIGHT_COLOURS = {
+    QPalette.ColorRole.Window: "#f3f5f7",
+    QPalette.ColorRole.WindowText: "#1b2a38",
+    QPalette.ColorRole.Base: "#ffffff",
+    QPalette.ColorRole.AlternateBase: "#f1f4f7",
+    QPalette.ColorRole.Text: "#1b2a38",
+    QPalette.ColorRole.PlaceholderText: "#78909c",
+    QPalette.ColorRole.Button: "#eceff1",
+    QPalette.ColorRole.ButtonText: "#1b2a38",
+    QPalette.ColorRole.BrightText: "#ffffff",
+    QPalette.ColorRole.Highlight: "#1565c0",
+    QPalette.ColorRole.HighlightedText: "#ffffff",
+    QPalette.ColorRole.ToolTipBase: "#fffde7",
+    QPalette.ColorRole.ToolTipText: "#1b2a38",
+    QPalette.ColorRole.Link: "#1565c0",
+}
+DISABLED_TEXT = "#8a969f"
+
+
+def use_light_scheme(app: QApplication) -> None:
+    """The counter always looks the same, light, whatever Windows 11's dark mode says: the stylesheet's light
+    backgrounds under dark mode's white text made the F-key buttons and table rows unreadable."""
+    app.styleHints().setColorScheme(Qt.ColorScheme.Light)
+    palette = QPalette()
+    for role, colour in LIGHT_COLOURS.items():
+        palette.setColor(role, QColor(colour))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(DISABLED_TEXT))
+    app.setPalette(palette)
+
+
 def build_main_window(services: Services, tasks: TaskRunner) -> MainWindow:
     """A main window already working as `services.operator` (tests and the self-test use this)."""
     window = MainWindow(tasks)
+    use_store_time(window, services)
     window.attach(services)
     return window
+
+
+def use_store_time(window: MainWindow, services: Services) -> None:
+    """Show times in the store's zone; say so in the status bar when this PC's clock is set to another zone."""
+    zone_name = services.settings.current().store_timezone
+    fmt.use_store_zone(zone_name)
+    warning = window.findChild(QLabel, "zoneWarning")
+    if warning is not None:
+        warning.deleteLater()
+    now = services.store.clock.now()
+    if pc_zone_differs(fmt.shown_zone(), now):
+        text = QCoreApplication.translate(
+            "Application", "This PC's clock is set to {pc}; times are shown in the store's time ({store})."
+        ).format(pc=pc_utc_offset(now), store=zone_name)
+        label = QLabel(text)
+        label.setObjectName("zoneWarning")
+        window.statusBar().addPermanentWidget(label)
+        log.warning("the PC's time zone (%s) is not the store's (%s)", pc_utc_offset(now), zone_name)
 
 
 def open_store(data_dir: Path, database: str | None) -> Store:
@@ -90,8 +143,8 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> Running
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])
-    setup_logging(data_dir / "logs")
     install_crash_handlers(app)
+    setup_logging(data_dir / "logs", GUI_LOG)
     local = LocalSettings(data_dir)
     translators = configure_application(app, lang or local.language())
     tasks, background = TaskRunner(app), TaskRunner(app)
@@ -113,8 +166,11 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> Running
             window.store_opened(result)
 
     def first_sign_in() -> None:
-        """Daily maintenance runs as the operator, so it starts with the first sign-in (and keeps its timer)."""
+        """The store's time zone and daily maintenance (which runs as the operator) start with the first sign-in;
+        the maintenance keeps its timer after that."""
         window.services_attached.disconnect(first_sign_in)
+        if window.services is not None:
+            use_store_time(window, window.services)
         window.start_daily_maintenance(background)
 
     def open_in_worker() -> Store | Exception:
@@ -128,7 +184,37 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> Running
     return RunningGui(app, window, tasks, background, translators)
 
 
+def show_start_failure(message: str) -> None:
+    """Why the program cannot start (a data folder it may not write, a store open elsewhere), before any window."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
+    QMessageBox.critical(None, "MemberDesk 会员台", message)
+
+
+def run_first_run(data_dir: Path, lang: str | None) -> bool:
+    """The first-run wizard on a PC with no store yet; False when it was cancelled (the program then ends)."""
+    from ui.first_run import FirstRunWizard
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
+    install_crash_handlers(app)
+    translators = configure_application(app, lang or LocalSettings(data_dir).language())
+    tasks = TaskRunner(app)
+    try:
+        wizard = FirstRunWizard(tasks, data_dir)
+        return wizard.exec() == QDialog.DialogCode.Accepted
+    finally:
+        tasks.shutdown()
+        translators.remove()
+
+
 def run_gui(data_dir: Path, database: str | None, lang: str | None) -> int:
+    from app.first_run import needs_first_run
+
+    if needs_first_run(data_dir, database) and not run_first_run(data_dir, lang):
+        return 0
     session = start_gui(data_dir, database, lang)
     try:
         return session.app.exec()

@@ -1,5 +1,8 @@
-"""How figures look on screen: points with separators, money in yuan (from integer fen), times in local time.
-One place, so the counter, the lists and the dialogs never disagree."""
+"""How figures look on screen: points with separators, money in yuan (from integer fen), times in the store's time.
+One place, so the counter, the lists and the dialogs never disagree.
+
+The store's time zone is set once when the store opens (`use_store_zone`), like Qt's default locale: it is how
+this program shows time, whichever screen asks, and never the PC's own zone (which may differ)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import datetime as dt
 from PySide6.QtCore import QLocale
 from PySide6.QtGui import QColor
 
+from app.clock import DEFAULT_ZONE, store_zone, to_store_time
 from app.money import format_yuan
 
 NEGATIVE = QColor("#c62828")
@@ -26,10 +30,19 @@ def yuan(fen: int) -> str:
     return format_yuan(fen)
 
 
+_zone: list[dt.tzinfo] = [store_zone(DEFAULT_ZONE)]
+
+
+def use_store_zone(name: str) -> None:
+    _zone[0] = store_zone(name)
+
+
+def shown_zone() -> dt.tzinfo:
+    return _zone[0]
+
+
 def _local(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:  # stored times are UTC; never let a naive one be read as local
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone()
+    return to_store_time(value, _zone[0])
 
 
 def local_datetime(value: dt.datetime | None) -> str:

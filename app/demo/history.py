@@ -24,6 +24,7 @@ from app.loyalty.book import Account, Lot, TierLadder, TierRule, refund_expiry
 from app.loyalty.pricing import price_purchase
 from app.loyalty.rules import expiry_for
 from app.loyalty.tiers import YEAR
+from app.members.numbers import member_no_for
 from app.members.validation import make_card_no
 from app.security.crypto import FieldCipher
 from db.enums import LedgerSource, MemberStatus, SaleKind
@@ -288,7 +289,7 @@ class HistoryBuilder:
                 first = person.visits[0]
                 member_id = member_ids[person.ordinal]
                 referrals.setdefault(person.referrer_ordinal, []).append(
-                    Referral(first.at, member_id, _member_no(member_id), first.branch_id, first.staff_id)
+                    Referral(first.at, member_id, member_no_for(member_id), first.branch_id, first.staff_id)
                 )
         for person in people:
             member_id = self.ids.take("members")
@@ -360,7 +361,7 @@ class HistoryBuilder:
             (
                 member_id,
                 self._uuid(member_id),
-                _member_no(member_id),
+                member_no_for(member_id),
                 None if card in self.taken_cards else card,
                 person.phone,
                 person.phone[-4:],
@@ -741,10 +742,6 @@ class HistoryBuilder:
 
     def _day_of(self, at: int) -> int:
         return max(0, bisect_right(self.calendar.midnight, at) - 1)
-
-
-def _member_no(member_id: int) -> str:
-    return f"MD{member_id:08d}"
 
 
 def _epoch(moment: Any) -> int | None:

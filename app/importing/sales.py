@@ -3,8 +3,14 @@
 Each row names its member by `member_no`, `card_no` or `phone`. A row whose member is unknown is refused, unless
 `create_missing`, which creates the member keeping the file's member number. Each row gets an idempotency key (its
 receipt number and branch, or a digest of its member, time, amount and how many identical rows came before it), so
-the same file imported twice records nothing twice. By default imported sales earn no points (the old system already
-paid them); with `earn_points` each row goes through the counter's own `record_purchase`, rules and all.
+the same file imported twice records nothing twice. A receipt number is the sale's identity: seen again with the
+same member and amount (later in the file, or in an earlier import) it is counted as already there; with another
+member or amount it is refused as a conflict naming both lines. By default imported sales earn no points (the old
+system already paid them); with `earn_points` each row goes through the counter's own `record_purchase`, rules
+and all.
+
+Every row is accounted for: imported, already there, or refused with its line and reason. Duplicate checks ask the
+database in chunks (db.bulk.select_in), so a file of a million receipts needs no giant statement.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -20,27 +27,35 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.clock import Clock
 from app.errors import MemberDeskError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
-from app.importing.members import BATCH, ImportReport, RefusedRow, batched, parse_time
+from app.i18n import translate
+from app.importing.cells import parse_time
+from app.importing.report import BATCH, ImportCancelled, ImportReport, RefusedRow, batched, stopped_on_failure
 from app.importing.tables import SALES_COLUMNS, Row, read_table
 from app.insights.aggregates import recount_members
 from app.loyalty.service import LoyaltyService, PurchaseRequest
 from app.loyalty.tiers import evaluate_tier
-from app.members.validation import normalize_card_no, normalize_phone
-from app.money import parse_yuan
+from app.members.numbers import member_no_for
+from app.members.validation import clean_member_no, fold_width, normalize_card_no, normalize_phone
+from app.money import format_yuan, parse_yuan
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
+from db.bulk import select_in
 from db.engine import Database
 from db.enums import MemberStatus, SaleKind, StaffRole
 from db.models import Branch, Member, Sale, Tier
 
 Progress = Callable[[int, int, str], bool]
+RECEIPT_MAX = 40
+AMOUNT_MAX_FEN = 100_000_000
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+_LIVE = f"status != '{MemberStatus.ANONYMISED.value}'"
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,15 @@ class SaleRowIn:
     receipt_no: str | None
     branch_id: int
     key: str
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    """A sale already stored under a row's key or receipt, to compare the row with."""
+
+    member_id: int | None
+    total_fen: int
+    note: str | None
 
 
 class SalesImporter:
@@ -74,24 +98,28 @@ class SalesImporter:
                 k.lower(): i for c, n, i in s.execute(select(Branch.code, Branch.name, Branch.id)) for k in (c, n)
             }
         )
-        tz = ZoneInfo(settings.store_timezone)
+        reader = _RowReader(ZoneInfo(settings.store_timezone), branches, self.operator, self.clock.now())
+        source = path.name[:120]
         report = ImportReport()
-        occurrences: Counter[str] = Counter()
-        done = 0
-        for batch in batched(rows, BATCH):
-            parsed: list[SaleRowIn] = []
-            for row in batch:
-                try:
-                    parsed.append(self._parse(row, tz, branches, occurrences))
-                except ValidationError as exc:
-                    report.refused.append(RefusedRow(row.line, str(exc)))
-            if earn_points:
-                self._earn_batch(parsed, create_missing, report)
-            else:
-                self.db.write(partial(self._plain_batch, parsed=parsed, create_missing=create_missing, report=report))
-            done += len(batch)
-            if progress is not None and not progress(done, max(done, size_hint), "sales"):
-                break
+        what = translate("Import", S("Import", "Sales"))
+        with stopped_on_failure(report):
+            for batch in batched(rows, BATCH):
+                parsed: list[SaleRowIn] = []
+                refused: list[RefusedRow] = []
+                for row in batch:
+                    try:
+                        parsed.append(reader.parse(row))
+                    except ValidationError as exc:
+                        refused.append(RefusedRow(row.line, str(exc)))
+                if earn_points:
+                    self._earn_batch(parsed, refused, len(batch), create_missing, reader, source, report)
+                else:
+                    work = partial(self._plain_batch, parsed=parsed, refused=refused, rows=len(batch))
+                    report.add(
+                        self.db.write(partial(work, create_missing=create_missing, reader=reader, source=source))
+                    )
+                if progress is not None and not progress(report.rows, max(report.rows, size_hint), what):
+                    raise ImportCancelled(S("Errors", "Import cancelled; rows already committed stay imported."))
         report.refused.sort(key=lambda r: r.line)
         self.db.write(
             lambda s: record_audit(
@@ -111,118 +139,135 @@ class SalesImporter:
         )
         return report
 
-    def _parse(self, row: Row, tz: ZoneInfo, branches: dict[str, int], occurrences: Counter[str]) -> SaleRowIn:
-        v = row.values
-        if v.get("member_no"):
-            member_key = ("member_no", v["member_no"].strip().upper())
-        elif v.get("card_no"):
-            member_key = ("card_no", normalize_card_no(v["card_no"], ""))
-        elif v.get("phone"):
-            member_key = ("phone", normalize_phone(v["phone"]))
-        else:
-            raise ValidationError(S("Errors", "The row names no member (member_no, card_no or phone)."))
-        sold_at = parse_time(v.get("time", ""), tz, "time")
-        if sold_at is None:
-            raise ValidationError(S("Errors", "The row has no time."))
-        if sold_at > self.clock.now():
-            raise ValidationError(S("Errors", "A date lies in the future or before 1900."))
-        total = parse_yuan(v.get("amount", ""))
-        if total > 100_000_000:  # ¥0 is a real purchase in a log (a fully discounted basket): it records the visit
-            raise ValidationError(S("Errors", "The amount must be more than ¥0 and at most ¥1,000,000."))
-        branch_text = v.get("branch", "").strip().lower()
-        branch_id = branches.get(branch_text) if branch_text else self.operator.branch_id
-        if branch_id is None:
-            raise ValidationError(S("Errors", "Unknown branch: {value}"), value=v["branch"])
-        receipt = v.get("receipt_no", "").strip()[:40] or None
-        if receipt:
-            key = f"import-sale:{branch_id}:{receipt}"
-        else:
-            basis = f"{member_key[0]}={member_key[1]}|{sold_at.isoformat()}|{total}"
-            occurrences[basis] += 1
-            key = "import-sale:" + hashlib.sha1(f"{basis}|{occurrences[basis]}".encode()).hexdigest()
-        return SaleRowIn(row.line, member_key, sold_at, total, receipt, branch_id, key)
+    # ---- which rows are new -------------------------------------------------------------------------------
+    def _judge(
+        self, session: Session, parsed: list[SaleRowIn], create_missing: bool, reader: _RowReader, out: ImportReport
+    ) -> list[tuple[SaleRowIn, int]]:
+        """The rows to record with their member ids; the rest counted as already there or refused into `out`."""
+        members = self._resolve(session, parsed, create_missing, out)
+        conn = session.connection()
+        by_key = {
+            key: _Recorded(mid, total, note)
+            for key, mid, total, note in select_in(
+                conn,
+                "SELECT idempotency_key, member_id, total_fen, note FROM sales WHERE idempotency_key IN ({values})",
+                [r.key for r in parsed if r.member_key in members],
+            )
+        }
+        by_receipt = {
+            (branch, receipt): _Recorded(mid, total, note)
+            for branch, receipt, mid, total, note in select_in(
+                conn,
+                "SELECT branch_id, receipt_no, member_id, total_fen, note FROM sales WHERE receipt_no IN ({values})",
+                sorted({r.receipt_no for r in parsed if r.receipt_no and r.member_key in members}),
+            )
+        }
+        fresh: list[tuple[SaleRowIn, int]] = []
+        for r in parsed:
+            member_id = members.get(r.member_key)
+            if member_id is None:
+                continue
+            problem = reader.repeated(r)
+            recorded = by_key.get(r.key) or (by_receipt.get((r.branch_id, r.receipt_no)) if r.receipt_no else None)
+            if problem is None and recorded is not None:
+                if recorded.member_id == member_id and recorded.total_fen == r.total_fen:
+                    out.already_there += 1
+                    continue
+                problem = ValidationError(
+                    S("Errors", "Receipt {receipt} is already recorded ({earlier}) for {amount} with another member."),
+                    receipt=r.receipt_no or "",
+                    earlier=recorded.note or "",
+                    amount=format_yuan(recorded.total_fen),
+                )
+                if recorded.member_id == member_id:
+                    problem = ValidationError(
+                        S("Errors", "Receipt {receipt} is already recorded ({earlier}) with another amount: {amount}."),
+                        receipt=r.receipt_no or "",
+                        earlier=recorded.note or "",
+                        amount=format_yuan(recorded.total_fen),
+                    )
+            if problem is not None:
+                out.refused.append(RefusedRow(r.line, str(problem)))
+            elif reader.first_line(r) != r.line:
+                out.already_there += 1  # the same sale listed twice in the file
+            else:
+                fresh.append((r, member_id))
+        return fresh
 
     def _resolve(
-        self, session: Session, parsed: list[SaleRowIn], create_missing: bool, report: ImportReport
+        self, session: Session, parsed: list[SaleRowIn], create_missing: bool, out: ImportReport
     ) -> dict[tuple[str, str], int]:
+        conn = session.connection()
         found: dict[tuple[str, str], int] = {}
         for kind in ("member_no", "card_no", "phone"):
-            values = {r.member_key[1] for r in parsed if r.member_key[0] == kind}
-            if values:
-                column = getattr(Member, kind)
-                found.update(
-                    {
-                        (kind, value): mid
-                        for value, mid in session.execute(
-                            select(column, Member.id).where(
-                                column.in_(values), Member.status != MemberStatus.ANONYMISED
-                            )
-                        )
-                    }
-                )
+            values = sorted({r.member_key[1] for r in parsed if r.member_key[0] == kind})
+            query = f"SELECT {kind}, id FROM members WHERE {_LIVE} AND {kind} IN ({{values}})"
+            found.update({(kind, value): mid for value, mid in select_in(conn, query, values)})
         missing = sorted({r.member_key for r in parsed} - found.keys())
         if missing and create_missing:
-            lowest = session.scalar(select(Tier.id).order_by(Tier.rank).limit(1))
-            now = self.clock.now()
-            rows = [
-                {
-                    "member_no": value if kind == "member_no" else f"T{uuid.uuid4().hex[:20]}",
-                    "card_no": value if kind == "card_no" else None,
-                    "phone": value if kind == "phone" else None,
-                    "phone_last4": value[-4:] if kind == "phone" else None,
-                    "client_uuid": str(uuid.uuid4()),
-                    "tier_id": lowest,
-                    "home_branch_id": self.operator.branch_id,
-                    "status": MemberStatus.ACTIVE,
-                    "joined_at": now,
-                    "updated_at": now,
-                    "points_balance": 0,
-                    "lifetime_spend_fen": 0,
-                    "visit_count": 0,
-                    "marketing_consent": False,
-                    "referral_rewarded": False,
-                    "created_by_id": self.operator.staff_id,
-                    "gender": "unknown",
-                }
-                for kind, value in missing
-            ]
-            ids = [
-                r[0] for r in session.execute(insert(Member).returning(Member.id, sort_by_parameter_order=True), rows)
-            ]
-            renumber = [
-                {"id": mid, "member_no": f"MD{mid:08d}"}
-                for mid, (kind, _v) in zip(ids, missing, strict=True)
-                if kind != "member_no"
-            ]
-            if renumber:
-                session.execute(update(Member), renumber)
-            found.update(dict(zip(missing, ids, strict=True)))
+            found.update(self._create(session, missing))
+        not_found = translate("Errors", S("Errors", "Member not found: {value}"))
         for r in parsed:
             if r.member_key not in found:
-                report.refused.append(RefusedRow(r.line, f"member not found: {r.member_key[1]}"))
+                out.refused.append(RefusedRow(r.line, not_found.format(value=r.member_key[1])))
         return found
 
+    def _create(self, session: Session, missing: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        lowest = session.scalar(select(Tier.id).order_by(Tier.rank).limit(1))
+        now = self.clock.now()
+        rows = [
+            {
+                "member_no": value if kind == "member_no" else f"T{uuid.uuid4().hex[:20]}",
+                "card_no": value if kind == "card_no" else None,
+                "phone": value if kind == "phone" else None,
+                "phone_last4": value[-4:] if kind == "phone" else None,
+                "client_uuid": str(uuid.uuid4()),
+                "tier_id": lowest,
+                "home_branch_id": self.operator.branch_id,
+                "status": MemberStatus.ACTIVE,
+                "joined_at": now,
+                "updated_at": now,
+                "points_balance": 0,
+                "lifetime_spend_fen": 0,
+                "visit_count": 0,
+                "marketing_consent": False,
+                "referral_rewarded": False,
+                "created_by_id": self.operator.staff_id,
+                "gender": "unknown",
+            }
+            for kind, value in missing
+        ]
+        ids = [r[0] for r in session.execute(insert(Member).returning(Member.id, sort_by_parameter_order=True), rows)]
+        renumber = [
+            {"id": mid, "member_no": member_no_for(mid)}
+            for mid, (kind, _v) in zip(ids, missing, strict=True)
+            if kind != "member_no"
+        ]
+        if renumber:
+            session.execute(update(Member), renumber)
+        return dict(zip(missing, ids, strict=True))
+
+    # ---- recording ----------------------------------------------------------------------------------------
     def _plain_batch(
-        self, session: Session, parsed: list[SaleRowIn], create_missing: bool, report: ImportReport
-    ) -> None:
-        members = self._resolve(session, parsed, create_missing, report)
-        rows = [r for r in parsed if r.member_key in members]
-        keys = [r.key for r in rows]
-        seen = set(session.scalars(select(Sale.idempotency_key).where(Sale.idempotency_key.in_(keys))))
-        receipts = {(r.branch_id, r.receipt_no) for r in rows if r.receipt_no}
-        if receipts:
-            seen_receipts = set(
-                session.execute(
-                    select(Sale.branch_id, Sale.receipt_no).where(
-                        or_(*[(Sale.branch_id == b) & (Sale.receipt_no == n) for b, n in receipts])
-                    )
-                ).all()
-            )
-            seen |= {r.key for r in rows if (r.branch_id, r.receipt_no) in seen_receipts}
-        fresh = [r for r in rows if r.key not in seen]
-        report.already_there += len(rows) - len(fresh)
-        if not fresh:
-            return
+        self,
+        session: Session,
+        parsed: list[SaleRowIn],
+        refused: list[RefusedRow],
+        rows: int,
+        create_missing: bool,
+        reader: _RowReader,
+        source: str,
+    ) -> ImportReport:
+        """The batch's new sales inserted as they are (no points), in the same transaction as their judging."""
+        out = ImportReport(refused=list(refused), rows=rows)
+        fresh = self._judge(session, parsed, create_missing, reader, out)
+        if fresh:
+            self._store(session, fresh, source)
+            out.imported += len(fresh)
+        return out
+
+    def _store(self, session: Session, fresh: list[tuple[SaleRowIn, int]], source: str) -> None:
+        now = self.clock.now()
         session.execute(
             insert(Sale),
             [
@@ -230,7 +275,7 @@ class SalesImporter:
                     "client_uuid": str(uuid.uuid4()),
                     "idempotency_key": r.key,
                     "kind": SaleKind.SALE,
-                    "member_id": members[r.member_key],
+                    "member_id": member_id,
                     "branch_id": r.branch_id,
                     "staff_id": self.operator.staff_id,
                     "receipt_no": r.receipt_no,
@@ -241,22 +286,21 @@ class SalesImporter:
                     "coupon_discount_fen": 0,
                     "paid_fen": r.total_fen,
                     "points_earned": 0,
-                    "note": "imported",
-                    "created_at": self.clock.now(),
+                    "note": _note(source, r.line),
+                    "created_at": now,
                 }
-                for r in fresh
+                for r, member_id in fresh
             ],
         )
-        report.imported += len(fresh)
-        self._update_members(session, fresh, members)
+        self._update_members(session, fresh)
         recount_members(
-            session.connection(), {members[r.member_key] for r in fresh}, read_settings(session).store_timezone
+            session.connection(), {member_id for _r, member_id in fresh}, read_settings(session).store_timezone
         )
 
-    def _update_members(self, session: Session, fresh: list[SaleRowIn], members: dict[tuple[str, str], int]) -> None:
+    def _update_members(self, session: Session, fresh: list[tuple[SaleRowIn, int]]) -> None:
         per_member: dict[int, list[SaleRowIn]] = {}
-        for r in fresh:
-            per_member.setdefault(members[r.member_key], []).append(r)
+        for r, member_id in fresh:
+            per_member.setdefault(member_id, []).append(r)
         current = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(per_member)))}
         settings = read_settings(session)
         now = self.clock.now()
@@ -272,27 +316,110 @@ class SalesImporter:
         for member in current.values():
             evaluate_tier(session, self.operator, member, now, settings)
 
-    def _earn_batch(self, parsed: list[SaleRowIn], create_missing: bool, report: ImportReport) -> None:
-        members = self.db.write(lambda s: self._resolve(s, parsed, create_missing, report))
-        for r in parsed:
-            if r.member_key not in members:
-                continue
+    def _earn_batch(
+        self,
+        parsed: list[SaleRowIn],
+        refused: list[RefusedRow],
+        rows: int,
+        create_missing: bool,
+        reader: _RowReader,
+        source: str,
+        report: ImportReport,
+    ) -> None:
+        """Each new row through the counter's own purchase, a transaction each. Every row is counted into `report`
+        as soon as what became of it is committed, so a failure part-way reports exactly that."""
+        judged = ImportReport(refused=list(refused), rows=rows)
+        fresh = self.db.write(lambda s: self._judge(s, parsed, create_missing, reader, judged))
+        judged.rows -= len(fresh)
+        report.add(judged)
+        for r, member_id in fresh:
             operator = dataclasses.replace(self.operator, branch_id=r.branch_id)
             try:
                 result = LoyaltyService(self.db, operator, self.clock).record_purchase(
                     PurchaseRequest(
-                        member_id=members[r.member_key],
+                        member_id=member_id,
                         total_fen=r.total_fen,
                         idempotency_key=r.key,
                         receipt_no=r.receipt_no,
                         sold_at=r.sold_at,
-                        note="imported",
+                        note=_note(source, r.line),
                     )
                 )
             except MemberDeskError as exc:
                 report.refused.append(RefusedRow(r.line, str(exc)))
-                continue
-            if result.replayed:
-                report.already_there += 1
             else:
-                report.imported += 1
+                if result.replayed:
+                    report.already_there += 1
+                else:
+                    report.imported += 1
+            report.rows += 1
+
+
+def _note(source: str, line: int) -> str:
+    return f"imported: {source} line {line}"
+
+
+class _RowReader:
+    """Judges one row at a time and remembers, for the whole file, where each key was first seen."""
+
+    def __init__(self, tz: ZoneInfo, branches: dict[str, int], operator: Operator, now: dt.datetime) -> None:
+        self.tz = tz
+        self.branches = branches
+        self.operator = operator
+        self.now = now
+        self.occurrences: Counter[str] = Counter()
+        self.first: dict[str, SaleRowIn] = {}
+
+    def parse(self, row: Row) -> SaleRowIn:
+        if row.problem:
+            raise ValidationError(S("Errors", "The line cannot be read: {reason}"), reason=row.problem)
+        v = row.values
+        member_key = self._member_key(v)
+        sold_at = parse_time(v.get("time", ""), self.tz, "time", now=self.now)
+        if sold_at is None:
+            raise ValidationError(S("Errors", "The row has no time."))
+        total = parse_yuan(v.get("amount", ""))
+        if total > AMOUNT_MAX_FEN:  # ¥0 is a real purchase in a log (a fully discounted basket): it records the visit
+            raise ValidationError(S("Errors", "The amount must be from ¥0 to ¥1,000,000."), field="amount")
+        branch_text = v.get("branch", "").strip().lower()
+        branch_id = self.branches.get(branch_text) if branch_text else self.operator.branch_id
+        if branch_id is None:
+            raise ValidationError(S("Errors", "Unknown branch: {value}"), value=v["branch"][:40])
+        receipt = fold_width(v.get("receipt_no", "")).strip().upper() or None
+        if receipt is not None and len(receipt) > RECEIPT_MAX:
+            raise ValidationError(S("Errors", "A receipt number has at most 40 characters."), field="receipt_no")
+        if receipt is not None and _SPACE_OR_CONTROL.search(receipt):
+            raise ValidationError(S("Errors", "A receipt number may hold no spaces or control characters."))
+        if receipt:
+            key = f"import-sale:{branch_id}:{receipt}"
+        else:
+            basis = f"{member_key[0]}={member_key[1]}|{sold_at.isoformat()}|{total}"
+            self.occurrences[basis] += 1
+            key = "import-sale:" + hashlib.sha1(f"{basis}|{self.occurrences[basis]}".encode()).hexdigest()
+        sale = SaleRowIn(row.line, member_key, sold_at, total, receipt, branch_id, key)
+        self.first.setdefault(key, sale)
+        return sale
+
+    @staticmethod
+    def _member_key(v: dict[str, str]) -> tuple[str, str]:
+        if v.get("member_no"):
+            return ("member_no", clean_member_no(v["member_no"]))
+        if v.get("card_no"):
+            return ("card_no", normalize_card_no(v["card_no"], ""))
+        if v.get("phone"):
+            return ("phone", normalize_phone(v["phone"]))
+        raise ValidationError(S("Errors", "The row names no member (member_no, card_no or phone)."))
+
+    def first_line(self, sale: SaleRowIn) -> int:
+        return self.first[sale.key].line
+
+    def repeated(self, sale: SaleRowIn) -> ValidationError | None:
+        """A conflict when an earlier line of the file has this sale's receipt with another member or amount."""
+        first = self.first[sale.key]
+        if first.line == sale.line or (first.member_key, first.total_fen) == (sale.member_key, sale.total_fen):
+            return None
+        return ValidationError(
+            S("Errors", "Receipt {receipt} is also on line {line}, with another member or amount."),
+            receipt=sale.receipt_no or "",
+            line=first.line,
+        )

@@ -1,17 +1,25 @@
-"""Reading and writing member and sales files: CSV (UTF-8 or GB18030) and XLSX, headers in English or Chinese."""
+"""Reading and writing member and sales files, headers in English or Chinese: CSV (UTF-8 or GB18030), Excel's
+tab-separated text (its "Unicode 文本" is UTF-16 with a byte order mark, its "文本文件(制表符分隔)" GB18030) and XLSX.
+
+A row that cannot be read (a cell longer than CELL_MAX, a damaged line) comes out with its problem, so the importer
+refuses that row by its line and goes on. Exports write XLSX cells as text (Excel keeps 12-digit card and 18-digit ID
+numbers as they are, and never runs a name as a formula) and prefix a CSV cell that starts with = + - @ with an
+apostrophe (an import takes it off again)."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from app.errors import ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.i18n import translate
 
 MEMBER_COLUMNS = (
     "member_no",
@@ -86,6 +94,17 @@ class Row:
     """The line (CSV) or row (XLSX) number in the file, as a person opening it would count."""
     values: dict[str, str]
     """Cell texts by column, without surrounding spaces."""
+    problem: str = ""
+    """Why the row could not be read ('' when it could): it is refused with this reason."""
+
+
+CELL_MAX = 4000
+"""No cell of a member or sales file needs more (notes have NOTES_MAX = 2000); a longer one refuses its row."""
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A CSV cell starting with one of these is run as a formula by Excel unless an apostrophe comes first."""
+_CSV_FIELD_LIMIT = 2**31 - 1
+"""The csv module's limit (131,072 characters by default, and a longer field stops the reader): raised so the row
+is read and refused by CELL_MAX instead. Within a C long on every platform."""
 
 
 def _canonical(header: str, known: Sequence[str]) -> str | None:
@@ -98,6 +117,11 @@ def _canonical(header: str, known: Sequence[str]) -> str | None:
 
 
 def _decode(raw: bytes) -> str:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ValidationError(S("Errors", "The file is neither UTF-8 nor GB18030 text.")) from None
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(encoding)
@@ -112,23 +136,39 @@ def read_table(path: Path, known: Sequence[str]) -> Table:
     if suffix == ".xlsx":
         return _read_xlsx(path, known)
     if suffix not in (".csv", ".txt"):
-        raise ValidationError(S("Errors", "Only .csv and .xlsx files can be imported."))
+        raise ValidationError(S("Errors", "Only .csv, .txt and .xlsx files can be imported."))
     text = _decode(path.read_bytes())
-    reader = csv.reader(io.StringIO(text, newline=""))
+    first_line = text[: text.find("\n")]
+    csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if "\t" in first_line else ",")
     try:
         header = next(reader)
-    except StopIteration:
+    except (StopIteration, csv.Error):
         raise ValidationError(S("Errors", "The file is empty.")) from None
     columns = [_canonical(h, known) for h in header]
     _require_known(columns)
+    return Table([c for c in columns if c], _csv_rows(reader, columns), _lines(text) - 1)
 
-    def rows() -> Iterator[Row]:
-        for values in reader:
-            if not any(v.strip() for v in values):
-                continue
-            yield Row(reader.line_num, {c: v.strip() for c, v in zip(columns, values, strict=False) if c})
 
-    return Table([c for c in columns if c], rows(), _lines(text) - 1)
+def _csv_rows(reader: Any, columns: list[str | None]) -> Iterator[Row]:
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Row(reader.line_num, {}, str(exc))
+            continue
+        if not any(v.strip() for v in values):
+            continue
+        yield _row(reader.line_num, columns, values)
+
+
+def _row(line: int, columns: list[str | None], values: list[str]) -> Row:
+    if max(map(len, values)) > CELL_MAX:
+        message = translate("Errors", S("Errors", "A value has more than {max} characters."))
+        return Row(line, {}, message.format(max=CELL_MAX))
+    return Row(line, {c: v.strip() for c, v in zip(columns, values, strict=False) if c})
 
 
 def _lines(text: str) -> int:
@@ -159,7 +199,7 @@ def _read_xlsx(path: Path, known: Sequence[str]) -> Table:
         for number, values in enumerate(it, start=2):
             cells = ["" if v is None else _cell_text(v) for v in values]
             if any(cells):
-                yield Row(number, {c: v for c, v in zip(columns, cells, strict=False) if c})
+                yield _row(number, columns, cells)
         book.close()
 
     return Table([c for c in columns if c], rows(), max(0, (sheet.max_row or 0) - 1))
@@ -185,7 +225,7 @@ def write_table(path: Path, columns: Sequence[str], rows: Iterator[Sequence[obje
         sheet = book.create_sheet()
         sheet.append(list(columns))
         for row in rows:
-            sheet.append(["" if v is None else v for v in row])
+            sheet.append([_text_cell(sheet, v) if isinstance(v, str) else v for v in row])
             count += 1
         book.save(path)
         return count
@@ -193,6 +233,29 @@ def write_table(path: Path, columns: Sequence[str], rows: Iterator[Sequence[obje
         writer = csv.writer(fh)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow(["" if v is None else v for v in row])
+            writer.writerow(["" if v is None else _csv_cell(v) for v in row])
             count += 1
     return count
+
+
+def _text_cell(sheet: Any, value: str) -> Any:
+    """A cell Excel shows as the text it holds: never a number in scientific notation, never a formula."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    cell.number_format = "@"
+    return cell
+
+
+def _csv_cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def unquote_formula(text: str) -> str:
+    """A cell as it was before export quoted it (`'=1+1` back to `=1+1`)."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text

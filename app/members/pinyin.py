@@ -99,8 +99,13 @@ def name_readings(name: str) -> list[str]:
     return [head, *(_char_reading(t) for t in tokens[1:])]
 
 
+INITIALS_MAX = 40
+FULL_MAX = 100
+
+
 @lru_cache(maxsize=200_000)
 def pinyin_keys(name: str) -> tuple[str, str]:
-    """(initials, full) for a name; ASCII names give their letters. Both lower case, no spaces."""
+    """(initials, full) for a name; ASCII names give their letters. Both lower case, no spaces, cut to their
+    columns' widths (a 40-character name reads to as many as 240 letters; a prefix search never needs them all)."""
     readings = [r for r in name_readings(name) if r]
-    return "".join(r[0] for r in readings), "".join(readings)
+    return "".join(r[0] for r in readings)[:INITIALS_MAX], "".join(readings)[:FULL_MAX]

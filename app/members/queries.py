@@ -4,19 +4,17 @@ the status bar. Each is one short read session; nothing here writes."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, select
 
+from app.members.lookup import find_page, plan_lookup
 from app.members.profile import Page
 from app.members.validation import mask_phone
 from db.engine import Database
 from db.enums import MemberStatus
 from db.models import Branch, Member, Tier
-
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -34,27 +32,6 @@ class MemberRow:
     status: MemberStatus
     phone: str | None = None
     """The full phone, filled in only for staff who may see it (app.store_info)."""
-
-
-def _prefix(column: Any, prefix: str) -> Any:
-    """A prefix match as an index range (SQLite's LIKE never uses the index)."""
-    return and_(column >= prefix, column < prefix + "\U0010ffff")
-
-
-def _filtered(query: Select, text: str) -> tuple[Select, Any]:
-    """The filter for `text` and the column to order by, so that a narrow filter walks its own index instead of
-    scanning every member in id order."""
-    if not text:
-        return query, Member.id.desc()
-    if text.isdigit() and len(text) == 4:
-        return query.where(Member.phone_last4 == text), Member.id.desc()
-    if text.isdigit():
-        return query.where(_prefix(Member.phone, text)), Member.phone
-    if _CJK.search(text):
-        return query.where(_prefix(Member.name, text)), Member.name
-    if text.isascii() and text.isalpha():
-        return query.where(_prefix(Member.pinyin_initials, text.lower())), Member.pinyin_initials
-    return query.where(_prefix(Member.card_no, text.upper())), Member.card_no
 
 
 def listed_members(*extra: Any) -> Select:
@@ -80,15 +57,11 @@ def listed_members(*extra: Any) -> Select:
 
 def member_page(db: Database, offset: int, limit: int, text: str = "") -> Page[MemberRow]:
     """One page of the member list (newest first, or in the filter's order), anonymised members left out. The
-    filter takes what the lookup box takes: phone prefix or last 4, name prefix, pinyin initials, card prefix."""
-    text = re.sub(r"\s+", "", text or "")
-    rows_query, order = _filtered(listed_members(Member.joined_at, Member.status), text)
-    count_query, _ = _filtered(
-        select(func.count()).select_from(Member).where(Member.status != MemberStatus.ANONYMISED), text
-    )
+    filter is read the way the counter's lookup box reads it (app.members.lookup), so both find the same members."""
     with db.session() as session:
-        total = session.scalar(count_query) or 0
-        rows = session.execute(rows_query.order_by(order, Member.id.desc()).offset(offset).limit(limit)).all()
+        rows, total = find_page(
+            session, listed_members(Member.joined_at, Member.status), plan_lookup(text), offset, limit
+        )
     return Page(
         [
             MemberRow(

@@ -1,19 +1,17 @@
 """Finding, registering and editing members: the counter's hot path.
 
-Every lookup kind is an index range scan with a LIMIT in index order (docs/ARCHITECTURE.md §7: p95 ≤ 2 ms on 1M
-members): full phone, last 4 digits (own indexed column), card or member number, name prefix (a range, never LIKE),
-pinyin initials or full pinyin prefix.
+What the lookup box's text means is decided in app.members.lookup (shared with the member list); what a field may
+hold in app.members.validation (shared with the import and the dialogs).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
@@ -21,6 +19,8 @@ from app.audit import record_audit
 from app.clock import Clock
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.members.lookup import Stage, find_first, plan_lookup
+from app.members.numbers import member_no_for
 from app.members.pinyin import pinyin_keys
 from app.members.profile import (
     LedgerRow,
@@ -33,6 +33,10 @@ from app.members.profile import (
 )
 from app.members.queries import listed_members
 from app.members.validation import (
+    check_birthday,
+    clean_name,
+    clean_notes,
+    clean_tags,
     make_card_no,
     mask_phone,
     normalize_card_no,
@@ -47,7 +51,6 @@ from db.enums import Gender, MemberStatus
 from db.models import Member, MemberTag, Tag, Tier
 
 LOOKUP_LIMIT = 20
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -87,24 +90,6 @@ class MemberForm:
     marketing_consent: bool = False
 
 
-def _prefix_range(column: Any, prefix: str) -> Any:
-    """`column LIKE 'prefix%'` as an index range (SQLite's LIKE never uses the index)."""
-    return and_(column >= prefix, column < prefix + "\U0010ffff")
-
-
-def _escape_tags(tags: Sequence[str]) -> list[str]:
-    clean: list[str] = []
-    for tag in tags:
-        tag = tag.strip()
-        if not tag:
-            continue
-        if len(tag) > 40:
-            raise ValidationError(S("Errors", "A tag has at most 40 characters."), field="tags")
-        if tag not in clean:
-            clean.append(tag)
-    return clean
-
-
 class MemberService:
     def __init__(self, db: Database, operator: Operator, clock: Clock, cipher: FieldCipher) -> None:
         self.db = db
@@ -129,72 +114,27 @@ class MemberService:
         )
 
     def lookup(self, query: str, limit: int = LOOKUP_LIMIT) -> LookupResult:
-        text = re.sub(r"\s+", "", query or "")
-        if not text:
+        stages = plan_lookup(query)
+        if not stages:
             return LookupResult([], False)
         with self.db.session() as session:
-            return self._lookup(session, text, limit)
+            return self._lookup(session, stages, limit)
 
-    def _lookup(self, session: Session, text: str, limit: int) -> LookupResult:
-        base = listed_members()
-        if text.isdigit():
-            if len(text) == 4:
-                rows = session.execute(
-                    base.where(Member.phone_last4 == text).order_by(Member.last_visit_at.desc()).limit(limit)
-                ).all()
-                return LookupResult([self._hit(r) for r in rows], False)
-            if len(text) == 11 and text[0] == "1":
-                rows = session.execute(base.where(Member.phone == text).limit(limit)).all()
-                if rows:
-                    return LookupResult([self._hit(r) for r in rows], len(rows) == 1)
-        upper = text.upper()
-        if text.isalnum() and text.isascii() and len(text) >= 5:
-            rows = (
-                session.execute(base.where(Member.card_no == upper).limit(2)).all()
-                or session.execute(base.where(Member.member_no == upper).limit(2)).all()
-            )
-            if rows:
-                return LookupResult([self._hit(r) for r in rows], len(rows) == 1)
-        if text.isdigit():
-            rows = session.execute(
-                base.where(_prefix_range(Member.phone, text)).order_by(Member.phone).limit(limit)
-            ).all()
-            return LookupResult([self._hit(r) for r in rows], False)
-        if _CJK.search(text):
-            rows = session.execute(
-                base.where(_prefix_range(Member.name, text)).order_by(Member.name).limit(limit)
-            ).all()
-            return LookupResult([self._hit(r) for r in rows], False)
-        if text.isascii() and text.isalpha():
-            key = text.lower()
-            rows = session.execute(
-                base.where(_prefix_range(Member.pinyin_initials, key)).order_by(Member.pinyin_initials).limit(limit)
-            ).all()
-            seen = {r[0] for r in rows}
-            if len(rows) < limit:
-                more = session.execute(
-                    base.where(_prefix_range(Member.pinyin_full, key)).order_by(Member.pinyin_full).limit(limit)
-                ).all()
-                rows = [*rows, *[r for r in more if r[0] not in seen][: limit - len(rows)]]
-            return LookupResult([self._hit(r) for r in rows], False)
-        return LookupResult([], False)
+    def _lookup(self, session: Session, stages: list[Stage], limit: int) -> LookupResult:
+        rows, exact = find_first(session, listed_members(), stages, limit)
+        return LookupResult([self._hit(r) for r in rows], exact)
 
     # ---- register and edit ---------------------------------------------------------------------------------
     def _clean(self, session: Session, form: MemberForm, member_id: int | None) -> dict[str, Any]:
         settings = read_settings(session)
-        name = (form.name or "").strip()
-        if not name:
-            raise ValidationError(S("Errors", "Enter the member's name."), field="name")
-        if len(name) > 40:
-            raise ValidationError(S("Errors", "A name has at most 40 characters."), field="name")
+        name = clean_name(form.name)
         phone = normalize_phone(form.phone)
         if not form.membership_consent:
             raise ValidationError(
                 S("Errors", "The member must agree to membership terms before registering."), field="consent"
             )
         today = self.clock.now().date()
-        if form.birthday is not None and not (dt.date(1900, 1, 1) <= form.birthday <= today):
-            raise ValidationError(S("Errors", "The birthday is not a possible date."), field="birthday")
+        check_birthday(form.birthday, today)
         values: dict[str, Any] = {
             "name": name,
             "phone": phone,
@@ -202,7 +142,7 @@ class MemberService:
             "gender": form.gender,
             "birthday": form.birthday,
             "birthday_mmdd": form.birthday.strftime("%m-%d") if form.birthday else None,
-            "notes": (form.notes or "").strip() or None,
+            "notes": clean_notes(form.notes),
             "marketing_consent": form.marketing_consent,
         }
         values["pinyin_initials"], values["pinyin_full"] = pinyin_keys(name)
@@ -241,7 +181,7 @@ class MemberService:
         if form.home_branch_id is not None:
             values["home_branch_id"] = form.home_branch_id
         if form.referrer:
-            ref = self._lookup(session, re.sub(r"\s+", "", form.referrer), 2)
+            ref = self._lookup(session, plan_lookup(form.referrer), 2)
             if not ref.exact:
                 raise ValidationError(
                     S("Errors", "Referrer not found: enter their full phone or card number."),
@@ -253,7 +193,7 @@ class MemberService:
         return values
 
     def _set_tags(self, session: Session, member_id: int, tags: Sequence[str]) -> None:
-        wanted = _escape_tags(tags)
+        wanted = clean_tags(tags)
         session.query(MemberTag).filter(MemberTag.member_id == member_id).delete()
         for name in wanted:
             tag_id = session.scalar(select(Tag.id).where(Tag.name == name))
@@ -286,7 +226,7 @@ class MemberService:
             )
             session.add(member)
             session.flush()
-            member.member_no = f"MD{member.id:08d}"
+            member.member_no = member_no_for(member.id)
             if member.card_no is None:
                 member.card_no = make_card_no(settings.cards_prefix, member.id)
             self._set_tags(session, member.id, form.tags)

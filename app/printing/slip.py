@@ -14,7 +14,6 @@ from pathlib import Path
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from app.clock import to_local
 from app.i18n import QT_TRANSLATE_NOOP, translate
 from app.printing.fonts import regular_font
 from app.printing.pdf import Align, ascent, descent, draw_text, open_canvas, text_width
@@ -44,7 +43,7 @@ class SlipData:
     member_name: str
     masked_phone: str
     points_balance: int
-    printed_at: dt.datetime  # aware; printed in local time
+    printed_at: dt.datetime  # aware, in the store's time zone: printed as its own wall time, never the PC's
 
 
 Draw = Callable[[Canvas, float], None]  # draws given the y of its top edge
@@ -162,7 +161,7 @@ def write_slip(data: SlipData, path: str | Path, width_mm: int = 80) -> None:
     layout.space(1.5 * mm)
     _balance_box(layout, data.points_balance)
     layout.space(1.5 * mm)
-    layout.row(translate("Printing", PRINTED_AT), to_local(data.printed_at).strftime("%Y-%m-%d %H:%M:%S"))
+    layout.row(translate("Printing", PRINTED_AT), data.printed_at.strftime("%Y-%m-%d %H:%M:%S"))
 
     page_height = TOP_MARGIN + layout.height + BOTTOM_MARGIN
     canvas = open_canvas(path, (page_width, page_height), data.title)

@@ -3,11 +3,21 @@
 ; see packaging\README.md. The version comes from pyproject.toml:
 ;   iscc /DAppVersion=0.1.0 packaging\windows\installer.iss
 ;
-; The store's data (database, backups, logs, key file) lives in the user's data folder, not here, so an
-; upgrade or an uninstall never touches it.
+; A per-machine install for every account of the counter PC (an administrator installs it once): the programs in
+; Program Files, shortcuts for all users, and one store for the whole PC in %ProgramData%\MemberDesk, which the
+; PC's users may write (the all-users.txt beside the programs tells MemberDesk to use it). The data folder is made
+; here but never removed: an upgrade or an uninstall leaves the database, its backups, the logs and the key alone.
+;
+; The installer speaks Simplified Chinese (English on request). Inno Setup ships no Chinese translation; put the
+; unofficial one, Files/Languages/Unofficial/ChineseSimplified.isl from github.com/jrsoftware/issrc, into the
+; compiler's Languages folder (the Windows CI workflow does). Without it the build stops instead of quietly
+; making an English-only installer.
 
 #ifndef AppVersion
   #error Pass the version: iscc /DAppVersion=X.Y.Z packaging\windows\installer.iss
+#endif
+#if !FileExists(AddBackslash(CompilerPath) + "Languages\ChineseSimplified.isl")
+  #error Languages\ChineseSimplified.isl is missing from the Inno Setup folder: see the comment at the top
 #endif
 
 #define AppName "MemberDesk"
@@ -22,34 +32,42 @@ AppName={#AppName} {#AppNameZh}
 AppVersion={#AppVersion}
 AppVerName={#AppName} {#AppNameZh} {#AppVersion}
 AppPublisher={#AppName}
+VersionInfoVersion={#AppVersion}
+VersionInfoProductName={#AppName} {#AppNameZh}
 DefaultDirName={autopf}\{#AppName}
 DefaultGroupName={#AppName} {#AppNameZh}
 DisableProgramGroupPage=yes
-; Per-user install without admin rights by default (a counter PC's cashier account), all users on request.
-PrivilegesRequired=lowest
-PrivilegesRequiredOverridesAllowed=dialog
+; Windows 10 (1809, the oldest still serviced as LTSC) or later, 64-bit.
+MinVersion=10.0.17763
+PrivilegesRequired=admin
 ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
 OutputDir=..\..\dist
 OutputBaseFilename={#AppName}-{#AppVersion}-setup
+SetupIconFile=..\..\resources\icons\memberdesk.ico
+UninstallDisplayIcon={app}\{#GuiExe}
 Compression=lzma2/max
 SolidCompression=yes
 WizardStyle=modern
-UninstallDisplayIcon={app}\{#GuiExe}
 CloseApplications=yes
+ShowLanguageDialog=auto
+LanguageDetectionMethod=none
 
 [Languages]
-; ChineseSimplified.isl is not shipped with every Inno Setup; use it when the compiler has it.
-#if FileExists(AddBackslash(CompilerPath) + "Languages\ChineseSimplified.isl")
+; The first is the default.
 Name: "chinesesimplified"; MessagesFile: "compiler:Languages\ChineseSimplified.isl"
-#endif
 Name: "english"; MessagesFile: "compiler:Default.isl"
 
 [Tasks]
 Name: "desktopicon"; Description: "{cm:CreateDesktopIcon}"; GroupDescription: "{cm:AdditionalIcons}"
 
+[Dirs]
+; One store for the PC; the counter accounts are ordinary users, so they get modify rights on it.
+Name: "{commonappdata}\{#AppName}"; Permissions: users-modify; Flags: uninsneveruninstall
+
 [Files]
 Source: "{#DistDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
+Source: "all-users.txt"; DestDir: "{app}"; Flags: ignoreversion
 
 [Icons]
 Name: "{group}\{#AppName} {#AppNameZh}"; Filename: "{app}\{#GuiExe}"

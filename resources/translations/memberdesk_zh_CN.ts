@@ -166,6 +166,13 @@
     </message>
 </context>
 <context>
+    <name>Application</name>
+    <message>
+        <source>This PC&apos;s clock is set to {pc}; times are shown in the store&apos;s time ({store}).</source>
+        <translation>本机时钟设置为 {pc}；时间按门店时区（{store}）显示。</translation>
+    </message>
+</context>
+<context>
     <name>CallDialog</name>
     <message>
         <source>Follow-up call</source>
@@ -504,6 +511,29 @@
     <message>
         <source>Your PIN was changed.</source>
         <translation>您的 PIN 码已修改。</translation>
+    </message>
+</context>
+<context>
+    <name>ChoicePage</name>
+    <message>
+        <source>Welcome to MemberDesk</source>
+        <translation>欢迎使用会员台</translation>
+    </message>
+    <message>
+        <source>This PC has no store yet. What should it be?</source>
+        <translation>这台电脑还没有门店数据。要把它设置为：</translation>
+    </message>
+    <message>
+        <source>A new store: I start from scratch</source>
+        <translation>新门店：从头开始</translation>
+    </message>
+    <message>
+        <source>A counter of our chain: join the chain&apos;s server</source>
+        <translation>连锁门店的收银台：连接连锁服务器</translation>
+    </message>
+    <message>
+        <source>A demo store for training (made-up members, change nothing real)</source>
+        <translation>培训用演示门店（虚构会员，不影响真实数据）</translation>
     </message>
 </context>
 <context>
@@ -886,6 +916,21 @@
     </message>
 </context>
 <context>
+    <name>DemoPage</name>
+    <message>
+        <source>A demo store for training</source>
+        <translation>培训用演示门店</translation>
+    </message>
+    <message>
+        <source>3,000 made-up members with two years of purchases, to learn the counter on.</source>
+        <translation>3,000 名虚构会员及两年的消费记录，用来熟悉收银台操作。</translation>
+    </message>
+    <message>
+        <source>Sign in as owner (PIN 0000), manager (6666) or cashier1 (1234). Use it only for training: for the real store, start MemberDesk with another data folder (--data-dir).</source>
+        <translation>可用 owner（PIN 0000）、manager（6666）或 cashier1（1234）登录。仅供培训使用：真实门店请用另一个数据文件夹启动会员台（--data-dir）。</translation>
+    </message>
+</context>
+<context>
     <name>EditPage</name>
     <message>
         <source>Undo changes</source>
@@ -927,14 +972,6 @@
         <translation>生成演示数据时门店数据发生了变化；请在没有收银台打开时运行。</translation>
     </message>
     <message>
-        <source>{what}: not a date (use YYYY-MM-DD): {value}</source>
-        <translation>{what}：不是日期（请用 YYYY-MM-DD 格式）：{value}</translation>
-    </message>
-    <message>
-        <source>Points must be a whole number of 0 or more: {value}</source>
-        <translation>积分必须是 0 或更大的整数：{value}</translation>
-    </message>
-    <message>
         <source>Export to a .csv or .xlsx file.</source>
         <translation>请导出为 .csv 或 .xlsx 文件。</translation>
     </message>
@@ -947,20 +984,8 @@
         <translation>请输入会员姓名。</translation>
     </message>
     <message>
-        <source>A member number has at most 40 characters.</source>
-        <translation>会员编号最多 40 个字符。</translation>
-    </message>
-    <message>
-        <source>Same {what} as an earlier row of this file: {value}</source>
-        <translation>{what}与本文件前面某一行重复：{value}</translation>
-    </message>
-    <message>
         <source>Gender must be 男/女 or male/female: {value}</source>
         <translation>性别必须是 男/女 或 male/female：{value}</translation>
-    </message>
-    <message>
-        <source>A date lies in the future or before 1900.</source>
-        <translation>日期晚于今天或早于 1900 年。</translation>
     </message>
     <message>
         <source>Unknown tier: {value}</source>
@@ -997,10 +1022,6 @@
     <message>
         <source>The file is neither UTF-8 nor GB18030 text.</source>
         <translation>文件既不是 UTF-8 也不是 GB18030 编码的文本。</translation>
-    </message>
-    <message>
-        <source>Only .csv and .xlsx files can be imported.</source>
-        <translation>只能导入 .csv 和 .xlsx 文件。</translation>
     </message>
     <message>
         <source>No known column headers in the first row of the file.</source>
@@ -1335,6 +1356,118 @@
         <translation>服务器暂时连不上 — 正在重试。请稍后再试。</translation>
     </message>
     <message>
+        <source>The server {address} did not answer: {reason}</source>
+        <translation>服务器 {address} 没有响应：{reason}</translation>
+    </message>
+    <message>
+        <source>{address} is not a PostgreSQL address; it looks like postgresql+psycopg://user:password@server/memberdesk</source>
+        <translation>{address} 不是 PostgreSQL 地址；正确格式如 postgresql+psycopg://用户:密码@服务器/memberdesk</translation>
+    </message>
+    <message>
+        <source>Enter the store&apos;s name (at most 60 characters).</source>
+        <translation>请输入门店名称（最多 60 个字符）。</translation>
+    </message>
+    <message>
+        <source>One point per ¥1 to ¥1,000 spent.</source>
+        <translation>每消费 ￥1 至 ￥1,000 积 1 分。</translation>
+    </message>
+    <message>
+        <source>¥1 is worth 1 to 100,000 points.</source>
+        <translation>￥1 可抵 1 至 100,000 积分。</translation>
+    </message>
+    <message>
+        <source>Points last 1 to 120 months, or 0 for ever.</source>
+        <translation>积分有效期为 1 至 120 个月，0 表示永久有效。</translation>
+    </message>
+    <message>
+        <source>{what}: not a date (use YYYY-MM-DD or YYYY/M/D): {value}</source>
+        <translation>{what}：不是日期（请用 YYYY-MM-DD 或 YYYY/M/D）：{value}</translation>
+    </message>
+    <message>
+        <source>{what}: a date lies in the future or before 1900.</source>
+        <translation>{what}：日期在将来或早于 1900 年。</translation>
+    </message>
+    <message>
+        <source>Points must be a whole number from 0 to {max}: {value}</source>
+        <translation>积分须为 0 到 {max} 之间的整数：{value}</translation>
+    </message>
+    <message>
+        <source>{what}: a time zone offset is at most ±14:00: {value}</source>
+        <translation>{what}：时区偏移最多为 ±14:00：{value}</translation>
+    </message>
+    <message>
+        <source>The line cannot be read: {reason}</source>
+        <translation>这一行无法读取：{reason}</translation>
+    </message>
+    <message>
+        <source>Same {what} as line {line} of this file: {value}</source>
+        <translation>与本文件第 {line} 行的{what}相同：{value}</translation>
+    </message>
+    <message>
+        <source>The import stopped ({reason}) after {rows} rows of the file were committed: {imported} imported, {already} already there, {refused} refused. Importing the file again adds the rest.</source>
+        <translation>导入中途停止（{reason}），已提交文件的 {rows} 行：导入 {imported} 条，已存在 {already} 条，拒绝 {refused} 条。再次导入该文件即可补上其余部分。</translation>
+    </message>
+    <message>
+        <source>The import stopped ({reason}); nothing was imported.</source>
+        <translation>导入中途停止（{reason}），没有导入任何数据。</translation>
+    </message>
+    <message>
+        <source>Member not found: {value}</source>
+        <translation>找不到会员：{value}</translation>
+    </message>
+    <message>
+        <source>Receipt {receipt} is also on line {line}, with another member or amount.</source>
+        <translation>小票 {receipt} 也出现在第 {line} 行，但会员或金额不同。</translation>
+    </message>
+    <message>
+        <source>The amount must be from ¥0 to ¥1,000,000.</source>
+        <translation>金额须在 ¥0 到 ¥1,000,000 之间。</translation>
+    </message>
+    <message>
+        <source>A receipt number may hold no spaces or control characters.</source>
+        <translation>小票号不能含空格或控制字符。</translation>
+    </message>
+    <message>
+        <source>Receipt {receipt} is already recorded ({earlier}) for {amount} with another member.</source>
+        <translation>小票 {receipt} 已记录（{earlier}），金额 {amount}，属于另一位会员。</translation>
+    </message>
+    <message>
+        <source>Receipt {receipt} is already recorded ({earlier}) with another amount: {amount}.</source>
+        <translation>小票 {receipt} 已记录（{earlier}），金额不同：{amount}。</translation>
+    </message>
+    <message>
+        <source>Only .csv, .txt and .xlsx files can be imported.</source>
+        <translation>只能导入 .csv、.txt 和 .xlsx 文件。</translation>
+    </message>
+    <message>
+        <source>A value has more than {max} characters.</source>
+        <translation>有一个值超过 {max} 个字符。</translation>
+    </message>
+    <message>
+        <source>The key file {path} cannot be read on this PC or by this account ({reason}).</source>
+        <translation>这台电脑或这个账户无法读取密钥文件 {path}（{reason}）。</translation>
+    </message>
+    <message>
+        <source>The key file {path} is damaged: it holds no MemberDesk key.</source>
+        <translation>密钥文件 {path} 已损坏：其中没有会员台密钥。</translation>
+    </message>
+    <message>
+        <source>The passphrase does not open the key file {path}.</source>
+        <translation>口令无法打开密钥文件 {path}。</translation>
+    </message>
+    <message>
+        <source>{path} is not a MemberDesk key export.</source>
+        <translation>{path} 不是会员台导出的密钥文件。</translation>
+    </message>
+    <message>
+        <source>The passphrase needs at least {count} characters.</source>
+        <translation>口令至少需要 {count} 个字符。</translation>
+    </message>
+    <message>
+        <source>This counter already has another key ({path}). Importing over it would make the ID numbers it encrypted unreadable: move that file away first if this counter&apos;s own data is not needed.</source>
+        <translation>这台收银机已有另一个密钥（{path}）。覆盖导入会使用它加密的身份证号无法读取：如果不再需要这台收银机自己的数据，请先把该文件移走。</translation>
+    </message>
+    <message>
         <source>Not enough {gift} in stock.</source>
         <translation>{gift}库存不足。</translation>
     </message>
@@ -1351,12 +1484,12 @@
         <translation>未知品类：{code}</translation>
     </message>
     <message>
-        <source>A tag has at most 40 characters.</source>
-        <translation>标签最多 40 个字符。</translation>
+        <source>The store {path} is already open in {program} (process {pid}) on the PC {host}, since {since}. Close it there first: two programs writing one store file can damage it.</source>
+        <translation>门店数据 {path} 已被电脑 {host} 上的 {program}（进程 {pid}）打开，自 {since} 起。请先在那里关闭：两个程序同时写入同一个门店文件可能会损坏它。</translation>
     </message>
     <message>
-        <source>A name has at most 40 characters.</source>
-        <translation>姓名最多 40 个字符。</translation>
+        <source>The store {path} is already open in another program. Close it first: two programs writing one store file can damage it.</source>
+        <translation>门店数据 {path} 已被另一个程序打开。请先关闭它：两个程序同时写入同一个门店文件可能会损坏它。</translation>
     </message>
     <message>
         <source>The member must agree to membership terms before registering.</source>
@@ -1387,6 +1520,30 @@
         <translation>不是有效的大陆手机号：{value}</translation>
     </message>
     <message>
+        <source>A name has at most {max} characters.</source>
+        <translation>姓名最多 {max} 个字符。</translation>
+    </message>
+    <message>
+        <source>The name contains control characters.</source>
+        <translation>姓名含有控制字符。</translation>
+    </message>
+    <message>
+        <source>A member number has at most {max} characters.</source>
+        <translation>会员编号最多 {max} 个字符。</translation>
+    </message>
+    <message>
+        <source>A member number may hold no spaces, control characters or digits other than 0–9.</source>
+        <translation>会员编号不能含空格、控制字符或 0–9 以外的数字。</translation>
+    </message>
+    <message>
+        <source>Notes have at most {max} characters.</source>
+        <translation>备注最多 {max} 个字符。</translation>
+    </message>
+    <message>
+        <source>A member has at most {max} tags.</source>
+        <translation>每位会员最多 {max} 个标签。</translation>
+    </message>
+    <message>
         <source>An ID number has 17 digits and a check digit or X.</source>
         <translation>身份证号由 17 位数字加 1 位校验码（数字或 X）组成。</translation>
     </message>
@@ -1407,8 +1564,28 @@
         <translation>卡号校验位不正确：请重新扫描或重新输入。</translation>
     </message>
     <message>
+        <source>A tag has at most {max} characters.</source>
+        <translation>标签最多 {max} 个字符。</translation>
+    </message>
+    <message>
         <source>Enter an amount in yuan with at most two decimals, e.g. 12.50.</source>
         <translation>请输入以元为单位、最多两位小数的金额，例如 12.50。</translation>
+    </message>
+    <message>
+        <source>The data folder {path} is on a network drive. A store file shared over a network gets damaged when two counters write it: keep the data folder on this PC&apos;s own disk, or let the counters of a chain share a PostgreSQL server (--database).</source>
+        <translation>数据文件夹 {path} 位于网络驱动器上。通过网络共享的门店文件在两台收银机同时写入时会损坏：请把数据文件夹放在本机磁盘上，或让连锁门店的收银台共用一台 PostgreSQL 服务器（--database）。</translation>
+    </message>
+    <message>
+        <source>The data folder&apos;s path is {length} characters long, too long for Windows (at most {limit}, with room for the files inside). Choose a shorter folder with --data-dir, e.g. D:\MemberDesk.</source>
+        <translation>数据文件夹的路径长 {length} 个字符，对 Windows 来说太长（最多 {limit} 个，需为其中的文件留出空间）。请用 --data-dir 选择较短的文件夹，例如 D:\MemberDesk。</translation>
+    </message>
+    <message>
+        <source>The data folder {path} cannot be written ({reason}). Start MemberDesk with --data-dir and a folder this account may write, or ask the PC&apos;s administrator for access to it.</source>
+        <translation>无法写入数据文件夹 {path}（{reason}）。请用 --data-dir 指定本账户可写入的文件夹启动会员台，或请电脑管理员开放该文件夹的权限。</translation>
+    </message>
+    <message>
+        <source>This is a portable copy of MemberDesk (portable.txt lies beside it), but its folder {path} cannot be written: folders under Program Files are read-only for programs. Copy the MemberDesk folder somewhere writable (e.g. D:\MemberDesk), or install it with the installer and remove portable.txt.</source>
+        <translation>这是便携版会员台（旁边有 portable.txt），但它所在的文件夹 {path} 无法写入：Program Files 下的文件夹对程序是只读的。请把会员台文件夹复制到可写入的位置（例如 D:\MemberDesk），或使用安装程序安装并删除 portable.txt。</translation>
     </message>
     <message>
         <source>Too many wrong PINs. Try again in {seconds} seconds.</source>
@@ -1481,6 +1658,45 @@
     <message>
         <source>{path} could not be written: {reason}</source>
         <translation>{path} 无法写入：{reason}</translation>
+    </message>
+    <message>
+        <source>The two PINs differ.</source>
+        <translation>两次输入的 PIN 码不一致。</translation>
+    </message>
+    <message>
+        <source>Choose the key file exported on the chain&apos;s first counter.</source>
+        <translation>请选择在连锁第一台收银机上导出的密钥文件。</translation>
+    </message>
+</context>
+<context>
+    <name>FirstRunWizard</name>
+    <message>
+        <source>MemberDesk: first start on this PC</source>
+        <translation>会员台：首次在这台电脑上使用</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>开始使用</translation>
+    </message>
+    <message>
+        <source>Next &gt;</source>
+        <translation>下一步 &gt;</translation>
+    </message>
+    <message>
+        <source>&lt; Back</source>
+        <translation>&lt; 上一步</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>The new store is ready.</source>
+        <translation>新门店已准备好。</translation>
+    </message>
+    <message>
+        <source>Joined the chain&apos;s server ({version}).</source>
+        <translation>已连接连锁服务器（{version}）。</translation>
     </message>
 </context>
 <context>
@@ -1744,6 +1960,10 @@
         <source>nothing was imported (all or nothing)</source>
         <translation>未导入任何内容（全部成功或全部不导入）</translation>
     </message>
+    <message>
+        <source>Sales</source>
+        <translation>消费记录</translation>
+    </message>
 </context>
 <context>
     <name>Integrity</name>
@@ -1802,6 +2022,45 @@
     <message>
         <source>{count} rows point at rows that do not exist ({examples})</source>
         <translation>{count} 行引用了不存在的记录（{examples}）</translation>
+    </message>
+</context>
+<context>
+    <name>JoinChainPage</name>
+    <message>
+        <source>Join the chain&apos;s server</source>
+        <translation>连接连锁服务器</translation>
+    </message>
+    <message>
+        <source>Ask for the server&apos;s address and for the key file exported on the chain&apos;s first counter.</source>
+        <translation>请向负责人索取服务器地址，以及在连锁第一台收银机上导出的密钥文件。</translation>
+    </message>
+    <message>
+        <source>Test the connection</source>
+        <translation>测试连接</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>Server address</source>
+        <translation>服务器地址</translation>
+    </message>
+    <message>
+        <source>Key file</source>
+        <translation>密钥文件</translation>
+    </message>
+    <message>
+        <source>Key file&apos;s passphrase</source>
+        <translation>密钥文件口令</translation>
+    </message>
+    <message>
+        <source>The server answered: {version}</source>
+        <translation>服务器已响应：{version}</translation>
+    </message>
+    <message>
+        <source>The chain&apos;s key file</source>
+        <translation>连锁的密钥文件</translation>
     </message>
 </context>
 <context>
@@ -2319,6 +2578,57 @@ F2 registers a new member.</source>
     <message>
         <source>The two PINs differ.</source>
         <translation>两次输入的 PIN 码不一致。</translation>
+    </message>
+</context>
+<context>
+    <name>NewStorePage</name>
+    <message>
+        <source>A new store</source>
+        <translation>新门店</translation>
+    </message>
+    <message>
+        <source>The owner&apos;s account can do everything; add the cashiers&apos; accounts later.</source>
+        <translation>老板账号拥有全部权限；收银员账号可稍后添加。</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>店主</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>永久有效</translation>
+    </message>
+    <message>
+        <source>Store name</source>
+        <translation>门店名称</translation>
+    </message>
+    <message>
+        <source>Owner&apos;s name on screen</source>
+        <translation>老板显示名称</translation>
+    </message>
+    <message>
+        <source>Owner&apos;s user name</source>
+        <translation>老板用户名</translation>
+    </message>
+    <message>
+        <source>Owner&apos;s PIN (4 to 8 digits)</source>
+        <translation>老板 PIN 码（4 至 8 位数字）</translation>
+    </message>
+    <message>
+        <source>PIN again</source>
+        <translation>再次输入 PIN 码</translation>
+    </message>
+    <message>
+        <source>Spend for one point</source>
+        <translation>每积 1 分需消费</translation>
+    </message>
+    <message>
+        <source>Points worth ¥1 at the till</source>
+        <translation>收银时多少积分抵 ￥1</translation>
+    </message>
+    <message>
+        <source>Points last (months)</source>
+        <translation>积分有效期（月）</translation>
     </message>
 </context>
 <context>

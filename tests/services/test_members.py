@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from app.context import Services, Store
 from app.errors import ConflictError, ValidationError
+from app.members.queries import member_page
 from app.members.service import MemberForm
 from app.members.validation import id_check_char, make_card_no
 from db.models import AuditLog, Member
 
 
-def form(phone: str = "13812345678", name: str = "张三", **kw: object) -> MemberForm:
-    return MemberForm(phone=phone, name=name, membership_consent=True, **kw)  # type: ignore[arg-type]
+def form(phone: str = "13812345678", name: str = "张三", **changes: Any) -> MemberForm:
+    return dataclasses.replace(MemberForm(phone=phone, name=name, membership_consent=True), **changes)
 
 
 def valid_id(birth: str = "19900307", area: str = "110105", seq: str = "123") -> str:
@@ -147,3 +150,49 @@ def test_referrer_must_exist(svc: Services) -> None:
     mid = svc.members.register(form(referrer="13999999999"))
     assert svc.members.profile(mid).referrer_name == "王五"
     assert ref != mid
+
+
+def test_the_member_list_finds_whom_the_lookup_box_finds(store: Store, svc: Services) -> None:
+    """One parser for both (issue 7): `shan` or a member number found 单田芳 at the counter but not in the list."""
+    shan = svc.members.register(form(phone="13912350000", name="单田芳", card_no="C7654321"))
+    others = [
+        svc.members.register(form(phone=f"1381234{n:04d}", name=name))
+        for n, name in enumerate(["张三", "沈华", "曾志伟", "Li Lei"])
+    ]
+    queries = [
+        "shan", "stf", "单", "单田", "0000", "13912350000", "１３９１２３５００００", "139", "MD00000001",
+        f"md{shan:08d}", "MD0000", "C7654321", "c765", "ｃ７６５", "sh", "zs", "zeng", "lilei", "5678", "", "x9",
+    ]  # fmt: skip
+    for query in queries:
+        hits = [h.id for h in svc.members.lookup(query).hits]
+        page = member_page(store.db, 0, 50, query)
+        assert [r.id for r in page.rows] == hits or (query == "" and hits == []), query
+        assert page.total == len(page.rows), query
+    assert [h.id for h in svc.members.lookup("shan").hits] == [shan]
+    assert [r.name for r in member_page(store.db, 0, 50, f"MD{shan:08d}").rows] == ["单田芳"]
+    assert svc.members.lookup("１３９１２３５００００").exact
+    assert {r.id for r in member_page(store.db, 0, 50, "sh").rows} == {shan, others[1]}
+
+
+def test_the_member_list_pages_through_every_part_of_a_stage(store: Store, svc: Services) -> None:
+    ids = [svc.members.register(form(phone=f"1391235{n:04d}", name=f"沈{n}")) for n in range(5)]
+    card_only = svc.members.register(form(phone="13700000000", name="王五", card_no="13912399"))
+    pages = [member_page(store.db, offset, 2, "13912") for offset in (0, 2, 4, 6)]
+    assert [p.total for p in pages] == [6, 6, 6, 6]
+    assert [r.id for p in pages for r in p.rows] == [*ids, card_only]
+
+
+def test_fullwidth_input_is_stored_and_compared_as_ascii(store: Store, svc: Services) -> None:
+    """A Chinese input method in full-width mode (issue 15 finding 5)."""
+    mid = svc.members.register(form(phone="１３９１２３５００００", card_no="Ａ１２３４５６７"))
+    with store.db.session() as session:
+        member = session.get(Member, mid)
+        assert member is not None and (member.phone, member.card_no) == ("13912350000", "A1234567")
+    assert svc.members.lookup("１３９１２３５００００").exact
+    assert [h.id for h in svc.members.lookup("００００").hits] == [mid]
+    assert svc.members.lookup("ａ１２３４５６７").exact
+    with pytest.raises(ConflictError):
+        svc.members.register(form(phone="13912350000", name="李四"))
+    with pytest.raises(ValidationError) as err:
+        svc.members.register(form(phone="١٣٩١٢٣٥٠٠٠٠"))
+    assert err.value.field == "phone"

@@ -1,15 +1,18 @@
 """The print preview (打印预览): a PDF made by app.printing, shown as it will come out, then printed or saved.
 
 Qt cannot send a PDF to a printer as it is, so each page is rendered (QtPdf) and painted onto the printer's page at
-its true size. A slip goes to a roll printer: the printer's page is set to the slip's own size, because a driver left
-at its default paper prints the slip onto an A4 length of roll (PLATFORM.md). Printing "to a PDF file" copies the
-original instead, which keeps its text and its sharp barcodes.
+its true size. A slip goes to a roll printer, whose driver left at its default paper prints the slip onto an A4
+length of roll (PLATFORM.md). Many Windows drivers for 58/80 mm printers also ignore a custom page size, so the
+driver's own roll paper of the slip's width is chosen from the sizes it lists ("80(72) x 297 mm", "Roll Paper 58 x
+3276 mm"…), the shortest that holds the whole slip; only a driver without one gets a custom size of exactly the
+slip. Printing "to a PDF file" copies the original instead, which keeps its text and its sharp barcodes.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF, QStandardPaths, Qt
 from PySide6.QtGui import QPageLayout, QPageSize, QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -40,6 +43,8 @@ MAX_RENDER_DPI = 600
 """Fine enough for 0.25 mm barcode bars on any counter printer; an A4 page at a laser's 1200 dpi would need 140 MB."""
 PREVIEW_PIXELS_PER_MM = 5
 PREVIEW_MAX = QSize(900, 640)
+ROLL_WIDTH_TOLERANCE_MM = 1.5
+"""Drivers list an 80 mm roll as 79.5 or 80 mm wide (and 58 mm as 57.5 or 58)."""
 _UNSAFE_IN_FILE_NAMES = re.compile(r'[<>:"/\\|?*\s]+')
 
 PRINTER_FAILED = QT_TRANSLATE_NOOP("Errors", "The printer {printer} could not be started. Is it on and connected?")
@@ -74,10 +79,32 @@ def page_size(points: QSizeF) -> QPageSize:
     return QPageSize(size, QPageSize.Unit.Millimeter, "", QPageSize.SizeMatchPolicy.ExactMatch)
 
 
-def use_roll_paper(printer: QPrinter, points: QSizeF) -> None:
-    """The whole page is the slip, margins included (the slip's layout keeps clear of the printer's edges)."""
+def roll_paper(supported: Sequence[QPageSize], points: QSizeF) -> QPageSize:
+    """The driver's own paper as wide as the slip (within a printer's tolerance) and at least as long, the shortest
+    such; else a custom size of exactly the slip."""
+    slip = page_size(points).size(QPageSize.Unit.Millimeter)
+    fitting = [
+        size
+        for size in supported
+        if abs(size.size(QPageSize.Unit.Millimeter).width() - slip.width()) <= ROLL_WIDTH_TOLERANCE_MM
+        and size.size(QPageSize.Unit.Millimeter).height() >= slip.height() - ROLL_WIDTH_TOLERANCE_MM
+    ]
+    if fitting:
+        return min(fitting, key=lambda size: size.size(QPageSize.Unit.Millimeter).height())
+    return page_size(points)
+
+
+def use_roll_paper(printer: QPrinter, points: QSizeF, supported: Sequence[QPageSize] | None = None) -> None:
+    """The slip on the printer's roll paper (see the module's docstring), margins included (the slip's layout keeps
+    clear of the printer's edges). `supported` defaults to the paper sizes the printer's driver lists."""
+    if supported is None:
+        info = QPrinterInfo(printer)
+        supported = [] if info.isNull() else info.supportedPageSizes()
     layout = QPageLayout(
-        page_size(points), QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter
+        roll_paper(supported, points),
+        QPageLayout.Orientation.Portrait,
+        QMarginsF(0, 0, 0, 0),
+        QPageLayout.Unit.Millimeter,
     )
     printer.setPageLayout(layout)
     printer.setFullPage(True)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QWidget
 
+from app.clock import to_store_time
+from ui import formatting as fmt
 from ui.i18n import local_name
 from ui.printing.preview import Printout, PrintPreviewDialog
 from ui.tasks import TaskRunner
@@ -81,7 +83,7 @@ def print_slip(tasks: TaskRunner, services: Services, slip: SlipContent, width_m
             member_name=slip.member_name,
             masked_phone=slip.masked_phone,
             points_balance=slip.points_balance,
-            printed_at=services.store.clock.now(),
+            printed_at=to_store_time(services.store.clock.now(), fmt.shown_zone()),
         )
         return _scratch_pdf(services.store.paths.root, "slip", lambda path: write_slip(data, path, width_mm))
 
