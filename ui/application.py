@@ -166,7 +166,8 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> Running
             window.store_opened(result)
 
     def first_sign_in() -> None:
-        """Daily maintenance runs as the operator, so it starts with the first sign-in (and keeps its timer)."""
+        """The store's time zone and daily maintenance (which runs as the operator) start with the first sign-in;
+        the maintenance keeps its timer after that."""
         window.services_attached.disconnect(first_sign_in)
         if window.services is not None:
             use_store_time(window, window.services)
