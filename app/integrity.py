@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
+from app.trust.verify import check_audit
 from db.bulk import pending_indexes, restore_indexes
 from db.engine import Database
 
@@ -108,6 +109,7 @@ def check_database(db: Database) -> list[Problem]:
             problem = _run(session, message, sql)
             if problem is not None:
                 problems.append(problem)
+        problems += [Problem(f.message, f.count, f.examples) for f in check_audit(session)]
         pending = [name for name, _create in pending_indexes(session.connection())]
         if pending:
             message = S(

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
+from app.trust.audit import record_audit
 from app.context import Store
 from app.demo.calendar import ShoppingCalendar
 from app.demo.catalog import (

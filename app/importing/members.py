@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
+from app.trust.audit import record_audit
 from app.clock import Clock
 from app.errors import MemberDeskError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S

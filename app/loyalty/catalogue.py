@@ -9,7 +9,7 @@ from itertools import pairwise
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
+from app.trust.audit import record_audit
 from app.errors import NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.security.operator import Operator, require_role

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.errors import InsufficientPoints, NotFoundError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.security.operator import Operator
+from app.trust.audit import tie_row
 from db.enums import LedgerSource, MemberStatus
 from db.models import Member, PointsLedger, PointsLot, PointsLotUse, Tier
 
@@ -203,6 +204,7 @@ def post_points(session: Session, operator: Operator, posting: Posting) -> int:
             "created_at": posting.at,
         },
     )
+    tie_row(session, operator, "points_ledger", entry_id)
     if posting.delta > 0:
         debt = max(0, -member.points_balance)
         into_lot = posting.delta - min(debt, posting.delta)

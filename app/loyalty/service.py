@@ -16,7 +16,7 @@ from sqlalchemy import CursorResult, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
+from app.trust.audit import record_audit, tie_row
 from app.clock import Clock
 from app.errors import ConflictError, InsufficientPoints, NotFoundError, PermissionDenied, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -291,6 +291,7 @@ class LoyaltyService:
                     "note": (req.note or "").strip()[:200] or None,
                 },
             )
+            tie_row(session, self.operator, "sales", sale_id)
             if computed.lines:
                 conn.execute(
                     _INSERT_SALE_LINE,
@@ -346,6 +347,7 @@ class LoyaltyService:
                 self._reward_referrer(session, member, settings, at)
             new_tier = self._move_tier(session, member, at, settings)
             save_member(session, member)
+            record_audit(session, self.operator, "purchase", "sale", sale_id, {"member_id": member.id})
             return PurchaseResult(
                 sale_id,
                 p.points_to_earn,
@@ -454,6 +456,7 @@ class LoyaltyService:
             )
             session.add(ret)
             session.flush()
+            tie_row(session, self.operator, "sales", ret.id)
             earn_entry = find_posting(session, f"{original.idempotency_key}:earn")
             if original.points_earned:
                 own_lots = (
@@ -593,6 +596,7 @@ class LoyaltyService:
             )
             session.add(redemption)
             session.flush()
+            record_audit(session, self.operator, "redeem_gift", "member", member.id, {"gift_id": gift.id, "quantity": quantity, "points": points})
             return GiftResult(redemption.id, points, member.points_balance)
 
         return self._write_once(work)
@@ -698,6 +702,7 @@ class LoyaltyService:
                     only_lots=True,
                 ),
             )
+            record_audit(session, self.operator, "expire_points", "member", member_id, {"points": total})
             return total
 
         return self.db.write(work)

@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
+from app.trust.audit import record_audit
 from app.clock import Clock
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S

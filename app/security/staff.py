@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
+from app.trust.audit import record_audit
 from app.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.security.operator import Operator, require_role
