@@ -132,7 +132,7 @@ def _load(
     """Draw, replay and write the members batch by batch; returns the builder with its totals."""
     taken_phones, taken_cards = store.db.read(_taken_numbers) if has_members else (set(), set())
     codec = ValueCodec(store.db)
-    writer = BulkWriter(store.db)
+    writer = BulkWriter(store.db, Operator(shop.owner_id, shop.branch_ids[0], StaffRole.OWNER, "demo"))
     what = translate("Demo", S("Demo", "Demo members"))
     rebuilding = translate("Demo", S("Demo", "Rebuilding indexes"))
     with writer.connection() as conn:

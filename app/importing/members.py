@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.trust.audit import record_audit
+from app.trust.audit import record_audit, row_marks, tie_new_rows
 from app.clock import Clock
 from app.errors import MemberDeskError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -471,6 +471,7 @@ class _BatchWriter:
         fresh = self._fresh(conn, batch, report)
         if not fresh:
             return
+        tie_new_rows(session, self.operator, row_marks(session))
         rows = [batch.members[i] for i in fresh]
         bulk_insert(conn, "members", self.columns, rows)
         numbers = [row[MEMBER_NO_AT] for row in rows]
@@ -492,6 +493,7 @@ class _BatchWriter:
         at = {i: mid for i, mid in zip(fresh, ids, strict=True)}
         self._tags(session, [(at[i], tag) for i, tags in batch.tags.items() if i in at for tag in tags])
         report.imported += len(fresh)
+        record_audit(session, self.operator, "import_batch", "members", None, {"members": len(fresh)})
 
     @staticmethod
     def _fresh(conn: Connection, batch: ParsedBatch, report: ImportReport) -> list[int]:

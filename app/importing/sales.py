@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.trust.audit import record_audit
+from app.trust.audit import record_audit, row_marks, tie_new_rows
 from app.clock import Clock
 from app.errors import MemberDeskError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -222,6 +222,7 @@ class SalesImporter:
         report.already_there += len(rows) - len(fresh)
         if not fresh:
             return
+        tie_new_rows(session, self.operator, row_marks(session))
         session.execute(
             insert(Sale),
             [
@@ -248,6 +249,7 @@ class SalesImporter:
         )
         report.imported += len(fresh)
         self._update_members(session, fresh, members)
+        record_audit(session, self.operator, "import_batch", "sales", None, {"sales": len(fresh)})
 
     def _update_members(self, session: Session, fresh: list[SaleRowIn], members: dict[tuple[str, str], int]) -> None:
         per_member: dict[int, list[SaleRowIn]] = {}
