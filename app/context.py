@@ -22,6 +22,10 @@ from app.security.operator import Operator
 from app.security.pins import verify_pin
 from app.security.staff import StaffService
 from app.settings import SettingsService
+from app.trust.audit import record_audit
+from app.trust.backup import BackupService
+from app.trust.privacy import PrivacyService
+from app.trust.viewer import AuditService
 from db.engine import Database, resolve_url
 from db.enums import StaffRole
 from db.migrate import upgrade
@@ -73,6 +77,7 @@ class Store:
         stored = self.db.read(lambda s: s.scalar(select(Staff.pin_hash).where(Staff.id == operator.staff_id)))
         if not verify_pin(pin, stored):
             raise PermissionDenied(S("Errors", "Wrong PIN."))
+        self.db.write(lambda session: record_audit(session, operator, "sign_in", "staff", operator.staff_id))
         return operator
 
     def services(self, operator: Operator) -> Services:
@@ -84,6 +89,9 @@ class Store:
             loyalty=LoyaltyService(self.db, operator, self.clock),
             catalogue=CatalogueService(self.db, operator),
             staff=StaffService(self.db, operator),
+            audit=AuditService(self.db, operator),
+            backups=BackupService(self.db, operator, self.clock, self.paths),
+            privacy=PrivacyService(self.db, operator, self.clock, self.cipher),
         )
 
     def close(self) -> None:
@@ -99,3 +107,6 @@ class Services:
     loyalty: LoyaltyService
     catalogue: CatalogueService
     staff: StaffService
+    audit: AuditService
+    backups: BackupService
+    privacy: PrivacyService

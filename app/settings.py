@@ -112,6 +112,14 @@ REGISTRY: dict[str, SettingDef] = {
         _def("tiers.review_months", int, 12, S("Settings", "Tier review after (months)"), minimum=1, maximum=36),
         _def("cards.prefix", str, "88", S("Settings", "Card number prefix")),
         _def("cards.print_enabled", bool, True, S("Settings", "Print member cards")),
+        _def(
+            "privacy.inactive_months",
+            int,
+            24,
+            S("Settings", "Members inactive for review after (months)"),
+            minimum=6,
+            maximum=120,
+        ),
     ]
 }
 

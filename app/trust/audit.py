@@ -86,10 +86,7 @@ def _stamp(session: Session, pending: _Pending, audit_id: int | None) -> dict[st
         since = pending.since.get(name)
         if not ids and since is None:
             continue
-        if ids:
-            where = table.c.id.in_(ids)
-        else:
-            where = (table.c.id > since) & table.c.audit_id.is_(None)
+        where = table.c.id.in_(ids) if ids else (table.c.id > since) & table.c.audit_id.is_(None)
         if audit_id is None:
             columns = [table.c[c] for c in TIED_COLUMNS[name]]
             rows = conn.execute(select(*columns).where(where).order_by(table.c.id))
