@@ -23,8 +23,9 @@ from app.members.validation import mask_phone
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
-from app.trust.chain import utc_text
 from app.trust.audit import record_audit
+from app.trust.chain import utc_text
+from app.trust.notice import write_privacy_notice
 from db.engine import Database
 from db.enums import MemberStatus, StaffRole
 from db.models import (
@@ -238,6 +239,11 @@ class PrivacyService:
             return PrivacyDone(member_id)
 
         return self.db.write(work)
+
+    def privacy_notice(self, dest: Path) -> Path:
+        """The notice for members to read and sign, with this store's name and review period (any staff)."""
+        settings = self.db.read(read_settings)
+        return write_privacy_notice(dest, settings["store.name"], settings["privacy.inactive_months"])
 
     def inactive_members(self) -> InactiveReview:
         """Active members with no visit (or, never having bought, no joining) within the set time, oldest first,
