@@ -104,7 +104,8 @@ def cmd_db(args: argparse.Namespace) -> int:
         problems = check_database(store.db)
         for head in store.db.read(chain_heads):
             print(
-                f"audit chain head, branch {head.branch_name}: {head} (keep it to prove later nothing before it changed)"
+                f"audit chain head, branch {head.branch_name}: {head} (keep it: it proves later that nothing before "
+                "it changed)"
             )
         if problems:
             for problem in problems:

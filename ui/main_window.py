@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
             (self.tr("Surveys"), lambda: NotYetPage(tasks, self.tr("Surveys"))),
             (self.tr("Charts"), lambda: NotYetPage(tasks, self.tr("Charts"))),
             (self.tr("Settings"), self._settings_page),
+            (self.tr("Data & privacy"), self._trust_area),
         ]
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
@@ -167,6 +168,11 @@ class MainWindow(QMainWindow):
         from ui.pages.settings_area import SettingsArea
 
         return SettingsArea(self.tasks, self.local)
+
+    def _trust_area(self) -> Page:
+        from ui.trust.area import TrustArea
+
+        return TrustArea(self.tasks)
 
     # -- pages --------------------------------------------------------------------------------------------------
     def page(self, row: int) -> Page:

@@ -74,7 +74,7 @@ class AuditService:
         require_role(self.operator, StaffRole.OWNER)
 
         def read(session: Session) -> Page[AuditRow]:
-            total = session.scalar(self._filtered(select(func.count(AuditLog.id)), f)) or 0
+            total: int = session.scalar(self._filtered(select(func.count(AuditLog.id)), f)) or 0
             ids = self._filtered(select(AuditLog.id), f).order_by(AuditLog.id.desc()).offset(offset).limit(limit)
             rows = session.execute(
                 select(AuditLog, Staff.display_name, Branch.name)
