@@ -264,6 +264,9 @@ class MainWindow(QMainWindow):
                 lambda result: log.info("daily maintenance: %s", result),
                 changes=Changes.POINTS | Changes.MEMBERS,
             )
+            background.run(
+                self.services.backups.auto_backup, lambda made: log.info("daily backup: %s", made and made.path)
+            )
 
     def _check_starting_pin(self) -> None:
         services = self.services
