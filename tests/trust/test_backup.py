@@ -47,6 +47,16 @@ def test_backup_to_a_folder_is_verified_and_audited(sqlite_store: Store, boss: S
     assert "backup" in sqlite_store.db.read(lambda s: list(s.scalars(select(AuditLog.action))))
 
 
+def test_a_server_is_backed_up_with_pg_dump(store: Store, boss: Services, tmp_path: Path) -> None:
+    if store.db.sqlite_path is not None:
+        pytest.skip("PostgreSQL only")
+    register(boss, "13812345678")
+    made = boss.backups.backup(tmp_path)
+    assert made.path.suffix == ".dump" and made.path.read_bytes().startswith(b"PGDMP") and made.members == 1
+    with pytest.raises(BackupError, match="pg_restore"):
+        boss.backups.restore(made.path)
+
+
 def test_only_managers_back_up_and_only_the_owner_restores(sqlite_store: Store, svc: Services, tmp_path: Path) -> None:
     with pytest.raises(PermissionDenied):
         svc.backups.backup(tmp_path)
