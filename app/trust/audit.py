@@ -77,24 +77,39 @@ def tie_new_rows(session: Session, operator: Operator, marks: dict[str, int]) ->
     _pending(session, operator).since.update(marks)
 
 
+def _built(table: Table, name: str) -> dict[str, Any]:
+    """The statements a tie needs, built once (building one costs more than SQLite running it)."""
+    columns = [table.c[c] for c in TIED_COLUMNS[name]]
+    by_ids = table.c.id.in_(bindparam("ids", expanding=True))
+    since = (table.c.id > bindparam("since")) & table.c.audit_id.is_(None)
+    stamp = update(table).values(audit_id=bindparam("b_audit"))
+    return {
+        "read_ids": select(*columns).where(by_ids).order_by(table.c.id),
+        "read_since": select(*columns).where(since).order_by(table.c.id),
+        "stamp_ids": stamp.where(by_ids),
+        "stamp_since": stamp.where(since),
+    }
+
+
+_TIE = {name: _built(table, name) for name, table in TABLES.items()}
+
+
 def _stamp(session: Session, pending: _Pending, audit_id: int | None) -> dict[str, list[Any]]:
     """The digest of each table's pending rows; with an `audit_id`, also stamp them with it."""
     conn = session.connection()
     summaries: dict[str, list[Any]] = {}
-    for name, table in TABLES.items():
+    for name in TABLES:
         ids = pending.ids.get(name)
         since = pending.since.get(name)
         if not ids and since is None:
             continue
-        where = table.c.id.in_(ids) if ids else (table.c.id > since) & table.c.audit_id.is_(None)
+        kind, params = ("ids", {"ids": ids}) if ids else ("since", {"since": since})
         if audit_id is None:
-            columns = [table.c[c] for c in TIED_COLUMNS[name]]
-            rows = conn.execute(select(*columns).where(where).order_by(table.c.id))
-            digest = RowDigest().add_all(rows)
+            digest = RowDigest().add_all(conn.execute(_TIE[name][f"read_{kind}"], params))
             if digest.count:
                 summaries[name] = digest.summary()
         else:
-            conn.execute(update(table).where(where).values(audit_id=audit_id))
+            conn.execute(_TIE[name][f"stamp_{kind}"], {**params, "b_audit": audit_id})
     return summaries
 
 
