@@ -644,4 +644,6 @@ def export_members(db: Database, operator: Operator, cipher: FieldCipher, path: 
             ]
 
     with db.session() as session:
-        return write_table(path, MEMBER_COLUMNS, rows(session))
+        count = write_table(path, MEMBER_COLUMNS, rows(session))
+    db.write(lambda s: record_audit(s, operator, "export", "members", None, {"file": path.name, "members": count}))
+    return count
