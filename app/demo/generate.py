@@ -31,7 +31,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.trust.audit import record_audit
 from app.context import Store
 from app.demo.calendar import ShoppingCalendar
 from app.demo.catalog import (
@@ -54,6 +53,7 @@ from app.i18n import translate
 from app.members.pinyin import pinyin_keys
 from app.money import format_yuan
 from app.security.operator import Operator
+from app.trust.audit import record_audit
 from app.workers import fork_helps, in_child
 from db.enums import MemberStatus, StaffRole
 from db.models import Member

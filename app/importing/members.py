@@ -34,7 +34,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.trust.audit import record_audit, row_marks, tie_new_rows
 from app.clock import Clock
 from app.errors import MemberDeskError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -46,6 +45,7 @@ from app.members.validation import normalize_card_no, normalize_id_number, norma
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
+from app.trust.audit import record_audit, row_marks, tie_new_rows
 from app.workers import fork_helps, in_child
 from db.base import Base
 from db.bulk import DriverValues, bulk_insert, drop_indexes, ordered_uuids, restore_indexes, select_in

@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.trust.audit import record_audit, row_marks, tie_new_rows
 from app.clock import Clock
 from app.errors import MemberDeskError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -35,6 +34,7 @@ from app.members.validation import normalize_card_no, normalize_phone
 from app.money import parse_yuan
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
+from app.trust.audit import record_audit, row_marks, tie_new_rows
 from db.engine import Database
 from db.enums import MemberStatus, SaleKind, StaffRole
 from db.models import Branch, Member, Sale, Tier

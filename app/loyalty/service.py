@@ -16,7 +16,6 @@ from sqlalchemy import CursorResult, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.trust.audit import record_audit, tie_row
 from app.clock import Clock
 from app.errors import ConflictError, InsufficientPoints, NotFoundError, PermissionDenied, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -35,6 +34,7 @@ from app.loyalty.tiers import decide_tier, evaluate_tier, record_tier_change
 from app.security.operator import Operator
 from app.security.pins import verify_pin
 from app.settings import read_settings
+from app.trust.audit import record_audit, tie_object, tie_row
 from db.engine import Database
 from db.enums import LedgerSource, SaleKind, StaffRole
 from db.models import (
@@ -272,26 +272,23 @@ class LoyaltyService:
             p = computed.preview
             first_purchase = member.visit_count == 0
             conn = session.connection()
-            sale_id = insert_row(
-                conn,
-                _INSERT_SALE,
-                {
-                    "idempotency_key": req.idempotency_key,
-                    "kind": SaleKind.SALE,
-                    "member_id": member.id,
-                    "branch_id": self.operator.branch_id,
-                    "staff_id": self.operator.staff_id,
-                    "receipt_no": receipt,
-                    "sold_at": at,
-                    "total_fen": req.total_fen,
-                    "points_used": p.points_to_use,
-                    "points_value_fen": p.points_value_fen,
-                    "paid_fen": p.paid_fen,
-                    "points_earned": p.points_to_earn,
-                    "note": (req.note or "").strip()[:200] or None,
-                },
-            )
-            tie_row(session, self.operator, "sales", sale_id)
+            sale = {
+                "idempotency_key": req.idempotency_key,
+                "kind": SaleKind.SALE,
+                "member_id": member.id,
+                "branch_id": self.operator.branch_id,
+                "staff_id": self.operator.staff_id,
+                "receipt_no": receipt,
+                "sold_at": at,
+                "total_fen": req.total_fen,
+                "points_used": p.points_to_use,
+                "points_value_fen": p.points_value_fen,
+                "paid_fen": p.paid_fen,
+                "points_earned": p.points_to_earn,
+                "note": (req.note or "").strip()[:200] or None,
+            }
+            sale_id = insert_row(conn, _INSERT_SALE, sale)
+            tie_row(session, self.operator, "sales", sale_id, sale)
             if computed.lines:
                 conn.execute(
                     _INSERT_SALE_LINE,
@@ -456,7 +453,7 @@ class LoyaltyService:
             )
             session.add(ret)
             session.flush()
-            tie_row(session, self.operator, "sales", ret.id)
+            tie_object(session, self.operator, "sales", ret)
             earn_entry = find_posting(session, f"{original.idempotency_key}:earn")
             if original.points_earned:
                 own_lots = (
@@ -596,7 +593,14 @@ class LoyaltyService:
             )
             session.add(redemption)
             session.flush()
-            record_audit(session, self.operator, "redeem_gift", "member", member.id, {"gift_id": gift.id, "quantity": quantity, "points": points})
+            record_audit(
+                session,
+                self.operator,
+                "redeem_gift",
+                "member",
+                member.id,
+                {"gift_id": gift.id, "quantity": quantity, "points": points},
+            )
             return GiftResult(redemption.id, points, member.points_balance)
 
         return self._write_once(work)

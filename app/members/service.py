@@ -18,7 +18,6 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.trust.audit import record_audit
 from app.clock import Clock
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -43,6 +42,7 @@ from app.members.validation import (
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator
 from app.settings import read_settings
+from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import Gender, MemberStatus
 from db.models import Member, MemberTag, Tag, Tier

@@ -42,10 +42,12 @@ _MOVE_HEAD = (
 
 @dataclass
 class _Pending:
-    """Rows this transaction wrote that its next audit entry vouches for."""
+    """Rows this transaction wrote that its next audit entry vouches for: by id with their digests made from the
+    values inserted (no read-back), or, for a bulk load, every untied row past a mark."""
 
     operator: Operator
     ids: dict[str, list[int]] = field(default_factory=dict)
+    digests: dict[str, RowDigest] = field(default_factory=dict)
     since: dict[str, int] = field(default_factory=dict)
 
 
@@ -61,9 +63,30 @@ def _pending(session: Session, operator: Operator) -> _Pending:
     return pending
 
 
-def tie_row(session: Session, operator: Operator, table: str, row_id: int) -> None:
-    """A sale or ledger row this transaction inserted: the transaction's next audit entry vouches for it."""
-    _pending(session, operator).ids.setdefault(table, []).append(row_id)
+def _defaults(table: Table) -> dict[str, Any]:
+    """What an INSERT leaves out becomes the column's scalar default (else NULL)."""
+    return {
+        c.name: c.default.arg if c.default is not None and c.default.is_scalar else None  # type: ignore[attr-defined]
+        for c in table.columns
+    }
+
+
+_DEFAULTS = {name: _defaults(table) for name, table in TABLES.items()}
+
+
+def tie_row(session: Session, operator: Operator, table: str, row_id: int, values: dict[str, Any]) -> None:
+    """A sale or ledger row this transaction inserted (`values` as given to the INSERT, in id order per table):
+    the transaction's next audit entry vouches for it."""
+    pending = _pending(session, operator)
+    pending.ids.setdefault(table, []).append(row_id)
+    defaults = _DEFAULTS[table]
+    row = [row_id, *[values.get(c, defaults[c]) for c in TIED_COLUMNS[table][1:]]]
+    pending.digests.setdefault(table, RowDigest()).add(row)
+
+
+def tie_object(session: Session, operator: Operator, table: str, row: Any) -> None:
+    """`tie_row` for a row inserted through the ORM (flushed, so it has its id)."""
+    tie_row(session, operator, table, row.id, {c: getattr(row, c) for c in TIED_COLUMNS[table]})
 
 
 def row_marks(session: Session) -> dict[str, int]:
@@ -80,13 +103,11 @@ def tie_new_rows(session: Session, operator: Operator, marks: dict[str, int]) ->
 def _built(table: Table, name: str) -> dict[str, Any]:
     """The statements a tie needs, built once (building one costs more than SQLite running it)."""
     columns = [table.c[c] for c in TIED_COLUMNS[name]]
-    by_ids = table.c.id.in_(bindparam("ids", expanding=True))
     since = (table.c.id > bindparam("since")) & table.c.audit_id.is_(None)
     stamp = update(table).values(audit_id=bindparam("b_audit"))
     return {
-        "read_ids": select(*columns).where(by_ids).order_by(table.c.id),
         "read_since": select(*columns).where(since).order_by(table.c.id),
-        "stamp_ids": stamp.where(by_ids),
+        "stamp_id": stamp.where(table.c.id == bindparam("b_id")),
         "stamp_since": stamp.where(since),
     }
 
@@ -94,23 +115,22 @@ def _built(table: Table, name: str) -> dict[str, Any]:
 _TIE = {name: _built(table, name) for name, table in TABLES.items()}
 
 
-def _stamp(session: Session, pending: _Pending, audit_id: int | None) -> dict[str, list[Any]]:
-    """The digest of each table's pending rows; with an `audit_id`, also stamp them with it."""
-    conn = session.connection()
-    summaries: dict[str, list[Any]] = {}
-    for name in TABLES:
-        ids = pending.ids.get(name)
-        since = pending.since.get(name)
-        if not ids and since is None:
-            continue
-        kind, params = ("ids", {"ids": ids}) if ids else ("since", {"since": since})
-        if audit_id is None:
-            digest = RowDigest().add_all(conn.execute(_TIE[name][f"read_{kind}"], params))
-            if digest.count:
-                summaries[name] = digest.summary()
-        else:
-            conn.execute(_TIE[name][f"stamp_{kind}"], {**params, "b_audit": audit_id})
+def _digests(session: Session, pending: _Pending) -> dict[str, list[Any]]:
+    """[count, digest] of each table's pending rows, as the entry's details keep them."""
+    summaries = {name: digest.summary() for name, digest in pending.digests.items()}
+    for name, since in pending.since.items():
+        digest = RowDigest().add_all(session.connection().execute(_TIE[name]["read_since"], {"since": since}))
+        if digest.count:
+            summaries[name] = digest.summary()
     return summaries
+
+
+def _stamp(session: Session, pending: _Pending, audit_id: int) -> None:
+    conn = session.connection()
+    for name, ids in pending.ids.items():
+        conn.execute(_TIE[name]["stamp_id"], [{"b_id": i, "b_audit": audit_id} for i in ids])
+    for name, since in pending.since.items():
+        conn.execute(_TIE[name]["stamp_since"], {"since": since, "b_audit": audit_id})
 
 
 def _lock_head(session: Session, chain: int) -> tuple[int, str]:
@@ -141,7 +161,7 @@ def record_audit(
     plain = plain_details(details)
     pending: _Pending | None = session.info.pop(_PENDING, None)
     if pending is not None:
-        rows = _stamp(session, pending, None)
+        rows = _digests(session, pending)
         if rows:
             plain["rows"] = rows
     chain = chain_of(operator.branch_id)

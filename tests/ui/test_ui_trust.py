@@ -14,14 +14,14 @@ from sqlalchemy import select
 
 from app.context import Services
 from db.models import Member
-from tests.ui.ui_support import buy, register, shown, show_active
+from tests.ui.ui_support import buy, register, show_active, shown
 from ui.admin.pins import ChangePinDialog
 from ui.application import build_main_window
 from ui.main_window import MainWindow
 from ui.tasks import SyncTaskRunner
 from ui.trust.area import TrustArea
-from ui.trust.privacy_page import AnonymiseDialog
 from ui.trust.backup_page import RestoreDialog
+from ui.trust.privacy_page import AnonymiseDialog
 
 SHOTS = Path(__file__).resolve().parent.parent.parent / "build" / "screens"
 
