@@ -11,7 +11,7 @@ points when they have some):
   raw      sqlite3 on the copy, same pragmas, doing the same reads and writes by hand: lock the member row (BEGIN
            IMMEDIATE), insert the sale, the redemption ledger row with its lot uses and lot updates, the earning
            ledger row and its lot, sum the 12-month spend for the tier, update the member, write the audit entry
-           (rows read back and digested, chain head read and moved, rows stamped).
+           (digest of the rows' values, chain head read and moved, rows stamped).
 --profile prints where the service's time goes (cProfile, top functions by cumulative time).
 """
 
@@ -41,7 +41,7 @@ from app.demo import DemoOptions, generate_demo
 from app.loyalty.rules import RedeemPolicy, eligible_fen, points_for
 from app.loyalty.service import PurchaseRequest
 from app.settings import read_settings
-from app.trust.chain import LEDGER_COLUMNS, SALE_COLUMNS, RowDigest, canonical
+from app.trust.chain import RowDigest, canonical
 from db.engine import SQLITE_FILENAME
 from db.models import Member
 
@@ -133,10 +133,11 @@ def run_raw(path: Path, purchases: list[Planned], settings: dict[str, int]) -> t
             " VALUES (?, ?, 'sale', ?, 1, 2, NULL, ?, ?, ?, ?, 0, ?, ?, ?)",
             (str(uuid.uuid4()), key, p.member_id, at, p.total_fen, used, value, paid, earned, at),
         ).lastrowid
-        entries = []
+        sale = [sale_id, "sale", p.member_id, 1, None, now, p.total_fen, used, value, 0, paid, earned, None]
+        entries: list[list[object]] = []
         if used:
             ledger_id = ledger(conn, p.member_id, "redemption", -used, balance - used, f"{key}:redeem", sale_id, at)
-            entries.append(ledger_id)
+            entries.append([ledger_id, f"{key}:redeem", p.member_id, 1, "redemption", -used, balance - used, sale_id])
             need = used
             for lot_id, remaining in conn.execute(
                 "SELECT id, remaining FROM points_lots WHERE member_id = ? AND remaining > 0 "
@@ -155,7 +156,7 @@ def run_raw(path: Path, purchases: list[Planned], settings: dict[str, int]) -> t
             balance -= used
         if earned:
             ledger_id = ledger(conn, p.member_id, "sale", earned, balance + earned, f"{key}:earn", sale_id, at)
-            entries.append(ledger_id)
+            entries.append([ledger_id, f"{key}:earn", p.member_id, 1, "sale", earned, balance + earned, sale_id])
             conn.execute(
                 "INSERT INTO points_lots (member_id, ledger_id, earned_at, expires_at, points, remaining)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -171,26 +172,22 @@ def run_raw(path: Path, purchases: list[Planned], settings: dict[str, int]) -> t
             " last_visit_at = ?, updated_at = ? WHERE id = ?",
             (balance, spend + p.total_fen, at, at, p.member_id),
         )
-        audit(conn, p.member_id, sale_id, entries, at)
+        audit(conn, p.member_id, sale, entries, at)
         conn.execute("COMMIT")
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     conn.close()
     return elapsed, cpu
 
 
-def audit(conn: sqlite3.Connection, member_id: int, sale_id: int, entries: list[int], at: str) -> None:
-    """The purchase's audit entry as the service writes it: digests of its rows read back, the branch chain's head
+def audit(conn: sqlite3.Connection, member_id: int, sale: list[object], entries: list[list[object]], at: str) -> None:
+    """The purchase's audit entry as the service writes it: digests of the rows' values, the branch chain's head
     read and moved, the entry inserted, the rows stamped with its id."""
-    sale = conn.execute(f"SELECT {', '.join(SALE_COLUMNS)} FROM sales WHERE id = ?", (sale_id,)).fetchall()
-    marks = ", ".join("?" * len(entries))
-    rows = {"sales": RowDigest().add_all(sale).summary()}
+    rows = {"sales": RowDigest("sales").add_all([sale]).summary()}
     if entries:
-        found = conn.execute(
-            f"SELECT {', '.join(LEDGER_COLUMNS)} FROM points_ledger WHERE id IN ({marks}) ORDER BY id", entries
-        ).fetchall()
-        rows["points_ledger"] = RowDigest().add_all(found).summary()
+        rows["points_ledger"] = RowDigest("points_ledger").add_all(entries).summary()
     details = {"member_id": member_id, "rows": rows}
     seq, prev = conn.execute("SELECT seq, row_hash FROM audit_heads WHERE branch_id = 1").fetchone()
+    sale_id = sale[0]
     row_hash = hashlib.sha256(canonical([prev, seq + 1, 1, 2, at, "purchase", "sale", str(sale_id), details]).encode())
     audit_id = conn.execute(
         "INSERT INTO audit_log (created_at, staff_id, branch_id, action, entity, entity_id, details, seq, prev_hash,"
@@ -199,8 +196,7 @@ def audit(conn: sqlite3.Connection, member_id: int, sale_id: int, entries: list[
     ).lastrowid
     conn.execute("UPDATE audit_heads SET seq = ?, row_hash = ? WHERE branch_id = 1", (seq + 1, row_hash.hexdigest()))
     conn.execute("UPDATE sales SET audit_id = ? WHERE id = ?", (audit_id, sale_id))
-    if entries:
-        conn.execute(f"UPDATE points_ledger SET audit_id = ? WHERE id IN ({marks})", (audit_id, *entries))
+    conn.executemany("UPDATE points_ledger SET audit_id = ? WHERE id = ?", [(audit_id, e[0]) for e in entries])
 
 
 def ledger(

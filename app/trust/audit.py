@@ -81,7 +81,9 @@ def tie_row(session: Session, operator: Operator, table: str, row_id: int, value
     pending.ids.setdefault(table, []).append(row_id)
     defaults = _DEFAULTS[table]
     row = [row_id, *[values.get(c, defaults[c]) for c in TIED_COLUMNS[table][1:]]]
-    pending.digests.setdefault(table, RowDigest()).add(row)
+    if table not in pending.digests:
+        pending.digests[table] = RowDigest(table)
+    pending.digests[table].add(row)
 
 
 def tie_object(session: Session, operator: Operator, table: str, row: Any) -> None:
@@ -119,7 +121,7 @@ def _digests(session: Session, pending: _Pending) -> dict[str, list[Any]]:
     """[count, digest] of each table's pending rows, as the entry's details keep them."""
     summaries = {name: digest.summary() for name, digest in pending.digests.items()}
     for name, since in pending.since.items():
-        digest = RowDigest().add_all(session.connection().execute(_TIE[name]["read_since"], {"since": since}))
+        digest = RowDigest(name).add_all(session.connection().execute(_TIE[name]["read_since"], {"since": since}))
         if digest.count:
             summaries[name] = digest.summary()
     return summaries

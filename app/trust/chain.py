@@ -40,6 +40,7 @@ LEDGER_COLUMNS = (
     "balance_after",
     "sale_id",
 )
+TIME_COLUMNS = frozenset({"sold_at"})
 TIED_COLUMNS: dict[str, tuple[str, ...]] = {"sales": SALE_COLUMNS, "points_ledger": LEDGER_COLUMNS}
 """The tables whose every row must be written under an audit entry, and the columns that entry vouches for."""
 
@@ -84,15 +85,23 @@ def entry_hash(
 
 
 class RowDigest:
-    """A digest of table rows in id order: what an audit entry records of the sales and ledger rows it wrote."""
+    """A digest of one table's rows in id order: what an audit entry records of the sales and ledger rows it wrote.
 
-    def __init__(self) -> None:
+    Rows are encoded as their values' text joined by control characters (a JSON encoding cost `db check` ~10× more
+    per row); times as UTC ISO text, NULL as a NUL, enums as their value."""
+
+    def __init__(self, table: str) -> None:
         self._hash = hashlib.sha256()
+        self._times = [i for i, c in enumerate(TIED_COLUMNS[table]) if c in TIME_COLUMNS]
         self.count = 0
 
     def add(self, row: Sequence[Any]) -> None:
-        self._hash.update(canonical([_plain(v) for v in row]).encode())
-        self._hash.update(b"\n")
+        values = list(row)
+        for i in self._times:
+            if values[i] is not None:
+                values[i] = values[i].astimezone(dt.UTC).isoformat(timespec="microseconds")
+        self._hash.update("\x1f".join(["\x00" if v is None else str(v) for v in values]).encode())
+        self._hash.update(b"\x1e")
         self.count += 1
 
     def add_all(self, rows: Iterable[Sequence[Any]]) -> RowDigest:

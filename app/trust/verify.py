@@ -132,15 +132,15 @@ def _grouped(session: Session, table: str) -> Iterator[tuple[int | None, RowDige
     columns = [t.c[c] for c in TIED_COLUMNS[table]]
     query = select(t.c.audit_id, *columns).order_by(t.c.audit_id, t.c.id).execution_options(yield_per=10000)
     current: int | None = -1
-    digest = RowDigest()
+    digest = RowDigest(table)
     first = 0
     for row in session.execute(query):
         if row[0] != current:
             if current != -1:
                 yield current, digest, first
-            current, digest, first = row[0], RowDigest(), row[1]
+            current, digest, first = row[0], RowDigest(table), row[1]
         if current is None:
-            yield None, RowDigest().add_all([row[1:]]), row[1]
+            yield None, RowDigest(table).add_all([row[1:]]), row[1]
             current = -1
             continue
         digest.add(row[1:])

@@ -66,7 +66,7 @@ def _chain_existing(conn: sa.Connection) -> None:
     tables = {name: _tied_table(name) for name in TIED_COLUMNS}
     summaries: dict[str, list[Any]] = {}
     for name, table in tables.items():
-        digest_rows = RowDigest().add_all(
+        digest_rows = RowDigest(name).add_all(
             conn.execute(sa.select(*[table.c[c] for c in TIED_COLUMNS[name]]).order_by(table.c.id)))
         if digest_rows.count:
             summaries[name] = digest_rows.summary()
