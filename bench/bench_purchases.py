@@ -249,7 +249,7 @@ def main() -> None:
     ):
         print(
             f"  {label:<42} {rate:7.1f} purchases/s  ({1000 / rate:.2f} ms each; "
-            f"CPU {1000 * cpu / len(purchases):.2f} ms, what a busy machine does not inflate)"
+            f"CPU {1000 * cpu / len(purchases):.2f} ms)"
         )
     print(
         f"  service / raw: {ratio:.2f}×   targets: ≥ {TARGET_PER_S:.0f}/s "
