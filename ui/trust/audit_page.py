@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.changes import Changes
-from app.i18n import translate
+from app.i18n import QT_TRANSLATE_NOOP, translate
 from app.trust.viewer import AuditChoices, AuditFilter, AuditRow
 from ui.formatting import local_datetime
+from ui.labels import label
 from ui.models import Column, PagedModel, row_table
 from ui.pages.base import Page
 from ui.tasks import TaskRunner
@@ -30,6 +31,48 @@ from ui.tasks import TaskRunner
 if TYPE_CHECKING:
     from app.context import Services
     from app.trust.verify import ChainHead, Finding
+
+
+ACTIONS = {
+    "activate": QT_TRANSLATE_NOOP("Labels", "Reactivate"),
+    "add": QT_TRANSLATE_NOOP("Labels", "Add"),
+    "adjust_points": QT_TRANSLATE_NOOP("Labels", "Adjust points"),
+    "anonymise": QT_TRANSLATE_NOOP("Labels", "Delete personal data"),
+    "auto_backup": QT_TRANSLATE_NOOP("Labels", "Daily backup"),
+    "backup": QT_TRANSLATE_NOOP("Labels", "Backup"),
+    "change_pin": QT_TRANSLATE_NOOP("Labels", "Change PIN"),
+    "deactivate": QT_TRANSLATE_NOOP("Labels", "Deactivate"),
+    "demo": QT_TRANSLATE_NOOP("Labels", "Demo store"),
+    "demo_batch": QT_TRANSLATE_NOOP("Labels", "Demo data"),
+    "expire_points": QT_TRANSLATE_NOOP("Labels", "Points expired"),
+    "export": QT_TRANSLATE_NOOP("Labels", "Export"),
+    "export_member_data": QT_TRANSLATE_NOOP("Labels", "Member's data copy"),
+    "import": QT_TRANSLATE_NOOP("Labels", "Import"),
+    "import_batch": QT_TRANSLATE_NOOP("Labels", "Imported rows"),
+    "migrate": QT_TRANSLATE_NOOP("Labels", "Upgrade"),
+    "purchase": QT_TRANSLATE_NOOP("Labels", "Purchase"),
+    "redeem_gift": QT_TRANSLATE_NOOP("Labels", "Gift redemption"),
+    "register": QT_TRANSLATE_NOOP("Labels", "Register"),
+    "reset_pin": QT_TRANSLATE_NOOP("Labels", "Reset PIN"),
+    "restore": QT_TRANSLATE_NOOP("Labels", "Restore"),
+    "return": QT_TRANSLATE_NOOP("Labels", "Return"),
+    "sign_in": QT_TRANSLATE_NOOP("Labels", "Sign in"),
+    "update": QT_TRANSLATE_NOOP("Labels", "Edit"),
+    "withdraw_consent": QT_TRANSLATE_NOOP("Labels", "Withdraw marketing consent"),
+    "write": QT_TRANSLATE_NOOP("Labels", "Points change"),
+}
+RECORDS = {
+    "gift": QT_TRANSLATE_NOOP("Labels", "Gift"),
+    "member": QT_TRANSLATE_NOOP("Labels", "Member"),
+    "members": QT_TRANSLATE_NOOP("Labels", "Members"),
+    "points": QT_TRANSLATE_NOOP("Labels", "Points"),
+    "sale": QT_TRANSLATE_NOOP("Labels", "Sale"),
+    "sales": QT_TRANSLATE_NOOP("Labels", "Sales"),
+    "settings": QT_TRANSLATE_NOOP("Labels", "Settings"),
+    "staff": QT_TRANSLATE_NOOP("Labels", "Staff"),
+    "store": QT_TRANSLATE_NOOP("Labels", "Store"),
+    "tier": QT_TRANSLATE_NOOP("Labels", "Tier"),
+}
 
 
 class AuditPage(Page):
@@ -75,8 +118,8 @@ class AuditPage(Page):
                 Column(lambda: self.tr("Branch"), lambda r: r.branch),
                 Column(lambda: self.tr("No."), lambda r: str(r.seq)),
                 Column(lambda: self.tr("Staff"), lambda r: r.staff),
-                Column(lambda: self.tr("Action"), lambda r: r.action),
-                Column(lambda: self.tr("Record"), lambda r: f"{r.entity} {r.entity_id}".strip()),
+                Column(lambda: self.tr("Action"), lambda r: label(ACTIONS, r.action)),
+                Column(lambda: self.tr("Record"), lambda r: f"{label(RECORDS, r.entity)} {r.entity_id}".strip()),
                 Column(lambda: self.tr("Details (before / after)"), lambda r: r.details),
             ],
             tasks,
@@ -119,8 +162,8 @@ class AuditPage(Page):
     def _fill_choices(self, choices: AuditChoices) -> None:
         for combo, items in (
             (self.staff, [(name, staff_id) for staff_id, name in choices.staff]),
-            (self.action, [(a, a) for a in choices.actions]),
-            (self.entity, [(e, e) for e in choices.entities]),
+            (self.action, [(label(ACTIONS, a), a) for a in choices.actions]),
+            (self.entity, [(label(RECORDS, e), e) for e in choices.entities]),
         ):
             current = combo.currentData()
             combo.clear()
