@@ -187,20 +187,23 @@ def post_points(session: Session, operator: Operator, posting: Posting) -> int:
             return existing.id
     member = posting.member
     conn = session.connection()
-    row = {
-        "idempotency_key": posting.idempotency_key,
-        "member_id": member.id,
-        "branch_id": operator.branch_id,
-        "staff_id": operator.staff_id,
-        "approved_by_id": posting.approved_by_id,
-        "source": posting.source,
-        "delta": posting.delta,
-        "balance_after": member.points_balance + posting.delta,
-        "reason": posting.reason[:200],
-        "sale_id": posting.sale_id,
-        "created_at": posting.at,
-    }
-    entry_id = insert_row(conn, _INSERT_LEDGER, row)
+    entry_id = insert_row(
+        conn,
+        _INSERT_LEDGER,
+        row := {
+            "idempotency_key": posting.idempotency_key,
+            "member_id": member.id,
+            "branch_id": operator.branch_id,
+            "staff_id": operator.staff_id,
+            "approved_by_id": posting.approved_by_id,
+            "source": posting.source,
+            "delta": posting.delta,
+            "balance_after": member.points_balance + posting.delta,
+            "reason": posting.reason[:200],
+            "sale_id": posting.sale_id,
+            "created_at": posting.at,
+        },
+    )
     tie_row(session, operator, "points_ledger", entry_id, row)
     if posting.delta > 0:
         debt = max(0, -member.points_balance)

@@ -272,22 +272,25 @@ class LoyaltyService:
             p = computed.preview
             first_purchase = member.visit_count == 0
             conn = session.connection()
-            sale = {
-                "idempotency_key": req.idempotency_key,
-                "kind": SaleKind.SALE,
-                "member_id": member.id,
-                "branch_id": self.operator.branch_id,
-                "staff_id": self.operator.staff_id,
-                "receipt_no": receipt,
-                "sold_at": at,
-                "total_fen": req.total_fen,
-                "points_used": p.points_to_use,
-                "points_value_fen": p.points_value_fen,
-                "paid_fen": p.paid_fen,
-                "points_earned": p.points_to_earn,
-                "note": (req.note or "").strip()[:200] or None,
-            }
-            sale_id = insert_row(conn, _INSERT_SALE, sale)
+            sale_id = insert_row(
+                conn,
+                _INSERT_SALE,
+                sale := {
+                    "idempotency_key": req.idempotency_key,
+                    "kind": SaleKind.SALE,
+                    "member_id": member.id,
+                    "branch_id": self.operator.branch_id,
+                    "staff_id": self.operator.staff_id,
+                    "receipt_no": receipt,
+                    "sold_at": at,
+                    "total_fen": req.total_fen,
+                    "points_used": p.points_to_use,
+                    "points_value_fen": p.points_value_fen,
+                    "paid_fen": p.paid_fen,
+                    "points_earned": p.points_to_earn,
+                    "note": (req.note or "").strip()[:200] or None,
+                },
+            )
             tie_row(session, self.operator, "sales", sale_id, sale)
             if computed.lines:
                 conn.execute(
