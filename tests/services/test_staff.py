@@ -31,7 +31,7 @@ def test_owner_starts_with_the_default_pin_and_must_change_it(store: Store) -> N
         stored = session.scalar(select(Staff.pin_hash).where(Staff.username == "owner"))
         assert stored is not None and "24680" not in stored
         actions = session.scalars(select(AuditLog.action).where(AuditLog.entity == "staff").order_by(AuditLog.id))
-        assert list(actions) == ["add", "add", "change_pin"]
+        assert list(actions) == ["add", "add", "change_pin", "sign_in"]  # sign-ins are audited too
 
 
 def test_only_the_owner_manages_accounts(store: Store) -> None:
