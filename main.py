@@ -5,6 +5,7 @@ Imports are lazy so the counter window is ready fast and subcommands load only w
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import sys
 from collections.abc import Callable
@@ -65,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="replace the store with a backup (the current state is backed up first)")
     _add_common(restore)
     restore.add_argument("file", type=Path)
+    segments = sub.add_parser("segments", help="per-member pyramid, RFM, lifecycle, churn warning and value")
+    _add_common(segments)
+    segments.add_argument("--as-of", type=_date, default=None, help="as of the end of this day (default yesterday)")
+    segments.add_argument("--horizon-days", type=int, default=None, help="days ahead for expected purchases/value")
+    segments.add_argument("--out", type=Path, default=None, help="write one row per member to FILE.csv or .xlsx")
+    segments.add_argument("--recount", action="store_true", help="count the monthly totals again from every sale")
 
     dbp = sub.add_parser("db", help="database maintenance")
     _add_common(dbp)
@@ -81,6 +88,13 @@ def _data_dir(args: argparse.Namespace) -> Path:
     from app.paths import default_data_dir
 
     return args.data_dir or default_data_dir()
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value}") from None
 
 
 def _fail(message: str) -> int:
@@ -200,6 +214,35 @@ def cmd_sales(args: argparse.Namespace) -> int:
         store.close()
 
 
+def cmd_segments(args: argparse.Namespace) -> int:
+    from app.context import Store
+    from app.errors import ValidationError
+    from app.insights.export import summary, write_segments
+
+    if args.horizon_days is not None and not 1 <= args.horizon_days <= 3650:
+        raise ValidationError("--horizon-days must be between 1 and 3650")
+    if args.out is not None and args.out.suffix.lower() not in (".csv", ".xlsx"):
+        raise ValidationError("--out must name a .csv or .xlsx file")
+    store = Store.open(_data_dir(args), args.database)
+    try:
+        service = store.services(store.operator("owner")).segments
+        report = service.refresh(
+            args.as_of,
+            args.horizon_days,
+            progress=_console_progress,
+            recount=args.recount,
+            with_numbers=args.out is not None,
+        )
+        for line in summary(report):
+            print(line)
+        if args.out is not None:
+            count = write_segments(report, args.out)
+            print(f"{count} members written to {args.out}")
+        return 0
+    finally:
+        store.close()
+
+
 def _console_progress(done: int, total: int, what: str) -> bool:
     """Progress on stderr; a total of 0 means not known in advance (files are read as a stream)."""
     if total <= 0:
@@ -230,6 +273,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "restore": cmd_restore,
     "members": cmd_members,
     "sales": cmd_sales,
+    "segments": cmd_segments,
 }
 
 

@@ -13,6 +13,8 @@ from app.bootstrap import ensure_store
 from app.clock import Clock, SystemClock
 from app.errors import NotFoundError, PermissionDenied
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.insights.saved import SavedSegmentService
+from app.insights.service import SegmentService
 from app.loyalty.catalogue import CatalogueService
 from app.loyalty.service import LoyaltyService
 from app.members.service import MemberService
@@ -92,6 +94,8 @@ class Store:
             audit=AuditService(self.db, operator),
             backups=BackupService(self.db, operator, self.clock, self.paths),
             privacy=PrivacyService(self.db, operator, self.clock, self.cipher),
+            segments=SegmentService(self.db, operator, self.clock),
+            saved_segments=SavedSegmentService(self.db, operator),
         )
 
     def close(self) -> None:
@@ -110,3 +114,5 @@ class Services:
     audit: AuditService
     backups: BackupService
     privacy: PrivacyService
+    segments: SegmentService
+    saved_segments: SavedSegmentService

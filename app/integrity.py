@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
+from app.insights.aggregates import month_total_differences
+from app.settings import read_settings
 from app.trust.verify import check_audit
 from db.bulk import pending_indexes, restore_indexes
 from db.engine import Database
@@ -110,6 +112,9 @@ def check_database(db: Database) -> list[Problem]:
             if problem is not None:
                 problems.append(problem)
         problems += [Problem(f.message, f.count, f.examples) for f in check_audit(session)]
+        month_totals = _month_totals_problem(session)
+        if month_totals is not None:
+            problems.append(month_totals)
         pending = [name for name, _create in pending_indexes(session.connection())]
         if pending:
             message = S(
@@ -119,6 +124,19 @@ def check_database(db: Database) -> list[Problem]:
             )
             problems.append(Problem(message, len(pending), pending[:SAMPLE]))
     return problems
+
+
+def _month_totals_problem(session: Session) -> Problem | None:
+    """The per-member monthly totals the segments read must equal the sales they sum."""
+    differing = month_total_differences(session.connection(), read_settings(session)["store.timezone"])
+    if not differing:
+        return None
+    message = S(
+        "Integrity",
+        "{count} members' monthly purchase totals differ from their sales; `main.py segments --recount` "
+        "counts them again (member ids: {examples})",
+    )
+    return Problem(message, len(differing), differing[:SAMPLE])
 
 
 def rebuild_indexes(db: Database) -> int:

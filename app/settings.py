@@ -120,6 +120,54 @@ REGISTRY: dict[str, SettingDef] = {
             minimum=6,
             maximum=120,
         ),
+        _def("segments.period_months", int, 12, S("Settings", "Segments: period (months)"), minimum=1, maximum=36),
+        _def("segments.vip_pct", int, 1, S("Settings", "Pyramid: VIP share (%)"), minimum=1, maximum=50),
+        _def("segments.major_pct", int, 4, S("Settings", "Pyramid: major customers' share (%)"), minimum=0, maximum=50),
+        _def(
+            "segments.regular_pct",
+            int,
+            15,
+            S("Settings", "Pyramid: regular customers' share (%)"),
+            minimum=0,
+            maximum=80,
+        ),
+        _def("segments.new_days", int, 30, S("Settings", "Lifecycle: new for (days)"), minimum=1, maximum=365),
+        _def("segments.lost_days", int, 180, S("Settings", "Lifecycle: lost after (days)"), minimum=30, maximum=1000),
+        _def(
+            "segments.loyal_months",
+            int,
+            6,
+            S("Settings", "Lifecycle: loyal from (purchase months of 12)"),
+            minimum=1,
+            maximum=12,
+        ),
+        _def(
+            "segments.dormant_factor_pct",
+            int,
+            200,
+            S("Settings", "Lifecycle: dormant after (% of usual interval)"),
+            minimum=100,
+            maximum=1000,
+        ),
+        _def(
+            "segments.churn_p_alive_pct",
+            int,
+            50,
+            S("Settings", "Churn warning below P(alive) (%)"),
+            minimum=1,
+            maximum=99,
+        ),
+        _def(
+            "segments.churn_min_purchases",
+            int,
+            3,
+            S("Settings", "Churn warning from (purchase days)"),
+            minimum=2,
+            maximum=100,
+        ),
+        _def(
+            "segments.horizon_days", int, 365, S("Settings", "Customer value horizon (days)"), minimum=7, maximum=1825
+        ),
     ]
 }
 

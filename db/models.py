@@ -517,3 +517,74 @@ class Setting(Base):
     value: Mapped[Any] = mapped_column(JSON)
     updated_at: Mapped[UTC] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class MemberMonthTotal(Base):
+    """A member's purchases in one calendar month of the store's time zone, kept in the same transaction as every
+    purchase and return (app/insights/aggregates.py) so segments read these instead of every sale. Only sales not
+    returned count. `days_mask` has bit d-1 set when the member bought on day d; `first_day_spend_fen` is the spend
+    of the month's first purchase day (the BG/NBD clock starts there and the spend model leaves it out)."""
+
+    __tablename__ = "member_month_totals"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    """year * 100 + month, e.g. 202611."""
+    spend_fen: Mapped[Fen]
+    sales: Mapped[int] = mapped_column(Integer, default=0)
+    days_mask: Mapped[int] = mapped_column(Integer, default=0)
+    first_day_spend_fen: Mapped[Fen]
+
+
+class MemberSegment(Base):
+    """The latest segment figures of a member (app/insights), read by the member panel and reports. No secondary
+    indexes: the refresh rewrites every row daily, and counts by segment read the whole table anyway."""
+
+    __tablename__ = "member_segments"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    recency_days: Mapped[int | None] = mapped_column(Integer)
+    frequency: Mapped[int] = mapped_column(Integer, default=0)
+    monetary_fen: Mapped[Fen]
+    r_score: Mapped[int] = mapped_column(Integer, default=0)
+    f_score: Mapped[int] = mapped_column(Integer, default=0)
+    m_score: Mapped[int] = mapped_column(Integer, default=0)
+    rfm_class: Mapped[Str20 | None]
+    pyramid_level: Mapped[Str20]
+    lifecycle_stage: Mapped[Str20]
+    p_alive_permille: Mapped[int | None] = mapped_column(Integer)
+    expected_purchases_milli: Mapped[int | None] = mapped_column(Integer)
+    expected_spend_per_purchase_fen: Mapped[int | None] = mapped_column(BigInteger)
+    value_over_horizon_fen: Mapped[int | None] = mapped_column(BigInteger)
+    churn_warning: Mapped[bool] = mapped_column(Boolean, default=False)
+    model: Mapped[Str20]
+
+
+class SegmentRun(Base):
+    """One stored segment refresh: as of which day, the fitted model parameters and the counts it found."""
+
+    __tablename__ = "segment_runs"
+
+    id: Mapped[IntPK]
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    horizon_days: Mapped[int] = mapped_column(Integer)
+    model: Mapped[Str20]
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    members: Mapped[int] = mapped_column(Integer, default=0)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[UTC] = _created()
+
+
+class SavedSegment(Base):
+    """A named filter over members and their segment figures (app/insights/saved.py); coupons and follow-ups
+    target these."""
+
+    __tablename__ = "saved_segments"
+
+    id: Mapped[IntPK]
+    name: Mapped[Str100] = mapped_column(unique=True)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[UTC] = _created()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from app.changes import Changes
 from ui.counter.page import CounterPage
 from ui.crash import log_file_path
+from ui.insights.segments_page import SegmentsPage
 from ui.labels import ROLES, label
 from ui.local_settings import LANGUAGE, LAST_USERNAME, LocalSettings
 from ui.messages import show_info
@@ -64,7 +65,7 @@ class MainWindow(QMainWindow):
             (self.tr("Complaints"), lambda: NotYetPage(tasks, self.tr("Complaints"))),
             (self.tr("Coupons"), lambda: NotYetPage(tasks, self.tr("Coupons"))),
             (self.tr("Surveys"), lambda: NotYetPage(tasks, self.tr("Surveys"))),
-            (self.tr("Charts"), lambda: NotYetPage(tasks, self.tr("Charts"))),
+            (self.tr("Segments"), lambda: SegmentsPage(tasks)),
             (self.tr("Settings"), self._settings_page),
             (self.tr("Data & privacy"), self._trust_area),
         ]
@@ -267,6 +268,7 @@ class MainWindow(QMainWindow):
             background.run(
                 self.services.backups.auto_backup, lambda made: log.info("daily backup: %s", made and made.path)
             )
+            background.run(self.services.segments.refresh_if_due)
 
     def _check_starting_pin(self) -> None:
         services = self.services

@@ -50,6 +50,7 @@ from app.demo.writer import BulkWriter, ValueCodec
 from app.errors import MemberDeskError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
+from app.insights.aggregates import rebuild_all
 from app.members.pinyin import pinyin_keys
 from app.money import format_yuan
 from app.security.operator import Operator
@@ -109,6 +110,7 @@ def generate_demo(store: Store, options: DemoOptions, progress: Progress) -> str
     with _collector_paused():
         builder = _load(store, options, shop, calendar, existing > 0, progress)
     complaints, tasks = store.db.write(lambda session: _finish(session, options, shop, builder, calendar))
+    store.db.write(lambda session: rebuild_all(session.connection(), shop.settings["store.timezone"]))
     seconds = time.perf_counter() - started
     log.info("demo: %d members, %d sales in %.1f s", builder.totals.members, builder.totals.sales, seconds)
     return _summary(options, builder.totals, shop, calendar, complaints, tasks, seconds)

@@ -28,6 +28,7 @@ from app.errors import MemberDeskError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.importing.members import BATCH, ImportReport, RefusedRow, batched, parse_time
 from app.importing.tables import SALES_COLUMNS, Row, read_table
+from app.insights.aggregates import recount_members
 from app.loyalty.service import LoyaltyService, PurchaseRequest
 from app.loyalty.tiers import evaluate_tier
 from app.members.validation import normalize_card_no, normalize_phone
@@ -250,6 +251,9 @@ class SalesImporter:
         report.imported += len(fresh)
         self._update_members(session, fresh, members)
         record_audit(session, self.operator, "import_batch", "sales", None, {"sales": len(fresh)})
+        recount_members(
+            session.connection(), {members[r.member_key] for r in fresh}, read_settings(session)["store.timezone"]
+        )
 
     def _update_members(self, session: Session, fresh: list[SaleRowIn], members: dict[tuple[str, str], int]) -> None:
         per_member: dict[int, list[SaleRowIn]] = {}

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.clock import Clock
 from app.errors import ConflictError, InsufficientPoints, NotFoundError, PermissionDenied, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.insights.aggregates import add_sale, recount_members
 from app.loyalty.ledger import (
     LockedMember,
     Posting,
@@ -338,6 +339,7 @@ class LoyaltyService:
                         key_checked=True,
                     ),
                 )
+            add_sale(conn, member.id, at, req.total_fen, settings["store.timezone"])
             member.lifetime_spend_fen += req.total_fen
             member.visit_count += 1
             member.first_visit_at = member.first_visit_at or at
@@ -494,6 +496,7 @@ class LoyaltyService:
                         expires_at=self._refund_expiry(session, original, now, settings),
                     ),
                 )
+            recount_members(session.connection(), [member.id], settings["store.timezone"])
             member.lifetime_spend_fen -= original.total_fen
             evaluate_tier(session, self.operator, member, now, settings)
             record_audit(

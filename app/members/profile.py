@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.errors import NotFoundError
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.insights.labels import segment_line
 from app.loyalty.ledger import expiring_points
 from app.loyalty.tiers import TierProgress, progress
 from app.members.validation import mask_phone
@@ -24,6 +25,7 @@ from db.models import (
     Coupon,
     FollowUpTask,
     Member,
+    MemberSegment,
     MemberTag,
     PointsLedger,
     Sale,
@@ -124,6 +126,13 @@ def _birthday_flags(birthday: dt.date | None, today: dt.date) -> tuple[bool, boo
     return key == (today.month, today.day), key in same
 
 
+def _segment(session: Session, member_id: int) -> str | None:
+    row = session.get(MemberSegment, member_id)
+    if row is None:
+        return None
+    return segment_line(row.pyramid_level, row.rfm_class, row.lifecycle_stage, row.churn_warning, row.p_alive_permille)
+
+
 def load_profile(session: Session, operator: Operator, member_id: int, now: dt.datetime) -> MemberProfile:
     member = session.get(Member, member_id)
     if member is None or member.status == MemberStatus.ANONYMISED:
@@ -191,7 +200,7 @@ def load_profile(session: Session, operator: Operator, member_id: int, now: dt.d
         points_expiring=expiring,
         points_expiring_at=expiring_at,
         tags=sorted(tags),
-        segment=None,
+        segment=_segment(session, member.id),
         open_complaints=open_complaints or 0,
         coupons_held=coupons or 0,
         open_tasks=tasks,

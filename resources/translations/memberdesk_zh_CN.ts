@@ -563,6 +563,38 @@
         <translation>无法读取表格：{reason}</translation>
     </message>
     <message>
+        <source>The segment refresh was cancelled; the previous results are kept.</source>
+        <translation>客户分群刷新已取消，保留上次的结果。</translation>
+    </message>
+    <message>
+        <source>The as-of date {date} is in the future; the latest day with figures is today.</source>
+        <translation>截止日期 {date} 在未来；最晚只能算到今天。</translation>
+    </message>
+    <message>
+        <source>A birthday month is 1 to 12.</source>
+        <translation>生日月份应为 1 到 12。</translation>
+    </message>
+    <message>
+        <source>The lowest spend is above the highest.</source>
+        <translation>最低消费高于最高消费。</translation>
+    </message>
+    <message>
+        <source>A segment needs a name of at most 100 characters.</source>
+        <translation>客户分群需要一个不超过 100 个字符的名称。</translation>
+    </message>
+    <message>
+        <source>Unknown segment: {name}</source>
+        <translation>未知的分群：{name}</translation>
+    </message>
+    <message>
+        <source>A segment named {name} already exists.</source>
+        <translation>已有名为 {name} 的客户分群。</translation>
+    </message>
+    <message>
+        <source>Segment not found.</source>
+        <translation>找不到该客户分群。</translation>
+    </message>
+    <message>
         <source>A gift needs a name of at most 100 characters.</source>
         <translation>礼品需要名称，最多 100 个字符。</translation>
     </message>
@@ -1073,6 +1105,10 @@
 <context>
     <name>Integrity</name>
     <message>
+        <source>{count} members&apos; monthly purchase totals differ from their sales; `main.py segments --recount` counts them again (member ids: {examples})</source>
+        <translation>{count} 位会员的月度消费汇总与其消费记录不符；运行 `main.py segments --recount` 可重新汇总（会员 id：{examples}）</translation>
+    </message>
+    <message>
         <source>{count} members&apos; points balance differs from the sum of their ledger (members: {examples})</source>
         <translation>{count} 名会员的积分余额与其积分明细合计不一致（会员：{examples}）</translation>
     </message>
@@ -1391,8 +1427,8 @@
         <translation>问卷</translation>
     </message>
     <message>
-        <source>Charts</source>
-        <translation>图表</translation>
+        <source>Segments</source>
+        <translation>客户分群</translation>
     </message>
     <message>
         <source>Settings</source>
@@ -2168,6 +2204,256 @@ F2 registers a new member.</source>
     </message>
 </context>
 <context>
+    <name>Segments</name>
+    <message>
+        <source>too few buyers for a model fit ({buyers} buyers, {repeaters} came back)</source>
+        <translation>购买会员太少，无法拟合模型（{buyers} 位购买，{repeaters} 位回购）</translation>
+    </message>
+    <message>
+        <source>every purchase is on the as-of day</source>
+        <translation>所有消费都在截止日当天</translation>
+    </message>
+    <message>
+        <source>the model fit did not converge</source>
+        <translation>模型拟合未收敛</translation>
+    </message>
+    <message>
+        <source>Gamma-Gamma (spend in yuan, {n:,} repeat buyers): p = {p:.4f}, q = {q:.4f}, gamma = {gamma:.4f}</source>
+        <translation>Gamma-Gamma（金额单位：元，{n:,} 位回购会员）：p = {p:.4f}，q = {q:.4f}，gamma = {gamma:.4f}</translation>
+    </message>
+    <message>
+        <source>Customer pyramid</source>
+        <translation>客户金字塔</translation>
+    </message>
+    <message>
+        <source>RFM classes</source>
+        <translation>RFM 分类</translation>
+    </message>
+    <message>
+        <source>Lifecycle stages</source>
+        <translation>生命周期阶段</translation>
+    </message>
+    <message>
+        <source>Lifecycle moves by month (the largest):</source>
+        <translation>生命周期阶段逐月变化（最多的几项）：</translation>
+    </message>
+    <message>
+        <source>Segments as of {date}, {members:,} members, {buyers:,} with purchases</source>
+        <translation>截至 {date} 的客户分群：{members:,} 位会员，其中 {buyers:,} 位有消费</translation>
+    </message>
+    <message>
+        <source>Churn warnings: {count:,}</source>
+        <translation>流失预警：{count:,} 位</translation>
+    </message>
+    <message>
+        <source>Stored for the member panel: {stored}</source>
+        <translation>已保存供会员画像显示：{stored}</translation>
+    </message>
+    <message>
+        <source>BG/NBD (time in weeks): r = {r:.4f}, alpha = {alpha:.4f}, a = {a:.4f}, b = {b:.4f}</source>
+        <translation>BG/NBD（时间单位：周）：r = {r:.4f}，alpha = {alpha:.4f}，a = {a:.4f}，b = {b:.4f}</translation>
+    </message>
+    <message>
+        <source>No model fitted ({reason}); the interval rule was used instead.</source>
+        <translation>未拟合模型（{reason}），改用购买间隔规则。</translation>
+    </message>
+    <message>
+        <source>{count:,} purchases after the as-of date were left out.</source>
+        <translation>截止日期之后的 {count:,} 笔消费未计入。</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no (not the latest day)</source>
+        <translation>否（不是最近一天）</translation>
+    </message>
+    <message>
+        <source>VIP</source>
+        <translation>VIP客户</translation>
+    </message>
+    <message>
+        <source>Major customer</source>
+        <translation>大客户</translation>
+    </message>
+    <message>
+        <source>Regular customer</source>
+        <translation>普通客户</translation>
+    </message>
+    <message>
+        <source>Small customer</source>
+        <translation>小客户</translation>
+    </message>
+    <message>
+        <source>Important value customer</source>
+        <translation>重要价值客户</translation>
+    </message>
+    <message>
+        <source>Important development customer</source>
+        <translation>重要发展客户</translation>
+    </message>
+    <message>
+        <source>Important keep customer</source>
+        <translation>重要保持客户</translation>
+    </message>
+    <message>
+        <source>Important retention customer</source>
+        <translation>重要挽留客户</translation>
+    </message>
+    <message>
+        <source>General value customer</source>
+        <translation>一般价值客户</translation>
+    </message>
+    <message>
+        <source>General development customer</source>
+        <translation>一般发展客户</translation>
+    </message>
+    <message>
+        <source>General keep customer</source>
+        <translation>一般保持客户</translation>
+    </message>
+    <message>
+        <source>General retention customer</source>
+        <translation>一般挽留客户</translation>
+    </message>
+    <message>
+        <source>Keep them close: VIP service, first look at new goods, no discounts needed.</source>
+        <translation>重点维护：提供VIP专属服务、新品优先体验，无需打折。</translation>
+    </message>
+    <message>
+        <source>Recent and big spenders who come rarely: member-day offers to come more often.</source>
+        <translation>近期消费高但来得少：用会员日优惠提高到店频次。</translation>
+    </message>
+    <message>
+        <source>Frequent big spenders who have not come lately: call them, a personal invitation.</source>
+        <translation>常来且消费高但最近没来：主动电话联系，专人邀约。</translation>
+    </message>
+    <message>
+        <source>Big spenders slipping away: win them back now with a strong personal offer.</source>
+        <translation>高消费客户正在流失：立即用有力度的专属优惠挽回。</translation>
+    </message>
+    <message>
+        <source>Frequent and recent but small baskets: bundles and add-on offers to raise spend.</source>
+        <translation>常来且近期来过但客单价低：用组合购、加价购提升客单价。</translation>
+    </message>
+    <message>
+        <source>New or occasional small buyers: a welcome coupon and reasons to return.</source>
+        <translation>新客或偶尔小额消费：发迎新券，给出再次到店的理由。</translation>
+    </message>
+    <message>
+        <source>Used to come often, small baskets, not lately: a reminder with a small coupon.</source>
+        <translation>以前常来、客单价低、最近没来：发小额券提醒回店。</translation>
+    </message>
+    <message>
+        <source>Low value and lapsed: low-cost messages only.</source>
+        <translation>低价值且已沉睡：只做低成本触达。</translation>
+    </message>
+    <message>
+        <source>Registered, no purchase</source>
+        <translation>注册未购买</translation>
+    </message>
+    <message>
+        <source>New</source>
+        <translation>新客</translation>
+    </message>
+    <message>
+        <source>Active</source>
+        <translation>活跃</translation>
+    </message>
+    <message>
+        <source>Loyal</source>
+        <translation>忠诚</translation>
+    </message>
+    <message>
+        <source>Dormant</source>
+        <translation>沉睡</translation>
+    </message>
+    <message>
+        <source>Lost</source>
+        <translation>流失</translation>
+    </message>
+    <message>
+        <source>BG/NBD + Gamma-Gamma</source>
+        <translation>BG/NBD + Gamma-Gamma 模型</translation>
+    </message>
+    <message>
+        <source>purchase-interval rule</source>
+        <translation>购买间隔规则</translation>
+    </message>
+    <message>
+        <source>no purchase</source>
+        <translation>无消费</translation>
+    </message>
+    <message>
+        <source>Churn warning: still-active probability {percent}%</source>
+        <translation>流失预警：仍活跃概率 {percent}%</translation>
+    </message>
+    <message>
+        <source>Suggested: {action}</source>
+        <translation>建议：{action}</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>Counting monthly totals</source>
+        <translation>正在汇总月度消费</translation>
+    </message>
+    <message>
+        <source>Reading members and totals</source>
+        <translation>正在读取会员和汇总</translation>
+    </message>
+    <message>
+        <source>Computing segments and fitting the models</source>
+        <translation>正在计算分群并拟合模型</translation>
+    </message>
+    <message>
+        <source>Storing the results</source>
+        <translation>正在保存结果</translation>
+    </message>
+</context>
+<context>
+    <name>SegmentsPage</name>
+    <message>
+        <source>Customer segments</source>
+        <translation>客户分群</translation>
+    </message>
+    <message>
+        <source>Refresh segments</source>
+        <translation>刷新客户分群</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Customer pyramid</source>
+        <translation>客户金字塔</translation>
+    </message>
+    <message>
+        <source>RFM classes</source>
+        <translation>RFM 分类</translation>
+    </message>
+    <message>
+        <source>Lifecycle stages</source>
+        <translation>生命周期阶段</translation>
+    </message>
+    <message>
+        <source>Segments have not been computed yet. Refresh to compute them now.</source>
+        <translation>尚未计算客户分群。点击刷新即可立即计算。</translation>
+    </message>
+    <message>
+        <source>As of {date}: {members} members, model: {model} {params}</source>
+        <translation>截至 {date}：{members} 位会员，模型：{model} {params}</translation>
+    </message>
+    <message>
+        <source>Refreshed: as of {date}</source>
+        <translation>已刷新：截至 {date}</translation>
+    </message>
+</context>
+<context>
     <name>Settings</name>
     <message>
         <source>Store name</source>
@@ -2252,6 +2538,50 @@ F2 registers a new member.</source>
     <message>
         <source>Members inactive for review after (months)</source>
         <translation>会员未到店多久后复核（月）</translation>
+    </message>
+    <message>
+        <source>Segments: period (months)</source>
+        <translation>客户分群：统计周期（月）</translation>
+    </message>
+    <message>
+        <source>Pyramid: VIP share (%)</source>
+        <translation>金字塔：VIP客户占比（%）</translation>
+    </message>
+    <message>
+        <source>Pyramid: major customers&apos; share (%)</source>
+        <translation>金字塔：大客户占比（%）</translation>
+    </message>
+    <message>
+        <source>Pyramid: regular customers&apos; share (%)</source>
+        <translation>金字塔：普通客户占比（%）</translation>
+    </message>
+    <message>
+        <source>Lifecycle: new for (days)</source>
+        <translation>生命周期：新客期（天）</translation>
+    </message>
+    <message>
+        <source>Lifecycle: lost after (days)</source>
+        <translation>生命周期：超过多少天未购买算流失</translation>
+    </message>
+    <message>
+        <source>Lifecycle: loyal from (purchase months of 12)</source>
+        <translation>生命周期：近12个月有几个月购买算忠诚</translation>
+    </message>
+    <message>
+        <source>Lifecycle: dormant after (% of usual interval)</source>
+        <translation>生命周期：超过平时购买间隔的百分之几算沉睡</translation>
+    </message>
+    <message>
+        <source>Churn warning below P(alive) (%)</source>
+        <translation>仍活跃概率低于（%）时流失预警</translation>
+    </message>
+    <message>
+        <source>Churn warning from (purchase days)</source>
+        <translation>购买天数达到多少才做流失预警</translation>
+    </message>
+    <message>
+        <source>Customer value horizon (days)</source>
+        <translation>客户价值预测期（天）</translation>
     </message>
 </context>
 <context>

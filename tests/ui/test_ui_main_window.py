@@ -38,7 +38,7 @@ def nav_texts(window: MainWindow) -> list[str]:
 
 
 def test_chinese_is_the_default_language(window: MainWindow) -> None:
-    assert nav_texts(window) == ["收银台", "会员", "投诉", "优惠券", "问卷", "图表", "设置", "数据与隐私"]
+    assert nav_texts(window) == ["收银台", "会员", "投诉", "优惠券", "问卷", "客户分群", "设置", "数据与隐私"]
     assert window.counter.register_action.text() == "F2 注册"
     assert "收银员" in window.operator_label.text()
 
@@ -51,7 +51,7 @@ def test_english_shows_english(window: MainWindow, services: Services) -> None:
         "Complaints",
         "Coupons",
         "Surveys",
-        "Charts",
+        "Segments",
         "Settings",
         "Data & privacy",
     ]
@@ -63,7 +63,7 @@ def test_english_shows_english(window: MainWindow, services: Services) -> None:
 
 
 def test_areas_of_later_versions_say_so(qtbot: QtBot, window: MainWindow) -> None:
-    for row in range(2, 6):
+    for row in range(2, 5):
         window.navigation.setCurrentRow(row)
         page = window.stack.currentWidget()
         assert isinstance(page, NotYetPage)

@@ -207,16 +207,16 @@ class MemberPanel(QWidget):
             (1, 0, "last_visit", self.tr("Last visit")),
             (1, 2, "joined", self.tr("Member since")),
             (2, 0, "segment", self.tr("Segment")),
-            (2, 2, "referrer", self.tr("Referred by")),
-            (3, 0, "tasks", self.tr("Follow-up")),
-            (4, 0, "notes", self.tr("Notes")),
+            (3, 0, "referrer", self.tr("Referred by")),
+            (4, 0, "tasks", self.tr("Follow-up")),
+            (5, 0, "notes", self.tr("Notes")),
         ):
             title = QLabel(caption)
             title.setObjectName("detailCaption")
             value = QLabel()
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            span = 3 if key in ("tasks", "notes") else 1
+            span = 3 if key in ("segment", "tasks", "notes") else 1
             self.details.addWidget(title, row, column, Qt.AlignmentFlag.AlignTop)
             self.details.addWidget(value, row, column + 1, 1, span)
             self._detail_labels[key] = value

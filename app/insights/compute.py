@@ -1,0 +1,403 @@
+"""Segments computed from the monthly totals, for every member at once (numpy, no database, no Qt).
+
+Pyramid, RFM, lifecycle, and P(alive) / expected purchases / value from BG/NBD + Gamma-Gamma, or from the interval
+rule when the data are too few for a fit. Every figure is as of the end of the as-of day; time is in whole days of
+the store's time zone; the RFM and pyramid period is the as-of month and the months before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from app.i18n import QT_TRANSLATE_NOOP as S
+from app.insights.clv import (
+    BgNbd,
+    FitFailed,
+    GammaGamma,
+    expected_purchases,
+    expected_spend,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    p_alive,
+)
+from app.insights.labels import STAGES
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+
+EPOCH = dt.date(1970, 1, 1)
+MIN_FIT_MEMBERS = 50
+"""Fewer buyers than this, or fewer than MIN_FIT_REPEATERS who came back, and the models are not fitted."""
+MIN_FIT_REPEATERS = 20
+
+MODELS = ("bgnbd+gg", "interval rule", "no purchase")
+MODEL_BGNBD, MODEL_RULE, MODEL_NONE = range(3)
+
+
+@dataclass(frozen=True)
+class SegmentOptions:
+    period_months: int = 12
+    vip_pct: int = 1
+    major_pct: int = 4
+    regular_pct: int = 15
+    new_days: int = 30
+    lost_days: int = 180
+    loyal_months: int = 6
+    dormant_factor_pct: int = 200
+    churn_p_alive_pct: int = 50
+    churn_min_purchases: int = 3
+    horizon_days: int = 365
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any], horizon_days: int | None = None) -> SegmentOptions:
+        return cls(
+            period_months=settings["segments.period_months"],
+            vip_pct=settings["segments.vip_pct"],
+            major_pct=settings["segments.major_pct"],
+            regular_pct=settings["segments.regular_pct"],
+            new_days=settings["segments.new_days"],
+            lost_days=settings["segments.lost_days"],
+            loyal_months=settings["segments.loyal_months"],
+            dormant_factor_pct=settings["segments.dormant_factor_pct"],
+            churn_p_alive_pct=settings["segments.churn_p_alive_pct"],
+            churn_min_purchases=settings["segments.churn_min_purchases"],
+            horizon_days=horizon_days or settings["segments.horizon_days"],
+        )
+
+
+@dataclass
+class MonthRows:
+    """member_month_totals rows up to the as-of day, ordered by member and month."""
+
+    member_id: Ints
+    month: Ints
+    spend_fen: Ints
+    days_mask: Ints
+    first_day_spend_fen: Ints
+
+
+@dataclass
+class Segments:
+    """One entry per member, in `member_ids` order. Missing figures: -1 for days and classes, NaN for model
+    figures (the writers turn both into empty cells)."""
+
+    member_ids: Ints
+    recency_days: Ints
+    frequency: Ints
+    monetary_fen: Ints
+    r_score: Ints
+    f_score: Ints
+    m_score: Ints
+    rfm_class: Ints
+    pyramid: Ints
+    stage: Ints
+    p_alive: Floats
+    expected_purchases: Floats
+    expected_spend_fen: Floats
+    value_fen: Floats
+    churn_warning: Bools
+    model: Ints
+    moves: dict[str, dict[str, int]]
+    """Lifecycle moves month by month ("YYYY-MM" -> "from>to" -> members), not per member."""
+
+
+@dataclass(frozen=True)
+class Fit:
+    model: str
+    bgnbd: BgNbd | None
+    gamma_gamma: GammaGamma | None
+    reason: str | None
+    buyers: int
+    repeat_buyers: int
+    seconds: float
+    """Time taken by the fit and the scoring (for the benchmark and the log)."""
+
+
+def day_number(day: dt.date) -> int:
+    return (day - EPOCH).days
+
+
+def _month_start_days(month: Ints) -> Ints:
+    months = (month // 100 - 1970) * 12 + month % 100 - 1
+    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+
+def _month_index(month: Ints) -> Ints:
+    return (month // 100) * 12 + month % 100 - 1
+
+
+def quintile_scores(values: Ints | Floats, higher_is_better: bool = True) -> Ints:
+    """Scores 1–5 by quintile of rank: the top fifth scores 5. Equal values share the score of the lowest rank
+    among them (so a tie never splits across two scores)."""
+    n = len(values)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    keyed = values if higher_is_better else -values
+    order = np.sort(keyed)
+    below = np.searchsorted(order, keyed, side="left")  # how many are strictly worse
+    return (1 + (5 * below) // n).astype(np.int64)
+
+
+def pyramid_levels(spend: Ints, shares_pct: tuple[int, int, int]) -> Ints:
+    """0 VIP, 1 major, 2 regular, 3 small. The top ⌈N·1 %⌉ members are VIP, the next to ⌈N·5 %⌉ major, the next to
+    ⌈N·20 %⌉ regular (default shares); a member tied with the last one inside a cut goes up with them; members
+    with no spend are small."""
+    n = len(spend)
+    levels = np.full(n, 3, dtype=np.int64)
+    if n == 0:
+        return levels
+    descending = np.sort(spend)[::-1]
+    cumulative = 0
+    cuts = []
+    for share in shares_pct:
+        cumulative += share
+        count = min(n, -(-n * cumulative // 100))
+        cuts.append(descending[count - 1] if count > 0 else None)
+    for level in (2, 1, 0):
+        threshold = cuts[level]
+        if threshold is not None:
+            levels[(spend >= threshold) & (spend > 0)] = level
+    return levels
+
+
+def rfm_classes(r: Ints, f: Ints, m: Ints) -> Ints:
+    """Each score above its mean counts as high (equal to the mean is low)."""
+    high_r = r > r.mean()
+    high_f = f > f.mean()
+    high_m = m > m.mean()
+    return high_r.astype(np.int64) + 2 * high_f + 4 * high_m
+
+
+class _PerMember:
+    """Reductions of the month rows into one value per member."""
+
+    def __init__(self, rows: MonthRows, member_ids: Ints) -> None:
+        self.n = len(member_ids)
+        self.position = np.searchsorted(member_ids, rows.member_id)
+
+    def add(self, values: Ints | Floats) -> Ints:
+        return np.bincount(self.position, weights=values, minlength=self.n).astype(np.int64)
+
+    def first(self, values: Ints, fill: int) -> Ints:
+        """The value of each member's first row (rows are ordered by month), else `fill`."""
+        out = np.full(self.n, fill, dtype=np.int64)
+        out[self.position[::-1]] = values[::-1]
+        return out
+
+    def last(self, values: Ints, fill: int) -> Ints:
+        out = np.full(self.n, fill, dtype=np.int64)
+        out[self.position] = values
+        return out
+
+
+def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentOptions) -> tuple[Segments, Fit]:
+    """Every member's segments as of the end of `as_of`. `rows` must hold no purchase after `as_of`."""
+    n = len(member_ids)
+    keep = rows.days_mask != 0
+    rows = MonthRows(
+        *(getattr(rows, f)[keep] for f in ("member_id", "month", "spend_fen", "days_mask", "first_day_spend_fen"))
+    )
+    per = _PerMember(rows, member_ids)
+    starts = _month_start_days(rows.month)
+    lowest = rows.days_mask & -rows.days_mask
+    first_days = starts + np.bitwise_count(lowest - 1).astype(np.int64)
+    last_days = starts + np.frexp(rows.days_mask.astype(np.float64))[1].astype(np.int64) - 1
+    days = np.bitwise_count(rows.days_mask).astype(np.int64)
+
+    today = day_number(as_of)
+    as_of_month = as_of.year * 12 + as_of.month - 1
+    month_index = _month_index(rows.month)
+    in_period = month_index > as_of_month - options.period_months
+
+    life = _lifecycle(per, month_index, first_days, last_days, days, today, as_of_month, options)
+    bought, first_day, last_day, purchase_days, recency, usual, stage = life
+    first_day_spend = per.first(rows.first_day_spend_fen, 0)
+    total_spend = per.add(rows.spend_fen)
+    frequency = per.add(np.where(in_period, days, 0))
+    monetary = per.add(np.where(in_period, rows.spend_fen, 0))
+
+    pyramid = pyramid_levels(monetary, (options.vip_pct, options.major_pct, options.regular_pct))
+
+    r_score = np.zeros(n, dtype=np.int64)
+    f_score = np.zeros(n, dtype=np.int64)
+    m_score = np.zeros(n, dtype=np.int64)
+    rfm = np.full(n, -1, dtype=np.int64)
+    if bought.any():
+        r_score[bought] = quintile_scores(recency[bought], higher_is_better=False)
+        f_score[bought] = quintile_scores(frequency[bought])
+        m_score[bought] = quintile_scores(monetary[bought])
+        rfm[bought] = rfm_classes(r_score[bought], f_score[bought], m_score[bought])
+
+    x = np.maximum(purchase_days - 1, 0)
+    span = np.where(bought, last_day - first_day, 0)
+    moves = _monthly_moves(per, month_index, first_days, last_days, days, as_of_month, stage, options)
+
+    segments = Segments(
+        member_ids=member_ids,
+        recency_days=recency,
+        frequency=frequency,
+        monetary_fen=monetary,
+        r_score=r_score,
+        f_score=f_score,
+        m_score=m_score,
+        rfm_class=rfm,
+        pyramid=pyramid,
+        stage=stage,
+        p_alive=np.full(n, np.nan),
+        expected_purchases=np.full(n, np.nan),
+        expected_spend_fen=np.full(n, np.nan),
+        value_fen=np.full(n, np.nan),
+        churn_warning=np.zeros(n, dtype=np.bool_),
+        model=np.where(bought, MODEL_BGNBD, MODEL_NONE).astype(np.int64),
+        moves=moves,
+    )
+    repeat_spend = (total_spend - first_day_spend).astype(np.float64)
+    zbar = np.where(x > 0, repeat_spend / np.maximum(x, 1), 0.0)
+    day_spend = total_spend / np.maximum(purchase_days, 1)
+    fit = _value(segments, bought, x, span, today - first_day, zbar, recency, usual, day_spend, options)
+    return segments, fit
+
+
+def _lifecycle(
+    per: _PerMember,
+    month_index: Ints,
+    first_days: Ints,
+    last_days: Ints,
+    days: Ints,
+    today: int,
+    month: int,
+    options: SegmentOptions,
+) -> tuple[Bools, Ints, Ints, Ints, Ints, Floats, Ints]:
+    """Stages at the end of day `today` from the rows of months up to `month` (a month index): bought, first and
+    last purchase day, purchase days, recency, usual interval and the stage of every member."""
+    kept = month_index <= month
+    purchase_days = per.add(np.where(kept, days, 0))
+    bought = purchase_days > 0
+    first_day = per.first(first_days, -1)
+    last_day = np.full(per.n, -1, dtype=np.int64)
+    np.maximum.at(last_day, per.position[kept], last_days[kept])
+    recency = np.where(bought, today - last_day, -1)
+    months_bought = per.add((kept & (month_index > month - 12)).astype(np.int64))
+    x = np.maximum(purchase_days - 1, 0)
+    span = np.where(bought, last_day - first_day, 0)
+    usual_interval = np.where(x > 0, span / np.maximum(x, 1), np.nan)
+    store_interval = float(np.median(usual_interval[x > 0])) if (x > 0).any() else float(options.lost_days)
+    usual = np.where(x > 0, usual_interval, store_interval)
+
+    stage = np.full(per.n, STAGES.index("active"), dtype=np.int64)
+    dormant = recency * 100 > usual * options.dormant_factor_pct
+    stage[(months_bought >= options.loyal_months) & ~dormant] = STAGES.index("loyal")
+    stage[dormant] = STAGES.index("dormant")
+    stage[recency > options.lost_days] = STAGES.index("lost")
+    stage[bought & (today - first_day < options.new_days)] = STAGES.index("new")
+    stage[~bought] = STAGES.index("registered")
+    return bought, first_day, last_day, purchase_days, recency, usual, stage
+
+
+MOVE_MONTHS = 12
+
+
+def _monthly_moves(
+    per: _PerMember,
+    month_index: Ints,
+    first_days: Ints,
+    last_days: Ints,
+    days: Ints,
+    as_of_month: int,
+    current: Ints,
+    options: SegmentOptions,
+) -> dict[str, dict[str, int]]:
+    """Moves between stages month by month: the stages at the end of each of the last 12 months (and at the
+    as-of day for the last step), and how many members went from one stage to another, keyed "YYYY-MM"."""
+    moves: dict[str, dict[str, int]] = {}
+    previous: Ints | None = None
+    for month in range(as_of_month - MOVE_MONTHS, as_of_month + 1):
+        if month == as_of_month:
+            stage = current
+        else:
+            end = dt.date((month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1)
+            stage = _lifecycle(per, month_index, first_days, last_days, days, day_number(end), month, options)[-1]
+        if previous is not None:
+            changed = previous != stage
+            pairs = previous[changed] * len(STAGES) + stage[changed]
+            found = np.bincount(pairs, minlength=len(STAGES) ** 2)
+            moves[f"{month // 12:04d}-{month % 12 + 1:02d}"] = {
+                f"{STAGES[i // len(STAGES)]}>{STAGES[i % len(STAGES)]}": int(c) for i, c in enumerate(found) if c
+            }
+        previous = stage
+    return moves
+
+
+def _value(
+    seg: Segments,
+    bought: Bools,
+    x_all: Ints,
+    span_days: Ints,
+    age_days: Ints,
+    zbar_fen: Floats,
+    recency: Ints,
+    usual: Floats,
+    day_spend_fen: Floats,
+    options: SegmentOptions,
+) -> Fit:
+    started = time.perf_counter()
+    x = x_all[bought].astype(np.float64)
+    t_x = span_days[bought] / 7.0
+    big_t = age_days[bought] / 7.0
+    zbar = zbar_fen[bought] / 100.0  # the spend model in yuan, as published
+    horizon = options.horizon_days / 7.0
+    repeaters = (x > 0) & (zbar > 0)
+    buyers, repeat_buyers = int(bought.sum()), int(repeaters.sum())
+    reason: str | None = None
+    if buyers < MIN_FIT_MEMBERS or repeat_buyers < MIN_FIT_REPEATERS:
+        reason = S("Segments", "too few buyers for a model fit ({buyers} buyers, {repeaters} came back)")
+    elif float(big_t.max()) <= 0:
+        reason = S("Segments", "every purchase is on the as-of day")
+    if reason is None:
+        try:
+            bgnbd = fit_bgnbd(x, t_x, big_t)
+            gg = fit_gamma_gamma(x[repeaters], zbar[repeaters])
+        except FitFailed:
+            reason = S("Segments", "the model fit did not converge")
+    often = x_all + 1 >= options.churn_min_purchases
+    if reason is not None:
+        _interval_rule(seg, bought, recency, usual, day_spend_fen, options, often)
+        return Fit("interval rule", None, None, reason, buyers, repeat_buyers, time.perf_counter() - started)
+    alive = p_alive(bgnbd, x, t_x, big_t)
+    purchases = expected_purchases(bgnbd, horizon, x, t_x, big_t)
+    spend = expected_spend(gg, x, np.where(repeaters, zbar, 0.0)) * 100.0
+    seg.p_alive[bought] = alive
+    seg.expected_purchases[bought] = purchases
+    seg.expected_spend_fen[bought] = spend
+    seg.value_fen[bought] = purchases * spend
+    seg.churn_warning[bought] = (alive * 100 < options.churn_p_alive_pct) & often[bought]
+    return Fit("bgnbd+gg", bgnbd, gg, None, buyers, repeat_buyers, time.perf_counter() - started)
+
+
+def _interval_rule(
+    seg: Segments,
+    bought: Bools,
+    recency: Ints,
+    usual: Floats,
+    day_spend_fen: Floats,
+    options: SegmentOptions,
+    often: Bools,
+) -> None:
+    """Without a model: a member is taken as still buying while the days since the last purchase stay within
+    the dormant factor of their usual interval; expected purchases follow that interval over the horizon, each
+    worth the member's mean spend per purchase day."""
+    seg.model[bought] = MODEL_RULE
+    still = bought & (recency * 100 <= usual * options.dormant_factor_pct)
+    seg.p_alive[bought] = np.where(still[bought], 1.0, 0.0)
+    rate = np.where(still, options.horizon_days / np.maximum(usual, 1.0), 0.0)
+    seg.expected_purchases[bought] = rate[bought]
+    seg.expected_spend_fen[bought] = day_spend_fen[bought]
+    seg.value_fen[bought] = (rate * day_spend_fen)[bought]
+    seg.churn_warning[bought] = (~still & often)[bought]

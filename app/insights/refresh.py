@@ -1,0 +1,296 @@
+"""The segment refresh: monthly totals in, per-member segments out (stored, and for the command line's file).
+Heavy imports (numpy, scipy): loaded only when a refresh runs.
+
+The numbers are computed in a forked process where that helps (app/workers.py), so a refresh started from the GUI
+leaves the counter's interpreter free; the database is read and written here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import time
+from collections import Counter
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy.orm import Session
+
+from app.clock import Clock
+from app.errors import MemberDeskError, ValidationError
+from app.i18n import QT_TRANSLATE_NOOP as S
+from app.insights import aggregates
+from app.insights.compute import (
+    MODELS,
+    Fit,
+    MonthRows,
+    SegmentOptions,
+    Segments,
+    compute,
+)
+from app.insights.labels import PYRAMID, RFM_CLASSES, STAGES
+from app.security.operator import Operator
+from app.settings import read_settings
+from app.workers import fork_helps, in_child
+from db.bulk import bulk_insert
+from db.engine import Database
+from db.enums import MemberStatus
+from db.models import Member, MemberSegment, SegmentRun
+
+Progress = Callable[[int, int, str], bool]
+STEPS = 4
+READ_SLICE = 200_000
+
+
+class RefreshCancelled(MemberDeskError):
+    """The progress callback asked to stop; nothing was stored."""
+
+    def __init__(self) -> None:
+        super().__init__(S("Errors", "The segment refresh was cancelled; the previous results are kept."))
+
+
+@dataclass(frozen=True)
+class MemberNumbers:
+    member_no: list[str]
+    card_no: list[str | None]
+
+
+@dataclass
+class SegmentReport:
+    as_of: dt.date
+    horizon_days: int
+    segments: Segments
+    fit: Fit
+    numbers: MemberNumbers
+    stored: bool
+    later_sales_ignored: int
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def _month_table(conn: Connection) -> np.ndarray[Any, Any]:
+    """Every monthly total as an int64 array (member, month, spend, days, first day's spend, sales), ordered by
+    member and month; read in slices so a million members' rows never sit in memory as Python tuples."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(
+            "SELECT member_id, month, spend_fen, days_mask, first_day_spend_fen, sales FROM member_month_totals"
+        )
+        parts = [np.empty((0, 6), dtype=np.int64)]
+        while chunk := cursor.fetchmany(READ_SLICE):
+            flat = np.fromiter(itertools.chain.from_iterable(chunk), dtype=np.int64, count=len(chunk) * 6)
+            parts.append(flat.reshape(-1, 6))
+    finally:
+        cursor.close()
+    table = np.concatenate(parts)
+    order = np.lexsort((table[:, 1], table[:, 0]))
+    return table[order]
+
+
+def _member_numbers(conn: Connection, ids: Any) -> MemberNumbers:
+    """Member and card numbers in `ids` order (sorted), for the command line's file."""
+    wanted = set(ids.tolist())
+    rows = conn.execute(select(Member.id, Member.member_no, Member.card_no).order_by(Member.id))
+    found = [(no, card) for member_id, no, card in rows if member_id in wanted]
+    return MemberNumbers([no for no, _ in found], [card for _, card in found])
+
+
+def _counts(seg: Segments) -> dict[str, dict[str, int]]:
+    def tally(codes: np.ndarray[Any, Any], names: tuple[str, ...]) -> dict[str, int]:
+        found = Counter(int(c) for c in codes if c >= 0)
+        return {name: found.get(i, 0) for i, name in enumerate(names)}
+
+    return {
+        "pyramid": tally(seg.pyramid, PYRAMID),
+        "rfm": tally(seg.rfm_class, RFM_CLASSES),
+        "lifecycle": tally(seg.stage, STAGES),
+        "model": tally(seg.model, MODELS),
+        "churn_warning": {"yes": int(seg.churn_warning.sum())},
+        **{f"moves {month}": moved for month, moved in seg.moves.items()},
+    }
+
+
+class Refresher:
+    """One refresh (see SegmentService.refresh)."""
+
+    def __init__(self, db: Database, operator: Operator, clock: Clock) -> None:
+        self.db = db
+        self.operator = operator
+        self.clock = clock
+
+    def latest_day(self, timezone: str) -> dt.date:
+        """Yesterday in the store's time zone: the last whole day."""
+        return self.clock.now().astimezone(ZoneInfo(timezone)).date() - dt.timedelta(days=1)
+
+    def refresh(
+        self,
+        as_of: dt.date | None = None,
+        horizon_days: int | None = None,
+        progress: Progress | None = None,
+        recount: bool = False,
+        with_numbers: bool = False,
+    ) -> SegmentReport:
+        """Segments as of the end of `as_of` (default yesterday), stored when that is the latest whole day or later."""
+        started = time.perf_counter()
+        step = progress or (lambda _d, _t, _w: True)
+        settings = self.db.read(read_settings)
+        timezone = settings["store.timezone"]
+        tz = ZoneInfo(timezone)
+        today = self.clock.now().astimezone(tz).date()
+        latest = self.latest_day(timezone)
+        as_of = as_of or latest
+        if as_of > today:
+            raise ValidationError(
+                S("Errors", "The as-of date {date} is in the future; the latest day with figures is today."),
+                field="as_of",
+                date=as_of.isoformat(),
+            )
+        options = SegmentOptions.from_settings(settings, horizon_days)
+        if not step(0, STEPS, S("Segments", "Counting monthly totals")):
+            raise RefreshCancelled()
+        if recount:
+            self.db.write(lambda s: aggregates.rebuild_all(s.connection(), timezone))
+        else:
+            aggregates.ensure_month_totals(self.db, timezone)
+        if not step(1, STEPS, S("Segments", "Reading members and totals")):
+            raise RefreshCancelled()
+        end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tz)
+        ids, numbers, rows, later = self.db.read(
+            lambda s: self._read(s.connection(), as_of, end, timezone, with_numbers)
+        )
+        if not step(2, STEPS, S("Segments", "Computing segments and fitting the models")):
+            raise RefreshCancelled()
+        segments, fit = self._compute(ids, rows, as_of, options)
+        report = SegmentReport(as_of, options.horizon_days, segments, fit, numbers, False, later, _counts(segments))
+        if as_of >= latest:
+            if not step(3, STEPS, S("Segments", "Storing the results")):
+                raise RefreshCancelled()
+            duration = int((time.perf_counter() - started) * 1000)
+            self.db.write(lambda s: self._store(s, report, duration))
+            report.stored = True
+        step(STEPS, STEPS, S("Segments", "Done"))
+        return report
+
+    def _compute(self, ids: Any, rows: MonthRows, as_of: dt.date, options: SegmentOptions) -> tuple[Segments, Fit]:
+        def produce() -> Generator[None, None, tuple[Segments, Fit]]:
+            yield None
+            return compute(ids, rows, as_of, options)
+
+        work = in_child(produce, "segments") if fork_helps() else produce()
+        while True:
+            try:
+                next(work)
+            except StopIteration as done:
+                result: tuple[Segments, Fit] = done.value
+                return result
+
+    def _read(
+        self, conn: Connection, as_of: dt.date, end: dt.datetime, timezone: str, with_numbers: bool
+    ) -> tuple[Any, MemberNumbers, MonthRows, int]:
+        members = conn.execute(
+            select(Member.id, Member.joined_at < end)
+            .where(Member.status != MemberStatus.ANONYMISED)
+            .order_by(Member.id)
+        ).all()
+        ids = np.fromiter((m[0] for m in members), dtype=np.int64, count=len(members))
+        joined = np.fromiter((bool(m[1]) for m in members), dtype=np.bool_, count=len(members))
+        month = aggregates.month_key(as_of)
+        table = _month_table(conn)
+        later = int(table[table[:, 1] > month, 5].sum())
+        table = table[(table[:, 1] <= month) & np.isin(table[:, 0], ids)]
+        partial = (table[:, 1] == month) & ((table[:, 3] >> as_of.day) != 0)
+        if partial.any():
+            later += self._clip_as_of_month(conn, table, partial, as_of, end, timezone)
+        table = table[table[:, 3] != 0]
+        # Members who joined after the as-of day are left out, unless they had bought by then (imported history).
+        ids = ids[joined | np.isin(ids, table[:, 0])]
+        numbers = _member_numbers(conn, ids) if with_numbers else MemberNumbers([], [])
+        rows = MonthRows(table[:, 0], table[:, 1], table[:, 2], table[:, 3], table[:, 4])
+        return ids, numbers, rows, later
+
+    def _clip_as_of_month(
+        self,
+        conn: Connection,
+        table: np.ndarray[Any, Any],
+        partial: np.ndarray[Any, Any],
+        as_of: dt.date,
+        end: dt.datetime,
+        timezone: str,
+    ) -> int:
+        """Rows of the as-of month with purchases after the as-of day are recounted from those members' sales up
+        to the end of the day. Returns how many sales were left out."""
+        start = dt.datetime.combine(as_of.replace(day=1), dt.time(), ZoneInfo(timezone))
+        members = [int(m) for m in table[partial, 0]]
+        kept: dict[tuple[int, int], aggregates.MonthTotal] = {}
+        for begin in range(0, len(members), aggregates.CHUNK):
+            chunk = members[begin : begin + aggregates.CHUNK]
+            kept.update(aggregates.month_totals(aggregates.sale_days(conn, timezone, chunk, until=end, since=start)))
+        left_out = 0
+        month = aggregates.month_key(as_of)
+        for i in np.flatnonzero(partial):
+            total = kept.get((int(table[i, 0]), month), aggregates.MonthTotal())
+            left_out += int(table[i, 5]) - total.sales
+            table[i, 2:6] = (total.spend_fen, total.days_mask, total.first_day_spend_fen, total.sales)
+        return left_out
+
+    def _store(self, session: Session, report: SegmentReport, duration_ms: int) -> None:
+        seg = report.segments
+        conn = session.connection()
+        conn.execute(delete(MemberSegment))
+
+        def optional(values: np.ndarray[Any, Any], scale: float) -> list[int | None]:
+            return [None if not np.isfinite(v) else round(v * scale) for v in values.tolist()]
+
+        p_alive = optional(seg.p_alive, 1000)
+        purchases = optional(seg.expected_purchases, 1000)
+        spend = optional(seg.expected_spend_fen, 1)
+        value = optional(seg.value_fen, 1)
+        rows = list(
+            zip(
+                seg.member_ids.tolist(),
+                [report.as_of.isoformat() if conn.dialect.name == "sqlite" else report.as_of] * len(p_alive),
+                [None if r < 0 else r for r in seg.recency_days.tolist()],
+                seg.frequency.tolist(),
+                seg.monetary_fen.tolist(),
+                seg.r_score.tolist(),
+                seg.f_score.tolist(),
+                seg.m_score.tolist(),
+                [RFM_CLASSES[c] if c >= 0 else None for c in seg.rfm_class.tolist()],
+                [PYRAMID[c] for c in seg.pyramid.tolist()],
+                [STAGES[c] for c in seg.stage.tolist()],
+                p_alive,
+                purchases,
+                spend,
+                value,
+                seg.churn_warning.tolist(),
+                [MODELS[c] for c in seg.model.tolist()],
+                strict=True,
+            )
+        )
+        columns = [c.name for c in MemberSegment.__table__.columns]  # the order of the values above
+        for start in range(0, len(rows), 50_000):
+            bulk_insert(conn, MemberSegment.__tablename__, columns, rows[start : start + 50_000])
+        conn.execute(
+            insert(SegmentRun).values(
+                as_of=report.as_of,
+                horizon_days=report.horizon_days,
+                model=report.fit.model,
+                parameters=parameters(report.fit),
+                counts=report.counts,
+                members=len(rows),
+                duration_ms=duration_ms,
+                created_at=self.clock.now(),
+            )
+        )
+
+
+def parameters(fit: Fit) -> dict[str, float]:
+    found: dict[str, float] = {}
+    if fit.bgnbd is not None:
+        found.update(r=fit.bgnbd.r, alpha=fit.bgnbd.alpha, a=fit.bgnbd.a, b=fit.bgnbd.b)
+    if fit.gamma_gamma is not None:
+        found.update(p=fit.gamma_gamma.p, q=fit.gamma_gamma.q, gamma=fit.gamma_gamma.gamma)
+    return found

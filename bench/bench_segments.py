@@ -1,0 +1,149 @@
+"""The segment refresh on the big demo store, next to DuckDB computing the same RFM from the same sales already
+loaded in DuckDB, in the same run. DESIGN.md §7: RFM/pyramid/lifecycle ≤ DuckDB; BG/NBD + Gamma-Gamma fit and
+scoring of 1M members ≤ 20 s; peak memory ≤ 1 GB, off the counter's interpreter.
+
+    python bench/bench_segments.py [DIR] [--members 1000000]      # needs the bench extra: pip install -e .[bench]
+
+The refresh runs in a child process of its own (as `main.py segments` would), which reports its phases and its
+peak resident memory; DuckDB runs here afterwards on a table of the live sales with their local day already
+worked out (so DuckDB is not charged for time zones or for matching returns).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.make_big_store import MEMBERS, SQLITE_NAME, ensure_big_store  # noqa: E402
+
+LOCAL_DAY = "CAST(julianday(s.sold_at, '+480 minutes') - 2440587.5 AS INTEGER)"
+
+
+def refresh_in_this_process(data_dir: Path) -> dict[str, object]:
+    from app.context import Store
+
+    marks: list[tuple[str, float]] = []
+
+    def progress(done: int, total: int, what: str) -> bool:
+        marks.append((what, time.perf_counter()))
+        return True
+
+    started = time.perf_counter()
+    store = Store.open(data_dir)
+    opened = time.perf_counter()
+    report = store.services(store.operator("owner")).segments.refresh(progress=progress)
+    store.close()
+    phases = {marks[i][0]: round(marks[i + 1][1] - marks[i][1], 2) for i in range(len(marks) - 1)}
+    return {
+        "open_store_s": round(opened - started, 2),
+        "phases_s": phases,
+        "fit_and_scoring_s": round(report.fit.seconds, 2),
+        "refresh_total_s": round(marks[-1][1] - marks[0][1], 2),
+        "members": len(report.segments.member_ids),
+        "model": report.fit.model,
+        "as_of": report.as_of.isoformat(),
+        "counts": report.counts,
+        "peak_rss_mb_refresh_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "peak_rss_mb_compute_child": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024,
+    }
+
+
+def duckdb_rfm(data_dir: Path, as_of: dt.date) -> dict[str, float]:
+    import duckdb
+
+    path = Path(tempfile.mkdtemp()) / "live_sales.csv"
+    started = time.perf_counter()
+    source = sqlite3.connect(data_dir / SQLITE_NAME)
+    with path.open("w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["member_id", "day", "total_fen"])
+        rows = source.execute(
+            f"""SELECT s.member_id, {LOCAL_DAY}, s.total_fen FROM sales s
+                WHERE s.kind = 'sale' AND s.member_id IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM sales r WHERE r.original_sale_id = s.id)"""
+        )
+        while chunk := rows.fetchmany(100_000):
+            out.writerows(chunk)
+    source.close()
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE sales AS SELECT * FROM read_csv('{path}')")
+    count = con.execute("SELECT COUNT(*) FROM sales").fetchone()
+    loaded = time.perf_counter()
+    today = (as_of - dt.date(1970, 1, 1)).days
+    months = as_of.year * 12 + as_of.month - 1 - 11  # the as-of month and the 11 before it, as the refresh
+    window_start = (dt.date(months // 12, months % 12 + 1, 1) - dt.date(1970, 1, 1)).days
+    query = f"""
+        WITH per AS (
+          SELECT member_id,
+                 {today} - MAX(day) AS recency,
+                 COUNT(DISTINCT day) FILTER (WHERE day >= {window_start}) AS frequency,
+                 COALESCE(SUM(total_fen) FILTER (WHERE day >= {window_start}), 0) AS monetary
+          FROM sales WHERE day <= {today} GROUP BY member_id)
+        SELECT member_id, recency, frequency, monetary,
+               NTILE(5) OVER (ORDER BY recency DESC) AS r,
+               NTILE(5) OVER (ORDER BY frequency) AS f,
+               NTILE(5) OVER (ORDER BY monetary) AS m
+        FROM per"""
+    timings = []
+    for _ in range(3):
+        begin = time.perf_counter()
+        result = con.execute(query).fetchnumpy()
+        timings.append(time.perf_counter() - begin)
+    con.close()
+    path.unlink()
+    return {
+        "load_s": round(loaded - started, 1),
+        "sales": float(count[0] if count else 0),
+        "members": float(len(result["member_id"])),
+        "rfm_best_s": round(min(timings), 3),
+        "rfm_runs_s": [round(t, 3) for t in timings],  # type: ignore[dict-item]
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data_dir", nargs="?", type=Path, default=None)
+    parser.add_argument("--members", type=int, default=MEMBERS)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(refresh_in_this_process(args.data_dir)))
+        return
+    data_dir = ensure_big_store(args.data_dir, args.members)
+    child = subprocess.run(
+        [sys.executable, __file__, str(data_dir), "--child"], check=True, capture_output=True, text=True
+    )
+    ours = json.loads(child.stdout.strip().splitlines()[-1])
+    print("segment refresh (separate process):", json.dumps(ours, indent=1, ensure_ascii=False))
+    duck = duckdb_rfm(data_dir, dt.date.fromisoformat(str(ours["as_of"])))
+    print("DuckDB, same RFM on the live sales already loaded:", json.dumps(duck, indent=1))
+    phases = ours["phases_s"]
+    assert isinstance(phases, dict)
+    fit = float(str(ours["fit_and_scoring_s"]))
+    read_compute = float(phases["Reading members and totals"]) + float(
+        phases["Computing segments and fitting the models"]
+    )
+    print(
+        f"\nRFM/pyramid/lifecycle, read totals + compute (fit left out): {read_compute - fit:.2f} s;"
+        f" storing {ours['members']:,} result rows: {phases['Storing the results']} s"
+        f"  vs DuckDB RFM {duck['rfm_best_s']:.2f} s"
+        f"\nBG/NBD + Gamma-Gamma fit and scoring: {ours['fit_and_scoring_s']} s for {ours['members']:,} members"
+        f"\npeak RSS: refresh process {ours['peak_rss_mb_refresh_process']} MB,"
+        f" compute child {ours['peak_rss_mb_compute_child']} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""Segments on a real database: the CDNOW validation, totals kept with purchases and returns, bad input."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select, update
+
+from app.clock import FixedClock
+from app.context import Services, Store
+from app.errors import ConflictError, PermissionDenied, ValidationError
+from app.importing.sales import SalesImporter
+from app.insights.aggregates import month_total_differences
+from app.insights.clv import BgNbd, p_alive
+from app.insights.export import COLUMNS, write_segments
+from app.insights.saved import SegmentFilter
+from app.integrity import check_database
+from app.loyalty.service import PurchaseRequest
+from app.members.service import MemberForm
+from db.models import MemberMonthTotal, MemberSegment
+
+CDNOW = Path(__file__).resolve().parent.parent / "data" / "cdnow"
+PUBLISHED_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+PUBLISHED_GG = {"p": 6.25, "q": 3.74, "gamma": 15.44}
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+
+def local(y: int, m: int, d: int, hour: int = 12) -> dt.datetime:
+    return dt.datetime(y, m, d, hour, tzinfo=SHANGHAI)
+
+
+def buy(svc: Services, member: int, fen: int, at: dt.datetime) -> int:
+    request = PurchaseRequest(member_id=member, total_fen=fen, idempotency_key=str(uuid.uuid4()), sold_at=at)
+    return svc.loyalty.record_purchase(request).sale_id
+
+
+def register(svc: Services, phone: str) -> int:
+    return svc.members.register(MemberForm(phone=phone, name="张三", membership_consent=True))
+
+
+def test_cdnow_sample_reproduces_the_published_fits(store: Store, boss: Services, tmp_path: Path) -> None:
+    report = SalesImporter(store.db, store.operator("owner"), store.clock).run(
+        CDNOW / "cdnow_sample_2357_customers.csv", create_missing=True
+    )
+    assert report.imported == 6919 and not report.refused
+    result = boss.segments.refresh(as_of=dt.date(1997, 9, 30), with_numbers=True)
+    fit = result.fit
+    assert fit.bgnbd is not None and fit.gamma_gamma is not None, fit.reason
+    for name, published in PUBLISHED_BGNBD.items():
+        assert getattr(fit.bgnbd, name) == pytest.approx(published, rel=0.01), name
+    for name, published in PUBLISHED_GG.items():
+        assert getattr(fit.gamma_gamma, name) == pytest.approx(published, rel=0.01), name
+    assert len(result.segments.member_ids) == 2357 and fit.buyers == 2357 and fit.repeat_buyers == 946
+    assert result.later_sales_ignored > 0 and not result.stored  # 1997 is not the latest day
+
+    # Per member: the published summary's (x, t_x, T) put through the fitted model give our P(alive).
+    with (CDNOW / "cdnow_customers_summary_with_transactions.csv").open() as fh:
+        summary = {row["member_no"]: row for row in csv.DictReader(fh)}
+    index = {no: i for i, no in enumerate(result.numbers.member_no)}
+    model = BgNbd(fit.bgnbd.r, fit.bgnbd.alpha, fit.bgnbd.a, fit.bgnbd.b)
+    numbers = sorted(summary)
+    x = np.array([float(summary[n]["x"]) for n in numbers])
+    t_x = np.array([float(summary[n]["t_x"]) for n in numbers])
+    big_t = np.array([float(summary[n]["T"]) for n in numbers])
+    ours = result.segments.p_alive[[index[n] for n in numbers]]
+    np.testing.assert_allclose(ours, p_alive(model, x, t_x, big_t), atol=2e-3)
+    frequency_ever = result.segments.model  # every CDNOW customer bought: the model made every figure
+    assert (frequency_ever == 0).all()
+
+    out = tmp_path / "segments.csv"
+    assert write_segments(result, out) == 2357
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    assert tuple(rows[0][: len(COLUMNS)]) == COLUMNS
+    assert not any(cell.lower() == "nan" for row in rows for cell in row)
+
+
+def test_totals_follow_purchases_and_returns(store: Store, svc: Services, boss: Services) -> None:
+    member = register(svc, "13812345678")
+    first = buy(svc, member, 10000, local(2026, 10, 3))
+    buy(svc, member, 5000, local(2026, 10, 3, 18))
+    buy(svc, member, 2000, local(2026, 10, 9))
+    buy(svc, member, 700, local(2026, 11, 2))
+    with store.db.session() as session:
+        rows = session.execute(
+            select(
+                MemberMonthTotal.month,
+                MemberMonthTotal.spend_fen,
+                MemberMonthTotal.sales,
+                MemberMonthTotal.days_mask,
+                MemberMonthTotal.first_day_spend_fen,
+            ).order_by(MemberMonthTotal.month)
+        ).all()
+    assert [tuple(r) for r in rows] == [(202610, 17000, 3, (1 << 2) | (1 << 8), 15000), (202611, 700, 1, 1 << 1, 700)]
+    svc.loyalty.return_sale(first, str(uuid.uuid4()))
+    with store.db.session() as session:
+        october = session.get(MemberMonthTotal, (member, 202610))
+        assert october is not None
+        assert (october.spend_fen, october.sales, october.days_mask, october.first_day_spend_fen) == (
+            7000,
+            2,
+            (1 << 2) | (1 << 8),
+            5000,
+        )
+        assert month_total_differences(session.connection(), "Asia/Shanghai") == []
+    assert check_database(store.db) == []
+
+
+def test_db_check_finds_totals_that_differ_from_the_sales(store: Store, svc: Services, boss: Services) -> None:
+    member = register(svc, "13812345678")
+    buy(svc, member, 10000, local(2026, 10, 3))
+    boss.segments.refresh()
+    store.db.write(lambda s: s.execute(update(MemberMonthTotal).values(spend_fen=1)))
+    problems = [str(p) for p in check_database(store.db)]
+    assert any("monthly purchase totals differ" in p for p in problems)
+    boss.segments.refresh(recount=True)
+    assert check_database(store.db) == []
+
+
+def test_refresh_stores_what_the_member_panel_shows(
+    store: Store, svc: Services, boss: Services, clock: FixedClock
+) -> None:
+    member = register(svc, "13812345678")
+    quiet = register(svc, "13812345679")
+    buy(svc, member, 10000, local(2026, 11, 10))
+    clock.advance(dt.timedelta(days=2))
+    report = boss.segments.refresh()
+    assert report.stored and report.as_of == dt.date(2026, 11, 19)
+    shown = svc.segments.member_segment(member)
+    assert shown is not None and shown.pyramid_level == "vip" and shown.lifecycle_stage == "new"
+    assert shown.model == "interval rule"
+    never = svc.segments.member_segment(quiet)
+    assert never is not None and never.lifecycle_stage == "registered" and never.rfm_class is None
+    with store.db.session() as session:
+        assert session.query(MemberSegment).count() == 2
+
+
+def test_a_cashier_cannot_refresh(svc: Services) -> None:
+    with pytest.raises(PermissionDenied):
+        svc.segments.refresh()
+
+
+def test_bad_input_gets_a_rule_or_a_message(store: Store, svc: Services, boss: Services, clock: FixedClock) -> None:
+    # No sales at all: everyone is registered, the rule is named, nothing is NaN.
+    register(svc, "13812345678")
+    clock.advance(dt.timedelta(days=2))
+    empty = boss.segments.refresh()
+    assert empty.fit.model == "interval rule" and empty.fit.reason is not None
+    assert empty.counts["lifecycle"]["registered"] == 1
+    # As-of in the future: a clear message.
+    with pytest.raises(ValidationError):
+        boss.segments.refresh(as_of=dt.date(2027, 1, 1))
+    # Every purchase on one day, and one in the future (a till with a wrong clock): left out and counted.
+    members = [register(svc, f"1381234{i:04d}") for i in range(3)]
+    for m in members:
+        buy(svc, m, 1000, local(2026, 11, 19))
+    buy(svc, members[0], 999, local(2026, 11, 30))
+    one_day = boss.segments.refresh()
+    assert one_day.later_sales_ignored == 1
+    assert one_day.counts["lifecycle"]["new"] == 3
+    assert all(math.isfinite(v) for v in one_day.segments.p_alive[one_day.segments.model == 1])
+    # As-of before the first sale: nobody has bought yet.
+    before = boss.segments.refresh(as_of=dt.date(2026, 1, 1))
+    assert before.fit.buyers == 0 and not before.stored
+
+
+def test_daily_maintenance_refreshes_once_a_day(svc: Services, clock: FixedClock) -> None:
+    member = register(svc, "13812345678")
+    buy(svc, member, 10000, local(2026, 11, 10))
+    first = svc.segments.refresh_if_due()  # a cashier's counter runs the maintenance too
+    assert first is not None and first.stored
+    assert svc.segments.refresh_if_due() is None
+    clock.advance(dt.timedelta(days=1))
+    assert svc.segments.refresh_if_due() is not None
+
+
+def test_saved_segments_count_live(store: Store, svc: Services, boss: Services, clock: FixedClock) -> None:
+    big = svc.members.register(
+        MemberForm(
+            phone="13812345678", name="张伟", birthday=dt.date(1990, 3, 8), tags=["宝妈"], membership_consent=True
+        )
+    )
+    small = register(svc, "13812345679")
+    register(svc, "13812345670")
+    buy(svc, big, 90000, local(2026, 11, 10))
+    buy(svc, small, 1000, local(2026, 11, 12))
+    clock.advance(dt.timedelta(days=2))
+    boss.segments.refresh()
+    vip = SegmentFilter(pyramid_levels=("vip",))
+    assert boss.saved_segments.count(vip) == 1
+    assert boss.saved_segments.count(SegmentFilter(lifecycle_stages=("new", "registered"))) == 3
+    assert boss.saved_segments.count(SegmentFilter(birthday_month=3, tags=("宝妈",))) == 1
+    assert boss.saved_segments.count(SegmentFilter(spend_min_fen=500, spend_max_fen=5000)) == 1
+    saved = boss.saved_segments.save("大客户关怀", vip)
+    with pytest.raises(ConflictError):
+        boss.saved_segments.save("大客户关怀", vip)
+    with pytest.raises(PermissionDenied):
+        svc.saved_segments.save("收银员的", vip)
+    with pytest.raises(ValidationError):
+        boss.saved_segments.count(SegmentFilter(rfm_classes=("best",)))
+    [view] = boss.saved_segments.all()
+    assert (view.id, view.name, view.filter, view.members) == (saved, "大客户关怀", vip, 1)
+    boss.saved_segments.remove(saved)
+    assert boss.saved_segments.all() == []
