@@ -1,4 +1,4 @@
-"""MemberDesk (会员台) entry point: the GUI, or a subcommand (DESIGN.md §6).
+"""MemberDesk (会员台) entry point: the GUI, or a subcommand (docs/ARCHITECTURE.md §6).
 
 Imports are lazy so the counter window is ready fast and subcommands load only what they use."""
 

@@ -33,7 +33,7 @@ class BranchRow:
 def categories(db: Database) -> list[CategoryRow]:
     """Every category in the order the store created them (the bootstrap puts the common ones first)."""
     with db.session() as session:
-        excluded = set(read_settings(session)["points.excluded_categories"])
+        excluded = set(read_settings(session).points_excluded_categories)
         rows = session.execute(
             select(Category.code, Category.name, Category.name_en, Category.earns_points).order_by(Category.id)
         ).all()

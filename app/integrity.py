@@ -1,4 +1,4 @@
-"""`db check`: the database's own integrity and the points invariants the ledger promises (DESIGN.md §4)."""
+"""`db check`: the database's own integrity and the points invariants the ledger promises (docs/ARCHITECTURE.md §4)."""
 
 from __future__ import annotations
 
@@ -128,7 +128,7 @@ def check_database(db: Database) -> list[Problem]:
 
 def _month_totals_problem(session: Session) -> Problem | None:
     """The per-member monthly totals the segments read must equal the sales they sum."""
-    differing = month_total_differences(session.connection(), read_settings(session)["store.timezone"])
+    differing = month_total_differences(session.connection(), read_settings(session).store_timezone)
     if not differing:
         return None
     message = S(

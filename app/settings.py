@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.changes import Changes
 from app.errors import ValidationError
 from app.i18n import QT_TRANSLATE_NOOP
 from app.security.operator import Operator, require_role
@@ -211,8 +212,73 @@ def _coerce(definition: SettingDef, value: Any) -> Any:
 _ALL_SETTINGS = select(Setting.key, Setting.value)
 
 
-def read_settings(session: Session) -> dict[str, Any]:
-    """Every setting, stored values over defaults (unknown stored keys are ignored)."""
+@dataclass(frozen=True)
+class StoreSettings:
+    """Every setting of the store, typed: one attribute per registry key (the key with dots as underscores).
+    Each attribute is read by the code it governs (tests/test_settings.py fails for one that nothing reads)."""
+
+    store_name: str
+    store_timezone: str
+    points_fen_per_point: int
+    points_redeem_points_per_yuan: int
+    points_redeem_cap_pct: int
+    points_expiry_mode: str
+    points_expiry_months: int
+    points_expiry_clearing_date: str
+    points_expiry_warning_days: int
+    points_member_day_weekday: int
+    points_member_day_from: str
+    points_member_day_until: str
+    points_member_day_multiplier_pct: int
+    points_excluded_categories: tuple[str, ...]
+    points_adjust_limit_without_approval: int
+    referral_bonus_points: int
+    tiers_basis: str
+    tiers_review_months: int
+    cards_prefix: str
+    cards_print_enabled: bool
+    privacy_inactive_months: int
+    segments_period_months: int
+    segments_vip_pct: int
+    segments_major_pct: int
+    segments_regular_pct: int
+    segments_new_days: int
+    segments_lost_days: int
+    segments_loyal_months: int
+    segments_dormant_factor_pct: int
+    segments_churn_p_alive_pct: int
+    segments_churn_min_purchases: int
+    segments_horizon_days: int
+
+    def by_key(self) -> dict[str, Any]:
+        """Key -> value, for the settings form, which is built from the registry."""
+        return {key: _plain(getattr(self, attribute_of(key))) for key in REGISTRY}
+
+    @classmethod
+    def defaults(cls) -> StoreSettings:
+        return cls.from_values({key: d.default for key, d in REGISTRY.items()})
+
+    @classmethod
+    def from_values(cls, values: dict[str, Any]) -> StoreSettings:
+        """From key -> value for every key; the fields are in the registry's order (read on every purchase)."""
+        return cls(*[_frozen(values[key]) for key in REGISTRY])
+
+
+def attribute_of(key: str) -> str:
+    """The StoreSettings attribute of a registry key."""
+    return key.replace(".", "_")
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def read_settings(session: Session) -> StoreSettings:
+    """Every setting, stored values over defaults (unknown stored keys and values of the wrong type are ignored)."""
     values = {key: d.default for key, d in REGISTRY.items()}
     for key, value in session.connection().execute(_ALL_SETTINGS):
         if key in REGISTRY:
@@ -220,7 +286,12 @@ def read_settings(session: Session) -> dict[str, Any]:
                 values[key] = _coerce(REGISTRY[key], value)
             except ValidationError:
                 continue
-    return values
+    return StoreSettings.from_values(values)
+
+
+@dataclass(frozen=True)
+class SettingsResult:
+    changes: Changes
 
 
 class SettingsService:
@@ -228,13 +299,14 @@ class SettingsService:
         self.db = db
         self.operator = operator
 
-    def all(self) -> dict[str, Any]:
+    def current(self) -> StoreSettings:
         return self.db.read(read_settings)
 
-    def get(self, key: str) -> Any:
-        return self.all()[key]
+    def all(self) -> dict[str, Any]:
+        """Key -> value, for the settings form."""
+        return self.current().by_key()
 
-    def update(self, changes: dict[str, Any]) -> None:
+    def update(self, changes: dict[str, Any]) -> SettingsResult:
         """Owner only. All changes are validated before any is stored."""
         require_role(self.operator, StaffRole.OWNER)
         unknown = [k for k in changes if k not in REGISTRY]
@@ -243,7 +315,7 @@ class SettingsService:
         clean = {k: _coerce(REGISTRY[k], v) for k, v in changes.items()}
 
         def work(session: Session) -> None:
-            before = read_settings(session)
+            before = read_settings(session).by_key()
             for key, value in clean.items():
                 row = session.get(Setting, key)
                 if row is None:
@@ -261,3 +333,4 @@ class SettingsService:
             )
 
         self.db.write(work)
+        return SettingsResult(Changes.SETTINGS)

@@ -1,4 +1,4 @@
-"""1,000 unique coupons, each with a Code128, a QR and Chinese text, to one A4 PDF (DESIGN.md §7: ≤ 2 s).
+"""1,000 unique coupons, each with a Code128, a QR and Chinese text, to one A4 PDF (docs/ARCHITECTURE.md §7: ≤ 2 s).
 
 Draws the same grid twice in the same run: through app.printing's helpers, and with ReportLab's own barcode widgets
 and canvas calls as the baseline. Font registration (~0.1 s, once per process) is timed separately because both share

@@ -1,5 +1,5 @@
 """Import N members from a CSV through `members import` (validation, pinyin, ledger, batches), next to raw sqlite3
-inserting the same rows with no checks, in the same run. DESIGN.md §7: 1M members ≤ 40 s, with progress.
+inserting the same rows with no checks, in the same run. docs/ARCHITECTURE.md §7: 1M members ≤ 40 s, with progress.
 
     python bench/bench_import.py [--members 1000000] [--one-process]
 """

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Member lookup at the counter on a 1M-member store (DESIGN.md §7: p95 ≤ 2 ms through the service).
+"""Member lookup at the counter on a 1M-member store (docs/ARCHITECTURE.md §7: p95 ≤ 2 ms through the service).
 
     python bench/bench_lookup.py [--data-dir DIR] [--queries N]
 

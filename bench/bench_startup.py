@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Start-up of the counter window, offscreen (DESIGN.md §7: ready for the first keystroke ≤ 0.8 s on a 1M-member
-store; resident memory ≤ 250 MB).
+"""Start-up of the counter window, offscreen (docs/ARCHITECTURE.md §7: ready for the first keystroke ≤ 0.8 s on a
+1M-member store; resident memory ≤ 250 MB).
 
     python bench/bench_startup.py [--data-dir DIR] [--runs N]
 

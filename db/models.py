@@ -1,7 +1,7 @@
 """The whole data model of MemberDesk (one metadata, so Alembic sees every table).
 
-Rules kept here (DESIGN.md §4): money in fen and points as integers; times in UTC; every table a chain needs has
-`branch_id`; counter writes carry a client-made UUID and an idempotency key; the points ledger, the coupon ledger,
+Rules kept here (docs/ARCHITECTURE.md §4): money in fen and points as integers; times in UTC; every table a chain needs
+has `branch_id`; counter writes carry a client-made UUID and an idempotency key; the points ledger, the coupon ledger,
 complaint events and the audit log are append-only (the services never update or delete their rows).
 """
 

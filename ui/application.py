@@ -1,7 +1,7 @@
 """Starting the GUI. The window is shown first, with the lookup box focused, and the store is opened on the worker
 thread right after (importing the database layer and checking migrations takes most of a second on a cold start):
-whatever the cashier types meanwhile is looked up as soon as the store is open (DESIGN.md §7, ≤ 0.8 s to the first
-keystroke). Charts and PDF libraries are imported only by the screens that use them."""
+whatever the cashier types meanwhile is looked up as soon as the store is open (docs/ARCHITECTURE.md §7, ≤ 0.8 s to the
+first keystroke). Charts and PDF libraries are imported only by the screens that use them."""
 
 from __future__ import annotations
 

@@ -237,7 +237,7 @@ class MainWindow(QMainWindow):
         from app.members.queries import branch_name
 
         def names() -> tuple[str, str]:
-            return services.settings.get("store.name"), branch_name(services.store.db, services.operator.branch_id)
+            return services.settings.current().store_name, branch_name(services.store.db, services.operator.branch_id)
 
         self.tasks.run(names, self._show_store_names)
 

@@ -2,7 +2,7 @@
 
 Plain data, so the generator's code reads as rules and this file reads as a shop. Frequencies are rough shares
 from published surname rankings; the heteronym surnames (单 曾 解 仇 朴 区 查 盖) and two compound surnames are
-in on purpose, because lookup by pinyin must find them (DESIGN.md §5).
+in on purpose, because lookup by pinyin must find them (docs/ARCHITECTURE.md §5).
 """
 
 from __future__ import annotations

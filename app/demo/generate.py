@@ -106,11 +106,11 @@ def generate_demo(store: Store, options: DemoOptions, progress: Progress) -> str
         )
     now = store.clock.now()
     shop = prepare_shop(store.db, options.members, TAGS, now)
-    calendar = ShoppingCalendar(now, options.days, ZoneInfo(shop.settings["store.timezone"]))
+    calendar = ShoppingCalendar(now, options.days, ZoneInfo(shop.settings.store_timezone))
     with _collector_paused():
         builder = _load(store, options, shop, calendar, existing > 0, progress)
     complaints, tasks = store.db.write(lambda session: _finish(session, options, shop, builder, calendar))
-    store.db.write(lambda session: rebuild_all(session.connection(), shop.settings["store.timezone"]))
+    store.db.write(lambda session: rebuild_all(session.connection(), shop.settings.store_timezone))
     seconds = time.perf_counter() - started
     log.info("demo: %d members, %d sales in %.1f s", builder.totals.members, builder.totals.sales, seconds)
     return _summary(options, builder.totals, shop, calendar, complaints, tasks, seconds)

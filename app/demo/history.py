@@ -1,11 +1,11 @@
 """A member's whole history worked out in memory and emitted as rows, so a million members need no ORM round trips.
 
-The arithmetic is the loyalty package's own (EarnPolicy, eligible_fen, points_for, RedeemPolicy, expiry_for,
-qualifying_tier). What app.loyalty.ledger.post_points and the service do with rows, lots and tiers is mirrored here
-step by step for one member at a time, in time order, so every invariant `db check` verifies holds:
-balance == sum(delta); balance_after is the running sum in id order; max(balance, 0) == open lots; each sale's
-points_earned == its 'sale' ledger delta. Ids are assigned here, so sales, ledger rows, lots and lot uses can point
-at each other before anything is written.
+Every rule is the loyalty package's own: purchases are priced by app.loyalty.pricing, points move and tiers are
+decided by the book (app.loyalty.book) — the same code the counter's ledger runs — with each member's account kept
+in memory, one member at a time, in time order. This module only decides what members do (when they use points,
+take a gift, return something) and writes the rows the counter's services would write for it, with the same
+reasons and keys' shapes; tests/test_differential.py replays demo members through the real service and compares.
+Ids are assigned here, so sales, ledger rows, lots and lot uses can point at each other before anything is written.
 """
 
 from __future__ import annotations
@@ -13,16 +13,17 @@ from __future__ import annotations
 import random
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.demo.calendar import ShoppingCalendar
 from app.demo.people import Person, Visit
 from app.demo.shop import GiftRow, Shop
-from app.i18n import QT_TRANSLATE_NOOP as S
-from app.loyalty.rules import eligible_fen, expiry_for, points_for
-from app.loyalty.tiers import YEAR, qualifying_tier
+from app.loyalty.book import Account, Lot, TierLadder, TierRule, refund_expiry
+from app.loyalty.pricing import price_purchase
+from app.loyalty.rules import expiry_for
+from app.loyalty.tiers import YEAR
 from app.members.validation import make_card_no
 from app.security.crypto import FieldCipher
 from db.enums import LedgerSource, MemberStatus, SaleKind
@@ -40,9 +41,6 @@ COMPLAINT_RATE = 0.0005
 as a live store's has (older complaints are resolved and closed)."""
 RECENT_COMPLAINT_RATE = 0.01
 RECENT_DAYS = 10
-
-UPGRADE_REASON = S("Tiers", "Upgrade: 12-month figure reached the threshold")
-REVIEW_REASON = S("Tiers", "Review: 12-month figure below the tier's threshold")
 
 MEMBER_COLUMNS = (
     "id", "client_uuid", "member_no", "card_no", "phone", "phone_last4", "name", "pinyin_initials", "pinyin_full",
@@ -145,8 +143,10 @@ class Totals:
     tiers: dict[str, int] = field(default_factory=dict)
 
 
-class _Lot:
-    __slots__ = ("earned_at", "earned_value", "expires_at", "expires_value", "id", "ledger_id", "points", "remaining")
+class _Lot(Lot[int]):
+    """A book lot with what its row needs."""
+
+    __slots__ = ("earned_value", "expires_value", "ledger_id", "points")
 
     def __init__(
         self,
@@ -158,44 +158,24 @@ class _Lot:
         earned_value: Any,
         expires_value: Any,
     ) -> None:
-        self.id = lot_id
+        super().__init__(lot_id, earned_at, expires_at, points)
         self.ledger_id = ledger_id
-        self.earned_at = earned_at
-        self.expires_at = expires_at
         self.points = points
-        self.remaining = points
         self.earned_value = earned_value
         self.expires_value = expires_value
 
-    def order(self) -> tuple[bool, int, int, int]:
-        """post_points' order for taking points: soonest expiry first (never-expiring last), oldest, lowest id."""
-        return (self.expires_at is None, self.expires_at or 0, self.earned_at, self.id)
 
+class _Member:
+    """One member's running state while their history is replayed: the book's account and the tier's window."""
 
-class _Account:
-    """One member's running state while their history is replayed."""
-
-    __slots__ = (
-        "balance",
-        "home",
-        "lots",
-        "member_id",
-        "next_expiry",
-        "open",
-        "points_12m",
-        "review_at",
-        "spend_12m",
-        "tier",
-        "window",
-    )
+    __slots__ = ("account", "home", "lots", "member_id", "points_12m", "review_at", "spend_12m", "tier", "window")
 
     def __init__(self, member_id: int, home: int, tier: Tier) -> None:
         self.member_id = member_id
         self.home = home
-        self.balance = 0
+        self.account: Account[int] = Account()
         self.lots: list[_Lot] = []
-        self.open: list[_Lot] = []
-        self.next_expiry: int | None = None
+        """Every lot the member ever had, for the rows."""
         self.tier = tier
         self.review_at: int | None = None
         self.window: deque[tuple[int, int, int]] = deque()
@@ -213,8 +193,8 @@ class _Sold:
     points_value_fen: int
     paid_fen: int
     points_earned: int
-    earn_lot: _Lot | None
-    redeemed_from: list[_Lot]
+    earn_lot: Lot[int] | None
+    redeemed_from: list[Lot[int]]
 
 
 @dataclass(frozen=True)
@@ -257,17 +237,16 @@ class HistoryBuilder:
         self.totals = Totals()
         self.gift_stock = {gift.id: gift.stock for gift in shop.gifts}
         settings = shop.settings
-        self.basis: str = settings["tiers.basis"]
-        self.review_seconds = 30 * 86400 * settings["tiers.review_months"]
-        self.referral_bonus: int = settings["referral.bonus_points"]
-        self.card_prefix: str = settings["cards.prefix"]
+        self.basis: str = settings.tiers_basis
+        self.review_seconds = 30 * 86400 * settings.tiers_review_months
+        self.referral_bonus: int = settings.referral_bonus_points
+        self.card_prefix: str = settings.cards_prefix
         self.year_seconds = int(YEAR.total_seconds())
-        column = "min_spend_12m_fen" if self.basis == "spend" else "min_points_12m"
-        self._upgrade_from = {
-            tier.id: min((getattr(t, column) for t in shop.tiers if t.rank > tier.rank), default=1 << 62)
-            for tier in shop.tiers
-        }
-        """Per tier, the least 12-month figure that qualifies for any higher tier."""
+        self.ladder = TierLadder(
+            [TierRule(t.id, t.rank, t.min_spend_12m_fen, t.min_points_12m, t.earn_multiplier_pct) for t in shop.tiers],
+            self.basis,
+        )
+        self.tier_by_id = {tier.id: tier for tier in shop.tiers}
         self.day_pct = [shop.earn.multiplier_pct(calendar.noon(d)) for d in range(calendar.days)]
         self.expiry = [_epoch(expiry_for(calendar.noon(d), settings)) for d in range(calendar.days)]
         self.now = calendar.now
@@ -320,7 +299,7 @@ class HistoryBuilder:
     # ---- one member --------------------------------------------------------------------------------------------
     def _member(self, person: Person, member_id: int, referrer_id: int | None, referrals: Iterable[Referral]) -> None:
         shop = self.shop
-        account = _Account(member_id, person.home_branch_id, shop.tiers[0])
+        account = _Member(member_id, person.home_branch_id, shop.tiers[0])
         events: list[tuple[int, int, int, Any]] = []
         for index, visit in enumerate(person.visits):
             events.append((visit.at, _PURCHASE, index, visit))
@@ -366,7 +345,7 @@ class HistoryBuilder:
             self.rows.member_tags.append((member_id, shop.tag_ids[tag]))
 
     def _member_row(
-        self, person: Person, member_id: int, referrer_id: int | None, account: _Account, spend: int
+        self, person: Person, member_id: int, referrer_id: int | None, account: _Member, spend: int
     ) -> None:
         stamp = self.stamp
         initials, full = self.pinyin(person.name)
@@ -403,7 +382,7 @@ class HistoryBuilder:
                 joined if person.marketing else None,
                 MemberStatus.ACTIVE.value,
                 person.notes,
-                account.balance,
+                account.account.balance,
                 spend,
                 len(visits),
                 stamp(visits[0].at) if visits else None,
@@ -415,28 +394,32 @@ class HistoryBuilder:
         )
 
     # ---- what happens at the counter ---------------------------------------------------------------------------
-    def _purchase(self, account: _Account, visit: Visit, thrifty: bool) -> _Sold:
-        """LoyaltyService.record_purchase: points used first, then points earned on the part paid in money."""
+    def _purchase(self, account: _Member, visit: Visit, thrifty: bool) -> _Sold:
+        """LoyaltyService.record_purchase: priced by app.loyalty.pricing, points used, then points earned."""
         shop, rows, ids = self.shop, self.rows, self.ids
         total = visit.total_fen
+        balance = account.account.balance
         excluded = 0
         if visit.lines:
             excluded = sum(line.amount_fen for line in visit.lines if not line.product.earns_points)
         used = 0
         if (
-            account.balance * 100 >= MIN_POINTS_TO_USE_FEN * shop.redeem.points_per_yuan
+            balance * 100 >= MIN_POINTS_TO_USE_FEN * shop.redeem.points_per_yuan
             and visit.u_points < POINTS_HABIT[thrifty]
         ):
-            most = shop.redeem.max_points(total, account.balance)
+            most = shop.redeem.max_points(total, balance)
             used = most - most % shop.redeem.points_per_yuan
-        value = shop.redeem.value_fen(used)
-        paid = total - value
-        earned = points_for(
-            eligible_fen(total, excluded, paid),
-            shop.earn.fen_per_point,
-            account.tier.earn_multiplier_pct,
-            self.day_pct[visit.day],
+        price = price_purchase(
+            total_fen=total,
+            excluded_fen=excluded,
+            points_to_use=used,
+            balance=balance,
+            tier_pct=account.tier.earn_multiplier_pct,
+            day_pct=self.day_pct[visit.day],
+            fen_per_point=shop.earn.fen_per_point,
+            redeem=shop.redeem,
         )
+        value, paid, earned = price.points_value_fen, price.paid_fen, price.points_to_earn
         sale_id = ids.take("sales")
         key = f"demo:{self.seed}:sale:{sale_id:010d}"
         at = self._stamp(visit.at)
@@ -477,7 +460,7 @@ class HistoryBuilder:
                         line.amount_fen,
                     )
                 )
-        redeemed_from: list[_Lot] = []
+        redeemed_from: list[Lot[int]] = []
         if used:
             _, redeemed_from = self._post(
                 account,
@@ -517,7 +500,7 @@ class HistoryBuilder:
         self._evaluate_tier(account, visit.at, visit.branch_id, visit.staff_id)
         return _Sold(sale_id, visit, used, value, paid, earned, earn_lot, redeemed_from)
 
-    def _return(self, account: _Account, sold: _Sold) -> int:
+    def _return(self, account: _Member, sold: _Sold) -> int:
         """LoyaltyService.return_sale: take back what the sale earned (its own lot first, the balance may go
         below zero) and pay back the points it used (keeping the latest expiry of the lots they came from).
         Returns the spend taken off the member's lifetime total."""
@@ -560,7 +543,7 @@ class HistoryBuilder:
                 visit.branch_id,
                 visit.staff_id,
                 sale_id=sale_id,
-                from_lots=[sold.earn_lot] if sold.earn_lot else [],
+                from_lots=[sold.earn_lot] if sold.earn_lot else (),
                 allow_negative=True,
             )
         if sold.points_used:
@@ -582,14 +565,15 @@ class HistoryBuilder:
         return visit.total_fen
 
     def _refund_expiry(self, sold: _Sold, return_day: int) -> int | None:
-        expiries = [lot.expires_at for lot in sold.redeemed_from if lot.expires_at is not None]
-        return max(expiries) if expiries else self.expiry[return_day]
+        return refund_expiry((lot.expires_at for lot in sold.redeemed_from), self.expiry[return_day])
 
-    def _maybe_gift(self, account: _Account, visit: Visit) -> None:
+    def _maybe_gift(self, account: _Member, visit: Visit) -> None:
         """LoyaltyService.redeem_gift, now and then, for a gift the member can afford and that is in stock."""
         if visit.u_gift >= GIFT_RATE:
             return
-        affordable = [g for g in self.shop.gifts if g.points_price <= account.balance and self.gift_stock[g.id] > 0]
+        affordable = [
+            g for g in self.shop.gifts if g.points_price <= account.account.balance and self.gift_stock[g.id] > 0
+        ]
         if not affordable:
             return
         gift: GiftRow = affordable[int(visit.u_gift_pick * len(affordable))]
@@ -625,7 +609,7 @@ class HistoryBuilder:
         self.rows.gifts_taken[gift.id] = self.rows.gifts_taken.get(gift.id, 0) + 1
         self.totals.gift_redemptions += 1
 
-    def _referral(self, account: _Account, referral: Referral) -> None:
+    def _referral(self, account: _Member, referral: Referral) -> None:
         """LoyaltyService._reward_referrer, on the referred member's first purchase."""
         self._post(
             account,
@@ -639,11 +623,12 @@ class HistoryBuilder:
             expires=self.expiry[self._day_of(referral.at)],
         )
 
-    def _expire_until(self, account: _Account, until: int) -> None:
+    def _expire_until(self, account: _Member, until: int) -> None:
         """LoyaltyService.expire_points, run nightly: all lots past their date go in one ledger row."""
-        while account.next_expiry is not None and account.next_expiry + EXPIRY_JOB_DELAY <= until:
-            run = account.next_expiry + EXPIRY_JOB_DELAY
-            due = [lot for lot in account.open if lot.expires_at is not None and lot.expires_at <= run]
+        book = account.account
+        while book.next_expiry is not None and book.next_expiry + EXPIRY_JOB_DELAY <= until:
+            run = book.next_expiry + EXPIRY_JOB_DELAY
+            due = book.due(run)
             points = sum(lot.remaining for lot in due)
             ledger_id = self.ids.next["points_ledger"]
             self._post(
@@ -660,10 +645,10 @@ class HistoryBuilder:
             )
             self.totals.points_expired += points
 
-    # ---- the ledger --------------------------------------------------------------------------------------------
+    # ---- the ledger ------------------------------------------------------------------------------------------
     def _post(
         self,
-        account: _Account,
+        account: _Member,
         delta: int,
         source: LedgerSource,
         reason: str,
@@ -674,14 +659,14 @@ class HistoryBuilder:
         *,
         sale_id: int | None = None,
         expires: int | None = None,
-        from_lots: list[_Lot] | None = None,
+        from_lots: Sequence[Lot[int]] = (),
         only_lots: bool = False,
         allow_negative: bool = False,
-    ) -> tuple[int, list[_Lot]]:
-        """app.loyalty.ledger.post_points: a ledger row, then a new lot (after paying back any negative balance)
-        or points taken from lots. Returns the ledger row's id and the lots points were taken from."""
+    ) -> tuple[int, list[Lot[int]]]:
+        """app.loyalty.ledger.post_points in memory: the book moves the points; here are the ledger row, the new
+        lot and the lot uses it writes. Returns the ledger row's id and the lots points were taken from."""
         ledger_id = self.ids.take("points_ledger")
-        balance_after = account.balance + delta
+        movement = account.account.post(delta, first=from_lots, only_first=only_lots, allow_negative=allow_negative)
         self.rows.ledger.append(
             (
                 ledger_id,
@@ -693,65 +678,37 @@ class HistoryBuilder:
                 None,
                 source.value,
                 delta,
-                balance_after,
+                movement.balance_after,
                 reason[:200],
                 sale_id,
                 self._stamp(at),
             )
         )
-        if delta > 0:
-            into_lot = delta - min(max(0, -account.balance), delta)
-            if into_lot:
-                lot = _Lot(
-                    self.ids.take("points_lots"),
-                    ledger_id,
-                    at,
-                    expires,
-                    into_lot,
-                    self._stamp(at),
-                    None if expires is None else self._expiry_value(expires),
-                )
-                account.lots.append(lot)
-                account.open.append(lot)
-                if expires is not None and (account.next_expiry is None or expires < account.next_expiry):
-                    account.next_expiry = expires
-        taken: list[_Lot] = []
-        if delta < 0:
-            taken = self._take_from_lots(account, ledger_id, -delta, from_lots or [], only_lots, allow_negative)
-        account.balance = balance_after
-        return ledger_id, taken
-
-    def _take_from_lots(
-        self, account: _Account, ledger_id: int, need: int, preferred: list[_Lot], only: bool, allow_negative: bool
-    ) -> list[_Lot]:
-        first = sorted((lot for lot in preferred if lot.remaining > 0), key=lambda lot: lot.id)
-        chosen = {lot.id for lot in first}
-        rest = [] if only else sorted((lot for lot in account.open if lot.id not in chosen), key=_Lot.order)
-        lots = first + rest
-        if not allow_negative and sum(lot.remaining for lot in lots) < need:
-            raise AssertionError(f"demo member {account.member_id} would spend points they do not have")
-        taken: list[_Lot] = []
-        for lot in lots:
-            if need == 0:
-                break
-            take = min(lot.remaining, need)
-            lot.remaining -= take
-            need -= take
-            taken.append(lot)
-            self.rows.lot_uses.append((self.ids.take("points_lot_uses"), ledger_id, lot.id, take))
-        account.open = [lot for lot in account.open if lot.remaining > 0]
-        expiries = [lot.expires_at for lot in account.open if lot.expires_at is not None]
-        account.next_expiry = min(expiries) if expiries else None
-        return taken
+        if movement.new_lot_points:
+            lot = _Lot(
+                self.ids.take("points_lots"),
+                ledger_id,
+                at,
+                expires,
+                movement.new_lot_points,
+                self._stamp(at),
+                None if expires is None else self._expiry_value(expires),
+            )
+            account.lots.append(lot)
+            account.account.add_lot(lot)
+        lot_uses = self.rows.lot_uses
+        for taken, take in movement.taken:
+            lot_uses.append((self.ids.take("points_lot_uses"), ledger_id, taken.id, take))
+        return ledger_id, [taken for taken, _take in movement.taken]
 
     # ---- tiers -------------------------------------------------------------------------------------------------
-    def _count_in_window(self, account: _Account, at: int, spend: int, points: int) -> None:
+    def _count_in_window(self, account: _Member, at: int, spend: int, points: int) -> None:
         account.window.append((at, spend, points))
         account.spend_12m += spend
         account.points_12m += points
 
-    def _evaluate_tier(self, account: _Account, at: int, branch_id: int, staff_id: int | None) -> None:
-        """app.loyalty.tiers.evaluate_tier: up at once, down only when the review date has come."""
+    def _evaluate_tier(self, account: _Member, at: int, branch_id: int, staff_id: int | None) -> None:
+        """The counter's move_tier: the 12-month window here, the decision the book's."""
         window, cutoff = account.window, at - self.year_seconds
         while window and window[0][0] <= cutoff:
             _, spend, points = window.popleft()
@@ -760,24 +717,20 @@ class HistoryBuilder:
         metric = account.spend_12m if self.basis == "spend" else account.points_12m
         current = account.tier
         review_due = account.review_at is not None and account.review_at <= at
-        if not review_due and metric < self._upgrade_from[current.id]:
-            return  # no higher tier is within reach and a lower one must wait for the review: nothing can change
-        target = qualifying_tier(self.shop.tiers, metric, self.basis)
-        if target.rank > current.rank:
-            reason = UPGRADE_REASON
-        elif target.rank < current.rank and review_due:
-            reason = REVIEW_REASON
-        else:
-            if review_due:
-                account.review_at = at + self.review_seconds
+        decision = self.ladder.decide(current.id, metric, review_due)
+        if decision is None:
             return
+        if decision.reason is None:
+            account.review_at = at + self.review_seconds
+            return
+        target = self.tier_by_id[decision.tier_id]
         self.rows.tier_changes.append(
             (
                 self.ids.take("tier_changes"),
                 account.member_id,
                 current.id,
                 target.id,
-                reason,
+                decision.reason,
                 staff_id,
                 branch_id,
                 self.stamp(at),

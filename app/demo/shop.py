@@ -17,7 +17,7 @@ from app.demo.catalog import BRANCHES, GIFTS, PRODUCTS, STAFF, ProductSpec
 from app.loyalty.rules import EarnPolicy, RedeemPolicy
 from app.loyalty.tiers import all_tiers
 from app.security.pins import hash_pin
-from app.settings import read_settings
+from app.settings import StoreSettings, read_settings
 from db.engine import Database
 from db.enums import StaffRole
 from db.models import Branch, Category, Gift, Product, Staff, Tag, Tier
@@ -44,7 +44,7 @@ class GiftRow:
 class Shop:
     """Everything the generator needs from the database, read once."""
 
-    settings: dict[str, Any]
+    settings: StoreSettings
     earn: EarnPolicy
     redeem: RedeemPolicy
     tiers: list[Tier]
@@ -142,7 +142,7 @@ def prepare_shop(db: Database, members: int, tags: list[str], now: dt.datetime) 
             )
             products.append((item, product))
         settings = read_settings(session)
-        excluded = set(settings["points.excluded_categories"])
+        excluded = set(settings.points_excluded_categories)
         rows = {
             item.sku: ProductRow(
                 product.id,

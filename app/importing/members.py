@@ -7,7 +7,7 @@ is already in the store (or, without a member number, whose phone belongs to a m
 already imported, so the same file imported twice creates nothing twice. Opening points become an `import` ledger
 entry and a lot.
 
-How a million rows fit in DESIGN.md's 40 s (bench/bench_import.py; 113 s before these):
+How a million rows fit in docs/ARCHITECTURE.md's 40 s (bench/bench_import.py; 113 s before these):
 - RowParser validates in a forked worker process (where there is one) while this process inserts the batch before;
   batches cross as plain tuples, already in the form the driver takes.
 - The rows go in with the driver's executemany (db.bulk), through a connection with a big page cache, and the
@@ -39,18 +39,19 @@ from app.errors import MemberDeskError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
 from app.importing.tables import MEMBER_COLUMNS, Row, read_table, write_table
+from app.loyalty.opening import post_opening_balances
 from app.loyalty.rules import expiry_for
 from app.members.pinyin import pinyin_keys
 from app.members.validation import normalize_card_no, normalize_id_number, normalize_phone
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator, require_role
-from app.settings import read_settings
+from app.settings import StoreSettings, read_settings
 from app.trust.audit import record_audit, row_marks, tie_new_rows
 from app.workers import fork_helps, in_child
 from db.base import Base
 from db.bulk import DriverValues, bulk_insert, drop_indexes, ordered_uuids, restore_indexes, select_in
 from db.engine import Database
-from db.enums import Gender, LedgerSource, MemberStatus, StaffRole
+from db.enums import Gender, MemberStatus, StaffRole
 from db.models import Member, MemberTag, Tag, Tier
 
 BATCH = 20_000
@@ -158,19 +159,6 @@ MEMBER_INSERT = (
 )
 """The member columns that differ from row to row, in the order RowParser.parse makes them."""
 MEMBER_NO_AT = MEMBER_INSERT.index("member_no")
-LEDGER_INSERT = (
-    "client_uuid",
-    "idempotency_key",
-    "member_id",
-    "branch_id",
-    "staff_id",
-    "source",
-    "delta",
-    "balance_after",
-    "reason",
-    "created_at",
-)
-LOT_INSERT = ("member_id", "ledger_id", "earned_at", "expires_at", "points", "remaining")
 BULK_ROWS = 100_000
 """From this many rows on, the secondary indexes of BULK_TABLES are dropped for the import and built again after
 it (unique ones stay: the duplicate checks use them). 1M members: 24 s of member inserts become about 8."""
@@ -311,7 +299,7 @@ class RowParser:
 
     def __init__(
         self,
-        settings: dict[str, Any],
+        settings: StoreSettings,
         tiers: Sequence[Tier],
         now: dt.datetime,
         operator: Operator,
@@ -322,7 +310,7 @@ class RowParser:
         self.settings = settings
         self.tiers = _tier_index(tiers)
         self.default_tier = tiers[0].id
-        self.tz = ZoneInfo(settings["store.timezone"])
+        self.tz = ZoneInfo(settings.store_timezone)
         self.now = now
         self.cipher = cipher
         self.convert = DriverValues(sqlite=sqlite)
@@ -341,7 +329,7 @@ class RowParser:
         self.columns = (*MEMBER_INSERT, *fixed)
         self.fixed = tuple(self.convert(v) for v in fixed.values())
         self.seen_keys: dict[str, set[str]] = {"member_no": set(), "phone": set(), "card_no": set()}
-        self.card_prefix = settings["cards.prefix"]
+        self.card_prefix = settings.cards_prefix
         self.today = now.date()
         self.pinyin = lru_cache(maxsize=200_000)(pinyin_keys)
         self._birthdays: dict[str, tuple[Any, str | None]] = {}
@@ -452,7 +440,7 @@ class _BatchWriter:
     def __init__(
         self,
         operator: Operator,
-        settings: dict[str, Any],
+        settings: StoreSettings,
         now: dt.datetime,
         columns: tuple[str, ...],
         *,
@@ -537,31 +525,7 @@ class _BatchWriter:
 
     def _opening_points(self, conn: Connection, opening: list[tuple[int, int]]) -> None:
         """An import ledger row and a lot for each member who brings points."""
-        if not opening:
-            return
-        convert = self.convert
-        now, source = convert(self.now), convert(LedgerSource.IMPORT)
-        branch, staff = self.operator.branch_id, self.operator.staff_id
-        keys = [f"import:{mid}" for mid, _points in opening]
-        bulk_insert(
-            conn,
-            "points_ledger",
-            LEDGER_INSERT,
-            [
-                (next(self.uuids), key, mid, branch, staff, source, points, points, "opening balance from import", now)
-                for key, (mid, points) in zip(keys, opening, strict=True)
-            ],
-        )
-        entries = select_in(
-            conn, "SELECT id, member_id, delta FROM points_ledger WHERE idempotency_key IN ({values})", keys
-        )
-        expires = convert(self.expires) if self.expires is not None else None
-        bulk_insert(
-            conn,
-            "points_lots",
-            LOT_INSERT,
-            [(member_id, entry_id, now, expires, delta, delta) for entry_id, member_id, delta in entries],
-        )
+        post_opening_balances(conn, self.operator, opening, self.now, self.expires, self.uuids)
 
     @staticmethod
     def _tags(session: Session, links: list[tuple[int, str]]) -> None:
@@ -615,7 +579,7 @@ def export_members(db: Database, operator: Operator, cipher: FieldCipher, path: 
     with_ids = operator.at_least(StaffRole.OWNER)
 
     def rows(session: Session) -> Iterator[list[object]]:
-        tz = ZoneInfo(read_settings(session)["store.timezone"])
+        tz = ZoneInfo(read_settings(session).store_timezone)
         tags: dict[int, list[str]] = {}
         for member_id, name in session.execute(select(MemberTag.member_id, Tag.name).join(Tag)):
             tags.setdefault(member_id, []).append(name)

@@ -74,7 +74,7 @@ class SalesImporter:
                 k.lower(): i for c, n, i in s.execute(select(Branch.code, Branch.name, Branch.id)) for k in (c, n)
             }
         )
-        tz = ZoneInfo(settings["store.timezone"])
+        tz = ZoneInfo(settings.store_timezone)
         report = ImportReport()
         occurrences: Counter[str] = Counter()
         done = 0
@@ -252,7 +252,7 @@ class SalesImporter:
         self._update_members(session, fresh, members)
         record_audit(session, self.operator, "import_batch", "sales", None, {"sales": len(fresh)})
         recount_members(
-            session.connection(), {members[r.member_key] for r in fresh}, read_settings(session)["store.timezone"]
+            session.connection(), {members[r.member_key] for r in fresh}, read_settings(session).store_timezone
         )
 
     def _update_members(self, session: Session, fresh: list[SaleRowIn], members: dict[tuple[str, str], int]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +27,9 @@ from app.insights.clv import (
     p_alive,
 )
 from app.insights.labels import STAGES
+
+if TYPE_CHECKING:
+    from app.settings import StoreSettings
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -56,19 +59,19 @@ class SegmentOptions:
     horizon_days: int = 365
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any], horizon_days: int | None = None) -> SegmentOptions:
+    def from_settings(cls, settings: StoreSettings, horizon_days: int | None = None) -> SegmentOptions:
         return cls(
-            period_months=settings["segments.period_months"],
-            vip_pct=settings["segments.vip_pct"],
-            major_pct=settings["segments.major_pct"],
-            regular_pct=settings["segments.regular_pct"],
-            new_days=settings["segments.new_days"],
-            lost_days=settings["segments.lost_days"],
-            loyal_months=settings["segments.loyal_months"],
-            dormant_factor_pct=settings["segments.dormant_factor_pct"],
-            churn_p_alive_pct=settings["segments.churn_p_alive_pct"],
-            churn_min_purchases=settings["segments.churn_min_purchases"],
-            horizon_days=horizon_days or settings["segments.horizon_days"],
+            period_months=settings.segments_period_months,
+            vip_pct=settings.segments_vip_pct,
+            major_pct=settings.segments_major_pct,
+            regular_pct=settings.segments_regular_pct,
+            new_days=settings.segments_new_days,
+            lost_days=settings.segments_lost_days,
+            loyal_months=settings.segments_loyal_months,
+            dormant_factor_pct=settings.segments_dormant_factor_pct,
+            churn_p_alive_pct=settings.segments_churn_p_alive_pct,
+            churn_min_purchases=settings.segments_churn_min_purchases,
+            horizon_days=horizon_days or settings.segments_horizon_days,
         )
 
 

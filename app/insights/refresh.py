@@ -137,7 +137,7 @@ class Refresher:
         started = time.perf_counter()
         step = progress or (lambda _d, _t, _w: True)
         settings = self.db.read(read_settings)
-        timezone = settings["store.timezone"]
+        timezone = settings.store_timezone
         tz = ZoneInfo(timezone)
         today = self.clock.now().astimezone(tz).date()
         latest = self.latest_day(timezone)

@@ -78,7 +78,7 @@ class SegmentService:
 
         refresher = Refresher(self.db, self.operator, self.clock)
         last = self.last_run()
-        timezone = self.db.read(read_settings)["store.timezone"]
+        timezone = self.db.read(read_settings).store_timezone
         if last is not None and last.as_of >= refresher.latest_day(timezone):
             return None
         return refresher.refresh()

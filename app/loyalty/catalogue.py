@@ -9,6 +9,7 @@ from itertools import pairwise
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.changes import Changes
 from app.errors import NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.security.operator import Operator, require_role
@@ -29,6 +30,40 @@ class GiftInput:
     active: bool = True
     branch_only: bool = False
     """True: only this branch offers it; False: every branch."""
+
+
+@dataclass(frozen=True)
+class CatalogueGift:
+    """A gift as the catalogue screen shows and edits it."""
+
+    id: int
+    name: str
+    name_en: str | None
+    points_price: int
+    stock: int
+    active: bool
+    branch_id: int | None
+    """None: every branch offers it."""
+
+
+@dataclass(frozen=True)
+class TierView:
+    id: int
+    code: str
+    name: str
+    name_en: str
+    rank: int
+    min_spend_12m_fen: int
+    min_points_12m: int
+    earn_multiplier_pct: int
+
+
+@dataclass(frozen=True)
+class CatalogueResult:
+    """A change to the gifts or the tiers; `id` is the gift added or changed (None for the tiers)."""
+
+    id: int | None
+    changes: Changes = Changes.CATALOGUE
 
 
 @dataclass(frozen=True)
@@ -56,7 +91,7 @@ class CatalogueService:
         if not 0 <= data.stock <= 1_000_000:
             raise ValidationError(S("Errors", "Stock must be between 0 and 1,000,000."), field="stock")
 
-    def add_gift(self, data: GiftInput) -> int:
+    def add_gift(self, data: GiftInput) -> CatalogueResult:
         require_role(self.operator, StaffRole.MANAGER)
         self._check_gift(data)
 
@@ -81,9 +116,9 @@ class CatalogueService:
             )
             return gift.id
 
-        return self.db.write(work)
+        return CatalogueResult(self.db.write(work))
 
-    def update_gift(self, gift_id: int, data: GiftInput) -> None:
+    def update_gift(self, gift_id: int, data: GiftInput) -> CatalogueResult:
         require_role(self.operator, StaffRole.MANAGER)
         self._check_gift(data)
 
@@ -116,17 +151,35 @@ class CatalogueService:
             )
 
         self.db.write(work)
+        return CatalogueResult(gift_id)
 
-    def all_gifts(self) -> list[Gift]:
+    def all_gifts(self) -> list[CatalogueGift]:
         with self.db.session() as session:
-            return list(session.scalars(select(Gift).order_by(Gift.active.desc(), Gift.points_price)))
+            rows = session.execute(
+                select(
+                    Gift.id, Gift.name, Gift.name_en, Gift.points_price, Gift.stock, Gift.active, Gift.branch_id
+                ).order_by(Gift.active.desc(), Gift.points_price)
+            )
+            return [CatalogueGift(*row) for row in rows]
 
     # ---- tiers ---------------------------------------------------------------------------------------------
-    def tiers(self) -> list[Tier]:
+    def tiers(self) -> list[TierView]:
         with self.db.session() as session:
-            return list(session.scalars(select(Tier).order_by(Tier.rank)))
+            rows = session.execute(
+                select(
+                    Tier.id,
+                    Tier.code,
+                    Tier.name,
+                    Tier.name_en,
+                    Tier.rank,
+                    Tier.min_spend_12m_fen,
+                    Tier.min_points_12m,
+                    Tier.earn_multiplier_pct,
+                ).order_by(Tier.rank)
+            )
+            return [TierView(*row) for row in rows]
 
-    def update_tiers(self, changes: dict[int, TierInput]) -> None:
+    def update_tiers(self, changes: dict[int, TierInput]) -> CatalogueResult:
         """Owner only. Thresholds must rise with the rank and the lowest tier must need nothing, so every member
         qualifies for exactly one tier. Members move at their next purchase (up) or review (down)."""
         require_role(self.operator, StaffRole.OWNER)
@@ -178,3 +231,4 @@ class CatalogueService:
                     tier.earn_multiplier_pct = data.earn_multiplier_pct
 
         self.db.write(work)
+        return CatalogueResult(None)

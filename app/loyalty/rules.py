@@ -1,12 +1,16 @@
-"""The points arithmetic, pure and integer-only, shared by the counter, the importer and the demo generator."""
+"""The store's points policies read from its settings: earning (rate, member days, excluded categories),
+paying with points (value, cap, step) and when earned points expire. Pure; pricing.py and book.py use them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from app.settings import StoreSettings
 
 
 @dataclass(frozen=True)
@@ -20,15 +24,15 @@ class EarnPolicy:
     timezone: ZoneInfo
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any]) -> EarnPolicy:
+    def from_settings(cls, settings: StoreSettings) -> EarnPolicy:
         return cls(
-            fen_per_point=settings["points.fen_per_point"],
-            member_day_weekday=settings["points.member_day_weekday"],
-            member_day_from=_date_or_none(settings["points.member_day_from"]),
-            member_day_until=_date_or_none(settings["points.member_day_until"]),
-            member_day_multiplier_pct=settings["points.member_day_multiplier_pct"],
-            excluded_categories=frozenset(settings["points.excluded_categories"]),
-            timezone=ZoneInfo(settings["store.timezone"]),
+            fen_per_point=settings.points_fen_per_point,
+            member_day_weekday=settings.points_member_day_weekday,
+            member_day_from=_date_or_none(settings.points_member_day_from),
+            member_day_until=_date_or_none(settings.points_member_day_until),
+            member_day_multiplier_pct=settings.points_member_day_multiplier_pct,
+            excluded_categories=frozenset(settings.points_excluded_categories),
+            timezone=ZoneInfo(settings.store_timezone),
         )
 
     def is_member_day(self, at: dt.datetime) -> bool:
@@ -48,30 +52,14 @@ def _date_or_none(text: str) -> dt.date | None:
         return None
 
 
-def eligible_fen(total_fen: int, excluded_fen: int, paid_fen: int) -> int:
-    """The part of a purchase that earns: goods outside excluded categories, in proportion to what was paid in
-    money (no points on the part paid with points or a coupon). Rounds down."""
-    if total_fen <= 0 or paid_fen <= 0:
-        return 0
-    earning_goods = max(0, total_fen - excluded_fen)
-    return earning_goods * min(paid_fen, total_fen) // total_fen
-
-
-def points_for(eligible: int, fen_per_point: int, tier_pct: int, day_pct: int) -> int:
-    """Points earned: base rate, then tier and member-day multipliers, rounding down once at the end."""
-    if eligible <= 0:
-        return 0
-    return eligible * tier_pct * day_pct // (fen_per_point * 100 * 100)
-
-
 @dataclass(frozen=True)
 class RedeemPolicy:
     points_per_yuan: int
     cap_pct: int
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any]) -> RedeemPolicy:
-        return cls(settings["points.redeem_points_per_yuan"], settings["points.redeem_cap_pct"])
+    def from_settings(cls, settings: StoreSettings) -> RedeemPolicy:
+        return cls(settings.points_redeem_points_per_yuan, settings.points_redeem_cap_pct)
 
     @property
     def step(self) -> int:
@@ -89,21 +77,21 @@ class RedeemPolicy:
         return most - most % self.step
 
 
-def expiry_for(earned_at: dt.datetime, settings: dict[str, Any]) -> dt.datetime | None:
+def expiry_for(earned_at: dt.datetime, settings: StoreSettings) -> dt.datetime | None:
     """When points earned at `earned_at` expire under the store's rule (None: never)."""
-    mode = settings["points.expiry_mode"]
+    mode = settings.points_expiry_mode
     if mode == "none":
         return None
-    tz = ZoneInfo(settings["store.timezone"])
+    tz = ZoneInfo(settings.store_timezone)
     local = earned_at.astimezone(tz)
     if mode == "rolling":
-        months = settings["points.expiry_months"]
+        months = settings.points_expiry_months
         year, month = divmod(local.month - 1 + months, 12)
         target = local.date().replace(day=1).replace(year=local.year + year, month=month + 1)
         day = min(local.day, _days_in_month(target.year, target.month))
         end = dt.datetime.combine(target.replace(day=day), dt.time(0, 0), tz)
         return (end + dt.timedelta(days=1)).astimezone(dt.UTC)
-    month, day = (int(p) for p in settings["points.expiry_clearing_date"].split("-"))
+    month, day = (int(p) for p in settings.points_expiry_clearing_date.split("-"))
     clearing = dt.date(local.year, month, day)
     if clearing < local.date():
         clearing = dt.date(local.year + 1, month, day)

@@ -1,17 +1,17 @@
-"""Tiers by rolling 12-month spend or points: upgrades at once, downgrades only at the member's review date."""
+"""Tiers on the database: the 12-month figure, the ladder the book decides with, and the recorded change."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
-from app.i18n import QT_TRANSLATE_NOOP as S
+from app.loyalty.book import TierLadder, TierRule
+from app.loyalty.ledger import LockedMember
 from app.security.operator import Operator
+from app.settings import StoreSettings
 from db.models import Member, Sale, Tier, TierChange
 
 YEAR = dt.timedelta(days=365)
@@ -34,7 +34,19 @@ _ROLLING = {
     for basis, column in (("spend", Sale.total_fen), ("points", Sale.points_earned))
 }
 _INSERT_TIER_CHANGE = insert(TierChange)
-_TIER_RULES = select(Tier.id, Tier.rank, Tier.min_spend_12m_fen, Tier.min_points_12m).order_by(Tier.rank)
+_TIER_RULES = select(
+    Tier.id, Tier.rank, Tier.min_spend_12m_fen, Tier.min_points_12m, Tier.earn_multiplier_pct
+).order_by(Tier.rank)
+_TIER_NAMES = select(Tier.name, Tier.name_en).where(Tier.id == bindparam("tier_id"))
+
+
+@dataclass(frozen=True)
+class NewTier:
+    """The tier a member moved to."""
+
+    id: int
+    name: str
+    name_en: str
 
 
 def rolling_metric(session: Session, member_id: int, now: dt.datetime, basis: str) -> int:
@@ -42,58 +54,24 @@ def rolling_metric(session: Session, member_id: int, now: dt.datetime, basis: st
     return int(value or 0)
 
 
-class TierLike(Protocol):
-    @property
-    def id(self) -> int: ...
-    @property
-    def rank(self) -> int: ...
-    @property
-    def min_spend_12m_fen(self) -> int: ...
-    @property
-    def min_points_12m(self) -> int: ...
-
-
-@dataclass(frozen=True)
-class TierRule:
-    """A tier's thresholds as plain values: read with one Core query on the purchase path, no ORM objects."""
-
-    id: int
-    rank: int
-    min_spend_12m_fen: int
-    min_points_12m: int
-
-
-T = TypeVar("T", bound=TierLike)
-
-
-def _threshold(tier: TierLike, basis: str) -> int:
-    return tier.min_spend_12m_fen if basis == "spend" else tier.min_points_12m
-
-
-def qualifying_tier(tiers: Sequence[T], metric: int, basis: str) -> T:
-    best = tiers[0]
-    for tier in tiers:
-        if metric >= _threshold(tier, basis):
-            best = tier
-    return best
-
-
 def all_tiers(session: Session) -> list[Tier]:
     return list(session.scalars(select(Tier).order_by(Tier.rank)))
 
 
-def tier_rules(session: Session) -> list[TierRule]:
-    return [TierRule(*row) for row in session.connection().execute(_TIER_RULES)]
+def ladder(session: Session, settings: StoreSettings) -> TierLadder:
+    """The store's tiers as the book decides with them: one Core query, no ORM objects."""
+    return TierLadder([TierRule(*row) for row in session.connection().execute(_TIER_RULES)], settings.tiers_basis)
 
 
-def progress(session: Session, member: Member, now: dt.datetime, settings: dict[str, Any]) -> TierProgress:
-    basis = settings["tiers.basis"]
+def progress(session: Session, member: Member, now: dt.datetime, settings: StoreSettings) -> TierProgress:
+    basis = settings.tiers_basis
     metric = rolling_metric(session, member.id, now, basis)
     higher = [t for t in all_tiers(session) if t.rank > member.tier.rank]
     if not higher:
         return TierProgress(metric, basis, None, None, 0)
     nxt = higher[0]
-    return TierProgress(metric, basis, nxt.name, nxt.name_en, max(0, _threshold(nxt, basis) - metric))
+    threshold = nxt.min_spend_12m_fen if basis == "spend" else nxt.min_points_12m
+    return TierProgress(metric, basis, nxt.name, nxt.name_en, max(0, threshold - metric))
 
 
 @dataclass(frozen=True)
@@ -107,23 +85,41 @@ class TierMove:
 
 def decide_tier(
     session: Session,
+    tiers: TierLadder,
     member_id: int,
     tier_id: int,
-    tier_rank: int,
     review_at: dt.datetime | None,
     now: dt.datetime,
-    settings: dict[str, Any],
+    settings: StoreSettings,
 ) -> TierMove | None:
-    """Upgrade at once when the member qualifies for more; downgrade only when the review date has come."""
-    basis = settings["tiers.basis"]
-    target = qualifying_tier(tier_rules(session), rolling_metric(session, member_id, now, basis), basis)
-    review_due = review_at is not None and review_at <= now
-    review_next = now + dt.timedelta(days=30 * settings["tiers.review_months"])
-    if target.rank > tier_rank:
-        return TierMove(target.id, review_next, S("Tiers", "Upgrade: 12-month figure reached the threshold"))
-    if target.rank < tier_rank and review_due:
-        return TierMove(target.id, review_next, S("Tiers", "Review: 12-month figure below the tier's threshold"))
-    return TierMove(tier_id, review_next, None) if review_due else None
+    """The book's decision (TierLadder.decide) on the member's 12-month figure, with the next review date."""
+    metric = rolling_metric(session, member_id, now, tiers.basis)
+    decision = tiers.decide(tier_id, metric, review_at is not None and review_at <= now)
+    if decision is None:
+        return None
+    review_next = now + dt.timedelta(days=30 * settings.tiers_review_months)
+    return TierMove(decision.tier_id, review_next, decision.reason)
+
+
+def move_tier(
+    session: Session,
+    operator: Operator,
+    tiers: TierLadder,
+    member: LockedMember,
+    now: dt.datetime,
+    settings: StoreSettings,
+) -> NewTier | None:
+    """decide_tier applied to a locked member (saved by the caller); the new tier when it changed."""
+    move = decide_tier(session, tiers, member.id, member.tier_id, member.tier_review_at, now, settings)
+    if move is None:
+        return None
+    member.tier_review_at = move.review_at
+    if move.reason is None:
+        return None
+    record_tier_change(session, operator, member.id, member.tier_id, move, now)
+    member.tier_id = move.tier_id
+    row = session.connection().execute(_TIER_NAMES, {"tier_id": move.tier_id}).one()
+    return NewTier(move.tier_id, row.name, row.name_en)
 
 
 def record_tier_change(
@@ -144,10 +140,12 @@ def record_tier_change(
 
 
 def evaluate_tier(
-    session: Session, operator: Operator, member: Member, now: dt.datetime, settings: dict[str, Any]
+    session: Session, operator: Operator, member: Member, now: dt.datetime, settings: StoreSettings
 ) -> bool:
     """decide_tier applied to a member loaded through the ORM; True when the tier changed."""
-    move = decide_tier(session, member.id, member.tier.id, member.tier.rank, member.tier_review_at, now, settings)
+    move = decide_tier(
+        session, ladder(session, settings), member.id, member.tier_id, member.tier_review_at, now, settings
+    )
     if move is None:
         return False
     member.tier_review_at = move.review_at

@@ -138,9 +138,9 @@ def load_profile(session: Session, operator: Operator, member_id: int, now: dt.d
     if member is None or member.status == MemberStatus.ANONYMISED:
         raise NotFoundError(S("Errors", "Member not found."))
     settings = read_settings(session)
-    today = now.astimezone(ZoneInfo(settings["store.timezone"])).date()
+    today = now.astimezone(ZoneInfo(settings.store_timezone)).date()
     is_today, this_week = _birthday_flags(member.birthday, today)
-    warn_until = now + dt.timedelta(days=settings["points.expiry_warning_days"])
+    warn_until = now + dt.timedelta(days=settings.points_expiry_warning_days)
     expiring, expiring_at = expiring_points(session, member.id, warn_until)
     tags = list(
         session.scalars(

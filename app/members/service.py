@@ -1,8 +1,8 @@
 """Finding, registering and editing members: the counter's hot path.
 
-Every lookup kind is an index range scan with a LIMIT in index order (DESIGN.md §7: p95 ≤ 2 ms on 1M members):
-full phone, last 4 digits (own indexed column), card or member number, name prefix (a range, never LIKE), pinyin
-initials or full pinyin prefix.
+Every lookup kind is an index range scan with a LIMIT in index order (docs/ARCHITECTURE.md §7: p95 ≤ 2 ms on 1M
+members): full phone, last 4 digits (own indexed column), card or member number, name prefix (a range, never LIKE),
+pinyin initials or full pinyin prefix.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from app.clock import Clock
 from app.errors import ConflictError, NotFoundError, ValidationError
@@ -224,7 +224,7 @@ class MemberService:
                 phone=mask_phone(phone),
             )
         if form.card_no:
-            card = normalize_card_no(form.card_no, settings["cards.prefix"])
+            card = normalize_card_no(form.card_no, settings.cards_prefix)
             clash = session.scalar(
                 select(Member.id).where(
                     Member.card_no == card,
@@ -294,7 +294,7 @@ class MemberService:
             session.flush()
             member.member_no = f"MD{member.id:08d}"
             if member.card_no is None:
-                member.card_no = make_card_no(settings["cards.prefix"], member.id)
+                member.card_no = make_card_no(settings.cards_prefix, member.id)
             self._set_tags(session, member.id, form.tags)
             record_audit(
                 session,
@@ -310,7 +310,8 @@ class MemberService:
 
     def update(self, member_id: int, form: MemberForm) -> None:
         def work(session: Session) -> None:
-            member = session.get(Member, member_id, with_for_update={"of": Member})
+            # The member row alone (lazyload: no join to its tier), so PostgreSQL's re-check never loses it.
+            member = session.get(Member, member_id, with_for_update={"of": Member}, options=[lazyload(Member.tier)])
             if member is None or member.status == MemberStatus.ANONYMISED:
                 raise NotFoundError(S("Errors", "Member not found."))
             values = self._clean(session, self._unmasked(session, member, form), member_id)

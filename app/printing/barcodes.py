@@ -2,7 +2,8 @@
 
 Bars and modules are emitted as one filled path per symbol instead of ReportLab's one `rect` call per bar, and the QR
 mask is chosen by a bytes-based scorer instead of ReportLab's list-based one: together that is what lets a sheet of a
-thousand coupons render inside the two seconds DESIGN.md §7 allows (ReportLab's encoder alone needs ~1.9 ms a code).
+thousand coupons render inside the two seconds docs/ARCHITECTURE.md §7 allows (ReportLab's encoder alone needs ~1.9 ms
+a code).
 """
 
 from __future__ import annotations

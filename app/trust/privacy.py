@@ -243,7 +243,7 @@ class PrivacyService:
     def privacy_notice(self, dest: Path) -> Path:
         """The notice for members to read and sign, with this store's name and review period (any staff)."""
         settings = self.db.read(read_settings)
-        return write_privacy_notice(dest, settings["store.name"], settings["privacy.inactive_months"])
+        return write_privacy_notice(dest, settings.store_name, settings.privacy_inactive_months)
 
     def inactive_members(self) -> InactiveReview:
         """Active members with no visit (or, never having bought, no joining) within the set time, oldest first,
@@ -251,7 +251,7 @@ class PrivacyService:
         require_role(self.operator, StaffRole.MANAGER)
 
         def read(session: Session) -> InactiveReview:
-            months = int(read_settings(session)["privacy.inactive_months"])
+            months = read_settings(session).privacy_inactive_months
             cutoff = self.clock.now() - dt.timedelta(days=months * 365 // 12)
             last_seen = func.coalesce(Member.last_visit_at, Member.joined_at)
             where = (

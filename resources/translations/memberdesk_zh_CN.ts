@@ -739,6 +739,10 @@
         <translation>{gift}库存不足。</translation>
     </message>
     <message>
+        <source>A coupon cannot take off more than the purchase amount.</source>
+        <translation>优惠券抵扣不能超过消费金额。</translation>
+    </message>
+    <message>
         <source>A line has a negative amount or quantity.</source>
         <translation>有明细行的金额或数量为负数。</translation>
     </message>

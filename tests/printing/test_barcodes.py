@@ -4,7 +4,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.pagesizes import A4
@@ -118,6 +118,7 @@ def matrices(draw: st.DrawFn) -> list[list[bool]]:
     return draw(st.lists(st.lists(cell, min_size=size, max_size=size), min_size=size, max_size=size))
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])  # big matrices; slow to draw on a busy machine
 @given(matrices())
 def test_mask_penalty_matches_the_standard(modules: list[list[bool]]) -> None:
     assert _mask_penalty(modules) == _reference_penalty(modules)

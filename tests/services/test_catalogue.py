@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from app.changes import Changes
 from app.context import Services, Store
 from app.errors import PermissionDenied, ValidationError
 from app.loyalty.catalogue import GiftInput, TierInput
@@ -18,7 +19,9 @@ def test_gift_catalogue(store: Store, svc: Services) -> None:
     for bad in (GiftInput("", 800, 10), GiftInput("保温杯", 0, 10), GiftInput("保温杯", 800, -1)):
         with pytest.raises(ValidationError):
             manager.catalogue.add_gift(bad)
-    gift_id = manager.catalogue.add_gift(GiftInput("保温杯", 800, 10, name_en="Vacuum flask"))
+    added = manager.catalogue.add_gift(GiftInput("保温杯", 800, 10, name_en="Vacuum flask"))
+    assert added.changes == Changes.CATALOGUE and added.id is not None
+    gift_id = added.id
     assert [g.name for g in svc.loyalty.gifts()] == ["保温杯"]
     manager.catalogue.update_gift(gift_id, GiftInput("保温杯", 900, 0, active=False))
     assert svc.loyalty.gifts() == []

@@ -6,15 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 
+from app.changes import Changes
 from app.clock import FixedClock
 from app.context import Services, Store
 from app.errors import ConflictError, InsufficientPoints, PermissionDenied, ValidationError
 from app.integrity import check_database
-from app.loyalty.service import PurchaseRequest, SaleLineInput
+from app.loyalty.service import PurchaseRequest, PurchaseResult, SaleLineInput
 from app.members.service import MemberForm
 from db.enums import LedgerSource
 from db.models import Gift, Member, PointsLedger, PointsLot, Sale, Tier, TierChange
@@ -36,8 +38,10 @@ def ledger_stays_sound(store: Store) -> Iterator[None]:
     assert [str(p) for p in check_database(store.db)] == []
 
 
-def buy(svc: Services, member: int, fen: int, **kw: object) -> object:
-    return svc.loyalty.record_purchase(PurchaseRequest(member_id=member, total_fen=fen, idempotency_key=key(), **kw))  # type: ignore[arg-type]
+def buy(svc: Services, member: int, fen: int, points_to_use: int = 0, **kw: Any) -> PurchaseResult:
+    return svc.loyalty.record_purchase(
+        PurchaseRequest(member_id=member, total_fen=fen, idempotency_key=key(), points_to_use=points_to_use, **kw)
+    )
 
 
 def balance(store: Store, member: int) -> int:
@@ -51,7 +55,7 @@ def set_settings(boss: Services, **values: object) -> None:
 
 def test_base_rate_rounds_down(svc: Services, store: Store, member: int) -> None:
     result = buy(svc, member, 12_399)
-    assert result.points_earned == 123  # type: ignore[attr-defined]
+    assert result.points_earned == 123
     assert balance(store, member) == 123
 
 
@@ -71,9 +75,9 @@ def test_tier_multiplier_and_member_day(
 ) -> None:
     with store.db.engine.begin() as conn:
         conn.execute(update(Tier).where(Tier.rank == 1).values(earn_multiplier_pct=150))
-    assert buy(svc, member, 10_000).points_earned == 150  # type: ignore[attr-defined]
+    assert buy(svc, member, 10_000).points_earned == 150
     set_settings(boss, points__member_day_weekday=clock.now().astimezone(dt.timezone(dt.timedelta(hours=8))).weekday())
-    assert buy(svc, member, 10_000).points_earned == 300  # type: ignore[attr-defined]
+    assert buy(svc, member, 10_000).points_earned == 300
     set_settings(
         boss,
         points__member_day_weekday=-1,
@@ -81,14 +85,14 @@ def test_tier_multiplier_and_member_day(
         points__member_day_until="2026-11-30",
         points__member_day_multiplier_pct=300,
     )
-    assert buy(svc, member, 10_000).points_earned == 450  # type: ignore[attr-defined]
+    assert buy(svc, member, 10_000).points_earned == 450
 
 
 def test_excluded_categories_earn_nothing(svc: Services, boss: Services, member: int) -> None:
     lines = [SaleLineInput(6_000, "tobacco"), SaleLineInput(4_000, "fresh")]
-    assert buy(svc, member, 10_000, lines=lines).points_earned == 40  # type: ignore[attr-defined]
+    assert buy(svc, member, 10_000, lines=lines).points_earned == 40
     set_settings(boss, points__excluded_categories=["fresh"])
-    assert buy(svc, member, 10_000, lines=lines).points_earned == 0  # type: ignore[attr-defined]
+    assert buy(svc, member, 10_000, lines=lines).points_earned == 0
     with pytest.raises(ValidationError):
         buy(svc, member, 10_000, lines=[SaleLineInput(9_000, "fresh")])
     with pytest.raises(ValidationError):
@@ -98,7 +102,7 @@ def test_excluded_categories_earn_nothing(svc: Services, boss: Services, member:
 def test_no_points_on_the_part_paid_with_points(svc: Services, store: Store, member: int) -> None:
     buy(svc, member, 100_000)  # 1000 points
     result = buy(svc, member, 20_000, points_to_use=1_000)  # ¥10 in points, ¥190 paid
-    assert (result.points_value_fen, result.paid_fen, result.points_earned) == (1_000, 19_000, 190)  # type: ignore[attr-defined]
+    assert (result.points_value_fen, result.paid_fen, result.points_earned) == (1_000, 19_000, 190)
     assert balance(store, member) == 190
 
 
@@ -112,7 +116,7 @@ def test_redemption_cap_step_and_balance(svc: Services, boss: Services, member: 
     with pytest.raises(ValidationError) as err:
         buy(svc, member, 10_000, points_to_use=101)
     assert "steps of 2" in err.value.english
-    assert buy(svc, member, 10_000, points_to_use=200).points_value_fen == 100  # type: ignore[attr-defined]
+    assert buy(svc, member, 10_000, points_to_use=200).points_value_fen == 100
 
 
 def test_bad_amounts_are_refused(svc: Services, store: Store, member: int) -> None:
@@ -130,8 +134,8 @@ def test_same_key_or_receipt_never_records_twice(svc: Services, store: Store, me
     first = svc.loyalty.record_purchase(req)
     again = svc.loyalty.record_purchase(req)
     resent = buy(svc, member, 5_000, receipt_no="R-001")
-    assert again.replayed and resent.replayed  # type: ignore[attr-defined]
-    assert again.sale_id == first.sale_id == resent.sale_id  # type: ignore[attr-defined]
+    assert again.replayed and resent.replayed
+    assert again.sale_id == first.sale_id == resent.sale_id
     with pytest.raises(ConflictError):
         buy(svc, member, 6_000, receipt_no="R-001")
     with store.db.session() as session:
@@ -143,9 +147,9 @@ def test_return_reverses_earned_and_refunds_used(svc: Services, store: Store, me
     buy(svc, member, 100_000)  # +1000
     sale = buy(svc, member, 10_000, points_to_use=500)  # -500, +95
     assert balance(store, member) == 595
-    result = svc.loyalty.return_sale(sale.sale_id, key(), "顾客退货")  # type: ignore[attr-defined]
+    result = svc.loyalty.return_sale(sale.sale_id, key(), "顾客退货")
     assert (result.points_reversed, result.points_refunded, result.balance_after) == (95, 500, 1_000)
-    again = svc.loyalty.return_sale(sale.sale_id, key())  # type: ignore[attr-defined]
+    again = svc.loyalty.return_sale(sale.sale_id, key())
     assert again.replayed and again.return_sale_id == result.return_sale_id
     assert balance(store, member) == 1_000
 
@@ -159,12 +163,12 @@ def test_return_after_spending_goes_negative_and_later_earnings_pay_it_back(
     assert balance(store, member) == 2_001
     svc.loyalty.adjust_points(member, -2_001, "测试清零", key(), approver_pin=MANAGER_PIN)
     assert balance(store, member) == 0
-    result = svc.loyalty.return_sale(first.sale_id, key())  # type: ignore[attr-defined]
+    result = svc.loyalty.return_sale(first.sale_id, key())
     assert result.balance_after == -1_000
     profile = svc.members.profile(member)
     assert profile.points_balance == -1_000
     later = buy(svc, member, 150_000)  # 银卡 +1650: 1000 pays the debt, 650 into a lot
-    assert later.balance_after == 650  # type: ignore[attr-defined]
+    assert later.balance_after == 650
     with store.db.session() as session:
         lot = session.scalar(select(PointsLot).order_by(PointsLot.id.desc()).limit(1))
         assert lot is not None and (lot.points, lot.remaining) == (650, 650)
@@ -252,7 +256,10 @@ def test_adjustment_needs_reason_and_manager_pin_for_a_cashier(
         svc.loyalty.adjust_points(member, 0, "x", key(), approver_pin=MANAGER_PIN)
     entry = svc.loyalty.adjust_points(member, 100, "补录积分", key(), approver_pin=MANAGER_PIN)
     assert entry.approved_by_id == store.operator("manager").staff_id
-    assert entry.staff_id == store.operator("cashier").staff_id
+    assert (entry.delta, entry.balance_after, entry.changes) == (100, 100, Changes.POINTS)
+    with store.db.session() as session:
+        row = session.get(PointsLedger, entry.ledger_id)
+        assert row is not None and row.staff_id == store.operator("cashier").staff_id
     with pytest.raises(InsufficientPoints):
         boss.loyalty.adjust_points(member, -101, "扣减", key())
     boss.loyalty.adjust_points(member, -100, "扣减", key())
@@ -263,7 +270,7 @@ def test_tier_upgrades_at_once_and_downgrades_at_review(
     svc: Services, store: Store, member: int, clock: FixedClock
 ) -> None:
     result = buy(svc, member, 250_000)  # ¥2,500 in 12 months: 银卡
-    assert result.tier_changed_to == "银卡会员"  # type: ignore[attr-defined]
+    assert result.tier_changed_to == "银卡会员"
     assert svc.members.profile(member).tier_name == "银卡会员"
     clock.advance(dt.timedelta(days=200))
     assert svc.loyalty.review_tiers() == 0  # review date not reached: no downgrade
@@ -293,7 +300,7 @@ def test_crash_in_the_middle_of_a_purchase_writes_nothing(
     def boom(*_args: object) -> None:
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr("app.loyalty.service.decide_tier", boom)
+    monkeypatch.setattr("app.loyalty.purchases.move_tier", boom)
     with pytest.raises(RuntimeError):
         buy(svc, member, 50_000, points_to_use=500)
     with store.db.session() as session:
@@ -309,3 +316,54 @@ def test_daily_maintenance_expires_and_reviews(svc: Services, member: int, clock
     result = svc.loyalty.daily_maintenance()
     assert (result.points_expired, result.tiers_changed) == (2_500, 1)
     assert svc.loyalty.daily_maintenance() == type(result)(0, 0)
+
+
+def test_a_cashier_adjusts_within_the_limit_without_a_pin(
+    svc: Services, boss: Services, store: Store, member: int
+) -> None:
+    with pytest.raises(PermissionDenied):  # the default limit is 0: every cashier adjustment needs a manager
+        svc.loyalty.adjust_points(member, 10, "补录积分", key())
+    set_settings(boss, points__adjust_limit_without_approval=50)
+    within = svc.loyalty.adjust_points(member, 50, "补录积分", key())
+    assert (within.approved_by_id, within.balance_after) == (None, 50)
+    assert svc.loyalty.adjust_points(member, -50, "冲销", key()).balance_after == 0
+    with pytest.raises(PermissionDenied):
+        svc.loyalty.adjust_points(member, 51, "补录积分", key())
+    with pytest.raises(PermissionDenied):
+        svc.loyalty.adjust_points(member, 10, "补录积分", key(), approver_pin="1234")  # a PIN given must be a manager's
+    above = svc.loyalty.adjust_points(member, 51, "补录积分", key(), approver_pin=MANAGER_PIN)
+    assert above.approved_by_id == store.operator("manager").staff_id
+    assert balance(store, member) == 51
+
+
+def test_a_coupon_discount_is_not_paid_in_money_and_a_return_gives_it_back(
+    svc: Services, store: Store, member: int
+) -> None:
+    buy(svc, member, 100_000)  # 1,000 points
+    req = PurchaseRequest(
+        member_id=member, total_fen=10_000, idempotency_key=key(), points_to_use=400, coupon_discount_fen=2_000
+    )
+    preview = svc.loyalty.preview_purchase(req)
+    assert (preview.coupon_discount_fen, preview.points_value_fen, preview.paid_fen) == (2_000, 400, 7_600)
+    assert (preview.points_to_earn, preview.max_points_usable) == (76, 1_000)
+    result = svc.loyalty.record_purchase(req)
+    assert (result.coupon_discount_fen, result.paid_fen, result.points_earned) == (2_000, 7_600, 76)
+    with pytest.raises(ValidationError):
+        buy(svc, member, 10_000, coupon_discount_fen=10_001)
+    returned = svc.loyalty.return_sale(result.sale_id, key())
+    with store.db.session() as session:
+        sale, ret = session.get(Sale, result.sale_id), session.get(Sale, returned.return_sale_id)
+        assert sale is not None and ret is not None
+        assert (sale.coupon_discount_fen, ret.coupon_discount_fen, ret.paid_fen) == (2_000, -2_000, -7_600)
+    assert balance(store, member) == 1_000
+
+
+def test_results_say_what_changed(svc: Services, store: Store, member: int) -> None:
+    bought = buy(svc, member, 50_000)
+    assert bought.changes == Changes.POINTS | Changes.SALES | Changes.MEMBERS
+    with store.db.session() as session, session.begin():
+        session.add(Gift(name="环保购物袋", points_price=100, stock=3))
+    gift = svc.loyalty.gifts()[0]
+    assert svc.loyalty.redeem_gift(member, gift.id, 1, key()).changes == Changes.POINTS | Changes.CATALOGUE
+    assert svc.loyalty.return_sale(bought.sale_id, key()).changes & Changes.POINTS
+    assert svc.loyalty.daily_maintenance().changes == Changes.NONE

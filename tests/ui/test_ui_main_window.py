@@ -133,7 +133,7 @@ def test_the_owner_saves_settings_and_the_status_bar_follows(
     page.fields["points.redeem_cap_pct"].widget.setValue(30)  # type: ignore[attr-defined]
     page.save()
     assert page.saved.text() == "设置已保存。"
-    assert owner_services.settings.get("points.redeem_cap_pct") == 30
+    assert owner_services.settings.current().points_redeem_cap_pct == 30
     assert window.store_label.text().startswith("新名字超市")
     page.fields["store.name"].widget.setText("")  # type: ignore[attr-defined]
     page.fields["store.timezone"].widget.setText("Asia/Shanghai")  # type: ignore[attr-defined]

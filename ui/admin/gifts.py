@@ -30,7 +30,7 @@ from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from app.context import Services
-    from db.models import Gift
+    from app.loyalty.catalogue import CatalogueGift
 
 MAX_STOCK = 1_000_000
 
@@ -40,7 +40,9 @@ class GiftEditDialog(ActionDialog):
 
     changes = Changes.CATALOGUE
 
-    def __init__(self, tasks: TaskRunner, services: Services, gift: Gift | None, parent: QWidget | None) -> None:
+    def __init__(
+        self, tasks: TaskRunner, services: Services, gift: CatalogueGift | None, parent: QWidget | None
+    ) -> None:
         title = self.tr("Add a gift") if gift is None else self.tr("Edit a gift")
         super().__init__(tasks, services, title, self.tr("Add") if gift is None else self.tr("Save"), parent)
         self.setObjectName("giftEditDialog")
@@ -95,7 +97,7 @@ class GiftsPage(Page):
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(tasks, parent)
         self.setObjectName("giftsPage")
-        self.model: RowsModel[Gift] = RowsModel(
+        self.model: RowsModel[CatalogueGift] = RowsModel(
             [
                 Column(lambda: self.tr("Gift"), lambda g: g.name),
                 Column(lambda: self.tr("English name"), lambda g: g.name_en or ""),
@@ -138,26 +140,24 @@ class GiftsPage(Page):
         self.reload()
 
     def on_changed(self, changes: Changes) -> None:
-        if changes & Changes.CATALOGUE:
-            self.reload()
-        elif changes & Changes.POINTS:  # a redemption at the counter takes from the stock
+        if changes & Changes.CATALOGUE:  # an edit here, or a redemption at the counter taking from the stock
             self.reload_when_seen()
 
     def reload(self) -> None:
         if self.services is not None:
             self.tasks.run(self.services.catalogue.all_gifts, self._loaded)
 
-    def _loaded(self, gifts: list[Gift]) -> None:
+    def _loaded(self, gifts: list[CatalogueGift]) -> None:
         show_rows(self.view, self.model, gifts, lambda gift: gift.id)
         self.empty.setVisible(not gifts)
         editable = self.services is not None and self.services.operator.at_least(StaffRole.MANAGER)
         self.add_button.setEnabled(editable)
         self.edit_button.setEnabled(editable and bool(gifts))
 
-    def selected(self) -> Gift | None:
+    def selected(self) -> CatalogueGift | None:
         return self.model.row_at(self.view.currentIndex().row())
 
-    def _open(self, gift: Gift | None) -> None:
+    def _open(self, gift: CatalogueGift | None) -> None:
         if self.services is None or not self.add_button.isEnabled():
             return
         self.note.clear()

@@ -21,7 +21,7 @@ from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from app.context import Services
-    from db.models import Tier
+    from app.loyalty.catalogue import TierView
 
 MULTIPLIER_RANGE = (100, 1000)
 """What CatalogueService accepts: a tier never earns less than the base rate."""
@@ -115,7 +115,7 @@ class TiersPage(EditPage):
         if self.services is not None:
             self.tasks.run(self.services.catalogue.tiers, self._loaded)
 
-    def _loaded(self, tiers: list[Tier]) -> None:
+    def _loaded(self, tiers: list[TierView]) -> None:
         self._stored = {
             t.id: TierInput(t.name, t.name_en, t.min_spend_12m_fen, t.min_points_12m, t.earn_multiplier_pct)
             for t in tiers
@@ -165,7 +165,7 @@ class TiersPage(EditPage):
     def changed_values(self) -> dict[int, TierInput]:
         return {row.tier_id: value for row in self.rows if (value := row.value()) != self._stored[row.tier_id]}
 
-    def save_call(self, services: Services, changes: dict[int, TierInput]) -> Callable[[], None]:
+    def save_call(self, services: Services, changes: dict[int, TierInput]) -> Callable[[], object]:
         return lambda: services.catalogue.update_tiers(changes)
 
     def saved_text(self) -> str:

@@ -16,7 +16,7 @@ from ui.forms import ActionDialog, InputError, pin_field
 from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from db.models import PointsLedger
+    from app.loyalty.service import AdjustmentResult
 
 MAX_ADJUSTMENT = 1_000_000
 CASHIER = "cashier"
@@ -63,7 +63,7 @@ class AdjustDialog(ActionDialog):
         loyalty, member_id, key = self.services.loyalty, self.member.id, self.idempotency_key
         return lambda: loyalty.adjust_points(member_id, delta, reason, key, approver_pin=pin)
 
-    def succeeded(self, result: PointsLedger) -> str:
+    def succeeded(self, result: AdjustmentResult) -> str:
         return self.tr("Points adjusted by {delta}; balance {balance}.").format(
             delta=fmt.signed_points(result.delta), balance=fmt.points(result.balance_after)
         )

@@ -20,17 +20,18 @@ from ui.printing.slips import gift_slip
 from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from db.models import Gift
+    from app.loyalty.service import GiftOffer
 
 
 class GiftDialog(ActionDialog):
-    changes = Changes.POINTS
+    changes = Changes.NONE
+    """The redemption reports what it changed: the points and the gift's stock."""
 
     def __init__(self, tasks: TaskRunner, services: Services, member: MemberProfile, parent: QWidget | None) -> None:
         super().__init__(tasks, services, self.tr("Redeem a gift"), self.tr("Redeem"), parent)
         self.setObjectName("giftDialog")
         self.member = member
-        self._chosen: Gift | None = None
+        self._chosen: GiftOffer | None = None
         heading = QLabel(
             self.tr("{name} · balance {points} points").format(
                 name=member.name, points=fmt.points(member.points_balance)
@@ -38,7 +39,7 @@ class GiftDialog(ActionDialog):
         )
         heading.setObjectName("dialogHeading")
         self.form.addRow(heading)
-        self.gifts: RowsModel[Gift] = RowsModel(
+        self.gifts: RowsModel[GiftOffer] = RowsModel(
             [
                 Column(lambda: self.tr("Gift"), lambda g: local_name(g.name, g.name_en)),
                 number_column(lambda: self.tr("Points"), lambda g: g.points_price, fmt.points),
@@ -57,7 +58,7 @@ class GiftDialog(ActionDialog):
         self.ok.setEnabled(False)
         tasks.run(services.loyalty.gifts, self._loaded)
 
-    def _loaded(self, gifts: list[Gift]) -> None:
+    def _loaded(self, gifts: list[GiftOffer]) -> None:
         self.gifts.set_rows(gifts)
         if not gifts:
             self.errors.show_text(self.tr("There are no gifts in the catalogue yet."))

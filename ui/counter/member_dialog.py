@@ -1,6 +1,6 @@
 """Register (F2) or edit (F3) a member. Membership consent is required; marketing consent is a separate, optional
-box (DESIGN.md §4). A phone or card that already belongs to someone offers to open that member instead. The home
-branch (所属门店) defaults to the operator's own branch for a new member, so a single-branch store never has to
+box (docs/ARCHITECTURE.md §4). A phone or card that already belongs to someone offers to open that member instead. The
+home branch (所属门店) defaults to the operator's own branch for a new member, so a single-branch store never has to
 touch it (it is shown read-only there)."""
 
 from __future__ import annotations

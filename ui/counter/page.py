@@ -1,5 +1,5 @@
 """The counter page (收银台), keyboard first: the lookup box has the focus, matches appear as you type, Enter opens
-the top match, Esc goes back, function keys act on the open member (DESIGN.md §5)."""
+the top match, Esc goes back, function keys act on the open member (docs/ARCHITECTURE.md §5)."""
 
 from __future__ import annotations
 
@@ -42,12 +42,11 @@ if TYPE_CHECKING:
 
 LOOKUP_DEBOUNCE_MS = 80
 """Keys closer together than this are looked up once, after the last (a burst of typing or a scanner); a key after
-a pause is looked up at once, so a single keystroke paints its matches within DESIGN.md §7's 30 ms."""
+a pause is looked up at once, so a single keystroke paints its matches within docs/ARCHITECTURE.md §7's 30 ms."""
 _CARD = re.compile(r"(?=.*\d)[0-9A-Za-z]{6,20}")
 MEMBER_CHANGES = (
     Changes.MEMBERS | Changes.POINTS | Changes.SALES | Changes.COUPONS | Changes.COMPLAINTS | Changes.CATALOGUE
 )
-CARDS_PRINT_ENABLED = "cards.print_enabled"
 
 
 def prefill_for(text: str) -> MemberForm:
@@ -193,7 +192,7 @@ class CounterPage(Page):
 
     def _load_card_setting(self) -> None:
         if (services := self.services) is not None:
-            self.tasks.run(lambda: bool(services.settings.get(CARDS_PRINT_ENABLED)), self._card_setting_loaded)
+            self.tasks.run(lambda: services.settings.current().cards_print_enabled, self._card_setting_loaded)
 
     def _card_setting_loaded(self, printable: bool) -> None:
         self._cards_printable = printable

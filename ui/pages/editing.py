@@ -46,7 +46,7 @@ class EditPage(Page):
         """What the fields change, empty when nothing; raises InputError for what cannot be sent as typed."""
         raise NotImplementedError
 
-    def save_call(self, services: Services, changes: Any) -> Callable[[], None]:
+    def save_call(self, services: Services, changes: Any) -> Callable[[], object]:
         raise NotImplementedError
 
     def saved_text(self) -> str:
@@ -79,7 +79,7 @@ class EditPage(Page):
         self.save_button.setEnabled(False)
         self.tasks.run(self.save_call(services, changes), self._saved, self._refused, self.changes)
 
-    def _saved(self, _result: None) -> None:
+    def _saved(self, _result: object) -> None:
         self.save_button.setEnabled(True)
         self.saved.setText(self.saved_text())
 

@@ -154,7 +154,7 @@ class SettingsPage(EditPage):
             if (value := field.value()) != self._stored.get(key, field.definition.default)
         }
 
-    def save_call(self, services: Services, changes: dict[str, Any]) -> Callable[[], None]:
+    def save_call(self, services: Services, changes: dict[str, Any]) -> Callable[[], object]:
         return lambda: services.settings.update(changes)
 
     def saved_text(self) -> str:

@@ -63,7 +63,7 @@ def print_member_card(tasks: TaskRunner, services: Services, member: MemberProfi
     def write() -> Path:
         from app.printing.card import MemberCardData, write_member_card
 
-        data = MemberCardData(services.settings.get("store.name"), member.name, card_no, tier)
+        data = MemberCardData(services.settings.current().store_name, member.name, card_no, tier)
         return _scratch_pdf(services.store.paths.root, "card", lambda path: write_member_card(data, path))
 
     tasks.run(write, _preview(tasks, parent, title, roll_paper=False))
@@ -75,7 +75,7 @@ def print_slip(tasks: TaskRunner, services: Services, slip: SlipContent, width_m
         from app.printing.slip import SlipData, write_slip
 
         data = SlipData(
-            store_name=services.settings.get("store.name"),
+            store_name=services.settings.current().store_name,
             branch_name=branch_name(services.store.db, services.operator.branch_id),
             title=slip.title,
             lines=list(slip.lines),

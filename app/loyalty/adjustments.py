@@ -1,0 +1,94 @@
+"""Manual corrections of a member's points, within the cashier's limit or approved by a manager's PIN."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import PermissionDenied, ValidationError
+from app.i18n import QT_TRANSLATE_NOOP as S
+from app.loyalty.job import LoyaltyJob
+from app.loyalty.ledger import Posting, lock_member, post_points, save_member
+from app.loyalty.results import AdjustmentResult
+from app.loyalty.rules import expiry_for
+from app.security.pins import verify_pin
+from app.settings import read_settings
+from app.trust.audit import record_audit
+from db.enums import LedgerSource, StaffRole
+from db.models import PointsLedger, Staff
+
+
+class Adjustments(LoyaltyJob):
+    def adjust_points(
+        self, member_id: int, delta: int, reason: str, idempotency_key: str, approver_pin: str | None = None
+    ) -> AdjustmentResult:
+        """A manager or owner adjusts on their own authority, and so does a cashier within the store's limit
+        (`points.adjust_limit_without_approval`, in points either way); above it a cashier needs a manager's (or
+        owner's) PIN, and the approver is recorded."""
+        reason = (reason or "").strip()
+        if delta == 0:
+            raise ValidationError(S("Errors", "Enter a number of points other than zero."), field="points")
+        if not reason:
+            raise ValidationError(S("Errors", "An adjustment needs a reason."), field="reason")
+
+        def work(session: Session) -> AdjustmentResult:
+            member = lock_member(session, member_id)
+            existing = session.execute(
+                select(PointsLedger.id, PointsLedger.delta, PointsLedger.approved_by_id).where(
+                    PointsLedger.idempotency_key == idempotency_key
+                )
+            ).first()
+            if existing is not None:
+                return AdjustmentResult(
+                    existing.id, existing.delta, member.points_balance, existing.approved_by_id, replayed=True
+                )
+            settings = read_settings(session)
+            approver_id: int | None = self.operator.staff_id
+            if not self.operator.at_least(StaffRole.MANAGER):
+                if abs(delta) > settings.points_adjust_limit_without_approval or approver_pin:
+                    approver_id = self._approver(session, approver_pin)
+                else:
+                    approver_id = None
+            now = self.clock.now()
+            entry_id = post_points(
+                session,
+                self.operator,
+                Posting(
+                    member=member,
+                    delta=delta,
+                    source=LedgerSource.ADJUSTMENT,
+                    reason=reason,
+                    idempotency_key=idempotency_key,
+                    at=now,
+                    approved_by_id=approver_id,
+                    expires_at=expiry_for(now, settings) if delta > 0 else None,
+                    key_checked=True,
+                ),
+            )
+            save_member(session, member)
+            record_audit(
+                session,
+                self.operator,
+                "adjust_points",
+                "member",
+                member_id,
+                {"delta": delta, "reason": reason, "approved_by": approver_id},
+            )
+            return AdjustmentResult(entry_id, delta, member.points_balance, approver_id)
+
+        return self._write_once(work)
+
+    def _approver(self, session: Session, pin: str | None) -> int:
+        if not pin:
+            raise PermissionDenied(S("Errors", "A manager must approve this with their PIN."))
+        managers = session.scalars(
+            select(Staff).where(
+                Staff.active.is_(True),
+                Staff.role.in_([StaffRole.MANAGER, StaffRole.OWNER]),
+                Staff.pin_hash.is_not(None),
+            )
+        )
+        for staff in managers:
+            if verify_pin(pin, staff.pin_hash):
+                return staff.id
+        raise PermissionDenied(S("Errors", "That PIN is not a manager's PIN."))

@@ -1,0 +1,32 @@
+"""Tier reviews: a downgrade waits for the member's review date; this applies the ones whose date has come."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.loyalty.job import LoyaltyJob
+from app.loyalty.ledger import lock_member, save_member
+from app.loyalty.tiers import ladder, move_tier
+from app.settings import read_settings
+from db.models import Member
+
+
+class TierReview(LoyaltyJob):
+    def review_tiers(self) -> int:
+        """Returns how many members changed tier."""
+        now = self.clock.now()
+        with self.db.session() as session:
+            due = list(session.scalars(select(Member.id).where(Member.tier_review_at <= now)))
+        changed = 0
+        for member_id in due:
+
+            def work(session: Session, member_id: int = member_id) -> bool:
+                member = lock_member(session, member_id)
+                settings = read_settings(session)
+                moved = move_tier(session, self.operator, ladder(session, settings), member, now, settings)
+                save_member(session, member)
+                return moved is not None
+
+            changed += self.db.write(work)
+        return changed
