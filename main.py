@@ -66,6 +66,29 @@ def build_parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="replace the store with a backup (the current state is backed up first)")
     _add_common(restore)
     restore.add_argument("file", type=Path)
+    complaints = sub.add_parser("complaints", help="complaints")
+    _add_common(complaints)
+    csub = complaints.add_subparsers(dest="complaints_command", required=True)
+    cexport = csub.add_parser("export", help="export complaints (CSV or XLSX)")
+    _add_common(cexport)
+    cexport.add_argument("file", type=Path)
+    cexport.add_argument("--from", dest="date_from", help="first day (YYYY-MM-DD, store time)")
+    cexport.add_argument("--to", dest="date_to", help="last day (YYYY-MM-DD, store time)")
+
+    surveys = sub.add_parser("surveys", help="satisfaction surveys")
+    _add_common(surveys)
+    vsub = surveys.add_subparsers(dest="surveys_command", required=True)
+    vprint = vsub.add_parser("print", help="number N forms of a survey and write them to a PDF")
+    _add_common(vprint)
+    vprint.add_argument("template", help="template code, e.g. SAT")
+    vprint.add_argument("--count", type=int, required=True)
+    vprint.add_argument("--out", type=Path, required=True)
+    vprint.add_argument("--member", help="print the forms for this member (member or card number)")
+    vresults = vsub.add_parser("results", help="CSAT, NPS, distributions and trend of a survey")
+    _add_common(vresults)
+    vresults.add_argument("template", help="template code, e.g. SAT")
+    vresults.add_argument("--out", type=Path, help="also write the figures to this CSV or XLSX file")
+
     segments = sub.add_parser("segments", help="per-member pyramid, RFM, lifecycle, churn warning and value")
     _add_common(segments)
     segments.add_argument("--as-of", type=_date, default=None, help="as of the end of this day (default yesterday)")
@@ -214,6 +237,38 @@ def cmd_sales(args: argparse.Namespace) -> int:
         store.close()
 
 
+def cmd_complaints(args: argparse.Namespace) -> int:
+    from app.care.cli import export_complaints
+    from app.context import Store
+
+    store = Store.open(_data_dir(args), args.database)
+    try:
+        services = store.services(store.operator("owner"))
+        count = export_complaints(services, args.file, args.date_from, args.date_to)
+        print(f"{count} complaints exported to {args.file}")
+        return 0
+    finally:
+        store.close()
+
+
+def cmd_surveys(args: argparse.Namespace) -> int:
+    from app.care.cli import print_survey_forms, survey_results
+    from app.context import Store
+
+    store = Store.open(_data_dir(args), args.database)
+    try:
+        services = store.services(store.operator("owner"))
+        if args.surveys_command == "print":
+            batch = print_survey_forms(services, args.template, args.count, args.out, args.member)
+            print(f"{len(batch.forms)} forms {batch.forms[0].form_no}–{batch.forms[-1].form_no} written to {args.out}")
+            return 0
+        for line in survey_results(services, args.template, args.out, english=args.lang != "zh_CN"):
+            print(line)
+        return 0
+    finally:
+        store.close()
+
+
 def cmd_segments(args: argparse.Namespace) -> int:
     from app.context import Store
     from app.errors import ValidationError
@@ -273,6 +328,8 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "restore": cmd_restore,
     "members": cmd_members,
     "sales": cmd_sales,
+    "complaints": cmd_complaints,
+    "surveys": cmd_surveys,
     "segments": cmd_segments,
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.bootstrap import ensure_store
+from app.care.services import CareServices
 from app.clock import Clock, SystemClock
 from app.errors import NotFoundError, PermissionDenied
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -51,10 +53,24 @@ class Store:
     ) -> Store:
         paths = DataPaths(data_dir).ensure()
         db = Database(resolve_url(paths.root, database))
+        db.ping()  # a chain's server restarting or out of connections: wait and retry rather than fail at once
         if migrate:
             upgrade(db, paths.backups)
             ensure_store(db)
         return cls(paths, db, FieldCipher.from_key_file(paths.key_file), clock or SystemClock())
+
+    @property
+    def on_server(self) -> bool:
+        """A chain's shared PostgreSQL server rather than this PC's own SQLite file."""
+        return not self.db.is_sqlite
+
+    def watch_server(self, listener: Callable[[bool], None]) -> None:
+        """`listener(reachable)` hears each change of the server's state, on the thread that noticed it."""
+        self.db.add_server_listener(listener)
+
+    def probe_server(self) -> bool:
+        """One quick attempt to reach the server; True if it answered (the watchers hear the outcome too)."""
+        return self.db.probe()
 
     def operator(self, username: str | None = None) -> Operator:
         """The operator for `username`, or the store's first cashier (else its first manager, else owner)."""
@@ -94,6 +110,7 @@ class Store:
             audit=AuditService(self.db, operator),
             backups=BackupService(self.db, operator, self.clock, self.paths),
             privacy=PrivacyService(self.db, operator, self.clock, self.cipher),
+            care=CareServices.build(self.db, operator, self.clock),
             segments=SegmentService(self.db, operator, self.clock),
             saved_segments=SavedSegmentService(self.db, operator),
         )
@@ -114,5 +131,6 @@ class Services:
     audit: AuditService
     backups: BackupService
     privacy: PrivacyService
+    care: CareServices
     segments: SegmentService
     saved_segments: SavedSegmentService

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
 
 CONTEXT = "Errors"
@@ -56,3 +57,18 @@ class PermissionDenied(MemberDeskError):
 
 class InsufficientPoints(MemberDeskError):
     pass
+
+
+class ServerUnreachable(MemberDeskError):
+    """The shared database server is down, restarting or out of connections; nothing was changed that is not
+    confirmed, and the same operation may be tried again."""
+
+    def __init__(self) -> None:
+        super().__init__(S("Errors", "The server cannot be reached right now — retrying. Please try again shortly."))
+
+
+def outage_refusal(exc: BaseException) -> ServerUnreachable | None:
+    """The cashier's message for an exception that means the server is unreachable, else None (a bug)."""
+    from db.engine import is_server_unreachable  # here: the first screen must not wait for SQLAlchemy's import
+
+    return ServerUnreachable() if is_server_unreachable(exc) else None

@@ -76,6 +76,48 @@ _CHECKS: list[tuple[str, str]] = [
 ]
 
 
+def _care_problems(session: Session) -> list[Problem]:
+    """Complaints and surveys (issue 11): a complaint's status is its last event's; a form is answered at most
+    once; survey rewards and goodwill points are what the ledger holds (keys as app/care/points.py makes them)."""
+    checks = [
+        (
+            S("Integrity", "{count} complaints whose status is not their last event's (complaints: {examples})"),
+            """SELECT CAST(c.id AS VARCHAR(20)) FROM complaints c
+               LEFT JOIN complaint_events e
+                 ON e.id = (SELECT MAX(id) FROM complaint_events WHERE complaint_id = c.id)
+               WHERE e.id IS NULL OR e.to_status <> c.status""",
+        ),
+        (
+            S("Integrity", "{count} survey forms answered more than once (forms: {examples})"),
+            """SELECT f.form_no FROM survey_responses r JOIN survey_forms f ON f.id = r.form_id
+               GROUP BY f.form_no HAVING COUNT(*) > 1""",
+        ),
+        (
+            S("Integrity", "{count} survey rewards that differ from the points ledger (forms: {examples})"),
+            """SELECT f.form_no FROM survey_responses r JOIN survey_forms f ON f.id = r.form_id
+               LEFT JOIN points_ledger l ON l.idempotency_key = 'survey-reward:' || f.form_no
+               WHERE r.reward_points <> COALESCE(l.delta, 0)
+               UNION
+               SELECT l.idempotency_key FROM points_ledger l
+               WHERE l.source = 'survey_reward' AND NOT EXISTS (
+                 SELECT 1 FROM survey_responses r JOIN survey_forms f ON f.id = r.form_id
+                 WHERE l.idempotency_key = 'survey-reward:' || f.form_no)""",
+        ),
+        (
+            S(
+                "Integrity",
+                "{count} complaints whose goodwill points differ from the points ledger (complaints: {examples})",
+            ),
+            """SELECT CAST(c.id AS VARCHAR(20)) FROM complaints c
+               LEFT JOIN (SELECT e.complaint_id, SUM(l.delta) AS points FROM complaint_events e
+                          JOIN points_ledger l ON l.id = e.ledger_id GROUP BY e.complaint_id) g
+                 ON g.complaint_id = c.id
+               WHERE c.goodwill_points <> COALESCE(g.points, 0)""",
+        ),
+    ]
+    return [problem for message, sql in checks if (problem := _run(session, message, sql)) is not None]
+
+
 def _run(session: Session, message: str, sql: str) -> Problem | None:
     rows = [str(r[0]) for r in session.execute(text(sql))]
     if not rows:
@@ -112,6 +154,7 @@ def check_database(db: Database) -> list[Problem]:
             if problem is not None:
                 problems.append(problem)
         problems += [Problem(f.message, f.count, f.examples) for f in check_audit(session)]
+        problems.extend(_care_problems(session))
         month_totals = _month_totals_problem(session)
         if month_totals is not None:
             problems.append(month_totals)

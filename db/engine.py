@@ -3,11 +3,17 @@
 SQLite: WAL, synchronous=FULL, foreign keys on, a busy timeout; write transactions start with BEGIN IMMEDIATE so two
 counters never deadlock upgrading a read lock. PostgreSQL: Read Committed; services lock the rows they change
 (`SELECT … FOR UPDATE`) or use guarded updates, and a serialization failure or deadlock retries the whole unit.
+
+PostgreSQL connections (a chain: many counters on one server): a counter keeps at most one idle connection; every
+connection has a connect timeout, a statement timeout and TCP keepalives, and prepares no statements (so it works
+behind PgBouncer in transaction pooling). When the server cannot be reached or refuses a connection (restarting,
+"too many clients"), reads and the start of a write wait and retry with back-off; listeners hear the server's state.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +32,23 @@ T = TypeVar("T")
 SQLITE_FILENAME = "memberdesk.sqlite3"
 BUSY_TIMEOUT_MS = 15000
 _RETRY_SQLSTATES = {"40001", "40P01"}
+_OUTAGE_SQLSTATES = {"53300", "57014", "57P01", "57P02", "57P03"}
+"""Too many clients / slots reserved, statement timeout, admin shutdown, crash shutdown, cannot connect now."""
+PG_CONNECT_DEFAULTS: dict[str, Any] = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "options": "-c statement_timeout=30000",
+}
+"""libpq connection settings a PostgreSQL URL gets unless its query sets them (`?connect_timeout=10&options=…`):
+a dead server is noticed within ~5 s on connect and ~60 s on an open connection, and no statement runs past 30 s."""
+PG_POOL_SIZE = 1
+"""Idle connections a counter keeps; a second thread (maintenance) borrows an overflow one, closed on return."""
+PG_MAX_OVERFLOW = 4
+OUTAGE_WAIT_S = 30.0
+"""How long a read, the start of a write, or opening the store keeps retrying an unreachable server."""
 BULK_CACHE_KIB = 256 * 1024
 """SQLite page cache of a bulk loader's connections (the counter keeps SQLite's default 2 MB)."""
 
@@ -67,18 +90,70 @@ def _is_retryable(exc: DBAPIError) -> bool:
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
+def is_server_unreachable(exc: BaseException) -> bool:
+    """The PostgreSQL server is down, restarting, out of connection slots or too slow: an outage, not a bug."""
+    if not isinstance(exc, DBAPIError) or not hasattr(exc.orig, "sqlstate"):  # psycopg's errors; never SQLite's
+        return False
+    if exc.connection_invalidated:
+        return True
+    sqlstate: str | None = getattr(exc.orig, "sqlstate", None)
+    if sqlstate is None:
+        return isinstance(exc, OperationalError)
+    return bool(sqlstate.startswith("08") or sqlstate in _OUTAGE_SQLSTATES)
+
+
+def _pg_connect_args(url: URL) -> dict[str, Any]:
+    args = {key: value for key, value in PG_CONNECT_DEFAULTS.items() if key not in url.query}
+    if url.get_driver_name() == "psycopg":
+        # Never server-side prepared statements: they are session state that PgBouncer's transaction pooling breaks.
+        args["prepare_threshold"] = None
+    return args
+
+
+def _begun(maker: sessionmaker[Session]) -> Session:
+    """A new session with its connection checked out and its transaction begun, so an unreachable server shows now."""
+    session = maker()
+    try:
+        session.connection()
+    except BaseException:
+        session.close()
+        raise
+    return session
+
+
+def _reachable_through(session: Session) -> None:
+    """Check a connection out for `session` (pinging it), then hand it back: the session is left as it was."""
+    try:
+        session.connection()
+    finally:
+        session.rollback()
+
+
+ServerListener = Callable[[bool], None]
+"""Hears True when the server answers again after an outage, False when it stops answering."""
+
+
 class Database:
     """The one handle services get: read sessions, and write units that commit or roll back as a whole."""
 
-    def __init__(self, url: str | URL, *, echo: bool = False, cache_kib: int | None = None) -> None:
+    def __init__(
+        self, url: str | URL, *, echo: bool = False, cache_kib: int | None = None, outage_wait_s: float = OUTAGE_WAIT_S
+    ) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.outage_wait_s = outage_wait_s
+        self._listeners: list[ServerListener] = []
+        self._reachable = True
+        self._state_lock = threading.Lock()
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
         else:
             kwargs["pool_pre_ping"] = True
             kwargs["isolation_level"] = "READ COMMITTED"
+            kwargs["pool_size"] = PG_POOL_SIZE
+            kwargs["max_overflow"] = PG_MAX_OVERFLOW
+            kwargs["connect_args"] = _pg_connect_args(self.url)
         self.engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_pragmas(self.engine, cache_kib)
@@ -93,20 +168,90 @@ class Database:
         return Path(self.url.database)
 
     def session(self) -> Session:
-        """A session for reading; the caller closes it (use it as a context manager)."""
-        return self._reader()
+        """A session for reading, connected (waiting while the server is unreachable); the caller closes it (use it
+        as a context manager)."""
+        session = self._reader()
+        if not self.is_sqlite:
+            self._patiently(lambda: _reachable_through(session))
+        return session
+
+    @property
+    def reachable(self) -> bool:
+        """False from a failed attempt to reach the server until the next one that succeeds."""
+        return self._reachable
+
+    def add_server_listener(self, listener: ServerListener) -> None:
+        """`listener(reachable)` is called, on the thread that noticed, each time the server's state changes."""
+        self._listeners.append(listener)
+
+    def _set_reachable(self, reachable: bool) -> None:
+        with self._state_lock:
+            if reachable == self._reachable:
+                return
+            self._reachable = reachable
+        log.warning("database server %s", "reachable again" if reachable else "unreachable; retrying")
+        for listener in list(self._listeners):
+            listener(reachable)
+
+    def _patiently(self, work: Callable[[], T]) -> T:
+        """`work()`, retried with back-off (0.25 s doubling to 4 s) while the server is unreachable, for up to
+        `outage_wait_s`; then the last error is raised. Only for work that is safe to repeat."""
+        deadline = time.monotonic() + self.outage_wait_s
+        pause = 0.25
+        while True:
+            try:
+                result = work()
+            except DBAPIError as exc:
+                if not is_server_unreachable(exc):
+                    raise
+                self._set_reachable(False)
+                if time.monotonic() + pause > deadline:
+                    raise
+                log.info("server unreachable (%s); retrying in %.2f s", exc.orig, pause)
+                time.sleep(pause)
+                pause = min(pause * 2, 4.0)
+            else:
+                self._set_reachable(True)
+                return result
+
+    def _probe(self) -> None:
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
+    def ping(self) -> None:
+        """Wait (see `_patiently`) until the server answers a trivial query."""
+        self._patiently(self._probe)
+
+    def probe(self) -> bool:
+        """One quick attempt to reach the server (no waiting); the listeners hear the outcome. True if it answered."""
+        try:
+            self._probe()
+        except DBAPIError as exc:
+            if not is_server_unreachable(exc):
+                raise
+            self._set_reachable(False)
+            return False
+        self._set_reachable(True)
+        return True
 
     def read(self, work: Callable[[Session], T]) -> T:
-        with self._reader() as session:
-            return work(session)
+        """Run `work` in a read session; retried whole while the server is unreachable (reading is repeatable)."""
+
+        def attempt() -> T:
+            with _begun(self._reader) as session:
+                return work(session)
+
+        return self._patiently(attempt)
 
     def write(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
         """Run `work` in one transaction: all of it commits, or none of it. Retried on lock conflicts."""
         for attempt in range(1, attempts + 1):
-            session = self._writer()
+            # Connecting is retried while the server is unreachable; once the transaction has begun, an outage is
+            # raised (the caller's idempotency key makes trying again safe).
+            session = self._patiently(lambda: _begun(self._writer))
             try:
-                with session.begin():
-                    result = work(session)
+                result = work(session)
+                session.commit()
                 return result
             except DBAPIError as exc:
                 if attempt == attempts or not _is_retryable(exc):
@@ -114,7 +259,7 @@ class Database:
                 log.warning("write conflict (attempt %d): %s; retrying", attempt, exc.orig)
                 time.sleep(0.02 * attempt)
             finally:
-                session.close()
+                session.close()  # rolls back whatever did not commit
         raise AssertionError("unreachable")
 
     @contextmanager

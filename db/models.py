@@ -397,12 +397,19 @@ class Complaint(Base):
     status: Mapped[ComplaintStatus] = mapped_column(str_enum(ComplaintStatus), default=ComplaintStatus.OPEN, index=True)
     subject: Mapped[Str200]
     description: Mapped[str | None] = mapped_column(Text)
+    product: Mapped[Str100 | None]
+    """The product or supplier the complaint is about, as the customer named it."""
     sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"))
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    created_at: Mapped[UTC] = _created()
+    created_at: Mapped[UTC] = mapped_column(default=utcnow, index=True)
     due_at: Mapped[UTC | None]
     resolved_at: Mapped[UTC | None]
+    resolution: Mapped[str | None] = mapped_column(Text)
+    goodwill_points: Mapped[Points]
+    """Sum of the goodwill points posted to the ledger for this complaint (each posting is an event's `ledger_id`)."""
+    refund_fen: Mapped[Fen]
+    """A refund noted with the resolution (paid at the till; not a points movement)."""
 
 
 class ComplaintEvent(Base):
@@ -414,15 +421,22 @@ class ComplaintEvent(Base):
     to_status: Mapped[ComplaintStatus] = mapped_column(str_enum(ComplaintStatus))
     note: Mapped[str | None] = mapped_column(Text)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    ledger_id: Mapped[int | None] = mapped_column(ForeignKey("points_ledger.id"))
+    """The goodwill points posting this step made, if any."""
     created_at: Mapped[UTC] = _created()
 
 
 class SurveyTemplate(Base):
+    """One version of a survey. Editing a template that has answers adds a new version (same code) and retires the
+    old one, so old answers keep the questions they answered."""
+
     __tablename__ = "survey_templates"
+    __table_args__ = (UniqueConstraint("code", "version", name="uq_survey_templates_code_version"),)
 
     id: Mapped[IntPK]
-    code: Mapped[Str20] = mapped_column(unique=True)
+    code: Mapped[Str20] = mapped_column(index=True)
     title: Mapped[Str200]
+    title_en: Mapped[Str200 | None]
     description: Mapped[str | None] = mapped_column(Text)
     questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -457,7 +471,11 @@ class SurveyResponse(Base):
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     score: Mapped[int | None] = mapped_column(Integer)
+    reward_points: Mapped[Points]
+    """Points the member got for this response (the ledger's survey_reward rows for its form add up to this)."""
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    answered_at: Mapped[UTC | None] = mapped_column(index=True)
+    """When the customer filled the form in (the entry date, unless the form says otherwise)."""
     created_at: Mapped[UTC] = _created()
 
 
@@ -476,6 +494,9 @@ class FollowUpTask(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[UTC] = _created()
     done_at: Mapped[UTC | None]
+    outcome: Mapped[str | None] = mapped_column(Text)
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    """The customer's satisfaction (1–5) told on the follow-up call."""
 
 
 class AuditLog(Base):

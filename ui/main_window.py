@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.changes import Changes
+from ui.care import care_page
 from ui.counter.page import CounterPage
 from ui.crash import log_file_path
 from ui.insights.segments_page import SegmentsPage
@@ -30,6 +31,7 @@ from ui.local_settings import LANGUAGE, LAST_USERNAME, LocalSettings
 from ui.messages import show_info
 from ui.pages.base import Page
 from ui.pages.not_yet import NotYetPage
+from ui.server_status import ServerStatus
 from ui.signals import emit
 from ui.tasks import TaskRunner
 
@@ -62,9 +64,9 @@ class MainWindow(QMainWindow):
         self._factories: list[tuple[str, Callable[[], Page]]] = [
             (self.tr("Counter"), lambda: self.counter),
             (self.tr("Members"), self._members_page),
-            (self.tr("Complaints"), lambda: NotYetPage(tasks, self.tr("Complaints"))),
+            (self.tr("Complaints"), lambda: care_page(tasks, "complaints")),
             (self.tr("Coupons"), lambda: NotYetPage(tasks, self.tr("Coupons"))),
-            (self.tr("Surveys"), lambda: NotYetPage(tasks, self.tr("Surveys"))),
+            (self.tr("Surveys"), lambda: care_page(tasks, "surveys")),
             (self.tr("Segments"), lambda: SegmentsPage(tasks)),
             (self.tr("Settings"), self._settings_page),
             (self.tr("Data & privacy"), self._trust_area),
@@ -115,7 +117,9 @@ class MainWindow(QMainWindow):
         self.pin_hint.setToolTip(self.tr("You still sign in with the store's starting PIN. Click to choose your own."))
         self.pin_hint.linkActivated.connect(lambda _link: self.change_pin())
         self.pin_hint.hide()
+        self.server_status = ServerStatus(self.tasks)
         bar.addWidget(self.store_label)
+        bar.addPermanentWidget(self.server_status)
         bar.addPermanentWidget(self.pin_hint)
         bar.addPermanentWidget(self.busy_bar)
         bar.addPermanentWidget(self.operator_label)
@@ -220,6 +224,7 @@ class MainWindow(QMainWindow):
     def attach(self, services: Services) -> None:
         """The store is open (or another operator signed in): every screen now works as this operator."""
         self.services = services
+        self.server_status.watch(services.store)
         operator = services.operator
         self.operator_label.setText(
             self.tr("{name} ({role})").format(name=operator.display_name, role=label(ROLES, operator.role))

@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QApplication
 
 from app.changes import Changes, changes_of
-from app.errors import MemberDeskError
+from app.errors import MemberDeskError, outage_refusal
 from ui.crash import report_crash
 from ui.messages import show_error
 from ui.signals import emit
@@ -126,7 +126,11 @@ def _execute(task: _Task) -> _Outcome:
     try:
         return _Outcome(task.id, result=task.fn())
     except BaseException as exc:  # every failure must reach the GUI thread; the worker itself never dies
-        return _Outcome(task.id, error=exc)
+        # The server being unreachable is an outage to tell the cashier about, not a bug for the crash dialog.
+        refusal = outage_refusal(exc)
+        if refusal is not None:
+            log.warning("database server unreachable: %s", exc)
+        return _Outcome(task.id, error=refusal or exc)
 
 
 class SyncTaskRunner(TaskRunner):

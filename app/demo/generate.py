@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from app.context import Store
 from app.demo.calendar import ShoppingCalendar
+from app.demo.care import add_care_history
 from app.demo.catalog import (
     STAFF,
     TAG_FRESH,
@@ -230,6 +231,7 @@ def _finish(
     calendar: ShoppingCalendar,
 ) -> tuple[int, int]:
     complaints, tasks = add_service_desk(session, options.seed, shop, builder.complaint_candidates, calendar.now)
+    add_care_history(session, options.seed, shop, calendar.now, options.days)
     owner = Operator(shop.owner_id, shop.branch_ids[0], StaffRole.OWNER, "owner")
     record_audit(
         session,

@@ -95,6 +95,73 @@
     </message>
 </context>
 <context>
+    <name>AnalysisView</name>
+    <message>
+        <source>Complaints</source>
+        <translation>投诉</translation>
+    </message>
+    <message>
+        <source>Still open</source>
+        <translation>未结</translation>
+    </message>
+    <message>
+        <source>Resolved</source>
+        <translation>已解决</translation>
+    </message>
+    <message>
+        <source>Median hours to resolve</source>
+        <translation>解决用时中位数（小时）</translation>
+    </message>
+    <message>
+        <source>Member no.</source>
+        <translation>会员编号</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Last</source>
+        <translation>最近</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>This month</source>
+        <translation>本月</translation>
+    </message>
+    <message>
+        <source>Last month</source>
+        <translation>上月</translation>
+    </message>
+    <message>
+        <source>Change</source>
+        <translation>变化</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>By</source>
+        <translation>按</translation>
+    </message>
+    <message>
+        <source>Repeat complainers</source>
+        <translation>多次投诉的会员</translation>
+    </message>
+    <message>
+        <source>Top issues: this month (blue) and last month (grey)</source>
+        <translation>主要问题：本月（蓝）与上月（灰）</translation>
+    </message>
+    <message>
+        <source>{count} complaints in the period</source>
+        <translation>期间共 {count} 条投诉</translation>
+    </message>
+</context>
+<context>
     <name>AnonymiseDialog</name>
     <message>
         <source>Delete a member&apos;s personal data</source>
@@ -256,6 +323,282 @@
     </message>
 </context>
 <context>
+    <name>CallDialog</name>
+    <message>
+        <source>Follow-up call</source>
+        <translation>回访电话</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>Required: what the customer said</source>
+        <translation>必填：顾客的反馈</translation>
+    </message>
+    <message>
+        <source>Not asked</source>
+        <translation>未询问</translation>
+    </message>
+    <message>
+        <source>Outcome</source>
+        <translation>回访结果</translation>
+    </message>
+    <message>
+        <source>Satisfaction</source>
+        <translation>满意度</translation>
+    </message>
+    <message>
+        <source>Write down how the call went.</source>
+        <translation>请填写回访情况。</translation>
+    </message>
+    <message>
+        <source>Call recorded.</source>
+        <translation>回访已记录。</translation>
+    </message>
+</context>
+<context>
+    <name>Care</name>
+    <message>
+        <source>(none)</source>
+        <translation>（无）</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Product or supplier</source>
+        <translation>商品或供应商</translation>
+    </message>
+    <message>
+        <source>Branch</source>
+        <translation>门店</translation>
+    </message>
+    <message>
+        <source>Staff</source>
+        <translation>员工</translation>
+    </message>
+    <message>
+        <source>Number</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>Logged</source>
+        <translation>登记时间</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Severity</source>
+        <translation>严重程度</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>渠道</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>主题</translation>
+    </message>
+    <message>
+        <source>Member</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <source>Assignee</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation>处理期限</translation>
+    </message>
+    <message>
+        <source>Resolved</source>
+        <translation>已解决</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>已超期</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>待处理</translation>
+    </message>
+    <message>
+        <source>In progress</source>
+        <translation>处理中</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>已结案</translation>
+    </message>
+    <message>
+        <source>Goodwill for complaint #{number}: {subject}</source>
+        <translation>投诉 #{number} 补偿：{subject}</translation>
+    </message>
+    <message>
+        <source>Assigned to {name}</source>
+        <translation>指派给 {name}</translation>
+    </message>
+    <message>
+        <source>Call back: {subject}</source>
+        <translation>回访：{subject}</translation>
+    </message>
+    <message>
+        <source>Rating 1–5</source>
+        <translation>评分 1–5</translation>
+    </message>
+    <message>
+        <source>Recommend 0–10 (NPS)</source>
+        <translation>推荐度 0–10（NPS）</translation>
+    </message>
+    <message>
+        <source>Single choice</source>
+        <translation>单选</translation>
+    </message>
+    <message>
+        <source>Multiple choice</source>
+        <translation>多选</translation>
+    </message>
+    <message>
+        <source>Short text</source>
+        <translation>简答</translation>
+    </message>
+    <message>
+        <source>Counter</source>
+        <translation>柜台</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>电话</translation>
+    </message>
+    <message>
+        <source>WeChat</source>
+        <translation>微信</translation>
+    </message>
+    <message>
+        <source>Online</source>
+        <translation>网上</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>Low</source>
+        <translation>低</translation>
+    </message>
+    <message>
+        <source>Medium</source>
+        <translation>中</translation>
+    </message>
+    <message>
+        <source>High</source>
+        <translation>高</translation>
+    </message>
+    <message>
+        <source>channels</source>
+        <translation>渠道</translation>
+    </message>
+    <message>
+        <source>categories</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Section</source>
+        <translation>部分</translation>
+    </message>
+    <message>
+        <source>Item</source>
+        <translation>项目</translation>
+    </message>
+    <message>
+        <source>Answers</source>
+        <translation>回答数</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>Overall</source>
+        <translation>总体</translation>
+    </message>
+    <message>
+        <source>Responses</source>
+        <translation>答卷数</translation>
+    </message>
+    <message>
+        <source>Trend</source>
+        <translation>趋势</translation>
+    </message>
+    <message>
+        <source>Mean</source>
+        <translation>平均分</translation>
+    </message>
+    <message>
+        <source>Survey form {form} returned</source>
+        <translation>问卷 {form} 已交回</translation>
+    </message>
+</context>
+<context>
+    <name>CareExport</name>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>{count} rows saved to {file}</source>
+        <translation>已保存 {count} 行到 {file}</translation>
+    </message>
+</context>
+<context>
+    <name>CareSettingsDialog</name>
+    <message>
+        <source>Complaint and survey settings</source>
+        <translation>投诉与问卷设置</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Categories (one a line)</source>
+        <translation>类别（每行一个）</translation>
+    </message>
+    <message>
+        <source>Channels (one a line)</source>
+        <translation>渠道（每行一个）</translation>
+    </message>
+    <message>
+        <source>Hours to resolve: high</source>
+        <translation>处理时限（小时）：高</translation>
+    </message>
+    <message>
+        <source>Hours to resolve: medium</source>
+        <translation>处理时限（小时）：中</translation>
+    </message>
+    <message>
+        <source>Hours to resolve: low</source>
+        <translation>处理时限（小时）：低</translation>
+    </message>
+    <message>
+        <source>Call back after (days)</source>
+        <translation>回访间隔（天）</translation>
+    </message>
+    <message>
+        <source>Points for a returned survey form</source>
+        <translation>交回问卷奖励积分</translation>
+    </message>
+    <message>
+        <source>Settings saved.</source>
+        <translation>设置已保存。</translation>
+    </message>
+</context>
+<context>
     <name>CategoryLine</name>
     <message>
         <source>Remove this line (Delete)</source>
@@ -321,6 +664,264 @@
     </message>
 </context>
 <context>
+    <name>ComplaintDialog</name>
+    <message>
+        <source>Log a complaint</source>
+        <translation>登记投诉</translation>
+    </message>
+    <message>
+        <source>Record</source>
+        <translation>登记</translation>
+    </message>
+    <message>
+        <source>For member {name}</source>
+        <translation>会员：{name}</translation>
+    </message>
+    <message>
+        <source>No member (walk-in customer)</source>
+        <translation>非会员（散客）</translation>
+    </message>
+    <message>
+        <source>Required: what went wrong, in a few words</source>
+        <translation>必填：简述问题</translation>
+    </message>
+    <message>
+        <source>Optional: product or supplier</source>
+        <translation>选填：商品或供应商</translation>
+    </message>
+    <message>
+        <source>No particular purchase</source>
+        <translation>不关联购物</translation>
+    </message>
+    <message>
+        <source>Optional: what the customer said</source>
+        <translation>选填：顾客原话</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>主题</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>渠道</translation>
+    </message>
+    <message>
+        <source>Severity</source>
+        <translation>严重程度</translation>
+    </message>
+    <message>
+        <source>Product or supplier</source>
+        <translation>商品或供应商</translation>
+    </message>
+    <message>
+        <source>Purchase</source>
+        <translation>购物</translation>
+    </message>
+    <message>
+        <source>Description</source>
+        <translation>描述</translation>
+    </message>
+    <message>
+        <source>Enter the subject of the complaint.</source>
+        <translation>请填写投诉主题。</translation>
+    </message>
+    <message>
+        <source>The lists are still loading; try again in a moment.</source>
+        <translation>列表还在加载，请稍后再试。</translation>
+    </message>
+    <message>
+        <source>Complaint #{number} recorded.</source>
+        <translation>投诉 #{number} 已登记。</translation>
+    </message>
+</context>
+<context>
+    <name>ComplaintsPage</name>
+    <message>
+        <source>Complaints</source>
+        <translation>投诉</translation>
+    </message>
+    <message>
+        <source>Analysis</source>
+        <translation>分析</translation>
+    </message>
+    <message>
+        <source>Follow-up calls</source>
+        <translation>回访</translation>
+    </message>
+    <message>
+        <source>No.</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>Logged</source>
+        <translation>登记时间</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Severity</source>
+        <translation>严重程度</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>渠道</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>主题</translation>
+    </message>
+    <message>
+        <source>Member</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <source>Assignee</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation>处理期限</translation>
+    </message>
+    <message>
+        <source>Branch</source>
+        <translation>门店</translation>
+    </message>
+    <message>
+        <source>Not closed</source>
+        <translation>未结案</translation>
+    </message>
+    <message>
+        <source>All states</source>
+        <translation>全部状态</translation>
+    </message>
+    <message>
+        <source>Overdue only</source>
+        <translation>仅超期</translation>
+    </message>
+    <message>
+        <source>Search subject, product, member no. or phone</source>
+        <translation>搜索主题、商品、会员编号或手机号</translation>
+    </message>
+    <message>
+        <source>Log a complaint…</source>
+        <translation>登记投诉…</translation>
+    </message>
+    <message>
+        <source>Settings…</source>
+        <translation>设置…</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>开始处理</translation>
+    </message>
+    <message>
+        <source>Resolve…</source>
+        <translation>解决…</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>结案</translation>
+    </message>
+    <message>
+        <source>Reopen…</source>
+        <translation>重新打开…</translation>
+    </message>
+    <message>
+        <source>Assign…</source>
+        <translation>指派…</translation>
+    </message>
+    <message>
+        <source>All categories</source>
+        <translation>全部类别</translation>
+    </message>
+    <message>
+        <source>All branches</source>
+        <translation>全部门店</translation>
+    </message>
+    <message>
+        <source>Anyone</source>
+        <translation>全部负责人</translation>
+    </message>
+    <message>
+        <source>{count} complaints</source>
+        <translation>{count} 条投诉</translation>
+    </message>
+    <message>
+        <source>overdue</source>
+        <translation>已超期</translation>
+    </message>
+    <message>
+        <source>Member: {member}</source>
+        <translation>会员：{member}</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Due: {due}</source>
+        <translation>期限：{due}</translation>
+    </message>
+    <message>
+        <source>Purchase: {receipt} on {when}, {amount}</source>
+        <translation>购物：小票 {receipt}，{when}，{amount}</translation>
+    </message>
+    <message>
+        <source>{points} goodwill points</source>
+        <translation>补偿 {points} 积分</translation>
+    </message>
+    <message>
+        <source>refund {amount}</source>
+        <translation>退款 {amount}</translation>
+    </message>
+    <message>
+        <source>Resolution</source>
+        <translation>处理结果</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>处理记录</translation>
+    </message>
+    <message>
+        <source>due {when}</source>
+        <translation>期限 {when}</translation>
+    </message>
+    <message>
+        <source>Start handling #{number}</source>
+        <translation>开始处理 #{number}</translation>
+    </message>
+    <message>
+        <source>Close #{number}</source>
+        <translation>结案 #{number}</translation>
+    </message>
+    <message>
+        <source>Reopen #{number}</source>
+        <translation>重新打开 #{number}</translation>
+    </message>
+    <message>
+        <source>Reopen</source>
+        <translation>重新打开</translation>
+    </message>
+    <message>
+        <source>Assign #{number}</source>
+        <translation>指派 #{number}</translation>
+    </message>
+    <message>
+        <source>Assign</source>
+        <translation>指派</translation>
+    </message>
+</context>
+<context>
     <name>CounterPage</name>
     <message>
         <source>Phone, last 4 digits, card number, name or pinyin — or scan a card</source>
@@ -363,6 +964,10 @@
     <message>
         <source>Print slip</source>
         <translation>打印凭条</translation>
+    </message>
+    <message>
+        <source>Complaint</source>
+        <translation>投诉</translation>
     </message>
     <message>
         <source>Name</source>
@@ -735,6 +1340,198 @@
         <translation>未找到该礼品。</translation>
     </message>
     <message>
+        <source>The period ends before it starts.</source>
+        <translation>结束日期早于开始日期。</translation>
+    </message>
+    <message>
+        <source>Not a date (YYYY-MM-DD): {text}</source>
+        <translation>不是日期（YYYY-MM-DD）：{text}</translation>
+    </message>
+    <message>
+        <source>A complaint needs a subject.</source>
+        <translation>投诉需要填写主题。</translation>
+    </message>
+    <message>
+        <source>The subject is longer than 200 characters.</source>
+        <translation>主题超过 200 个字。</translation>
+    </message>
+    <message>
+        <source>The product or supplier is longer than 100 characters.</source>
+        <translation>商品或供应商超过 100 个字。</translation>
+    </message>
+    <message>
+        <source>The due time is in the past.</source>
+        <translation>处理期限已经过去。</translation>
+    </message>
+    <message>
+        <source>Complaint {number} not found.</source>
+        <translation>找不到投诉 {number}。</translation>
+    </message>
+    <message>
+        <source>Say why the complaint is reopened.</source>
+        <translation>请说明重新打开的原因。</translation>
+    </message>
+    <message>
+        <source>Say what was done to resolve the complaint.</source>
+        <translation>请说明如何解决了投诉。</translation>
+    </message>
+    <message>
+        <source>Goodwill points must be between 0 and {most}.</source>
+        <translation>补偿积分须在 0 到 {most} 之间。</translation>
+    </message>
+    <message>
+        <source>The refund is out of range.</source>
+        <translation>退款金额超出范围。</translation>
+    </message>
+    <message>
+        <source>A complaint that is {current} cannot become {wanted}.</source>
+        <translation>“{current}”的投诉不能改为“{wanted}”。</translation>
+    </message>
+    <message>
+        <source>Unknown channel: {channel}</source>
+        <translation>未知渠道：{channel}</translation>
+    </message>
+    <message>
+        <source>Unknown category: {category}</source>
+        <translation>未知类别：{category}</translation>
+    </message>
+    <message>
+        <source>Sale {number} not found.</source>
+        <translation>找不到销售 {number}。</translation>
+    </message>
+    <message>
+        <source>That sale is not this member&apos;s.</source>
+        <translation>这笔购物不属于该会员。</translation>
+    </message>
+    <message>
+        <source>Goodwill points need a member; this complaint has none.</source>
+        <translation>补偿积分需要会员，此投诉没有关联会员。</translation>
+    </message>
+    <message>
+        <source>Write down how the call went.</source>
+        <translation>请填写回访情况。</translation>
+    </message>
+    <message>
+        <source>Satisfaction must be between 1 and 5.</source>
+        <translation>满意度须在 1 到 5 之间。</translation>
+    </message>
+    <message>
+        <source>Follow-up task {number} not found.</source>
+        <translation>找不到回访任务 {number}。</translation>
+    </message>
+    <message>
+        <source>This follow-up task is already finished.</source>
+        <translation>此回访任务已完成。</translation>
+    </message>
+    <message>
+        <source>A survey needs at least one question.</source>
+        <translation>问卷至少需要一个问题。</translation>
+    </message>
+    <message>
+        <source>A survey has at most {most} questions.</source>
+        <translation>问卷最多 {most} 个问题。</translation>
+    </message>
+    <message>
+        <source>The form has no answers; enter at least one.</source>
+        <translation>问卷没有任何回答，请至少录入一项。</translation>
+    </message>
+    <message>
+        <source>Question {number}: enter one letter from {first} to {last}.</source>
+        <translation>第 {number} 题：请输入 {first} 到 {last} 中的一个字母。</translation>
+    </message>
+    <message>
+        <source>Question {number}: enter letters from {first} to {last}.</source>
+        <translation>第 {number} 题：请输入 {first} 到 {last} 之间的字母。</translation>
+    </message>
+    <message>
+        <source>Question {number}: its key is not valid or used twice.</source>
+        <translation>第 {number} 题：键名无效或重复。</translation>
+    </message>
+    <message>
+        <source>Question {number} has no text.</source>
+        <translation>第 {number} 题没有题目文字。</translation>
+    </message>
+    <message>
+        <source>Question {number}: at most {most} characters.</source>
+        <translation>第 {number} 题：最多 {most} 个字。</translation>
+    </message>
+    <message>
+        <source>Question {number}: enter a number from {low} to {high}.</source>
+        <translation>第 {number} 题：请输入 {low} 到 {high} 的数字。</translation>
+    </message>
+    <message>
+        <source>Question {number}: a choice question needs 2 to {most} choices.</source>
+        <translation>第 {number} 题：选择题需要 2 到 {most} 个选项。</translation>
+    </message>
+    <message>
+        <source>The list of {what} cannot be empty.</source>
+        <translation>{what}列表不能为空。</translation>
+    </message>
+    <message>
+        <source>Follow-up days must be between 0 and 60.</source>
+        <translation>回访间隔须在 0 到 60 天之间。</translation>
+    </message>
+    <message>
+        <source>Survey reward must be between 0 and {most} points.</source>
+        <translation>问卷奖励须在 0 到 {most} 积分之间。</translation>
+    </message>
+    <message>
+        <source>An entry is longer than 20 characters: {text}</source>
+        <translation>条目超过 20 个字：{text}</translation>
+    </message>
+    <message>
+        <source>Time to resolve must be between 1 and {most} hours.</source>
+        <translation>处理时限须在 1 到 {most} 小时之间。</translation>
+    </message>
+    <message>
+        <source>{code} is not a survey form number (SV and 9 digits).</source>
+        <translation>{code} 不是问卷编号（SV 加 9 位数字）。</translation>
+    </message>
+    <message>
+        <source>No survey template with code {code}.</source>
+        <translation>没有代码为 {code} 的问卷。</translation>
+    </message>
+    <message>
+        <source>A template code has 1 to 20 letters, digits, - or _.</source>
+        <translation>问卷代码为 1 到 20 个字母、数字、- 或 _。</translation>
+    </message>
+    <message>
+        <source>A survey needs a title (at most 200 characters).</source>
+        <translation>问卷需要标题（最多 200 个字）。</translation>
+    </message>
+    <message>
+        <source>Print between 1 and {most} forms.</source>
+        <translation>打印份数须在 1 到 {most} 之间。</translation>
+    </message>
+    <message>
+        <source>Survey form {form} was never printed here.</source>
+        <translation>本店没有打印过问卷 {form}。</translation>
+    </message>
+    <message>
+        <source>Form {form} belongs to another survey: {title}.</source>
+        <translation>问卷 {form} 属于另一份问卷：{title}。</translation>
+    </message>
+    <message>
+        <source>Form {form} was voided.</source>
+        <translation>问卷 {form} 已作废。</translation>
+    </message>
+    <message>
+        <source>Form {form} was already entered on {when} by {who}.</source>
+        <translation>问卷 {form} 已于 {when} 由 {who} 录入。</translation>
+    </message>
+    <message>
+        <source>Survey {code} is retired.</source>
+        <translation>问卷 {code} 已停用。</translation>
+    </message>
+    <message>
+        <source>No member with number {number}.</source>
+        <translation>没有编号为 {number} 的会员。</translation>
+    </message>
+    <message>
+        <source>The server cannot be reached right now — retrying. Please try again shortly.</source>
+        <translation>服务器暂时连不上 — 正在重试。请稍后再试。</translation>
+    </message>
+    <message>
         <source>Not enough {gift} in stock.</source>
         <translation>{gift}库存不足。</translation>
     </message>
@@ -873,6 +1670,37 @@
     <message>
         <source>{path} could not be written: {reason}</source>
         <translation>{path} 无法写入：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>FollowUpsView</name>
+    <message>
+        <source>Due</source>
+        <translation>处理期限</translation>
+    </message>
+    <message>
+        <source>Task</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>Complaint</source>
+        <translation>投诉</translation>
+    </message>
+    <message>
+        <source>Member</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <source>Assignee</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>Record the call…</source>
+        <translation>记录回访…</translation>
+    </message>
+    <message>
+        <source>{count} calls to make</source>
+        <translation>待回访 {count} 个</translation>
     </message>
 </context>
 <context>
@@ -1135,6 +1963,22 @@
     <message>
         <source>{count} active phone numbers held by more than one member (phones: {examples})</source>
         <translation>{count} 个有效手机号被多名会员使用（手机号：{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} complaints whose status is not their last event&apos;s (complaints: {examples})</source>
+        <translation>{count} 条投诉的状态与最后一条处理记录不符（投诉：{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} survey forms answered more than once (forms: {examples})</source>
+        <translation>{count} 份问卷被录入了不止一次（问卷：{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} survey rewards that differ from the points ledger (forms: {examples})</source>
+        <translation>{count} 份问卷奖励与积分流水不符（问卷：{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} complaints whose goodwill points differ from the points ledger (complaints: {examples})</source>
+        <translation>{count} 条投诉的补偿积分与积分流水不符（投诉：{examples}）</translation>
     </message>
     <message>
         <source>{count} lookup indexes are missing because an import or demo was stopped half-way; `main.py db upgrade` builds them again ({examples})</source>
@@ -1725,6 +2569,10 @@ F2 registers a new member.</source>
         <translation>从未</translation>
     </message>
     <message>
+        <source>{count} overdue</source>
+        <translation>{count} 条超期</translation>
+    </message>
+    <message>
         <source>Top tier reached.</source>
         <translation>已是最高等级。</translation>
     </message>
@@ -1810,6 +2658,21 @@ F2 registers a new member.</source>
     </message>
 </context>
 <context>
+    <name>NoteDialog</name>
+    <message>
+        <source>Assign to</source>
+        <translation>指派给</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <source>Complaint #{number} updated.</source>
+        <translation>投诉 #{number} 已更新。</translation>
+    </message>
+</context>
+<context>
     <name>OperatorDialog</name>
     <message>
         <source>Switch operator</source>
@@ -1834,6 +2697,60 @@ F2 registers a new member.</source>
     <message>
         <source>Signed in as {name} ({role}).</source>
         <translation>已登录：{name}（{role}）。</translation>
+    </message>
+</context>
+<context>
+    <name>PeriodBox</name>
+    <message>
+        <source>All time</source>
+        <translation>全部时间</translation>
+    </message>
+    <message>
+        <source>This month</source>
+        <translation>本月</translation>
+    </message>
+    <message>
+        <source>Last 30 days</source>
+        <translation>最近 30 天</translation>
+    </message>
+    <message>
+        <source>Last 90 days</source>
+        <translation>最近 90 天</translation>
+    </message>
+    <message>
+        <source>Last 12 months</source>
+        <translation>最近 12 个月</translation>
+    </message>
+    <message>
+        <source>This year</source>
+        <translation>今年</translation>
+    </message>
+</context>
+<context>
+    <name>PrintFormsDialog</name>
+    <message>
+        <source>Print survey forms: {title}</source>
+        <translation>打印问卷：{title}</translation>
+    </message>
+    <message>
+        <source>Print</source>
+        <translation>打印</translation>
+    </message>
+    <message>
+        <source>Optional: print for one member (member or card number)</source>
+        <translation>选填：为某位会员打印（会员编号或卡号）</translation>
+    </message>
+    <message>
+        <source>Forms</source>
+        <translation>份数</translation>
+    </message>
+    <message>
+        <source>Member</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <source>Survey forms {first}–{last}</source>
+        <translation>问卷 {first}–{last}</translation>
     </message>
 </context>
 <context>
@@ -1920,6 +2837,10 @@ F2 registers a new member.</source>
     <message>
         <source>Printed at</source>
         <translation>打印时间</translation>
+    </message>
+    <message>
+        <source>The survey is too long to fit on one A4 page; shorten it.</source>
+        <translation>问卷太长，一页 A4 放不下，请精简。</translation>
     </message>
 </context>
 <context>
@@ -2116,6 +3037,65 @@ F2 registers a new member.</source>
     <message>
         <source>The PIN of {name} was reset.</source>
         <translation>已重置{name}的 PIN 码。</translation>
+    </message>
+</context>
+<context>
+    <name>ResolveDialog</name>
+    <message>
+        <source>Resolve complaint #{number}</source>
+        <translation>解决投诉 #{number}</translation>
+    </message>
+    <message>
+        <source>Resolve</source>
+        <translation>解决</translation>
+    </message>
+    <message>
+        <source>Required: what was done</source>
+        <translation>必填：处理方式</translation>
+    </message>
+    <message>
+        <source>Points added to the member&apos;s balance as an apology</source>
+        <translation>作为致歉加到会员账户的积分</translation>
+    </message>
+    <message>
+        <source>A refund paid at the till, noted here</source>
+        <translation>在收银台退的款，在此备注</translation>
+    </message>
+    <message>
+        <source>Call the customer back</source>
+        <translation>回访顾客</translation>
+    </message>
+    <message>
+        <source>Needed for goodwill points</source>
+        <translation>补偿积分需要店长授权</translation>
+    </message>
+    <message>
+        <source>Resolution</source>
+        <translation>处理结果</translation>
+    </message>
+    <message>
+        <source>Goodwill points</source>
+        <translation>补偿积分</translation>
+    </message>
+    <message>
+        <source>Refund noted</source>
+        <translation>退款（备注）</translation>
+    </message>
+    <message>
+        <source>Manager PIN</source>
+        <translation>店长密码</translation>
+    </message>
+    <message>
+        <source>Goodwill points need a member; this complaint has none</source>
+        <translation>补偿积分需要会员，此投诉没有关联会员</translation>
+    </message>
+    <message>
+        <source>Say what was done to resolve the complaint.</source>
+        <translation>请说明如何解决了投诉。</translation>
+    </message>
+    <message>
+        <source>Complaint #{number} resolved.</source>
+        <translation>投诉 #{number} 已解决。</translation>
     </message>
 </context>
 <context>
@@ -2458,6 +3438,17 @@ F2 registers a new member.</source>
     </message>
 </context>
 <context>
+    <name>ServerStatus</name>
+    <message>
+        <source>Server: connected</source>
+        <translation>服务器：已连接</translation>
+    </message>
+    <message>
+        <source>The server cannot be reached — retrying</source>
+        <translation>服务器暂时连不上 — 正在重试</translation>
+    </message>
+</context>
+<context>
     <name>Settings</name>
     <message>
         <source>Store name</source>
@@ -2750,6 +3741,198 @@ F2 registers a new member.</source>
     <message>
         <source>{name} can no longer sign in.</source>
         <translation>{name}已停用，无法再登录。</translation>
+    </message>
+</context>
+<context>
+    <name>SurveyEntryView</name>
+    <message>
+        <source>Scan or type the form number, then Enter</source>
+        <translation>扫描或输入问卷编号，然后按回车</translation>
+    </message>
+    <message>
+        <source>Save (Enter on the last answer)</source>
+        <translation>保存（最后一题按回车）</translation>
+    </message>
+    <message>
+        <source>Form number</source>
+        <translation>问卷编号</translation>
+    </message>
+    <message>
+        <source>{title} v{version}</source>
+        <translation>{title} 第 {version} 版</translation>
+    </message>
+    <message>
+        <source>member {name}</source>
+        <translation>会员 {name}</translation>
+    </message>
+    <message>
+        <source>reward {points} points</source>
+        <translation>奖励 {points} 积分</translation>
+    </message>
+    <message>
+        <source>Form {form} saved.</source>
+        <translation>问卷 {form} 已保存。</translation>
+    </message>
+    <message>
+        <source>The member got {points} points.</source>
+        <translation>会员获得 {points} 积分。</translation>
+    </message>
+    <message>
+        <source>{count} entered in this session.</source>
+        <translation>本次已录入 {count} 份。</translation>
+    </message>
+</context>
+<context>
+    <name>SurveyResultsView</name>
+    <message>
+        <source>By month</source>
+        <translation>按月</translation>
+    </message>
+    <message>
+        <source>By week</source>
+        <translation>按周</translation>
+    </message>
+    <message>
+        <source>All branches</source>
+        <translation>全部门店</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Question</source>
+        <translation>问题</translation>
+    </message>
+    <message>
+        <source>Answers</source>
+        <translation>回答数</translation>
+    </message>
+    <message>
+        <source>Mean</source>
+        <translation>平均分</translation>
+    </message>
+    <message>
+        <source>Branch</source>
+        <translation>门店</translation>
+    </message>
+    <message>
+        <source>Responses</source>
+        <translation>答卷数</translation>
+    </message>
+    <message>
+        <source>Written answers (newest first)</source>
+        <translation>文字意见（最新在前）</translation>
+    </message>
+    <message>
+        <source>{count} responses · CSAT {csat}% · NPS {nps}</source>
+        <translation>{count} 份答卷 · CSAT {csat}% · NPS {nps}</translation>
+    </message>
+</context>
+<context>
+    <name>SurveyTemplatesView</name>
+    <message>
+        <source>New survey</source>
+        <translation>新建问卷</translation>
+    </message>
+    <message>
+        <source>Code</source>
+        <translation>代码</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <source>Title (English)</source>
+        <translation>标题（英文）</translation>
+    </message>
+    <message>
+        <source>Note printed under the title</source>
+        <translation>标题下方的说明</translation>
+    </message>
+    <message>
+        <source>Version</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>题型</translation>
+    </message>
+    <message>
+        <source>Question</source>
+        <translation>问题</translation>
+    </message>
+    <message>
+        <source>Question (English)</source>
+        <translation>问题（英文）</translation>
+    </message>
+    <message>
+        <source>Choices (A; B; … , English after |)</source>
+        <translation>选项（A; B; …，英文写在 | 之后）</translation>
+    </message>
+    <message>
+        <source>Add question</source>
+        <translation>添加问题</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Move up</source>
+        <translation>上移</translation>
+    </message>
+    <message>
+        <source>Move down</source>
+        <translation>下移</translation>
+    </message>
+    <message>
+        <source>Preview…</source>
+        <translation>预览…</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>{code} · {title} · v{version} · {forms} forms, {answers} answers</source>
+        <translation>{code} · {title} · 第 {version} 版 · 已印 {forms} 份，回收 {answers} 份</translation>
+    </message>
+    <message>
+        <source>new</source>
+        <translation>新建</translation>
+    </message>
+    <message>
+        <source>Forms of this version were printed or answered: saving makes version {next}.</source>
+        <translation>此版本已打印或已有答卷：保存将生成第 {next} 版。</translation>
+    </message>
+    <message>
+        <source>Saved as version {version}.</source>
+        <translation>已保存为第 {version} 版。</translation>
+    </message>
+</context>
+<context>
+    <name>SurveysPage</name>
+    <message>
+        <source>Print forms…</source>
+        <translation>打印问卷…</translation>
+    </message>
+    <message>
+        <source>Enter returned forms</source>
+        <translation>录入交回的问卷</translation>
+    </message>
+    <message>
+        <source>Results</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Templates</source>
+        <translation>问卷模板</translation>
+    </message>
+    <message>
+        <source>Survey</source>
+        <translation>问卷</translation>
     </message>
 </context>
 <context>

@@ -136,6 +136,7 @@ class CounterPage(Page):
         self.adjust_action = self._action("F7", self.tr("Adjust points"), self.adjust_points)
         self.card_action = self._action("F8", self.tr("Print member card"), self.print_member_card, needs_member=False)
         self.slip_action = self._action("F9", self.tr("Print slip"), self.print_slip, needs_member=False)
+        self.complaint_action = self._action("F11", self.tr("Complaint"), self.log_complaint, needs_member=False)
         self.actions_bar.addStretch(1)
 
         layout = QVBoxLayout(self)
@@ -338,6 +339,7 @@ class CounterPage(Page):
         if not keep_notice:
             self.panel.hide_notice()
         self.tasks.run(lambda: services.members.profile(member_id), lambda profile: self._show_member(seq, profile))
+        self.tasks.run(lambda: services.care.complaints.member_summary(member_id), self.panel.show_complaints)
         self.panel.sales_model.set_loader(lambda offset, limit: services.members.sales_page(member_id, offset, limit))
         self.panel.ledger_model.set_loader(lambda offset, limit: services.members.ledger_page(member_id, offset, limit))
 
@@ -427,6 +429,16 @@ class CounterPage(Page):
         from ui.counter.adjust_dialog import AdjustDialog
 
         self._show_dialog(AdjustDialog(self.tasks, *ready, self))
+
+    def log_complaint(self) -> None:
+        """F11: a complaint for the open member, or for a walk-in customer when none is open."""
+        if self.services is None:
+            return
+        from ui.care.complaint_dialogs import ComplaintDialog
+
+        profile = self.panel.profile
+        member = (profile.id, profile.name) if profile is not None else None
+        self._show_dialog(ComplaintDialog(self.tasks, self.services, member, self))
 
     # -- printing -----------------------------------------------------------------------------------------------
     def print_member_card(self) -> None:

@@ -26,6 +26,7 @@ from ui.labels import LEDGER_SOURCES, SALE_KINDS, label
 from ui.models import Column, PagedModel, number_column, row_table
 
 if TYPE_CHECKING:
+    from app.care.complaints import MemberComplaints
     from app.loyalty.tiers import TierProgress
     from app.members.profile import LedgerRow, MemberProfile, SaleRow
     from ui.tasks import TaskRunner
@@ -309,6 +310,11 @@ class MemberPanel(QWidget):
         )
         self._detail("notes", profile.notes or "")
         self.stack.setCurrentIndex(1)
+
+    def show_complaints(self, summary: MemberComplaints) -> None:
+        """Open complaints, and how many are past their due time (filled in just after the profile)."""
+        caption = self.tr("{count} overdue").format(count=summary.overdue) if summary.overdue else None
+        self.complaints_card.set(str(summary.open), caption or self.tr("Open complaints"), negative=summary.open > 0)
 
     def _detail(self, key: str, text: str) -> None:
         """A line with nothing to say is hidden rather than shown empty (e.g. the segment before it is computed)."""

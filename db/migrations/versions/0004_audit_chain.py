@@ -1,7 +1,7 @@
 """audit log hash-chained per branch; sales and ledger rows tied to their audit entry
 
 Revision ID: 0004
-Revises: 0006
+Revises: 0005
 Create Date: 2026-11-29 12:00:00
 
 Existing entries are chained in id order, branch by branch; existing sales and ledger rows are tied to one entry
@@ -20,7 +20,7 @@ import db.base
 from app.trust.chain import GENESIS, TIED_COLUMNS, RowDigest, entry_hash, plain_details
 
 revision: str = '0004'
-down_revision: str | None = '0006'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

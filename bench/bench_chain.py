@@ -1,0 +1,275 @@
+"""A chain's counters against one PostgreSQL server: N simulated counters, each with its own connection pool as a real
+counter has, in a few processes with one thread per counter. Every 2–6 s a counter looks a member up by phone and
+opens the profile, then records a purchase (60 %), a gift (10 %) or a return of one of its own purchases (10 %).
+
+The benchmark starts its own PostgreSQL cluster on a unix socket (durable: fsync on, as a real server), makes a store
+with `--members` members, and prints per N the lookup (lookup + profile) and purchase p50/p95/p99/max, the most
+client connections pg_stat_activity showed, and the errors. An operation refused because the server could not be
+reached is retried with the same idempotency key, as the counter's dialog does.
+
+`--restart-mid-run` restarts the server half-way (down for `--outage` seconds) and then proves every acknowledged
+purchase, gift and return is stored exactly once, nothing unacknowledged is stored, and `db check` passes.
+
+    .venv/bin/python bench/bench_chain.py --counters 10 50 --seconds 60
+    .venv/bin/python bench/bench_chain.py --counters 50 --seconds 60 --restart-mid-run
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import psycopg
+from sqlalchemy import select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.context import Services, Store
+from app.errors import InsufficientPoints, MemberDeskError, ServerUnreachable, outage_refusal
+from app.integrity import check_database
+from app.loyalty.catalogue import GiftInput
+from app.loyalty.service import PurchaseRequest
+from app.members.service import MemberForm
+from db.models import GiftRedemption, Sale
+from tests.pg_cluster import PgCluster
+from tests.staff_support import add_counter_staff
+
+T = TypeVar("T")
+PORT = 5442
+THINK_S = (2.0, 6.0)
+BASELINE_S = 10.0
+COUNTERS_PER_PROCESS = 10
+TARGETS = "targets at 50 counters (issue 16): lookup p95 <= 5 ms, p99 <= 20 ms; purchase p95 <= 30 ms; 0 errors"
+
+
+@dataclass
+class CounterLog:
+    lookups: list[float] = field(default_factory=list)
+    purchases: list[float] = field(default_factory=list)
+    acked: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    outage_retries: int = 0
+    refusals: int = 0
+
+
+def phone(n: int) -> str:
+    return f"139{n:08d}"
+
+
+def make_store(data_dir: Path, url: str, members: int) -> int:
+    store = Store.open(data_dir, url)
+    add_counter_staff(store)
+    owner = store.services(store.operator("owner"))
+    gift = owner.catalogue.add_gift(GiftInput(name="环保袋", points_price=50, stock=1_000_000))
+    for n in range(members):
+        owner.members.register(MemberForm(phone=phone(n), name=f"会员{n}", membership_consent=True))
+    store.db.dispose()
+    return gift
+
+
+def patiently(log: CounterLog, work: Callable[..., T], *args: Any) -> T:
+    """`work(*args)`, tried again with the same request while the server is unreachable (the dialog keeps its key)."""
+    while True:
+        try:
+            return work(*args)
+        except Exception as exc:
+            if isinstance(outage_refusal(exc) or exc, ServerUnreachable):
+                log.outage_retries += 1
+                time.sleep(1.0)
+                continue
+            raise
+
+
+def counter(
+    data_dir: Path,
+    url: str,
+    members: int,
+    gift: int,
+    deadline: float,
+    seed: int,
+    log: CounterLog,
+    think: tuple[float, float] = THINK_S,
+) -> None:
+    rng = random.Random(seed)
+    store = Store.open(data_dir, url, migrate=False)
+    services: Services = store.services(store.operator("cashier"))
+    mine: list[int] = []
+    time.sleep(rng.uniform(0, think[1] / 3))
+    while time.monotonic() < deadline:
+        time.sleep(rng.uniform(*think))
+        try:
+            started = time.perf_counter()
+            number = rng.randrange(members)
+            hit = patiently(log, services.members.lookup, phone(number))
+            member_id = hit.hits[0].id
+            patiently(log, services.members.profile, member_id)
+            log.lookups.append(time.perf_counter() - started)
+            roll = rng.random()
+            key = f"chain:{uuid.uuid4()}"
+            if roll < 0.6:
+                request = PurchaseRequest(member_id, rng.randint(500, 50_000), key)
+                started = time.perf_counter()
+                result = patiently(log, services.loyalty.record_purchase, request)
+                log.purchases.append(time.perf_counter() - started)
+                mine.append(result.sale_id)
+                log.acked.append(key)
+            elif roll < 0.7:
+                patiently(log, services.loyalty.redeem_gift, member_id, gift, 1, key)
+                log.acked.append(key)
+            elif roll < 0.8 and mine:
+                sale = mine.pop(rng.randrange(len(mine)))
+                patiently(log, services.loyalty.return_sale, sale, key, "bench")
+                log.acked.append(key)
+        except InsufficientPoints:
+            log.refusals += 1
+        except MemberDeskError as exc:
+            log.errors.append(f"refused: {exc.english}")
+        except Exception as exc:
+            log.errors.append(f"{type(exc).__name__}: {exc}"[:200])
+    store.db.dispose()
+
+
+def process_main(
+    data_dir: Path, url: str, members: int, gift: int, deadline: float, seeds: list[int], out: mp.Queue
+) -> None:
+    logs = [CounterLog() for _ in seeds]
+    threads = [
+        threading.Thread(target=counter, args=(data_dir, url, members, gift, deadline, seed, log))
+        for seed, log in zip(seeds, logs, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out.put(logs)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
+
+
+def describe(name: str, values: list[float]) -> str:
+    return (
+        f"{name:9s} n={len(values):5d}  p50 {pct(values, 0.5):7.1f}  p95 {pct(values, 0.95):7.1f}  "
+        f"p99 {pct(values, 0.99):7.1f}  max {max(values, default=float('nan')) * 1000:7.1f} ms"
+    )
+
+
+def client_connections(cluster: PgCluster) -> int | None:
+    conninfo = f"host={cluster.workdir} port={cluster.port} user=postgres dbname=postgres"
+    try:
+        with psycopg.connect(conninfo, connect_timeout=2, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+                "AND pid <> pg_backend_pid()"
+            ).fetchone()
+    except psycopg.OperationalError:
+        return None
+    return int(row[0]) if row else None
+
+
+def verify(data_dir: Path, url: str, acked: list[str]) -> list[str]:
+    """Every acknowledged operation stored exactly once, nothing else stored, and `db check` passes."""
+    store = Store.open(data_dir, url, migrate=False)
+    stored: list[str] = store.db.read(
+        lambda s: [
+            *s.scalars(select(Sale.idempotency_key).where(Sale.idempotency_key.like("chain:%"))),
+            *s.scalars(select(GiftRedemption.idempotency_key).where(GiftRedemption.idempotency_key.like("chain:%"))),
+        ]
+    )
+    problems = [f"stored {stored.count(k)} times: {k}" for k in set(acked) if stored.count(k) != 1]
+    problems += [f"stored but never acknowledged: {k}" for k in set(stored) - set(acked)]
+    problems += [f"db check: {p}" for p in check_database(store.db)]
+    store.db.dispose()
+    return problems
+
+
+def run(n: int, seconds: float, members: int, restart: bool, outage: float) -> bool:
+    cluster = PgCluster(PORT, durable=True)
+    cluster.start()
+    data_dir = Path(tempfile.mkdtemp(prefix="memberdesk-chain-"))
+    try:
+        gift = make_store(data_dir, cluster.url, members)
+        alone = CounterLog()
+        counter(data_dir, cluster.url, members, gift, time.monotonic() + BASELINE_S, -1, alone, think=(0.0, 0.0))
+        print(f"N={n} counters, {seconds:.0f} s, {members} members")
+        print("  baseline: one counter alone, no think time, in this process")
+        print("    " + describe("lookup", alone.lookups))
+        print("    " + describe("purchase", alone.purchases))
+        deadline = time.monotonic() + seconds
+        out: mp.Queue = mp.Queue()
+        seeds = list(range(n))
+        processes = [
+            mp.Process(
+                target=process_main,
+                args=(data_dir, cluster.url, members, gift, deadline, seeds[i : i + COUNTERS_PER_PROCESS], out),
+            )
+            for i in range(0, n, COUNTERS_PER_PROCESS)
+        ]
+        for process in processes:
+            process.start()
+        most = 0
+        restarted = not restart
+        while time.monotonic() < deadline:
+            time.sleep(1.0)
+            most = max(most, client_connections(cluster) or 0)
+            if not restarted and time.monotonic() > deadline - seconds / 2:
+                print(f"  restarting the server (down {outage:.0f} s)…", flush=True)
+                cluster.stop()
+                time.sleep(outage)
+                cluster.start()
+                restarted = True
+        logs: list[CounterLog] = [log for _ in processes for log in out.get()]
+        for process in processes:
+            process.join()
+        lookups = [v for log in logs for v in log.lookups]
+        purchases = [v for log in logs for v in log.purchases]
+        errors = [e for log in logs for e in log.errors]
+        acked = [k for log in [alone, *logs] for k in log.acked]
+        print(f"  {n} counters together")
+        print("    " + describe("lookup", lookups))
+        print("    " + describe("purchase", purchases))
+        print(f"  most client connections {most}; acknowledged operations {len(acked)}")
+        print(
+            f"  errors {len(errors)}; outage retries {sum(log.outage_retries for log in logs)}; "
+            f"refused for too few points {sum(log.refusals for log in logs)}"
+        )
+        for error in sorted(set(errors))[:10]:
+            print(f"    {error}")
+        problems = verify(data_dir, cluster.url, acked)
+        print(f"  every acknowledged operation stored exactly once, db check clean: {'yes' if not problems else 'NO'}")
+        for problem in problems[:10]:
+            print(f"    {problem}")
+        return not errors and not problems
+    finally:
+        cluster.remove()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--counters", type=int, nargs="+", default=[10, 50])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--restart-mid-run", action="store_true")
+    parser.add_argument("--outage", type=float, default=5.0, help="seconds the server stays down in a restart")
+    args = parser.parse_args()
+    print(TARGETS)
+    ok = [run(n, args.seconds, args.members, args.restart_mid_run, args.outage) for n in args.counters]
+    return 0 if all(ok) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""A throwaway PostgreSQL cluster on a unix socket that a test or a benchmark can stop and start at will (the suite's
+own server, dev.py's `postgres_server`, must stay up for every other test). As root it runs as `postgres`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dev import find_pg_bindir, is_root, pg_parent_dir
+
+INITDB = ("-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+
+
+class PgCluster:
+    def __init__(self, port: int, settings: dict[str, str] | None = None, durable: bool = False) -> None:
+        bindir = find_pg_bindir()
+        if bindir is None:
+            raise RuntimeError("initdb/pg_ctl not found (apt package postgresql)")
+        self.port = port
+        self._as_user: list[str] = []
+        self.workdir = Path(tempfile.mkdtemp(prefix="memberdesk-pgc-", dir=pg_parent_dir()))
+        if is_root():
+            import pwd  # POSIX only
+
+            entry = pwd.getpwnam("postgres")
+            os.chown(self.workdir, entry.pw_uid, entry.pw_gid)
+            self._as_user = ["runuser", "-u", "postgres", "--"]
+        self.datadir = self.workdir / "data"
+        self._pg_ctl = [*self._as_user, str(bindir / "pg_ctl"), "-D", str(self.datadir)]
+        options = {"listen_addresses": "''", "autovacuum": "off"}
+        if not durable:
+            options.update(fsync="off", synchronous_commit="off", full_page_writes="off")
+        options.update(settings or {})
+        self._opts = f"-k {self.workdir} -p {port} " + " ".join(f"-c {k}={v}" for k, v in options.items())
+        subprocess.run(
+            [
+                *self._as_user,
+                str(bindir / "initdb"),
+                "-D",
+                str(self.datadir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                *INITDB,
+            ],
+            cwd=self.workdir,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@/postgres?host={self.workdir}&port={self.port}"
+
+    def start(self) -> None:
+        log = str(self.workdir / "server.log")
+        subprocess.run([*self._pg_ctl, "-w", "-l", log, "-o", self._opts, "start"], check=True, cwd=self.workdir)
+
+    def stop(self, mode: str = "fast") -> None:
+        subprocess.run(
+            [*self._pg_ctl, "-m", mode, "-w", "stop"], check=True, cwd=self.workdir, stdout=subprocess.DEVNULL
+        )
+
+    def remove(self) -> None:
+        subprocess.run([*self._pg_ctl, "-m", "immediate", "stop"], cwd=self.workdir, capture_output=True)
+        shutil.rmtree(self.workdir, ignore_errors=True)

@@ -1,0 +1,169 @@
+"""A chain's PostgreSQL server going away, coming back and running out of connection slots, on a throwaway cluster
+of the test's own (stopped and started mid-test): the outage reads as an outage, reads and the start of a write wait
+and retry, a counter idles on one connection, and nothing acknowledged is lost or doubled."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
+
+from app.context import Store
+from app.errors import MemberDeskError, ServerUnreachable, outage_refusal
+from app.loyalty.service import PurchaseRequest
+from app.members.service import MemberForm
+from db.models import Sale
+from dev import find_pg_bindir
+from tests.pg_cluster import PgCluster
+from tests.staff_support import add_counter_staff
+from ui.server_status import ServerStatus
+from ui.tasks import SyncTaskRunner
+
+pytestmark = pytest.mark.skipif(find_pg_bindir() is None, reason="needs initdb/pg_ctl (apt package postgresql)")
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[PgCluster]:
+    cluster = PgCluster(5441, {"max_connections": "6", "superuser_reserved_connections": "0"}, durable=True)
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@pytest.fixture
+def store(cluster: PgCluster, tmp_path: Path) -> Iterator[Store]:
+    with psycopg.connect(_conninfo(cluster), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    store = Store.open(tmp_path, cluster.url)
+    add_counter_staff(store)
+    yield store
+    store.db.dispose()
+
+
+def _conninfo(cluster: PgCluster) -> str:
+    return f"host={cluster.workdir} port={cluster.port} user=postgres dbname=postgres"
+
+
+def _restart_later(cluster: PgCluster, after_s: float) -> threading.Timer:
+    timer = threading.Timer(after_s, cluster.start)
+    timer.start()
+    return timer
+
+
+def _sales(store: Store, key: str) -> int:
+    count = select(func.count()).select_from(Sale).where(Sale.idempotency_key == key)
+    return int(store.db.read(lambda s: s.scalar(count)) or 0)
+
+
+def test_a_lookup_waits_out_a_server_restart_and_the_state_is_heard(cluster: PgCluster, store: Store) -> None:
+    members = store.services(store.operator("cashier")).members
+    members.register(MemberForm(phone="13812345678", name="张三", membership_consent=True))
+    heard: list[bool] = []
+    store.watch_server(heard.append)
+    cluster.stop()
+    restart = _restart_later(cluster, 1.5)
+    found = members.lookup("13812345678")
+    restart.join()
+    assert len(found.hits) == 1
+    assert heard == [False, True]
+
+
+def test_a_purchase_refused_in_an_outage_is_recorded_exactly_once_when_retried(
+    cluster: PgCluster, store: Store
+) -> None:
+    services = store.services(store.operator("cashier"))
+    member = services.members.register(MemberForm(phone="13812345678", name="张三", membership_consent=True))
+    request = PurchaseRequest(member_id=member, total_fen=12_300, idempotency_key="outage-1")
+    store.db.outage_wait_s = 0.5
+    cluster.stop(mode="immediate")
+    with pytest.raises(Exception) as refused:
+        services.loyalty.record_purchase(request)
+    refusal = outage_refusal(refused.value)
+    assert isinstance(refusal, ServerUnreachable)
+    assert "cannot be reached" in str(refusal)
+    assert not store.db.reachable
+    cluster.start()
+    services.loyalty.record_purchase(request)
+    services.loyalty.record_purchase(request)  # the cashier's second click after the outage: the key holds
+    assert store.db.reachable
+    assert _sales(store, "outage-1") == 1
+
+
+def test_a_purchase_started_during_a_restart_waits_and_is_recorded_once(cluster: PgCluster, store: Store) -> None:
+    services = store.services(store.operator("cashier"))
+    member = services.members.register(MemberForm(phone="13812345678", name="张三", membership_consent=True))
+    cluster.stop()
+    restart = _restart_later(cluster, 1.0)
+    result = services.loyalty.record_purchase(PurchaseRequest(member, 5_000, "outage-2"))
+    restart.join()
+    assert result.balance_after > 0
+    assert _sales(store, "outage-2") == 1
+
+
+def test_too_many_clients_is_an_outage_that_is_waited_out(cluster: PgCluster, store: Store) -> None:
+    store.db.dispose()
+    hogs = [psycopg.connect(_conninfo(cluster)) for _ in range(6)]  # every slot taken
+    heard: list[bool] = []
+    store.watch_server(heard.append)
+    threading.Timer(1.0, hogs.pop().close).start()
+    try:
+        store.db.ping()
+    finally:
+        for hog in hogs:
+            hog.close()
+    assert heard == [False, True]
+
+
+def test_a_counter_idles_on_one_connection_and_prepares_no_statements(cluster: PgCluster, store: Store) -> None:
+    members = store.services(store.operator("cashier")).members
+    members.register(MemberForm(phone="13812345678", name="张三", membership_consent=True))
+    barrier = threading.Barrier(3)
+
+    def busy() -> None:  # the counter's task thread and its maintenance thread at the same moment
+        barrier.wait()
+        for _ in range(10):
+            members.lookup("1381234")
+
+    threads = [threading.Thread(target=busy) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with psycopg.connect(_conninfo(cluster), autocommit=True) as observer:
+        others = observer.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert others == (1,)
+    prepared = store.db.read(lambda s: s.connection().exec_driver_sql("SELECT count(*) FROM pg_prepared_statements"))
+    assert prepared.scalar() == 0
+
+
+def test_the_counter_reads_an_outage_as_one_and_shows_the_server_state(
+    qtbot: QtBot, cluster: PgCluster, store: Store
+) -> None:
+    members = store.services(store.operator("cashier")).members
+    runner = SyncTaskRunner()
+    status = ServerStatus(runner)
+    qtbot.addWidget(status)
+    status.watch(store)
+    assert not status.isHidden()
+    assert status.text() == "Server: connected"
+    store.db.outage_wait_s = 0.3
+    cluster.stop(mode="immediate")
+    refusals: list[MemberDeskError] = []
+    runner.run(lambda: members.lookup("13812345678"), on_error=refusals.append)
+    assert [type(r) for r in refusals] == [ServerUnreachable]  # a refusal to show, not the crash dialog
+    qtbot.waitUntil(lambda: status.text() == "The server cannot be reached — retrying")
+    cluster.start()
+    qtbot.waitUntil(lambda: status.text() == "Server: connected", timeout=10_000)  # the probe found it again
+    found: list[object] = []
+    runner.run(lambda: members.lookup("13812345678"), found.append)
+    assert found
