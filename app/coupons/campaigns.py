@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 from app.errors import ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
-from db.enums import CampaignStatus, CampaignTarget, CouponKind, StaffRole
+from db.enums import CampaignStatus as CampaignStatus  # re-exported for the screens (ui/ never imports db/)
+from db.enums import CampaignTarget as CampaignTarget
+from db.enums import CouponKind as CouponKind
+from db.enums import StaffRole as StaffRole
 
 MAX_VALUE_FEN = 10_000_000  # ¥100,000 off: a typo guard
 MAX_QUANTITY = 1_000_000

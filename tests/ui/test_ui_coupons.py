@@ -124,6 +124,8 @@ def test_redeem_at_the_counter_then_refused_the_second_time(
     qtbot.waitUntil(lambda: dialog.preview_labels["coupon"].text() == "减¥20.00", timeout=2000)
     assert dialog.preview_labels["cash"].text() == "¥130.00"
     assert dialog.preview_labels["earn"].text() == "+130"
+    dialog.ok.click()  # the confirmation page, then the confirmation
+    assert dialog.confirm_page.isVisible()
     dialog.ok.click()
     assert not dialog.isVisible()
     assert "优惠券减 ¥20.00" in page.panel.notice.text()

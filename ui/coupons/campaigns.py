@@ -29,11 +29,19 @@ from PySide6.QtWidgets import (
 )
 
 from app.changes import Changes
-from app.coupons.campaigns import KIND_LABELS, STATUS_LABELS, TARGET_LABELS, CampaignDraft
+from app.coupons.campaigns import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    TARGET_LABELS,
+    CampaignDraft,
+    CampaignStatus,
+    CampaignTarget,
+    CouponKind,
+    StaffRole,
+)
 from app.coupons.service import CampaignChoices, CampaignFigures, CampaignRow, StoreDays
 from app.i18n import translate
 from app.money import format_yuan, parse_yuan
-from db.enums import CampaignStatus, CampaignTarget, CouponKind, StaffRole
 from ui import formatting as fmt
 from ui.coupons.printing import print_coupons
 from ui.forms import ActionDialog, InputError
