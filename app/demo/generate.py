@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
@@ -58,6 +58,7 @@ from app.members.pinyin import pinyin_keys
 from app.money import format_yuan
 from app.security.operator import Operator
 from app.workers import fork_helps, in_child
+from db import day_totals
 from db.enums import MemberStatus, StaffRole
 from db.models import Member
 
@@ -116,10 +117,16 @@ def generate_demo(store: Store, options: DemoOptions, progress: Progress) -> str
     complaints, tasks = store.db.write(lambda session: _finish(session, options, shop, builder, calendar))
     if options.coupons:
         add_demo_coupons(store, options.seed)
-    store.db.write(lambda session: rebuild_all(session.connection(), shop.settings.store_timezone))
+    store.db.write(lambda session: _count_totals(session.connection(), shop.settings.store_timezone))
     seconds = time.perf_counter() - started
     log.info("demo: %d members, %d sales in %.1f s", builder.totals.members, builder.totals.sales, seconds)
     return _summary(options, builder.totals, shop, calendar, complaints, tasks, seconds)
+
+
+def _count_totals(conn: Connection, timezone: str) -> None:
+    """The demo writes its sales in bulk: the members' months and the day totals are counted from them after."""
+    rebuild_all(conn, timezone)
+    day_totals.rebuild(conn, timezone)
 
 
 @contextmanager
