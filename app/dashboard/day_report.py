@@ -162,6 +162,10 @@ def _sales_chart(page: _Page, summary: CloseOfDay) -> None:
     page.y = legend_y - 4 * mm
 
 
+def _uncategorised(summary: CloseOfDay) -> int:
+    return summary.sales_fen - summary.returns_fen - sum(c.amount_fen for c in summary.categories)
+
+
 def write_day_report(summary: CloseOfDay, path: str | Path, printed_at: dt.datetime) -> Path:
     """The A4 PDF of `summary` at `path` (printed_at in the store's time, for the footer line)."""
     title = _t("Day summary {date}").format(date=summary.day.isoformat())
@@ -203,7 +207,7 @@ def write_day_report(summary: CloseOfDay, path: str | Path, printed_at: dt.datet
     page.heading(_t("Figures"))
     usable = PAGE_W - 2 * MARGIN
     page.table(
-        [(usable * 0.3, "left")] + [(usable * 0.14, "right")] * 5,
+        [(usable * 0.25, "left")] + [(usable * 0.15, "right")] * 5,
         [_t("Figure"), _t("Today"), _t("Last week"), _t("Change"), _t("4-week average"), _t("Change")],
         [_figure_row(figure) for figure in summary.figures],
     )
@@ -216,7 +220,12 @@ def write_day_report(summary: CloseOfDay, path: str | Path, printed_at: dt.datet
         page.table(
             [(usable * 0.5, "left"), (usable * 0.25, "right"), (usable * 0.25, "right")],
             [_t("Category"), _t("Quantity"), _t("Amount")],
-            [[c.name, f"{c.quantity:,}", format_yuan(c.amount_fen)] for c in summary.categories],
+            [[c.name, f"{c.quantity:,}", format_yuan(c.amount_fen)] for c in summary.categories]
+            + [
+                [_t("Sales without category lines"), "", format_yuan(rest)]
+                for rest in [_uncategorised(summary)]
+                if rest
+            ],
         )
     else:
         page.need(ROW)

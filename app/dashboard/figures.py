@@ -18,6 +18,7 @@ from app.clock import Clock, store_zone
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
+from db import day_totals
 from db.engine import Database
 from db.enums import ComplaintStatus, LedgerSource, MemberStatus, StaffRole, TaskStatus
 from db.models import (
@@ -211,8 +212,18 @@ class CloseOfDayService:
         self.operator = operator
         self.clock = clock
 
+    def store_now(self) -> dt.datetime:
+        """Now on the store's clock (for a printout's footer)."""
+        return self.db.read(lambda s: self.clock.now().astimezone(store_zone(read_settings(s).store_timezone)))
+
     def today(self) -> dt.date:
-        return self.db.read(lambda s: self.clock.now().astimezone(store_zone(read_settings(s).store_timezone)).date())
+        return self.store_now().date()
+
+    def recount(self) -> None:
+        """The day totals counted again from every sale (`main.py report recount`, when `db check` says they
+        differ). Owner only."""
+        require_role(self.operator, StaffRole.OWNER)
+        self.db.write(lambda s: day_totals.rebuild(s.connection(), read_settings(s).store_timezone))
 
     def close_of_day(self, day: dt.date | None = None, staff_days: int = 7) -> CloseOfDay:
         """The figures of `day` (default: today in the store's time zone); staff figures over the `staff_days`
