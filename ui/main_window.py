@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.changes import Changes
+from app.vocabulary import StaffRole
 from ui.care import care_page
 from ui.counter.page import CounterPage
 from ui.crash import log_file_path
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("memberdesk.ui")
 
+COMPLAINTS_ROW = 2
 MAINTENANCE_INTERVAL_MS = 24 * 60 * 60 * 1000
 BUSY_DELAY_MS = 200
 """Work quicker than this (every lookup) shows no busy indicator, so the status bar does not flicker."""
@@ -81,7 +83,9 @@ class MainWindow(QMainWindow):
             (self.tr("Surveys"), lambda: care_page(tasks, "surveys")),
             (self.tr("Segments"), lambda: SegmentsPage(tasks)),
             (self.tr("Settings"), self._settings_page),
+            (self.tr("Close of day"), self._dashboard_page),
         ]
+        self.dashboard_row = len(self._factories) - 1
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
         self.navigation.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -193,6 +197,13 @@ class MainWindow(QMainWindow):
         about = QAction(self.tr("About MemberDesk"), self)
         about.triggered.connect(self.about)
         help_menu.addAction(about)
+
+    def _dashboard_page(self) -> Page:
+        from ui.dashboard.page import DashboardPage
+
+        page = DashboardPage(self.tasks)
+        page.open_area.connect(lambda _area: self.show_page(COMPLAINTS_ROW))
+        return page
 
     def _members_page(self) -> Page:
         from ui.pages.members import MembersPage
@@ -404,6 +415,8 @@ class MainWindow(QMainWindow):
                 self._hidden_dialogs = []
                 self.counter.clear_for_new_operator()
             self.attach(self.store.services(operator))
+            if operator.at_least(StaffRole.MANAGER):  # owners and managers land on the close-of-day figures
+                self.show_page(self.dashboard_row)
         if result.starting_pin:
             self.change_pin(starting_pin=True)
 
