@@ -5,6 +5,7 @@ page shows its last figures until the new ones arrive."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,8 +37,6 @@ from ui.printing.preview import Printout, PrintPreviewDialog
 from ui.printing.printouts import _scratch_pdf
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     from app.context import Services
     from app.dashboard.actions import WorkDone
     from app.dashboard.figures import CloseOfDay, Figure, WorkList
@@ -213,7 +212,8 @@ class DashboardPage(Page):
         self.reload()
 
     def chosen_day(self) -> dt.date:
-        return self.date.date().toPython()
+        chosen = self.date.date()
+        return dt.date(chosen.year(), chosen.month(), chosen.day())
 
     def reload(self) -> None:
         if self.services is None:
