@@ -111,7 +111,7 @@ def _sales_chart(page: _Page, summary: CloseOfDay) -> None:
     if top_value <= 0:
         draw_text(
             canvas,
-            _t("No sales in these four weeks."),
+            _t(S("Dashboard", "No sales in these four weeks.")),
             (left + right) / 2,
             bottom + height / 2,
             10,
@@ -154,7 +154,9 @@ def _sales_chart(page: _Page, summary: CloseOfDay) -> None:
                     color=GREY,
                 )
     legend_y = bottom - 9 * mm
-    for offset, (color, text) in enumerate(((MEMBER_BAR, _t("Member sales")), (OTHER_BAR, _t("Other sales")))):
+    for offset, (color, text) in enumerate(
+        ((MEMBER_BAR, _t(S("Dashboard", "Member sales"))), (OTHER_BAR, _t(S("Dashboard", "Other sales"))))
+    ):
         x = left + offset * 40 * mm
         canvas.setFillColor(color)
         canvas.rect(x, legend_y, 3 * mm, 3 * mm, stroke=0, fill=1)
@@ -168,14 +170,19 @@ def _uncategorised(summary: CloseOfDay) -> int:
 
 def write_day_report(summary: CloseOfDay, path: str | Path, printed_at: dt.datetime) -> Path:
     """The A4 PDF of `summary` at `path` (printed_at in the store's time, for the footer line)."""
-    title = _t("Day summary {date}").format(date=summary.day.isoformat())
+    title = _t(S("Dashboard", "Day summary {date}")).format(date=summary.day.isoformat())
     canvas = open_canvas(path, A4, title)
     header = f"{summary.store_name} · {title}"
     page = _Page(canvas, header)
     draw_text(canvas, summary.store_name, MARGIN, page.y - 6 * mm, 16, bold=True)
     draw_text(canvas, title, PAGE_W - MARGIN, page.y - 6 * mm, 13, align="right")
     weekday = _t(WEEKDAYS[summary.day.weekday()])
-    note = _t("{weekday}; compared with {last_week} and the average of the four same weekdays before; printed {at}")
+    note = _t(
+        S(
+            "Dashboard",
+            "{weekday}; compared with {last_week} and the average of the four same weekdays before; printed {at}",
+        )
+    )
     draw_text(
         canvas,
         note.format(
@@ -190,12 +197,12 @@ def write_day_report(summary: CloseOfDay, path: str | Path, printed_at: dt.datet
     )
     page.y -= 17 * mm
 
-    page.heading(_t("Sales"))
+    page.heading(_t(S("Dashboard", "Sales")))
     money = [
-        (_t("Sales"), summary.sales_fen),
-        (_t("Returns"), summary.returns_fen),
-        (_t("Net sales"), summary.sales_fen - summary.returns_fen),
-        (_t("Member sales, net of returns"), summary.member_sales_fen - summary.member_returns_fen),
+        (_t(S("Dashboard", "Sales")), summary.sales_fen),
+        (_t(S("Dashboard", "Returns")), summary.returns_fen),
+        (_t(S("Dashboard", "Net sales")), summary.sales_fen - summary.returns_fen),
+        (_t(S("Dashboard", "Member sales, net of returns")), summary.member_sales_fen - summary.member_returns_fen),
     ]
     width = (PAGE_W - 2 * MARGIN) / len(money)
     for index, (label, fen) in enumerate(money):
@@ -204,48 +211,64 @@ def write_day_report(summary: CloseOfDay, path: str | Path, printed_at: dt.datet
         draw_text(canvas, format_yuan(fen), x, page.y - 11 * mm, 13, bold=True)
     page.y -= 15 * mm
 
-    page.heading(_t("Figures"))
+    page.heading(_t(S("Dashboard", "Figures")))
     usable = PAGE_W - 2 * MARGIN
     page.table(
         [(usable * 0.25, "left")] + [(usable * 0.15, "right")] * 5,
-        [_t("Figure"), _t("Today"), _t("Last week"), _t("Change"), _t("4-week average"), _t("Change")],
+        [
+            _t(S("Dashboard", "Figure")),
+            _t(S("Dashboard", "Today")),
+            _t(S("Dashboard", "Last week")),
+            _t(S("Dashboard", "Change")),
+            _t(S("Dashboard", "4-week average")),
+            _t(S("Dashboard", "Change")),
+        ],
         [_figure_row(figure) for figure in summary.figures],
     )
 
-    page.heading(_t("Sales of the last four weeks"))
+    page.heading(_t(S("Dashboard", "Sales of the last four weeks")))
     _sales_chart(page, summary)
 
-    page.heading(_t("Sales by category"))
+    page.heading(_t(S("Dashboard", "Sales by category")))
     if summary.categories:
         page.table(
             [(usable * 0.5, "left"), (usable * 0.25, "right"), (usable * 0.25, "right")],
-            [_t("Category"), _t("Quantity"), _t("Amount")],
+            [_t(S("Dashboard", "Category")), _t(S("Dashboard", "Quantity")), _t(S("Dashboard", "Amount"))],
             [[c.name, f"{c.quantity:,}", format_yuan(c.amount_fen)] for c in summary.categories]
             + [
-                [_t("Sales without category lines"), "", format_yuan(rest)]
+                [_t(S("Dashboard", "Sales without category lines")), "", format_yuan(rest)]
                 for rest in [_uncategorised(summary)]
                 if rest
             ],
         )
     else:
         page.need(ROW)
-        draw_text(canvas, _t("No sales with categories on this day."), MARGIN, page.y - 4.5 * mm, 9.5, color=GREY)
+        draw_text(
+            canvas,
+            _t(S("Dashboard", "No sales with categories on this day.")),
+            MARGIN,
+            page.y - 4.5 * mm,
+            9.5,
+            color=GREY,
+        )
         page.y -= ROW
 
-    page.heading(_t("Work lists"))
+    page.heading(_t(S("Dashboard", "Work lists")))
     page.table(
         [(usable * 0.75, "left"), (usable * 0.25, "right")],
-        [_t("List"), _t("Members")],
+        [_t(S("Dashboard", "List")), _t(S("Dashboard", "Members"))],
         [[_t(w.label), f"{w.count:,}"] for w in summary.work_lists],
     )
 
-    period = _t("Staff {first} to {last}").format(first=summary.staff_from.isoformat(), last=summary.day.isoformat())
+    period = _t(S("Dashboard", "Staff {first} to {last}")).format(
+        first=summary.staff_from.isoformat(), last=summary.day.isoformat()
+    )
     page.heading(period)
     stars = []
     if summary.sales_star is not None:
-        stars.append(_t("Sales champion: {name}").format(name=summary.sales_star.name))
+        stars.append(_t(S("Dashboard", "Sales champion: {name}")).format(name=summary.sales_star.name))
     if summary.service_star is not None:
-        stars.append(_t("Service star: {name}").format(name=summary.service_star.name))
+        stars.append(_t(S("Dashboard", "Service star: {name}")).format(name=summary.service_star.name))
     if stars:
         page.need(ROW)
         draw_text(canvas, "    ".join(stars), MARGIN, page.y - 4.5 * mm, 10, bold=True)
@@ -253,13 +276,13 @@ def write_day_report(summary: CloseOfDay, path: str | Path, printed_at: dt.datet
     page.table(
         [(usable * 0.22, "left")] + [(usable * 0.13, "right")] * 6,
         [
-            _t("Staff"),
-            _t("Registered"),
-            _t("Purchases"),
-            _t("Sales"),
-            _t("Resolved"),
-            _t("Calls"),
-            _t("Satisfaction"),
+            _t(S("Dashboard", "Staff")),
+            _t(S("Dashboard", "Registered")),
+            _t(S("Dashboard", "Purchases")),
+            _t(S("Dashboard", "Sales")),
+            _t(S("Dashboard", "Resolved")),
+            _t(S("Dashboard", "Calls")),
+            _t(S("Dashboard", "Satisfaction")),
         ],
         [
             [

@@ -108,8 +108,15 @@ class FigureCard(QFrame):
     def show_figure(self, figure: Figure) -> None:
         self.title.setText(_t(figure.label))
         self.value.setText(format_value(figure, figure.today))
-        self._change(self.week, _t("vs last week {change}"), figure, figure.vs_last_week)
-        self._change(self.average, _t("vs 4-week average {change}"), figure, figure.vs_average)
+        self._change(
+            self.week, QCoreApplication.translate("Dashboard", "vs last week {change}"), figure, figure.vs_last_week
+        )
+        self._change(
+            self.average,
+            QCoreApplication.translate("Dashboard", "vs 4-week average {change}"),
+            figure,
+            figure.vs_average,
+        )
         self.trend.show_values(figure.values)
         self.trend.setToolTip(" → ".join(format_value(figure, v) for v in figure.values))
 
