@@ -112,8 +112,12 @@ def generate_demo(store: Store, options: DemoOptions, progress: Progress) -> str
     now = store.clock.now()
     shop = prepare_shop(store.db, options.members, TAGS, now)
     calendar = ShoppingCalendar(now, options.days, ZoneInfo(shop.settings.store_timezone))
-    with _collector_paused():
-        builder = _load(store, options, shop, calendar, existing > 0, progress)
+    try:
+        with _collector_paused():
+            builder = _load(store, options, shop, calendar, existing > 0, progress)
+    except DemoCancelled:  # the whole batches written stay: the day totals count their sales
+        store.db.write(lambda session: day_totals.rebuild(session.connection(), shop.settings.store_timezone))
+        raise
     complaints, tasks = store.db.write(lambda session: _finish(session, options, shop, builder, calendar))
     if options.coupons:
         add_demo_coupons(store, options.seed)
