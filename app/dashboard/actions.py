@@ -1,6 +1,7 @@
 """The one-key actions of the close-of-day work lists: follow-up calls for the VIPs and major customers at risk,
-today's birthdays marked as greeted, and the list of members whose points expire soon, exported to notify them.
-Each is one transaction with an audit row; running one twice does nothing twice."""
+today's birthdays marked as greeted, the week's birthday coupons found for printing, and the list of members whose
+points expire soon, exported to notify them. Each write is one transaction with an audit row; running one twice does
+nothing twice."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.audit import record_audit
 from app.changes import Changes
 from app.clock import Clock, store_zone, to_store_time
-from app.dashboard.figures import CHURN_LEVELS, EXPIRY_WARNING_DAYS, DayWindow
+from app.dashboard.figures import BIRTHDAY_WEEK_DAYS, CHURN_LEVELS, EXPIRY_WARNING_DAYS, DayWindow
 from app.errors import ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
@@ -25,8 +26,8 @@ from app.security.operator import Operator, require_role
 from app.settings import read_settings
 from db.base import new_uuid
 from db.engine import Database
-from db.enums import MemberStatus, StaffRole, TaskStatus
-from db.models import FollowUpTask, Member, MemberSegment, PointsLot
+from db.enums import CouponStatus, MemberStatus, StaffRole, TaskStatus
+from db.models import Coupon, CouponCampaign, FollowUpTask, Member, MemberSegment, PointsLot
 
 CHURN_TITLE = S("Dashboard", "Churn warning: call to win back")
 BIRTHDAY_TITLE = S("Dashboard", "Birthday greeted")
@@ -43,6 +44,12 @@ EXPIRY_COLUMNS = (
 class WorkDone:
     count: int
     changes: Changes
+
+
+@dataclass(frozen=True)
+class BirthdayCoupons:
+    campaign_id: int
+    coupon_ids: tuple[int, ...]
 
 
 class WorkListActions:
@@ -119,6 +126,40 @@ class WorkListActions:
             return WorkDone(len(members), Changes.FOLLOW_UPS if members else Changes.NONE)
 
         return self.db.write(work)
+
+    def birthday_coupons(self) -> BirthdayCoupons:
+        """This year's birthday coupons (campaign BDAY-YYYY, issued by the daily maintenance when birthday coupons
+        are switched on) still valid and held by members whose birthday falls in the coming week, to print."""
+        require_role(self.operator, StaffRole.MANAGER)
+
+        def work(session: Session) -> BirthdayCoupons:
+            zone = store_zone(read_settings(session).store_timezone)
+            today = self.clock.now().astimezone(zone).date()
+            week = [(today + dt.timedelta(days=n)).strftime("%m-%d") for n in range(BIRTHDAY_WEEK_DAYS)]
+            rows = session.execute(
+                select(CouponCampaign.id, Coupon.id)
+                .join(Coupon, Coupon.campaign_id == CouponCampaign.id)
+                .join(Member, Member.id == Coupon.member_id)
+                .where(
+                    CouponCampaign.code == f"BDAY-{today.year}",
+                    Coupon.status == CouponStatus.ISSUED,
+                    Member.status == MemberStatus.ACTIVE,
+                    Member.birthday_mmdd.in_(week),
+                )
+                .order_by(Coupon.id)
+            ).all()
+            if not rows:
+                raise ValidationError(
+                    S(
+                        "Errors",
+                        "No birthday coupons to print for this week's birthdays. Birthday coupons are issued by the "
+                        "daily maintenance to members with marketing consent once they are switched on in the "
+                        "settings.",
+                    )
+                )
+            return BirthdayCoupons(rows[0][0], tuple(coupon_id for _campaign, coupon_id in rows))
+
+        return self.db.read(work)
 
     def _add_tasks(
         self, session: Session, members: Sequence[int], title: str, due_at: dt.datetime, done_at: dt.datetime | None

@@ -8,15 +8,18 @@ import uuid
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 
 from app.context import Services, Store
+from app.coupons.automatic import run_daily
 from app.dashboard.day_report import write_day_report
-from app.errors import PermissionDenied
+from app.errors import PermissionDenied, ValidationError
 from app.integrity import check_database
 from app.loyalty.results import PurchaseRequest, SaleLineInput
 from app.members.service import MemberForm
 from db import day_totals
+from db.migrate import alembic_config, upgrade
 
 # START (tests/services/conftest.py) is Wednesday 2026-11-18 10:00 in Shanghai; the figures below are that day's.
 DAY = dt.date(2026, 11, 18)
@@ -144,3 +147,54 @@ def test_work_list_actions_create_follow_ups_once_and_export_expiring_points(
     out = tmp_path / "expiring.csv"
     assert boss.work_lists.export_expiring_points(out).count == 0
     assert out.read_text(encoding="utf-8-sig").startswith("Member no.")
+
+
+def test_birthday_coupons_of_the_week_are_found_for_printing(
+    svc: Services, boss: Services, store: Store, tmp_path: Path
+) -> None:
+    with pytest.raises(ValidationError, match="No birthday coupons"):
+        boss.work_lists.birthday_coupons()
+    svc.members.register(
+        MemberForm(
+            phone="13812345678",
+            name="张伟",
+            membership_consent=True,
+            marketing_consent=True,
+            birthday=dt.date(1990, 11, 20),
+        )
+    )
+    svc.members.register(
+        MemberForm(
+            phone="13912345678",
+            name="李娜",
+            membership_consent=True,
+            marketing_consent=True,
+            birthday=dt.date(1990, 12, 20),
+        )
+    )
+    boss.settings.update({"coupons.birthday_enabled": True})
+    assert run_daily(boss.coupons, tmp_path).birthday_coupons == 1
+    found = boss.work_lists.birthday_coupons()
+    job = boss.coupons.print_job(found.campaign_id, coupon_ids=found.coupon_ids)
+    assert [c.member_name for c in job.coupons] == ["张伟"] and len(found.coupon_ids) == 1
+    assert boss.work_lists.greet_birthdays().count == 0  # 20 November is not today (18 November)
+
+
+def test_migration_0008_fills_the_day_totals_from_existing_sales(svc: Services, store: Store) -> None:
+    member = _register(svc, "13812345678", "张伟")
+    sale = _buy(svc, member, 4_200, _shanghai(DAY, 23, 30), (SaleLineInput(4_200, "baby", quantity=2),))
+    _buy(svc, member, 1_000, _shanghai(DAY - dt.timedelta(days=3), 8))
+    svc.loyalty.return_sale(sale, str(uuid.uuid4()), "")
+    command.downgrade(alembic_config(store.db), "0007")
+    store.db.dispose()
+    upgrade(store.db)
+    with store.db.session() as session:
+        conn = session.connection()
+        assert day_totals.differences(conn, "Asia/Shanghai") == []
+        rows = conn.execute(
+            text("SELECT day, SUM(sales_fen), SUM(returns_fen) FROM sales_day_totals GROUP BY day")
+        ).all()
+    assert sorted((str(day)[:10], int(s), int(r)) for day, s, r in rows) == [
+        ("2026-11-15", 1_000, 0),
+        ("2026-11-18", 4_200, 4_200),  # returned the same day (the clock's START): a zero-sum day
+    ]

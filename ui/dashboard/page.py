@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from app.changes import Changes
 from app.dashboard.format import format_change, format_value
 from app.money import format_yuan
+from ui.coupons.printing import print_coupons
 from ui.messages import show_info
 from ui.pages.base import Page
 from ui.printing.preview import Printout, PrintPreviewDialog
@@ -38,7 +39,7 @@ from ui.printing.printouts import _scratch_pdf
 
 if TYPE_CHECKING:
     from app.context import Services
-    from app.dashboard.actions import WorkDone
+    from app.dashboard.actions import BirthdayCoupons, WorkDone
     from app.dashboard.figures import CloseOfDay, Figure, WorkList
     from ui.tasks import TaskRunner
 
@@ -288,6 +289,7 @@ class DashboardPage(Page):
     def _work_action(self, code: str) -> tuple[str, Callable[[], None]] | None:
         actions = {
             "birthdays_today": (self.tr("Mark greeted"), self.greet_birthdays),
+            "birthdays_week": (self.tr("Print birthday coupons…"), self.print_birthday_coupons),
             "churn_risks": (self.tr("Create follow-ups"), self.follow_up_risks),
             "overdue_complaints": (self.tr("Open complaints"), lambda: self.open_area.emit("complaints")),
             "follow_ups_due": (self.tr("Open follow-ups"), lambda: self.open_area.emit("complaints")),
@@ -341,6 +343,16 @@ class DashboardPage(Page):
 
     def _greeted(self, done: WorkDone) -> None:
         show_info(self, self.tr("{count} birthdays marked as greeted.").format(count=done.count))
+
+    def print_birthday_coupons(self) -> None:
+        if self.services is None:
+            return
+        services = self.services
+
+        def show(found: BirthdayCoupons) -> None:
+            print_coupons(self.tasks, services, None, found.campaign_id, "a4", False, self, found.coupon_ids)
+
+        self.tasks.run(services.work_lists.birthday_coupons, show)
 
     def export_expiring(self) -> None:
         if self.services is None:
