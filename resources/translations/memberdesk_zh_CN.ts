@@ -1611,6 +1611,10 @@
         <translation>标记已问候</translation>
     </message>
     <message>
+        <source>Print birthday coupons…</source>
+        <translation>打印生日券…</translation>
+    </message>
+    <message>
         <source>Create follow-ups</source>
         <translation>创建回访任务</translation>
     </message>
@@ -2257,6 +2261,10 @@
     <message>
         <source>Only a coupon not yet used can be voided.</source>
         <translation>只有未使用的券可以作废。</translation>
+    </message>
+    <message>
+        <source>No birthday coupons to print for this week&apos;s birthdays. Birthday coupons are issued by the daily maintenance to members with marketing consent once they are switched on in the settings.</source>
+        <translation>本周寿星没有可打印的生日券。在设置中开启生日券后，每日维护会给同意营销的会员发券。</translation>
     </message>
     <message>
         <source>The server {address} did not answer: {reason}</source>

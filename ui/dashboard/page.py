@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QDate, QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF, QResizeEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QDateEdit,
     QFileDialog,
     QFrame,
@@ -32,6 +33,7 @@ from app.changes import Changes
 from app.dashboard.format import format_change, format_value
 from app.money import format_yuan
 from ui.coupons.printing import print_coupons
+from ui.flow_layout import FlowLayout
 from ui.messages import show_info
 from ui.pages.base import Page
 from ui.printing.preview import Printout, PrintPreviewDialog
@@ -46,7 +48,9 @@ if TYPE_CHECKING:
 RELOAD_ON = Changes.SALES | Changes.MEMBERS | Changes.POINTS | Changes.COUPONS | Changes.COMPLAINTS
 RELOAD_ON |= Changes.SURVEYS | Changes.FOLLOW_UPS | Changes.SEGMENTS
 UP, DOWN = QColor("#2e7d32"), QColor("#c62828")
-FIGURE_COLUMNS = 4
+CARD_WIDTH = 262
+SIDE_BY_SIDE_WIDTH = 1000
+"""Narrower than this (a 1366×768 screen at 150 %), the staff table goes below the work lists."""
 
 
 def _t(text: str) -> str:
@@ -155,7 +159,7 @@ class DashboardPage(Page):
         top.addWidget(self.print_button)
 
         self.cards: list[FigureCard] = []
-        self.figure_grid = QGridLayout()
+        self.figure_flow = FlowLayout(spacing=8)
         self.work_grid = QGridLayout()
         self.work_grid.setColumnStretch(0, 1)
         self.stars = QLabel()
@@ -164,7 +168,9 @@ class DashboardPage(Page):
         self.staff_table.setObjectName("staffTable")
         self.staff_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.staff_table.verticalHeader().hide()
-        self.staff_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.staff_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.staff_table.horizontalHeader().setStretchLastSection(True)
+        self.staff_table.setMinimumHeight(160)
         self.staff_table.setHorizontalHeaderLabels(
             [
                 self.tr("Staff"),
@@ -182,8 +188,8 @@ class DashboardPage(Page):
         body = QWidget()
         column = QVBoxLayout(body)
         column.addWidget(self.status)
-        column.addLayout(self.figure_grid)
-        lower = QHBoxLayout()
+        column.addLayout(self.figure_flow)
+        self.lists_and_staff = lower = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         work_box = QVBoxLayout()
         work_title = QLabel(self.tr("Work lists"))
         work_title.setObjectName("sectionHeading")
@@ -206,6 +212,11 @@ class DashboardPage(Page):
         layout.addWidget(scroll, 1)
         self.work_counts: dict[str, QLabel] = {}
         self.work_buttons: dict[str, QPushButton] = {}
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        wide = event.size().width() >= SIDE_BY_SIDE_WIDTH
+        self.lists_and_staff.setDirection(QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom)
 
     # -- loading ------------------------------------------------------------------------------------------------
     def attach(self, services: Services) -> None:
@@ -258,8 +269,8 @@ class DashboardPage(Page):
             )
         while len(self.cards) < len(summary.figures):
             card = FigureCard()
-            index = len(self.cards)
-            self.figure_grid.addWidget(card, index // FIGURE_COLUMNS, index % FIGURE_COLUMNS)
+            card.setFixedWidth(CARD_WIDTH)
+            self.figure_flow.addWidget(card)
             self.cards.append(card)
         for card, figure in zip(self.cards, summary.figures, strict=False):
             card.show_figure(figure)
