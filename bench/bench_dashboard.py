@@ -58,11 +58,14 @@ def parts(store: object) -> dict[str, float]:
             lambda: [service._sales_totals(session, w.day, w.day) for w in windows]
         )
         found["all figures of 5 days"] = _median_ms(lambda: [service._day_values(session, w) for w in windows])
-        found["work lists"] = _median_ms(lambda: service._work_lists(session, windows[0], service.clock.now()))
+        now = service.clock.now()
+        found["work lists"] = _median_ms(lambda: service._work_lists(session, windows[0], now))
+        for code, query in service._work_list_queries(windows[0], now).items():
+            found[f"  work list {code}"] = _median_ms(lambda query=query: session.scalar(query), 3)
         found["staff, 7 days"] = _median_ms(lambda: service._staff(session, day - dt.timedelta(days=6), day, zone))
         found["categories"] = _median_ms(lambda: service._categories(session, day))
         found["trend, 28 days"] = _median_ms(lambda: service._trend(session, day))
-    found["close_of_day() whole"] = _median_ms(lambda: service.close_of_day(day))
+    found["close_of_day() without work lists"] = _median_ms(lambda: service.close_of_day(day, work_lists=False))
     return found
 
 
@@ -122,19 +125,26 @@ def painted(store: object) -> dict[str, float]:
     timer.setInterval(5)
     timer.timeout.connect(tick)
     shown: list[float] = []
-    original = page.show_summary
+    listed: list[float] = []
+    original, original_lists = page.show_summary, page.show_work_lists
 
     def show_and_paint(summary: object) -> None:
         original(summary)  # type: ignore[arg-type]
         page.repaint()
         shown.append(time.perf_counter())
 
+    def lists_and_paint(lists: object) -> None:
+        original_lists(lists)  # type: ignore[arg-type]
+        page.repaint()
+        listed.append(time.perf_counter())
+
     page.show_summary = show_and_paint  # type: ignore[method-assign]
+    page.show_work_lists = lists_and_paint  # type: ignore[method-assign]
     services = store.services(store.operator("owner"))  # type: ignore[attr-defined]
     timer.start()
     last[0] = started = time.perf_counter()
     page.attach(services)
-    while not shown and time.perf_counter() - started < 60:
+    while not listed and time.perf_counter() - started < 120:
         app.processEvents()
         time.sleep(0.001)
     timer.stop()
@@ -142,7 +152,8 @@ def painted(store: object) -> dict[str, float]:
     holder: QObject = page
     holder.deleteLater()
     return {
-        "open → painted ms": round((shown[0] - started) * 1000, 1) if shown else float("nan"),
+        "open → figures painted ms": round((shown[0] - started) * 1000, 1) if shown else float("nan"),
+        "open → work lists painted ms": round((listed[0] - started) * 1000, 1) if listed else float("nan"),
         "longest GUI-thread gap ms": round(max(gaps) * 1000, 1) if gaps else 0.0,
     }
 

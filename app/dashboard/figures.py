@@ -225,13 +225,25 @@ class CloseOfDayService:
         require_role(self.operator, StaffRole.OWNER)
         self.db.write(lambda s: day_totals.rebuild(s.connection(), read_settings(s).store_timezone))
 
-    def close_of_day(self, day: dt.date | None = None, staff_days: int = 7) -> CloseOfDay:
+    def close_of_day(self, day: dt.date | None = None, staff_days: int = 7, work_lists: bool = True) -> CloseOfDay:
         """The figures of `day` (default: today in the store's time zone); staff figures over the `staff_days`
-        days ending on it."""
+        days ending on it. The page asks for the work lists separately (`work_lists`): on a big store they are
+        the slow part, and the figures are painted first."""
         require_role(self.operator, StaffRole.MANAGER)
-        return self.db.read(lambda session: self._build(session, day, staff_days))
+        return self.db.read(lambda session: self._build(session, day, staff_days, work_lists))
 
-    def _build(self, session: Session, day: dt.date | None, staff_days: int) -> CloseOfDay:
+    def work_lists(self, day: dt.date | None = None) -> tuple[WorkList, ...]:
+        """The work lists' counts as of now (birthdays of `day` and its week)."""
+        require_role(self.operator, StaffRole.MANAGER)
+
+        def work(session: Session) -> tuple[WorkList, ...]:
+            zone = store_zone(read_settings(session).store_timezone)
+            now = self.clock.now()
+            return self._work_lists(session, DayWindow(day or now.astimezone(zone).date(), zone), now)
+
+        return self.db.read(work)
+
+    def _build(self, session: Session, day: dt.date | None, staff_days: int, with_work_lists: bool) -> CloseOfDay:
         settings = read_settings(session)
         zone = store_zone(settings.store_timezone)
         now = self.clock.now()
@@ -248,7 +260,7 @@ class CloseOfDayService:
             day=day,
             store_name=settings.store_name,
             figures=figures,
-            work_lists=self._work_lists(session, DayWindow(day, zone), now),
+            work_lists=self._work_lists(session, DayWindow(day, zone), now) if with_work_lists else (),
             staff=self._staff(session, staff_from, day, zone),
             staff_from=staff_from,
             categories=self._categories(session, day),
@@ -326,9 +338,14 @@ class CloseOfDayService:
         return None if share is None else round(share * 10)
 
     def _work_lists(self, session: Session, window: DayWindow, now: dt.datetime) -> tuple[WorkList, ...]:
+        counts = self._work_list_queries(window, now)
+        return tuple(WorkList(code, label, int(session.scalar(counts[code]) or 0)) for code, label in WORK_LISTS)
+
+    @staticmethod
+    def _work_list_queries(window: DayWindow, now: dt.datetime) -> dict[str, Select[tuple[int]] | Select[int]]:
         active = Member.status == MemberStatus.ACTIVE
         week = [(window.day + dt.timedelta(days=n)).strftime("%m-%d") for n in range(BIRTHDAY_WEEK_DAYS)]
-        counts = {
+        return {
             "birthdays_today": select(func.count()).where(active, Member.birthday_mmdd == week[0]),
             "birthdays_week": select(func.count()).where(active, Member.birthday_mmdd.in_(week)),
             "churn_risks": select(func.count())
@@ -347,7 +364,6 @@ class CloseOfDayService:
                 PointsLot.remaining > 0,
             ),
         }
-        return tuple(WorkList(code, label, int(session.scalar(counts[code]) or 0)) for code, label in WORK_LISTS)
 
     @staticmethod
     def _staff(session: Session, first: dt.date, last: dt.date, zone: ZoneInfo) -> tuple[StaffFigures, ...]:

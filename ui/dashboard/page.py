@@ -216,7 +216,9 @@ class DashboardPage(Page):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         wide = event.size().width() >= SIDE_BY_SIDE_WIDTH
-        self.lists_and_staff.setDirection(QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom)
+        self.lists_and_staff.setDirection(
+            QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        )
 
     # -- loading ------------------------------------------------------------------------------------------------
     def attach(self, services: Services) -> None:
@@ -238,7 +240,8 @@ class DashboardPage(Page):
         if self.services is None:
             return
         service, day = self.services.close_of_day, self.chosen_day()
-        self.tasks.run(lambda: service.close_of_day(day), self.show_summary, self._refused)
+        self.tasks.run(lambda: service.close_of_day(day, work_lists=False), self.show_summary, self._refused)
+        self.tasks.run(lambda: service.work_lists(day), self.show_work_lists, self._refused)
 
     def on_changed(self, changes: Changes) -> None:
         if changes & RELOAD_ON:
@@ -274,9 +277,11 @@ class DashboardPage(Page):
             self.cards.append(card)
         for card, figure in zip(self.cards, summary.figures, strict=False):
             card.show_figure(figure)
-        for row, work in enumerate(summary.work_lists):
-            self._show_work(row, work)
         self._show_staff(summary)
+
+    def show_work_lists(self, lists: tuple[WorkList, ...]) -> None:
+        for row, work in enumerate(lists):
+            self._show_work(row, work)
 
     def _show_work(self, row: int, work: WorkList) -> None:
         if work.code not in self.work_counts:
