@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 )
 
 from app.changes import Changes
-from app.vocabulary import StaffRole
 from ui.care import care_page
 from ui.counter.page import CounterPage
 from ui.crash import log_file_path
@@ -415,6 +414,8 @@ class MainWindow(QMainWindow):
                 self._hidden_dialogs = []
                 self.counter.clear_for_new_operator()
             self.attach(self.store.services(operator))
+            from app.vocabulary import StaffRole  # not at import: the first screen loads no database library
+
             if operator.at_least(StaffRole.MANAGER):  # owners and managers land on the close-of-day figures
                 self.show_page(self.dashboard_row)
         if result.starting_pin:
