@@ -21,6 +21,8 @@ from sqlalchemy import Connection, Date, bindparam, delete, text
 from db.models import CategoryDayTotal, SalesDayTotal
 
 SLOT_SECONDS = 900
+YEAR_1 = 62_135_596_800
+"""Seconds from 0001-01-01 to 1970-01-01 UTC (a whole number of slots)."""
 SALE_FIGURES = (
     "sales",
     "sales_fen",
@@ -144,7 +146,9 @@ def add_lines(
 
 def _slot_sql(conn: Connection, column: str) -> str:
     if conn.dialect.name == "sqlite":
-        return f"(CAST(strftime('%s', {column}) AS INTEGER) / {SLOT_SECONDS})"
+        # SQLite's integer division truncates towards zero: counted from year 1, every time is positive, so it floors
+        # (a sale before 1970, as an old till's log may hold, still falls in its own slot).
+        return f"((CAST(strftime('%s', {column}) AS INTEGER) + {YEAR_1}) / {SLOT_SECONDS} - {YEAR_1 // SLOT_SECONDS})"
     return f"CAST(floor(extract(epoch FROM {column}) / {SLOT_SECONDS}) AS BIGINT)"
 
 

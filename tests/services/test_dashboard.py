@@ -198,3 +198,13 @@ def test_migration_0008_fills_the_day_totals_from_existing_sales(svc: Services, 
         ("2026-11-15", 1_000, 0),
         ("2026-11-18", 4_200, 4_200),  # returned the same day (the clock's START): a zero-sum day
     ]
+
+
+def test_day_totals_count_sales_before_1970_on_their_local_day(svc: Services, store: Store) -> None:
+    """An old till's log may go back before 1970: 15:55 UTC is 23:55 in Shanghai, the same day, not the next."""
+    member = _register(svc, "13812345678", "张伟")
+    _buy(svc, member, 1_234, dt.datetime(1950, 6, 1, 15, 55, 30, tzinfo=dt.UTC))
+    with store.db.session() as session:
+        conn = session.connection()
+        assert day_totals.differences(conn, "Asia/Shanghai") == []
+        assert [str(d)[:10] for d in conn.execute(text("SELECT day FROM sales_day_totals")).scalars()] == ["1950-06-01"]
