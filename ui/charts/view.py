@@ -123,10 +123,7 @@ class ChartView(QWidget):
         self.item.clear()
         self.right.clear()
         if self.legend is not None:
-            scene = self.legend.scene()
-            if scene is not None:
-                scene.removeItem(self.legend)
-            self.legend = None
+            self.legend.clear()
         self.item.hideAxis("right")
         self.item.getAxis("left").setTicks(None)
         self.item.getAxis("bottom").setTicks(None)
@@ -136,7 +133,8 @@ class ChartView(QWidget):
         drawn = [(i, s) for i, s in enumerate(data.series) if s.drawn]
         bars = [(i, s) for i, s in drawn if not s.line and data.look in (Look.BARS, Look.STACKED)]
         lines = [(i, s) for i, s in drawn if (i, s) not in bars]
-        self.legend = self.item.addLegend(offset=(10, 5), labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 220))
+        if self.legend is None:
+            self.legend = self.item.addLegend(offset=(10, 5), labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 220))
         xs = list(range(n))
         top = 0.0
         if data.look == Look.STACKED:
@@ -183,6 +181,7 @@ class ChartView(QWidget):
             self.item.showAxis("right")
             self.item.getAxis("right").setLabel(data.right_title, color="k")
             self.right.setYRange(0, (right_top or 1.0) * 1.12, padding=0)
+        self.legend.setVisible(len(drawn) > 1)
         self.item.setXRange(-0.6, max(n, 1) - 0.4, padding=0)
         step = max(1, math.ceil(n / MAX_TICKS))
         if data.look == Look.CURVE:
@@ -192,6 +191,8 @@ class ChartView(QWidget):
 
     def _heat(self, data: ChartData) -> None:
         rows, cols = len(data.heat), len(data.columns)
+        if self.legend is not None:
+            self.legend.setVisible(False)
         peak = max([max(r) for r in data.heat] + [1])
         for r, counts in enumerate(data.heat):
             for c, count in enumerate(counts):
