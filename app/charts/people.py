@@ -40,7 +40,7 @@ class TierDistribution:
         query = query.where(Member.status != MemberStatus.ANONYMISED)
         if ask.filter.branch_id is not None:
             query = query.where(Member.home_branch_id == ask.filter.branch_id)
-        counts = dict(ask.session.execute(query.group_by(Tier.code)).tuples().all())
+        counts = {code: int(n) for code, n in ask.session.execute(query.group_by(Tier.code))}
         values = tuple(float(counts.get(code, 0)) for code, _ in tiers)
         return ChartData(
             ChartId.TIERS,
