@@ -176,7 +176,7 @@ class ChartView(QWidget):
                 self.item.addItem(curve)
                 top = max([top, *(p[1] for p in points)])
         bottom = min([0.0, *(shown(v, s.unit) for _, s in lines for v in s.values if v is not None)])
-        self.item.setYRange(bottom, (top or 1.0) * 1.12, padding=0)
+        self.item.setYRange(bottom * 1.12, (top or 1.0) * 1.12, padding=0)
         if right_top or any(s.right_axis for _, s in lines):
             self.item.showAxis("right")
             self.item.getAxis("right").setLabel(data.right_title, color="k")
