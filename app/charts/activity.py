@@ -50,9 +50,11 @@ def _labels(ask: Ask, starts: list[dt.date]) -> tuple[tuple[str, ...], tuple[str
 
 
 def _x_title(ask: Ask) -> str:
-    return _t({"day": S("Charts", "Day"), "week": S("Charts", "Week (from Monday)"), "month": S("Charts", "Month")}[
-        ask.filter.grain.value
-    ])
+    return _t(
+        {"day": S("Charts", "Day"), "week": S("Charts", "Week (from Monday)"), "month": S("Charts", "Month")}[
+            ask.filter.grain.value
+        ]
+    )
 
 
 class SalesTrend:
@@ -90,8 +92,15 @@ class SalesTrend:
             (
                 Series(_t(S("Charts", "Member sales")), tuple(map(float, member)), Unit.FEN),
                 Series(_t(S("Charts", "Walk-in sales")), tuple(map(float, walk_in)), Unit.FEN, clickable=False),
-                Series(_t(S("Charts", "Purchases")), tuple(map(float, count)), Unit.COUNT, clickable=False, line=True,
-                       right_axis=True, drawn=False),
+                Series(
+                    _t(S("Charts", "Purchases")),
+                    tuple(map(float, count)),
+                    Unit.COUNT,
+                    clickable=False,
+                    line=True,
+                    right_axis=True,
+                    drawn=False,
+                ),
                 Series(_t(S("Charts", "Member share (%)")), tuple(share), Unit.PERCENT, right_axis=True, line=True),
             ),
             keys,
@@ -117,7 +126,7 @@ class Pareto:
     """What share of the members' sales the top x % of buying members bring. Without a branch it reads the members'
     monthly totals (whole months of the period); with one, that branch's sales in the period."""
 
-    def _spend(self, ask: Ask) -> Select[Any]:
+    def _spend(self, ask: Ask) -> Select[Any, Any]:
         if ask.filter.branch_id is None:
             from app.insights.aggregates import month_key
 
@@ -185,7 +194,13 @@ def _top(n: int, pct: int) -> int:
     return min(n, -(-n * pct // 100))
 
 
-ISSUED = (LedgerSource.SALE, LedgerSource.ADJUSTMENT, LedgerSource.SURVEY_REWARD, LedgerSource.REFERRAL, LedgerSource.IMPORT)
+ISSUED = (
+    LedgerSource.SALE,
+    LedgerSource.ADJUSTMENT,
+    LedgerSource.SURVEY_REWARD,
+    LedgerSource.REFERRAL,
+    LedgerSource.IMPORT,
+)
 REDEEMED = (LedgerSource.REDEMPTION, LedgerSource.GIFT)
 EXPIRED = (LedgerSource.EXPIRY,)
 POINT_GROUPS = (ISSUED, REDEEMED, EXPIRED)
@@ -249,8 +264,14 @@ class Points:
                 Series(_t(S("Charts", "Redeemed")), tuple(figures[1]), Unit.POINTS),
                 Series(_t(S("Charts", "Expired")), tuple(figures[2]), Unit.POINTS),
                 Series(_t(S("Charts", "Outstanding")), tuple(figures[3]), Unit.POINTS, drawn=False, clickable=False),
-                Series(_t(S("Charts", "Liability (yuan)")), tuple(figures[4]), Unit.FEN, right_axis=True, line=True,
-                       clickable=False),
+                Series(
+                    _t(S("Charts", "Liability (yuan)")),
+                    tuple(figures[4]),
+                    Unit.FEN,
+                    right_axis=True,
+                    line=True,
+                    clickable=False,
+                ),
             ),
             keys,
             notes=notes,

@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
+from app.care.surveys import SurveyService
 from app.charts.base import Ask
 from app.charts.model import ChartData, ChartId, Grain, Look, Series, Unit
 from app.charts.periods import between, utc_start
-from app.care.surveys import SurveyService
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
 from db.models import Complaint, SurveyResponse, SurveyTemplate
@@ -24,7 +24,8 @@ def _t(text: str) -> str:
 
 
 class ComplaintsByCategory:
-    """Complaints logged in the period per category, and the median hours from logging to resolving of those resolved."""
+    """Complaints logged in the period per category, and the median hours from logging to resolving (of those
+    resolved)."""
 
     def _query(self, ask: Ask, *columns: Any) -> Select[Any]:
         query = select(*columns).where(*between(Complaint.created_at, ask.period.start, ask.period.end))
@@ -85,7 +86,9 @@ class Satisfaction:
         y_title = _t(S("Charts", "Score (%)"))
         code = self._template()
         if code is None:
-            return ChartData(ChartId.SATISFACTION, Look.LINES, x_title, y_title, empty=_t(S("Charts", "No survey answered yet.")))
+            return ChartData(
+                ChartId.SATISFACTION, Look.LINES, x_title, y_title, empty=_t(S("Charts", "No survey answered yet."))
+            )
         results = self.surveys.results(code, ask.period.start, ask.period.end, by_month, ask.filter.branch_id)
         trend = results.trend
         return ChartData(
@@ -97,7 +100,9 @@ class Satisfaction:
             (
                 Series("CSAT (%)", tuple(p.csat for p in trend), Unit.PERCENT),
                 Series("NPS", tuple(p.nps for p in trend), Unit.PERCENT),
-                Series(_t(S("Charts", "Answers")), tuple(float(p.responses) for p in trend), drawn=False, clickable=False),
+                Series(
+                    _t(S("Charts", "Answers")), tuple(float(p.responses) for p in trend), drawn=False, clickable=False
+                ),
             ),
             tuple(f"{code}|{p.label}" for p in trend),
             notes=(
@@ -114,7 +119,11 @@ class Satisfaction:
     def members(self, ask: Ask, key: str, series: int) -> Select[Any]:
         code, _, label = key.partition("|")
         first, after = _label_days(label)
-        start = max(utc_start(first, ask.period.zone), ask.period.start) if ask.period.start else utc_start(first, ask.period.zone)
+        start = (
+            max(utc_start(first, ask.period.zone), ask.period.start)
+            if ask.period.start
+            else utc_start(first, ask.period.zone)
+        )
         end = min(utc_start(after, ask.period.zone), ask.period.end)
         query = (
             select(SurveyResponse.member_id)

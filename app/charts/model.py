@@ -48,7 +48,11 @@ class Grain(enum.StrEnum):
     MONTH = "month"
 
 
-GRAIN_LABELS = {Grain.DAY: S("Charts", "By day"), Grain.WEEK: S("Charts", "By week"), Grain.MONTH: S("Charts", "By month")}
+GRAIN_LABELS = {
+    Grain.DAY: S("Charts", "By day"),
+    Grain.WEEK: S("Charts", "By week"),
+    Grain.MONTH: S("Charts", "By month"),
+}
 
 
 class Unit(enum.StrEnum):

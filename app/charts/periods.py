@@ -105,7 +105,6 @@ def local_day(column: Any, dialect: str, zone: ZoneInfo) -> ColumnElement[int]:
     return type_coerce(cast(func.timezone(zone.key, column), Date) - literal(EPOCH, Date), Integer)
 
 
-
 def span(period: Period, key: str) -> tuple[dt.datetime | None, dt.datetime]:
     """The UTC instants of a bucket key, cut to the period."""
     first, after = parse_bucket_key(key)

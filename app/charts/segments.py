@@ -155,7 +155,10 @@ class LifecycleMoves:
             x_title,
             y_title,
             tuple(months),
-            tuple(Series(_t(S("Charts", "Into: {stage}")).format(stage=_seg(STAGE_LABELS[s])), tuple(into[s])) for s in shown),
+            tuple(
+                Series(_t(S("Charts", "Into: {stage}")).format(stage=_seg(STAGE_LABELS[s])), tuple(into[s]))
+                for s in shown
+            ),
             tuple(months),
             notes=notes,
             empty=None if shown else _t(S("Charts", "No member changed stage in the last 12 months.")),

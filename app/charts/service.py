@@ -54,7 +54,9 @@ class ChartService:
     def branches(self) -> list[tuple[int, str]]:
         """The branches to filter by (id, name), in the order they were opened."""
         require_role(self.operator, StaffRole.MANAGER)
-        return self.db.read(lambda s: [(i, n) for i, n in s.execute(select(Branch.id, Branch.name).order_by(Branch.id))])
+        return self.db.read(
+            lambda s: [(i, n) for i, n in s.execute(select(Branch.id, Branch.name).order_by(Branch.id))]
+        )
 
     def _ask(self, session: Session, chart_filter: ChartFilter) -> Ask | None:
         settings = read_settings(session)
@@ -65,8 +67,14 @@ class ChartService:
 
     def chart(self, chart: ChartId, chart_filter: ChartFilter) -> ChartData:
         require_role(self.operator, StaffRole.MANAGER)
-        if chart_filter.since is not None and chart_filter.until is not None and chart_filter.since > chart_filter.until:
-            return ChartData(chart, Look.BARS, "", "", empty=translate("Charts", S("Charts", "The period ends before it starts.")))
+        if (
+            chart_filter.since is not None
+            and chart_filter.until is not None
+            and chart_filter.since > chart_filter.until
+        ):
+            return ChartData(
+                chart, Look.BARS, "", "", empty=translate("Charts", S("Charts", "The period ends before it starts."))
+            )
 
         def work(session: Session) -> ChartData:
             ask = self._ask(session, chart_filter)

@@ -73,7 +73,9 @@ def test_sales_trend_by_day_week_and_month(boss: Services, shop: dict[str, int])
     share = dict(zip(by_day.categories, by_day.series[3].values, strict=True))
     assert share["11-02"] == 100.0 and share["11-01"] is None  # no sales: no share, not 0 %
 
-    by_week = boss.charts.chart(ChartId.SALES, ChartFilter(dt.date(2026, 11, 1), dt.date(2026, 11, 18), grain=Grain.WEEK))
+    by_week = boss.charts.chart(
+        ChartId.SALES, ChartFilter(dt.date(2026, 11, 1), dt.date(2026, 11, 18), grain=Grain.WEEK)
+    )
     assert by_week.categories == ("10-26", "11-02", "11-09", "11-16")
     assert by_week.series[0].values == (0.0, 50_000.0, 25_000.0, 15_000.0)
 

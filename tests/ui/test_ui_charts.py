@@ -49,7 +49,9 @@ def test_an_empty_store_shows_a_message_for_every_chart(
             assert page.view.empty.text() and not page.csv_button.isEnabled()
 
 
-def test_a_cashier_is_told_the_charts_need_a_manager(qtbot: QtBot, services: Services, translators: Translators) -> None:
+def test_a_cashier_is_told_the_charts_need_a_manager(
+    qtbot: QtBot, services: Services, translators: Translators
+) -> None:
     page = _page(qtbot, services)
     assert page.view.stack.currentWidget() is page.view.empty
     assert "店长" in page.view.empty.text()

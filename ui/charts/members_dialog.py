@@ -34,7 +34,9 @@ class ChartMembersDialog(QDialog):
             text = self.tr("No member is behind this figure.")
         self.summary = QLabel(text)
         self.table = QTableWidget(len(members.rows), 4)
-        self.table.setHorizontalHeaderLabels([self.tr("Member no."), self.tr("Name"), self.tr("Phone"), self.tr("Tier")])
+        self.table.setHorizontalHeaderLabels(
+            [self.tr("Member no."), self.tr("Name"), self.tr("Phone"), self.tr("Tier")]
+        )
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()

@@ -165,8 +165,14 @@ class ChartView(QWidget):
             pen = pg.mkPen(COLORS[i], width=2)
             symbol = None if data.look == Look.CURVE else "o"
             curve = pg.PlotDataItem(
-                [p[0] for p in points], [p[1] for p in points], pen=pen, symbol=symbol, symbolSize=6,
-                symbolBrush=COLORS[i], symbolPen=COLORS[i], name=s.name,
+                [p[0] for p in points],
+                [p[1] for p in points],
+                pen=pen,
+                symbol=symbol,
+                symbolSize=6,
+                symbolBrush=COLORS[i],
+                symbolPen=COLORS[i],
+                name=s.name,
             )
             if s.right_axis and (bars or data.look == Look.STACKED):
                 self.right.addItem(curve)
@@ -224,7 +230,9 @@ class ChartView(QWidget):
         index = round(point.x())
         if not 0 <= index < len(data.categories):
             return None
-        bars = [i for i, s in enumerate(data.series) if s.drawn and not s.line and data.look in (Look.BARS, Look.STACKED)]
+        bars = [
+            i for i, s in enumerate(data.series) if s.drawn and not s.line and data.look in (Look.BARS, Look.STACKED)
+        ]
         if data.look == Look.BARS and bars:
             slot = min(len(bars) - 1, max(0, int((point.x() - index + 0.4) / (0.8 / len(bars)))))
             return index, bars[slot]
@@ -249,7 +257,8 @@ class ChartView(QWidget):
         data = self.data
         assert data is not None
         if data.look == Look.HEAT:
-            return f"{data.y_title} {data.categories[index]}\n{data.x_title} {data.columns[series]}\n{data.heat[index][series]:,}"
+            row, column = data.categories[index], data.columns[series]
+            return f"{data.y_title} {row}\n{data.x_title} {column}\n{data.heat[index][series]:,}"
         lines = [f"{data.x_title}：{data.categories[index]}"]
         lines += [f"{s.name}：{value_text(s.values[index], s.unit)}" for s in data.series]
         return "\n".join(lines)
