@@ -19,6 +19,8 @@ COLORS = ("#1f4e79", "#e65100", "#2e7d32", "#6a1b9a", "#00838f", "#c62828", "#9e
 HEAT_LOW = (255, 255, 255)
 HEAT_HIGH = (31, 78, 121)
 MAX_TICKS = 14
+LEGEND_ROOM = 0.08
+"""Room above the data for each legend line, as a share of the highest value."""
 MAX_LABEL = 10
 
 
@@ -182,11 +184,13 @@ class ChartView(QWidget):
                 self.item.addItem(curve)
                 top = max([top, *(p[1] for p in points)])
         bottom = min([0.0, *(shown(v, s.unit) for _, s in lines for v in s.values if v is not None)])
-        self.item.setYRange(bottom * 1.12, (top or 1.0) * 1.12, padding=0)
+        entries = len(drawn) if len(drawn) > 1 else 0
+        headroom = 1.12 + LEGEND_ROOM * entries  # the legend sits above the highest bar, never over it
+        self.item.setYRange(bottom * 1.12, (top or 1.0) * headroom, padding=0)
         if right_top or any(s.right_axis for _, s in lines):
             self.item.showAxis("right")
             self.item.getAxis("right").setLabel(data.right_title, color="k")
-            self.right.setYRange(0, (right_top or 1.0) * 1.12, padding=0)
+            self.right.setYRange(0, (right_top or 1.0) * headroom, padding=0)
         self.legend.setVisible(len(drawn) > 1)
         self.item.setXRange(-0.6, max(n, 1) - 0.4, padding=0)
         step = max(1, math.ceil(n / MAX_TICKS))
@@ -200,15 +204,25 @@ class ChartView(QWidget):
         if self.legend is not None:
             self.legend.setVisible(False)
         peak = max([max(r) for r in data.heat] + [1])
-        for r, counts in enumerate(data.heat):
-            for c, count in enumerate(counts):
-                share = count / peak
-                color = QColor(*(round(lo + (hi - lo) * share) for lo, hi in zip(HEAT_LOW, HEAT_HIGH, strict=True)))
-                cell = pg.BarGraphItem(x=[c], y0=[r - 0.5], height=[1.0], width=0.98, brush=color, pen="w")
-                self.item.addItem(cell)
-                text = pg.TextItem(f"{count:,}", color="w" if share > 0.5 else "k", anchor=(0.5, 0.5))
-                text.setPos(c, r)
-                self.item.addItem(text)
+        cells = [(r, c, count) for r, counts in enumerate(data.heat) for c, count in enumerate(counts)]
+        brushes = [
+            QColor(*(round(lo + (hi - lo) * count / peak) for lo, hi in zip(HEAT_LOW, HEAT_HIGH, strict=True)))
+            for _, _, count in cells
+        ]
+        self.item.addItem(
+            pg.BarGraphItem(
+                x=[c for _, c, _ in cells],
+                y0=[r - 0.5 for r, _, _ in cells],
+                height=[1.0] * len(cells),
+                width=0.98,
+                brushes=brushes,
+                pen="w",
+            )
+        )
+        for r, c, count in cells:
+            text = pg.TextItem(f"{count:,}", color="w" if count / peak > 0.5 else "k", anchor=(0.5, 0.5))
+            text.setPos(c, r)
+            self.item.addItem(text)
         self.item.getAxis("bottom").setTicks([[(c, label) for c, label in enumerate(data.columns)]])
         self.item.getAxis("left").setTicks([[(r, label) for r, label in enumerate(data.categories)]])
         self.item.setXRange(-0.5, cols - 0.5, padding=0)
