@@ -23,6 +23,7 @@ from app.charts.periods import (
 )
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
+from app.insights.aggregates import month_key
 from db.enums import LedgerSource, SaleKind
 from db.models import MemberMonthTotal, PointsLedger, Sale
 
@@ -128,8 +129,6 @@ class Pareto:
 
     def _spend(self, ask: Ask) -> Select[Any, Any]:
         if ask.filter.branch_id is None:
-            from app.insights.aggregates import month_key
-
             query = select(MemberMonthTotal.member_id, func.sum(MemberMonthTotal.spend_fen).label("spend")).where(
                 MemberMonthTotal.month <= month_key(ask.period.last)
             )

@@ -91,10 +91,6 @@ def parse_bucket_key(key: str) -> tuple[dt.date, dt.date]:
     return start, next_bucket(start, Grain(grain))
 
 
-def day_number(day: dt.date) -> int:
-    return (day - EPOCH).days
-
-
 def local_day(column: Any, dialect: str, zone: ZoneInfo) -> ColumnElement[int]:
     """A UTC column's day in the store's time zone, as days since 1970-01-01. SQLite has no time zones: it shifts
     by the zone's offset now, exact for zones without summer time (China's)."""

@@ -12,7 +12,7 @@ from app.care.surveys import SurveyService
 from app.charts.activity import Pareto, Points, SalesTrend
 from app.charts.base import Ask, Chart
 from app.charts.care import ComplaintsByCategory, Satisfaction
-from app.charts.model import CHART_TITLES, ChartData, ChartFilter, ChartId, Look, MemberList, MemberRow
+from app.charts.model import ChartData, ChartFilter, ChartId, Look, MemberList, MemberRow
 from app.charts.people import NewMembers, TierDistribution, TierMoves
 from app.charts.periods import resolve
 from app.charts.segments import LIFECYCLE_CHART, PYRAMID_CHART, RFM_CHART, LifecycleMoves, RecencyFrequency
@@ -117,9 +117,6 @@ class ChartService:
             MemberRow(i, no, name or "", (phone or "") if full else mask_phone(phone), tier)
             for i, no, name, phone, tier in rows
         )
-
-    def title(self, chart: ChartId) -> str:
-        return translate("Charts", CHART_TITLES[chart])
 
 
 def _distinct(session: Session, query: Select[tuple[int]]) -> list[int]:
