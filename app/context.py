@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.bootstrap import ensure_store
 from app.care.services import CareServices
+from app.charts.service import ChartService
 from app.clock import Clock, SystemClock
 from app.coupons.service import CouponService
 from app.dashboard.actions import WorkListActions
@@ -128,6 +129,7 @@ class Store:
             saved_segments=SavedSegmentService(self.db, operator),
             close_of_day=CloseOfDayService(self.db, operator, self.clock),
             work_lists=WorkListActions(self.db, operator, self.clock),
+            charts=ChartService(self.db, operator, self.clock),
         )
 
     def check(self) -> list[str]:
@@ -159,3 +161,4 @@ class Services:
     saved_segments: SavedSegmentService
     close_of_day: CloseOfDayService
     work_lists: WorkListActions
+    charts: ChartService

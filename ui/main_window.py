@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
             (self.tr("Coupons"), self._campaigns_page),
             (self.tr("Surveys"), lambda: care_page(tasks, "surveys")),
             (self.tr("Segments"), lambda: SegmentsPage(tasks)),
+            (self.tr("Charts"), self._charts_page),
             (self.tr("Settings"), self._settings_page),
             (self.tr("Close of day"), self._dashboard_page),
         ]
@@ -215,6 +216,11 @@ class MainWindow(QMainWindow):
         from ui.coupons.campaigns import CampaignsPage
 
         return CampaignsPage(self.tasks, self.local)
+
+    def _charts_page(self) -> Page:
+        from ui.charts.page import ChartsPage
+
+        return ChartsPage(self.tasks)
 
     def _settings_page(self) -> Page:
         from ui.pages.settings_area import SettingsArea
