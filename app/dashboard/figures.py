@@ -348,10 +348,15 @@ class CloseOfDayService:
         return {
             "birthdays_today": select(func.count()).where(active, Member.birthday_mmdd == week[0]),
             "birthdays_week": select(func.count()).where(active, Member.birthday_mmdd.in_(week)),
-            "churn_risks": select(func.count())
-            .select_from(MemberSegment)
-            .join(Member, Member.id == MemberSegment.member_id)
-            .where(active, MemberSegment.churn_warning.is_(True), MemberSegment.pyramid_level.in_(CHURN_LEVELS)),
+            # The few members at risk first, then their rows: a join let SQLite walk all 1M members (8 s at 1M).
+            "churn_risks": select(func.count()).where(
+                active,
+                Member.id.in_(
+                    select(MemberSegment.member_id).where(
+                        MemberSegment.churn_warning.is_(True), MemberSegment.pyramid_level.in_(CHURN_LEVELS)
+                    )
+                ),
+            ),
             "overdue_complaints": select(func.count()).where(
                 Complaint.status.in_((ComplaintStatus.OPEN, ComplaintStatus.IN_PROGRESS)), Complaint.due_at < now
             ),
