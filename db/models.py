@@ -449,6 +449,8 @@ class ComplaintEvent(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     ledger_id: Mapped[int | None] = mapped_column(ForeignKey("points_ledger.id"))
     """The goodwill points posting this step made, if any."""
+    coupon_id: Mapped[int | None] = mapped_column(ForeignKey("coupons.id"))
+    """The coupon this step gave the member as compensation, if any."""
     created_at: Mapped[UTC] = _created()
 
 

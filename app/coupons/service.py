@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, String, case, func, insert, literal, select, update
+from sqlalchemy import CursorResult, Result, String, case, func, insert, literal, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,10 +26,11 @@ from app.clock import Clock
 from app.coupons.campaigns import TRANSITIONS, CampaignDraft, Offer, offer_text, validate_draft
 from app.coupons.codes import is_well_formed, new_codes, normalise
 from app.coupons.redemption import CouponQuote, quote_coupon
-from app.errors import ConflictError, NotFoundError, ValidationError
+from app.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.importing.tables import write_table
 from app.security.operator import Operator, require_role
+from app.security.sign_in import SignInService
 from app.settings import read_settings
 from db.engine import Database
 from db.enums import (
@@ -160,6 +161,23 @@ class StoreDays:
 
     first: dt.date
     last: dt.date
+
+
+@dataclass(frozen=True)
+class CompensationOffer:
+    """A running member campaign whose coupon a complaint's resolution can give."""
+
+    campaign_id: int
+    name: str
+    offer: str
+    last_day: dt.date
+
+
+@dataclass(frozen=True)
+class GivenCoupon:
+    coupon_id: int
+    code: str
+    replayed: bool = False
 
 
 class CouponService:
@@ -493,6 +511,86 @@ class CouponService:
         )
         return len(codes)
 
+    # ---- compensation ----------------------------------------------------------------------------------------
+    def compensation_offers(self) -> list[CompensationOffer]:
+        """Campaigns a complaint can be settled with: active, not past their last day, for members (not bearer)."""
+        now = self.clock.now()
+        with self.db.session() as session:
+            zone = ZoneInfo(read_settings(session).store_timezone)
+            campaigns = session.scalars(
+                select(CouponCampaign)
+                .where(
+                    CouponCampaign.status == CampaignStatus.ACTIVE,
+                    CouponCampaign.valid_until > now,
+                    CouponCampaign.target != CampaignTarget.BEARER,
+                )
+                .order_by(CouponCampaign.valid_until, CouponCampaign.id)
+            ).all()
+            return [
+                CompensationOffer(
+                    c.id,
+                    c.name,
+                    offer_text(_offer(c), c.gift_name),
+                    self.days(c.valid_from, c.valid_until, str(zone)).last,
+                )
+                for c in campaigns
+            ]
+
+    def approve_compensation(self, approver_pin: str | None) -> int:
+        """Who approves giving a coupon away: a manager or owner themselves, for a cashier a manager's PIN (checked,
+        throttled and audited in its own transaction, as for a points adjustment)."""
+        if self.operator.at_least(StaffRole.MANAGER):
+            return self.operator.staff_id or 0
+        return SignInService(self.db, self.clock).approve(self.operator, approver_pin)
+
+    def give(
+        self, session: Session, campaign_id: int, member_id: int, idempotency_key: str, approver_id: int
+    ) -> GivenCoupon:
+        """One coupon of the campaign to the member, inside the caller's write transaction (a complaint's
+        resolution), with its `issue` ledger row under `idempotency_key`. The campaign's target is not applied —
+        staff chose the member — but its quantity and per-member limit are. The same key again returns that coupon."""
+        if not approver_id:
+            raise PermissionDenied(S("Errors", "A manager must approve this with their PIN."))
+        campaign = _campaign(session, campaign_id, lock=True)
+        done = _issued_under(session, idempotency_key).first()
+        if done is not None:
+            return GivenCoupon(done.id, done.code, replayed=True)
+        if campaign.status != CampaignStatus.ACTIVE or campaign.valid_until <= self.clock.now():
+            raise ConflictError(S("Errors", "Campaign {name} is not running: choose another."), name=campaign.name)
+        if campaign.target == CampaignTarget.BEARER:
+            raise ValidationError(
+                S("Errors", "Bearer coupons belong to nobody: choose a campaign for members."), field="coupon"
+            )
+        issued = session.scalar(select(func.count()).where(Coupon.campaign_id == campaign.id)) or 0
+        if campaign.total_quantity and issued >= campaign.total_quantity:
+            raise ValidationError(
+                S("Errors", "All {total} coupons of {name} are issued."),
+                field="coupon",
+                total=campaign.total_quantity,
+                name=campaign.name,
+            )
+        held = session.scalar(
+            select(func.count()).where(Coupon.campaign_id == campaign.id, Coupon.member_id == member_id)
+        )
+        if held and held >= campaign.per_member_limit:
+            raise ValidationError(
+                S("Errors", "The member already holds {held} coupons of {name}, its limit."),
+                field="coupon",
+                held=held,
+                name=campaign.name,
+            )
+        self._insert_coupons(session, campaign, [member_id], idempotency_key)
+        coupon = _issued_under(session, idempotency_key).one()
+        record_audit(
+            session,
+            self.operator,
+            "give_coupon",
+            "coupon",
+            coupon.id,
+            {"campaign": campaign.id, "member": member_id, "approved_by": approver_id},
+        )
+        return GivenCoupon(coupon.id, coupon.code)
+
     # ---- printing --------------------------------------------------------------------------------------------
     def print_job(self, campaign_id: int, only_unprinted: bool = False, coupon_ids: Sequence[int] = ()) -> PrintJob:
         """The coupons to print (all still valid ones of the campaign, or those given), and their campaign."""
@@ -801,6 +899,18 @@ def ordered_uuids(count: int) -> list[str]:
 
 def _local(value: dt.datetime | None, zone: dt.tzinfo) -> str | None:
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if value else None
+
+
+def _issued_under(session: Session, idempotency_key: str) -> Result[tuple[int, str]]:
+    """The coupons an issue under `idempotency_key` made (their ledger keys are `key:coupon id`)."""
+    return session.execute(
+        select(Coupon.id, Coupon.code)
+        .join(CouponLedger, CouponLedger.coupon_id == Coupon.id)
+        .where(
+            CouponLedger.idempotency_key >= f"{idempotency_key}:",
+            CouponLedger.idempotency_key < f"{idempotency_key};",
+        )
+    )
 
 
 def _campaign(session: Session, campaign_id: int, lock: bool = False) -> CouponCampaign:
