@@ -6,16 +6,15 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reportlab.graphics.barcode import qrencoder
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 
 from app.errors import ValidationError
-from reportlab.graphics.barcode import qrencoder
-
 from app.printing.barcodes import BAR_WIDTH, QR_MAX_BYTES, Code128Symbol, QrSymbol
-from app.printing.qr import LEVEL_M, _pack, penalty, qr_matrix
 from app.printing.pdf import open_canvas
+from app.printing.qr import LEVEL_M, _pack, penalty, qr_matrix
 
 from . import readback
 

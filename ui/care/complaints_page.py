@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from app.care.complaints import ComplaintChoices, ComplaintDetail, ComplaintFilter, ComplaintRow, status_label
 from app.care.settings import channel_label, severity_label
 from app.changes import Changes
+from app.coupons.codes import grouped
 from app.vocabulary import ComplaintStatus
 from ui import formatting as fmt
 from ui.care.analysis_view import AnalysisView
@@ -326,6 +327,11 @@ class ComplaintsPage(Page):
                 f"<tr><td>{e(fmt.local_datetime(event.at))}</td><td><b>{e(step)}</b></td>"
                 f"<td>{e(event.staff_name or '')}</td><td>{e(event.note or '')}"
                 + (" ★" if event.goodwill else "")
+                + (
+                    " " + e(self.tr("coupon {code}").format(code=grouped(event.coupon_code)))
+                    if event.coupon_code
+                    else ""
+                )
                 + "</td></tr>"
             )
         lines.append("</table>")
