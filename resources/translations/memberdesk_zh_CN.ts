@@ -992,6 +992,10 @@
         <translation>处理记录</translation>
     </message>
     <message>
+        <source>coupon {code}</source>
+        <translation>优惠券 {code}</translation>
+    </message>
+    <message>
         <source>due {when}</source>
         <translation>期限 {when}</translation>
     </message>
@@ -1589,6 +1593,10 @@
         <translation>补偿积分需要会员，此投诉没有关联会员。</translation>
     </message>
     <message>
+        <source>A coupon needs a member; this complaint has none.</source>
+        <translation>优惠券需要会员；这条投诉没有会员。</translation>
+    </message>
+    <message>
         <source>Write down how the call went.</source>
         <translation>请填写回访情况。</translation>
     </message>
@@ -1823,6 +1831,22 @@
     <message>
         <source>No campaign with the code or name {name}.</source>
         <translation>没有代码或名称为 {name} 的活动。</translation>
+    </message>
+    <message>
+        <source>Campaign {name} is not running: choose another.</source>
+        <translation>活动“{name}”未在进行：请另选一个。</translation>
+    </message>
+    <message>
+        <source>Bearer coupons belong to nobody: choose a campaign for members.</source>
+        <translation>不记名券不属于任何人：请选一个面向会员的活动。</translation>
+    </message>
+    <message>
+        <source>All {total} coupons of {name} are issued.</source>
+        <translation>“{name}”的 {total} 张券已全部发放。</translation>
+    </message>
+    <message>
+        <source>The member already holds {held} coupons of {name}, its limit.</source>
+        <translation>该会员已持有 {held} 张“{name}”，已达每人限额。</translation>
     </message>
     <message>
         <source>Voiding a coupon needs a reason.</source>
@@ -3602,6 +3626,18 @@ F2 registers a new member.</source>
         <translation>作为致歉加到会员账户的积分</translation>
     </message>
     <message>
+        <source>No coupon</source>
+        <translation>不送券</translation>
+    </message>
+    <message>
+        <source>A coupon of a running member campaign, given to the member</source>
+        <translation>从进行中的会员活动送会员一张优惠券</translation>
+    </message>
+    <message>
+        <source>A coupon needs a member; this complaint has none</source>
+        <translation>优惠券需要会员；这条投诉没有会员</translation>
+    </message>
+    <message>
         <source>A refund paid at the till, noted here</source>
         <translation>在收银台退的款，在此备注</translation>
     </message>
@@ -3610,8 +3646,8 @@ F2 registers a new member.</source>
         <translation>回访顾客</translation>
     </message>
     <message>
-        <source>Needed for goodwill points</source>
-        <translation>补偿积分需要店长授权</translation>
+        <source>Needed for goodwill points or a coupon</source>
+        <translation>补偿积分或送券时需要</translation>
     </message>
     <message>
         <source>Resolution</source>
@@ -3620,6 +3656,10 @@ F2 registers a new member.</source>
     <message>
         <source>Goodwill points</source>
         <translation>补偿积分</translation>
+    </message>
+    <message>
+        <source>Coupon</source>
+        <translation>补偿优惠券</translation>
     </message>
     <message>
         <source>Refund noted</source>
@@ -3632,6 +3672,10 @@ F2 registers a new member.</source>
     <message>
         <source>Goodwill points need a member; this complaint has none</source>
         <translation>补偿积分需要会员，此投诉没有关联会员</translation>
+    </message>
+    <message>
+        <source>{name}: {offer} (until {day})</source>
+        <translation>{name}：{offer}（至 {day}）</translation>
     </message>
     <message>
         <source>Say what was done to resolve the complaint.</source>
