@@ -32,6 +32,7 @@ from app.importing.tables import write_table
 from app.security.operator import Operator, require_role
 from app.security.sign_in import SignInService
 from app.settings import read_settings
+from db.bulk import DriverValues
 from db.engine import Database
 from db.enums import (
     CampaignStatus,
@@ -483,8 +484,7 @@ class CouponService:
         # In index order: 100,000 random keys inserted in order touch each index page once, not once per row. Straight
         # to the driver: SQLAlchemy's per-row parameter processing would take longer than the writes themselves.
         codes = sorted(new_codes(len(holders)))
-        issued_at = Coupon.__table__.c.issued_at.type.bind_processor(conn.dialect)
-        at = issued_at(now) if issued_at else now
+        at = DriverValues(sqlite=conn.dialect.name == "sqlite")(now)  # converted once, not by the driver per row
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         conn.exec_driver_sql(
             "INSERT INTO coupons (client_uuid, code, campaign_id, member_id, status, issued_at, print_count, branch_id)"
