@@ -242,12 +242,16 @@ def bench_lists(services: Services, store: Store, count: int) -> None:
         ("analysis by category, last 12 months", lambda: care.analysis.analyse(Dimension.CATEGORY, year_ago)),
         ("analysis by staff, all time", lambda: care.analysis.analyse(Dimension.STAFF)),
     ):
-        times = []
+        times, cpu_times = [], []
         for _ in range(3):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             call()
             times.append(time.perf_counter() - started)
-        print(f"  {label}: {ms(min(times))} (of 3: {', '.join(ms(t) for t in times)})  (target ≤ 300 ms)")
+            cpu_times.append(time.process_time() - cpu)
+        print(
+            f"  {label}: {ms(min(times))} (of 3: {', '.join(ms(t) for t in times)}; CPU {ms(min(cpu_times))})"
+            "  (target ≤ 300 ms)"
+        )
     path = store.db.sqlite_path
     assert path is not None
     conn = sqlite3.connect(path)
@@ -310,6 +314,10 @@ def main() -> int:
             bench_lists(services, store, args.complaints)
         finally:
             store.close()
+    print(
+        f"(2-core machine shared with other work, load average {os.getloadavg()[0]:.1f}: wall times are upper bounds;"
+        " CPU is this process's own)"
+    )
     return 0
 
 
