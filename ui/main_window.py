@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
             (self.tr("Surveys"), lambda: care_page(tasks, "surveys")),
             (self.tr("Segments"), lambda: SegmentsPage(tasks)),
             (self.tr("Settings"), self._settings_page),
+            (self.tr("Data & privacy"), self._trust_area),
         ]
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
@@ -211,6 +212,11 @@ class MainWindow(QMainWindow):
 
         return SettingsArea(self.tasks, self.local)
 
+    def _trust_area(self) -> Page:
+        from ui.trust.area import TrustArea
+
+        return TrustArea(self.tasks)
+
     # -- pages --------------------------------------------------------------------------------------------------
     def page(self, row: int) -> Page:
         """The screen at `row`, built the first time it is needed (so start-up builds only the counter)."""
@@ -308,6 +314,9 @@ class MainWindow(QMainWindow):
             coupons, greetings = self.services.coupons, self.services.store.paths.root / "greetings"
             background.run(
                 lambda: run_daily(coupons, greetings), lambda result: log.info("coupon maintenance: %s", result)
+            )
+            background.run(
+                self.services.backups.auto_backup, lambda made: log.info("daily backup: %s", made and made.path)
             )
             background.run(self.services.segments.refresh_if_due)
 

@@ -17,7 +17,6 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.clock import store_zone, to_store_time
 from app.coupons.campaigns import STATUS_LABELS, Offer
 from app.coupons.codes import is_well_formed, normalise
@@ -27,6 +26,7 @@ from app.i18n import translate
 from app.money import format_yuan
 from app.security.operator import Operator
 from app.settings import read_settings
+from app.trust.audit import record_audit
 from db.enums import CampaignStatus, CouponAction, CouponKind, CouponStatus
 from db.models import Coupon, CouponCampaign, CouponLedger
 
