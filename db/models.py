@@ -412,6 +412,8 @@ class CouponLedger(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     created_at: Mapped[UTC] = _created()
+    audit_id: Mapped[int | None] = mapped_column(Integer)
+    """The audit entry that wrote this row (`db check` ties them)."""
 
 
 class Complaint(Base):

@@ -30,7 +30,7 @@ from app.i18n import QT_TRANSLATE_NOOP as S
 from app.importing.tables import write_table
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
-from app.trust.audit import record_audit
+from app.trust.audit import record_audit, row_marks, tie_new_rows, tie_object
 from db.engine import Database
 from db.enums import (
     CampaignStatus,
@@ -477,7 +477,8 @@ class CouponService:
             ],
         )
         # One statement for the ledger rows of the coupons just made (the campaign row is locked, so no other
-        # counter issues into it meanwhile).
+        # counter issues into it meanwhile); the issue's audit entry vouches for them.
+        tie_new_rows(session, self.operator, row_marks(session, ("coupon_ledger",)))
         made = select(
             literal(f"{idempotency_key}:") + sql_cast(Coupon.id, String),
             Coupon.id,
@@ -541,6 +542,7 @@ class CouponService:
             if conn.scalar(select(CouponLedger.id).where(CouponLedger.idempotency_key == first_key)) is not None:
                 return 0
             now = self.clock.now()
+            tie_new_rows(session, self.operator, row_marks(session, ("coupon_ledger",)))
             for start in range(0, len(ids), 5000):
                 chunk = ids[start : start + 5000]
                 conn.execute(update(Coupon).where(Coupon.id.in_(chunk)).values(print_count=Coupon.print_count + 1))
@@ -624,16 +626,17 @@ class CouponService:
             if coupon.status != CouponStatus.ISSUED:
                 raise ConflictError(S("Errors", "Only a coupon not yet used can be voided."))
             coupon.status = CouponStatus.VOID
-            session.add(
-                CouponLedger(
-                    idempotency_key=idempotency_key,
-                    coupon_id=coupon.id,
-                    action=CouponAction.VOID,
-                    staff_id=self.operator.staff_id,
-                    branch_id=self.operator.branch_id,
-                    created_at=self.clock.now(),
-                )
+            row = CouponLedger(
+                idempotency_key=idempotency_key,
+                coupon_id=coupon.id,
+                action=CouponAction.VOID,
+                staff_id=self.operator.staff_id,
+                branch_id=self.operator.branch_id,
+                created_at=self.clock.now(),
             )
+            session.add(row)
+            session.flush()
+            tie_object(session, self.operator, "coupon_ledger", row)
             record_audit(session, self.operator, "void", "coupon", coupon.id, {"reason": reason})
             return CouponChanged(coupon.id, CouponStatus.VOID)
 
@@ -658,12 +661,17 @@ class CouponService:
                 literal(self.operator.branch_id),
                 literal(now, CouponLedger.created_at.type),
             ).where(Coupon.id.in_(due))
+            marks = row_marks(session, ("coupon_ledger",))
             conn.execute(
                 insert(CouponLedger).from_select(
                     ["idempotency_key", "coupon_id", "action", "branch_id", "created_at"], made
                 )
             )
             result = conn.execute(update(Coupon).where(Coupon.id.in_(due)).values(status=CouponStatus.EXPIRED))
+            expired = cast(CursorResult[Any], result).rowcount
+            if expired:
+                tie_new_rows(session, self.operator, marks)
+                record_audit(session, self.operator, "expire", "coupon", None, {"count": expired})
             ended = conn.execute(
                 update(CouponCampaign)
                 .where(CouponCampaign.status == CampaignStatus.ACTIVE, CouponCampaign.valid_until <= now)
@@ -678,7 +686,7 @@ class CouponService:
                     None,
                     {"count": cast(CursorResult[Any], ended).rowcount},
                 )
-            return cast(CursorResult[Any], result).rowcount
+            return expired
 
         return self.db.write(work)
 

@@ -5,10 +5,11 @@ content and the previous entry's hash, and `audit_heads` holds each chain's last
 branch's head row (`SELECT … FOR UPDATE` on PostgreSQL; SQLite write transactions are serialised already), so two
 counters of one branch can never give two entries the same place in the chain.
 
-Sales and points-ledger rows are tied to the entry written in their transaction: the code that inserts one calls
-`tie_row` (or `tie_new_rows` for a bulk load), and the transaction's next `record_audit` stamps them with its id and
-keeps a digest of their content in its details. A transaction that ties rows but writes no entry gets one at
-commit (a listener on every session), so no sale or ledger row is ever committed untied by our own code.
+Sales, points-ledger and coupon-ledger rows are tied to the entry written in their transaction: the code that
+inserts one calls `tie_row` (or `tie_new_rows` for a bulk load), and the transaction's next `record_audit` stamps them
+with its id and keeps a digest of their content in its details. Every insert into these tables must be tied so. A
+transaction that ties rows but writes no entry gets one at commit (a listener on every session), so no sale or ledger
+row is ever committed untied by our own code.
 `db check` then reports a row with no entry, an entry whose rows changed, and a chain with a gap or a changed entry.
 """
 
@@ -24,10 +25,14 @@ from sqlalchemy.orm import Session
 from app.security.operator import Operator
 from app.trust.chain import GENESIS, TIED_COLUMNS, RowDigest, entry_hash, plain_details
 from db.base import utcnow
-from db.models import AuditHead, AuditLog, PointsLedger, Sale
+from db.models import AuditHead, AuditLog, CouponLedger, PointsLedger, Sale
 
 _PENDING = "memberdesk.audit.pending"
-TABLES: dict[str, Table] = {"sales": Sale.__table__, "points_ledger": PointsLedger.__table__}  # type: ignore[dict-item]
+TABLES: dict[str, Table] = {
+    "sales": Sale.__table__,  # type: ignore[dict-item]
+    "points_ledger": PointsLedger.__table__,  # type: ignore[dict-item]
+    "coupon_ledger": CouponLedger.__table__,  # type: ignore[dict-item]
+}
 
 _INSERT_ENTRY = insert(AuditLog)
 _LOCK_HEAD = (
@@ -91,10 +96,11 @@ def tie_object(session: Session, operator: Operator, table: str, row: Any) -> No
     tie_row(session, operator, table, row.id, {c: getattr(row, c) for c in TIED_COLUMNS[table]})
 
 
-def row_marks(session: Session) -> dict[str, int]:
-    """The highest id of each tied table now: a bulk load that starts here ties what it adds after these."""
+def row_marks(session: Session, tables: tuple[str, ...] = tuple(TABLES)) -> dict[str, int]:
+    """The highest id of each tied table (or of `tables`) now: a bulk load that starts here ties what it adds after
+    these."""
     conn = session.connection()
-    return {name: conn.scalar(select(func.coalesce(func.max(t.c.id), 0))) or 0 for name, t in TABLES.items()}
+    return {name: conn.scalar(select(func.coalesce(func.max(TABLES[name].c.id), 0))) or 0 for name in tables}
 
 
 def tie_new_rows(session: Session, operator: Operator, marks: dict[str, int]) -> None:

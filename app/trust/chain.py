@@ -40,8 +40,13 @@ LEDGER_COLUMNS = (
     "balance_after",
     "sale_id",
 )
+COUPON_LEDGER_COLUMNS = ("id", "idempotency_key", "coupon_id", "action", "sale_id", "branch_id")
 TIME_COLUMNS = frozenset({"sold_at"})
-TIED_COLUMNS: dict[str, tuple[str, ...]] = {"sales": SALE_COLUMNS, "points_ledger": LEDGER_COLUMNS}
+TIED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "sales": SALE_COLUMNS,
+    "points_ledger": LEDGER_COLUMNS,
+    "coupon_ledger": COUPON_LEDGER_COLUMNS,
+}
 """The tables whose every row must be written under an audit entry, and the columns that entry vouches for."""
 
 

@@ -59,7 +59,7 @@ HEAD = S(
 )
 UNTIED = S(
     "Integrity",
-    "{count} sales or points-ledger rows were not written under any audit entry (rows: {examples})",
+    "{count} sales, points-ledger or coupon-ledger rows were not written under any audit entry (rows: {examples})",
 )
 ALTERED = S(
     "Integrity",

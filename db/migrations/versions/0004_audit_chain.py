@@ -1,10 +1,10 @@
-"""audit log hash-chained per branch; sales and ledger rows tied to their audit entry
+"""audit log hash-chained per branch; sales, points-ledger and coupon-ledger rows tied to their audit entry
 
 Revision ID: 0004
 Revises: 0007
 Create Date: 2026-11-29 12:00:00
 
-Existing entries are chained in id order, branch by branch; existing sales and ledger rows are tied to one entry
+Existing entries are chained in id order, branch by branch; existing sales, points-ledger and coupon-ledger rows are tied to one entry
 ("migrate") that records their digest, so `db check` vouches for them from here on.
 """
 
@@ -46,7 +46,7 @@ _TYPES: dict[str, Any] = {'sold_at': db.base.UTCDateTime()}
 def _tied_table(name: str) -> Any:
     return sa.table(name, sa.column('audit_id', sa.Integer),
                     *[sa.column(c, _TYPES.get(c, sa.String() if c in {'kind', 'source', 'receipt_no',
-                                                                        'idempotency_key'} else sa.BigInteger()))
+                                                                        'idempotency_key', 'action'} else sa.BigInteger()))
                       for c in TIED_COLUMNS[name]])
 
 
@@ -103,6 +103,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('audit_id', sa.Integer(), nullable=True))
     with op.batch_alter_table('sales', schema=None) as batch_op:
         batch_op.add_column(sa.Column('audit_id', sa.Integer(), nullable=True))
+    with op.batch_alter_table('coupon_ledger', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('audit_id', sa.Integer(), nullable=True))
 
     _chain_existing(op.get_bind())
 
@@ -114,6 +116,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('coupon_ledger', schema=None) as batch_op:
+        batch_op.drop_column('audit_id')
     with op.batch_alter_table('sales', schema=None) as batch_op:
         batch_op.drop_column('audit_id')
     with op.batch_alter_table('points_ledger', schema=None) as batch_op:
