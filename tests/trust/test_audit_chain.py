@@ -3,17 +3,21 @@ consistent ledger row, a changed sale and a removed audit entry (none of which i
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
 from sqlalchemy import func, select, text
 
 from app.context import Services, Store
+from app.coupons.campaigns import CampaignDraft
 from app.integrity import check_database
 from app.loyalty.service import PurchaseRequest
 from app.members.service import MemberForm
 from app.trust.verify import ALTERED, BROKEN, CHANGED, HEAD, UNTIED, chain_heads
-from db.models import AuditLog, Gift, PointsLedger, Sale
+from db.enums import CampaignTarget, CouponKind
+from db.models import AuditLog, CouponLedger, Gift, PointsLedger, Sale
+from tests.services.conftest import START
 
 
 def key() -> str:
@@ -110,6 +114,41 @@ def test_a_deleted_audit_entry_is_reported(store: Store, busy_member: int) -> No
 def test_the_last_entry_deleted_is_reported(store: Store, busy_member: int) -> None:
     raw(store, "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)")
     assert HEAD in messages(store)
+
+
+@pytest.fixture
+def coupon_moves(boss: Services, svc: Services, busy_member: int) -> None:
+    """A campaign's coupons issued and printed, one redeemed with a purchase and returned, one voided."""
+    draft = CampaignDraft(
+        code="C1",
+        name="满100减20",
+        kind=CouponKind.AMOUNT_OFF,
+        valid_from=START - dt.timedelta(days=1),
+        valid_until=START + dt.timedelta(days=30),
+        value_fen=2_000,
+        min_spend_fen=10_000,
+        target=CampaignTarget.BEARER,
+    )
+    campaign = boss.coupons.create_campaign(draft).campaign_id
+    boss.coupons.activate(campaign)
+    boss.coupons.issue(campaign, key(), count=3)
+    job = boss.coupons.print_job(campaign)
+    boss.coupons.mark_printed([c.id for c in job.coupons], key())
+    sale = svc.loyalty.record_purchase(
+        PurchaseRequest(member_id=busy_member, total_fen=20_000, idempotency_key=key(), coupon_code=job.coupons[0].code)
+    )
+    svc.loyalty.return_sale(sale.sale_id, key(), "不合适")
+    boss.coupons.void(job.coupons[1].id, "顾客遗失", key())
+
+
+def test_coupon_ledger_rows_are_tied_and_a_forged_one_is_reported(store: Store, coupon_moves: None) -> None:
+    assert [str(p) for p in check_database(store.db)] == []
+    with store.db.session() as session:
+        actions = sorted(str(a) for a in session.scalars(select(CouponLedger.action)))
+        assert session.scalar(select(func.count()).where(CouponLedger.audit_id.is_(None))) == 0
+    assert actions == sorted(["issue"] * 3 + ["print"] * 3 + ["redeem", "restore", "void"])
+    raw(store, "UPDATE coupon_ledger SET sale_id = NULL WHERE action = 'restore'")
+    assert messages(store) == {ALTERED}
 
 
 def test_an_edited_audit_entry_is_reported(store: Store, busy_member: int) -> None:
