@@ -372,6 +372,7 @@ def cmd_segments(args: argparse.Namespace) -> int:
     from app.context import Store
     from app.errors import ValidationError
     from app.insights.export import summary, write_segments
+    from app.trust.audit import record_export
 
     if args.horizon_days is not None and not 1 <= args.horizon_days <= 3650:
         raise ValidationError("--horizon-days must be between 1 and 3650")
@@ -379,7 +380,8 @@ def cmd_segments(args: argparse.Namespace) -> int:
         raise ValidationError("--out must name a .csv or .xlsx file")
     store = Store.open(_data_dir(args), args.database)
     try:
-        service = store.services(store.operator("owner")).segments
+        owner = store.operator("owner")
+        service = store.services(owner).segments
         report = service.refresh(
             args.as_of,
             args.horizon_days,
@@ -391,6 +393,7 @@ def cmd_segments(args: argparse.Namespace) -> int:
             print(line)
         if args.out is not None:
             count = write_segments(report, args.out)
+            record_export(store.db, owner, "segments", args.out, count)
             print(f"{count} members written to {args.out}")
         return 0
     finally:

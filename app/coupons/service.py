@@ -30,7 +30,7 @@ from app.i18n import QT_TRANSLATE_NOOP as S
 from app.importing.tables import write_table
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
-from app.trust.audit import record_audit, row_marks, tie_new_rows, tie_object
+from app.trust.audit import record_audit, record_export, row_marks, tie_new_rows, tie_object
 from db.engine import Database
 from db.enums import (
     CampaignStatus,
@@ -745,7 +745,9 @@ class CouponService:
 
         with self.db.session() as session:
             _campaign(session, campaign_id)
-            return write_table(path, EXPORT_COLUMNS, rows(session))
+            count = write_table(path, EXPORT_COLUMNS, rows(session))
+        record_export(self.db, self.operator, "coupons", path, count)
+        return count
 
     def export_figures(self, path: Path) -> int:
         """Every campaign with its figures, one row each (money in fen, as the other exports)."""

@@ -16,6 +16,7 @@ row is ever committed untied by our own code.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, bindparam, event, func, insert, select, update
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from app.security.operator import Operator
 from app.trust.chain import GENESIS, TIED_COLUMNS, RowDigest, entry_hash, plain_details
 from db.base import utcnow
+from db.engine import Database
 from db.models import AuditHead, AuditLog, CouponLedger, PointsLedger, Sale
 
 _PENDING = "memberdesk.audit.pending"
@@ -199,6 +201,12 @@ def record_audit(
     if pending is not None:
         _stamp(session, pending, audit_id)
     return audit_id
+
+
+def record_export(db: Database, operator: Operator, entity: str, path: Path, rows: int) -> None:
+    """Store data written to a file (members, coupons, complaints, segments): who wrote how many rows to which file
+    (its name only: the folder may name a person)."""
+    db.write(lambda s: record_audit(s, operator, "export", entity, None, {"file": path.name, "rows": rows}))
 
 
 @event.listens_for(Session, "before_commit")

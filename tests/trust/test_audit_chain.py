@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -149,6 +150,24 @@ def test_coupon_ledger_rows_are_tied_and_a_forged_one_is_reported(store: Store, 
     assert actions == sorted(["issue"] * 3 + ["print"] * 3 + ["redeem", "restore", "void"])
     raw(store, "UPDATE coupon_ledger SET sale_id = NULL WHERE action = 'restore'")
     assert messages(store) == {ALTERED}
+
+
+def test_every_export_is_audited(store: Store, boss: Services, coupon_moves: None, tmp_path: Path) -> None:
+    """Exports of members, coupons and complaints name who wrote how many rows to which file."""
+    from app.care.cli import export_complaints
+    from app.importing.export import export_members
+
+    export_members(store.db, boss.operator, store.cipher, tmp_path / "members.csv")
+    campaign = boss.coupons.find_campaign("C1")
+    boss.coupons.export(campaign, tmp_path / "coupons.xlsx")
+    export_complaints(boss, tmp_path / "complaints.csv", None, None)
+    with store.db.session() as session:
+        exports = session.execute(select(AuditLog.entity, AuditLog.details).where(AuditLog.action == "export")).all()
+    assert [(entity, details["file"], details["rows"]) for entity, details in exports] == [
+        ("members", "members.csv", 1),
+        ("coupons", "coupons.xlsx", 3),
+        ("complaints", "complaints.csv", 0),
+    ]
 
 
 def test_an_edited_audit_entry_is_reported(store: Store, busy_member: int) -> None:
