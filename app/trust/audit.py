@@ -167,8 +167,10 @@ def record_audit(
     details: dict[str, Any] | None = None,
 ) -> int:
     """Append an entry to the operator's branch chain, in the caller's transaction; returns its id. Details should
-    hold what changed (before/after) but no full phone or ID number (the trail outlives a member's deletion)."""
+    hold what changed (before/after) but no full phone or ID number (the trail outlives a member's deletion); the key
+    "rows" is the tied rows' digests."""
     plain = plain_details(details)
+    assert "rows" not in plain, "details['rows'] is kept for the digests of the tied rows"
     pending: _Pending | None = session.info.pop(_PENDING, None)
     if pending is not None:
         rows = _digests(session, pending)
@@ -206,7 +208,7 @@ def record_audit(
 def record_export(db: Database, operator: Operator, entity: str, path: Path, rows: int) -> None:
     """Store data written to a file (members, coupons, complaints, segments): who wrote how many rows to which file
     (its name only: the folder may name a person)."""
-    db.write(lambda s: record_audit(s, operator, "export", entity, None, {"file": path.name, "rows": rows}))
+    db.write(lambda s: record_audit(s, operator, "export", entity, None, {"file": path.name, "count": rows}))
 
 
 @event.listens_for(Session, "before_commit")

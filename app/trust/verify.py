@@ -116,7 +116,7 @@ def _check_chains(session: Session, tally: _Tally) -> dict[int, dict[str, Any]]:
         )
         if computed != row.row_hash:
             tally.add(CHANGED, f"{chain}#{row.seq}")
-        if "rows" in details:
+        if isinstance(details.get("rows"), dict):
             vouched[row.id] = details["rows"]
         last[chain] = (row.seq, row.row_hash)
     for chain, head in heads.items():

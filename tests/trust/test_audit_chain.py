@@ -163,11 +163,12 @@ def test_every_export_is_audited(store: Store, boss: Services, coupon_moves: Non
     export_complaints(boss, tmp_path / "complaints.csv", None, None)
     with store.db.session() as session:
         exports = session.execute(select(AuditLog.entity, AuditLog.details).where(AuditLog.action == "export")).all()
-    assert [(entity, details["file"], details["rows"]) for entity, details in exports] == [
+    assert [(entity, details["file"], details["count"]) for entity, details in exports] == [
         ("members", "members.csv", 1),
         ("coupons", "coupons.xlsx", 3),
         ("complaints", "complaints.csv", 0),
     ]
+    assert [str(p) for p in check_database(store.db)] == []
 
 
 def test_an_edited_audit_entry_is_reported(store: Store, busy_member: int) -> None:
