@@ -15,7 +15,6 @@ from sqlalchemy import select
 from app.context import Services
 from db.models import Member
 from tests.ui.ui_support import buy, register, show_active, shown
-from ui.admin.pins import ChangePinDialog
 from ui.application import build_main_window
 from ui.main_window import MainWindow
 from ui.tasks import SyncTaskRunner
@@ -44,9 +43,9 @@ def grab(widget: object, name: str) -> None:
 
 @pytest.fixture
 def owner_window(qtbot: QtBot, owner_services: Services, translators: object) -> MainWindow:
+    """The owner (the prompt for a new PIN comes only with a sign-in)."""
     window = build_main_window(owner_services, SyncTaskRunner())
     show_active(qtbot, window)
-    shown(ChangePinDialog).reject()
     return window
 
 
