@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -94,7 +95,7 @@ class AuditService:
                         entry.action,
                         entry.entity,
                         entry.entity_id or "",
-                        canonical(entry.details),
+                        _readable(entry.details),
                     )
                     for entry, staff, branch in rows
                 ],
@@ -122,3 +123,11 @@ class AuditService:
         """The chain and the ties to sales and ledger rows, as `db check` verifies them."""
         require_role(self.operator, StaffRole.OWNER)
         return self.db.read(check_audit)
+
+
+def _readable(details: dict[str, Any]) -> str:
+    """The details as the owner reads them: the tied rows' digests shown as their counts only."""
+    rows = details.get("rows")
+    if isinstance(rows, dict):
+        details = {**details, "rows": {table: summary[0] for table, summary in rows.items()}}
+    return canonical(details)

@@ -38,6 +38,7 @@ def visible_tabs(area: TrustArea) -> list[str]:
 
 def grab(widget: object, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
+    QApplication.processEvents()  # the layout catches up with the texts just set, as it would on screen
     widget.grab().save(str(SHOTS / name))  # type: ignore[attr-defined]
 
 

@@ -5,6 +5,7 @@ The services check who may do what (consent: anyone; data copy: manager; deletio
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -193,8 +194,10 @@ class PrivacyPage(Page):
         return hit
 
     def _report(self, message: str) -> None:
+        """The message in full as a tooltip; shown breakable after each path separator, so a long path wraps."""
         self.error.clear()
-        self.note.setText(message)
+        self.note.setText(message.replace(os.sep, os.sep + "\u200b"))
+        self.note.setToolTip(message)
 
     def _refused(self, error: MemberDeskError) -> None:
         self.note.clear()
