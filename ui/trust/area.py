@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from app.changes import Changes
-from db.enums import StaffRole
+from app.vocabulary import StaffRole
 from ui.pages.base import Page
 from ui.tasks import TaskRunner
 from ui.trust.audit_page import AuditPage

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.changes import Changes
 from app.errors import MemberDeskError
-from db.enums import StaffRole
+from app.vocabulary import StaffRole
 from ui.forms import ActionDialog, error_label
 from ui.messages import show_info
 from ui.models import Column, RowsModel, row_table

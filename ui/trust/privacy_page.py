@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.changes import Changes
 from app.errors import MemberDeskError
-from db.enums import StaffRole
+from app.vocabulary import StaffRole
 from ui.formatting import local_date, points
 from ui.forms import ActionDialog, error_label
 from ui.models import Column, RowsModel, row_table
