@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from app.audit import record_audit
 from app.care import points
 from app.care.settings import CareSettings, read_care_settings
 from app.changes import Changes
@@ -26,6 +25,7 @@ from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
 from app.members.profile import Page
 from app.security.operator import Operator
+from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import ComplaintSeverity, ComplaintStatus, MemberStatus, SaleKind, TaskStatus
 from db.models import Branch, Complaint, ComplaintEvent, Coupon, FollowUpTask, Member, Sale, Staff

@@ -18,7 +18,6 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.care import points
 from app.care.questions import Answer, Question, QuestionKind, csat, mean, nps, parse_answers, validate_questions
 from app.care.settings import read_care_settings
@@ -30,6 +29,7 @@ from app.i18n import translate
 from app.members.validation import luhn_check_digit
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
+from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import FormStatus, MemberStatus, StaffRole
 from db.models import Branch, Member, Staff, SurveyForm, SurveyResponse, SurveyTemplate

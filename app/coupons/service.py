@@ -20,7 +20,6 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.changes import Changes
 from app.clock import Clock
 from app.coupons.campaigns import TRANSITIONS, CampaignDraft, Offer, offer_text, validate_draft
@@ -32,6 +31,7 @@ from app.importing.tables import write_table
 from app.security.operator import Operator, require_role
 from app.security.sign_in import SignInService
 from app.settings import read_settings
+from app.trust.audit import record_audit, record_export, row_marks, tie_new_rows, tie_object
 from db.bulk import DriverValues
 from db.engine import Database
 from db.enums import (
@@ -495,7 +495,8 @@ class CouponService:
             ],
         )
         # One statement for the ledger rows of the coupons just made (the campaign row is locked, so no other
-        # counter issues into it meanwhile).
+        # counter issues into it meanwhile); the issue's audit entry vouches for them.
+        tie_new_rows(session, self.operator, row_marks(session, ("coupon_ledger",)))
         made = select(
             literal(f"{idempotency_key}:") + sql_cast(Coupon.id, String),
             Coupon.id,
@@ -639,6 +640,7 @@ class CouponService:
             if conn.scalar(select(CouponLedger.id).where(CouponLedger.idempotency_key == first_key)) is not None:
                 return 0
             now = self.clock.now()
+            tie_new_rows(session, self.operator, row_marks(session, ("coupon_ledger",)))
             for start in range(0, len(ids), 5000):
                 chunk = ids[start : start + 5000]
                 conn.execute(update(Coupon).where(Coupon.id.in_(chunk)).values(print_count=Coupon.print_count + 1))
@@ -722,16 +724,17 @@ class CouponService:
             if coupon.status != CouponStatus.ISSUED:
                 raise ConflictError(S("Errors", "Only a coupon not yet used can be voided."))
             coupon.status = CouponStatus.VOID
-            session.add(
-                CouponLedger(
-                    idempotency_key=idempotency_key,
-                    coupon_id=coupon.id,
-                    action=CouponAction.VOID,
-                    staff_id=self.operator.staff_id,
-                    branch_id=self.operator.branch_id,
-                    created_at=self.clock.now(),
-                )
+            row = CouponLedger(
+                idempotency_key=idempotency_key,
+                coupon_id=coupon.id,
+                action=CouponAction.VOID,
+                staff_id=self.operator.staff_id,
+                branch_id=self.operator.branch_id,
+                created_at=self.clock.now(),
             )
+            session.add(row)
+            session.flush()
+            tie_object(session, self.operator, "coupon_ledger", row)
             record_audit(session, self.operator, "void", "coupon", coupon.id, {"reason": reason})
             return CouponChanged(coupon.id, CouponStatus.VOID)
 
@@ -756,12 +759,17 @@ class CouponService:
                 literal(self.operator.branch_id),
                 literal(now, CouponLedger.created_at.type),
             ).where(Coupon.id.in_(due))
+            marks = row_marks(session, ("coupon_ledger",))
             conn.execute(
                 insert(CouponLedger).from_select(
                     ["idempotency_key", "coupon_id", "action", "branch_id", "created_at"], made
                 )
             )
             result = conn.execute(update(Coupon).where(Coupon.id.in_(due)).values(status=CouponStatus.EXPIRED))
+            expired = cast(CursorResult[Any], result).rowcount
+            if expired:
+                tie_new_rows(session, self.operator, marks)
+                record_audit(session, self.operator, "expire", "coupon", None, {"count": expired})
             ended = conn.execute(
                 update(CouponCampaign)
                 .where(CouponCampaign.status == CampaignStatus.ACTIVE, CouponCampaign.valid_until <= now)
@@ -776,7 +784,7 @@ class CouponService:
                     None,
                     {"count": cast(CursorResult[Any], ended).rowcount},
                 )
-            return cast(CursorResult[Any], result).rowcount
+            return expired
 
         return self.db.write(work)
 
@@ -835,7 +843,9 @@ class CouponService:
 
         with self.db.session() as session:
             _campaign(session, campaign_id)
-            return write_table(path, EXPORT_COLUMNS, rows(session))
+            count = write_table(path, EXPORT_COLUMNS, rows(session))
+        record_export(self.db, self.operator, "coupons", path, count)
+        return count
 
     def export_figures(self, path: Path) -> int:
         """Every campaign with its figures, one row each (money in fen, as the other exports)."""

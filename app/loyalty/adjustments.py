@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.errors import ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.loyalty.job import LoyaltyJob
@@ -14,6 +13,7 @@ from app.loyalty.results import AdjustmentResult
 from app.loyalty.rules import expiry_for
 from app.security.sign_in import SignInService
 from app.settings import read_settings
+from app.trust.audit import record_audit
 from db.enums import LedgerSource, StaffRole
 from db.models import PointsLedger
 
