@@ -13,7 +13,6 @@ from pathlib import Path
 from sqlalchemy import and_, func, insert, select
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.changes import Changes
 from app.clock import Clock, store_zone, to_store_time
 from app.dashboard.figures import BIRTHDAY_WEEK_DAYS, CHURN_LEVELS, EXPIRY_WARNING_DAYS, DayWindow
@@ -24,6 +23,7 @@ from app.importing.tables import write_table
 from app.members.validation import mask_phone
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
+from app.trust.audit import record_audit, record_export
 from db.base import new_uuid
 from db.engine import Database
 from db.enums import CouponStatus, MemberStatus, StaffRole, TaskStatus
@@ -228,9 +228,8 @@ class WorkListActions:
                     ]
 
             columns = [translate("Dashboard", c) for c in EXPIRY_COLUMNS]
-            count = write_table(path, columns, rows())
-            record_audit(session, self.operator, "export", "points_expiring", None, {"rows": count, "file": path.name})
-            return count
+            return write_table(path, columns, rows())
 
-        count = self.db.write(work)
+        count = self.db.read(work)
+        record_export(self.db, self.operator, "points_expiring", path, count)
         return WorkDone(count, Changes.AUDIT)

@@ -1,7 +1,7 @@
 """day totals: sales per branch per day and per category per day, and the indexes the dashboard reads
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0004
 Create Date: 2026-11-29 15:00:00
 
 The new tables are filled from the existing sales here (db/day_totals.py, the same code `db check` compares with),
@@ -20,7 +20,7 @@ from alembic import op
 from db import day_totals
 
 revision: str = "0008"
-down_revision: str | None = "0007"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
