@@ -226,16 +226,18 @@ def _month_totals_problem(session: Session) -> Problem | None:
     return Problem(message, len(differing), differing[:SAMPLE])
 
 
+DAY_TOTALS_DIFFER = S(
+    "Integrity",
+    "{count} days' sales totals differ from the sales; `main.py report recount` counts them again ({examples})",
+)
+
+
 def _day_totals_problem(session: Session) -> Problem | None:
     """The per-branch and per-category day totals the dashboard reads must equal the sales they sum."""
     differing = day_totals.differences(session.connection(), read_settings(session).store_timezone)
     if not differing:
         return None
-    message = S(
-        "Integrity",
-        "{count} days' sales totals differ from the sales; `main.py report recount` counts them again ({examples})",
-    )
-    return Problem(message, len(differing), differing[:SAMPLE])
+    return Problem(DAY_TOTALS_DIFFER, len(differing), differing[:SAMPLE])
 
 
 def rebuild_indexes(db: Database) -> int:
