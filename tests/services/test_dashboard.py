@@ -185,7 +185,10 @@ def test_migration_0008_fills_the_day_totals_from_existing_sales(svc: Services, 
     sale = _buy(svc, member, 4_200, _shanghai(DAY, 23, 30), (SaleLineInput(4_200, "baby", quantity=2),))
     _buy(svc, member, 1_000, _shanghai(DAY - dt.timedelta(days=3), 8))
     svc.loyalty.return_sale(sale, str(uuid.uuid4()), "")
-    command.downgrade(alembic_config(store.db), "-1")  # to the revision before 0008
+    config = alembic_config(store.db)
+    with store.db.engine.begin() as conn:  # the store's own engine, as db.migrate.upgrade does
+        config.attributes["connection"] = conn
+        command.downgrade(config, "-1")  # to the revision before 0008
     store.db.dispose()
     upgrade(store.db)
     with store.db.session() as session:
