@@ -7,11 +7,13 @@ with `--members` members, and prints per N the lookup (lookup + profile) and pur
 client connections pg_stat_activity showed, and the errors. An operation refused because the server could not be
 reached is retried with the same idempotency key, as the counter's dialog does.
 
-`--restart-mid-run` restarts the server half-way (down for `--outage` seconds) and then proves every acknowledged
-purchase, gift and return is stored exactly once, nothing unacknowledged is stored, and `db check` passes.
+`--restart-mid-run` stops the server half-way for `--outage` seconds (`pg_ctl stop -m fast`, then start), and then
+proves every acknowledged purchase, gift and return is stored exactly once, nothing unacknowledged is stored, and
+`db check` passes; it prints how soon after the server came back each counter had an operation acknowledged again.
 
     .venv/bin/python bench/bench_chain.py --counters 10 50 --seconds 60
     .venv/bin/python bench/bench_chain.py --counters 50 --seconds 60 --restart-mid-run
+    .venv/bin/python bench/bench_chain.py --counters 50 --seconds 120 --restart-mid-run --outage 30
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ class CounterLog:
     lookups: list[float] = field(default_factory=list)
     purchases: list[float] = field(default_factory=list)
     acked: list[str] = field(default_factory=list)
+    acked_at: list[float] = field(default_factory=list)
+    """time.monotonic() of each acknowledgement (one clock for every process on the machine)"""
     errors: list[str] = field(default_factory=list)
     outage_retries: int = 0
     refusals: int = 0
@@ -71,11 +75,17 @@ def make_store(data_dir: Path, url: str, members: int) -> int:
     store = Store.open(data_dir, url)
     add_counter_staff(store)
     owner = store.services(store.operator("owner"))
-    gift = owner.catalogue.add_gift(GiftInput(name="环保袋", points_price=50, stock=1_000_000))
+    gift = owner.catalogue.add_gift(GiftInput(name="环保袋", points_price=50, stock=1_000_000)).id
+    assert gift is not None
     for n in range(members):
         owner.members.register(MemberForm(phone=phone(n), name=f"会员{n}", membership_consent=True))
     store.db.dispose()
     return gift
+
+
+def acknowledge(log: CounterLog, key: str) -> None:
+    log.acked.append(key)
+    log.acked_at.append(time.monotonic())
 
 
 def patiently(log: CounterLog, work: Callable[..., T], *args: Any) -> T:
@@ -123,14 +133,14 @@ def counter(
                 result = patiently(log, services.loyalty.record_purchase, request)
                 log.purchases.append(time.perf_counter() - started)
                 mine.append(result.sale_id)
-                log.acked.append(key)
+                acknowledge(log, key)
             elif roll < 0.7:
                 patiently(log, services.loyalty.redeem_gift, member_id, gift, 1, key)
-                log.acked.append(key)
+                acknowledge(log, key)
             elif roll < 0.8 and mine:
                 sale = mine.pop(rng.randrange(len(mine)))
                 patiently(log, services.loyalty.return_sale, sale, key, "bench")
-                log.acked.append(key)
+                acknowledge(log, key)
         except InsufficientPoints:
             log.refusals += 1
         except MemberDeskError as exc:
@@ -180,6 +190,22 @@ def client_connections(cluster: PgCluster) -> int | None:
     return int(row[0]) if row else None
 
 
+def recovery(down: tuple[float, float], logs: list[CounterLog]) -> str:
+    """What the counters did about the outage: nothing acknowledged while the server was down, and how soon after it
+    came back each counter had its next operation acknowledged (the ones caught mid-operation wait it out)."""
+    stopped, back = down
+    during = sum(stopped < t < back for log in logs for t in log.acked_at)
+    firsts = sorted(
+        min(t for t in log.acked_at if t >= back) - back for log in logs if any(t >= back for t in log.acked_at)
+    )
+    return (
+        f"outage {back - stopped:.1f} s: {during} operations acknowledged while down; "
+        f"{len(firsts)}/{len(logs)} counters acknowledged operations afterwards, the first after "
+        f"p50 {pct(firsts, 0.5) / 1000:.1f} s, max {max(firsts, default=float('nan')):.1f} s "
+        f"(think time {THINK_S[0]:.0f}–{THINK_S[1]:.0f} s)"
+    )
+
+
 def verify(data_dir: Path, url: str, acked: list[str]) -> list[str]:
     """Every acknowledged operation stored exactly once, nothing else stored, and `db check` passes."""
     store = Store.open(data_dir, url, migrate=False)
@@ -221,16 +247,17 @@ def run(n: int, seconds: float, members: int, restart: bool, outage: float) -> b
         for process in processes:
             process.start()
         most = 0
-        restarted = not restart
+        down: tuple[float, float] | None = None
         while time.monotonic() < deadline:
             time.sleep(1.0)
             most = max(most, client_connections(cluster) or 0)
-            if not restarted and time.monotonic() > deadline - seconds / 2:
-                print(f"  restarting the server (down {outage:.0f} s)…", flush=True)
+            if restart and down is None and time.monotonic() > deadline - seconds / 2:
+                print(f"  stopping the server for {outage:.0f} s…", flush=True)
                 cluster.stop()
+                stopped = time.monotonic()
                 time.sleep(outage)
                 cluster.start()
-                restarted = True
+                down = (stopped, time.monotonic())
         logs: list[CounterLog] = [log for _ in processes for log in out.get()]
         for process in processes:
             process.join()
@@ -248,6 +275,8 @@ def run(n: int, seconds: float, members: int, restart: bool, outage: float) -> b
         )
         for error in sorted(set(errors))[:10]:
             print(f"    {error}")
+        if down is not None:
+            print("    " + recovery(down, logs))
         problems = verify(data_dir, cluster.url, acked)
         print(f"  every acknowledged operation stored exactly once, db check clean: {'yes' if not problems else 'NO'}")
         for problem in problems[:10]:
