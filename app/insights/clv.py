@@ -162,9 +162,9 @@ def p_alive(m: BgNbd, x: Floats, t_x: Floats, big_t: Floats) -> Floats:
     return 1.0 / (1.0 + odds)
 
 
-def _log_hyp2f1(a: Floats, b: Floats, c: Floats, z: Floats) -> Floats:
-    """log 2F1(a, b; c; z) for 0 <= z < 1 and a positive sum, by its power series: each element is summed until its
-    terms shrink below 1e-15 of the sum, rescaled as it goes so that large sums do not overflow."""
+def _scaled_hyp2f1(log_factor: Floats, a: Floats, b: Floats, c: Floats, z: Floats) -> Floats:
+    """exp(log_factor) · 2F1(a, b; c; z) for 0 <= z < 1, by the power series: each element is summed until its terms
+    shrink below 1e-15 of the sum, rescaled as it goes so that a huge sum and a tiny factor do not overflow."""
     total, term, scale = np.ones_like(z), np.ones_like(z), np.zeros_like(z)
     active = np.arange(len(z))
     n = 0
@@ -179,7 +179,7 @@ def _log_hyp2f1(a: Floats, b: Floats, c: Floats, z: Floats) -> Floats:
         done = (np.abs(term[active]) <= 1e-15 * np.abs(total[active])) & (np.abs(ratio) < 1)
         active = active[~done]
         n += 1
-    return np.log(total) + scale
+    return np.sign(total) * np.exp(log_factor + np.log(np.abs(total)) + scale)
 
 
 def expected_purchases(m: BgNbd, horizon: float, x: Floats, t_x: Floats, big_t: Floats) -> Floats:
@@ -192,13 +192,13 @@ def expected_purchases(m: BgNbd, horizon: float, x: Floats, t_x: Floats, big_t: 
     z = horizon / (alpha + u_big + horizon)
     euler = abs(a - 1) < r + ux
     c = a + b + ux - 1
-    log_scaled = np.empty_like(z)
+    scaled = np.empty_like(z)
     e, o = euler, ~euler
-    log_scaled[e] = (a - 1) * np.log1p(-z[e]) + _log_hyp2f1(
-        np.full_like(z[e], a + b - 1 - r), np.full_like(z[e], a - 1), c[e], z[e]
+    scaled[e] = _scaled_hyp2f1(
+        (a - 1) * np.log1p(-z[e]), np.full_like(z[e], a + b - 1 - r), np.full_like(z[e], a - 1), c[e], z[e]
     )
-    log_scaled[o] = (r + ux[o]) * np.log1p(-z[o]) + _log_hyp2f1(r + ux[o], b + ux[o], c[o], z[o])
-    numerator = (a + b + x - 1) / (a - 1) * (1 - np.exp(log_scaled)[at])
+    scaled[o] = _scaled_hyp2f1((r + ux[o]) * np.log1p(-z[o]), r + ux[o], b + ux[o], c[o], z[o])
+    numerator = (a + b + x - 1) / (a - 1) * (1 - scaled[at])
     return numerator * p_alive(m, x, t_x, big_t)
 
 
