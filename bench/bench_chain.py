@@ -14,6 +14,10 @@ proves every acknowledged purchase, gift and return is stored exactly once, noth
     .venv/bin/python bench/bench_chain.py --counters 10 50 --seconds 60
     .venv/bin/python bench/bench_chain.py --counters 50 --seconds 60 --restart-mid-run
     .venv/bin/python bench/bench_chain.py --counters 50 --seconds 120 --restart-mid-run --outage 30
+    .venv/bin/python bench/bench_chain.py --counters 50 --seconds 90 --check-and-backup
+
+`--check-and-backup` runs `main.py db check` and `main.py backup` (pg_dump) against the server a quarter into the
+run, beside the counters, and prints each one's exit status, time and last line.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import argparse
 import multiprocessing as mp
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -48,6 +53,7 @@ from tests.pg_cluster import PgCluster
 from tests.staff_support import add_counter_staff
 
 T = TypeVar("T")
+ROOT = Path(__file__).resolve().parent.parent
 PORT = 5442
 THINK_S = (2.0, 6.0)
 BASELINE_S = 10.0
@@ -206,6 +212,18 @@ def recovery(down: tuple[float, float], logs: list[CounterLog]) -> str:
     )
 
 
+def run_cli(data_dir: Path, url: str, args: list[str], report: list[str]) -> None:
+    """One `main.py` command against the chain's server, as an owner runs it beside the working counters."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data_dir), "--database", url, *args],
+        capture_output=True,
+        text=True,
+    )
+    last = (done.stdout.strip() or done.stderr.strip()).splitlines()[-1:] or [""]
+    report.append(f"`{' '.join(args[:2])}` exit {done.returncode} in {time.perf_counter() - started:.1f} s: {last[0]}")
+
+
 def verify(data_dir: Path, url: str, acked: list[str]) -> list[str]:
     """Every acknowledged operation stored exactly once, nothing else stored, and `db check` passes."""
     store = Store.open(data_dir, url, migrate=False)
@@ -222,7 +240,7 @@ def verify(data_dir: Path, url: str, acked: list[str]) -> list[str]:
     return problems
 
 
-def run(n: int, seconds: float, members: int, restart: bool, outage: float) -> bool:
+def run(n: int, seconds: float, members: int, restart: bool, outage: float, commands: list[list[str]]) -> bool:
     cluster = PgCluster(PORT, durable=True)
     cluster.start()
     data_dir = Path(tempfile.mkdtemp(prefix="memberdesk-chain-"))
@@ -248,9 +266,19 @@ def run(n: int, seconds: float, members: int, restart: bool, outage: float) -> b
             process.start()
         most = 0
         down: tuple[float, float] | None = None
+        beside: list[threading.Thread] = []
+        reports: list[str] = []
         while time.monotonic() < deadline:
             time.sleep(1.0)
             most = max(most, client_connections(cluster) or 0)
+            if commands and not beside and time.monotonic() > deadline - seconds * 3 / 4:
+                print(f"  running {' and '.join(' '.join(c[:2]) for c in commands)} beside the counters…", flush=True)
+                beside = [
+                    threading.Thread(target=run_cli, args=(data_dir, cluster.url, command, reports))
+                    for command in commands
+                ]
+                for thread in beside:
+                    thread.start()
             if restart and down is None and time.monotonic() > deadline - seconds / 2:
                 print(f"  stopping the server for {outage:.0f} s…", flush=True)
                 cluster.stop()
@@ -261,6 +289,8 @@ def run(n: int, seconds: float, members: int, restart: bool, outage: float) -> b
         logs: list[CounterLog] = [log for _ in processes for log in out.get()]
         for process in processes:
             process.join()
+        for thread in beside:
+            thread.join()
         lookups = [v for log in logs for v in log.lookups]
         purchases = [v for log in logs for v in log.purchases]
         errors = [e for log in logs for e in log.errors]
@@ -277,11 +307,13 @@ def run(n: int, seconds: float, members: int, restart: bool, outage: float) -> b
             print(f"    {error}")
         if down is not None:
             print("    " + recovery(down, logs))
+        for line in reports:
+            print(f"  {line}")
         problems = verify(data_dir, cluster.url, acked)
         print(f"  every acknowledged operation stored exactly once, db check clean: {'yes' if not problems else 'NO'}")
         for problem in problems[:10]:
             print(f"    {problem}")
-        return not errors and not problems
+        return not errors and not problems and all(" exit 0 " in line for line in reports)
     finally:
         cluster.remove()
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -294,9 +326,16 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=500)
     parser.add_argument("--restart-mid-run", action="store_true")
     parser.add_argument("--outage", type=float, default=5.0, help="seconds the server stays down in a restart")
+    parser.add_argument(
+        "--check-and-backup", action="store_true", help="run `db check` and `backup` from the command line mid-run"
+    )
     args = parser.parse_args()
     print(TARGETS)
-    ok = [run(n, args.seconds, args.members, args.restart_mid_run, args.outage) for n in args.counters]
+    commands = []
+    if args.check_and_backup:
+        backups = Path(tempfile.mkdtemp(prefix="memberdesk-chain-backup-"))
+        commands = [["db", "check"], ["backup", "--out", str(backups)]]
+    ok = [run(n, args.seconds, args.members, args.restart_mid_run, args.outage, commands) for n in args.counters]
     return 0 if all(ok) else 1
 
 
