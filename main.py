@@ -119,6 +119,15 @@ def build_parser() -> argparse.ArgumentParser:
     segments.add_argument("--out", type=Path, default=None, help="write one row per member to FILE.csv or .xlsx")
     segments.add_argument("--recount", action="store_true", help="count the monthly totals again from every sale")
 
+    report = sub.add_parser("report", help="the day's summary")
+    _add_common(report)
+    rsub = report.add_subparsers(dest="report_command", required=True)
+    rday = rsub.add_parser("day", help="the day's summary as an A4 PDF (figures, sales chart, work lists, staff)")
+    _add_common(rday)
+    rday.add_argument("--date", type=_date, default=None, help="the day, in the store's time zone (default yesterday)")
+    rday.add_argument("--out", type=Path, default=None, help="the PDF to write (default day-report-DATE.pdf)")
+    _add_common(rsub.add_parser("recount", help="count the per-day sales totals again from every sale"))
+
     dbp = sub.add_parser("db", help="database maintenance")
     _add_common(dbp)
     dbsub = dbp.add_subparsers(dest="db_command", required=True)
@@ -400,6 +409,33 @@ def cmd_segments(args: argparse.Namespace) -> int:
         store.close()
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from app.context import Store
+
+    store = Store.open(_data_dir(args), args.database)
+    try:
+        service = store.services(store.operator("owner")).close_of_day
+        if args.report_command == "recount":
+            service.recount()
+            print("day totals counted again from the sales")
+            return 0
+        from app.dashboard.day_report import write_day_report
+
+        day = args.date or service.today() - dt.timedelta(days=1)
+        out = args.out or Path(f"day-report-{day.isoformat()}.pdf")
+        summary = service.close_of_day(day)
+        partial = out.with_name(out.name + ".part")
+        try:
+            write_day_report(summary, partial, service.store_now())
+            partial.replace(out)
+        finally:
+            partial.unlink(missing_ok=True)
+        print(f"day summary of {day.isoformat()} written to {out}")
+        return 0
+    finally:
+        store.close()
+
+
 def _console_progress(done: int, total: int, what: str) -> bool:
     """Progress on stderr; a total of 0 means not known in advance (files are read as a stream)."""
     if total <= 0:
@@ -435,6 +471,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "surveys": cmd_surveys,
     "coupons": cmd_coupons,
     "segments": cmd_segments,
+    "report": cmd_report,
 }
 
 

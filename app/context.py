@@ -15,6 +15,8 @@ from app.care.services import CareServices
 from app.charts.service import ChartService
 from app.clock import Clock, SystemClock
 from app.coupons.service import CouponService
+from app.dashboard.actions import WorkListActions
+from app.dashboard.figures import CloseOfDayService
 from app.errors import NotFoundError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.insights.saved import SavedSegmentService
@@ -131,6 +133,8 @@ class Store:
             coupons=CouponService(self.db, operator, self.clock),
             segments=SegmentService(self.db, operator, self.clock),
             saved_segments=SavedSegmentService(self.db, operator),
+            close_of_day=CloseOfDayService(self.db, operator, self.clock),
+            work_lists=WorkListActions(self.db, operator, self.clock),
             charts=ChartService(self.db, operator, self.clock),
         )
 
@@ -164,4 +168,6 @@ class Services:
     coupons: CouponService
     segments: SegmentService
     saved_segments: SavedSegmentService
+    close_of_day: CloseOfDayService
+    work_lists: WorkListActions
     charts: ChartService

@@ -12,6 +12,7 @@ from app.i18n import translate
 from app.insights.aggregates import month_total_differences
 from app.settings import read_settings
 from app.trust.verify import check_audit
+from db import day_totals
 from db.bulk import pending_indexes, restore_indexes
 from db.engine import Database
 
@@ -198,6 +199,9 @@ def check_database(db: Database) -> list[Problem]:
         month_totals = _month_totals_problem(session)
         if month_totals is not None:
             problems.append(month_totals)
+        day_figures = _day_totals_problem(session)
+        if day_figures is not None:
+            problems.append(day_figures)
         pending = [name for name, _create in pending_indexes(session.connection())]
         if pending:
             message = S(
@@ -218,6 +222,18 @@ def _month_totals_problem(session: Session) -> Problem | None:
         "Integrity",
         "{count} members' monthly purchase totals differ from their sales; `main.py segments --recount` "
         "counts them again (member ids: {examples})",
+    )
+    return Problem(message, len(differing), differing[:SAMPLE])
+
+
+def _day_totals_problem(session: Session) -> Problem | None:
+    """The per-branch and per-category day totals the dashboard reads must equal the sales they sum."""
+    differing = day_totals.differences(session.connection(), read_settings(session).store_timezone)
+    if not differing:
+        return None
+    message = S(
+        "Integrity",
+        "{count} days' sales totals differ from the sales; `main.py report recount` counts them again ({examples})",
     )
     return Problem(message, len(differing), differing[:SAMPLE])
 

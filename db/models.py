@@ -195,7 +195,7 @@ class Member(Base):
     visit_count: Mapped[int] = mapped_column(Integer, default=0)
     first_visit_at: Mapped[UTC | None]
     last_visit_at: Mapped[UTC | None]
-    joined_at: Mapped[UTC] = _created()
+    joined_at: Mapped[UTC] = mapped_column(default=utcnow, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     updated_at: Mapped[UTC] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -268,7 +268,11 @@ class PointsLedger(Base):
     """Append-only. One row per change of a member's points; `balance_after` makes each row self-checking."""
 
     __tablename__ = "points_ledger"
-    __table_args__ = (Index("ix_points_ledger_member_id_id", "member_id", "id"),)
+    __table_args__ = (
+        Index("ix_points_ledger_member_id_id", "member_id", "id"),
+        # The dashboard's points issued / redeemed / expired of a day read this index alone.
+        Index("ix_points_ledger_day_figures", "created_at", "source", "delta"),
+    )
 
     id: Mapped[IntPK]
     client_uuid: Mapped[ClientUUID]
@@ -643,3 +647,39 @@ class SavedSegment(Base):
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[UTC] = _created()
+
+
+class SalesDayTotal(Base):
+    """The sales of one day of the store's time zone at one branch, by the staff member who recorded them (0: none),
+    kept in the same transaction as every purchase and return (db/day_totals.py) so the dashboard reads a few
+    thousand rows instead of every sale. A return counts on the day it is made (the till's view of a day)."""
+
+    __tablename__ = "sales_day_totals"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    """The recording staff member's id, 0 when none (an import without an operator); not a foreign key."""
+    sales: Mapped[int] = mapped_column(Integer, default=0)
+    sales_fen: Mapped[Fen]
+    member_sales: Mapped[int] = mapped_column(Integer, default=0)
+    member_sales_fen: Mapped[Fen]
+    returns: Mapped[int] = mapped_column(Integer, default=0)
+    returns_fen: Mapped[Fen]
+    """The value returned, as a positive amount."""
+    member_returns_fen: Mapped[Fen]
+    coupons_redeemed: Mapped[int] = mapped_column(Integer, default=0)
+    """Sales paid partly with a coupon, less returns that gave the coupon back."""
+
+
+class CategoryDayTotal(Base):
+    """The sale lines of one day at one branch by category (0: lines without one), net of the lines of purchases
+    returned that day; kept with every purchase and return like `sales_day_totals`."""
+
+    __tablename__ = "category_day_totals"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), primary_key=True)
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    amount_fen: Mapped[Fen]
+    quantity: Mapped[int] = mapped_column(Integer, default=0)

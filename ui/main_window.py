@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("memberdesk.ui")
 
+COMPLAINTS_ROW = 2
 MAINTENANCE_INTERVAL_MS = 24 * 60 * 60 * 1000
 BUSY_DELAY_MS = 200
 """Work quicker than this (every lookup) shows no busy indicator, so the status bar does not flicker."""
@@ -82,8 +83,10 @@ class MainWindow(QMainWindow):
             (self.tr("Segments"), lambda: SegmentsPage(tasks)),
             (self.tr("Charts"), self._charts_page),
             (self.tr("Settings"), self._settings_page),
+            (self.tr("Close of day"), self._dashboard_page),
             (self.tr("Data & privacy"), self._trust_area),
         ]
+        self.dashboard_row = next(i for i, (_t, f) in enumerate(self._factories) if f == self._dashboard_page)
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
         self.navigation.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -195,6 +198,13 @@ class MainWindow(QMainWindow):
         about = QAction(self.tr("About MemberDesk"), self)
         about.triggered.connect(self.about)
         help_menu.addAction(about)
+
+    def _dashboard_page(self) -> Page:
+        from ui.dashboard.page import DashboardPage
+
+        page = DashboardPage(self.tasks)
+        page.open_area.connect(lambda _area: self.show_page(COMPLAINTS_ROW))
+        return page
 
     def _members_page(self) -> Page:
         from ui.pages.members import MembersPage
@@ -419,6 +429,10 @@ class MainWindow(QMainWindow):
                 self._hidden_dialogs = []
                 self.counter.clear_for_new_operator()
             self.attach(self.store.services(operator))
+            from app.vocabulary import StaffRole  # not at import: the first screen loads no database library
+
+            if operator.at_least(StaffRole.MANAGER):  # owners and managers land on the close-of-day figures
+                self.show_page(self.dashboard_row)
         if result.starting_pin:
             self.change_pin(starting_pin=True)
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from app.context import Store
@@ -58,6 +58,7 @@ from app.money import format_yuan
 from app.security.operator import Operator
 from app.trust.audit import record_audit
 from app.workers import fork_helps, in_child
+from db import day_totals
 from db.enums import MemberStatus, StaffRole
 from db.models import Member
 
@@ -111,15 +112,25 @@ def generate_demo(store: Store, options: DemoOptions, progress: Progress) -> str
     now = store.clock.now()
     shop = prepare_shop(store.db, options.members, TAGS, now)
     calendar = ShoppingCalendar(now, options.days, ZoneInfo(shop.settings.store_timezone))
-    with _collector_paused():
-        builder = _load(store, options, shop, calendar, existing > 0, progress)
+    try:
+        with _collector_paused():
+            builder = _load(store, options, shop, calendar, existing > 0, progress)
+    except DemoCancelled:  # the whole batches written stay: the day totals count their sales
+        store.db.write(lambda session: day_totals.rebuild(session.connection(), shop.settings.store_timezone))
+        raise
     complaints, tasks = store.db.write(lambda session: _finish(session, options, shop, builder, calendar))
     if options.coupons:
         add_demo_coupons(store, options.seed)
-    store.db.write(lambda session: rebuild_all(session.connection(), shop.settings.store_timezone))
+    store.db.write(lambda session: _count_totals(session.connection(), shop.settings.store_timezone))
     seconds = time.perf_counter() - started
     log.info("demo: %d members, %d sales in %.1f s", builder.totals.members, builder.totals.sales, seconds)
     return _summary(options, builder.totals, shop, calendar, complaints, tasks, seconds)
+
+
+def _count_totals(conn: Connection, timezone: str) -> None:
+    """The demo writes its sales in bulk: the members' months and the day totals are counted from them after."""
+    rebuild_all(conn, timezone)
+    day_totals.rebuild(conn, timezone)
 
 
 @contextmanager

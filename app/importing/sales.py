@@ -46,7 +46,9 @@ from app.money import format_yuan, parse_yuan
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
 from app.trust.audit import record_audit, row_marks, tie_new_rows
+from db import day_totals
 from db.bulk import select_in
+from db.day_totals import SaleFact
 from db.engine import Database
 from db.enums import MemberStatus, SaleKind, StaffRole
 from db.models import Branch, Member, Sale, Tier
@@ -295,8 +297,15 @@ class SalesImporter:
         )
         self._update_members(session, fresh)
         record_audit(session, self.operator, "import_batch", "sales", None, {"sales": len(fresh)})
-        recount_members(
-            session.connection(), {member_id for _r, member_id in fresh}, read_settings(session).store_timezone
+        timezone = read_settings(session).store_timezone
+        recount_members(session.connection(), {member_id for _r, member_id in fresh}, timezone)
+        day_totals.add_sales(
+            session.connection(),
+            (
+                SaleFact(r.sold_at, r.branch_id, self.operator.staff_id, False, True, False, r.total_fen)
+                for r, _m in fresh
+            ),
+            timezone,
         )
 
     def _update_members(self, session: Session, fresh: list[tuple[SaleRowIn, int]]) -> None:

@@ -23,6 +23,8 @@ from app.loyalty.rules import EarnPolicy, RedeemPolicy, expiry_for
 from app.loyalty.tiers import ladder, move_tier
 from app.settings import StoreSettings, read_settings
 from app.trust.audit import record_audit, tie_row
+from db import day_totals
+from db.day_totals import SaleFact
 from db.enums import LedgerSource, SaleKind
 from db.models import Category, Member, Sale, SaleLine, Tier
 
@@ -218,7 +220,8 @@ class Purchases(LoyaltyJob):
     ) -> int:
         """THE PLACE A PURCHASE WRITES ITS SALE ROW (and lines), in the purchase's transaction with the member
         locked. What must happen with every sale, in the same transaction, goes here: the member's monthly totals
-        (segments), redeeming the coupon behind `coupon_discount_fen`. Returns the sale's id."""
+        (segments), the branch's and categories' day totals (dashboard), redeeming the coupon behind
+        `coupon_discount_fen`. Returns the sale's id."""
         conn = session.connection()
         sale_id = insert_row(
             conn,
@@ -258,6 +261,29 @@ class Purchases(LoyaltyJob):
                 ],
             )
         add_sale(conn, member.id, at, price.total_fen, settings.store_timezone)
+        day_totals.add_sales(
+            conn,
+            [
+                SaleFact(
+                    at,
+                    self.operator.branch_id,
+                    self.operator.staff_id,
+                    False,
+                    True,
+                    coupon is not None,
+                    price.total_fen,
+                )
+            ],
+            settings.store_timezone,
+        )
+        if lines:
+            day_totals.add_lines(
+                conn,
+                at,
+                self.operator.branch_id,
+                [(category_id, line.amount_fen, line.quantity) for line, category_id in lines],
+                settings.store_timezone,
+            )
         if coupon is not None:  # taken in the sale's transaction, or the sale does not happen
             redeem_coupon(session, self.operator, coupon, sale_id, req.idempotency_key, at)
         return sale_id

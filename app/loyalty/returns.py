@@ -19,8 +19,10 @@ from app.loyalty.rules import expiry_for
 from app.loyalty.tiers import ladder, move_tier
 from app.settings import StoreSettings, read_settings
 from app.trust.audit import record_audit, tie_object
+from db import day_totals
+from db.day_totals import SaleFact
 from db.enums import LedgerSource, SaleKind
-from db.models import PointsLot, PointsLotUse, Sale
+from db.models import PointsLot, PointsLotUse, Sale, SaleLine
 
 
 class Returns(LoyaltyJob):
@@ -113,8 +115,8 @@ class Returns(LoyaltyJob):
     ) -> tuple[int, bool]:
         """THE PLACE A RETURN WRITES ITS SALE ROW, in the return's transaction with the member locked: the
         original's figures negated. What must be undone with every return, in the same transaction, goes here:
-        the member's monthly totals (segments; recounted from the sales), restoring the original's coupon. Returns
-        the return row's id and whether the coupon was given back."""
+        the member's monthly totals (segments; recounted from the sales), the day totals (dashboard), restoring the
+        original's coupon. Returns the return row's id and whether the coupon was given back."""
         ret = Sale(
             idempotency_key=idempotency_key,
             kind=SaleKind.RETURN,
@@ -135,7 +137,29 @@ class Returns(LoyaltyJob):
         session.add(ret)
         session.flush()
         tie_object(session, self.operator, "sales", ret)
-        recount_members(session.connection(), [member.id], settings.store_timezone)
+        conn = session.connection()
+        recount_members(conn, [member.id], settings.store_timezone)
+        branch_id = self.operator.branch_id
+        day_totals.add_sales(
+            conn,
+            [
+                SaleFact(
+                    now, branch_id, self.operator.staff_id, True, True, original.coupon_id is not None, ret.total_fen
+                )
+            ],
+            settings.store_timezone,
+        )
+        lines = session.execute(
+            select(SaleLine.category_id, SaleLine.amount_fen, SaleLine.quantity).where(SaleLine.sale_id == original.id)
+        )
+        day_totals.add_lines(
+            conn,
+            now,
+            branch_id,
+            [(c, amount, quantity) for c, amount, quantity in lines],
+            settings.store_timezone,
+            sign=-1,
+        )
         restored = restore_coupon(session, self.operator, original.coupon_id, ret.id, idempotency_key, now)
         return ret.id, restored
 

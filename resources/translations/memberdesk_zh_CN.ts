@@ -1864,6 +1864,388 @@
     </message>
 </context>
 <context>
+    <name>Dashboard</name>
+    <message>
+        <source>Churn warning: call to win back</source>
+        <translation>流失预警：回访挽回</translation>
+    </message>
+    <message>
+        <source>Birthday greeted</source>
+        <translation>已生日问候</translation>
+    </message>
+    <message>
+        <source>Member no.</source>
+        <translation>会员编号</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>手机号</translation>
+    </message>
+    <message>
+        <source>Points expiring</source>
+        <translation>即将过期积分</translation>
+    </message>
+    <message>
+        <source>First expiry</source>
+        <translation>最早过期日</translation>
+    </message>
+    <message>
+        <source>Monday</source>
+        <translation>星期一</translation>
+    </message>
+    <message>
+        <source>Tuesday</source>
+        <translation>星期二</translation>
+    </message>
+    <message>
+        <source>Wednesday</source>
+        <translation>星期三</translation>
+    </message>
+    <message>
+        <source>Thursday</source>
+        <translation>星期四</translation>
+    </message>
+    <message>
+        <source>Friday</source>
+        <translation>星期五</translation>
+    </message>
+    <message>
+        <source>Saturday</source>
+        <translation>星期六</translation>
+    </message>
+    <message>
+        <source>Sunday</source>
+        <translation>星期日</translation>
+    </message>
+    <message>
+        <source>{weekday}; compared with {last_week} and the average of the four same weekdays before; printed {at}</source>
+        <translation>{weekday}；与 {last_week} 及此前四个同一星期几的平均值比较；打印于 {at}</translation>
+    </message>
+    <message>
+        <source>Sales</source>
+        <translation>销售额</translation>
+    </message>
+    <message>
+        <source>Figures</source>
+        <translation>经营指标</translation>
+    </message>
+    <message>
+        <source>Sales of the last four weeks</source>
+        <translation>近四周销售额</translation>
+    </message>
+    <message>
+        <source>Sales by category</source>
+        <translation>品类销售</translation>
+    </message>
+    <message>
+        <source>Work lists</source>
+        <translation>待办清单</translation>
+    </message>
+    <message>
+        <source>No sales in these four weeks.</source>
+        <translation>这四周没有销售。</translation>
+    </message>
+    <message>
+        <source>Day summary {date}</source>
+        <translation>营业日报 {date}</translation>
+    </message>
+    <message>
+        <source>Returns</source>
+        <translation>退货</translation>
+    </message>
+    <message>
+        <source>Net sales</source>
+        <translation>净销售额</translation>
+    </message>
+    <message>
+        <source>Member sales, net of returns</source>
+        <translation>会员净销售额（扣除退货）</translation>
+    </message>
+    <message>
+        <source>Figure</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>Today</source>
+        <translation>当日</translation>
+    </message>
+    <message>
+        <source>Last week</source>
+        <translation>上周同日</translation>
+    </message>
+    <message>
+        <source>Change</source>
+        <translation>变化</translation>
+    </message>
+    <message>
+        <source>4-week average</source>
+        <translation>4 周均值</translation>
+    </message>
+    <message>
+        <source>No sales with categories on this day.</source>
+        <translation>当日没有分品类的销售。</translation>
+    </message>
+    <message>
+        <source>List</source>
+        <translation>清单</translation>
+    </message>
+    <message>
+        <source>Members</source>
+        <translation>会员数</translation>
+    </message>
+    <message>
+        <source>Staff {first} to {last}</source>
+        <translation>员工业绩 {first} 至 {last}</translation>
+    </message>
+    <message>
+        <source>Staff</source>
+        <translation>员工</translation>
+    </message>
+    <message>
+        <source>Registered</source>
+        <translation>登记会员</translation>
+    </message>
+    <message>
+        <source>Purchases</source>
+        <translation>消费笔数</translation>
+    </message>
+    <message>
+        <source>Resolved</source>
+        <translation>解决投诉</translation>
+    </message>
+    <message>
+        <source>Calls</source>
+        <translation>回访</translation>
+    </message>
+    <message>
+        <source>Satisfaction</source>
+        <translation>回访满意度</translation>
+    </message>
+    <message>
+        <source>Member sales</source>
+        <translation>会员销售</translation>
+    </message>
+    <message>
+        <source>Other sales</source>
+        <translation>非会员销售</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>品类</translation>
+    </message>
+    <message>
+        <source>Quantity</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>金额</translation>
+    </message>
+    <message>
+        <source>Sales champion: {name}</source>
+        <translation>销售冠军：{name}</translation>
+    </message>
+    <message>
+        <source>Service star: {name}</source>
+        <translation>服务明星：{name}</translation>
+    </message>
+    <message>
+        <source>Sales without category lines</source>
+        <translation>未分品类的销售</translation>
+    </message>
+    <message>
+        <source>Member sales share</source>
+        <translation>会员销售占比</translation>
+    </message>
+    <message>
+        <source>Member purchases</source>
+        <translation>会员消费笔数</translation>
+    </message>
+    <message>
+        <source>New members</source>
+        <translation>新增会员</translation>
+    </message>
+    <message>
+        <source>Points issued</source>
+        <translation>发放积分</translation>
+    </message>
+    <message>
+        <source>Points redeemed</source>
+        <translation>使用积分</translation>
+    </message>
+    <message>
+        <source>Points expired</source>
+        <translation>过期积分</translation>
+    </message>
+    <message>
+        <source>Coupons redeemed</source>
+        <translation>核销优惠券</translation>
+    </message>
+    <message>
+        <source>Complaints opened</source>
+        <translation>新增投诉</translation>
+    </message>
+    <message>
+        <source>Complaints resolved</source>
+        <translation>解决投诉</translation>
+    </message>
+    <message>
+        <source>Survey CSAT</source>
+        <translation>问卷满意度 CSAT</translation>
+    </message>
+    <message>
+        <source>Birthdays today</source>
+        <translation>今天生日</translation>
+    </message>
+    <message>
+        <source>Birthdays this week</source>
+        <translation>本周生日</translation>
+    </message>
+    <message>
+        <source>VIPs and major customers at risk</source>
+        <translation>有流失风险的 VIP 和大客户</translation>
+    </message>
+    <message>
+        <source>Overdue complaints</source>
+        <translation>超期投诉</translation>
+    </message>
+    <message>
+        <source>Follow-ups due today</source>
+        <translation>今天到期的回访</translation>
+    </message>
+    <message>
+        <source>Members with points expiring within 30 days</source>
+        <translation>30 天内有积分过期的会员</translation>
+    </message>
+    <message>
+        <source>vs last week {change}</source>
+        <translation>比上周同日 {change}</translation>
+    </message>
+    <message>
+        <source>vs 4-week average {change}</source>
+        <translation>比 4 周均值 {change}</translation>
+    </message>
+</context>
+<context>
+    <name>DashboardPage</name>
+    <message>
+        <source>Close of day</source>
+        <translation>今日经营</translation>
+    </message>
+    <message>
+        <source>Print day summary…</source>
+        <translation>打印日报…</translation>
+    </message>
+    <message>
+        <source>Day</source>
+        <translation>日期</translation>
+    </message>
+    <message>
+        <source>Staff</source>
+        <translation>员工</translation>
+    </message>
+    <message>
+        <source>Registered</source>
+        <translation>登记会员</translation>
+    </message>
+    <message>
+        <source>Purchases</source>
+        <translation>消费笔数</translation>
+    </message>
+    <message>
+        <source>Sales</source>
+        <translation>销售额</translation>
+    </message>
+    <message>
+        <source>Resolved</source>
+        <translation>解决投诉</translation>
+    </message>
+    <message>
+        <source>Calls</source>
+        <translation>回访</translation>
+    </message>
+    <message>
+        <source>Satisfaction</source>
+        <translation>回访满意度</translation>
+    </message>
+    <message>
+        <source>Work lists</source>
+        <translation>待办清单</translation>
+    </message>
+    <message>
+        <source>Nothing recorded in the four weeks up to {date} yet: the figures fill in as purchases, members and complaints are recorded.</source>
+        <translation>截至 {date} 的四周内尚无记录：登记消费、会员和投诉后，这里的数字会逐步出现。</translation>
+    </message>
+    <message>
+        <source>{date}: net sales {net} (returns {returns}); compared with the same weekday of the weeks before.</source>
+        <translation>{date}：净销售额 {net}（退货 {returns}）；与前几周的同一星期几比较。</translation>
+    </message>
+    <message>
+        <source>Mark greeted</source>
+        <translation>标记已问候</translation>
+    </message>
+    <message>
+        <source>Print birthday coupons…</source>
+        <translation>打印生日券…</translation>
+    </message>
+    <message>
+        <source>Create follow-ups</source>
+        <translation>创建回访任务</translation>
+    </message>
+    <message>
+        <source>Open complaints</source>
+        <translation>打开投诉</translation>
+    </message>
+    <message>
+        <source>Open follow-ups</source>
+        <translation>打开回访</translation>
+    </message>
+    <message>
+        <source>Export list…</source>
+        <translation>导出名单…</translation>
+    </message>
+    <message>
+        <source>Staff, {first} to {last}</source>
+        <translation>员工业绩：{first} 至 {last}</translation>
+    </message>
+    <message>
+        <source>Sales champion: {name}</source>
+        <translation>销售冠军：{name}</translation>
+    </message>
+    <message>
+        <source>Service star: {name}</source>
+        <translation>服务明星：{name}</translation>
+    </message>
+    <message>
+        <source>No staff figures in this period yet.</source>
+        <translation>本期间暂无员工业绩。</translation>
+    </message>
+    <message>
+        <source>{count} follow-up calls created, due tomorrow.</source>
+        <translation>已创建 {count} 个回访任务，明天到期。</translation>
+    </message>
+    <message>
+        <source>{count} birthdays marked as greeted.</source>
+        <translation>已将 {count} 位寿星标记为已问候。</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>{count} rows saved to {file}</source>
+        <translation>已保存 {count} 行到 {file}</translation>
+    </message>
+    <message>
+        <source>Day summary {date}</source>
+        <translation>营业日报 {date}</translation>
+    </message>
+</context>
+<context>
     <name>Demo</name>
     <message>
         <source>Demo members</source>
@@ -2477,6 +2859,10 @@
     <message>
         <source>Only a coupon not yet used can be voided.</source>
         <translation>只有未使用的券可以作废。</translation>
+    </message>
+    <message>
+        <source>No birthday coupons to print for this week&apos;s birthdays. Birthday coupons are issued by the daily maintenance to members with marketing consent once they are switched on in the settings.</source>
+        <translation>本周寿星没有可打印的生日券。在设置中开启生日券后，每日维护会给同意营销的会员发券。</translation>
     </message>
     <message>
         <source>The server {address} did not answer: {reason}</source>
@@ -3175,6 +3561,10 @@
         <translation>{count} 位会员的月度消费汇总与其消费记录不符；运行 `main.py segments --recount` 可重新汇总（会员 id：{examples}）</translation>
     </message>
     <message>
+        <source>{count} days&apos; sales totals differ from the sales; `main.py report recount` counts them again ({examples})</source>
+        <translation>{count} 天的销售汇总与消费记录不符；运行 `main.py report recount` 可重新汇总（{examples}）</translation>
+    </message>
+    <message>
         <source>{count} members&apos; points balance differs from the sum of their ledger (members: {examples})</source>
         <translation>{count} 名会员的积分余额与其积分明细合计不一致（会员：{examples}）</translation>
     </message>
@@ -3625,6 +4015,10 @@
     <message>
         <source>Settings</source>
         <translation>设置</translation>
+    </message>
+    <message>
+        <source>Close of day</source>
+        <translation>今日经营</translation>
     </message>
     <message>
         <source>Data &amp; privacy</source>

@@ -77,13 +77,14 @@ def print_coupons(
     layout: str,
     only_unprinted: bool,
     parent: QWidget | None,
+    coupon_ids: Sequence[int] = (),
 ) -> None:
     """Write the PDF on the worker, then open its preview; a refusal (nothing to print) comes back as a message."""
 
     def write() -> tuple[Path, PrintJob]:
         from app.printing.coupon import write_print_job
 
-        job = services.coupons.print_job(campaign_id, only_unprinted=only_unprinted)
+        job = services.coupons.print_job(campaign_id, only_unprinted=only_unprinted, coupon_ids=coupon_ids)
 
         def pdf(target: Path) -> None:
             write_print_job(job, target, layout)
