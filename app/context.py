@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.actions.service import ActionService
 from app.bootstrap import ensure_store
 from app.care.services import CareServices
 from app.clock import Clock, SystemClock
@@ -111,6 +112,7 @@ class Store:
         return self.sign_ins().sign_in(username, pin).operator
 
     def services(self, operator: Operator) -> Services:
+        coupons = CouponService(self.db, operator, self.clock)
         return Services(
             store=self,
             operator=operator,
@@ -121,9 +123,10 @@ class Store:
             staff=StaffService(self.db, operator),
             info=StoreInfoService(self.db, operator),
             care=CareServices.build(self.db, operator, self.clock),
-            coupons=CouponService(self.db, operator, self.clock),
+            coupons=coupons,
             segments=SegmentService(self.db, operator, self.clock),
             saved_segments=SavedSegmentService(self.db, operator),
+            actions=ActionService(self.db, operator, self.clock, coupons),
         )
 
     def check(self) -> list[str]:
@@ -153,3 +156,4 @@ class Services:
     coupons: CouponService
     segments: SegmentService
     saved_segments: SavedSegmentService
+    actions: ActionService

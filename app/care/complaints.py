@@ -26,7 +26,7 @@ from app.i18n import translate
 from app.members.profile import Page
 from app.security.operator import Operator
 from db.engine import Database
-from db.enums import ComplaintSeverity, ComplaintStatus, MemberStatus, SaleKind, TaskStatus
+from db.enums import ComplaintSeverity, ComplaintStatus, FollowUpReason, MemberStatus, SaleKind, TaskStatus
 from db.models import Branch, Complaint, ComplaintEvent, FollowUpTask, Member, Sale, Staff
 
 OPEN_STATES = (ComplaintStatus.OPEN, ComplaintStatus.IN_PROGRESS)
@@ -533,6 +533,7 @@ class ComplaintService:
                 FollowUpTask(
                     member_id=complaint.member_id,
                     complaint_id=complaint.id,
+                    reason=FollowUpReason.COMPLAINT,
                     branch_id=complaint.branch_id,
                     title=translate("Care", S("Care", "Call back: {subject}")).format(subject=complaint.subject)[:200],
                     due_at=now + dt.timedelta(days=days),
