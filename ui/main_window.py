@@ -80,6 +80,8 @@ class MainWindow(QMainWindow):
             (self.tr("Coupons"), self._campaigns_page),
             (self.tr("Surveys"), lambda: care_page(tasks, "surveys")),
             (self.tr("Segments"), lambda: SegmentsPage(tasks)),
+            (self.tr("Saved segments"), self._saved_segments_page),
+            (self.tr("Follow-ups"), self._follow_ups_page),
             (self.tr("Settings"), self._settings_page),
         ]
         self.navigation = QListWidget()
@@ -205,6 +207,16 @@ class MainWindow(QMainWindow):
         from ui.coupons.campaigns import CampaignsPage
 
         return CampaignsPage(self.tasks, self.local)
+
+    def _saved_segments_page(self) -> Page:
+        from ui.insights.saved_segments_page import SavedSegmentsPage
+
+        return SavedSegmentsPage(self.tasks)
+
+    def _follow_ups_page(self) -> Page:
+        from ui.care.follow_ups_view import FollowUpsPage
+
+        return FollowUpsPage(self.tasks)
 
     def _settings_page(self) -> Page:
         from ui.pages.settings_area import SettingsArea

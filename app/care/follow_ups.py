@@ -171,14 +171,14 @@ class FollowUpService:
         today = self.clock.now().astimezone(zone).date()
         return day_start(today, zone), day_start(today + dt.timedelta(days=1), zone)
 
-    def _select(self) -> Select[Any]:
+    def _select(self) -> Select[FollowUpTask, str, str | None, str]:
         return (
             select(FollowUpTask, Member.member_no, Member.name, Staff.display_name)
             .outerjoin(Member, Member.id == FollowUpTask.member_id)
             .outerjoin(Staff, Staff.id == FollowUpTask.assigned_to_id)
         )
 
-    def _items(self, session: Session, query: Select[Any]) -> list[FollowUpItem]:
+    def _items(self, session: Session, query: Select[FollowUpTask, str, str | None, str]) -> list[FollowUpItem]:
         start, _ = self._today(session)
         return [
             FollowUpItem(

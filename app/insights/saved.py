@@ -111,7 +111,7 @@ def members_matching(flt: SegmentFilter) -> Select[int]:
     return query
 
 
-def saved_segment_members(session: Session, segment_id: int | None) -> Select[tuple[int]]:
+def saved_segment_members(session: Session, segment_id: int | None) -> Select[int]:
     """The ids of the members a saved segment matches now (a query to use inside another)."""
     filters = (
         None
@@ -153,6 +153,14 @@ class SavedSegmentView:
 
 
 @dataclass(frozen=True)
+class SegmentChoices:
+    """What a filter can name: tiers (code, name) in rank order, and the tags in use."""
+
+    tiers: tuple[tuple[str, str], ...]
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SegmentSaved:
     segment_id: int
     changes: Changes = Changes.SEGMENTS
@@ -169,6 +177,16 @@ class SavedSegmentService:
     def __init__(self, db: Database, operator: Operator) -> None:
         self.db = db
         self.operator = operator
+
+    def choices(self) -> SegmentChoices:
+        def work(session: Session) -> SegmentChoices:
+            tiers = tuple(
+                (code, name) for code, name in session.execute(select(Tier.code, Tier.name).order_by(Tier.rank))
+            )
+            tags = tuple(session.scalars(select(Tag.name).order_by(Tag.name).limit(500)))
+            return SegmentChoices(tiers, tags)
+
+        return self.db.read(work)
 
     def count(self, flt: SegmentFilter) -> int:
         """The live count: how many members the filter matches now."""
@@ -289,7 +307,7 @@ class SavedSegmentService:
                 SegmentMember(
                     member_id,
                     member_no,
-                    name,
+                    name or "",
                     (phone or "") if full else mask_phone(phone),
                     tier,
                     level,

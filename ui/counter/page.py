@@ -47,7 +47,13 @@ LOOKUP_DEBOUNCE_MS = 80
 a pause is looked up at once, so a single keystroke paints its matches within docs/ARCHITECTURE.md §7's 30 ms."""
 _CARD = re.compile(r"(?=.*\d)[0-9A-Za-z]{6,20}")
 MEMBER_CHANGES = (
-    Changes.MEMBERS | Changes.POINTS | Changes.SALES | Changes.COUPONS | Changes.COMPLAINTS | Changes.CATALOGUE
+    Changes.MEMBERS
+    | Changes.POINTS
+    | Changes.SALES
+    | Changes.COUPONS
+    | Changes.COMPLAINTS
+    | Changes.CATALOGUE
+    | Changes.FOLLOW_UPS
 )
 
 
@@ -355,6 +361,7 @@ class CounterPage(Page):
         self.panel.sales_model.set_loader(lambda offset, limit: services.members.sales_page(member_id, offset, limit))
         self.panel.ledger_model.set_loader(lambda offset, limit: services.members.ledger_page(member_id, offset, limit))
         self.panel.coupons_tab.show_member(services, member_id)
+        self.panel.follow_ups_tab.show_member(services, member_id)
 
     def _show_member(self, seq: int, profile: MemberProfile) -> None:
         if seq != self._member_seq or profile.id != self.member_id:
