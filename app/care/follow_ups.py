@@ -99,13 +99,15 @@ class FollowUpPlan:
     note: str = ""
 
     def cleaned(self) -> FollowUpPlan:
-        title = self.title.strip() or translate("FollowUps", DEFAULT_TITLES[self.reason])
+        """Checked, with the default title; the vocabularies as enums again (a combo box hands back plain text)."""
+        reason, channel = FollowUpReason(self.reason), FollowUpChannel(self.channel)
+        title = self.title.strip() or translate("FollowUps", DEFAULT_TITLES[reason])
         if len(title) > 200:
             raise ValidationError(S("Errors", "A follow-up title has at most 200 characters."), field="title")
         note = self.note.strip()
         if len(note) > MAX_NOTE:
             raise ValidationError(S("Errors", "A note has at most 1,000 characters."), field="note")
-        return FollowUpPlan(self.reason, self.due, self.channel, self.assignee_id, title, note)
+        return FollowUpPlan(reason, self.due, channel, self.assignee_id, title, note)
 
 
 @dataclass(frozen=True)
@@ -322,7 +324,7 @@ class FollowUpService:
             if note is not None:
                 task.note = note.strip() or None
             if channel is not None:
-                task.channel = channel
+                task.channel = FollowUpChannel(channel)
             record_audit(
                 session,
                 self.operator,

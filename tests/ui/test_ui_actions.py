@@ -100,7 +100,7 @@ def test_saved_segments_screen_makes_a_segment_and_acts_on_it(
     assert dialog.count.text() == "现在有 3 位会员符合。"
     assert grab_window_png(dialog, shots / "saved_segment_dialog.png") == []
     dialog.ok.click()
-    assert page.list.count() == 1 and page.list.item(0).text() == "流失预警 (3)"
+    assert page.list.count() == 1 and page.list.item(0).text() == "流失预警（3）"
     assert page.members_model.rowCount() == 3 and page.shown.text() == "3 位会员"
     phones = {page.members_model.row_at(r).phone for r in range(3)}  # type: ignore[union-attr]
     assert phones == {"13800000001", "13800000002", "13800000003"}  # a manager sees full phones
@@ -128,14 +128,18 @@ def test_saved_segments_screen_makes_a_segment_and_acts_on_it(
     export.ok.click()
     assert target.read_text(encoding="utf-8-sig").count("\n") == 3  # header and the two with consent
 
-    page._rename()  # noqa: SLF001 - the name dialog is modal; rename through the service the button calls
     manager_services.saved_segments.rename(page.segments[0].id, "流失预警-11月")
     page.reload()
-    assert page.list.item(0).text() == "流失预警-11月 (3)"
+    assert page.list.item(0).text() == "流失预警-11月（3）"
 
 
 def test_win_back_from_the_screen_and_cashiers_see_masked_phones(
-    qtbot: QtBot, store: Store, services: Services, manager_services: Services, churners: list[int], translators: Translators
+    qtbot: QtBot,
+    store: Store,
+    services: Services,
+    manager_services: Services,
+    churners: list[int],
+    translators: Translators,
 ) -> None:
     manager_services.saved_segments.save("流失预警", SegmentFilter(churn_warning=True))
     page = segments_page(qtbot, services)  # a cashier
@@ -148,7 +152,7 @@ def test_win_back_from_the_screen_and_cashiers_see_masked_phones(
 
     manager_page = segments_page(qtbot, manager_services)
     manager_page.win_back.click()
-    win_back = [w for w in manager_page.findChildren(SetCampaignDialog) if w.isVisible()][0]
+    win_back = next(w for w in manager_page.findChildren(SetCampaignDialog) if w.isVisible())
     win_back.ok.click()
     assert count(store, Coupon) == 3
 

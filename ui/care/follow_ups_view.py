@@ -61,17 +61,24 @@ def _result(item: FollowUpItem) -> str:
 def follow_up_columns(with_member: bool) -> list[Column[FollowUpItem]]:
     overdue: Callable[[FollowUpItem], bool] = lambda t: t.overdue  # noqa: E731
     columns: list[Column[FollowUpItem]] = [
-        Column(lambda: _t("Due"), _due, negative=overdue),
-        Column(lambda: _t("Reason"), lambda t: _t(REASON_LABELS[t.reason])),
-        Column(lambda: _t("Task"), lambda t: t.title, negative=overdue),
+        Column(lambda: QCoreApplication.translate("FollowUps", "Due"), _due, negative=overdue),
+        Column(lambda: QCoreApplication.translate("FollowUps", "Reason"), lambda t: _t(REASON_LABELS[t.reason])),
+        Column(lambda: QCoreApplication.translate("FollowUps", "Task"), lambda t: t.title, negative=overdue),
     ]
     if with_member:
-        columns.append(Column(lambda: _t("Member"), lambda t: t.member_name or t.member_no or ""))
+        columns.append(
+            Column(
+                lambda: QCoreApplication.translate("FollowUps", "Member"), lambda t: t.member_name or t.member_no or ""
+            )
+        )
     columns += [
-        Column(lambda: _t("Channel"), lambda t: _t(CHANNEL_LABELS[t.channel])),
-        Column(lambda: _t("Assignee"), lambda t: t.assignee or ""),
-        Column(lambda: _t("Done"), lambda t: fmt.local_date(t.done_at) if t.done_at else ""),
-        Column(lambda: _t("Outcome and note"), _result),
+        Column(lambda: QCoreApplication.translate("FollowUps", "Channel"), lambda t: _t(CHANNEL_LABELS[t.channel])),
+        Column(lambda: QCoreApplication.translate("FollowUps", "Assignee"), lambda t: t.assignee or ""),
+        Column(
+            lambda: QCoreApplication.translate("FollowUps", "Done"),
+            lambda t: fmt.local_date(t.done_at) if t.done_at else "",
+        ),
+        Column(lambda: QCoreApplication.translate("FollowUps", "Outcome and note"), _result),
     ]
     return columns
 
@@ -183,10 +190,10 @@ class MemberFollowUpsTab(QWidget):
         self.member_name = ""
         self.model: RowsModel[FollowUpItem] = RowsModel(follow_up_columns(with_member=False), self)
         self.view = row_table(self.model, takes_focus=False)
-        self.new_button = QPushButton(_t("New follow-up…"))
+        self.new_button = QPushButton(QCoreApplication.translate("FollowUps", "New follow-up…"))
         self.new_button.setObjectName("newFollowUp")
         self.new_button.clicked.connect(self.new_task)
-        self.done_button = QPushButton(_t("Record the outcome…"))
+        self.done_button = QPushButton(QCoreApplication.translate("FollowUps", "Record the outcome…"))
         self.done_button.setObjectName("memberRecordCall")
         self.done_button.clicked.connect(self.record_call)
         buttons = QHBoxLayout()
@@ -198,8 +205,11 @@ class MemberFollowUpsTab(QWidget):
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
 
-    def show_member(self, services: Services, member_id: int, name: str = "") -> None:
-        self.services, self.member_id, self.member_name = services, member_id, name
+    def show_member(self, services: Services, member_id: int) -> None:
+        """The member's tasks; the panel sets `member_name` when the profile arrives (for the dialog's title)."""
+        if member_id != self.member_id:
+            self.member_name = ""
+        self.services, self.member_id = services, member_id
         self.reload()
 
     def reload(self) -> None:
@@ -245,20 +255,20 @@ class PlanFields:
         self.channel = channel_box()
         self.assignee = QComboBox()
         self.assignee.setObjectName("followUpAssignee")
-        self.assignee.addItem(_t("Anyone"), None)
+        self.assignee.addItem(QCoreApplication.translate("FollowUps", "Anyone"), None)
         self.title = QLineEdit()
         self.title.setObjectName("followUpTitle")
         self.title.setMaxLength(200)
-        self.title.setPlaceholderText(_t("Optional: the reason says it"))
+        self.title.setPlaceholderText(QCoreApplication.translate("FollowUps", "Optional: the reason says it"))
         self.note = QPlainTextEdit()
         self.note.setObjectName("followUpNote")
         self.note.setFixedHeight(60)
-        dialog.add_row(_t("Reason"), "reason", self.reason)
-        dialog.add_row(_t("Due"), "due", self.due)
-        dialog.add_row(_t("Channel"), "channel", self.channel)
-        dialog.add_row(_t("Assignee"), "assignee", self.assignee)
-        dialog.add_row(_t("Task"), "title", self.title)
-        dialog.add_row(_t("Note"), "note", self.note)
+        dialog.add_row(QCoreApplication.translate("FollowUps", "Reason"), "reason", self.reason)
+        dialog.add_row(QCoreApplication.translate("FollowUps", "Due"), "due", self.due)
+        dialog.add_row(QCoreApplication.translate("FollowUps", "Channel"), "channel", self.channel)
+        dialog.add_row(QCoreApplication.translate("FollowUps", "Assignee"), "assignee", self.assignee)
+        dialog.add_row(QCoreApplication.translate("FollowUps", "Task"), "title", self.title)
+        dialog.add_row(QCoreApplication.translate("FollowUps", "Note"), "note", self.note)
         service = dialog.services.care.follow_ups
         dialog.tasks.run(service.assignees, self._assignees)
 
@@ -270,7 +280,7 @@ class PlanFields:
         due = self.due.date().toPython()
         assert isinstance(due, dt.date)
         if due < dt.date.today() - dt.timedelta(days=1):
-            raise InputError(_t("Choose a due day from today on."), "due")
+            raise InputError(QCoreApplication.translate("FollowUps", "Choose a due day from today on."), "due")
         return FollowUpPlan(
             self.reason.currentData(),
             due,
@@ -294,8 +304,12 @@ class NewFollowUpDialog(ActionDialog):
     changes = Changes.FOLLOW_UPS
 
     def __init__(self, tasks: TaskRunner, services: Services, member_id: int, name: str, parent: QWidget | None):
-        title = _t("New follow-up: {name}").format(name=name) if name else _t("New follow-up")
-        super().__init__(tasks, services, title, _t("Save"), parent)
+        title = (
+            QCoreApplication.translate("FollowUps", "New follow-up: {name}").format(name=name)
+            if name
+            else QCoreApplication.translate("FollowUps", "New follow-up")
+        )
+        super().__init__(tasks, services, title, QCoreApplication.translate("FollowUps", "Save"), parent)
         self.setObjectName("newFollowUpDialog")
         self.member_id = member_id
         self.fields = PlanFields(self, FollowUpReason.CUSTOM)
@@ -306,7 +320,7 @@ class NewFollowUpDialog(ActionDialog):
         return lambda: service.create(member_id, plan)
 
     def succeeded(self, result: FollowUpSaved) -> str:
-        return _t("Follow-up saved.")
+        return QCoreApplication.translate("FollowUps", "Follow-up saved.")
 
 
 class CallDialog(ActionDialog):
@@ -333,10 +347,10 @@ class CallDialog(ActionDialog):
         self.note = QPlainTextEdit(item.note or "")
         self.note.setObjectName("callNote")
         self.note.setFixedHeight(60)
-        self.add_row(_t("Channel"), "channel", self.channel)
+        self.add_row(QCoreApplication.translate("FollowUps", "Channel"), "channel", self.channel)
         self.add_row(self.tr("Outcome"), "outcome", self.outcome)
         self.add_row(self.tr("Satisfaction"), "satisfaction", self.satisfaction)
-        self.add_row(_t("Note"), "note", self.note)
+        self.add_row(QCoreApplication.translate("FollowUps", "Note"), "note", self.note)
         self.resize(460, self.sizeHint().height())
         self.outcome.setFocus()
 

@@ -356,12 +356,12 @@ class CounterPage(Page):
         seq = self._member_seq
         if not keep_notice:
             self.panel.hide_notice()
+        self.panel.follow_ups_tab.show_member(services, member_id)  # first: the profile then names the member
         self.tasks.run(lambda: services.members.profile(member_id), lambda profile: self._show_member(seq, profile))
         self.tasks.run(lambda: services.care.complaints.member_summary(member_id), self.panel.show_complaints)
         self.panel.sales_model.set_loader(lambda offset, limit: services.members.sales_page(member_id, offset, limit))
         self.panel.ledger_model.set_loader(lambda offset, limit: services.members.ledger_page(member_id, offset, limit))
         self.panel.coupons_tab.show_member(services, member_id)
-        self.panel.follow_ups_tab.show_member(services, member_id)
 
     def _show_member(self, seq: int, profile: MemberProfile) -> None:
         if seq != self._member_seq or profile.id != self.member_id:

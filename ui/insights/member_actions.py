@@ -34,10 +34,6 @@ if TYPE_CHECKING:
     from app.context import Services
 
 
-def _t(text: str) -> str:
-    return QCoreApplication.translate("Actions", text)
-
-
 class SetActionDialog(ActionDialog):
     """An action on a set: names the set and its size, shows progress, and cancels cleanly."""
 
@@ -50,10 +46,12 @@ class SetActionDialog(ActionDialog):
         self.members = members
         self._cancel = threading.Event()
         self._running = False
-        self.set_label = QLabel(_t("Members: {label}").format(label=translate("Actions", members.label)))
+        self.set_label = QLabel(
+            QCoreApplication.translate("Actions", "Members: {label}").format(label=translate("Actions", members.label))
+        )
         self.set_label.setObjectName("dialogHeading")
         self.set_label.setWordWrap(True)
-        self.size_label = QLabel(_t("Counting…"))
+        self.size_label = QLabel(QCoreApplication.translate("Actions", "Counting…"))
         self.size_label.setObjectName("setSize")
         self.size_label.setWordWrap(True)
         self.form.addRow(self.set_label)
@@ -74,9 +72,9 @@ class SetActionDialog(ActionDialog):
         self.size_label.setText(self.describe(summary))
 
     def describe(self, summary: SetSummary) -> str:
-        return _t("{members} active members, {consent} of them agreed to marketing.").format(
-            members=fmt.points(summary.members), consent=fmt.points(summary.with_consent)
-        )
+        return QCoreApplication.translate(
+            "Actions", "{members} active members, {consent} of them agreed to marketing."
+        ).format(members=fmt.points(summary.members), consent=fmt.points(summary.with_consent))
 
     def report(self, done: int, total: int, what: str) -> bool:
         """The service's progress callback, called on the worker."""
@@ -113,7 +111,7 @@ class SetActionDialog(ActionDialog):
     def reject(self) -> None:
         if self._running:  # stop the work first: the dialog closes when the service has given up
             self._cancel.set()
-            self.step.setText(_t("Cancelling…"))
+            self.step.setText(QCoreApplication.translate("Actions", "Cancelling…"))
             return
         super().reject()
 
@@ -125,7 +123,14 @@ class SetCampaignDialog(SetActionDialog):
     changes = Changes.COUPONS
 
     def __init__(self, tasks: TaskRunner, services: Services, members: MemberSet, parent: QWidget | None) -> None:
-        super().__init__(tasks, services, members, _t("Coupon campaign for a set"), _t("Create and issue"), parent)
+        super().__init__(
+            tasks,
+            services,
+            members,
+            QCoreApplication.translate("Actions", "Coupon campaign for a set"),
+            QCoreApplication.translate("Actions", "Create and issue"),
+            parent,
+        )
         self.setObjectName("setCampaignDialog")
         self.draft: CampaignDraft | None = None
         self.code = QLineEdit()
@@ -144,19 +149,19 @@ class SetCampaignDialog(SetActionDialog):
         self.last_day.setDisplayFormat("yyyy-MM-dd")
         self.terms = QLineEdit()
         self.terms.setMaxLength(500)
-        self.add_row(_t("Code"), "code", self.code)
-        self.add_row(_t("Name"), "name", self.name)
-        self.add_row(_t("Amount off (¥)"), "value", self.value)
-        self.add_row(_t("Minimum spend (¥)"), "min_spend", self.min_spend)
-        self.add_row(_t("Last day"), "valid_until", self.last_day)
-        self.add_row(_t("Terms"), "terms", self.terms)
+        self.add_row(QCoreApplication.translate("Actions", "Code"), "code", self.code)
+        self.add_row(QCoreApplication.translate("Actions", "Name"), "name", self.name)
+        self.add_row(QCoreApplication.translate("Actions", "Amount off (¥)"), "value", self.value)
+        self.add_row(QCoreApplication.translate("Actions", "Minimum spend (¥)"), "min_spend", self.min_spend)
+        self.add_row(QCoreApplication.translate("Actions", "Last day"), "valid_until", self.last_day)
+        self.add_row(QCoreApplication.translate("Actions", "Terms"), "terms", self.terms)
         self.resize(480, self.sizeHint().height())
         tasks.run(services.actions.win_back_draft, self._filled)
 
     def describe(self, summary: SetSummary) -> str:
-        return _t("One coupon each for {members} active members (the campaign is active at once).").format(
-            members=fmt.points(summary.members)
-        )
+        return QCoreApplication.translate(
+            "Actions", "One coupon each for {members} active members (the campaign is active at once)."
+        ).format(members=fmt.points(summary.members))
 
     def _filled(self, draft: CampaignDraft) -> None:
         self.draft = draft
@@ -171,7 +176,7 @@ class SetCampaignDialog(SetActionDialog):
 
     def prepare(self) -> Callable[[], Any]:
         if self.draft is None:
-            raise InputError(_t("Still loading; try again in a moment."), "code")
+            raise InputError(QCoreApplication.translate("Actions", "Still loading; try again in a moment."), "code")
         value, minimum = _yuan(self.value.text(), "value"), _yuan(self.min_spend.text() or "0", "min_spend")
         last = self.last_day.date().toPython()
         assert isinstance(last, dt.date)
@@ -192,7 +197,9 @@ class SetCampaignDialog(SetActionDialog):
         return lambda: service.create_campaign(members, draft, key, self.report)
 
     def succeeded(self, result: TargetedCampaign) -> str:
-        return _t("Campaign {code}: {count} coupons issued.").format(code=result.code, count=fmt.points(result.issued))
+        return QCoreApplication.translate("Actions", "Campaign {code}: {count} coupons issued.").format(
+            code=result.code, count=fmt.points(result.issued)
+        )
 
 
 def _yuan(text: str, field: str) -> int:
@@ -215,14 +222,22 @@ class SetFollowUpsDialog(SetActionDialog):
         parent: QWidget | None,
         reason: FollowUpReason = FollowUpReason.CHURN_WARNING,
     ) -> None:
-        super().__init__(tasks, services, members, _t("Follow-up tasks for a set"), _t("Create tasks"), parent)
+        super().__init__(
+            tasks,
+            services,
+            members,
+            QCoreApplication.translate("Actions", "Follow-up tasks for a set"),
+            QCoreApplication.translate("Actions", "Create tasks"),
+            parent,
+        )
         self.setObjectName("setFollowUpsDialog")
         self.fields = PlanFields(self, reason)
         self.resize(480, self.sizeHint().height())
 
     def describe(self, summary: SetSummary) -> str:
-        return _t(
-            "A task each for the {consent} members who agreed to marketing ({members} active members in all)."
+        return QCoreApplication.translate(
+            "Actions",
+            "A task each for the {consent} members who agreed to marketing ({members} active members in all).",
         ).format(consent=fmt.points(summary.with_consent), members=fmt.points(summary.members))
 
     def prepare(self) -> Callable[[], Any]:
@@ -230,9 +245,13 @@ class SetFollowUpsDialog(SetActionDialog):
         return lambda: service.create_follow_ups(members, plan, key, self.report)
 
     def succeeded(self, result: FollowUpsMade) -> str:
-        text = _t("{count} follow-up tasks created.").format(count=fmt.points(result.created))
+        text = QCoreApplication.translate("Actions", "{count} follow-up tasks created.").format(
+            count=fmt.points(result.created)
+        )
         if result.already_open:
-            text += " " + _t("{count} already had one open.").format(count=fmt.points(result.already_open))
+            text += " " + QCoreApplication.translate("Actions", "{count} already had one open.").format(
+                count=fmt.points(result.already_open)
+            )
         return text
 
 
@@ -242,28 +261,46 @@ class ContactListDialog(SetActionDialog):
     changes = Changes.AUDIT
 
     def __init__(self, tasks: TaskRunner, services: Services, members: MemberSet, parent: QWidget | None) -> None:
-        super().__init__(tasks, services, members, _t("Export a contact list"), _t("Export"), parent)
+        super().__init__(
+            tasks,
+            services,
+            members,
+            QCoreApplication.translate("Actions", "Export a contact list"),
+            QCoreApplication.translate("Actions", "Export"),
+            parent,
+        )
         self.setObjectName("contactListDialog")
         self.path = QLineEdit()
         self.path.setObjectName("contactListPath")
         self.path.setText(str(Path.home() / f"contacts-{dt.date.today():%Y%m%d}.xlsx"))
-        browse = QPushButton(_t("Choose…"))
+        browse = QPushButton(QCoreApplication.translate("Actions", "Choose…"))
         browse.clicked.connect(self._browse)
-        self.add_row(_t("File"), "path", self.path)
+        self.add_row(QCoreApplication.translate("Actions", "File"), "path", self.path)
         self.form.addRow("", browse)
         phones = (
-            _t("Phones are written in full.")
+            QCoreApplication.translate("Actions", "Phones are written in full.")
             if services.operator.sees_full_phone
-            else _t("Phones are masked (138****5678): your role does not see full phone numbers.")
+            else QCoreApplication.translate(
+                "Actions", "Phones are masked (138****5678): your role does not see full phone numbers."
+            )
         )
-        note = QLabel(phones + " " + _t("Only members who agreed to marketing are listed. The export is logged."))
+        note = QLabel(
+            phones
+            + " "
+            + QCoreApplication.translate(
+                "Actions", "Only members who agreed to marketing are listed. The export is logged."
+            )
+        )
         note.setWordWrap(True)
         self.form.addRow(note)
         self.resize(520, self.sizeHint().height())
 
     def _browse(self) -> None:
         chosen, _filter = QFileDialog.getSaveFileName(
-            self, _t("Export a contact list"), self.path.text(), _t("Excel (*.xlsx);;CSV (*.csv)")
+            self,
+            QCoreApplication.translate("Actions", "Export a contact list"),
+            self.path.text(),
+            QCoreApplication.translate("Actions", "Excel (*.xlsx);;CSV (*.csv)"),
         )
         if chosen:
             self.path.setText(chosen)
@@ -271,18 +308,29 @@ class ContactListDialog(SetActionDialog):
     def prepare(self) -> Callable[[], Any]:
         text = self.path.text().strip()
         if not text:
-            raise InputError(_t("Choose the file to write."), "path")
+            raise InputError(QCoreApplication.translate("Actions", "Choose the file to write."), "path")
         path, service, members = Path(text), self.services.actions, self.members
         return lambda: service.export_contacts(members, path, self.report)
 
     def succeeded(self, result: ContactList) -> str:
-        return _t("{count} contacts written to {file}.").format(count=fmt.points(result.rows), file=result.path.name)
+        return QCoreApplication.translate("Actions", "{count} contacts written to {file}.").format(
+            count=fmt.points(result.rows), file=result.path.name
+        )
 
 
 def actions_menu(tasks: TaskRunner, services: Services, members: MemberSet, parent: QWidget) -> QMenu:
     """The three actions on a set, as a menu (for a chart's bar or a work list's button)."""
     menu = QMenu(parent)
-    menu.addAction(_t("Coupon campaign…"), lambda: SetCampaignDialog(tasks, services, members, parent).open())
-    menu.addAction(_t("Follow-up tasks…"), lambda: SetFollowUpsDialog(tasks, services, members, parent).open())
-    menu.addAction(_t("Export contacts…"), lambda: ContactListDialog(tasks, services, members, parent).open())
+    menu.addAction(
+        QCoreApplication.translate("Actions", "Coupon campaign…"),
+        lambda: SetCampaignDialog(tasks, services, members, parent).open(),
+    )
+    menu.addAction(
+        QCoreApplication.translate("Actions", "Follow-up tasks…"),
+        lambda: SetFollowUpsDialog(tasks, services, members, parent).open(),
+    )
+    menu.addAction(
+        QCoreApplication.translate("Actions", "Export contacts…"),
+        lambda: ContactListDialog(tasks, services, members, parent).open(),
+    )
     return menu

@@ -56,18 +56,28 @@ def _yes_no(value: bool | None) -> str:
 
 
 def member_columns() -> list[Column[SegmentMember]]:
-    t: Callable[[str], str] = lambda text: QCoreApplication.translate("SavedSegments", text)  # noqa: E731
     return [
-        Column(lambda: t("Member no."), lambda m: m.member_no),
-        Column(lambda: t("Name"), lambda m: m.name),
-        Column(lambda: t("Phone"), lambda m: m.phone),
-        Column(lambda: t("Tier"), lambda m: m.tier or ""),
-        Column(lambda: t("Pyramid"), lambda m: _seg(PYRAMID_LABELS[m.pyramid_level]) if m.pyramid_level else ""),
-        Column(lambda: t("RFM class"), lambda m: _seg(RFM_LABELS[m.rfm_class]) if m.rfm_class else ""),
+        Column(lambda: QCoreApplication.translate("SavedSegments", "Member no."), lambda m: m.member_no),
+        Column(lambda: QCoreApplication.translate("SavedSegments", "Name"), lambda m: m.name),
+        Column(lambda: QCoreApplication.translate("SavedSegments", "Phone"), lambda m: m.phone),
+        Column(lambda: QCoreApplication.translate("SavedSegments", "Tier"), lambda m: m.tier or ""),
         Column(
-            lambda: t("Churn warning"), lambda m: _yes_no(m.churn_warning), negative=lambda m: bool(m.churn_warning)
+            lambda: QCoreApplication.translate("SavedSegments", "Pyramid"),
+            lambda m: _seg(PYRAMID_LABELS[m.pyramid_level]) if m.pyramid_level else "",
         ),
-        Column(lambda: t("Marketing consent"), lambda m: _yes_no(m.marketing_consent)),
+        Column(
+            lambda: QCoreApplication.translate("SavedSegments", "RFM class"),
+            lambda m: _seg(RFM_LABELS[m.rfm_class]) if m.rfm_class else "",
+        ),
+        Column(
+            lambda: QCoreApplication.translate("SavedSegments", "Churn warning"),
+            lambda m: _yes_no(m.churn_warning),
+            negative=lambda m: bool(m.churn_warning),
+        ),
+        Column(
+            lambda: QCoreApplication.translate("SavedSegments", "Marketing consent"),
+            lambda m: _yes_no(m.marketing_consent),
+        ),
     ]
 
 
@@ -266,30 +276,57 @@ class SavedSegmentsPage(Page):
 
 def describe_filter(flt: SegmentFilter, choices: SegmentChoices) -> str:
     """The filter in words, for the screen."""
-    t: Callable[[str], str] = lambda text: QCoreApplication.translate("SavedSegments", text)  # noqa: E731
     tiers = dict(choices.tiers)
     parts = []
     if flt.tiers:
-        parts.append(t("Tier: {v}").format(v=", ".join(tiers.get(c, c) for c in flt.tiers)))
+        parts.append(
+            QCoreApplication.translate("SavedSegments", "Tier: {v}").format(
+                v=", ".join(tiers.get(c, c) for c in flt.tiers)
+            )
+        )
     if flt.pyramid_levels:
-        parts.append(t("Pyramid: {v}").format(v=", ".join(_seg(PYRAMID_LABELS[c]) for c in flt.pyramid_levels)))
+        parts.append(
+            QCoreApplication.translate("SavedSegments", "Pyramid: {v}").format(
+                v=", ".join(_seg(PYRAMID_LABELS[c]) for c in flt.pyramid_levels)
+            )
+        )
     if flt.rfm_classes:
-        parts.append(t("RFM: {v}").format(v=", ".join(_seg(RFM_LABELS[c]) for c in flt.rfm_classes)))
+        parts.append(
+            QCoreApplication.translate("SavedSegments", "RFM: {v}").format(
+                v=", ".join(_seg(RFM_LABELS[c]) for c in flt.rfm_classes)
+            )
+        )
     if flt.lifecycle_stages:
-        parts.append(t("Stage: {v}").format(v=", ".join(_seg(STAGE_LABELS[c]) for c in flt.lifecycle_stages)))
+        parts.append(
+            QCoreApplication.translate("SavedSegments", "Stage: {v}").format(
+                v=", ".join(_seg(STAGE_LABELS[c]) for c in flt.lifecycle_stages)
+            )
+        )
     if flt.churn_warning is not None:
-        parts.append(t("Churn warning") if flt.churn_warning else t("No churn warning"))
+        parts.append(
+            QCoreApplication.translate("SavedSegments", "Churn warning")
+            if flt.churn_warning
+            else QCoreApplication.translate("SavedSegments", "No churn warning")
+        )
     if flt.birthday_month is not None:
-        parts.append(t("Birthday in month {m}").format(m=flt.birthday_month))
+        parts.append(QCoreApplication.translate("SavedSegments", "Birthday in month {m}").format(m=flt.birthday_month))
     if flt.tags:
-        parts.append(t("Tags: {v}").format(v=", ".join(flt.tags)))
+        parts.append(QCoreApplication.translate("SavedSegments", "Tags: {v}").format(v=", ".join(flt.tags)))
     if flt.marketing_consent is not None:
-        parts.append(t("Agreed to marketing") if flt.marketing_consent else t("Did not agree to marketing"))
+        parts.append(
+            QCoreApplication.translate("SavedSegments", "Agreed to marketing")
+            if flt.marketing_consent
+            else QCoreApplication.translate("SavedSegments", "Did not agree to marketing")
+        )
     if flt.spend_min_fen is not None:
-        parts.append(t("Spend from {v}").format(v=format_yuan(flt.spend_min_fen)))
+        parts.append(
+            QCoreApplication.translate("SavedSegments", "Spend from {v}").format(v=format_yuan(flt.spend_min_fen))
+        )
     if flt.spend_max_fen is not None:
-        parts.append(t("Spend up to {v}").format(v=format_yuan(flt.spend_max_fen)))
-    return " · ".join(parts) if parts else t("Every member")
+        parts.append(
+            QCoreApplication.translate("SavedSegments", "Spend up to {v}").format(v=format_yuan(flt.spend_max_fen))
+        )
+    return " · ".join(parts) if parts else QCoreApplication.translate("SavedSegments", "Every member")
 
 
 def _checks(items: list[tuple[str, str]]) -> QListWidget:
