@@ -4698,6 +4698,14 @@ F2 registers a new member.</source>
         <translation>节日券：减免金额（分）</translation>
     </message>
     <message>
+        <source>Win-back coupons for churn warnings (automatic)</source>
+        <translation>流失预警挽回券（自动）</translation>
+    </message>
+    <message>
+        <source>Win-back coupons: amount off (fen)</source>
+        <translation>挽回券：减免金额（分）</translation>
+    </message>
+    <message>
         <source>Logo on coupons (image file; empty: the store&apos;s initial)</source>
         <translation>优惠券上的标志（图片文件；留空则用店名首字）</translation>
     </message>

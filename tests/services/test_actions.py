@@ -277,3 +277,52 @@ def test_saved_segments_rename_and_list_members_by_role(
     assert page.total == 4 and [r.phone for r in page.rows][:1] == ["138****0001"]
     assert manager.saved_segments.members(segment, 1, 2).rows[0].phone == "13800000002"
     assert {r.churn_warning for r in page.rows} == {True}
+
+
+def test_the_automatic_win_back_campaign_once_switched_on(
+    store: Store, svc: Services, boss: Services, clock: FixedClock, people: dict[str, int], tmp_path: Path
+) -> None:
+    from app.coupons.automatic import run_daily
+
+    greetings = tmp_path / "greetings"
+    assert run_daily(svc.coupons, greetings).win_back_coupons == 0  # off until the owner switches it on
+    boss.settings.update({"coupons.win_back_enabled": True})
+    first = run_daily(svc.coupons, greetings)
+    assert first.win_back_coupons == 2  # churn warning, marketing consent, active
+    [campaign] = [c for c in svc.coupons.campaigns() if c.automatic]
+    assert (campaign.code, campaign.status.value, campaign.issued) == ("WINBACK-202611", "active", 2)
+    assert holders(store, campaign.id) == sorted([people["churn_a"], people["churn_b"]])
+    assert run_daily(svc.coupons, greetings).win_back_coupons == 0  # the same day again: nothing more
+    mark_churn(store, [people["fine"]])
+    clock.advance(dt.timedelta(days=1))
+    assert run_daily(svc.coupons, greetings).win_back_coupons == 1  # the newcomer, the next day
+    assert len(holders(store, campaign.id)) == 3
+
+
+def test_big_sets_are_worked_in_chunks_with_progress(
+    store: Store, manager: Services, people: dict[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.actions.member_sets as member_sets
+    import app.actions.service as actions
+    import app.coupons.service as coupons
+
+    monkeypatch.setattr(member_sets, "ID_CHUNK", 2)
+    monkeypatch.setattr(actions, "ID_CHUNK", 2)
+    monkeypatch.setattr(actions, "TASK_CHUNK", 1)
+    monkeypatch.setattr(coupons, "ISSUE_CHUNK", 2)
+    seen: list[tuple[int, int, str]] = []
+
+    def progress(done: int, total: int, what: str) -> bool:
+        seen.append((done, total, what))
+        return True
+
+    everyone = MemberSet.of_members(list(people.values()), "全部")
+    made = manager.actions.create_campaign(everyone, manager.actions.win_back_draft(), "big", progress)
+    assert made.issued == 5 and [s[0] for s in seen] == [0, 2, 4]
+    seen.clear()
+    plan = FollowUpPlan(FollowUpReason.CUSTOM, TODAY)
+    assert manager.actions.create_follow_ups(everyone, plan, "big", progress).created == 3
+    assert [s[0] for s in seen] == [0, 1, 2]
+    seen.clear()
+    listed = manager.actions.export_contacts(everyone, tmp_path / "big.csv", progress)
+    assert listed.rows == 3 and [s[0] for s in seen] == [0, 0, 2]

@@ -338,6 +338,8 @@ def _checks(items: list[tuple[str, str]]) -> QListWidget:
         item.setCheckState(Qt.CheckState.Unchecked)
         box.addItem(item)
     box.setMinimumHeight(80)
+    box.setMaximumHeight(180)
+    box.setMinimumWidth(box.sizeHintForColumn(0) + 2 * box.frameWidth() + 8)  # every choice readable in full
     return box
 
 
@@ -386,7 +388,6 @@ class SegmentDialog(ActionDialog):
             group = QGroupBox(title)
             QVBoxLayout(group).addWidget(box)
             grid.addWidget(group, 0, column)
-        grid.setColumnStretch(2, 2)
         self.form.addRow(grid)
         self.churn = _tristate(self.tr("With a churn warning"), self.tr("Without a churn warning"))
         self.churn.setObjectName("segmentChurn")
