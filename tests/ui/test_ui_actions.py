@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
-from app.care.follow_ups import FollowUpView
+from app.actions.member_sets import MemberSet
+from app.care.follow_ups import FollowUpPlan, FollowUpReason, FollowUpView
 from app.context import Services, Store
 from app.insights.saved import SegmentFilter
 from app.members.service import MemberForm
@@ -165,6 +167,12 @@ def test_follow_ups_screen_views_and_the_member_tab(
     churners: list[int],
     shots: Path,
 ) -> None:
+    titles = [window.navigation.item(row).text() for row in range(window.navigation.count())]
+    window.show_page(titles.index("已存分群"))
+    assert isinstance(window.stack.currentWidget(), SavedSegmentsPage)
+    window.show_page(titles.index("定期跟进"))
+    assert isinstance(window.stack.currentWidget(), FollowUpsPage)
+    assert grab_window_png(window, shots / "follow_ups_in_window.png") == []
     open_member(qtbot, window.counter, churners[0])
     tab = window.counter.panel.follow_ups_tab
     window.counter.panel.history.setCurrentWidget(tab)
@@ -185,14 +193,9 @@ def test_follow_ups_screen_views_and_the_member_tab(
     assert tab.model.rowCount() == 1 and tab.model.row_at(0).outcome == "周末来店"  # type: ignore[union-attr]
     assert grab_window_png(window, shots / "member_follow_ups_tab.png") == []
 
-    manager_services.actions.create_follow_ups(
-        __import__("app.actions.member_sets", fromlist=["MemberSet"]).MemberSet.win_back(),
-        __import__("app.care.follow_ups", fromlist=["FollowUpPlan"]).FollowUpPlan(
-            __import__("app.care.follow_ups", fromlist=["FollowUpReason"]).FollowUpReason.CHURN_WARNING,
-            store.clock.now().date(),
-        ),
-        "ui-set",
-    )
+    store_today = store.clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date()  # the demo store's zone
+    plan = FollowUpPlan(FollowUpReason.CHURN_WARNING, store_today)
+    manager_services.actions.create_follow_ups(MemberSet.win_back(), plan, "ui-set")
     page = FollowUpsPage(SyncTaskRunner())
     qtbot.addWidget(page)
     page.resize(1200, 600)
