@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.actions.member_sets import ID_CHUNK, MemberSet, chunks
 from app.audit import record_audit
-from app.care.follow_ups import FollowUpPlan, check_assignee, task_rows
+from app.care.follow_ups import FollowUpPlan, check_assignee, insert_tasks, task_rows
 from app.changes import Changes
 from app.clock import Clock
 from app.coupons.campaigns import CampaignDraft, CampaignTarget, CouponKind
@@ -166,7 +166,7 @@ class ActionService:
                 if progress is not None and not progress(start, len(todo), MAKING_TASKS):
                     raise ActionCancelled()
                 rows = task_rows(clean, todo[start : start + TASK_CHUNK], self.operator, now, zone, idempotency_key)
-                session.execute(insert(FollowUpTask), rows)
+                insert_tasks(session.connection(), rows)
             record_audit(
                 session,
                 self.operator,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, func, insert, select
+from sqlalchemy import Connection, Select, case, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
@@ -155,6 +155,32 @@ def task_rows(
         }
         for member_id in member_ids
     ]
+
+
+PER_ROW = ("client_uuid", "member_id", "idempotency_key")
+
+
+def insert_tasks(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """The rows (from `task_rows`) straight to the driver. A set's tasks share every value but the uuid, the member
+    and the key, so each shared value is made ready for the driver once, not once per row (SQLAlchemy's per-row
+    processing took most of the time for 60,000 tasks)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    table = FollowUpTask.__table__
+    ready: dict[tuple[str, Any], Any] = {}
+
+    def bound(column: str, value: Any) -> Any:
+        if (column, value) not in ready:
+            process = table.c[column].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+            ready[column, value] = process(value) if process is not None and value is not None else value
+        return ready[column, value]
+
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(
+        f"INSERT INTO follow_up_tasks ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})",
+        [tuple(row[c] if c in PER_ROW else bound(c, row[c]) for c in columns) for row in rows],
+    )
 
 
 def check_assignee(session: Session, assignee_id: int | None) -> None:

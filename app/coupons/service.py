@@ -555,7 +555,7 @@ class CouponService:
         # In index order: 100,000 random keys inserted in order touch each index page once, not once per row. Straight
         # to the driver: SQLAlchemy's per-row parameter processing would take longer than the writes themselves.
         codes = sorted(new_codes(len(holders)))
-        issued_at = Coupon.__table__.c.issued_at.type.bind_processor(conn.dialect)
+        issued_at = Coupon.__table__.c.issued_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         at = issued_at(now) if issued_at else now
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         conn.exec_driver_sql(
