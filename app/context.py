@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.actions.service import ActionService
 from app.bootstrap import ensure_store
 from app.care.services import CareServices
+from app.charts.service import ChartService
 from app.clock import Clock, SystemClock
 from app.coupons.service import CouponService
 from app.errors import NotFoundError
@@ -127,6 +128,7 @@ class Store:
             segments=SegmentService(self.db, operator, self.clock),
             saved_segments=SavedSegmentService(self.db, operator),
             actions=ActionService(self.db, operator, self.clock, coupons),
+            charts=ChartService(self.db, operator, self.clock),
         )
 
     def check(self) -> list[str]:
@@ -157,3 +159,4 @@ class Services:
     segments: SegmentService
     saved_segments: SavedSegmentService
     actions: ActionService
+    charts: ChartService
