@@ -24,7 +24,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.actions.member_sets import ID_CHUNK, MemberSet, chunks
-from app.audit import record_audit
 from app.care.follow_ups import FollowUpPlan, check_assignee, insert_tasks, task_rows
 from app.changes import Changes
 from app.clock import Clock
@@ -37,6 +36,7 @@ from app.importing.tables import write_table
 from app.members.validation import mask_phone
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
+from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import StaffRole, TaskStatus
 from db.models import FollowUpTask, Member, Tier

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Select, case, func, insert, select
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.changes import Changes
 from app.clock import Clock
 from app.errors import ConflictError, NotFoundError, ValidationError
@@ -26,6 +25,7 @@ from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
 from app.security.operator import Operator
 from app.settings import read_settings
+from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import FollowUpChannel as FollowUpChannel  # re-exported for the screens (ui/ never imports db/)
 from db.enums import FollowUpReason as FollowUpReason

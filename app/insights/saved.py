@@ -14,13 +14,13 @@ from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.changes import Changes
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.insights.labels import PYRAMID, RFM_CLASSES, STAGES
 from app.members.validation import mask_phone
 from app.security.operator import Operator, require_role
+from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import CampaignStatus, MemberStatus, StaffRole
 from db.models import CouponCampaign, Member, MemberSegment, MemberTag, SavedSegment, Tag, Tier

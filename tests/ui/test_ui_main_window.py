@@ -48,6 +48,7 @@ def test_chinese_is_the_default_language(window: MainWindow) -> None:
         "已存分群",
         "定期跟进",
         "设置",
+        "数据与隐私",
     ]
     assert window.counter.register_action.text() == "F2 注册"
     assert "收银员" in window.operator_label.text()
@@ -66,6 +67,7 @@ def test_english_shows_english(window: MainWindow, services: Services) -> None:
         "Saved segments",
         "Follow-ups",
         "Settings",
+        "Data & privacy",
     ]
     assert window.counter.register_action.text() == "F2 Register"
     assert "Cashier" in window.operator_label.text()

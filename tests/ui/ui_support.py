@@ -20,8 +20,8 @@ from ui.main_window import MainWindow
 from ui.pages.settings_area import SettingsArea
 from ui.tasks import SyncTaskRunner
 
-SETTINGS_FROM_END = 1
-"""Settings is the navigation's last entry (pages added before it do not move it)."""
+SETTINGS_FROM_END = 2
+"""Settings is the navigation's last entry but one, before Data & privacy (pages added before it do not move it)."""
 STARTING_PIN = "0000"
 
 

@@ -1,7 +1,7 @@
 """follow-ups: reason, channel, note, set keys; campaigns targeted at a saved segment or a set of members
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0004
 Create Date: 2026-11-29 15:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
