@@ -218,7 +218,7 @@ class ActionService:
                 count = write_table(partial, CONTACT_COLUMNS, rows(session, ids))
 
             def audit(session: Session) -> None:
-                details = {**members.describe(), "file": path.name, "rows": count, "full_phones": full}
+                details = {**members.describe(), "file": path.name, "count": count, "full_phones": full}
                 record_audit(session, self.operator, "export", "contact_list", None, details)
 
             self.db.write(audit)

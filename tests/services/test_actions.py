@@ -199,7 +199,7 @@ def test_contact_lists_keep_to_consent_mask_by_role_and_are_audited(
     assert sorted(r[2] for r in manager_rows[1:]) == ["13800000001", "13800000002", "13800000005"]
     assert sorted(r[2] for r in cashier_rows[1:]) == ["138****0001", "138****0002", "138****0005"]
     rows = audits(store, "export", "contact_list")
-    assert [(r.details["rows"], r.details["full_phones"]) for r in rows] == [(3, False), (3, True)]
+    assert [(r.details["count"], r.details["full_phones"]) for r in rows] == [(3, False), (3, True)]
     assert rows[0].details["file"] == f"cashier{suffix}"
     assert not list(tmp_path.glob(".*.part*"))
     with pytest.raises(ValidationError):
