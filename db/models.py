@@ -35,6 +35,8 @@ from db.enums import (
     CouponAction,
     CouponKind,
     CouponStatus,
+    FollowUpChannel,
+    FollowUpReason,
     FormStatus,
     Gender,
     LedgerSource,
@@ -383,6 +385,10 @@ class CouponCampaign(Base):
     """Category codes whose goods neither count towards the minimum spend nor get the discount."""
     automatic: Mapped[Str40 | None]
     """Set on a campaign the daily maintenance made (birthday:YYYY, holiday:NAME:YYYY)."""
+    saved_segment_id: Mapped[int | None] = mapped_column(ForeignKey("saved_segments.id"))
+    """The saved segment a campaign targets (target saved_segment): issuing reads its members at that moment."""
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    """Set on a campaign made from a set of members (app/actions/): the same request again makes no second one."""
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[UTC] = _created()
@@ -526,6 +532,12 @@ class FollowUpTask(Base):
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     title: Mapped[Str200]
+    reason: Mapped[FollowUpReason] = mapped_column(
+        str_enum(FollowUpReason), default=FollowUpReason.CUSTOM, server_default="custom"
+    )
+    channel: Mapped[FollowUpChannel] = mapped_column(
+        str_enum(FollowUpChannel), default=FollowUpChannel.PHONE, server_default="phone"
+    )
     due_at: Mapped[UTC | None] = mapped_column(index=True)
     status: Mapped[TaskStatus] = mapped_column(str_enum(TaskStatus), default=TaskStatus.OPEN)
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
@@ -535,6 +547,9 @@ class FollowUpTask(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     satisfaction: Mapped[int | None] = mapped_column(Integer)
     """The customer's satisfaction (1–5) told on the follow-up call."""
+    note: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    """Set on tasks made for a set of members at once (app/actions/): the same request again makes none."""
 
 
 class AuditLog(Base):

@@ -82,8 +82,10 @@ class MainWindow(QMainWindow):
             (self.tr("Surveys"), lambda: care_page(tasks, "surveys")),
             (self.tr("Segments"), lambda: SegmentsPage(tasks)),
             (self.tr("Charts"), self._charts_page),
-            (self.tr("Settings"), self._settings_page),
+            (self.tr("Saved segments"), self._saved_segments_page),
+            (self.tr("Follow-ups"), self._follow_ups_page),
             (self.tr("Close of day"), self._dashboard_page),
+            (self.tr("Settings"), self._settings_page),
             (self.tr("Data & privacy"), self._trust_area),
         ]
         self.dashboard_row = next(i for i, (_t, f) in enumerate(self._factories) if f == self._dashboard_page)
@@ -217,6 +219,16 @@ class MainWindow(QMainWindow):
         from ui.coupons.campaigns import CampaignsPage
 
         return CampaignsPage(self.tasks, self.local)
+
+    def _saved_segments_page(self) -> Page:
+        from ui.insights.saved_segments_page import SavedSegmentsPage
+
+        return SavedSegmentsPage(self.tasks)
+
+    def _follow_ups_page(self) -> Page:
+        from ui.care.follow_ups_view import FollowUpsPage
+
+        return FollowUpsPage(self.tasks)
 
     def _charts_page(self) -> Page:
         from ui.charts.page import ChartsPage

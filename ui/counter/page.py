@@ -47,7 +47,13 @@ LOOKUP_DEBOUNCE_MS = 80
 a pause is looked up at once, so a single keystroke paints its matches within docs/ARCHITECTURE.md §7's 30 ms."""
 _CARD = re.compile(r"(?=.*\d)[0-9A-Za-z]{6,20}")
 MEMBER_CHANGES = (
-    Changes.MEMBERS | Changes.POINTS | Changes.SALES | Changes.COUPONS | Changes.COMPLAINTS | Changes.CATALOGUE
+    Changes.MEMBERS
+    | Changes.POINTS
+    | Changes.SALES
+    | Changes.COUPONS
+    | Changes.COMPLAINTS
+    | Changes.CATALOGUE
+    | Changes.FOLLOW_UPS
 )
 
 
@@ -350,6 +356,7 @@ class CounterPage(Page):
         seq = self._member_seq
         if not keep_notice:
             self.panel.hide_notice()
+        self.panel.follow_ups_tab.show_member(services, member_id)  # first: the profile then names the member
         self.tasks.run(lambda: services.members.profile(member_id), lambda profile: self._show_member(seq, profile))
         self.tasks.run(lambda: services.care.complaints.member_summary(member_id), self.panel.show_complaints)
         self.panel.sales_model.set_loader(lambda offset, limit: services.members.sales_page(member_id, offset, limit))
