@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.changes import Changes
+from app.lanes import Lane
 from ui.care import care_page
 from ui.counter.page import CounterPage
 from ui.crash import log_file_path
@@ -71,7 +72,7 @@ class MainWindow(QMainWindow):
         self._idle_timer.timeout.connect(self.lock)
         self.resize(1280, 800)
 
-        self.counter = CounterPage(tasks, local)
+        self.counter = CounterPage(tasks.for_lane(Lane.COUNTER), local)
         self._pages: dict[int, Page] = {0: self.counter}
         self._factories: list[tuple[str, Callable[[], Page]]] = [
             (self.tr("Counter"), lambda: self.counter),
@@ -284,21 +285,21 @@ class MainWindow(QMainWindow):
         self.store_label.setText(self.tr("{store} · {branch}").format(store=store, branch=branch))
         self.setWindowTitle(self.tr("MemberDesk — {store}").format(store=store))
 
-    def start_daily_maintenance(self, background: TaskRunner) -> None:
+    def start_daily_maintenance(self) -> None:
         """Expire due points and apply due tier reviews now and once a day, so a counter left running for weeks
         still shows true balances and tiers (idempotent: several counters of a chain may all do it).
 
-        It runs on its own runner: on a big store a clearing day can mean thousands of short transactions, and
-        the counter's lookups must not queue behind them."""
-        background.changed.connect(self._changed)
+        It runs on the heavy lane (app/lanes.py): on a big store a clearing day can mean thousands of members, and
+        neither the counter's lookups nor the lists may queue behind them."""
         timer = QTimer(self, interval=MAINTENANCE_INTERVAL_MS)
-        timer.timeout.connect(lambda: self._run_maintenance(background))
+        timer.timeout.connect(self._run_maintenance)
         timer.start()
-        self._run_maintenance(background)
+        self._run_maintenance()
 
-    def _run_maintenance(self, background: TaskRunner) -> None:
+    def _run_maintenance(self) -> None:
         if self.services is not None:
-            background.run(
+            heavy = self.tasks.for_lane(Lane.HEAVY)
+            heavy.run(
                 self.services.loyalty.daily_maintenance,
                 lambda result: log.info("daily maintenance: %s", result),
                 changes=Changes.POINTS | Changes.MEMBERS,
@@ -306,10 +307,8 @@ class MainWindow(QMainWindow):
             from app.coupons.automatic import run_daily
 
             coupons, greetings = self.services.coupons, self.services.store.paths.root / "greetings"
-            background.run(
-                lambda: run_daily(coupons, greetings), lambda result: log.info("coupon maintenance: %s", result)
-            )
-            background.run(self.services.segments.refresh_if_due)
+            heavy.run(lambda: run_daily(coupons, greetings), lambda result: log.info("coupon maintenance: %s", result))
+            heavy.run(self.services.segments.refresh_if_due)
 
     def _check_starting_pin(self) -> None:
         services = self.services
@@ -346,7 +345,7 @@ class MainWindow(QMainWindow):
         previous = self.services.operator if self.services is not None else None
         last = self.local.get(LAST_USERNAME) if self.local is not None else ""
         preselect = "" if mode is SignInMode.SWITCH else last
-        dialog = SignInDialog(self.tasks, self.store.sign_ins(), mode, preselect, previous, self)
+        dialog = SignInDialog(self.tasks.for_lane(Lane.COUNTER), self.store.sign_ins(), mode, preselect, previous, self)
         dialog.signed_in.connect(self._signed_in)
         dialog.finished.connect(lambda _result: self._sign_in_closed(dialog))
         self.sign_in_dialog = dialog

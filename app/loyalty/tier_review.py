@@ -18,15 +18,12 @@ class TierReview(LoyaltyJob):
         now = self.clock.now()
         with self.db.session() as session:
             due = list(session.scalars(select(Member.id).where(Member.tier_review_at <= now)))
-        changed = 0
-        for member_id in due:
 
-            def work(session: Session, member_id: int = member_id) -> bool:
-                member = lock_member(session, member_id)
-                settings = read_settings(session)
-                moved = move_tier(session, self.operator, ladder(session, settings), member, now, settings)
-                save_member(session, member)
-                return moved is not None
+        def review(session: Session, member_id: int) -> bool:
+            member = lock_member(session, member_id)
+            settings = read_settings(session)
+            moved = move_tier(session, self.operator, ladder(session, settings), member, now, settings)
+            save_member(session, member)
+            return moved is not None
 
-            changed += self.db.write(work)
-        return changed
+        return sum(self._in_batches(due, review))
