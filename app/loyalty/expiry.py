@@ -34,7 +34,7 @@ class Expiry(LoyaltyJob):
                 last_lot[member_id] = max(lot_id, last_lot.get(member_id, 0))
         members = sorted(last_lot)
         return sum(
-            self._in_batches(
+            self.in_batches(
                 members, lambda session, member_id: self._expire_member(session, member_id, last_lot[member_id], now)
             )
         )

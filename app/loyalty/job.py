@@ -18,8 +18,10 @@ R = TypeVar("R")
 BATCH_MEMBERS = 50
 """Members a maintenance transaction (expiry, tier review) takes at most: one commit (one fsync) for fifty instead
 of fifty, and the writer held for milliseconds, not for the whole day's thousands of members."""
-BATCH_SECONDS = 0.025
-"""A batch also ends once it has held the writer this long (a slow disk, a member with hundreds of lots)."""
+BATCH_SECONDS = 0.1
+"""A batch also ends once it has held the writer this long (a slow disk, a member with hundreds of lots). The
+counter in this program never waits for it (a batch ends as soon as the counter wants to write); this bounds the
+wait of another program writing the same store (the command line)."""
 
 
 class LoyaltyJob:
@@ -36,7 +38,7 @@ class LoyaltyJob:
         except IntegrityError:
             return self.db.write(work)
 
-    def _in_batches(self, member_ids: Sequence[int], work: Callable[[Session, int], R]) -> Iterator[R]:
+    def in_batches(self, member_ids: Sequence[int], work: Callable[[Session, int], R]) -> Iterator[R]:
         """`work(session, member_id)` for each member, a batch of members per transaction. A batch ends early when
         the counter wants to write, and the next one waits until the counter's write is done: the counter never
         queues behind daily maintenance. Each member's work is idempotent, so a batch cut short loses nothing."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.loyalty.job import LoyaltyJob
@@ -12,12 +14,17 @@ from app.settings import read_settings
 from db.models import Member
 
 
+def due_reviews(now: dt.datetime) -> Select[int]:
+    """The members whose tier review date has come (an index search: most members' reviews are months away)."""
+    return select(Member.id).where(Member.tier_review_at <= now)
+
+
 class TierReview(LoyaltyJob):
     def review_tiers(self) -> int:
         """Returns how many members changed tier."""
         now = self.clock.now()
         with self.db.session() as session:
-            due = list(session.scalars(select(Member.id).where(Member.tier_review_at <= now)))
+            due = list(session.scalars(due_reviews(now)))
 
         def review(session: Session, member_id: int) -> bool:
             member = lock_member(session, member_id)
@@ -26,4 +33,4 @@ class TierReview(LoyaltyJob):
             save_member(session, member)
             return moved is not None
 
-        return sum(self._in_batches(due, review))
+        return sum(self.in_batches(due, review))
