@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from app.clock import FixedClock
 from app.context import Services, Store
 from app.integrity import check_database
-from app.loyalty.expiry import due_lots
 from app.loyalty import job
+from app.loyalty.expiry import due_lots
 from app.loyalty.job import BATCH_MEMBERS, LoyaltyJob
 from app.loyalty.service import PurchaseRequest
 from app.loyalty.tier_review import due_reviews

@@ -1,4 +1,5 @@
-"""due work found by index: open points lots by expiry (replacing the plain expires_at index), members by review date
+"""work found by index: open points lots by expiry (replacing the plain expires_at index), members by review date,
+anonymised members (counted apart by the member list)
 
 Revision ID: 0011
 Revises: 0007
@@ -18,6 +19,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OPEN = "remaining > 0"
+ANONYMISED = "status = 'anonymised'"
 
 
 def upgrade() -> None:
@@ -32,10 +34,20 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_members_tier_review_at"), ["tier_review_at"], unique=False)
+        batch_op.create_index(
+            "ix_members_anonymised",
+            ["id"],
+            unique=False,
+            sqlite_where=sa.text(ANONYMISED),
+            postgresql_where=sa.text(ANONYMISED),
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_members_anonymised", sqlite_where=sa.text(ANONYMISED), postgresql_where=sa.text(ANONYMISED)
+        )
         batch_op.drop_index(batch_op.f("ix_members_tier_review_at"))
     with op.batch_alter_table("points_lots", schema=None) as batch_op:
         batch_op.drop_index("ix_points_lots_due", sqlite_where=sa.text(OPEN), postgresql_where=sa.text(OPEN))
