@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("memberdesk.ui")
 
 MAINTENANCE_INTERVAL_MS = 24 * 60 * 60 * 1000
+MAINTENANCE_DELAY_MS = 20_000
+"""At start-up daily maintenance waits for the counter's first lookup to be answered, or this long if nobody types."""
 BUSY_DELAY_MS = 200
 """Work quicker than this (every lookup) shows no busy indicator, so the status bar does not flicker."""
 DEFAULT_SIZE = QSize(1280, 800)
@@ -290,11 +292,21 @@ class MainWindow(QMainWindow):
         still shows true balances and tiers (idempotent: several counters of a chain may all do it).
 
         It runs on the heavy lane (app/lanes.py): on a big store a clearing day can mean thousands of members, and
-        neither the counter's lookups nor the lists may queue behind them."""
+        neither the counter's lookups nor the lists may queue behind them. At start-up it waits until the first
+        lookup has been answered (or MAINTENANCE_DELAY_MS), so it never competes with the first keystroke."""
         timer = QTimer(self, interval=MAINTENANCE_INTERVAL_MS)
         timer.timeout.connect(self._run_maintenance)
-        timer.start()
-        self._run_maintenance()
+        first = QTimer(self, singleShot=True, interval=MAINTENANCE_DELAY_MS)
+
+        def begin() -> None:
+            self.counter.answered.disconnect(begin)
+            first.stop()
+            timer.start()
+            self._run_maintenance()
+
+        first.timeout.connect(begin)
+        self.counter.answered.connect(begin)
+        first.start()
 
     def _run_maintenance(self) -> None:
         if self.services is not None:

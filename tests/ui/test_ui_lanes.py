@@ -17,6 +17,7 @@ from app.lanes import Lane
 from db.models import Member
 from tests.ui.ui_support import register
 from ui.application import build_main_window
+from ui.main_window import MainWindow
 from ui.tasks import TaskRunner
 
 LONG_S = 30.0
@@ -103,3 +104,21 @@ def test_the_counter_finds_members_while_background_work_holds_the_store(
     qtbot.keyClicks(window.counter.lookup, "5678")
     qtbot.waitUntil(lambda: [hit.name for hit in window.counter.hits.rows()] == ["张伟"], timeout=3000)
     assert not release.is_set()
+
+
+def test_start_up_maintenance_waits_for_the_first_lookup(
+    qtbot: QtBot, window: MainWindow, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Work that can wait (expiry, tier reviews, coupons, segments) starts once the first keystroke is served."""
+    register(services, "13812345678", "张伟")
+    runs: list[str] = []
+    monkeypatch.setattr(window, "_run_maintenance", lambda: runs.append("maintenance"))
+    window.start_daily_maintenance()
+    qtbot.wait(50)
+    assert runs == []
+    qtbot.keyClicks(window.counter.lookup, "5678")
+    qtbot.waitUntil(lambda: runs == ["maintenance"], timeout=3000)
+    window.counter.lookup.clear()
+    qtbot.keyClicks(window.counter.lookup, "zw")
+    qtbot.waitUntil(lambda: window.counter.hits.rowCount() == 1, timeout=3000)
+    assert runs == ["maintenance"], "once at start-up, then daily"
