@@ -16,9 +16,15 @@ This module imports nothing heavy: the runner is built before the window is show
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
+
+GIL_SWITCH_S = 0.001
+"""How long a busy background thread may hold Python's interpreter lock before the counter's thread or the GUI's
+gets it (Python's default is 5 ms; a lookup takes the lock a dozen times, so behind a segment refresh or a PDF it
+could wait 5 ms each time)."""
 
 
 class Lane(Enum):
@@ -37,3 +43,8 @@ def working_in(lane: Lane) -> Iterator[None]:
 
     with counter_connection():
         yield
+
+
+def favour_the_counter() -> None:
+    """Set once at start: background threads hand the interpreter lock over within GIL_SWITCH_S."""
+    sys.setswitchinterval(GIL_SWITCH_S)

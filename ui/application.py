@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 
 from app.clock import pc_utc_offset, pc_zone_differs
 from app.errors import MemberDeskError
-from app.lanes import Lane
+from app.lanes import Lane, favour_the_counter
 from app.logs import GUI_LOG, setup_logging
 from app.paths import resource_path
 from ui import formatting as fmt
@@ -139,6 +139,7 @@ class RunningGui:
 
 
 def start_gui(data_dir: Path, database: str | None, lang: str | None) -> RunningGui:
+    favour_the_counter()
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])
