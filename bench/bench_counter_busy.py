@@ -25,7 +25,6 @@ import datetime as dt
 import os
 import random
 import sqlite3
-import statistics
 import sys
 import tempfile
 import threading
@@ -36,7 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_import import make_csv
-from bench_lookup import sample_queries
+from bench_lookup import figures, sample_queries
 from make_big_store import SQLITE_NAME
 from sqlalchemy import text
 
@@ -160,8 +159,7 @@ def main() -> None:
     missed = []
     for name in args.jobs:
         samples, took = lookups_while(jobs[name], cashier.members.lookup, queries)
-        cuts = statistics.quantiles(samples, n=100, method="inclusive")
-        p50, p95, p99, top = statistics.median(samples), cuts[94], cuts[98], max(samples)
+        p50, p95, p99, top = figures(samples)
         ok = p99 <= P99_TARGET_MS and top <= MAX_TARGET_MS
         if not ok:
             missed.append(name)
@@ -170,9 +168,7 @@ def main() -> None:
             f"{'ok' if ok else 'MISSED'} (p99 ≤ {P99_TARGET_MS:.0f}, max ≤ {MAX_TARGET_MS:.0f})"
         )
     store.close()
-    print(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores)")
-    if missed:
-        print(f"missed: {', '.join(missed)}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores); missed: {', '.join(missed) or 'none'}")
 
 
 if __name__ == "__main__":
