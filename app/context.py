@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.bootstrap import ensure_store
 from app.care.services import CareServices
+from app.charts.service import ChartService
 from app.clock import Clock, SystemClock
 from app.coupons.service import CouponService
 from app.errors import NotFoundError
@@ -30,6 +31,9 @@ from app.security.staff import StaffService
 from app.settings import SettingsService
 from app.store_info import StoreInfoService
 from app.storelock import StoreLock, this_program
+from app.trust.backup import BackupService
+from app.trust.privacy import PrivacyService
+from app.trust.viewer import AuditService
 from db.engine import Database, resolve_url
 from db.enums import StaffRole
 from db.migrate import upgrade
@@ -120,10 +124,14 @@ class Store:
             catalogue=CatalogueService(self.db, operator),
             staff=StaffService(self.db, operator),
             info=StoreInfoService(self.db, operator),
+            audit=AuditService(self.db, operator),
+            backups=BackupService(self.db, operator, self.clock, self.paths),
+            privacy=PrivacyService(self.db, operator, self.clock, self.cipher),
             care=CareServices.build(self.db, operator, self.clock),
             coupons=CouponService(self.db, operator, self.clock),
             segments=SegmentService(self.db, operator, self.clock),
             saved_segments=SavedSegmentService(self.db, operator),
+            charts=ChartService(self.db, operator, self.clock),
         )
 
     def check(self) -> list[str]:
@@ -149,7 +157,11 @@ class Services:
     catalogue: CatalogueService
     staff: StaffService
     info: StoreInfoService
+    audit: AuditService
+    backups: BackupService
+    privacy: PrivacyService
     care: CareServices
     coupons: CouponService
     segments: SegmentService
     saved_segments: SavedSegmentService
+    charts: ChartService

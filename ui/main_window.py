@@ -83,7 +83,9 @@ class MainWindow(QMainWindow):
             (self.tr("Coupons"), self._campaigns_page),
             (self.tr("Surveys"), lambda: care_page(tasks, "surveys")),
             (self.tr("Segments"), lambda: SegmentsPage(tasks)),
+            (self.tr("Charts"), self._charts_page),
             (self.tr("Settings"), self._settings_page),
+            (self.tr("Data & privacy"), self._trust_area),
         ]
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
@@ -209,10 +211,20 @@ class MainWindow(QMainWindow):
 
         return CampaignsPage(self.tasks, self.local)
 
+    def _charts_page(self) -> Page:
+        from ui.charts.page import ChartsPage
+
+        return ChartsPage(self.tasks)
+
     def _settings_page(self) -> Page:
         from ui.pages.settings_area import SettingsArea
 
         return SettingsArea(self.tasks, self.local)
+
+    def _trust_area(self) -> Page:
+        from ui.trust.area import TrustArea
+
+        return TrustArea(self.tasks)
 
     # -- pages --------------------------------------------------------------------------------------------------
     def page(self, row: int) -> Page:
@@ -320,6 +332,7 @@ class MainWindow(QMainWindow):
 
             coupons, greetings = self.services.coupons, self.services.store.paths.root / "greetings"
             heavy.run(lambda: run_daily(coupons, greetings), lambda result: log.info("coupon maintenance: %s", result))
+            heavy.run(self.services.backups.auto_backup, lambda made: log.info("daily backup: %s", made and made.path))
             heavy.run(self.services.segments.refresh_if_due)
 
     def _check_starting_pin(self) -> None:

@@ -2,7 +2,7 @@
 anonymised members (counted apart by the member list)
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0004
 Create Date: 2026-11-29 15:10:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0007"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
