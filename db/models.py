@@ -166,6 +166,14 @@ class Member(Base):
             sqlite_where=text("status = 'active'"),
             postgresql_where=text("status = 'active'"),
         ),
+        # The few anonymised members, whom the member list leaves out: its count subtracts them using this small
+        # index instead of reading every listed member's row for its status (app.members.lookup).
+        Index(
+            "ix_members_anonymised",
+            "id",
+            sqlite_where=text("status = 'anonymised'"),
+            postgresql_where=text("status = 'anonymised'"),
+        ),
     )
 
     id: Mapped[IntPK]
@@ -183,7 +191,8 @@ class Member(Base):
     id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id"), index=True)
-    tier_review_at: Mapped[UTC | None]
+    tier_review_at: Mapped[UTC | None] = mapped_column(index=True)
+    """Indexed: the tier review at start-up reads only the members whose review is due."""
     home_branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
     referrer_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     referral_rewarded: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -299,13 +308,24 @@ class PointsLot(Base):
     """Points earned together, with one expiry. Redemption and expiry take from the oldest lots first."""
 
     __tablename__ = "points_lots"
-    __table_args__ = (Index("ix_points_lots_member_open", "member_id", "remaining", "earned_at"),)
+    __table_args__ = (
+        Index("ix_points_lots_member_open", "member_id", "remaining", "earned_at"),
+        # The due-date record: open lots only, by expiry. The expiry check at start-up reads the lots now due and
+        # nothing else (a plain `expires_at` index also held the millions of lots already used up or expired).
+        Index(
+            "ix_points_lots_due",
+            "expires_at",
+            "member_id",
+            sqlite_where=text("remaining > 0"),
+            postgresql_where=text("remaining > 0"),
+        ),
+    )
 
     id: Mapped[IntPK]
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     ledger_id: Mapped[int] = mapped_column(ForeignKey("points_ledger.id"), unique=True)
     earned_at: Mapped[UTC]
-    expires_at: Mapped[UTC | None] = mapped_column(index=True)
+    expires_at: Mapped[UTC | None]
     points: Mapped[Points]
     remaining: Mapped[Points]
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -34,6 +34,7 @@ from ui.i18n import local_name
 from ui.local_settings import SLIP_WIDTH_MM, LocalSettings
 from ui.models import Column, RowsModel, number_column, row_table
 from ui.pages.base import Page
+from ui.signals import emit
 from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -72,6 +73,9 @@ def prefill_for(text: str) -> MemberForm:
 
 
 class CounterPage(Page):
+    answered = Signal()
+    """A lookup's answer is shown (the main window starts the work that can wait after the first one)."""
+
     def __init__(self, tasks: TaskRunner, local: LocalSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(tasks, parent)
         self.setObjectName("counterPage")
@@ -270,6 +274,7 @@ class CounterPage(Page):
             return  # a newer query is on its way; this answer is stale
         selected = self._selected_hit()
         self._answered = (query, result)
+        emit(self.answered)
         self.hits.set_rows(result.hits)
         if not result.hits:
             self._show_no_match(query)
