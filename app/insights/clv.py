@@ -41,28 +41,51 @@ class FitFailed(Exception):
     """The optimiser did not reach finite parameters: the caller falls back to the interval rule."""
 
 
-def _bgnbd_log_likelihood(params: Floats, x: Floats, t_x: Floats, big_t: Floats, weights: Floats) -> float:
+class _Histories:
+    """The distinct (x, t_x, T) histories with how many members have each, ordered as np.unique orders rows, and
+    the distinct values of each column: the likelihood's special functions are taken once per distinct x, t_x or
+    T and gathered (the same numbers, element by element, as computing them on every history)."""
+
+    def __init__(self, x: Floats, t_x: Floats, big_t: Floats) -> None:
+        order = np.lexsort((big_t, t_x, x))
+        sx, st, s_big = x[order], t_x[order], big_t[order]
+        starts = np.ones(len(x), dtype=np.bool_)
+        starts[1:] = (sx[1:] != sx[:-1]) | (st[1:] != st[:-1]) | (s_big[1:] != s_big[:-1])
+        first = np.flatnonzero(starts)
+        self.weights = np.diff(np.append(first, len(x))).astype(np.float64)
+        self.member_history = np.empty(len(x), dtype=np.int64)
+        """For each member (input order), the index of their history."""
+        self.member_history[order] = np.cumsum(starts) - 1
+        self.x, self.t_x, self.big_t = sx[first], st[first], s_big[first]
+        self.x_values, self.x_of = np.unique(self.x, return_inverse=True)
+        self.t_values, self.t_of = np.unique(self.t_x, return_inverse=True)
+        self.big_t_values, self.big_t_of = np.unique(self.big_t, return_inverse=True)
+        self.repeats = np.flatnonzero(self.x > 0)
+        self.x_of_repeats = self.x_of[self.repeats]
+        self.t_of_repeats = self.t_of[self.repeats]
+
+
+def _bgnbd_log_likelihood(params: Floats, h: _Histories) -> float:
     r, alpha, a, b = np.exp(params)
-    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    a2 = special.gammaln(a + b) + special.gammaln(b + x) - special.gammaln(b) - special.gammaln(a + b + x)
-    a3 = -(r + x) * np.log(alpha + big_t)
-    repeat = x > 0
-    a4 = np.full_like(x, -np.inf)
-    a4[repeat] = np.log(a) - np.log(b + x[repeat] - 1) - (r + x[repeat]) * np.log(alpha + t_x[repeat])
-    return float(np.sum(weights * (a1 + a2 + np.logaddexp(a3, a4))))
-
-
-def _distinct(*columns: Floats) -> tuple[list[Floats], Floats]:
-    stacked = np.stack(columns, axis=1)
-    rows, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [rows[:, i] for i in range(rows.shape[1])], counts.astype(np.float64)
+    xs = h.x_values
+    a1 = special.gammaln(r + xs) - special.gammaln(r) + r * np.log(alpha)
+    a2 = special.gammaln(a + b) + special.gammaln(b + xs) - special.gammaln(b) - special.gammaln(a + b + xs)
+    r_x = r + xs
+    a3 = -r_x[h.x_of] * np.log(alpha + h.big_t_values)[h.big_t_of]
+    repeat_x = xs > 0
+    a4_by_x = np.full_like(xs, -np.inf)
+    a4_by_x[repeat_x] = np.log(a) - np.log(b + xs[repeat_x] - 1)
+    a4 = np.full_like(h.x, -np.inf)
+    a4[h.repeats] = a4_by_x[h.x_of_repeats] - r_x[h.x_of_repeats] * np.log(alpha + h.t_values)[h.t_of_repeats]
+    return float(np.sum(h.weights * ((a1 + a2)[h.x_of] + np.logaddexp(a3, a4))))
 
 
 def fit_bgnbd(x: Floats, t_x: Floats, big_t: Floats) -> BgNbd:
-    (ux, ut, u_big), weights = _distinct(x, t_x, big_t)
+    histories = _Histories(x, t_x, big_t)
+    weights = histories.weights
 
     def objective(params: Floats) -> float:
-        return -_bgnbd_log_likelihood(params, ux, ut, u_big, weights) / weights.sum()
+        return -_bgnbd_log_likelihood(params, histories) / weights.sum()
 
     start = np.log(np.array([1.0, max(float(np.mean(big_t)), 1.0), 1.0, 1.0]))
     result = optimize.minimize(objective, start, method="L-BFGS-B")
@@ -93,26 +116,36 @@ def expected_purchases(m: BgNbd, horizon: float, x: Floats, t_x: Floats, big_t: 
     return numerator * p_alive(m, x, t_x, big_t)
 
 
-def _gg_log_likelihood(params: Floats, x: Floats, zbar: Floats) -> float:
+class _Repeaters:
+    """What the spend likelihood needs that does not depend on the parameters, and the distinct x."""
+
+    def __init__(self, x: Floats, zbar: Floats) -> None:
+        self.x_values, self.x_of = np.unique(x, return_inverse=True)
+        self.log_x = np.log(self.x_values)
+        self.log_zbar = np.log(zbar)
+        self.x_zbar = x * zbar
+        self.count = len(x)
+
+
+def _gg_log_likelihood(params: Floats, m: _Repeaters) -> float:
     p, q, gamma = np.exp(params)
-    px = p * x
+    px = p * m.x_values
+    by_x = special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(gamma)
     ll = (
-        special.gammaln(px + q)
-        - special.gammaln(px)
-        - special.gammaln(q)
-        + q * np.log(gamma)
-        + (px - 1) * np.log(zbar)
-        + px * np.log(x)
-        - (px + q) * np.log(x * zbar + gamma)
+        by_x[m.x_of]
+        + (px - 1)[m.x_of] * m.log_zbar
+        + (px * m.log_x)[m.x_of]
+        - (px + q)[m.x_of] * np.log(m.x_zbar + gamma)
     )
     return float(np.sum(ll))
 
 
 def fit_gamma_gamma(x: Floats, zbar: Floats) -> GammaGamma:
     """Fitted on members with repeat purchases and a positive mean spend."""
+    repeaters = _Repeaters(x, zbar)
 
     def objective(params: Floats) -> float:
-        return -_gg_log_likelihood(params, x, zbar) / len(x)
+        return -_gg_log_likelihood(params, repeaters) / repeaters.count
 
     start = np.log(np.array([1.0, 2.0, max(float(np.mean(zbar)), 1.0)]))
     result = optimize.minimize(objective, start, method="L-BFGS-B")

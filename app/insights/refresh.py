@@ -11,7 +11,7 @@ import datetime as dt
 import itertools
 import time
 from collections import Counter
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +26,10 @@ from app.i18n import QT_TRANSLATE_NOOP as S
 from app.insights import aggregates
 from app.insights.compute import (
     MODELS,
+    Bools,
     Fit,
+    Floats,
+    Ints,
     MonthRows,
     SegmentOptions,
     Segments,
@@ -36,7 +39,7 @@ from app.insights.labels import PYRAMID, RFM_CLASSES, STAGES
 from app.security.operator import Operator
 from app.settings import read_settings
 from app.workers import fork_helps, in_child
-from db.bulk import bulk_insert
+from db.bulk import DriverValues, bulk_insert, marker, select_in
 from db.engine import Database
 from db.enums import MemberStatus
 from db.models import Member, MemberSegment, SegmentRun
@@ -71,23 +74,47 @@ class SegmentReport:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def _month_table(conn: Connection) -> np.ndarray[Any, Any]:
-    """Every monthly total as an int64 array (member, month, spend, days, first day's spend, sales), ordered by
-    member and month; read in slices so a million members' rows never sit in memory as Python tuples."""
+MONTH_SHIFT = 31
+"""The month and the day bits travel packed in one integer (a day mask needs 31 bits): fewer values to convert."""
+
+
+def _int_table(conn: Connection, sql: str, params: tuple[Any, ...], width: int) -> Ints:
+    """The rows of a query of `width` integer columns as an int64 array, straight from the driver and read in
+    slices, so a million members' rows never sit in memory as Python tuples all at once. `{p}` in `sql` stands
+    for the driver's parameter marker."""
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(
-            "SELECT member_id, month, spend_fen, days_mask, first_day_spend_fen, sales FROM member_month_totals"
-        )
-        parts = [np.empty((0, 6), dtype=np.int64)]
+        cursor.execute(sql.format(p=marker(conn)), params)
+        parts = [np.empty((0, width), dtype=np.int64)]
         while chunk := cursor.fetchmany(READ_SLICE):
-            flat = np.fromiter(itertools.chain.from_iterable(chunk), dtype=np.int64, count=len(chunk) * 6)
-            parts.append(flat.reshape(-1, 6))
+            flat = np.fromiter(itertools.chain.from_iterable(chunk), dtype=np.int64, count=len(chunk) * width)
+            parts.append(flat.reshape(-1, width))
     finally:
         cursor.close()
-    table = np.concatenate(parts)
-    order = np.lexsort((table[:, 1], table[:, 0]))
-    return table[order]
+    return np.concatenate(parts)
+
+
+def _month_table(conn: Connection, month: int) -> Ints:
+    """The monthly totals up to `month` as columns (member, month, spend, days, first day's spend), ordered by
+    member and month."""
+    packed = _int_table(
+        conn,
+        f"""SELECT member_id, month * {1 << MONTH_SHIFT} + days_mask, spend_fen, first_day_spend_fen
+            FROM member_month_totals WHERE month <= {{p}}""",
+        (month,),
+        4,
+    )
+    if len(packed) > 1:
+        keys = packed[:, :2]
+        if ((keys[1:, 0] < keys[:-1, 0]) | ((keys[1:, 0] == keys[:-1, 0]) & (keys[1:, 1] < keys[:-1, 1]))).any():
+            packed = packed[np.lexsort((packed[:, 1], packed[:, 0]))]
+    table = np.empty((len(packed), 5), dtype=np.int64)
+    table[:, 0] = packed[:, 0]
+    table[:, 1] = packed[:, 1] >> MONTH_SHIFT
+    table[:, 2] = packed[:, 2]
+    table[:, 3] = packed[:, 1] & ((1 << MONTH_SHIFT) - 1)
+    table[:, 4] = packed[:, 3]
+    return table
 
 
 def _member_numbers(conn: Connection, ids: Any) -> MemberNumbers:
@@ -190,89 +217,68 @@ class Refresher:
     def _read(
         self, conn: Connection, as_of: dt.date, end: dt.datetime, timezone: str, with_numbers: bool
     ) -> tuple[Any, MemberNumbers, MonthRows, int]:
-        members = conn.execute(
-            select(Member.id, Member.joined_at < end)
-            .where(Member.status != MemberStatus.ANONYMISED)
-            .order_by(Member.id)
-        ).all()
-        ids = np.fromiter((m[0] for m in members), dtype=np.int64, count=len(members))
-        joined = np.fromiter((bool(m[1]) for m in members), dtype=np.bool_, count=len(members))
+        values = DriverValues(sqlite=conn.dialect.name == "sqlite")
+        anonymised = (values(MemberStatus.ANONYMISED),)
+        joined = _int_table(
+            conn, "SELECT id FROM members WHERE status <> {p} AND joined_at < {p}", (*anonymised, values(end)), 1
+        )[:, 0]
+        gone = _int_table(conn, "SELECT id FROM members WHERE status = {p}", anonymised, 1)[:, 0]
         month = aggregates.month_key(as_of)
-        table = _month_table(conn)
-        later = int(table[table[:, 1] > month, 5].sum())
-        table = table[(table[:, 1] <= month) & np.isin(table[:, 0], ids)]
+        later = int(
+            _int_table(
+                conn,
+                "SELECT CAST(COALESCE(SUM(sales), 0) AS BIGINT) FROM member_month_totals WHERE month > {p}",
+                (month,),
+                1,
+            )[0, 0]
+        )
+        table = _month_table(conn, month)
+        if len(gone):
+            table = table[~np.isin(table[:, 0], gone)]
         partial = (table[:, 1] == month) & ((table[:, 3] >> as_of.day) != 0)
         if partial.any():
-            later += self._clip_as_of_month(conn, table, partial, as_of, end, timezone)
+            later += self._clip_as_of_month(conn, table, partial, as_of, timezone)
         table = table[table[:, 3] != 0]
         # Members who joined after the as-of day are left out, unless they had bought by then (imported history).
-        ids = ids[joined | np.isin(ids, table[:, 0])]
+        ids = np.union1d(joined, table[:, 0]).astype(np.int64)
         numbers = _member_numbers(conn, ids) if with_numbers else MemberNumbers([], [])
         rows = MonthRows(table[:, 0], table[:, 1], table[:, 2], table[:, 3], table[:, 4])
         return ids, numbers, rows, later
 
-    def _clip_as_of_month(
-        self,
-        conn: Connection,
-        table: np.ndarray[Any, Any],
-        partial: np.ndarray[Any, Any],
-        as_of: dt.date,
-        end: dt.datetime,
-        timezone: str,
-    ) -> int:
+    def _clip_as_of_month(self, conn: Connection, table: Ints, partial: Bools, as_of: dt.date, timezone: str) -> int:
         """Rows of the as-of month with purchases after the as-of day are recounted from those members' sales up
         to the end of the day. Returns how many sales were left out."""
-        start = dt.datetime.combine(as_of.replace(day=1), dt.time(), ZoneInfo(timezone))
+        tz = ZoneInfo(timezone)
+        start = dt.datetime.combine(as_of.replace(day=1), dt.time(), tz)
+        end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tz)
+        month = aggregates.month_key(as_of)
         members = [int(m) for m in table[partial, 0]]
+        sales = dict(
+            select_in(
+                conn,
+                f"SELECT member_id, sales FROM member_month_totals WHERE month = {month} AND member_id IN ({{values}})",
+                members,
+            )
+        )
         kept: dict[tuple[int, int], aggregates.MonthTotal] = {}
         for begin in range(0, len(members), aggregates.CHUNK):
             chunk = members[begin : begin + aggregates.CHUNK]
             kept.update(aggregates.month_totals(aggregates.sale_days(conn, timezone, chunk, until=end, since=start)))
         left_out = 0
-        month = aggregates.month_key(as_of)
         for i in np.flatnonzero(partial):
-            total = kept.get((int(table[i, 0]), month), aggregates.MonthTotal())
-            left_out += int(table[i, 5]) - total.sales
-            table[i, 2:6] = (total.spend_fen, total.days_mask, total.first_day_spend_fen, total.sales)
+            member = int(table[i, 0])
+            total = kept.get((member, month), aggregates.MonthTotal())
+            left_out += int(sales[member]) - total.sales
+            table[i, 2:5] = (total.spend_fen, total.days_mask, total.first_day_spend_fen)
         return left_out
 
     def _store(self, session: Session, report: SegmentReport, duration_ms: int) -> None:
-        seg = report.segments
         conn = session.connection()
         conn.execute(delete(MemberSegment))
-
-        def optional(values: np.ndarray[Any, Any], scale: float) -> list[int | None]:
-            return [None if not np.isfinite(v) else round(v * scale) for v in values.tolist()]
-
-        p_alive = optional(seg.p_alive, 1000)
-        purchases = optional(seg.expected_purchases, 1000)
-        spend = optional(seg.expected_spend_fen, 1)
-        value = optional(seg.value_fen, 1)
-        rows = list(
-            zip(
-                seg.member_ids.tolist(),
-                [report.as_of.isoformat() if conn.dialect.name == "sqlite" else report.as_of] * len(p_alive),
-                [None if r < 0 else r for r in seg.recency_days.tolist()],
-                seg.frequency.tolist(),
-                seg.monetary_fen.tolist(),
-                seg.r_score.tolist(),
-                seg.f_score.tolist(),
-                seg.m_score.tolist(),
-                [RFM_CLASSES[c] if c >= 0 else None for c in seg.rfm_class.tolist()],
-                [PYRAMID[c] for c in seg.pyramid.tolist()],
-                [STAGES[c] for c in seg.stage.tolist()],
-                p_alive,
-                purchases,
-                spend,
-                value,
-                seg.churn_warning.tolist(),
-                [MODELS[c] for c in seg.model.tolist()],
-                strict=True,
-            )
-        )
-        columns = [c.name for c in MemberSegment.__table__.columns]  # the order of the values above
-        for start in range(0, len(rows), 50_000):
-            bulk_insert(conn, MemberSegment.__tablename__, columns, rows[start : start + 50_000])
+        columns = [c.name for c in MemberSegment.__table__.columns]  # the order of _result_rows' values
+        as_of = DriverValues(sqlite=conn.dialect.name == "sqlite")(report.as_of)
+        for rows in _result_rows(report.segments, as_of):
+            bulk_insert(conn, MemberSegment.__tablename__, columns, rows)
         conn.execute(
             insert(SegmentRun).values(
                 as_of=report.as_of,
@@ -280,9 +286,55 @@ class Refresher:
                 model=report.fit.model,
                 parameters=parameters(report.fit),
                 counts=report.counts,
-                members=len(rows),
+                members=len(report.segments.member_ids),
                 duration_ms=duration_ms,
                 created_at=self.clock.now(),
+            )
+        )
+
+
+WRITE_SLICE = 50_000
+
+
+def _optional(values: Floats, scale: float) -> list[int | None]:
+    """Rounded (half to even, as round() does) to integers; empty where there is no figure."""
+    finite = np.isfinite(values)
+    cells = np.rint(np.where(finite, values, 0.0) * scale).astype(np.int64).astype(object)
+    cells[~finite] = None
+    return cells.tolist()
+
+
+def _labels(codes: Ints, names: tuple[str, ...]) -> list[str | None]:
+    """Codes to names; a code of -1 to an empty cell."""
+    table = np.array([*names, None], dtype=object)
+    return table[codes].tolist()
+
+
+def _result_rows(seg: Segments, as_of: Any) -> Iterator[list[tuple[Any, ...]]]:
+    """member_segments rows in slices, made column by column (numpy), in the table's column order."""
+    for start in range(0, len(seg.member_ids), WRITE_SLICE):
+        part = slice(start, start + WRITE_SLICE)
+        recency = seg.recency_days[part].astype(object)
+        recency[seg.recency_days[part] < 0] = None
+        yield list(
+            zip(
+                seg.member_ids[part].tolist(),
+                itertools.repeat(as_of),
+                recency.tolist(),
+                seg.frequency[part].tolist(),
+                seg.monetary_fen[part].tolist(),
+                seg.r_score[part].tolist(),
+                seg.f_score[part].tolist(),
+                seg.m_score[part].tolist(),
+                _labels(seg.rfm_class[part], RFM_CLASSES),
+                _labels(seg.pyramid[part], PYRAMID),
+                _labels(seg.stage[part], STAGES),
+                _optional(seg.p_alive[part], 1000),
+                _optional(seg.expected_purchases[part], 1000),
+                _optional(seg.expected_spend_fen[part], 1),
+                _optional(seg.value_fen[part], 1),
+                seg.churn_warning[part].tolist(),
+                _labels(seg.model[part], MODELS),
             )
         )
 
