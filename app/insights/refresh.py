@@ -1,8 +1,10 @@
 """The segment refresh: monthly totals in, per-member segments out (stored, and for the command line's file).
 Heavy imports (numpy, scipy): loaded only when a refresh runs.
 
-The numbers are computed in a forked process where that helps (app/workers.py), so a refresh started from the GUI
-leaves the counter's interpreter free; the database is read and written here.
+Where a fork helps, the whole refresh (read, compute, store) runs in a process of its own (app/child_process.py),
+with its own connections, so a refresh started from the GUI leaves the counter's interpreter free and its memory
+small. The monthly totals come straight from the driver as integers, packed (month and day bits in one value);
+the results go back column by column through executemany.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import datetime as dt
 import itertools
 import time
 from collections import Counter
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +22,7 @@ import numpy as np
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.orm import Session
 
+from app.child_process import run_in_child
 from app.clock import Clock
 from app.errors import MemberDeskError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -38,7 +41,7 @@ from app.insights.compute import (
 from app.insights.labels import PYRAMID, RFM_CLASSES, STAGES
 from app.security.operator import Operator
 from app.settings import read_settings
-from app.workers import fork_helps, in_child
+from app.workers import fork_helps
 from db.bulk import DriverValues, bulk_insert, marker, select_in
 from db.engine import Database
 from db.enums import MemberStatus
@@ -46,6 +49,8 @@ from db.models import Member, MemberSegment, SegmentRun
 
 Progress = Callable[[int, int, str], bool]
 STEPS = 4
+MOVES_KEY = "moves "
+"""The counts' keys for the lifecycle moves of a month: "moves 2026-10"."""
 READ_SLICE = 200_000
 
 
@@ -54,6 +59,9 @@ class RefreshCancelled(MemberDeskError):
 
     def __init__(self) -> None:
         super().__init__(S("Errors", "The segment refresh was cancelled; the previous results are kept."))
+
+    def __reduce__(self) -> tuple[type[RefreshCancelled], tuple[()]]:
+        return (RefreshCancelled, ())
 
 
 @dataclass(frozen=True)
@@ -66,12 +74,20 @@ class MemberNumbers:
 class SegmentReport:
     as_of: dt.date
     horizon_days: int
-    segments: Segments
+    segments: Segments | None
+    """Every member's figures; None when the refresh was asked without them (the GUI and the maintenance only
+    need the counts, and a million members' figures would cross from the refresh's process for nothing)."""
     fit: Fit
     numbers: MemberNumbers
     stored: bool
     later_sales_ignored: int
+    members: int
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def per_member(self) -> Segments:
+        if self.segments is None:
+            raise ValueError("the refresh was run without its per-member figures")
+        return self.segments
 
 
 MONTH_SHIFT = 31
@@ -136,7 +152,7 @@ def _counts(seg: Segments) -> dict[str, dict[str, int]]:
         "lifecycle": tally(seg.stage, STAGES),
         "model": tally(seg.model, MODELS),
         "churn_warning": {"yes": int(seg.churn_warning.sum())},
-        **{f"moves {month}": moved for month, moved in seg.moves.items()},
+        **{f"{MOVES_KEY}{month}": moved for month, moved in seg.moves.items()},
     }
 
 
@@ -159,16 +175,15 @@ class Refresher:
         progress: Progress | None = None,
         recount: bool = False,
         with_numbers: bool = False,
+        per_member: bool = True,
     ) -> SegmentReport:
-        """Segments as of the end of `as_of` (default yesterday), stored when that is the latest whole day or later."""
-        started = time.perf_counter()
+        """Segments as of the end of `as_of` (default yesterday), stored when that is the latest whole day or later.
+        Where a fork helps, all of it (reading, computing, storing) runs in a process of its own."""
         step = progress or (lambda _d, _t, _w: True)
         settings = self.db.read(read_settings)
         timezone = settings.store_timezone
-        tz = ZoneInfo(timezone)
-        today = self.clock.now().astimezone(tz).date()
-        latest = self.latest_day(timezone)
-        as_of = as_of or latest
+        today = self.clock.now().astimezone(ZoneInfo(timezone)).date()
+        as_of = as_of or self.latest_day(timezone)
         if as_of > today:
             raise ValidationError(
                 S("Errors", "The as-of date {date} is in the future; the latest day with figures is today."),
@@ -176,6 +191,39 @@ class Refresher:
                 date=as_of.isoformat(),
             )
         options = SegmentOptions.from_settings(settings, horizon_days)
+        chosen = as_of
+
+        def work(db: Database, told: Progress) -> SegmentReport:
+            report = Refresher(db, self.operator, self.clock)._refresh(
+                chosen, options, timezone, told, recount, with_numbers
+            )
+            if not per_member:
+                report.segments = None
+            return report
+
+        if not fork_helps():
+            return work(self.db, step)
+
+        def forked(told: Progress) -> SegmentReport:
+            self.db.engine.dispose(close=False)  # the connections inherited stay the parent's
+            own = Database(self.db.url)
+            try:
+                return work(own, told)
+            finally:
+                own.dispose()
+
+        return run_in_child(forked, step, "segments")
+
+    def _refresh(
+        self,
+        as_of: dt.date,
+        options: SegmentOptions,
+        timezone: str,
+        step: Progress,
+        recount: bool,
+        with_numbers: bool,
+    ) -> SegmentReport:
+        started = time.perf_counter()
         if not step(0, STEPS, S("Segments", "Counting monthly totals")):
             raise RefreshCancelled()
         if recount:
@@ -184,35 +232,25 @@ class Refresher:
             aggregates.ensure_month_totals(self.db, timezone)
         if not step(1, STEPS, S("Segments", "Reading members and totals")):
             raise RefreshCancelled()
-        end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tz)
+        end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), ZoneInfo(timezone))
         ids, numbers, rows, later = self.db.read(
             lambda s: self._read(s.connection(), as_of, end, timezone, with_numbers)
         )
         if not step(2, STEPS, S("Segments", "Computing segments and fitting the models")):
             raise RefreshCancelled()
-        segments, fit = self._compute(ids, rows, as_of, options)
-        report = SegmentReport(as_of, options.horizon_days, segments, fit, numbers, False, later, _counts(segments))
-        if as_of >= latest:
+        segments, fit = compute(ids, rows, as_of, options)
+        del rows
+        report = SegmentReport(
+            as_of, options.horizon_days, segments, fit, numbers, False, later, len(ids), _counts(segments)
+        )
+        if as_of >= self.latest_day(timezone):
             if not step(3, STEPS, S("Segments", "Storing the results")):
                 raise RefreshCancelled()
             duration = int((time.perf_counter() - started) * 1000)
-            self.db.write(lambda s: self._store(s, report, duration))
+            self.db.write(lambda s: self._store(s, segments, report, duration))
             report.stored = True
         step(STEPS, STEPS, S("Segments", "Done"))
         return report
-
-    def _compute(self, ids: Any, rows: MonthRows, as_of: dt.date, options: SegmentOptions) -> tuple[Segments, Fit]:
-        def produce() -> Generator[None, None, tuple[Segments, Fit]]:
-            yield None
-            return compute(ids, rows, as_of, options)
-
-        work = in_child(produce, "segments") if fork_helps() else produce()
-        while True:
-            try:
-                next(work)
-            except StopIteration as done:
-                result: tuple[Segments, Fit] = done.value
-                return result
 
     def _read(
         self, conn: Connection, as_of: dt.date, end: dt.datetime, timezone: str, with_numbers: bool
@@ -272,12 +310,12 @@ class Refresher:
             table[i, 2:5] = (total.spend_fen, total.days_mask, total.first_day_spend_fen)
         return left_out
 
-    def _store(self, session: Session, report: SegmentReport, duration_ms: int) -> None:
+    def _store(self, session: Session, segments: Segments, report: SegmentReport, duration_ms: int) -> None:
         conn = session.connection()
         conn.execute(delete(MemberSegment))
         columns = [c.name for c in MemberSegment.__table__.columns]  # the order of _result_rows' values
         as_of = DriverValues(sqlite=conn.dialect.name == "sqlite")(report.as_of)
-        for rows in _result_rows(report.segments, as_of):
+        for rows in _result_rows(segments, as_of):
             bulk_insert(conn, MemberSegment.__tablename__, columns, rows)
         conn.execute(
             insert(SegmentRun).values(
@@ -286,7 +324,7 @@ class Refresher:
                 model=report.fit.model,
                 parameters=parameters(report.fit),
                 counts=report.counts,
-                members=len(report.segments.member_ids),
+                members=report.members,
                 duration_ms=duration_ms,
                 created_at=self.clock.now(),
             )
