@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,6 +132,13 @@ def _month_table(conn: Connection, month: int) -> Ints:
     return table
 
 
+def _distinct_sorted(values: Ints) -> Ints:
+    ordered = np.sort(values)
+    first = np.ones(len(ordered), dtype=np.bool_)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return ordered[first]
+
+
 def _member_numbers(conn: Connection, ids: Any) -> MemberNumbers:
     """Member and card numbers in `ids` order (sorted), for the command line's file."""
     wanted = set(ids.tolist())
@@ -142,9 +148,9 @@ def _member_numbers(conn: Connection, ids: Any) -> MemberNumbers:
 
 
 def _counts(seg: Segments) -> dict[str, dict[str, int]]:
-    def tally(codes: np.ndarray[Any, Any], names: tuple[str, ...]) -> dict[str, int]:
-        found = Counter(int(c) for c in codes if c >= 0)
-        return {name: found.get(i, 0) for i, name in enumerate(names)}
+    def tally(codes: Ints, names: tuple[str, ...]) -> dict[str, int]:
+        found = np.bincount(codes[codes >= 0], minlength=len(names))
+        return {name: int(found[i]) for i, name in enumerate(names)}
 
     return {
         "pyramid": tally(seg.pyramid, PYRAMID),
@@ -278,7 +284,7 @@ class Refresher:
             later += self._clip_as_of_month(conn, table, partial, as_of, timezone)
         table = table[table[:, 3] != 0]
         # Members who joined after the as-of day are left out, unless they had bought by then (imported history).
-        ids = np.union1d(joined, table[:, 0]).astype(np.int64)
+        ids = _distinct_sorted(np.concatenate((joined, table[:, 0])))
         numbers = _member_numbers(conn, ids) if with_numbers else MemberNumbers([], [])
         rows = MonthRows(table[:, 0], table[:, 1], table[:, 2], table[:, 3], table[:, 4])
         return ids, numbers, rows, later
