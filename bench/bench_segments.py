@@ -61,6 +61,30 @@ def refresh_in_this_process(data_dir: Path) -> dict[str, object]:
     }
 
 
+def raw_floor(data_dir: Path) -> dict[str, float]:
+    """Plain sqlite3 doing the refresh's own I/O and nothing else: every monthly total read as Python rows, and
+    the stored results written again (executemany) into a temporary table of the same shape, rolled back."""
+    con = sqlite3.connect(data_dir / SQLITE_NAME)
+    begin = time.perf_counter()
+    months = con.execute(
+        "SELECT member_id, month, spend_fen, days_mask, first_day_spend_fen FROM member_month_totals"
+    ).fetchall()
+    read = time.perf_counter() - begin
+    results = con.execute("SELECT * FROM member_segments").fetchall()
+    con.execute("CREATE TEMP TABLE results_copy AS SELECT * FROM member_segments WHERE 0")
+    begin = time.perf_counter()
+    con.executemany(f"INSERT INTO results_copy VALUES ({', '.join('?' * len(results[0]))})", results)
+    written = time.perf_counter() - begin
+    con.rollback()
+    con.close()
+    return {
+        "read_month_rows_s": round(read, 2),
+        "month_rows": float(len(months)),
+        "write_result_rows_s": round(written, 2),
+        "result_rows": float(len(results)),
+    }
+
+
 def duckdb_rfm(data_dir: Path, as_of: dt.date) -> dict[str, float]:
     import duckdb
 
@@ -130,6 +154,8 @@ def main() -> None:
     print("segment refresh (separate process):", json.dumps(ours, indent=1, ensure_ascii=False))
     duck = duckdb_rfm(data_dir, dt.date.fromisoformat(str(ours["as_of"])))
     print("DuckDB, same RFM on the live sales already loaded:", json.dumps(duck, indent=1))
+    raw = raw_floor(data_dir)
+    print("raw sqlite3, the refresh's reads and writes alone:", json.dumps(raw, indent=1))
     phases = ours["phases_s"]
     assert isinstance(phases, dict)
     fit = float(str(ours["fit_and_scoring_s"]))
@@ -142,6 +168,8 @@ def main() -> None:
         f" with storing {ours['members']:,} result rows ({stored:.2f} s): {read_compute - fit + stored:.2f} s"
         f"  vs DuckDB RFM {duck['rfm_best_s']:.2f} s"
         f"\nwhole refresh, fit and storing included: {ours['refresh_total_s']} s"
+        f"\nraw sqlite3 floor: reading {raw['month_rows']:,.0f} monthly rows {raw['read_month_rows_s']} s,"
+        f" writing {raw['result_rows']:,.0f} result rows {raw['write_result_rows_s']} s"
         f"\nBG/NBD + Gamma-Gamma fit and scoring: {ours['fit_and_scoring_s']} s for {ours['members']:,} members"
         f"\npeak RSS: asking process (the GUI's place) {ours['peak_rss_mb_asking_process']} MB,"
         f" refresh child {ours['peak_rss_mb_refresh_child']} MB"

@@ -41,7 +41,7 @@ from app.insights.labels import PYRAMID, RFM_CLASSES, STAGES
 from app.security.operator import Operator
 from app.settings import read_settings
 from app.workers import fork_helps
-from db.bulk import DriverValues, bulk_insert, marker, select_in
+from db.bulk import DriverValues, bulk_insert, marker
 from db.engine import Database
 from db.enums import MemberStatus
 from db.models import Member, MemberSegment, SegmentRun
@@ -290,30 +290,26 @@ class Refresher:
         return ids, numbers, rows, later
 
     def _clip_as_of_month(self, conn: Connection, table: Ints, partial: Bools, as_of: dt.date, timezone: str) -> int:
-        """Rows of the as-of month with purchases after the as-of day are recounted from those members' sales up
-        to the end of the day. Returns how many sales were left out."""
+        """Rows of the as-of month with purchases after the as-of day lose those purchases: the sales from the end
+        of the as-of day to the end of its month (one range query, not one per member) are taken off. The month's
+        first purchase day stays unless every purchase was later (the row then empties). Returns how many sales
+        were left out."""
         tz = ZoneInfo(timezone)
-        start = dt.datetime.combine(as_of.replace(day=1), dt.time(), tz)
         end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tz)
-        month = aggregates.month_key(as_of)
-        members = [int(m) for m in table[partial, 0]]
-        sales = dict(
-            select_in(
-                conn,
-                f"SELECT member_id, sales FROM member_month_totals WHERE month = {month} AND member_id IN ({{values}})",
-                members,
-            )
-        )
-        kept: dict[tuple[int, int], aggregates.MonthTotal] = {}
-        for begin in range(0, len(members), aggregates.CHUNK):
-            chunk = members[begin : begin + aggregates.CHUNK]
-            kept.update(aggregates.month_totals(aggregates.sale_days(conn, timezone, chunk, until=end, since=start)))
+        next_month = (as_of.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        later: dict[int, tuple[int, int]] = {}
+        for member, _day, spend, sales in aggregates.sale_days(
+            conn, timezone, until=dt.datetime.combine(next_month, dt.time(), tz), since=end
+        ):
+            before = later.get(member, (0, 0))
+            later[member] = (before[0] + spend, before[1] + sales)
+        kept_days = (1 << as_of.day) - 1
         left_out = 0
         for i in np.flatnonzero(partial):
-            member = int(table[i, 0])
-            total = kept.get((member, month), aggregates.MonthTotal())
-            left_out += int(sales[member]) - total.sales
-            table[i, 2:5] = (total.spend_fen, total.days_mask, total.first_day_spend_fen)
+            spend, sales = later.get(int(table[i, 0]), (0, 0))
+            left_out += sales
+            mask = int(table[i, 3]) & kept_days
+            table[i, 2:5] = (table[i, 2] - spend, mask, table[i, 4]) if mask else (0, 0, 0)
         return left_out
 
     def _store(self, session: Session, segments: Segments, report: SegmentReport, duration_ms: int) -> None:
