@@ -9,9 +9,11 @@ otherwise calls the work itself; forked, the work must not use the connections i
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import pickle
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -25,7 +27,10 @@ def run_in_child(work: Callable[[Progress], Result], progress: Progress, name: s
     """`work(progress)` in a forked child. The child's progress calls are answered by `progress` here; its result
     or its exception comes back as if raised here. If this side stops early (an exception here), the child is
     ended: its open transaction rolls back."""
-    context = multiprocessing.get_context("fork")
+    if sys.platform == "win32":  # no fork there: callers run the work themselves (fork_helps), this is for typing
+        context = multiprocessing.get_context("spawn")
+    else:
+        context = multiprocessing.get_context("fork")
     here, there = context.Pipe()
     child = context.Process(target=_serve, args=(work, there), name=name, daemon=True)
     child.start()
@@ -60,8 +65,9 @@ def _serve(work: Callable[[Progress], Any], channel: multiprocessing.connection.
 
     try:
         channel.send(("done", work(relay)))
-    except BaseException as exc:  # raised again in the asking process
-        channel.send(("error", _portable(exc)))
+    except BaseException as exc:  # raised again in the asking process, unless that side has stopped listening
+        with contextlib.suppress(OSError):
+            channel.send(("error", _portable(exc)))
     finally:
         channel.close()
 

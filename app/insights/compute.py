@@ -215,9 +215,10 @@ def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentO
     """Every member's segments as of the end of `as_of`. `rows` must hold no purchase after `as_of`."""
     n = len(member_ids)
     keep = rows.days_mask != 0
-    rows = MonthRows(
-        *(getattr(rows, f)[keep] for f in ("member_id", "month", "spend_fen", "days_mask", "first_day_spend_fen"))
-    )
+    if not keep.all():
+        rows = MonthRows(
+            *(getattr(rows, f)[keep] for f in ("member_id", "month", "spend_fen", "days_mask", "first_day_spend_fen"))
+        )
     per = _PerMember(rows, member_ids)
     starts = _month_start_days(rows.month)
     lowest = rows.days_mask & -rows.days_mask

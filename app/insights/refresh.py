@@ -282,11 +282,12 @@ class Refresher:
         partial = (table[:, 1] == month) & ((table[:, 3] >> as_of.day) != 0)
         if partial.any():
             later += self._clip_as_of_month(conn, table, partial, as_of, timezone)
-        table = table[table[:, 3] != 0]
+        if (table[:, 3] == 0).any():
+            table = table[table[:, 3] != 0]
         # Members who joined after the as-of day are left out, unless they had bought by then (imported history).
         ids = _distinct_sorted(np.concatenate((joined, table[:, 0])))
         numbers = _member_numbers(conn, ids) if with_numbers else MemberNumbers([], [])
-        rows = MonthRows(table[:, 0], table[:, 1], table[:, 2], table[:, 3], table[:, 4])
+        rows = MonthRows(*(np.ascontiguousarray(table[:, column]) for column in range(5)))
         return ids, numbers, rows, later
 
     def _clip_as_of_month(self, conn: Connection, table: Ints, partial: Bools, as_of: dt.date, timezone: str) -> int:
