@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.bootstrap import ensure_store
 from app.care.services import CareServices
+from app.charts.service import ChartService
 from app.clock import Clock, SystemClock
 from app.coupons.service import CouponService
 from app.errors import NotFoundError
@@ -124,6 +125,7 @@ class Store:
             coupons=CouponService(self.db, operator, self.clock),
             segments=SegmentService(self.db, operator, self.clock),
             saved_segments=SavedSegmentService(self.db, operator),
+            charts=ChartService(self.db, operator, self.clock),
         )
 
     def check(self) -> list[str]:
@@ -153,3 +155,4 @@ class Services:
     coupons: CouponService
     segments: SegmentService
     saved_segments: SavedSegmentService
+    charts: ChartService

@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
             (self.tr("Coupons"), self._campaigns_page),
             (self.tr("Surveys"), lambda: care_page(tasks, "surveys")),
             (self.tr("Segments"), lambda: SegmentsPage(tasks)),
+            (self.tr("Charts"), self._charts_page),
             (self.tr("Settings"), self._settings_page),
         ]
         self.navigation = QListWidget()
@@ -205,6 +206,11 @@ class MainWindow(QMainWindow):
         from ui.coupons.campaigns import CampaignsPage
 
         return CampaignsPage(self.tasks, self.local)
+
+    def _charts_page(self) -> Page:
+        from ui.charts.page import ChartsPage
+
+        return ChartsPage(self.tasks)
 
     def _settings_page(self) -> Page:
         from ui.pages.settings_area import SettingsArea

@@ -39,6 +39,33 @@ def _emit_loses_true() -> bool:
 
 EMIT_LOSES_TRUE = _emit_loses_true()
 
+SPARE_REFERENCES = 1 << 60
+"""References given once to an object a PySide6 fault keeps taking from (about what Python 3.12 does by making
+None, True and False immortal): no program runs long enough to use them up."""
+
+
+def give_spare_references(obj: object) -> None:
+    ctypes.c_ssize_t.from_address(id(obj)).value += SPARE_REFERENCES
+
+
+def _void_call_loses_none() -> bool:
+    """PySide6 6.12.0 on Python 3.11 returns None from every void method (`QLabel.setText`, `QGraphicsItem.update`)
+    without taking a reference to it: a few thousand calls and CPython aborts ("none_dealloc"). Python calls them
+    everywhere, pyqtgraph hundreds of times a repaint, so None gets spare references once where this happens."""
+    probe = _Probe()
+    before = sys.getrefcount(None)
+    for _ in range(_PROBE_EMITS):
+        probe.setObjectName("probe")
+    lost = before - sys.getrefcount(None)
+    for _ in range(max(0, lost)):
+        _incref(None)
+    return lost == _PROBE_EMITS
+
+
+VOID_CALL_LOSES_NONE = _void_call_loses_none()
+if VOID_CALL_LOSES_NONE:
+    give_spare_references(None)
+
 
 def emit(signal: SignalInstance, *args: Any) -> None:
     """`signal.emit(*args)`, with the reference PySide6 6.12.0 takes from `True` given back."""

@@ -740,6 +740,419 @@
     </message>
 </context>
 <context>
+    <name>ChartMembersDialog</name>
+    <message>
+        <source>{count} members; the first {shown} by member number are listed.</source>
+        <translation>共 {count} 位会员；按会员号列出前 {shown} 位。</translation>
+    </message>
+    <message>
+        <source>{count} members.</source>
+        <translation>共 {count} 位会员。</translation>
+    </message>
+    <message>
+        <source>No member is behind this figure.</source>
+        <translation>这个数字背后没有会员。</translation>
+    </message>
+    <message>
+        <source>Member no.</source>
+        <translation>会员号</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>手机号</translation>
+    </message>
+    <message>
+        <source>Tier</source>
+        <translation>等级</translation>
+    </message>
+</context>
+<context>
+    <name>Charts</name>
+    <message>
+        <source>Nothing in this period.</source>
+        <translation>这段时间没有数据。</translation>
+    </message>
+    <message>
+        <source>Top share of buying members (%)</source>
+        <translation>消费会员中排名靠前的比例（%）</translation>
+    </message>
+    <message>
+        <source>Share of member sales (%)</source>
+        <translation>占会员销售额的比例（%）</translation>
+    </message>
+    <message>
+        <source>Day</source>
+        <translation>日期</translation>
+    </message>
+    <message>
+        <source>Week (from Monday)</source>
+        <translation>周（自周一起）</translation>
+    </message>
+    <message>
+        <source>Month</source>
+        <translation>月份</translation>
+    </message>
+    <message>
+        <source>Sales (yuan)</source>
+        <translation>销售额（元）</translation>
+    </message>
+    <message>
+        <source>Points</source>
+        <translation>积分</translation>
+    </message>
+    <message>
+        <source>Member share (%)</source>
+        <translation>会员占比（%）</translation>
+    </message>
+    <message>
+        <source>All branches: whole calendar months of the period are counted.</source>
+        <translation>全部门店：按期间所含的整月计算。</translation>
+    </message>
+    <message>
+        <source>Liability (yuan)</source>
+        <translation>积分负债（元）</translation>
+    </message>
+    <message>
+        <source>Sales net of returns (a return counts on its own day), in yuan; {n} purchases.</source>
+        <translation>销售额已扣除退货（退货计入退货当天），单位：元；共 {n} 笔消费。</translation>
+    </message>
+    <message>
+        <source>Member sales</source>
+        <translation>会员销售额</translation>
+    </message>
+    <message>
+        <source>Walk-in sales</source>
+        <translation>非会员销售额</translation>
+    </message>
+    <message>
+        <source>Purchases</source>
+        <translation>消费笔数</translation>
+    </message>
+    <message>
+        <source>{members} buying members; the top {pct}% bring {share:.1f}% of their sales.</source>
+        <translation>共 {members} 位消费会员；前 {pct}% 的会员贡献了 {share:.1f}% 的会员销售额。</translation>
+    </message>
+    <message>
+        <source>Liability: outstanding points at the end of each period at {points} points = ¥1.</source>
+        <translation>积分负债：每期期末未使用积分，按 {points} 积分 = ¥1 折算。</translation>
+    </message>
+    <message>
+        <source>Outstanding now: {points} points, ¥{yuan}.</source>
+        <translation>当前未使用积分：{points} 分，合 ¥{yuan}。</translation>
+    </message>
+    <message>
+        <source>Issued</source>
+        <translation>发放</translation>
+    </message>
+    <message>
+        <source>Redeemed</source>
+        <translation>兑换</translation>
+    </message>
+    <message>
+        <source>Expired</source>
+        <translation>过期</translation>
+    </message>
+    <message>
+        <source>Outstanding</source>
+        <translation>未使用</translation>
+    </message>
+    <message>
+        <source>Score (%)</source>
+        <translation>得分（%）</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Complaints</source>
+        <translation>投诉数</translation>
+    </message>
+    <message>
+        <source>ISO week</source>
+        <translation>周（ISO）</translation>
+    </message>
+    <message>
+        <source>Median hours to resolve</source>
+        <translation>处理时长中位数（小时）</translation>
+    </message>
+    <message>
+        <source>Hours to resolve: from logging to resolving, of the complaints resolved.</source>
+        <translation>处理时长：从登记到解决，只计已解决的投诉。</translation>
+    </message>
+    <message>
+        <source>No complaint in this period.</source>
+        <translation>这段时间没有投诉。</translation>
+    </message>
+    <message>
+        <source>No survey answered yet.</source>
+        <translation>还没有收回的问卷。</translation>
+    </message>
+    <message>
+        <source>Answers</source>
+        <translation>答卷数</translation>
+    </message>
+    <message>
+        <source>No survey answered in this period.</source>
+        <translation>这段时间没有收回的问卷。</translation>
+    </message>
+    <message>
+        <source>Survey {code}: {n} answers in the period; CSAT {csat}, NPS {nps}.</source>
+        <translation>问卷 {code}：本期 {n} 份答卷；CSAT {csat}，NPS {nps}。</translation>
+    </message>
+    <message>
+        <source>Customer pyramid</source>
+        <translation>客户金字塔</translation>
+    </message>
+    <message>
+        <source>RFM classes</source>
+        <translation>RFM 分类</translation>
+    </message>
+    <message>
+        <source>Recency × frequency</source>
+        <translation>最近消费 × 消费频次</translation>
+    </message>
+    <message>
+        <source>Lifecycle stages</source>
+        <translation>生命周期阶段</translation>
+    </message>
+    <message>
+        <source>Lifecycle moves by month</source>
+        <translation>生命周期逐月变化</translation>
+    </message>
+    <message>
+        <source>Sales trend</source>
+        <translation>销售趋势</translation>
+    </message>
+    <message>
+        <source>Pareto curve</source>
+        <translation>帕累托曲线</translation>
+    </message>
+    <message>
+        <source>Points and liability</source>
+        <translation>积分与负债</translation>
+    </message>
+    <message>
+        <source>Tier distribution</source>
+        <translation>等级分布</translation>
+    </message>
+    <message>
+        <source>Tier moves by month</source>
+        <translation>等级升降</translation>
+    </message>
+    <message>
+        <source>New members</source>
+        <translation>新会员</translation>
+    </message>
+    <message>
+        <source>Complaints by category</source>
+        <translation>投诉类别</translation>
+    </message>
+    <message>
+        <source>CSAT and NPS trend</source>
+        <translation>CSAT 与 NPS 趋势</translation>
+    </message>
+    <message>
+        <source>By day</source>
+        <translation>按日</translation>
+    </message>
+    <message>
+        <source>By week</source>
+        <translation>按周</translation>
+    </message>
+    <message>
+        <source>By month</source>
+        <translation>按月</translation>
+    </message>
+    <message>
+        <source>Members</source>
+        <translation>会员数</translation>
+    </message>
+    <message>
+        <source>Tier</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <source>Members in each tier today; the period filter does not apply.</source>
+        <translation>今天各等级的会员数；期间筛选对此图不适用。</translation>
+    </message>
+    <message>
+        <source>No members yet.</source>
+        <translation>还没有会员。</translation>
+    </message>
+    <message>
+        <source>Moved up</source>
+        <translation>升级</translation>
+    </message>
+    <message>
+        <source>Moved down</source>
+        <translation>降级</translation>
+    </message>
+    <message>
+        <source>No tier changed in this period.</source>
+        <translation>这段时间没有会员等级变化。</translation>
+    </message>
+    <message>
+        <source>Joined by themselves</source>
+        <translation>自行入会</translation>
+    </message>
+    <message>
+        <source>Referred</source>
+        <translation>会员推荐</translation>
+    </message>
+    <message>
+        <source>{n} new members, {referred} of them referred by a member.</source>
+        <translation>新会员 {n} 位，其中 {referred} 位由会员推荐。</translation>
+    </message>
+    <message>
+        <source>Segments have not been computed yet: refresh them on the Segments page.</source>
+        <translation>尚未计算客户分群：请在“客户分群”页面刷新。</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>层级</translation>
+    </message>
+    <message>
+        <source>RFM class</source>
+        <translation>RFM 分类</translation>
+    </message>
+    <message>
+        <source>Stage</source>
+        <translation>阶段</translation>
+    </message>
+    <message>
+        <source>Frequency score (5 = most often)</source>
+        <translation>频次得分（5 = 最常来）</translation>
+    </message>
+    <message>
+        <source>Recency score (5 = most recent)</source>
+        <translation>最近消费得分（5 = 最近来过）</translation>
+    </message>
+    <message>
+        <source>Segments as of {date} (the latest refresh); the period filter does not apply.</source>
+        <translation>客户分群截至 {date}（最近一次刷新）；期间筛选对此图不适用。</translation>
+    </message>
+    <message>
+        <source>No member of this branch has a segment.</source>
+        <translation>本门店的会员还没有分群结果。</translation>
+    </message>
+    <message>
+        <source>No member of this branch has bought yet.</source>
+        <translation>本门店的会员还没有消费。</translation>
+    </message>
+    <message>
+        <source>Members who moved</source>
+        <translation>变动的会员数</translation>
+    </message>
+    <message>
+        <source>Members are not listed from this chart: the refresh keeps the counts, not who moved.</source>
+        <translation>此图不能列出会员：分群刷新只保存人数，不保存是谁变动。</translation>
+    </message>
+    <message>
+        <source>Moves as of {date}, counted for the whole store by the segment refresh.</source>
+        <translation>截至 {date} 的阶段变化，由客户分群刷新按全店统计。</translation>
+    </message>
+    <message>
+        <source>No member changed stage in the last 12 months.</source>
+        <translation>近 12 个月没有会员改变阶段。</translation>
+    </message>
+    <message>
+        <source>Into: {stage}</source>
+        <translation>转为：{stage}</translation>
+    </message>
+    <message>
+        <source>The period ends before it starts.</source>
+        <translation>结束日期早于开始日期。</translation>
+    </message>
+    <message>
+        <source>The period is in the future: nothing has happened yet.</source>
+        <translation>所选期间在未来：还没有发生任何数据。</translation>
+    </message>
+</context>
+<context>
+    <name>ChartsPage</name>
+    <message>
+        <source>Charts</source>
+        <translation>图表</translation>
+    </message>
+    <message>
+        <source>Last 30 days</source>
+        <translation>最近 30 天</translation>
+    </message>
+    <message>
+        <source>Last 12 weeks</source>
+        <translation>最近 12 周</translation>
+    </message>
+    <message>
+        <source>Last 12 months</source>
+        <translation>最近 12 个月</translation>
+    </message>
+    <message>
+        <source>This year</source>
+        <translation>今年</translation>
+    </message>
+    <message>
+        <source>All time</source>
+        <translation>全部时间</translation>
+    </message>
+    <message>
+        <source>Chosen days</source>
+        <translation>自选日期</translation>
+    </message>
+    <message>
+        <source>All branches</source>
+        <translation>全部门店</translation>
+    </message>
+    <message>
+        <source>Export PNG…</source>
+        <translation>导出 PNG…</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <source>Period</source>
+        <translation>期间</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>从</translation>
+    </message>
+    <message>
+        <source>To</source>
+        <translation>到</translation>
+    </message>
+    <message>
+        <source>Branch</source>
+        <translation>门店</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>显示</translation>
+    </message>
+    <message>
+        <source>Point at a bar or a cell for its figures; click it to list those members.</source>
+        <translation>鼠标指向柱形或格子可看数字；点击可列出这些会员。</translation>
+    </message>
+    <message>
+        <source>Export PNG</source>
+        <translation>导出 PNG</translation>
+    </message>
+    <message>
+        <source>Saved to {file}</source>
+        <translation>已保存到 {file}</translation>
+    </message>
+    <message>
+        <source>Could not write {file}.</source>
+        <translation>无法写入 {file}。</translation>
+    </message>
+</context>
+<context>
     <name>ChoicePage</name>
     <message>
         <source>Welcome to MemberDesk</source>
@@ -2823,6 +3236,10 @@
     <message>
         <source>Segments</source>
         <translation>客户分群</translation>
+    </message>
+    <message>
+        <source>Charts</source>
+        <translation>图表</translation>
     </message>
     <message>
         <source>Settings</source>

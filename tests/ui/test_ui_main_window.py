@@ -37,14 +37,23 @@ def nav_texts(window: MainWindow) -> list[str]:
 
 
 def test_chinese_is_the_default_language(window: MainWindow) -> None:
-    assert nav_texts(window) == ["收银台", "会员", "投诉", "优惠券", "问卷", "客户分群", "设置"]
+    assert nav_texts(window) == ["收银台", "会员", "投诉", "优惠券", "问卷", "客户分群", "图表", "设置"]
     assert window.counter.register_action.text() == "F2 注册"
     assert "收银员" in window.operator_label.text()
 
 
 @pytest.mark.parametrize("lang", ["en"])
 def test_english_shows_english(window: MainWindow, services: Services) -> None:
-    assert nav_texts(window) == ["Counter", "Members", "Complaints", "Coupons", "Surveys", "Segments", "Settings"]
+    assert nav_texts(window) == [
+        "Counter",
+        "Members",
+        "Complaints",
+        "Coupons",
+        "Surveys",
+        "Segments",
+        "Charts",
+        "Settings",
+    ]
     assert window.counter.register_action.text() == "F2 Register"
     assert "Cashier" in window.operator_label.text()
     member_id = register(services, "13812345678", "张伟")

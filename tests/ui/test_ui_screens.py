@@ -182,7 +182,7 @@ def test_return_dialog_result(qtbot: QtBot, window: MainWindow, regular: int, sh
 
 
 def test_settings_page(window: MainWindow, shots: Path) -> None:
-    window.navigation.setCurrentRow(6)
+    window.navigation.setCurrentRow(7)
     grab(window, shots / "settings.png")
 
 

@@ -20,7 +20,7 @@ from ui.main_window import MainWindow
 from ui.pages.settings_area import SettingsArea
 from ui.tasks import SyncTaskRunner
 
-SETTINGS_ROW = 6
+SETTINGS_ROW = 7
 STARTING_PIN = "0000"
 
 

@@ -1,25 +1,12 @@
-"""The care screens' charts (pyqtgraph, imported when a care screen is first opened, never at start-up).
-
-pyqtgraph emits its own signals from Python on every range change, resize and repaint, and PySide6 6.12.0's emit
-takes a reference from `True` each time (see ui/signals.py, which fixes our own emits): a chart on screen would abort
-the interpreter within minutes. pyqtgraph's emits cannot be wrapped, so where the running PySide6 has the fault
-`True` is given a billion spare references once (about what Python 3.12 does by making it immortal): at a few per
-repaint they last for centuries of running charts.
-"""
+"""The care screens' charts (pyqtgraph through ui.charts.plotting, imported when a care screen is first opened)."""
 
 from __future__ import annotations
 
-import ctypes
 from collections.abc import Sequence
 
-import pyqtgraph as pg
 from PySide6.QtGui import QFont
 
-from ui.signals import EMIT_LOSES_TRUE
-
-SPARE_REFERENCES = 1_000_000_000
-if EMIT_LOSES_TRUE:
-    ctypes.c_ssize_t.from_address(id(True)).value += SPARE_REFERENCES
+from ui.charts.plotting import pg
 
 BAR = "#1f4e79"
 SECOND = "#9e9e9e"

@@ -1,0 +1,295 @@
+"""Charts over what happened in the period: the sales trend with the member share, the Pareto curve and the points
+(issued, redeemed, expired, outstanding and the store's liability in yuan). The branch is where it happened."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Select, case, func, literal, select
+
+from app.charts.base import Ask
+from app.charts.model import ChartData, ChartId, Look, Series, Unit
+from app.charts.periods import (
+    EPOCH,
+    between,
+    bucket_key,
+    bucket_label,
+    bucket_start,
+    buckets,
+    local_day,
+    span,
+)
+from app.i18n import QT_TRANSLATE_NOOP as S
+from app.i18n import translate
+from app.insights.aggregates import month_key
+from db.enums import LedgerSource, SaleKind
+from db.models import MemberMonthTotal, PointsLedger, Sale
+
+NOTHING = S("Charts", "Nothing in this period.")
+
+
+def _t(text: str) -> str:
+    return translate("Charts", text)
+
+
+def _bucketed(ask: Ask, rows: list[tuple[int, Any]]) -> tuple[list[dt.date], dict[dt.date, list[Any]]]:
+    """Day-number rows folded into the filter's buckets over the whole period (zeros included)."""
+    grain = ask.filter.grain
+    found: dict[dt.date, list[Any]] = defaultdict(list)
+    for day_no, value in rows:
+        found[bucket_start(EPOCH + dt.timedelta(days=int(day_no)), grain)].append(value)
+    first = ask.period.first or (min(found) if found else ask.period.last)
+    return buckets(first, ask.period.last, grain), found
+
+
+def _labels(ask: Ask, starts: list[dt.date]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    years = len({s.year for s in starts})
+    grain = ask.filter.grain
+    return tuple(bucket_label(s, grain, years) for s in starts), tuple(bucket_key(s, grain) for s in starts)
+
+
+def _x_title(ask: Ask) -> str:
+    return _t(
+        {"day": S("Charts", "Day"), "week": S("Charts", "Week (from Monday)"), "month": S("Charts", "Month")}[
+            ask.filter.grain.value
+        ]
+    )
+
+
+class SalesTrend:
+    """Sales net of returns per bucket, member and walk-in stacked, and the members' share of the amount."""
+
+    def figures(self, ask: Ask) -> ChartData:
+        day = local_day(Sale.sold_at, ask.dialect, ask.period.zone)
+        query = select(
+            day,
+            Sale.member_id.is_not(None),
+            func.sum(Sale.total_fen),
+            func.sum(case((Sale.kind == SaleKind.SALE, 1), else_=0)),
+        ).where(*between(Sale.sold_at, ask.period.start, ask.period.end))
+        if ask.filter.branch_id is not None:
+            query = query.where(Sale.branch_id == ask.filter.branch_id)
+        rows = ask.session.execute(query.group_by(day, Sale.member_id.is_not(None))).all()
+        starts, found = _bucketed(ask, [(d, (bool(m), int(fen), int(n))) for d, m, fen, n in rows])
+        member = [sum(f for m, f, _ in found.get(s, []) if m) for s in starts]
+        walk_in = [sum(f for m, f, _ in found.get(s, []) if not m) for s in starts]
+        count = [sum(n for _, _, n in found.get(s, [])) for s in starts]
+        share = [(100.0 * m / (m + w)) if (m + w) > 0 else None for m, w in zip(member, walk_in, strict=True)]
+        labels, keys = _labels(ask, starts)
+        total = sum(member) + sum(walk_in)
+        notes = (
+            _t(S("Charts", "Sales net of returns (a return counts on its own day), in yuan; {n} purchases.")).format(
+                n=f"{sum(count):,}"
+            ),
+        )
+        return ChartData(
+            ChartId.SALES,
+            Look.STACKED,
+            _x_title(ask),
+            _t(S("Charts", "Sales (yuan)")),
+            labels,
+            (
+                Series(_t(S("Charts", "Member sales")), tuple(map(float, member)), Unit.FEN),
+                Series(_t(S("Charts", "Walk-in sales")), tuple(map(float, walk_in)), Unit.FEN, clickable=False),
+                Series(
+                    _t(S("Charts", "Purchases")),
+                    tuple(map(float, count)),
+                    Unit.COUNT,
+                    clickable=False,
+                    line=True,
+                    right_axis=True,
+                    drawn=False,
+                ),
+                Series(_t(S("Charts", "Member share (%)")), tuple(share), Unit.PERCENT, right_axis=True, line=True),
+            ),
+            keys,
+            notes=notes,
+            empty=None if rows and (total or sum(count)) else _t(NOTHING),
+            right_title=_t(S("Charts", "Member share (%)")),
+        )
+
+    def members(self, ask: Ask, key: str, series: int) -> Select[Any]:
+        start, end = span(ask.period, key)
+        query = select(Sale.member_id).where(
+            Sale.member_id.is_not(None), Sale.kind == SaleKind.SALE, *between(Sale.sold_at, start, end)
+        )
+        if ask.filter.branch_id is not None:
+            query = query.where(Sale.branch_id == ask.filter.branch_id)
+        return query
+
+
+PARETO_STEPS = 100
+
+
+class Pareto:
+    """What share of the members' sales the top x % of buying members bring. Without a branch it reads the members'
+    monthly totals (whole months of the period); with one, that branch's sales in the period."""
+
+    def _spend(self, ask: Ask) -> Select[Any, Any]:
+        if ask.filter.branch_id is None:
+            query = select(MemberMonthTotal.member_id, func.sum(MemberMonthTotal.spend_fen).label("spend")).where(
+                MemberMonthTotal.month <= month_key(ask.period.last)
+            )
+            if ask.period.first is not None:
+                query = query.where(MemberMonthTotal.month >= month_key(ask.period.first))
+            return query.group_by(MemberMonthTotal.member_id)
+        return (
+            select(Sale.member_id, func.sum(Sale.total_fen).label("spend"))
+            .where(
+                Sale.member_id.is_not(None),
+                Sale.branch_id == ask.filter.branch_id,
+                *between(Sale.sold_at, ask.period.start, ask.period.end),
+            )
+            .group_by(Sale.member_id)
+        )
+
+    def _ranked(self, ask: Ask) -> list[tuple[int, int]]:
+        rows = [(int(m), int(s)) for m, s in ask.session.execute(self._spend(ask)) if s and s > 0]
+        return sorted(rows, key=lambda r: (-r[1], r[0]))
+
+    def figures(self, ask: Ask) -> ChartData:
+        ranked = self._ranked(ask)
+        x_title = _t(S("Charts", "Top share of buying members (%)"))
+        y_title = _t(S("Charts", "Share of member sales (%)"))
+        if not ranked:
+            return ChartData(ChartId.PARETO, Look.CURVE, x_title, y_title, empty=_t(NOTHING))
+        total = sum(s for _, s in ranked)
+        running = [0]
+        for _, spend in ranked:
+            running.append(running[-1] + spend)
+        n = len(ranked)
+        steps = range(0, PARETO_STEPS + 1)
+        shares = tuple(100.0 * running[_top(n, pct)] / total for pct in steps)
+        notes = [
+            _t(S("Charts", "{members} buying members; the top {pct}% bring {share:.1f}% of their sales.")).format(
+                members=f"{n:,}", pct=pct, share=shares[pct]
+            )
+            for pct in (1, 5, 20)
+        ]
+        if ask.filter.branch_id is None:
+            notes.append(_t(S("Charts", "All branches: whole calendar months of the period are counted.")))
+        return ChartData(
+            ChartId.PARETO,
+            Look.CURVE,
+            x_title,
+            y_title,
+            tuple(f"{pct}%" for pct in steps),
+            (Series(_t(S("Charts", "Share of member sales (%)")), shares, Unit.PERCENT),),
+            tuple(str(pct) for pct in steps),
+            notes=tuple(notes),
+        )
+
+    def members(self, ask: Ask, key: str, series: int) -> list[int]:
+        """The top `key` % of buying members."""
+        ranked = self._ranked(ask)
+        top = [m for m, _ in ranked[: _top(len(ranked), int(key))]]
+        return top
+
+
+def _top(n: int, pct: int) -> int:
+    """How many members are the top `pct` % of `n` (rounded up: the top 1 % of 50 members is one member)."""
+    return min(n, -(-n * pct // 100))
+
+
+ISSUED = (
+    LedgerSource.SALE,
+    LedgerSource.ADJUSTMENT,
+    LedgerSource.SURVEY_REWARD,
+    LedgerSource.REFERRAL,
+    LedgerSource.IMPORT,
+)
+REDEEMED = (LedgerSource.REDEMPTION, LedgerSource.GIFT)
+EXPIRED = (LedgerSource.EXPIRY,)
+POINT_GROUPS = (ISSUED, REDEEMED, EXPIRED)
+
+
+class Points:
+    """Points issued (positive earnings and adjustments), redeemed, expired per bucket; outstanding at each bucket's
+    end and what it is worth to the members (the liability) at the store's redemption rate."""
+
+    def figures(self, ask: Ask) -> ChartData:
+        day = local_day(PointsLedger.created_at, ask.dialect, ask.period.zone)
+        group = case(
+            (PointsLedger.source.in_(REDEEMED), 1),
+            (PointsLedger.source.in_(EXPIRED), 2),
+            (PointsLedger.source.in_(ISSUED) & (PointsLedger.delta > 0), 0),
+            else_=3,
+        )
+        query = select(day, group, func.sum(PointsLedger.delta)).where(
+            *between(PointsLedger.created_at, ask.period.start, ask.period.end)
+        )
+        before = select(func.coalesce(func.sum(PointsLedger.delta), 0))
+        if ask.period.start is not None:
+            before = before.where(PointsLedger.created_at < ask.period.start)
+        else:
+            before = before.where(literal(False))
+        if ask.filter.branch_id is not None:
+            query = query.where(PointsLedger.branch_id == ask.filter.branch_id)
+            before = before.where(PointsLedger.branch_id == ask.filter.branch_id)
+        rows = ask.session.execute(query.group_by(day, group)).all()
+        outstanding = int(ask.session.scalar(before) or 0)
+        starts, found = _bucketed(ask, [(d, (int(g), int(p))) for d, g, p in rows])
+        figures: list[list[float]] = [[], [], [], [], []]
+        for start in starts:
+            sums = [0, 0, 0, 0]
+            for g, points in found.get(start, []):
+                sums[g] += points
+            outstanding += sum(sums)
+            figures[0].append(float(sums[0]))
+            figures[1].append(float(-sums[1]))
+            figures[2].append(float(-sums[2]))
+            figures[3].append(float(outstanding))
+            figures[4].append(float(_liability_fen(outstanding, ask.settings.points_redeem_points_per_yuan)))
+        labels, keys = _labels(ask, starts)
+        per_yuan = ask.settings.points_redeem_points_per_yuan
+        notes = (
+            _t(S("Charts", "Liability: outstanding points at the end of each period at {points} points = ¥1.")).format(
+                points=per_yuan
+            ),
+            _t(S("Charts", "Outstanding now: {points} points, ¥{yuan}.")).format(
+                points=f"{outstanding:,}", yuan=f"{_liability_fen(outstanding, per_yuan) / 100:,.2f}"
+            ),
+        )
+        return ChartData(
+            ChartId.POINTS,
+            Look.BARS,
+            _x_title(ask),
+            _t(S("Charts", "Points")),
+            labels,
+            (
+                Series(_t(S("Charts", "Issued")), tuple(figures[0]), Unit.POINTS),
+                Series(_t(S("Charts", "Redeemed")), tuple(figures[1]), Unit.POINTS),
+                Series(_t(S("Charts", "Expired")), tuple(figures[2]), Unit.POINTS),
+                Series(_t(S("Charts", "Outstanding")), tuple(figures[3]), Unit.POINTS, drawn=False, clickable=False),
+                Series(
+                    _t(S("Charts", "Liability (yuan)")),
+                    tuple(figures[4]),
+                    Unit.FEN,
+                    right_axis=True,
+                    line=True,
+                    clickable=False,
+                ),
+            ),
+            keys,
+            notes=notes,
+            empty=None if rows or outstanding else _t(NOTHING),
+            right_title=_t(S("Charts", "Liability (yuan)")),
+        )
+
+    def members(self, ask: Ask, key: str, series: int) -> Select[Any]:
+        start, end = span(ask.period, key)
+        query = select(PointsLedger.member_id).where(
+            PointsLedger.source.in_(POINT_GROUPS[series]), *between(PointsLedger.created_at, start, end)
+        )
+        if series == 0:
+            query = query.where(PointsLedger.delta > 0)
+        if ask.filter.branch_id is not None:
+            query = query.where(PointsLedger.branch_id == ask.filter.branch_id)
+        return query
+
+
+def _liability_fen(points: int, points_per_yuan: int) -> int:
+    """What `points` are worth when redeemed, in fen (rounded down: a member cannot redeem a part of a fen)."""
+    return max(points, 0) * 100 // max(points_per_yuan, 1)

@@ -1,0 +1,151 @@
+"""Charts over the members themselves: the tier distribution (now), tier moves per bucket, and new members per
+bucket split by referral. The branch is the member's home branch (a tier move: the branch where it was made)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import aliased
+
+from app.charts.activity import NOTHING, _bucketed, _labels, _x_title
+from app.charts.base import Ask
+from app.charts.model import ChartData, ChartId, Look, Series
+from app.charts.periods import between, local_day, span
+from app.i18n import QT_TRANSLATE_NOOP as S
+from app.i18n import translate
+from db.enums import MemberStatus
+from db.models import Member, Tier, TierChange
+
+MEMBERS = S("Charts", "Members")
+
+
+def _t(text: str) -> str:
+    return translate("Charts", text)
+
+
+def _current(ask: Ask) -> Select[Any]:
+    query = select(Member.id).where(Member.status != MemberStatus.ANONYMISED)
+    if ask.filter.branch_id is not None:
+        query = query.where(Member.home_branch_id == ask.filter.branch_id)
+    return query
+
+
+class TierDistribution:
+    """Members in each tier now (the period does not apply)."""
+
+    def figures(self, ask: Ask) -> ChartData:
+        tiers = ask.session.execute(select(Tier.code, Tier.name).order_by(Tier.rank)).all()
+        query = select(Tier.code, func.count(Member.id)).join(Member, Member.tier_id == Tier.id)
+        query = query.where(Member.status != MemberStatus.ANONYMISED)
+        if ask.filter.branch_id is not None:
+            query = query.where(Member.home_branch_id == ask.filter.branch_id)
+        counts = {code: int(n) for code, n in ask.session.execute(query.group_by(Tier.code))}
+        values = tuple(float(counts.get(code, 0)) for code, _ in tiers)
+        return ChartData(
+            ChartId.TIERS,
+            Look.BARS,
+            _t(S("Charts", "Tier")),
+            _t(MEMBERS),
+            tuple(name for _, name in tiers),
+            (Series(_t(MEMBERS), values),),
+            tuple(code for code, _ in tiers),
+            notes=(_t(S("Charts", "Members in each tier today; the period filter does not apply.")),),
+            empty=None if any(values) else _t(S("Charts", "No members yet.")),
+        )
+
+    def members(self, ask: Ask, key: str, series: int) -> Select[Any]:
+        return _current(ask).join(Tier, Tier.id == Member.tier_id).where(Tier.code == key)
+
+
+class TierMoves:
+    """Members moved up and down a tier in each bucket (by the tier review, a purchase or by hand); a member's first
+    tier counts as up."""
+
+    def __init__(self) -> None:
+        self.before = aliased(Tier)
+        self.after = aliased(Tier)
+
+    def _query(self, ask: Ask, *columns: Any) -> Select[Any]:
+        before, after = self.before, self.after
+        query = (
+            select(*columns)
+            .select_from(TierChange)
+            .join(after, after.id == TierChange.to_tier_id)
+            .outerjoin(before, before.id == TierChange.from_tier_id)
+        )
+        if ask.filter.branch_id is not None:
+            query = query.where(TierChange.branch_id == ask.filter.branch_id)
+        return query
+
+    def figures(self, ask: Ask) -> ChartData:
+        before, after = self.before, self.after
+        up = case((before.rank.is_(None), 0), (after.rank > before.rank, 0), else_=1)
+        day = local_day(TierChange.created_at, ask.dialect, ask.period.zone)
+        query = self._query(ask, day, up, func.count()).where(
+            *between(TierChange.created_at, ask.period.start, ask.period.end)
+        )
+        rows = ask.session.execute(query.group_by(day, up)).all()
+        starts, found = _bucketed(ask, [(d, (int(u), int(n))) for d, u, n in rows])
+        ups = tuple(float(sum(n for u, n in found.get(s, []) if u == 0)) for s in starts)
+        downs = tuple(float(sum(n for u, n in found.get(s, []) if u == 1)) for s in starts)
+        labels, keys = _labels(ask, starts)
+        return ChartData(
+            ChartId.TIER_MOVES,
+            Look.BARS,
+            _x_title(ask),
+            _t(MEMBERS),
+            labels,
+            (Series(_t(S("Charts", "Moved up")), ups), Series(_t(S("Charts", "Moved down")), downs)),
+            keys,
+            empty=None if rows else _t(S("Charts", "No tier changed in this period.")),
+        )
+
+    def members(self, ask: Ask, key: str, series: int) -> Select[Any]:
+        before, after = self.before, self.after
+        start, end = span(ask.period, key)
+        direction = (
+            and_(before.rank.is_not(None), after.rank < before.rank)
+            if series == 1
+            else (before.rank.is_(None) | (after.rank > before.rank))
+        )
+        return self._query(ask, TierChange.member_id).where(direction, *between(TierChange.created_at, start, end))
+
+
+class NewMembers:
+    """Members who joined in each bucket, those referred by another member apart."""
+
+    def figures(self, ask: Ask) -> ChartData:
+        day = local_day(Member.joined_at, ask.dialect, ask.period.zone)
+        referred = Member.referrer_id.is_not(None)
+        query = select(day, referred, func.count()).where(*between(Member.joined_at, ask.period.start, ask.period.end))
+        if ask.filter.branch_id is not None:
+            query = query.where(Member.home_branch_id == ask.filter.branch_id)
+        rows = ask.session.execute(query.group_by(day, referred)).all()
+        starts, found = _bucketed(ask, [(d, (bool(r), int(n))) for d, r, n in rows])
+        plain = tuple(float(sum(n for r, n in found.get(s, []) if not r)) for s in starts)
+        by_referral = tuple(float(sum(n for r, n in found.get(s, []) if r)) for s in starts)
+        labels, keys = _labels(ask, starts)
+        return ChartData(
+            ChartId.NEW_MEMBERS,
+            Look.STACKED,
+            _x_title(ask),
+            _t(S("Charts", "New members")),
+            labels,
+            (Series(_t(S("Charts", "Joined by themselves")), plain), Series(_t(S("Charts", "Referred")), by_referral)),
+            keys,
+            notes=(
+                _t(S("Charts", "{n} new members, {referred} of them referred by a member.")).format(
+                    n=f"{int(sum(plain) + sum(by_referral)):,}", referred=f"{int(sum(by_referral)):,}"
+                ),
+            ),
+            empty=None if rows else _t(NOTHING),
+        )
+
+    def members(self, ask: Ask, key: str, series: int) -> Select[Any]:
+        start, end = span(ask.period, key)
+        referred = Member.referrer_id.is_not(None) if series == 1 else Member.referrer_id.is_(None)
+        query = select(Member.id).where(referred, *between(Member.joined_at, start, end))
+        if ask.filter.branch_id is not None:
+            query = query.where(Member.home_branch_id == ask.filter.branch_id)
+        return query

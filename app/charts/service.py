@@ -1,0 +1,125 @@
+"""The charts for the GUI: one call for a chart's figures, one for the members behind a bar or a cell, and the
+CSV of a chart. Managers and owners only: the charts read every member's figures."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from app.care.surveys import SurveyService
+from app.charts.activity import Pareto, Points, SalesTrend
+from app.charts.base import Ask, Chart
+from app.charts.care import ComplaintsByCategory, Satisfaction
+from app.charts.model import ChartData, ChartFilter, ChartId, Look, MemberList, MemberRow
+from app.charts.people import NewMembers, TierDistribution, TierMoves
+from app.charts.periods import resolve
+from app.charts.segments import LIFECYCLE_CHART, PYRAMID_CHART, RFM_CHART, LifecycleMoves, RecencyFrequency
+from app.clock import Clock
+from app.i18n import QT_TRANSLATE_NOOP as S
+from app.i18n import translate
+from app.members.validation import mask_phone
+from app.security.operator import Operator, require_role
+from app.settings import read_settings
+from db.engine import Database
+from db.enums import StaffRole
+from db.models import Branch, Member, Tier
+
+LISTED = 500
+"""Rows of a member list shown at once; the ids of all of them are kept for an action."""
+
+
+class ChartService:
+    def __init__(self, db: Database, operator: Operator, clock: Clock) -> None:
+        self.db = db
+        self.operator = operator
+        self.clock = clock
+        self.charts: dict[ChartId, Chart] = {
+            ChartId.PYRAMID: PYRAMID_CHART,
+            ChartId.RFM: RFM_CHART,
+            ChartId.HEAT: RecencyFrequency(),
+            ChartId.LIFECYCLE: LIFECYCLE_CHART,
+            ChartId.MOVES: LifecycleMoves(),
+            ChartId.SALES: SalesTrend(),
+            ChartId.PARETO: Pareto(),
+            ChartId.POINTS: Points(),
+            ChartId.TIERS: TierDistribution(),
+            ChartId.TIER_MOVES: TierMoves(),
+            ChartId.NEW_MEMBERS: NewMembers(),
+            ChartId.COMPLAINTS: ComplaintsByCategory(),
+            ChartId.SATISFACTION: Satisfaction(SurveyService(db, operator, clock)),
+        }
+
+    def branches(self) -> list[tuple[int, str]]:
+        """The branches to filter by (id, name), in the order they were opened."""
+        require_role(self.operator, StaffRole.MANAGER)
+        return self.db.read(
+            lambda s: [(i, n) for i, n in s.execute(select(Branch.id, Branch.name).order_by(Branch.id))]
+        )
+
+    def _ask(self, session: Session, chart_filter: ChartFilter) -> Ask | None:
+        settings = read_settings(session)
+        zone = ZoneInfo(settings.store_timezone)
+        today = self.clock.now().astimezone(zone).date()
+        period = resolve(chart_filter, zone, today)
+        return None if period is None else Ask(session, chart_filter, period, today, settings)
+
+    def chart(self, chart: ChartId, chart_filter: ChartFilter) -> ChartData:
+        require_role(self.operator, StaffRole.MANAGER)
+        if (
+            chart_filter.since is not None
+            and chart_filter.until is not None
+            and chart_filter.since > chart_filter.until
+        ):
+            return ChartData(
+                chart, Look.BARS, "", "", empty=translate("Charts", S("Charts", "The period ends before it starts."))
+            )
+
+        def work(session: Session) -> ChartData:
+            ask = self._ask(session, chart_filter)
+            if ask is None:
+                return ChartData(
+                    chart,
+                    Look.BARS,
+                    "",
+                    "",
+                    empty=translate("Charts", S("Charts", "The period is in the future: nothing has happened yet.")),
+                )
+            return self.charts[chart].figures(ask)
+
+        return self.db.read(work)
+
+    def members(self, chart: ChartId, chart_filter: ChartFilter, key: str, series: int, title: str) -> MemberList:
+        """The members behind category `key` of series `series` (for a heat map: row `key`, column `series`)."""
+        require_role(self.operator, StaffRole.MANAGER)
+
+        def work(session: Session) -> MemberList:
+            ask = self._ask(session, chart_filter)
+            if ask is None:
+                return MemberList(title, ())
+            found = self.charts[chart].members(ask, key, series)
+            ids = found if isinstance(found, list) else _distinct(session, found)
+            ids = sorted(set(ids))
+            return MemberList(title, tuple(ids), self._rows(session, ids[:LISTED]))
+
+        return self.db.read(work)
+
+    def _rows(self, session: Session, ids: list[int]) -> tuple[MemberRow, ...]:
+        full = self.operator.sees_full_phone
+        rows = session.execute(
+            select(Member.id, Member.member_no, Member.name, Member.phone, Tier.name)
+            .join(Tier, Tier.id == Member.tier_id)
+            .where(Member.id.in_(ids))
+            .order_by(Member.member_no)
+        )
+        return tuple(
+            MemberRow(i, no, name or "", (phone or "") if full else mask_phone(phone), tier)
+            for i, no, name, phone, tier in rows
+        )
+
+
+def _distinct(session: Session, query: Select[tuple[int]]) -> list[int]:
+    sub = query.subquery()
+    column = next(iter(sub.c))
+    return [int(i) for i in session.scalars(select(column).distinct().where(column.is_not(None)))]
