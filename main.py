@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     simport.add_argument("--create-missing", action="store_true", help="create members the file names but we lack")
     simport.add_argument("--earn-points", action="store_true", help="earn points on imported sales by today's rules")
 
+    backup = sub.add_parser("backup", help="a verified copy of the store (pg_dump on PostgreSQL)")
+    _add_common(backup)
+    backup.add_argument("--out", type=Path, help="file or folder to write (default: the backups folder)")
+    restore = sub.add_parser("restore", help="replace the store with a backup (the current state is backed up first)")
+    _add_common(restore)
+    restore.add_argument("file", type=Path)
     complaints = sub.add_parser("complaints", help="complaints")
     _add_common(complaints)
     csub = complaints.add_subparsers(dest="complaints_command", required=True)
@@ -145,6 +151,7 @@ def _fail(message: str) -> int:
 def cmd_db(args: argparse.Namespace) -> int:
     from app.context import Store
     from app.integrity import check_database, rebuild_indexes
+    from app.trust.verify import chain_heads
 
     store = Store.open(_data_dir(args), args.database, migrate=True)
     try:
@@ -155,11 +162,40 @@ def cmd_db(args: argparse.Namespace) -> int:
             print("database is at the current version")
             return 0
         problems = check_database(store.db)
+        for head in store.db.read(chain_heads):
+            print(
+                f"audit chain head, branch {head.branch_name}: {head} (keep it: it proves later that nothing before "
+                "it changed)"
+            )
         if problems:
             for problem in problems:
                 print(f"problem: {problem}", file=sys.stderr)
             return 1
         print("db check: OK")
+        return 0
+    finally:
+        store.close()
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from app.context import Store
+
+    store = Store.open(_data_dir(args), args.database)
+    try:
+        made = store.services(store.operator("owner")).backups.backup(args.out)
+        print(f"backup written and verified: {made.path} ({made.size:,} bytes, {made.members} members)")
+        return 0
+    finally:
+        store.close()
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from app.context import Store
+
+    store = Store.open(_data_dir(args), args.database)
+    try:
+        done = store.services(store.operator("owner")).backups.restore(args.file)
+        print(f"restored {done.restored.path} ({done.restored.members} members); the state before: {done.safety_copy}")
         return 0
     finally:
         store.close()
@@ -336,6 +372,7 @@ def cmd_segments(args: argparse.Namespace) -> int:
     from app.context import Store
     from app.errors import ValidationError
     from app.insights.export import summary, write_segments
+    from app.trust.audit import record_export
 
     if args.horizon_days is not None and not 1 <= args.horizon_days <= 3650:
         raise ValidationError("--horizon-days must be between 1 and 3650")
@@ -343,7 +380,8 @@ def cmd_segments(args: argparse.Namespace) -> int:
         raise ValidationError("--out must name a .csv or .xlsx file")
     store = Store.open(_data_dir(args), args.database)
     try:
-        service = store.services(store.operator("owner")).segments
+        owner = store.operator("owner")
+        service = store.services(owner).segments
         report = service.refresh(
             args.as_of,
             args.horizon_days,
@@ -356,6 +394,7 @@ def cmd_segments(args: argparse.Namespace) -> int:
             print(line)
         if args.out is not None:
             count = write_segments(report, args.out)
+            record_export(store.db, owner, "segments", args.out, count)
             print(f"{count} members written to {args.out}")
         return 0
     finally:
@@ -389,6 +428,8 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "self-test": cmd_self_test,
     "db": cmd_db,
     "key": cmd_key,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
     "members": cmd_members,
     "sales": cmd_sales,
     "complaints": cmd_complaints,

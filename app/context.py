@@ -31,6 +31,9 @@ from app.security.staff import StaffService
 from app.settings import SettingsService
 from app.store_info import StoreInfoService
 from app.storelock import StoreLock, this_program
+from app.trust.backup import BackupService
+from app.trust.privacy import PrivacyService
+from app.trust.viewer import AuditService
 from db.engine import Database, resolve_url
 from db.enums import StaffRole
 from db.migrate import upgrade
@@ -121,6 +124,9 @@ class Store:
             catalogue=CatalogueService(self.db, operator),
             staff=StaffService(self.db, operator),
             info=StoreInfoService(self.db, operator),
+            audit=AuditService(self.db, operator),
+            backups=BackupService(self.db, operator, self.clock, self.paths),
+            privacy=PrivacyService(self.db, operator, self.clock, self.cipher),
             care=CareServices.build(self.db, operator, self.clock),
             coupons=CouponService(self.db, operator, self.clock),
             segments=SegmentService(self.db, operator, self.clock),
@@ -151,6 +157,9 @@ class Services:
     catalogue: CatalogueService
     staff: StaffService
     info: StoreInfoService
+    audit: AuditService
+    backups: BackupService
+    privacy: PrivacyService
     care: CareServices
     coupons: CouponService
     segments: SegmentService

@@ -17,7 +17,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.context import Store
 from app.errors import ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -25,6 +24,7 @@ from app.keyfile import import_key, seal_for
 from app.paths import DataPaths
 from app.security.pins import hash_pin
 from app.security.staff import DEFAULT_PINS, check_pin
+from app.trust.audit import record_audit
 from db.engine import SQLITE_FILENAME, save_database_url, saved_database_url
 from db.models import Staff
 

@@ -11,6 +11,7 @@ from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
 from app.insights.aggregates import month_total_differences
 from app.settings import read_settings
+from app.trust.verify import check_audit
 from db.bulk import pending_indexes, restore_indexes
 from db.engine import Database
 
@@ -191,6 +192,7 @@ def check_database(db: Database) -> list[Problem]:
             problem = _run(session, message, sql)
             if problem is not None:
                 problems.append(problem)
+        problems += [Problem(f.message, f.count, f.examples) for f in check_audit(session)]
         problems.extend(_care_problems(session))
         problems.extend(coupon_problems(session))
         month_totals = _month_totals_problem(session)

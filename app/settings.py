@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.changes import Changes
 from app.errors import ValidationError
 from app.i18n import QT_TRANSLATE_NOOP
 from app.security.operator import Operator, require_role
+from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import StaffRole
 from db.models import Setting
@@ -154,6 +154,14 @@ REGISTRY: dict[str, SettingDef] = {
             maximum=10_000_000,
         ),
         _def("coupons.logo_file", str, "", S("Settings", "Logo on coupons (image file; empty: the store's initial)")),
+        _def(
+            "privacy.inactive_months",
+            int,
+            24,
+            S("Settings", "Members inactive for review after (months)"),
+            minimum=6,
+            maximum=120,
+        ),
         _def("segments.period_months", int, 12, S("Settings", "Segments: period (months)"), minimum=1, maximum=36),
         _def("segments.vip_pct", int, 1, S("Settings", "Pyramid: VIP share (%)"), minimum=1, maximum=50),
         _def("segments.major_pct", int, 4, S("Settings", "Pyramid: major customers' share (%)"), minimum=0, maximum=50),
@@ -278,6 +286,7 @@ class StoreSettings:
     coupons_holiday_days_before: int
     coupons_holiday_value_fen: int
     coupons_logo_file: str
+    privacy_inactive_months: int
     segments_period_months: int
     segments_vip_pct: int
     segments_major_pct: int

@@ -26,7 +26,8 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.care.analysis import Dimension
 from app.care.complaints import ComplaintFilter
@@ -34,8 +35,9 @@ from app.care.surveys import FormBatch
 from app.clock import SystemClock
 from app.context import Services, Store
 from app.printing.fonts import regular_font
+from db.bulk import DriverValues, bulk_insert, ordered_uuids
 from db.enums import ComplaintSeverity, ComplaintStatus
-from db.models import Complaint, ComplaintEvent, Staff
+from db.models import Complaint, Staff
 
 CATEGORIES = ("商品质量", "价格标签", "服务态度", "排队结账", "环境卫生", "缺货", "积分问题", "其他")
 ANSWERS = {
@@ -149,52 +151,75 @@ def raw_entry(folder: Path, count: int) -> float:
 
 
 def fill_complaints(store: Store, count: int) -> None:
+    """`count` complaints over two years, each with its opening event, written straight through the driver (the
+    ORM's per-row work would take minutes on this machine and is not what the figures are about)."""
     rng = random.Random(11)
     now = dt.datetime.now(dt.UTC)
 
-    def work(session: object) -> None:
-        from sqlalchemy.orm import Session
-
-        assert isinstance(session, Session)
+    def work(session: Session) -> None:
         staff = session.scalars(select(Staff.id)).all()
+        conn = session.connection()
+        value = DriverValues(sqlite=conn.dialect.name == "sqlite")
         first = (session.scalar(select(func.max(Complaint.id))) or 0) + 1
         rows, events = [], []
-        for index in range(count):
+        for index, uid in enumerate(ordered_uuids(now)):
+            if index == count:
+                break
             created = now - dt.timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
             status = rng.choice(list(ComplaintStatus))
             resolved = created + dt.timedelta(hours=rng.randrange(1, 200)) if status in ("resolved", "closed") else None
             rows.append(
-                {
-                    "id": first + index,
-                    "client_uuid": str(uuid.uuid4()),
-                    "member_id": None,
-                    "branch_id": 1,
-                    "channel": "counter",
-                    "category": rng.choice(CATEGORIES),
-                    "severity": rng.choice(list(ComplaintSeverity)),
-                    "status": status,
-                    "subject": f"投诉 {index}",
-                    "product": f"供应商{rng.randrange(40)}",
-                    "assigned_to_id": rng.choice(staff),
-                    "created_by_id": staff[0],
-                    "created_at": created,
-                    "due_at": created + dt.timedelta(days=3),
-                    "resolved_at": resolved,
-                }
+                tuple(
+                    map(
+                        value,
+                        (
+                            first + index,
+                            uid,
+                            1,
+                            "counter",
+                            rng.choice(CATEGORIES),
+                            rng.choice(list(ComplaintSeverity)),
+                            status,
+                            f"投诉 {index}",
+                            f"供应商{rng.randrange(40)}",
+                            rng.choice(staff),
+                            staff[0],
+                            created,
+                            created + dt.timedelta(days=3),
+                            resolved,
+                            0,
+                            0,
+                        ),
+                    )
+                )
             )
-        ids = session.scalars(insert(Complaint).returning(Complaint.id, sort_by_parameter_order=True), rows).all()
-        for complaint_id, row in zip(ids, rows, strict=True):
-            events.append(
-                {
-                    "complaint_id": complaint_id,
-                    "to_status": row["status"],
-                    "created_at": row["created_at"],
-                    "note": None,
-                }
-            )
-        session.execute(insert(ComplaintEvent), events)
+            events.append((first + index, value(status), value(created)))
+        bulk_insert(
+            conn,
+            "complaints",
+            (
+                "id",
+                "client_uuid",
+                "branch_id",
+                "channel",
+                "category",
+                "severity",
+                "status",
+                "subject",
+                "product",
+                "assigned_to_id",
+                "created_by_id",
+                "created_at",
+                "due_at",
+                "resolved_at",
+                "goodwill_points",
+                "refund_fen",
+            ),
+            rows,
+        )
+        bulk_insert(conn, "complaint_events", ("complaint_id", "to_status", "created_at"), events)
 
-    store.db.write(work)  # type: ignore[arg-type]
+    store.db.write(work)
 
 
 def bench_lists(services: Services, store: Store, count: int) -> None:
@@ -217,12 +242,16 @@ def bench_lists(services: Services, store: Store, count: int) -> None:
         ("analysis by category, last 12 months", lambda: care.analysis.analyse(Dimension.CATEGORY, year_ago)),
         ("analysis by staff, all time", lambda: care.analysis.analyse(Dimension.STAFF)),
     ):
-        times = []
+        times, cpu_times = [], []
         for _ in range(3):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             call()
             times.append(time.perf_counter() - started)
-        print(f"  {label}: {ms(min(times))} (of 3: {', '.join(ms(t) for t in times)})  (target ≤ 300 ms)")
+            cpu_times.append(time.process_time() - cpu)
+        print(
+            f"  {label}: {ms(min(times))} (of 3: {', '.join(ms(t) for t in times)}; CPU {ms(min(cpu_times))})"
+            "  (target ≤ 300 ms)"
+        )
     path = store.db.sqlite_path
     assert path is not None
     conn = sqlite3.connect(path)
@@ -285,6 +314,10 @@ def main() -> int:
             bench_lists(services, store, args.complaints)
         finally:
             store.close()
+    print(
+        f"(2-core machine shared with other work, load average {os.getloadavg()[0]:.1f}: wall times are upper bounds;"
+        " CPU is this process's own)"
+    )
     return 0
 
 

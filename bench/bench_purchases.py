@@ -10,7 +10,8 @@ points when they have some):
   service  LoyaltyService.record_purchase, as the counter calls it;
   raw      sqlite3 on the copy, same pragmas, doing the same reads and writes by hand: lock the member row (BEGIN
            IMMEDIATE), insert the sale, the redemption ledger row with its lot uses and lot updates, the earning
-           ledger row and its lot, sum the 12-month spend for the tier, update the member.
+           ledger row and its lot, sum the 12-month spend for the tier, update the member, write the audit entry
+           (digest of the rows' values, chain head read and moved, rows stamped).
 --profile prints where the service's time goes (cProfile, top functions by cumulative time).
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
+import hashlib
 import pstats
 import random
 import shutil
@@ -40,6 +42,7 @@ from app.loyalty.pricing import eligible_fen, points_for
 from app.loyalty.rules import RedeemPolicy
 from app.loyalty.service import PurchaseRequest
 from app.settings import read_settings
+from app.trust.chain import RowDigest, canonical
 from db.engine import SQLITE_FILENAME
 from db.models import Member
 
@@ -138,8 +141,11 @@ def run_raw(path: Path, purchases: list[Planned], settings: dict[str, int]) -> T
             " VALUES (?, ?, 'sale', ?, 1, 2, NULL, ?, ?, ?, ?, 0, ?, ?, ?)",
             (str(uuid.uuid4()), key, p.member_id, at, p.total_fen, used, value, paid, earned, at),
         ).lastrowid
+        sale = [sale_id, "sale", p.member_id, 1, None, now, p.total_fen, used, value, 0, paid, earned, None]
+        entries: list[list[object]] = []
         if used:
             ledger_id = ledger(conn, p.member_id, "redemption", -used, balance - used, f"{key}:redeem", sale_id, at)
+            entries.append([ledger_id, f"{key}:redeem", p.member_id, 1, "redemption", -used, balance - used, sale_id])
             need = used
             for lot_id, remaining in conn.execute(
                 "SELECT id, remaining FROM points_lots WHERE member_id = ? AND remaining > 0 "
@@ -158,6 +164,7 @@ def run_raw(path: Path, purchases: list[Planned], settings: dict[str, int]) -> T
             balance -= used
         if earned:
             ledger_id = ledger(conn, p.member_id, "sale", earned, balance + earned, f"{key}:earn", sale_id, at)
+            entries.append([ledger_id, f"{key}:earn", p.member_id, 1, "sale", earned, balance + earned, sale_id])
             conn.execute(
                 "INSERT INTO points_lots (member_id, ledger_id, earned_at, expires_at, points, remaining)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -173,10 +180,31 @@ def run_raw(path: Path, purchases: list[Planned], settings: dict[str, int]) -> T
             " last_visit_at = ?, updated_at = ? WHERE id = ?",
             (balance, spend + p.total_fen, at, at, p.member_id),
         )
+        audit(conn, p.member_id, sale, entries, at)
         conn.execute("COMMIT")
     elapsed = Timing(time.perf_counter() - start, time.process_time() - cpu)
     conn.close()
     return elapsed
+
+
+def audit(conn: sqlite3.Connection, member_id: int, sale: list[object], entries: list[list[object]], at: str) -> None:
+    """The purchase's audit entry as the service writes it: digests of the rows' values, the branch chain's head
+    read and moved, the entry inserted, the rows stamped with its id."""
+    rows = {"sales": RowDigest("sales").add_all([sale]).summary()}
+    if entries:
+        rows["points_ledger"] = RowDigest("points_ledger").add_all(entries).summary()
+    details = {"member_id": member_id, "rows": rows}
+    seq, prev = conn.execute("SELECT seq, row_hash FROM audit_heads WHERE branch_id = 1").fetchone()
+    sale_id = sale[0]
+    row_hash = hashlib.sha256(canonical([prev, seq + 1, 1, 2, at, "purchase", "sale", str(sale_id), details]).encode())
+    audit_id = conn.execute(
+        "INSERT INTO audit_log (created_at, staff_id, branch_id, action, entity, entity_id, details, seq, prev_hash,"
+        " row_hash) VALUES (?, 2, 1, 'purchase', 'sale', ?, ?, ?, ?, ?)",
+        (at, str(sale_id), canonical(details), seq + 1, prev, row_hash.hexdigest()),
+    ).lastrowid
+    conn.execute("UPDATE audit_heads SET seq = ?, row_hash = ? WHERE branch_id = 1", (seq + 1, row_hash.hexdigest()))
+    conn.execute("UPDATE sales SET audit_id = ? WHERE id = ?", (audit_id, sale_id))
+    conn.executemany("UPDATE points_ledger SET audit_id = ? WHERE id = ?", [(audit_id, e[0]) for e in entries])
 
 
 def ledger(

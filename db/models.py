@@ -244,6 +244,8 @@ class Sale(Base):
     original_sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"), index=True)
     note: Mapped[Str200 | None]
     created_at: Mapped[UTC] = _created()
+    audit_id: Mapped[int | None] = mapped_column(Integer)
+    """The audit entry that wrote this sale (`db check` ties them)."""
 
     lines: Mapped[list[SaleLine]] = relationship(back_populates="sale", cascade="all, delete-orphan")
 
@@ -281,6 +283,8 @@ class PointsLedger(Base):
     reason: Mapped[Str200]
     sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"), index=True)
     created_at: Mapped[UTC] = _created()
+    audit_id: Mapped[int | None] = mapped_column(Integer)
+    """The audit entry that wrote this row (`db check` ties them)."""
 
     sale: Mapped[Sale | None] = relationship()
 
@@ -408,6 +412,8 @@ class CouponLedger(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     created_at: Mapped[UTC] = _created()
+    audit_id: Mapped[int | None] = mapped_column(Integer)
+    """The audit entry that wrote this row (`db check` ties them)."""
 
 
 class Complaint(Base):
@@ -449,6 +455,8 @@ class ComplaintEvent(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     ledger_id: Mapped[int | None] = mapped_column(ForeignKey("points_ledger.id"))
     """The goodwill points posting this step made, if any."""
+    coupon_id: Mapped[int | None] = mapped_column(ForeignKey("coupons.id"))
+    """The coupon this step gave the member as compensation, if any."""
     created_at: Mapped[UTC] = _created()
 
 
@@ -526,9 +534,13 @@ class FollowUpTask(Base):
 
 
 class AuditLog(Base):
-    """Append-only record of every change staff make to members, points, coupons, complaints, settings, staff."""
+    """Append-only record of every change staff make to members, points, coupons, complaints, settings, staff.
+
+    Hash-chained per branch (app/trust/audit.py): `seq` counts the branch's entries, `row_hash` covers the entry and
+    the previous entry's hash. Sales and ledger rows carry the `audit_id` of the entry that wrote them."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_branch_seq", "branch_id", "seq", unique=True),)
 
     id: Mapped[IntPK]
     created_at: Mapped[UTC] = mapped_column(default=utcnow, index=True)
@@ -538,6 +550,19 @@ class AuditLog(Base):
     entity: Mapped[Str40]
     entity_id: Mapped[str | None] = mapped_column(String(40))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The last entry of each branch's audit chain; locked by every audit write so two counters never fork it."""
+
+    __tablename__ = "audit_heads"
+
+    branch_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    row_hash: Mapped[str] = mapped_column(String(64))
 
 
 class Setting(Base):

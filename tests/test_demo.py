@@ -293,7 +293,7 @@ def test_bulk_load_drops_and_rebuilds_indexes(store: Store, monkeypatch: pytest.
 
 def test_a_demo_killed_with_its_indexes_down_is_mended_by_the_next(store: Store) -> None:
     before = index_names(store.db)
-    writer = BulkWriter(store.db)
+    writer = BulkWriter(store.db, store.operator("owner"))
     with writer.connection() as conn:
         assert writer.drop_indexes(conn) > 10  # ... and then the process died
     assert "ix_members_last4_visit" not in index_names(store.db)

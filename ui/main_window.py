@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
             (self.tr("Segments"), lambda: SegmentsPage(tasks)),
             (self.tr("Charts"), self._charts_page),
             (self.tr("Settings"), self._settings_page),
+            (self.tr("Data & privacy"), self._trust_area),
         ]
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
@@ -217,6 +218,11 @@ class MainWindow(QMainWindow):
 
         return SettingsArea(self.tasks, self.local)
 
+    def _trust_area(self) -> Page:
+        from ui.trust.area import TrustArea
+
+        return TrustArea(self.tasks)
+
     # -- pages --------------------------------------------------------------------------------------------------
     def page(self, row: int) -> Page:
         """The screen at `row`, built the first time it is needed (so start-up builds only the counter)."""
@@ -314,6 +320,9 @@ class MainWindow(QMainWindow):
             coupons, greetings = self.services.coupons, self.services.store.paths.root / "greetings"
             background.run(
                 lambda: run_daily(coupons, greetings), lambda result: log.info("coupon maintenance: %s", result)
+            )
+            background.run(
+                self.services.backups.auto_backup, lambda made: log.info("daily backup: %s", made and made.path)
             )
             background.run(self.services.segments.refresh_if_due)
 

@@ -42,6 +42,16 @@ def number_column(title: Callable[[], str], value: Callable[[R], int], text: Cal
     return Column(title, lambda row: text(value(row)), RIGHT, lambda row: value(row) < 0)
 
 
+_ANSWERED_ROLES = frozenset(
+    (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ForegroundRole,
+    )
+)
+
+
 class RowsModel(QAbstractTableModel, Generic[R]):
     def __init__(self, columns: Sequence[Column[R]], parent: Any = None) -> None:
         super().__init__(parent)
@@ -76,7 +86,10 @@ class RowsModel(QAbstractTableModel, Generic[R]):
         return 0 if parent.isValid() else len(self.columns)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows) or index.column() >= len(self.columns):
+        # Qt asks a dozen roles of every cell it measures or paints; the ones not answered leave at once.
+        if role not in _ANSWERED_ROLES or not index.isValid():
+            return None
+        if index.row() >= len(self._rows) or index.column() >= len(self.columns):
             return None
         row, column = self._rows[index.row()], self.columns[index.column()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):

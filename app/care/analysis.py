@@ -1,18 +1,16 @@
 """Complaint analysis: counts and median time to resolve by category, product/supplier, branch and staff; repeat
-complainers; this month's top issues against last month's. One query per view, grouped by the database; the
-median is taken in Python from the resolve times the database computes (portable, and cheap at 100,000 rows)."""
+complainers; this month's top issues against last month's. Grouped by the database, medians included (window
+functions, which SQLite and PostgreSQL both have): only a row per group comes back, even at 100,000 complaints."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-import statistics
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from app.care.complaints import OPEN_STATES
@@ -122,7 +120,6 @@ class ComplaintAnalysisService:
 
     def _groups(self, session: Session, dimension: Dimension, period: list[ColumnElement[bool]]) -> list[GroupFigures]:
         key: Any
-        query: Any
         if dimension == Dimension.CATEGORY:
             key = Complaint.category
         elif dimension == Dimension.PRODUCT:
@@ -132,31 +129,51 @@ class ComplaintAnalysisService:
         else:
             key = Staff.display_name
         resolve_seconds = _seconds(session, Complaint.created_at, Complaint.resolved_at)
-        query = select(key, Complaint.status, resolve_seconds).where(*period)
+        rows = select(key.label("label"), Complaint.status.label("status"), resolve_seconds.label("seconds")).where(
+            *period
+        )
         if dimension == Dimension.BRANCH:
-            query = query.join(Branch, Branch.id == Complaint.branch_id)
+            rows = rows.join(Branch, Branch.id == Complaint.branch_id)
         elif dimension == Dimension.STAFF:
-            query = query.outerjoin(Staff, Staff.id == Complaint.assigned_to_id)
-        counts: dict[str | None, list[int]] = defaultdict(lambda: [0, 0, 0])
-        times: dict[str | None, list[float]] = defaultdict(list)
-        for label, status, seconds in session.execute(query):
-            figures = counts[label]
-            figures[0] += 1
-            if status in OPEN_STATES:
-                figures[1] += 1
-            if seconds is not None:
-                figures[2] += 1
-                times[label].append(float(seconds))
+            rows = rows.outerjoin(Staff, Staff.id == Complaint.assigned_to_id)
+        picked = rows.subquery()
+        counts = session.execute(
+            select(
+                picked.c.label,
+                func.count(),
+                func.coalesce(func.sum(case((picked.c.status.in_(OPEN_STATES), 1), else_=0)), 0),
+                func.count(picked.c.seconds),
+            ).group_by(picked.c.label)
+        ).all()
+        # The median in the database: each group's resolve times numbered in order, the middle one (or two) kept.
+        # 100,000 complaints then cost a sort, not 100,000 rows carried into Python.
+        ranked = (
+            select(
+                picked.c.label,
+                picked.c.seconds,
+                func.row_number().over(partition_by=picked.c.label, order_by=picked.c.seconds).label("rank"),
+                func.count().over(partition_by=picked.c.label).label("n"),
+            )
+            .where(picked.c.seconds.is_not(None))
+            .subquery()
+        )
+        medians = dict(
+            session.execute(
+                select(ranked.c.label, func.avg(ranked.c.seconds))
+                .where(ranked.c.rank.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]))
+                .group_by(ranked.c.label)
+            ).all()
+        )
         none = translate("Care", NONE_LABEL)
         groups = [
             GroupFigures(
                 label if label else none,
-                total,
-                still_open,
-                resolved,
-                statistics.median(times[label]) / 3600 if times[label] else None,
+                int(total),
+                int(still_open),
+                int(resolved),
+                float(medians[label]) / 3600 if label in medians else None,
             )
-            for label, (total, still_open, resolved) in counts.items()
+            for label, total, still_open, resolved in counts
         ]
         return sorted(groups, key=lambda g: (-g.count, g.label))
 

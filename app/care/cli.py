@@ -17,6 +17,7 @@ from app.errors import ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
 from app.importing.tables import write_table
+from app.trust.audit import record_export
 
 EXPORT_COLUMNS = (
     S("Care", "Number"),
@@ -84,7 +85,9 @@ def export_complaints(services: Services, path: Path, date_from: str | None, dat
         for row in services.care.complaints.rows_for_export(since, until):
             yield complaint_cells(row, zone)
 
-    return write_atomically(path, [translate("Care", c) for c in EXPORT_COLUMNS], rows())
+    count = write_atomically(path, [translate("Care", c) for c in EXPORT_COLUMNS], rows())
+    record_export(services.store.db, services.operator, "complaints", path, count)
+    return count
 
 
 def write_atomically(path: Path, columns: list[str], rows: Iterator[list[object]]) -> int:

@@ -15,19 +15,20 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from app.audit import record_audit
 from app.care import points
 from app.care.settings import CareSettings, read_care_settings
 from app.changes import Changes
 from app.clock import Clock
+from app.coupons.service import CouponService
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
 from app.members.profile import Page
 from app.security.operator import Operator
+from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import ComplaintSeverity, ComplaintStatus, MemberStatus, SaleKind, TaskStatus
-from db.models import Branch, Complaint, ComplaintEvent, FollowUpTask, Member, Sale, Staff
+from db.models import Branch, Complaint, ComplaintEvent, Coupon, FollowUpTask, Member, Sale, Staff
 
 OPEN_STATES = (ComplaintStatus.OPEN, ComplaintStatus.IN_PROGRESS)
 MOVES: dict[ComplaintStatus, tuple[ComplaintStatus, ...]] = {
@@ -69,6 +70,8 @@ class Resolution:
     refund_fen: int = 0
     approver_pin: str | None = None
     follow_up: bool = True
+    coupon_campaign_id: int | None = None
+    """Give the member a coupon of this campaign (app.coupons compensation_offers lists them)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,8 @@ class EventRow:
     note: str | None
     staff_name: str | None
     goodwill: bool
+    coupon_code: str | None = None
+    """The coupon this step gave the member, if any."""
 
 
 @dataclass(frozen=True)
@@ -209,6 +214,7 @@ class ComplaintService:
         self.db = db
         self.operator = operator
         self.clock = clock
+        self._coupons = CouponService(db, operator, clock)
 
     # ---- reading ---------------------------------------------------------------------------------------------
     def choices(self) -> ComplaintChoices:
@@ -336,8 +342,9 @@ class ComplaintService:
                 raise NotFoundError(S("Errors", "Complaint {number} not found."), number=complaint_id)
             complaint = found[0]
             events = session.execute(
-                select(ComplaintEvent, Staff.display_name)
+                select(ComplaintEvent, Staff.display_name, Coupon.code)
                 .outerjoin(Staff, Staff.id == ComplaintEvent.staff_id)
+                .outerjoin(Coupon, Coupon.id == ComplaintEvent.coupon_id)
                 .where(ComplaintEvent.complaint_id == complaint_id)
                 .order_by(ComplaintEvent.id)
             ).all()
@@ -354,8 +361,8 @@ class ComplaintService:
                 goodwill_points=complaint.goodwill_points,
                 refund_fen=complaint.refund_fen,
                 events=[
-                    EventRow(e.created_at, e.from_status, e.to_status, e.note, name, e.ledger_id is not None)
-                    for e, name in events
+                    EventRow(e.created_at, e.from_status, e.to_status, e.note, name, e.ledger_id is not None, code)
+                    for e, name, code in events
                 ],
                 follow_ups=[FollowUpRow(t.id, t.title, t.due_at, t.status, t.outcome, t.satisfaction) for t in tasks],
                 moves=MOVES[complaint.status],
@@ -462,6 +469,7 @@ class ComplaintService:
         note: str | None,
         at: dt.datetime,
         ledger_id: int | None = None,
+        coupon_id: int | None = None,
     ) -> None:
         session.add(
             ComplaintEvent(
@@ -472,6 +480,7 @@ class ComplaintService:
                 staff_id=self.operator.staff_id,
                 created_at=at,
                 ledger_id=ledger_id,
+                coupon_id=coupon_id,
             )
         )
 
@@ -487,7 +496,8 @@ class ComplaintService:
         to: ComplaintStatus,
         note: str,
         resolution: Resolution | None = None,
-        ledger_id: int | None = None,
+        goodwill: points.Goodwill | None = None,
+        coupon_approver_id: int | None = None,
     ) -> ComplaintSaved:
         note = note.strip()
 
@@ -503,13 +513,23 @@ class ComplaintService:
             now = self.clock.now()
             complaint.status = to
             changes = Changes.COMPLAINTS
+            ledger_id = coupon_id = None
             if resolution is not None:
                 changes |= self._apply_resolution(session, complaint, resolution, now)
+                step = self._resolutions_before(session, complaint)
+                if goodwill is not None:
+                    ledger_id = self._post_goodwill(session, complaint, goodwill, step)
+                    changes |= Changes.POINTS | Changes.MEMBERS
+                if resolution.coupon_campaign_id is not None and coupon_approver_id is not None:
+                    coupon_id = self._give_coupon(
+                        session, complaint, resolution.coupon_campaign_id, coupon_approver_id, step
+                    )
+                    changes |= Changes.COUPONS | Changes.MEMBERS
             elif to == ComplaintStatus.OPEN:
                 complaint.resolved_at = None
                 settings = read_care_settings(session)
                 complaint.due_at = now + dt.timedelta(hours=settings.due_hours(complaint.severity))
-            self._event(session, complaint, before, to, note or None, now, ledger_id)
+            self._event(session, complaint, before, to, note or None, now, ledger_id, coupon_id)
             record_audit(
                 session, self.operator, to.value, "complaint", complaint.id, {"from": before.value, "note": note}
             )
@@ -525,8 +545,6 @@ class ComplaintService:
         complaint.goodwill_points += resolution.goodwill_points
         complaint.refund_fen += resolution.refund_fen
         changes = Changes.NONE
-        if resolution.goodwill_points:
-            changes |= Changes.POINTS | Changes.MEMBERS
         if resolution.follow_up:
             days = read_care_settings(session).follow_up_days
             session.add(
@@ -545,6 +563,37 @@ class ComplaintService:
             changes |= Changes.FOLLOW_UPS
         return changes
 
+    @staticmethod
+    def _resolutions_before(session: Session, complaint: Complaint) -> int:
+        """How many times the complaint was resolved before: part of the compensation's idempotency keys, so a retry
+        pays once and a resolution after a reopening pays again."""
+        return (
+            session.scalar(
+                select(func.count()).where(
+                    ComplaintEvent.complaint_id == complaint.id, ComplaintEvent.to_status == ComplaintStatus.RESOLVED
+                )
+            )
+            or 0
+        )
+
+    def _post_goodwill(self, session: Session, complaint: Complaint, goodwill: points.Goodwill, step: int) -> int:
+        if complaint.member_id is None:
+            raise ValidationError(
+                S("Errors", "Goodwill points need a member; this complaint has none."), field="goodwill"
+            )
+        reason = translate("Care", S("Care", "Goodwill for complaint #{number}: {subject}")).format(
+            number=complaint.id, subject=complaint.subject
+        )
+        return goodwill.post(session, complaint.member_id, reason, points.goodwill_key(complaint.id, step))
+
+    def _give_coupon(
+        self, session: Session, complaint: Complaint, campaign_id: int, approver_id: int, step: int
+    ) -> int:
+        if complaint.member_id is None:
+            raise ValidationError(S("Errors", "A coupon needs a member; this complaint has none."), field="coupon")
+        key = f"complaint:{complaint.id}:coupon:{step}"
+        return self._coupons.give(session, campaign_id, complaint.member_id, key, approver_id).coupon_id
+
     def start(self, complaint_id: int, note: str = "") -> ComplaintSaved:
         return self._move(complaint_id, ComplaintStatus.IN_PROGRESS, note)
 
@@ -557,9 +606,9 @@ class ComplaintService:
         return self._move(complaint_id, ComplaintStatus.OPEN, note)
 
     def resolve(self, complaint_id: int, resolution: Resolution) -> ComplaintSaved:
-        """Settle it: what was done, and any goodwill points (a cashier needs a manager's PIN), refund noted and
-        follow-up call. The points are posted first, under a key made from the complaint and how many times it was
-        resolved before, so a retry after a failure posts them once."""
+        """Settle it: what was done, and any goodwill points (a cashier needs a manager's PIN beyond the adjustment
+        limit), a coupon given (a cashier always needs one), refund noted and follow-up call, all in one transaction.
+        Points and coupon are keyed on the complaint and how many times it was resolved before, so a retry pays once."""
         if not resolution.text.strip():
             raise ValidationError(S("Errors", "Say what was done to resolve the complaint."), field="resolution")
         if not 0 <= resolution.goodwill_points <= MAX_GOODWILL:
@@ -575,27 +624,23 @@ class ComplaintService:
                 current=status_label(detail.row.status),
                 wanted=status_label(ComplaintStatus.RESOLVED),
             )
-        ledger_id = None
+        goodwill = None
         if resolution.goodwill_points:
             if detail.member_id is None:
                 raise ValidationError(
                     S("Errors", "Goodwill points need a member; this complaint has none."), field="goodwill"
                 )
-            step = sum(1 for e in detail.events if e.to_status == ComplaintStatus.RESOLVED)
-            reason = translate("Care", S("Care", "Goodwill for complaint #{number}: {subject}")).format(
-                number=complaint_id, subject=detail.row.subject
+            goodwill = points.Goodwill(
+                self.db, self.operator, self.clock, resolution.goodwill_points, resolution.approver_pin
             )
-            ledger_id = points.post_goodwill(
-                self.db,
-                self.operator,
-                self.clock,
-                detail.member_id,
-                resolution.goodwill_points,
-                reason,
-                points.goodwill_key(complaint_id, step),
-                resolution.approver_pin,
-            )
-        return self._move(complaint_id, ComplaintStatus.RESOLVED, resolution.text, resolution, ledger_id)
+        coupon_approver_id = None
+        if resolution.coupon_campaign_id is not None:
+            if detail.member_id is None:
+                raise ValidationError(S("Errors", "A coupon needs a member; this complaint has none."), field="coupon")
+            coupon_approver_id = self._coupons.approve_compensation(resolution.approver_pin)
+        return self._move(
+            complaint_id, ComplaintStatus.RESOLVED, resolution.text, resolution, goodwill, coupon_approver_id
+        )
 
     def assign(self, complaint_id: int, staff_id: int, note: str = "") -> ComplaintSaved:
         def work(session: Session) -> ComplaintSaved:

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.changes import Changes
 from app.clock import Clock
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.security.operator import Operator
+from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import TaskStatus
 from db.models import FollowUpTask, Member, Staff

@@ -1,7 +1,8 @@
 """The one place where the care desk moves points: every call into app/loyalty is here.
 
-Goodwill points for a complaint go through the loyalty adjustment service (the same manager-PIN rule as any
-adjustment). A survey reward is posted through the ledger's one posting function inside the caller's transaction,
+Goodwill points for a complaint are a loyalty adjustment (the same manager-PIN rule as any adjustment), approved first
+and then posted inside the resolution's own transaction, so the points and the resolution commit together. A survey
+reward is posted through the ledger's one posting function inside the caller's transaction,
 keyed on the form, so the response and its reward commit together and a second entry can never pay twice.
 """
 
@@ -29,19 +30,21 @@ def survey_reward_key(form_no: str) -> str:
     return f"survey-reward:{form_no}"
 
 
-def post_goodwill(
-    db: Database,
-    operator: Operator,
-    clock: Clock,
-    member_id: int,
-    points: int,
-    reason: str,
-    idempotency_key: str,
-    approver_pin: str | None,
-) -> int:
-    """Goodwill points as an adjustment; returns the ledger row's id (the first one's, for a key already used)."""
-    entry = LoyaltyService(db, operator, clock).adjust_points(member_id, points, reason, idempotency_key, approver_pin)
-    return entry.ledger_id
+class Goodwill:
+    """Goodwill points for one resolution: approved (a cashier's manager PIN, in its own transaction) when made,
+    posted later inside the resolution's transaction."""
+
+    def __init__(self, db: Database, operator: Operator, clock: Clock, points: int, approver_pin: str | None) -> None:
+        self.points = points
+        self._loyalty = LoyaltyService(db, operator, clock)
+        self._approver_id = self._loyalty.approve_adjustment(points, approver_pin)
+
+    def post(self, session: Session, member_id: int, reason: str, idempotency_key: str) -> int:
+        """The ledger row's id (the first one's, for a key already used)."""
+        entry = self._loyalty.post_adjustment(
+            session, member_id, self.points, reason, idempotency_key, self._approver_id
+        )
+        return entry.ledger_id
 
 
 def post_survey_reward(

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.errors import ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
 from app.security.operator import Operator, require_role
+from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import ComplaintSeverity, StaffRole
 from db.models import Setting

@@ -17,7 +17,6 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.clock import store_zone, to_store_time
 from app.coupons.campaigns import STATUS_LABELS, Offer
 from app.coupons.codes import is_well_formed, normalise
@@ -27,6 +26,7 @@ from app.i18n import translate
 from app.money import format_yuan
 from app.security.operator import Operator
 from app.settings import read_settings
+from app.trust.audit import record_audit, tie_row
 from db.enums import CampaignStatus, CouponAction, CouponKind, CouponStatus
 from db.models import Coupon, CouponCampaign, CouponLedger
 
@@ -163,18 +163,7 @@ def redeem_coupon(
     taken = conn.execute(_TAKE, {"coupon_id": quote.coupon_id, "at": at})
     if cast(CursorResult[Any], taken).rowcount != 1:
         raise CouponRefused(TAKEN)
-    conn.execute(
-        _INSERT_LEDGER,
-        {
-            "idempotency_key": f"{idempotency_key}:coupon",
-            "coupon_id": quote.coupon_id,
-            "action": CouponAction.REDEEM,
-            "sale_id": sale_id,
-            "staff_id": operator.staff_id,
-            "branch_id": operator.branch_id,
-            "created_at": at,
-        },
-    )
+    _ledger_row(session, operator, quote.coupon_id, CouponAction.REDEEM, sale_id, f"{idempotency_key}:coupon", at)
     record_audit(
         session, operator, "redeem", "coupon", quote.coupon_id, {"sale_id": sale_id, "discount_fen": quote.discount_fen}
     )
@@ -206,17 +195,30 @@ def restore_coupon(
         .values(status=CouponStatus.ISSUED, redeemed_at=None)
         .execution_options(synchronize_session=False)
     )
-    session.execute(
-        _INSERT_LEDGER,
-        {
-            "idempotency_key": f"{idempotency_key}:coupon",
-            "coupon_id": coupon_id,
-            "action": CouponAction.RESTORE,
-            "sale_id": return_sale_id,
-            "staff_id": operator.staff_id,
-            "branch_id": operator.branch_id,
-            "created_at": at,
-        },
-    )
+    _ledger_row(session, operator, coupon_id, CouponAction.RESTORE, return_sale_id, f"{idempotency_key}:coupon", at)
     record_audit(session, operator, "restore", "coupon", coupon_id, {"return_sale_id": return_sale_id})
     return True
+
+
+def _ledger_row(
+    session: Session,
+    operator: Operator,
+    coupon_id: int,
+    action: CouponAction,
+    sale_id: int,
+    idempotency_key: str,
+    at: dt.datetime,
+) -> None:
+    """The coupon's ledger row for a sale or a return, tied to the transaction's audit entry."""
+    values = {
+        "idempotency_key": idempotency_key,
+        "coupon_id": coupon_id,
+        "action": action,
+        "sale_id": sale_id,
+        "staff_id": operator.staff_id,
+        "branch_id": operator.branch_id,
+        "created_at": at,
+    }
+    key = session.connection().execute(_INSERT_LEDGER, values).inserted_primary_key
+    assert key is not None
+    tie_row(session, operator, "coupon_ledger", int(key[0]), values)

@@ -15,22 +15,24 @@ from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, String, case, func, insert, literal, select, update
+from sqlalchemy import CursorResult, Result, String, case, func, insert, literal, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.changes import Changes
 from app.clock import Clock
 from app.coupons.campaigns import TRANSITIONS, CampaignDraft, Offer, offer_text, validate_draft
 from app.coupons.codes import is_well_formed, new_codes, normalise
 from app.coupons.redemption import CouponQuote, quote_coupon
-from app.errors import ConflictError, NotFoundError, ValidationError
+from app.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.importing.tables import write_table
 from app.security.operator import Operator, require_role
+from app.security.sign_in import SignInService
 from app.settings import read_settings
+from app.trust.audit import record_audit, record_export, row_marks, tie_new_rows, tie_object
+from db.bulk import DriverValues
 from db.engine import Database
 from db.enums import (
     CampaignStatus,
@@ -160,6 +162,23 @@ class StoreDays:
 
     first: dt.date
     last: dt.date
+
+
+@dataclass(frozen=True)
+class CompensationOffer:
+    """A running member campaign whose coupon a complaint's resolution can give."""
+
+    campaign_id: int
+    name: str
+    offer: str
+    last_day: dt.date
+
+
+@dataclass(frozen=True)
+class GivenCoupon:
+    coupon_id: int
+    code: str
+    replayed: bool = False
 
 
 class CouponService:
@@ -465,8 +484,7 @@ class CouponService:
         # In index order: 100,000 random keys inserted in order touch each index page once, not once per row. Straight
         # to the driver: SQLAlchemy's per-row parameter processing would take longer than the writes themselves.
         codes = sorted(new_codes(len(holders)))
-        issued_at = Coupon.__table__.c.issued_at.type.bind_processor(conn.dialect)
-        at = issued_at(now) if issued_at else now
+        at = DriverValues(sqlite=conn.dialect.name == "sqlite")(now)  # converted once, not by the driver per row
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         conn.exec_driver_sql(
             "INSERT INTO coupons (client_uuid, code, campaign_id, member_id, status, issued_at, print_count, branch_id)"
@@ -477,7 +495,8 @@ class CouponService:
             ],
         )
         # One statement for the ledger rows of the coupons just made (the campaign row is locked, so no other
-        # counter issues into it meanwhile).
+        # counter issues into it meanwhile); the issue's audit entry vouches for them.
+        tie_new_rows(session, self.operator, row_marks(session, ("coupon_ledger",)))
         made = select(
             literal(f"{idempotency_key}:") + sql_cast(Coupon.id, String),
             Coupon.id,
@@ -492,6 +511,86 @@ class CouponService:
             )
         )
         return len(codes)
+
+    # ---- compensation ----------------------------------------------------------------------------------------
+    def compensation_offers(self) -> list[CompensationOffer]:
+        """Campaigns a complaint can be settled with: active, not past their last day, for members (not bearer)."""
+        now = self.clock.now()
+        with self.db.session() as session:
+            zone = ZoneInfo(read_settings(session).store_timezone)
+            campaigns = session.scalars(
+                select(CouponCampaign)
+                .where(
+                    CouponCampaign.status == CampaignStatus.ACTIVE,
+                    CouponCampaign.valid_until > now,
+                    CouponCampaign.target != CampaignTarget.BEARER,
+                )
+                .order_by(CouponCampaign.valid_until, CouponCampaign.id)
+            ).all()
+            return [
+                CompensationOffer(
+                    c.id,
+                    c.name,
+                    offer_text(_offer(c), c.gift_name),
+                    self.days(c.valid_from, c.valid_until, str(zone)).last,
+                )
+                for c in campaigns
+            ]
+
+    def approve_compensation(self, approver_pin: str | None) -> int:
+        """Who approves giving a coupon away: a manager or owner themselves, for a cashier a manager's PIN (checked,
+        throttled and audited in its own transaction, as for a points adjustment)."""
+        if self.operator.at_least(StaffRole.MANAGER):
+            return self.operator.staff_id or 0
+        return SignInService(self.db, self.clock).approve(self.operator, approver_pin)
+
+    def give(
+        self, session: Session, campaign_id: int, member_id: int, idempotency_key: str, approver_id: int
+    ) -> GivenCoupon:
+        """One coupon of the campaign to the member, inside the caller's write transaction (a complaint's
+        resolution), with its `issue` ledger row under `idempotency_key`. The campaign's target is not applied —
+        staff chose the member — but its quantity and per-member limit are. The same key again returns that coupon."""
+        if not approver_id:
+            raise PermissionDenied(S("Errors", "A manager must approve this with their PIN."))
+        campaign = _campaign(session, campaign_id, lock=True)
+        done = _issued_under(session, idempotency_key).first()
+        if done is not None:
+            return GivenCoupon(done.id, done.code, replayed=True)
+        if campaign.status != CampaignStatus.ACTIVE or campaign.valid_until <= self.clock.now():
+            raise ConflictError(S("Errors", "Campaign {name} is not running: choose another."), name=campaign.name)
+        if campaign.target == CampaignTarget.BEARER:
+            raise ValidationError(
+                S("Errors", "Bearer coupons belong to nobody: choose a campaign for members."), field="coupon"
+            )
+        issued = session.scalar(select(func.count()).where(Coupon.campaign_id == campaign.id)) or 0
+        if campaign.total_quantity and issued >= campaign.total_quantity:
+            raise ValidationError(
+                S("Errors", "All {total} coupons of {name} are issued."),
+                field="coupon",
+                total=campaign.total_quantity,
+                name=campaign.name,
+            )
+        held = session.scalar(
+            select(func.count()).where(Coupon.campaign_id == campaign.id, Coupon.member_id == member_id)
+        )
+        if held and held >= campaign.per_member_limit:
+            raise ValidationError(
+                S("Errors", "The member already holds {held} coupons of {name}, its limit."),
+                field="coupon",
+                held=held,
+                name=campaign.name,
+            )
+        self._insert_coupons(session, campaign, [member_id], idempotency_key)
+        coupon = _issued_under(session, idempotency_key).one()
+        record_audit(
+            session,
+            self.operator,
+            "give_coupon",
+            "coupon",
+            coupon.id,
+            {"campaign": campaign.id, "member": member_id, "approved_by": approver_id},
+        )
+        return GivenCoupon(coupon.id, coupon.code)
 
     # ---- printing --------------------------------------------------------------------------------------------
     def print_job(self, campaign_id: int, only_unprinted: bool = False, coupon_ids: Sequence[int] = ()) -> PrintJob:
@@ -541,6 +640,7 @@ class CouponService:
             if conn.scalar(select(CouponLedger.id).where(CouponLedger.idempotency_key == first_key)) is not None:
                 return 0
             now = self.clock.now()
+            tie_new_rows(session, self.operator, row_marks(session, ("coupon_ledger",)))
             for start in range(0, len(ids), 5000):
                 chunk = ids[start : start + 5000]
                 conn.execute(update(Coupon).where(Coupon.id.in_(chunk)).values(print_count=Coupon.print_count + 1))
@@ -624,16 +724,17 @@ class CouponService:
             if coupon.status != CouponStatus.ISSUED:
                 raise ConflictError(S("Errors", "Only a coupon not yet used can be voided."))
             coupon.status = CouponStatus.VOID
-            session.add(
-                CouponLedger(
-                    idempotency_key=idempotency_key,
-                    coupon_id=coupon.id,
-                    action=CouponAction.VOID,
-                    staff_id=self.operator.staff_id,
-                    branch_id=self.operator.branch_id,
-                    created_at=self.clock.now(),
-                )
+            row = CouponLedger(
+                idempotency_key=idempotency_key,
+                coupon_id=coupon.id,
+                action=CouponAction.VOID,
+                staff_id=self.operator.staff_id,
+                branch_id=self.operator.branch_id,
+                created_at=self.clock.now(),
             )
+            session.add(row)
+            session.flush()
+            tie_object(session, self.operator, "coupon_ledger", row)
             record_audit(session, self.operator, "void", "coupon", coupon.id, {"reason": reason})
             return CouponChanged(coupon.id, CouponStatus.VOID)
 
@@ -658,12 +759,17 @@ class CouponService:
                 literal(self.operator.branch_id),
                 literal(now, CouponLedger.created_at.type),
             ).where(Coupon.id.in_(due))
+            marks = row_marks(session, ("coupon_ledger",))
             conn.execute(
                 insert(CouponLedger).from_select(
                     ["idempotency_key", "coupon_id", "action", "branch_id", "created_at"], made
                 )
             )
             result = conn.execute(update(Coupon).where(Coupon.id.in_(due)).values(status=CouponStatus.EXPIRED))
+            expired = cast(CursorResult[Any], result).rowcount
+            if expired:
+                tie_new_rows(session, self.operator, marks)
+                record_audit(session, self.operator, "expire", "coupon", None, {"count": expired})
             ended = conn.execute(
                 update(CouponCampaign)
                 .where(CouponCampaign.status == CampaignStatus.ACTIVE, CouponCampaign.valid_until <= now)
@@ -678,7 +784,7 @@ class CouponService:
                     None,
                     {"count": cast(CursorResult[Any], ended).rowcount},
                 )
-            return cast(CursorResult[Any], result).rowcount
+            return expired
 
         return self.db.write(work)
 
@@ -737,7 +843,9 @@ class CouponService:
 
         with self.db.session() as session:
             _campaign(session, campaign_id)
-            return write_table(path, EXPORT_COLUMNS, rows(session))
+            count = write_table(path, EXPORT_COLUMNS, rows(session))
+        record_export(self.db, self.operator, "coupons", path, count)
+        return count
 
     def export_figures(self, path: Path) -> int:
         """Every campaign with its figures, one row each (money in fen, as the other exports)."""
@@ -801,6 +909,18 @@ def ordered_uuids(count: int) -> list[str]:
 
 def _local(value: dt.datetime | None, zone: dt.tzinfo) -> str | None:
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if value else None
+
+
+def _issued_under(session: Session, idempotency_key: str) -> Result[tuple[int, str]]:
+    """The coupons an issue under `idempotency_key` made (their ledger keys are `key:coupon id`)."""
+    return session.execute(
+        select(Coupon.id, Coupon.code)
+        .join(CouponLedger, CouponLedger.coupon_id == Coupon.id)
+        .where(
+            CouponLedger.idempotency_key >= f"{idempotency_key}:",
+            CouponLedger.idempotency_key < f"{idempotency_key};",
+        )
+    )
 
 
 def _campaign(session: Session, campaign_id: int, lock: bool = False) -> CouponCampaign:

@@ -31,7 +31,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.context import Store
 from app.demo.calendar import ShoppingCalendar
 from app.demo.care import add_care_history
@@ -57,6 +56,7 @@ from app.insights.aggregates import rebuild_all
 from app.members.pinyin import pinyin_keys
 from app.money import format_yuan
 from app.security.operator import Operator
+from app.trust.audit import record_audit
 from app.workers import fork_helps, in_child
 from db.enums import MemberStatus, StaffRole
 from db.models import Member
@@ -140,7 +140,7 @@ def _load(
     """Draw, replay and write the members batch by batch; returns the builder with its totals."""
     taken_phones, taken_cards = store.db.read(_taken_numbers) if has_members else (set(), set())
     codec = ValueCodec(store.db)
-    writer = BulkWriter(store.db)
+    writer = BulkWriter(store.db, Operator(shop.owner_id, shop.branch_ids[0], StaffRole.OWNER, "demo"))
     what = translate("Demo", S("Demo", "Demo members"))
     rebuilding = translate("Demo", S("Demo", "Rebuilding indexes"))
     with writer.connection() as conn:

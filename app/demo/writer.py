@@ -20,11 +20,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, update
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.type_api import TypeEngine
 
 from app.demo.history import ID_TABLES, Rows
 from app.errors import ConflictError
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.security.operator import Operator
+from app.trust.audit import TABLES, record_audit, tie_new_rows
 from db.base import Base
 from db.bulk import drop_indexes, restore_indexes
 from db.engine import Database
@@ -75,8 +78,9 @@ class ValueCodec:
 class BulkWriter:
     """Writes batches on one connection of its own, each batch one transaction."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, operator: Operator) -> None:
         self.db = db
+        self.operator = operator
         self.param_marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}[db.engine.dialect.paramstyle]
         self._sql: dict[str, str] = {}
 
@@ -145,6 +149,9 @@ class BulkWriter:
                     conn.exec_driver_sql(self._insert_sql(table, columns), values)
             for gift_id, taken in rows.gifts_taken.items():
                 conn.execute(update(Gift).where(Gift.id == gift_id).values(stock=Gift.stock - taken))
+            with Session(bind=conn) as session:  # the batch's audit entry vouches for its sales and ledger rows
+                tie_new_rows(session, self.operator, {t: expected[t] - 1 for t in TABLES if t in expected})
+                record_audit(session, self.operator, "demo_batch", "store", None)
             if not self.db.is_sqlite:
                 # Ids were given explicitly: move each table's sequence past them, or the next ORM insert clashes.
                 for table in ID_TABLES:

@@ -17,6 +17,7 @@ from app.importing.tables import MEMBER_COLUMNS, write_table
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
+from app.trust.audit import record_export
 from db.engine import Database
 from db.enums import MemberStatus, StaffRole
 from db.models import Member, MemberTag, Tag, Tier
@@ -59,4 +60,6 @@ def export_members(db: Database, operator: Operator, cipher: FieldCipher, path: 
             ]
 
     with db.session() as session:
-        return write_table(path, MEMBER_COLUMNS, rows(session))
+        count = write_table(path, MEMBER_COLUMNS, rows(session))
+    record_export(db, operator, "members", path, count)
+    return count

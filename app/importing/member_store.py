@@ -18,6 +18,7 @@ from app.loyalty.rules import expiry_for
 from app.members.numbers import member_no_for
 from app.security.operator import Operator
 from app.settings import StoreSettings
+from app.trust.audit import record_audit, row_marks, tie_new_rows
 from db.base import Base
 from db.bulk import DriverValues, bulk_insert, ordered_uuids, select_in
 from db.enums import MemberStatus
@@ -51,6 +52,7 @@ class BatchWriter:
         fresh = self._fresh(conn, batch, report)
         if not fresh:
             return report
+        tie_new_rows(session, self.operator, row_marks(session))  # the batch's entry vouches for its opening points
         rows = [batch.members[i] for i in fresh]
         bulk_insert(conn, "members", self.columns, rows)
         numbers = [row[MEMBER_NO_AT] for row in rows]
@@ -72,6 +74,7 @@ class BatchWriter:
         at = {i: mid for i, mid in zip(fresh, ids, strict=True)}
         self._tags(session, [(at[i], tag) for i, tags in batch.tags.items() if i in at for tag in tags])
         report.imported += len(fresh)
+        record_audit(session, self.operator, "import_batch", "members", None, {"members": len(fresh)})
         return report
 
     @staticmethod

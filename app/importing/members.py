@@ -32,7 +32,6 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.clock import Clock
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
@@ -43,6 +42,7 @@ from app.importing.tables import MEMBER_COLUMNS, read_table
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
+from app.trust.audit import record_audit
 from app.workers import fork_helps, in_child
 from db.bulk import drop_indexes, restore_indexes
 from db.engine import Database

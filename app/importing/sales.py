@@ -30,7 +30,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.clock import Clock
 from app.errors import MemberDeskError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -46,6 +45,7 @@ from app.members.validation import clean_member_no, fold_width, normalize_card_n
 from app.money import format_yuan, parse_yuan
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
+from app.trust.audit import record_audit, row_marks, tie_new_rows
 from db.bulk import select_in
 from db.engine import Database
 from db.enums import MemberStatus, SaleKind, StaffRole
@@ -268,6 +268,7 @@ class SalesImporter:
 
     def _store(self, session: Session, fresh: list[tuple[SaleRowIn, int]], source: str) -> None:
         now = self.clock.now()
+        tie_new_rows(session, self.operator, row_marks(session))  # the batch's entry vouches for its sales
         session.execute(
             insert(Sale),
             [
@@ -293,6 +294,7 @@ class SalesImporter:
             ],
         )
         self._update_members(session, fresh)
+        record_audit(session, self.operator, "import_batch", "sales", None, {"sales": len(fresh)})
         recount_members(
             session.connection(), {member_id for _r, member_id in fresh}, read_settings(session).store_timezone
         )

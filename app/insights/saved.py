@@ -14,11 +14,11 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.insights.labels import PYRAMID, RFM_CLASSES, STAGES
 from app.security.operator import Operator, require_role
+from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import MemberStatus, StaffRole
 from db.models import Member, MemberSegment, MemberTag, SavedSegment, Tag, Tier

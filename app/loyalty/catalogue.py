@@ -9,11 +9,11 @@ from itertools import pairwise
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.changes import Changes
 from app.errors import NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.security.operator import Operator, require_role
+from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import StaffRole
 from db.models import Gift, Tier

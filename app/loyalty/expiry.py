@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.loyalty.job import LoyaltyJob
 from app.loyalty.ledger import Posting, lock_member, post_points, save_member
+from app.trust.audit import record_audit
 from db.enums import LedgerSource
 from db.models import PointsLot
 
@@ -51,6 +52,7 @@ class Expiry(LoyaltyJob):
                 ),
             )
             save_member(session, member)
+            record_audit(session, self.operator, "expire_points", "member", member_id, {"points": total})
             return total
 
         return self.db.write(work)

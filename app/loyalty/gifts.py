@@ -12,6 +12,7 @@ from app.i18n import QT_TRANSLATE_NOOP as S
 from app.loyalty.job import LoyaltyJob
 from app.loyalty.ledger import Posting, lock_member, post_points, save_member
 from app.loyalty.results import GiftOffer, GiftResult
+from app.trust.audit import record_audit
 from db.enums import LedgerSource
 from db.models import Gift, GiftRedemption
 
@@ -86,6 +87,9 @@ class Gifts(LoyaltyJob):
             )
             session.add(redemption)
             session.flush()
+            record_audit(
+                session, self.operator, "redeem_gift", "member", member.id, {"gift_id": gift.id, "points": points}
+            )
             return GiftResult(redemption.id, points, member.points_balance)
 
         return self._write_once(work)

@@ -25,6 +25,7 @@ from app.errors import NotFoundError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.loyalty.book import Account, Lot
 from app.security.operator import Operator
+from app.trust.audit import tie_row
 from db.enums import LedgerSource, MemberStatus
 from db.models import Member, PointsLedger, PointsLot, PointsLotUse
 
@@ -149,7 +150,7 @@ def post_points(session: Session, operator: Operator, posting: Posting) -> int:
     entry_id = insert_row(
         conn,
         _INSERT_LEDGER,
-        {
+        row := {
             "idempotency_key": posting.idempotency_key,
             "member_id": member.id,
             "branch_id": operator.branch_id,
@@ -163,6 +164,7 @@ def post_points(session: Session, operator: Operator, posting: Posting) -> int:
             "created_at": posting.at,
         },
     )
+    tie_row(session, operator, "points_ledger", entry_id, row)
     if movement.new_lot_points:
         conn.execute(
             _INSERT_LOT,

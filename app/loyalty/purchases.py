@@ -22,6 +22,7 @@ from app.loyalty.results import PurchasePreview, PurchaseRequest, PurchaseResult
 from app.loyalty.rules import EarnPolicy, RedeemPolicy, expiry_for
 from app.loyalty.tiers import ladder, move_tier
 from app.settings import StoreSettings, read_settings
+from app.trust.audit import record_audit, tie_row
 from db.enums import LedgerSource, SaleKind
 from db.models import Category, Member, Sale, SaleLine, Tier
 
@@ -131,6 +132,7 @@ class Purchases(LoyaltyJob):
                 self._reward_referrer(session, member, settings, at)
             new_tier = move_tier(session, self.operator, tiers, member, at, settings)
             save_member(session, member)
+            record_audit(session, self.operator, "purchase", "sale", sale_id, {"member_id": member.id})
             return PurchaseResult(
                 sale_id,
                 price.points_to_earn,
@@ -221,7 +223,7 @@ class Purchases(LoyaltyJob):
         sale_id = insert_row(
             conn,
             _INSERT_SALE,
-            {
+            sale := {
                 "idempotency_key": req.idempotency_key,
                 "kind": SaleKind.SALE,
                 "member_id": member.id,
@@ -239,6 +241,7 @@ class Purchases(LoyaltyJob):
                 "note": (req.note or "").strip()[:200] or None,
             },
         )
+        tie_row(session, self.operator, "sales", sale_id, sale)
         if lines:
             conn.execute(
                 _INSERT_SALE_LINE,

@@ -7,7 +7,6 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.coupons.redemption import restore_coupon
 from app.errors import NotFoundError
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -19,6 +18,7 @@ from app.loyalty.results import ReturnResult
 from app.loyalty.rules import expiry_for
 from app.loyalty.tiers import ladder, move_tier
 from app.settings import StoreSettings, read_settings
+from app.trust.audit import record_audit, tie_object
 from db.enums import LedgerSource, SaleKind
 from db.models import PointsLot, PointsLotUse, Sale
 
@@ -134,6 +134,7 @@ class Returns(LoyaltyJob):
         )
         session.add(ret)
         session.flush()
+        tie_object(session, self.operator, "sales", ret)
         recount_members(session.connection(), [member.id], settings.store_timezone)
         restored = restore_coupon(session, self.operator, original.coupon_id, ret.id, idempotency_key, now)
         return ret.id, restored

@@ -6,6 +6,7 @@ hold in app.members.validation (shared with the import and the dialogs).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
-from app.audit import record_audit
 from app.clock import Clock
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -46,11 +46,17 @@ from app.members.validation import (
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator
 from app.settings import read_settings
+from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import Gender, MemberStatus
 from db.models import Member, MemberTag, Tag, Tier
 
 LOOKUP_LIMIT = 20
+PERSONAL = frozenset(
+    {"name", "phone", "phone_last4", "pinyin_initials", "pinyin_full", "birthday", "birthday_mmdd", "notes"}
+    | {"id_number_enc", "id_number_hash"}
+)
+"""Fields the audit log names but never copies: the trail outlives a member's deletion (PIPL)."""
 
 
 @dataclass(frozen=True)
@@ -248,24 +254,33 @@ class MemberService:
             member = session.get(Member, member_id, with_for_update={"of": Member}, options=[lazyload(Member.tier)])
             if member is None or member.status == MemberStatus.ANONYMISED:
                 raise NotFoundError(S("Errors", "Member not found."))
-            values = self._clean(session, form, member_id)
+            values = self._clean(session, self._unmasked(session, member, form), member_id)
             changed = {k: v for k, v in values.items() if getattr(member, k) != v}
+            before = {k: str(getattr(member, k)) for k in changed if k not in PERSONAL}
             if form.marketing_consent != member.marketing_consent:
                 member.marketing_consent_at = self.clock.now()
             for key, value in changed.items():
                 setattr(member, key, value)
             self._set_tags(session, member_id, form.tags)
-            hidden = {"id_number_enc", "id_number_hash", "phone"}
             record_audit(
                 session,
                 self.operator,
                 "update",
                 "member",
                 member_id,
-                {"fields": sorted(changed), **{k: str(v) for k, v in changed.items() if k not in hidden}},
+                {"fields": sorted(changed), "before": before, "after": {k: str(changed[k]) for k in before}},
             )
 
         self._write_member(work)
+
+    def _unmasked(self, session: Session, member: Member, form: MemberForm) -> MemberForm:
+        """A form from `form_for` shows a cashier masked phones; sent back unchanged, they mean "keep"."""
+        referrer = session.scalar(select(Member.phone).where(Member.id == member.referrer_id))
+        return dataclasses.replace(
+            form,
+            phone=member.phone or "" if form.phone == mask_phone(member.phone) else form.phone,
+            referrer=referrer if referrer and form.referrer == mask_phone(referrer) else form.referrer,
+        )
 
     def _write_member(self, work: Any) -> Any:
         try:
@@ -275,7 +290,8 @@ class MemberService:
             raise ConflictError(S("Errors", "That phone or card was just registered at another counter.")) from exc
 
     def form_for(self, member_id: int) -> MemberForm:
-        """The member as an edit form (ID number decrypted for staff allowed to see it, else left blank)."""
+        """The member as an edit form: full phones and the ID number only for staff allowed to see them (a cashier
+        gets masked phones, which `update` reads as unchanged, and a blank ID number)."""
         with self.db.session() as session:
             member = session.get(Member, member_id)
             if member is None or member.status == MemberStatus.ANONYMISED:
@@ -296,15 +312,16 @@ class MemberService:
             id_number = None
             if member.id_number_enc and self.operator.sees_full_phone:
                 id_number = self.cipher.decrypt(member.id_number_enc)
+            show = (lambda phone: phone) if self.operator.sees_full_phone else mask_phone
             return MemberForm(
-                phone=member.phone or "",
+                phone=show(member.phone or ""),
                 name=member.name or "",
                 gender=member.gender,
                 birthday=member.birthday,
                 card_no=member.card_no,
                 id_number=id_number,
                 home_branch_id=member.home_branch_id,
-                referrer=referrer,
+                referrer=show(referrer) if referrer else None,
                 tags=tags,
                 notes=member.notes,
                 membership_consent=member.membership_consent_at is not None,

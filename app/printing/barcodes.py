@@ -1,15 +1,13 @@
 """Code128 and QR symbols drawn straight onto a ReportLab canvas, sized to scan.
 
-Bars and modules are emitted as one filled path per symbol instead of ReportLab's one `rect` call per bar, and the QR
-mask is chosen by a bytes-based scorer instead of ReportLab's list-based one: together that is what lets a sheet of a
-thousand coupons render inside the two seconds docs/ARCHITECTURE.md §7 allows (ReportLab's encoder alone needs ~1.9 ms
-a code).
+Bars and modules are emitted as one filled path per symbol, in the symbol's own units under one transform, instead of
+ReportLab's one `rect` call per bar; the QR matrix comes from app.printing.qr (~0.1 ms a code, against ~2.3 ms for
+ReportLab's encoder). Together that is what lets a sheet of a thousand coupons render inside the two seconds
+docs/ARCHITECTURE.md §7 allows.
 """
 
 from __future__ import annotations
 
-import itertools
-import re
 from dataclasses import dataclass
 
 from reportlab.graphics.barcode import qrencoder
@@ -19,6 +17,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from app.errors import ValidationError
 from app.i18n import QT_TRANSLATE_NOOP
+from app.printing.qr import qr_matrix
 
 # 0.25 mm is the narrowest bar PLATFORM.md saw read back exactly from a 200 dpi render and what a 203 dpi receipt
 # printer can place (2 dots); 0.2 mm is the floor when a long number must still fit a card (2.4 dots at 300 dpi).
@@ -34,9 +33,11 @@ CODE128_NOT_ASCII = QT_TRANSLATE_NOOP("Printing", "A barcode can only hold lette
 QR_TOO_LONG = QT_TRANSLATE_NOOP("Printing", "Too much text for a QR code ({length} bytes, at most {limit})")
 
 
-def _fill_path(canvas: Canvas, rects: list[tuple[float, float, float, float]]) -> None:
-    ops = "".join(f"{x:.2f} {y:.2f} {w:.2f} {h:.2f} re\n" for x, y, w, h in rects)
-    canvas.addLiteral(f"q 0 g\n{ops}f Q")
+def _fill_path(canvas: Canvas, transform: tuple[float, float, float, float], rects: str) -> None:
+    """Rectangles given in the symbol's own units (bars or modules) filled as one path: the units are mapped onto the
+    page by one transform (x scale, y scale, x, y), so the path itself is small integers, cheap to write."""
+    sx, sy, x, y = transform
+    canvas.addLiteral(f"q 0 g {sx:.5f} 0 0 {sy:.5f} {x:.3f} {y:.3f} cm\n{rects}f Q")
 
 
 @dataclass(frozen=True)
@@ -76,46 +77,8 @@ class Code128Symbol:
 
     def draw(self, canvas: Canvas, x: float, y: float, height: float, bar_width: float = BAR_WIDTH) -> None:
         """Bars from (x, y) upwards; x is the outer edge of the left quiet zone, which is left blank."""
-        left = x + QUIET_MODULES * bar_width
-        _fill_path(canvas, [(left + offset * bar_width, y, width * bar_width, height) for offset, width in self.bars])
-
-
-_MASK_RUN = re.compile(rb"\x00{5,}|\x01{5,}")
-_FINDER_LIKE = (
-    b"\x01\x00\x01\x01\x01\x00\x01\x00\x00\x00\x00",
-    b"\x00\x00\x00\x00\x01\x00\x01\x01\x01\x00\x01",
-)
-_AS_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
-
-
-def _mask_penalty(modules: list[list[bool]]) -> int:
-    """ISO/IEC 18004 §7.8.3 penalty (N1=3, N2=3, N3=40, N4=10) of one masked symbol."""
-    rows = [bytes(row) for row in modules]
-    # Rows and columns joined by a separator that matches no pattern, so one C-level scan covers them all.
-    lines = b"\x02".join(rows + [bytes(column) for column in zip(*modules, strict=True)])
-    runs = sum(len(match) - 2 for match in _MASK_RUN.findall(lines))
-    finder_like = 40 * sum(lines.count(pattern) for pattern in _FINDER_LIKE)
-    size = len(rows)
-    full = (1 << (size - 1)) - 1
-    bits = [int(row.translate(_AS_DIGITS), 2) for row in rows]
-    blocks = 0
-    for upper, lower in itertools.pairwise(bits):
-        dark = upper & lower & (upper >> 1) & (lower >> 1)
-        light = ~(upper | lower | (upper >> 1) | (lower >> 1)) & full
-        blocks += (dark & full).bit_count() + light.bit_count()
-    cells = size * size
-    dark_count = sum(row.count(1) for row in rows)
-    balance = 10 * (abs(20 * dark_count - 10 * cells) // cells)  # 10 per whole 5 % away from half dark
-    return runs + finder_like + 3 * blocks + balance
-
-
-class _QRCode(qrencoder.QRCode):
-    def getBestMaskPattern(self) -> int:
-        penalties = []
-        for pattern in range(8):
-            self.makeImpl(True, pattern)
-            penalties.append(_mask_penalty(self.modules))
-        return penalties.index(min(penalties))
+        rects = "".join(f"{offset} 0 {width} 1 re\n" for offset, width in self.bars)
+        _fill_path(canvas, (bar_width, height, x + QUIET_MODULES * bar_width, y), rects)
 
 
 @dataclass(frozen=True)
@@ -123,7 +86,7 @@ class QrSymbol:
     """A QR code of `value` (error correction M: survives a crease or a smudge on a coupon)."""
 
     value: str
-    dark_runs: tuple[tuple[int, int, int], ...]  # (row, column, length) of each horizontal run of dark modules
+    rects: str  # the dark modules as PDF rectangles, a module a unit, rows counted downwards from the top
     size: int  # modules per side, without the quiet zone
 
     @classmethod
@@ -131,23 +94,10 @@ class QrSymbol:
         data = value.encode("utf-8")
         if len(data) > QR_MAX_BYTES:
             raise ValidationError(QR_TOO_LONG, field="qr", length=len(data), limit=QR_MAX_BYTES)
-        code = _QRCode(None, qrencoder.QRErrorCorrectLevel.M)
-        if value.isascii():
-            code.addData(value)  # ReportLab picks numeric, alphanumeric or byte mode, the densest that fits
-        else:
-            # Explicit UTF-8 bytes: ReportLab would otherwise try Shift-JIS Kanji mode on Chinese text.
-            code.addData(qrencoder.QR8bitByte(data))
-        code.make()
-        runs: list[tuple[int, int, int]] = []
-        for row_index, row in enumerate(code.modules):
-            start = None
-            for column, dark in enumerate([*row, False]):
-                if dark and start is None:
-                    start = column
-                elif not dark and start is not None:
-                    runs.append((row_index, start, column - start))
-                    start = None
-        return cls(value, tuple(runs), code.getModuleCount())
+        # Explicit UTF-8 bytes for anything not ASCII: ReportLab would otherwise try Shift-JIS Kanji mode on Chinese.
+        matrix = qr_matrix(value if value.isascii() else qrencoder.QR8bitByte(data))
+        rects = "".join(f"{column} {row} {length} 1.02 re\n" for row, column, length in matrix.dark_runs)
+        return cls(value, rects, matrix.size)
 
     def side(self, module: float = QR_MODULE) -> float:
         """Side length including the quiet zone."""
@@ -156,12 +106,5 @@ class QrSymbol:
     def draw(self, canvas: Canvas, x: float, y: float, module: float = QR_MODULE) -> None:
         """The symbol with its lower-left quiet-zone corner at (x, y); the quiet zone is left blank."""
         top = y + (self.size + QR_QUIET_MODULES) * module
-        left = x + QR_QUIET_MODULES * module
         # Rows overlap by a hair so viewers that anti-alias do not show white seams between them.
-        _fill_path(
-            canvas,
-            [
-                (left + column * module, top - (row + 1) * module, length * module, module * 1.02)
-                for row, column, length in self.dark_runs
-            ],
-        )
+        _fill_path(canvas, (module, -module, x + QR_QUIET_MODULES * module, top), self.rects)

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.clock import Clock
 from app.errors import PermissionDenied
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.security.operator import Operator
+from app.trust.audit import record_audit
 from db.engine import Database
 from db.models import PinGuard
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.clock import Clock
 from app.errors import NotFoundError, PermissionDenied
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -17,6 +16,7 @@ from app.security.guard import Attempt, PinLocked, PinThrottle, approval_key, si
 from app.security.operator import Operator
 from app.security.pins import hash_pin, needs_rehash, verify_pin
 from app.security.staff import DEFAULT_PINS
+from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import StaffRole
 from db.models import Staff

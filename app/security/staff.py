@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit
 from app.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.security.guard import PinThrottle, sign_in_key
 from app.security.operator import Operator, require_role
 from app.security.pins import hash_pin, verify_pin
+from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import StaffRole
 from db.models import Staff

@@ -166,10 +166,171 @@
     </message>
 </context>
 <context>
+    <name>AnonymiseDialog</name>
+    <message>
+        <source>Delete a member&apos;s personal data</source>
+        <translation>删除会员个人信息</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>{who}: name, phone, ID number, birthday, card, notes and tags are erased for good. Purchases and points stay in the books under the member number, which no longer names anyone.</source>
+        <translation>{who}：姓名、手机号、身份证号、生日、卡号、备注和标签将被永久清除。消费与积分以会员编号留在账上，但不再能识别到本人。</translation>
+    </message>
+    <message>
+        <source>At the member&apos;s request</source>
+        <translation>会员本人申请</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>The member&apos;s personal data was deleted.</source>
+        <translation>该会员的个人信息已删除。</translation>
+    </message>
+</context>
+<context>
     <name>Application</name>
     <message>
         <source>This PC&apos;s clock is set to {pc}; times are shown in the store&apos;s time ({store}).</source>
         <translation>本机时钟设置为 {pc}；时间按门店时区（{store}）显示。</translation>
+    </message>
+</context>
+<context>
+    <name>AuditPage</name>
+    <message>
+        <source>Record number</source>
+        <translation>记录编号</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>查询</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>从</translation>
+    </message>
+    <message>
+        <source>to</source>
+        <translation>至</translation>
+    </message>
+    <message>
+        <source>Staff</source>
+        <translation>经办人</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>Record</source>
+        <translation>记录</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Branch</source>
+        <translation>门店</translation>
+    </message>
+    <message>
+        <source>No.</source>
+        <translation>序号</translation>
+    </message>
+    <message>
+        <source>Details (before / after)</source>
+        <translation>详情（修改前 / 修改后）</translation>
+    </message>
+    <message>
+        <source>Verify the chain</source>
+        <translation>校验日志链</translation>
+    </message>
+    <message>
+        <source>All</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>{count} entries</source>
+        <translation>共 {count} 条</translation>
+    </message>
+    <message>
+        <source>Chain head of {branch}: entry {seq}, {hash}</source>
+        <translation>{branch} 日志链末端：第 {seq} 条，{hash}</translation>
+    </message>
+    <message>
+        <source>Write the head down or print it: with it, nobody can later rewrite the log unnoticed.</source>
+        <translation>请抄下或打印日志链末端：有了它，日后任何人改写日志都会被发现。</translation>
+    </message>
+    <message>
+        <source>The audit chain is intact and vouches for every sale and points entry.</source>
+        <translation>审计日志链完好，每笔消费和积分记录都有据可查。</translation>
+    </message>
+</context>
+<context>
+    <name>BackupPage</name>
+    <message>
+        <source>A folder, e.g. a USB stick</source>
+        <translation>文件夹，例如U盘</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>Back up now</source>
+        <translation>立即备份</translation>
+    </message>
+    <message>
+        <source>Back up to</source>
+        <translation>备份到</translation>
+    </message>
+    <message>
+        <source>Every day the first counter to start makes an automatic copy in the data folder (kept: 7 days, 4 weeks, 12 months). Copy to a USB stick too: a copy on the same disk dies with it. The ID-number key is written beside the copy; keep the stick somewhere safe.</source>
+        <translation>每天第一台启动的收银机会在数据文件夹中自动备份（保留 7 天、4 周、12 个月）。请再备份到U盘：同一块硬盘上的备份会随硬盘一起损坏。身份证号密钥会写在备份旁边，请妥善保管U盘。</translation>
+    </message>
+    <message>
+        <source>Backup</source>
+        <translation>备份</translation>
+    </message>
+    <message>
+        <source>Folder</source>
+        <translation>文件夹</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>A backup file, or select one above</source>
+        <translation>备份文件，或在上方选择</translation>
+    </message>
+    <message>
+        <source>Restore…</source>
+        <translation>恢复…</translation>
+    </message>
+    <message>
+        <source>Restore from</source>
+        <translation>恢复自</translation>
+    </message>
+    <message>
+        <source>Only the owner restores a backup.</source>
+        <translation>只有老板可以恢复备份。</translation>
+    </message>
+    <message>
+        <source>Backups (*.sqlite3)</source>
+        <translation>备份文件 (*.sqlite3)</translation>
+    </message>
+    <message>
+        <source>No such folder: {folder}</source>
+        <translation>文件夹不存在：{folder}</translation>
+    </message>
+    <message>
+        <source>Backed up and verified: {path} ({size}, {members} members).</source>
+        <translation>已备份并校验：{path}（{size}，{members} 位会员）。</translation>
     </message>
 </context>
 <context>
@@ -1405,6 +1566,10 @@
         <translation>处理记录</translation>
     </message>
     <message>
+        <source>coupon {code}</source>
+        <translation>优惠券 {code}</translation>
+    </message>
+    <message>
         <source>due {when}</source>
         <translation>期限 {when}</translation>
     </message>
@@ -2002,6 +2167,10 @@
         <translation>补偿积分需要会员，此投诉没有关联会员。</translation>
     </message>
     <message>
+        <source>A coupon needs a member; this complaint has none.</source>
+        <translation>优惠券需要会员；这条投诉没有会员。</translation>
+    </message>
+    <message>
         <source>Write down how the call went.</source>
         <translation>请填写回访情况。</translation>
     </message>
@@ -2236,6 +2405,22 @@
     <message>
         <source>No campaign with the code or name {name}.</source>
         <translation>没有代码或名称为 {name} 的活动。</translation>
+    </message>
+    <message>
+        <source>Campaign {name} is not running: choose another.</source>
+        <translation>活动“{name}”未在进行：请另选一个。</translation>
+    </message>
+    <message>
+        <source>Bearer coupons belong to nobody: choose a campaign for members.</source>
+        <translation>不记名券不属于任何人：请选一个面向会员的活动。</translation>
+    </message>
+    <message>
+        <source>All {total} coupons of {name} are issued.</source>
+        <translation>“{name}”的 {total} 张券已全部发放。</translation>
+    </message>
+    <message>
+        <source>The member already holds {held} coupons of {name}, its limit.</source>
+        <translation>该会员已持有 {held} 张“{name}”，已达每人限额。</translation>
     </message>
     <message>
         <source>Voiding a coupon needs a reason.</source>
@@ -2476,6 +2661,50 @@
     <message>
         <source>The store {path} is already open in another program. Close it first: two programs writing one store file can damage it.</source>
         <translation>门店数据 {path} 已被另一个程序打开。请先关闭它：两个程序同时写入同一个门店文件可能会损坏它。</translation>
+    </message>
+    <message>
+        <source>No such backup file: {path}</source>
+        <translation>备份文件不存在：{path}</translation>
+    </message>
+    <message>
+        <source>{path} is not a MemberDesk backup: {detail}</source>
+        <translation>{path} 不是会员台的备份：{detail}</translation>
+    </message>
+    <message>
+        <source>The backup in {path} did not read back as this store.</source>
+        <translation>{path} 中的备份读回时与本店不符。</translation>
+    </message>
+    <message>
+        <source>pg_dump is not installed here: back the server up on the server (see README).</source>
+        <translation>本机未安装 pg_dump：请在服务器上备份（见 README）。</translation>
+    </message>
+    <message>
+        <source>pg_dump failed: {detail}</source>
+        <translation>pg_dump 失败：{detail}</translation>
+    </message>
+    <message>
+        <source>The backup&apos;s ID numbers need its key file: put {name} beside the backup.</source>
+        <translation>备份中的身份证号需要它的密钥文件：请把 {name} 放在备份文件旁边。</translation>
+    </message>
+    <message>
+        <source>A PostgreSQL server is restored with pg_restore on the server (see README).</source>
+        <translation>PostgreSQL 服务器请在服务器上用 pg_restore 恢复（见 README）。</translation>
+    </message>
+    <message>
+        <source>{path} is not a MemberDesk backup.</source>
+        <translation>{path} 不是会员台的备份。</translation>
+    </message>
+    <message>
+        <source>The backup was made by a newer MemberDesk (schema {revision}); update first.</source>
+        <translation>该备份由更新版本的会员台制作（数据结构 {revision}），请先升级。</translation>
+    </message>
+    <message>
+        <source>{path} is a backup of another store; this store already has members or sales.</source>
+        <translation>{path} 是另一家店的备份，而本店已有会员或消费记录。</translation>
+    </message>
+    <message>
+        <source>The backup file is damaged: {detail}</source>
+        <translation>备份文件已损坏：{detail}</translation>
     </message>
     <message>
         <source>Referrer not found: enter their full phone or card number.</source>
@@ -3013,6 +3242,26 @@
         <source>{count} rows point at rows that do not exist ({examples})</source>
         <translation>{count} 行引用了不存在的记录（{examples}）</translation>
     </message>
+    <message>
+        <source>{count} audit entries are missing or out of order in their branch&apos;s chain (at: {examples})</source>
+        <translation>{count} 条审计日志在门店日志链中缺失或顺序错乱（位置：{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} audit entries were changed after they were written (entries: {examples})</source>
+        <translation>{count} 条审计日志在写入后被改动（日志：{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} branch audit chains end before their recorded head: entries at the end were removed ({examples})</source>
+        <translation>{count} 个门店日志链短于记录的末端：末尾的日志被删除了（{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} sales, points-ledger or coupon-ledger rows were not written under any audit entry (rows: {examples})</source>
+        <translation>{count} 条消费、积分或优惠券记录没有对应的审计日志（记录：{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} audit entries no longer match the sales or ledger rows they wrote: rows were changed, added or removed (entries: {examples})</source>
+        <translation>{count} 条审计日志与其写入的消费或积分记录不再相符：记录被改动、增加或删除（日志：{examples}）</translation>
+    </message>
 </context>
 <context>
     <name>IssueDialog</name>
@@ -3206,6 +3455,138 @@
         <source>12-month points</source>
         <translation>近 12 个月积分</translation>
     </message>
+    <message>
+        <source>Reactivate</source>
+        <translation>重新启用</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+    <message>
+        <source>Adjust points</source>
+        <translation>调整积分</translation>
+    </message>
+    <message>
+        <source>Delete personal data</source>
+        <translation>删除个人信息</translation>
+    </message>
+    <message>
+        <source>Daily backup</source>
+        <translation>每日自动备份</translation>
+    </message>
+    <message>
+        <source>Backup</source>
+        <translation>备份</translation>
+    </message>
+    <message>
+        <source>Change PIN</source>
+        <translation>修改 PIN 码</translation>
+    </message>
+    <message>
+        <source>Deactivate</source>
+        <translation>停用</translation>
+    </message>
+    <message>
+        <source>Demo store</source>
+        <translation>示例门店</translation>
+    </message>
+    <message>
+        <source>Demo data</source>
+        <translation>示例数据</translation>
+    </message>
+    <message>
+        <source>Points expired</source>
+        <translation>积分过期</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>Member&apos;s data copy</source>
+        <translation>会员个人信息副本</translation>
+    </message>
+    <message>
+        <source>Import</source>
+        <translation>导入</translation>
+    </message>
+    <message>
+        <source>Imported rows</source>
+        <translation>导入数据</translation>
+    </message>
+    <message>
+        <source>Upgrade</source>
+        <translation>升级</translation>
+    </message>
+    <message>
+        <source>Register</source>
+        <translation>注册</translation>
+    </message>
+    <message>
+        <source>Reset PIN</source>
+        <translation>重置 PIN 码</translation>
+    </message>
+    <message>
+        <source>Restore</source>
+        <translation>恢复</translation>
+    </message>
+    <message>
+        <source>Sign in</source>
+        <translation>登录</translation>
+    </message>
+    <message>
+        <source>Edit</source>
+        <translation>修改</translation>
+    </message>
+    <message>
+        <source>Withdraw marketing consent</source>
+        <translation>撤回营销同意</translation>
+    </message>
+    <message>
+        <source>Points change</source>
+        <translation>积分变动</translation>
+    </message>
+    <message>
+        <source>Gift</source>
+        <translation>礼品</translation>
+    </message>
+    <message>
+        <source>Member</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <source>Members</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <source>Points</source>
+        <translation>积分</translation>
+    </message>
+    <message>
+        <source>Sale</source>
+        <translation>消费</translation>
+    </message>
+    <message>
+        <source>Sales</source>
+        <translation>消费记录</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Staff</source>
+        <translation>员工</translation>
+    </message>
+    <message>
+        <source>Store</source>
+        <translation>门店</translation>
+    </message>
+    <message>
+        <source>Tier</source>
+        <translation>等级</translation>
+    </message>
 </context>
 <context>
     <name>MainWindow</name>
@@ -3244,6 +3625,10 @@
     <message>
         <source>Settings</source>
         <translation>设置</translation>
+    </message>
+    <message>
+        <source>Data &amp; privacy</source>
+        <translation>数据与隐私</translation>
     </message>
     <message>
         <source>Opening the store…</source>
@@ -3859,6 +4244,93 @@ F2 registers a new member.</source>
     </message>
 </context>
 <context>
+    <name>PrivacyPage</name>
+    <message>
+        <source>Phone, last 4 digits, card number or name</source>
+        <translation>手机号、后4位、卡号或姓名</translation>
+    </message>
+    <message>
+        <source>Find</source>
+        <translation>查找</translation>
+    </message>
+    <message>
+        <source>Member</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>手机</translation>
+    </message>
+    <message>
+        <source>Withdraw marketing consent</source>
+        <translation>撤回营销同意</translation>
+    </message>
+    <message>
+        <source>Export their data…</source>
+        <translation>导出其个人信息…</translation>
+    </message>
+    <message>
+        <source>Delete personal data…</source>
+        <translation>删除个人信息…</translation>
+    </message>
+    <message>
+        <source>Print the privacy notice</source>
+        <translation>打印个人信息告知书</translation>
+    </message>
+    <message>
+        <source>A member&apos;s request</source>
+        <translation>会员的申请</translation>
+    </message>
+    <message>
+        <source>Joined</source>
+        <translation>入会日期</translation>
+    </message>
+    <message>
+        <source>Last visit</source>
+        <translation>最近到店</translation>
+    </message>
+    <message>
+        <source>Points</source>
+        <translation>积分</translation>
+    </message>
+    <message>
+        <source>Delete selected member&apos;s data…</source>
+        <translation>删除所选会员的个人信息…</translation>
+    </message>
+    <message>
+        <source>Members to review</source>
+        <translation>待复核会员</translation>
+    </message>
+    <message>
+        <source>{total} members have not come for {months} months (the oldest {shown} shown).</source>
+        <translation>{total} 位会员已 {months} 个月未到店（显示最久的 {shown} 位）。</translation>
+    </message>
+    <message>
+        <source>Find the member first.</source>
+        <translation>请先查找会员。</translation>
+    </message>
+    <message>
+        <source>{name} will receive no more marketing; membership stays.</source>
+        <translation>{name} 将不再收到营销信息，会员资格保留。</translation>
+    </message>
+    <message>
+        <source>Save the member&apos;s data in</source>
+        <translation>会员个人信息保存到</translation>
+    </message>
+    <message>
+        <source>Saved {path}: {purchases} purchases, {rows} points entries. Hand it to the member only.</source>
+        <translation>已保存 {path}：{purchases} 笔消费，{rows} 条积分记录。请只交给会员本人。</translation>
+    </message>
+    <message>
+        <source>Privacy notice</source>
+        <translation>个人信息保护告知书</translation>
+    </message>
+</context>
+<context>
     <name>PurchaseDialog</name>
     <message>
         <source>Record a purchase</source>
@@ -4019,6 +4491,18 @@ F2 registers a new member.</source>
         <translation>作为致歉加到会员账户的积分</translation>
     </message>
     <message>
+        <source>No coupon</source>
+        <translation>不送券</translation>
+    </message>
+    <message>
+        <source>A coupon of a running member campaign, given to the member</source>
+        <translation>从进行中的会员活动送会员一张优惠券</translation>
+    </message>
+    <message>
+        <source>A coupon needs a member; this complaint has none</source>
+        <translation>优惠券需要会员；这条投诉没有会员</translation>
+    </message>
+    <message>
         <source>A refund paid at the till, noted here</source>
         <translation>在收银台退的款，在此备注</translation>
     </message>
@@ -4027,8 +4511,8 @@ F2 registers a new member.</source>
         <translation>回访顾客</translation>
     </message>
     <message>
-        <source>Needed for goodwill points</source>
-        <translation>补偿积分需要店长授权</translation>
+        <source>Needed for goodwill points or a coupon</source>
+        <translation>补偿积分或送券时需要</translation>
     </message>
     <message>
         <source>Resolution</source>
@@ -4037,6 +4521,10 @@ F2 registers a new member.</source>
     <message>
         <source>Goodwill points</source>
         <translation>补偿积分</translation>
+    </message>
+    <message>
+        <source>Coupon</source>
+        <translation>补偿优惠券</translation>
     </message>
     <message>
         <source>Refund noted</source>
@@ -4051,12 +4539,35 @@ F2 registers a new member.</source>
         <translation>补偿积分需要会员，此投诉没有关联会员</translation>
     </message>
     <message>
+        <source>{name}: {offer} (until {day})</source>
+        <translation>{name}：{offer}（至 {day}）</translation>
+    </message>
+    <message>
         <source>Say what was done to resolve the complaint.</source>
         <translation>请说明如何解决了投诉。</translation>
     </message>
     <message>
         <source>Complaint #{number} resolved.</source>
         <translation>投诉 #{number} 已解决。</translation>
+    </message>
+</context>
+<context>
+    <name>RestoreDialog</name>
+    <message>
+        <source>Restore a backup</source>
+        <translation>恢复备份</translation>
+    </message>
+    <message>
+        <source>Restore</source>
+        <translation>恢复</translation>
+    </message>
+    <message>
+        <source>The store will be replaced by the backup {name}. Everything recorded since that backup is set aside in a copy made first. Other counters should be closed; start MemberDesk again afterwards.</source>
+        <translation>本店数据将被备份 {name} 替换。该备份之后记录的一切会先另存一份。请先关闭其他收银机；恢复后请重新启动会员台。</translation>
+    </message>
+    <message>
+        <source>Restored {name}; the state before is kept in {copy}.</source>
+        <translation>已恢复 {name}；恢复前的数据保存在 {copy}。</translation>
     </message>
 </context>
 <context>
@@ -4515,6 +5026,10 @@ F2 registers a new member.</source>
     <message>
         <source>Logo on coupons (image file; empty: the store&apos;s initial)</source>
         <translation>优惠券上的标志（图片文件；留空则用店名首字）</translation>
+    </message>
+    <message>
+        <source>Members inactive for review after (months)</source>
+        <translation>会员未到店多久后复核（月）</translation>
     </message>
     <message>
         <source>Segments: period (months)</source>
@@ -5039,6 +5554,21 @@ F2 registers a new member.</source>
     <message>
         <source>Tiers saved.</source>
         <translation>会员等级已保存。</translation>
+    </message>
+</context>
+<context>
+    <name>TrustArea</name>
+    <message>
+        <source>Privacy</source>
+        <translation>隐私</translation>
+    </message>
+    <message>
+        <source>Backups</source>
+        <translation>备份与恢复</translation>
+    </message>
+    <message>
+        <source>Audit log</source>
+        <translation>审计日志</translation>
     </message>
 </context>
 </TS>

@@ -6,13 +6,15 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reportlab.graphics.barcode import qrencoder
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 
 from app.errors import ValidationError
-from app.printing.barcodes import BAR_WIDTH, QR_MAX_BYTES, Code128Symbol, QrSymbol, _mask_penalty
+from app.printing.barcodes import BAR_WIDTH, QR_MAX_BYTES, Code128Symbol, QrSymbol
 from app.printing.pdf import open_canvas
+from app.printing.qr import LEVEL_M, _pack, penalty, qr_matrix
 
 from . import readback
 
@@ -121,4 +123,40 @@ def matrices(draw: st.DrawFn) -> list[list[bool]]:
 @settings(suppress_health_check=[HealthCheck.too_slow])  # big matrices; slow to draw on a busy machine
 @given(matrices())
 def test_mask_penalty_matches_the_standard(modules: list[list[bool]]) -> None:
-    assert _mask_penalty(modules) == _reference_penalty(modules)
+    size, stride = len(modules), len(modules) + 1
+    valid = sum(((1 << size) - 1) << (row * stride) for row in range(size))
+    rows, columns = _pack(modules, stride, transpose=False), _pack(modules, stride, transpose=True)
+    assert penalty(rows, columns, size, stride, valid) == _reference_penalty(modules)
+
+
+def _reportlab_symbols(data: str | qrencoder.QR) -> list[list[list[bool]]]:
+    """ReportLab's own symbol of `data` under each of the eight masks."""
+    code = qrencoder.QRCode(None, LEVEL_M)
+    code.addData(data)
+    code.version = code.calculate_version()
+    symbols = []
+    for mask in range(8):
+        code.makeImpl(False, mask)
+        symbols.append([list(row) for row in code.modules])
+    return symbols
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=40, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="0123456789", min_size=1, max_size=300),
+        st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:", min_size=1, max_size=300),
+        st.binary(min_size=1, max_size=300).map(qrencoder.QR8bitByte),
+    )
+)
+def test_qr_matrix_is_reportlabs_symbol_with_the_least_penalised_mask(data: str | qrencoder.QR) -> None:
+    """Module for module what ReportLab makes, for every mode and version up to the 300-byte limit."""
+    matrix = qr_matrix(data)
+    symbols = _reportlab_symbols(data)
+    penalties = [_reference_penalty(symbol) for symbol in symbols]
+    assert matrix.mask == penalties.index(min(penalties))
+    drawn = [[False] * matrix.size for _ in range(matrix.size)]
+    for row, column, length in matrix.dark_runs:
+        assert not any(drawn[row][column : column + length])
+        drawn[row][column : column + length] = [True] * length
+    assert drawn == symbols[matrix.mask]

@@ -10,18 +10,40 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select, update
 
+from app.care import complaints as complaints_module
 from app.care.analysis import Dimension
 from app.care.complaints import ComplaintDraft, ComplaintFilter, Resolution
 from app.care.questions import ChoiceText, Question, QuestionKind
 from app.care.surveys import FormBatch, TemplateDraft, form_number
+from app.changes import Changes
 from app.clock import FixedClock
 from app.context import Services, Store
+from app.coupons.campaigns import CampaignDraft
 from app.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from app.integrity import check_database
 from app.loyalty.service import PurchaseRequest
 from app.members.service import MemberForm
-from db.enums import ComplaintSeverity, ComplaintStatus, LedgerSource, StaffRole
-from db.models import Complaint, ComplaintEvent, FollowUpTask, Member, PointsLedger, SurveyForm, SurveyResponse
+from db.enums import (
+    CampaignTarget,
+    ComplaintSeverity,
+    ComplaintStatus,
+    CouponAction,
+    CouponKind,
+    LedgerSource,
+    StaffRole,
+)
+from db.models import (
+    Complaint,
+    ComplaintEvent,
+    Coupon,
+    CouponLedger,
+    FollowUpTask,
+    Member,
+    PointsLedger,
+    SurveyForm,
+    SurveyResponse,
+)
+from tests.services.conftest import START
 from tests.staff_support import MANAGER_PIN
 
 
@@ -188,6 +210,75 @@ def test_moves_that_make_no_sense_are_refused(
         else:
             complaints.resolve(cid, Resolution("again"))
     assert count(store, ComplaintEvent) == events
+
+
+def test_goodwill_and_the_resolution_commit_together(
+    svc: Services, store: Store, member: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    complaints = svc.care.complaints
+    cid = complaints.log(draft(member_id=member), key()).complaint_id
+    real_audit = complaints_module.record_audit
+
+    def audit_fails_on_resolve(session: object, operator: object, action: str, *rest: object) -> None:
+        if action == ComplaintStatus.RESOLVED.value:
+            raise RuntimeError("the disk filled up while the resolution was written")
+        real_audit(session, operator, action, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(complaints_module, "record_audit", audit_fails_on_resolve)
+    with pytest.raises(RuntimeError):
+        complaints.resolve(cid, Resolution("致歉", goodwill_points=80, approver_pin=MANAGER_PIN))
+    assert balance(store, member) == 0 and count(store, PointsLedger) == 0  # the points went with the resolution
+    assert complaints.detail(cid).row.status == ComplaintStatus.OPEN
+    monkeypatch.setattr(complaints_module, "record_audit", real_audit)
+    complaints.resolve(cid, Resolution("致歉", goodwill_points=80, approver_pin=MANAGER_PIN))
+    assert balance(store, member) == 80 and count(store, PointsLedger) == 1
+
+
+def member_campaign(boss: Services, **kw: object) -> int:
+    values: dict[str, object] = {
+        "code": "SORRY",
+        "name": "投诉补偿券",
+        "kind": CouponKind.AMOUNT_OFF,
+        "valid_from": START - dt.timedelta(days=1),
+        "valid_until": START + dt.timedelta(days=30),
+        "value_fen": 1_000,
+        "target": CampaignTarget.CHOSEN_MEMBERS,
+    }
+    values.update(kw)
+    campaign = boss.coupons.create_campaign(CampaignDraft(**values)).campaign_id  # type: ignore[arg-type]
+    boss.coupons.activate(campaign)
+    return campaign
+
+
+def test_a_resolution_gives_a_coupon_in_its_own_transaction(
+    svc: Services, boss: Services, store: Store, member: int
+) -> None:
+    campaign = member_campaign(boss)
+    bearer = member_campaign(boss, code="BEARER", name="路人券", target=CampaignTarget.BEARER)
+    assert [o.campaign_id for o in svc.coupons.compensation_offers()] == [campaign]  # bearer coupons belong to nobody
+    complaints = svc.care.complaints
+    cid = complaints.log(draft(member_id=member), key()).complaint_id
+    with pytest.raises(PermissionDenied):  # a cashier gives no coupon without a manager's PIN
+        complaints.resolve(cid, Resolution("致歉", coupon_campaign_id=campaign))
+    with pytest.raises(ValidationError):
+        complaints.resolve(cid, Resolution("致歉", coupon_campaign_id=bearer, approver_pin=MANAGER_PIN))
+    assert count(store, Coupon) == 0 and complaints.detail(cid).row.status == ComplaintStatus.OPEN
+    saved = complaints.resolve(
+        cid, Resolution("致歉", goodwill_points=30, coupon_campaign_id=campaign, approver_pin=MANAGER_PIN)
+    )
+    assert Changes.COUPONS in saved.changes and Changes.POINTS in saved.changes
+    [held] = svc.coupons.member_coupons(member)
+    assert complaints.detail(cid).events[-1].coupon_code == held.code
+    with store.db.session() as session:
+        [entry] = session.scalars(select(CouponLedger).where(CouponLedger.coupon_id == held.id)).all()
+        assert (entry.action, entry.idempotency_key) == (CouponAction.ISSUE, f"complaint:{cid}:coupon:0:{held.id}")
+    complaints.reopen(cid, "顾客仍不满意")  # the per-member limit (1) holds for a second resolution
+    with pytest.raises(ValidationError):
+        complaints.resolve(cid, Resolution("再次致歉", coupon_campaign_id=campaign, approver_pin=MANAGER_PIN))
+    assert count(store, Coupon) == 1 and balance(store, member) == 30
+    walk_in = boss.care.complaints.log(draft(), key()).complaint_id
+    with pytest.raises(ValidationError):
+        boss.care.complaints.resolve(walk_in, Resolution("致歉", coupon_campaign_id=campaign))
 
 
 def test_goodwill_needs_a_member(boss: Services, store: Store) -> None:

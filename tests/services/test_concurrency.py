@@ -4,20 +4,23 @@ Each counter has its own `Database` (its own connections), as two PCs would; thr
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
+import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.context import Store
-from app.errors import InsufficientPoints
+from app.errors import InsufficientPoints, MemberDeskError
 from app.integrity import check_database
 from app.loyalty.service import LoyaltyService, PurchaseRequest
 from app.members.service import MemberForm
 from db.engine import Database
-from db.models import Gift, Member
+from db.models import Gift, GiftRedemption, Member
 
 ROUNDS = 5
 
@@ -103,3 +106,73 @@ def test_same_purchase_sent_by_two_counters_is_recorded_once(store: Store, count
     assert len({r.sale_id for r in results}) == 1  # type: ignore[attr-defined]
     with store.db.session() as session:
         assert session.scalar(select(Member.points_balance).where(Member.id == mid)) == 100
+
+
+PROCESSES = 8
+
+
+def _counter_process(
+    url: str, operator: object, clock: object, work: str, args: tuple[int, ...], go: Any, out: Any
+) -> None:
+    """One counter PC: its own process and connections, waiting at the barrier so all start together."""
+    db = Database(url)
+    loyalty = LoyaltyService(db, operator, clock)  # type: ignore[arg-type]
+    go.wait()
+    try:
+        if work == "gift":
+            loyalty.redeem_gift(args[0], args[1], 1, str(uuid.uuid4()))
+        else:
+            loyalty.record_purchase(
+                PurchaseRequest(
+                    member_id=args[0], total_fen=args[1], idempotency_key=str(uuid.uuid4()), points_to_use=args[2]
+                )
+            )
+        out.put((work, "ok"))
+    except MemberDeskError as exc:
+        out.put((work, type(exc).__name__))
+    finally:
+        db.dispose()
+
+
+def test_eight_processes_on_one_member_and_the_last_gifts(store: Store) -> None:
+    """8 counter processes at once on one member: 4 take the last 3 units of a gift, 4 pay with points. The member
+    can afford 5 such spends; stock and balance never go below zero, nothing is spent twice, and the audit chain of
+    the branch has no fork (db check)."""
+    services = store.services(store.operator("owner"))
+    mid = services.members.register(MemberForm(phone="13812345678", name="张三", membership_consent=True))
+    services.loyalty.adjust_points(mid, 5_000, "开卡赠送", str(uuid.uuid4()))
+    with store.db.session() as session, session.begin():
+        session.add(Gift(name="电饭煲", points_price=1_000, stock=3))
+    gift_id = store.db.read(lambda s: s.scalar(select(Gift.id)))
+    url = store.db.url.render_as_string(hide_password=False)
+    cashier = store.operator("cashier")
+    ctx = multiprocessing.get_context("fork")
+    go, out = ctx.Barrier(PROCESSES), ctx.Queue()
+    jobs = [("gift", (mid, gift_id))] * 4 + [("buy", (mid, 2_000, 1_000))] * 4
+    store.db.dispose()
+    started = time.perf_counter()
+    processes = [
+        ctx.Process(target=_counter_process, args=(url, cashier, store.clock, work, args, go, out))
+        for work, args in jobs
+    ]
+    for p in processes:
+        p.start()
+    results = [out.get(timeout=120) for _ in processes]
+    for p in processes:
+        p.join(timeout=60)
+    seconds = time.perf_counter() - started
+    gifts = sum(1 for work, r in results if work == "gift" and r == "ok")
+    buys = sum(1 for work, r in results if work == "buy" and r == "ok")
+    with store.db.session() as session:
+        stock = session.scalar(select(Gift.stock))
+        balance = session.scalar(select(Member.points_balance).where(Member.id == mid))
+        spent = session.scalar(select(func.count()).select_from(GiftRedemption)) or 0
+    assert gifts == spent <= 3 and stock == 3 - gifts
+    assert gifts + buys <= 5 and balance is not None and balance >= 0
+    assert balance == 5_000 - 1_000 * (gifts + buys) + 10 * buys  # each ¥20 purchase paying ¥10 in points earns 10
+    assert [str(p) for p in check_database(store.db)] == []
+    print(
+        f"\n{PROCESSES} processes on {store.db.url.get_backend_name()} in {seconds:.1f} s: {gifts} gifts of the "
+        f"last 3, {buys} points payments; refused {sorted(r for _w, r in results if r != 'ok')}; "
+        f"balance {balance}, stock {stock}"
+    )

@@ -253,7 +253,8 @@ def test_void_needs_a_manager_and_a_reason_and_is_audited(
         buy(svc, member, 20_000, held.code)
     with store.db.session() as session:
         audit = session.scalar(select(AuditLog).where(AuditLog.action == "void"))
-        assert audit is not None and audit.details == {"reason": "顾客遗失"}
+        assert audit is not None and audit.details["reason"] == "顾客遗失"
+        assert audit.details["rows"]["coupon_ledger"][0] == 1  # the entry vouches for the void's ledger row
 
 
 def test_printing_counts_reprints_and_expiry_ends(svc: Services, manager: Services, store: Store) -> None:

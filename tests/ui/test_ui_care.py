@@ -14,7 +14,9 @@ from pytestqt.qtbot import QtBot
 from app.care.complaints import ComplaintDraft, ComplaintFilter
 from app.care.surveys import form_number
 from app.context import Services, Store
-from db.enums import ComplaintSeverity, ComplaintStatus
+from app.coupons.campaigns import CampaignDraft
+from app.coupons.codes import grouped
+from db.enums import CampaignTarget, ComplaintSeverity, ComplaintStatus, CouponKind
 from tests.staff_support import MANAGER_PIN
 from tests.ui.ui_support import buy, open_member, register, shown
 from ui.care.complaint_dialogs import ComplaintDialog, NoteDialog, ResolveDialog
@@ -118,6 +120,44 @@ def test_workflow_with_goodwill_in_the_list(
     page.tabs.setCurrentIndex(1)
     result = page.analysis.result
     assert result is not None and result.total == 1 and result.groups[0].label == "价格标签"
+
+
+def test_resolved_with_a_coupon_from_the_list(
+    qtbot: QtBot, window: MainWindow, services: Services, owner_services: Services, member_id: int, tmp_path: Path
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    coupons = owner_services.coupons
+    campaign = coupons.create_campaign(
+        CampaignDraft(
+            "SORRY",
+            "投诉补偿券",
+            CouponKind.AMOUNT_OFF,
+            now - dt.timedelta(days=1),
+            now + dt.timedelta(days=30),
+            value_fen=1_000,
+            target=CampaignTarget.CHOSEN_MEMBERS,
+        )
+    ).campaign_id
+    coupons.activate(campaign)
+    services.care.complaints.log(
+        ComplaintDraft("找零少了", "counter", "服务态度", ComplaintSeverity.HIGH, member_id), "k-coupon"
+    )
+    page = complaints_page(window)
+    page.step_buttons["resolve"].click()
+    resolve = shown(ResolveDialog)
+    assert resolve.coupon.isEnabled() and resolve.coupon.count() == 2  # "no coupon" and the running campaign
+    resolve.coupon.setCurrentIndex(1)
+    assert "投诉补偿券" in resolve.coupon.currentText()
+    resolve.resolution.setPlainText("补足找零并致歉")
+    resolve.ok.click()
+    assert "店长" in resolve.errors.field_text("pin")  # a cashier gives no coupon without a manager's PIN
+    resolve.grab().save(str(tmp_path / "resolve-dialog.png"))
+    resolve.pin.setText(MANAGER_PIN)
+    resolve.ok.click()
+    assert not resolve.isVisible()
+    [held] = services.coupons.member_coupons(member_id)
+    assert grouped(held.code) in page.history.toPlainText()
+    window.grab().save(str(tmp_path / "complaint-coupon.png"))
 
 
 def test_filters_search_and_overdue(qtbot: QtBot, window: MainWindow, services: Services, store: Store) -> None:

@@ -76,12 +76,13 @@ def test_edit_member_saves_changes(qtbot: QtBot, page: CounterPage, member_id: i
     press(qtbot, page, Qt.Key.Key_F3)
     dialog = page.dialog
     assert isinstance(dialog, MemberDialog)
-    assert dialog.phone.text() == "13812345678" and dialog.consent.isChecked()
+    assert dialog.phone.text() == "138****5678" and dialog.consent.isChecked()  # a cashier: masked (PIPL)
     dialog.name.setText("张伟伟")
     dialog.tags.setText("常客，母婴")
     dialog.ok.click()
     assert page.panel.profile is not None
     assert page.panel.profile.name == "张伟伟" and page.panel.profile.tags == ["常客", "母婴"]
+    assert page.panel.profile.masked_phone == "138****5678"  # the masked phone sent back kept the number
 
 
 def test_purchase_previews_then_changes_the_balance(qtbot: QtBot, page: CounterPage, member_id: int) -> None:

@@ -37,7 +37,7 @@ def nav_texts(window: MainWindow) -> list[str]:
 
 
 def test_chinese_is_the_default_language(window: MainWindow) -> None:
-    assert nav_texts(window) == ["收银台", "会员", "投诉", "优惠券", "问卷", "客户分群", "图表", "设置"]
+    assert nav_texts(window) == ["收银台", "会员", "投诉", "优惠券", "问卷", "客户分群", "图表", "设置", "数据与隐私"]
     assert window.counter.register_action.text() == "F2 注册"
     assert "收银员" in window.operator_label.text()
 
@@ -53,6 +53,7 @@ def test_english_shows_english(window: MainWindow, services: Services) -> None:
         "Segments",
         "Charts",
         "Settings",
+        "Data & privacy",
     ]
     assert window.counter.register_action.text() == "F2 Register"
     assert "Cashier" in window.operator_label.text()

@@ -21,6 +21,7 @@ from app.care.complaints import (
 )
 from app.care.settings import channel_label, severity_label
 from app.changes import Changes
+from app.coupons.service import CompensationOffer
 from app.vocabulary import ComplaintSeverity
 from ui import formatting as fmt
 from ui.forms import ActionDialog, InputError, pin_field
@@ -138,7 +139,8 @@ class ComplaintDialog(ActionDialog):
 
 
 class ResolveDialog(ActionDialog):
-    """What was done, goodwill points (a cashier's need a manager's PIN), a refund noted, and a follow-up call."""
+    """What was done, goodwill points and a coupon (a cashier needs a manager's PIN), a refund noted, and a
+    follow-up call."""
 
     changes = Changes.COMPLAINTS
     denied_field = "pin"
@@ -162,6 +164,15 @@ class ResolveDialog(ActionDialog):
         self.goodwill.setRange(0, MAX_GOODWILL if has_member else 0)
         self.goodwill.setSingleStep(50)
         self.goodwill.setToolTip(self.tr("Points added to the member's balance as an apology"))
+        self.coupon = QComboBox()
+        self.coupon.setObjectName("compensationCoupon")
+        self.coupon.addItem(self.tr("No coupon"), None)
+        self.coupon.setEnabled(False)
+        self.coupon.setToolTip(
+            self.tr("A coupon of a running member campaign, given to the member")
+            if has_member
+            else self.tr("A coupon needs a member; this complaint has none")
+        )
         self.refund = QSpinBox()
         self.refund.setObjectName("refundYuan")
         self.refund.setRange(0, MAX_REFUND_YUAN)
@@ -172,9 +183,10 @@ class ResolveDialog(ActionDialog):
         self.follow_up.setChecked(True)
         self.pin = pin_field()
         self.pin.setObjectName("managerPin")
-        self.pin.setPlaceholderText(self.tr("Needed for goodwill points"))
+        self.pin.setPlaceholderText(self.tr("Needed for goodwill points or a coupon"))
         self.add_row(self.tr("Resolution"), "resolution", self.resolution)
         self.add_row(self.tr("Goodwill points"), "goodwill", self.goodwill)
+        self.add_row(self.tr("Coupon"), "coupon", self.coupon)
         self.add_row(self.tr("Refund noted"), "refund", self.refund)
         self.form.addRow("", self.follow_up)
         self.needs_approval = services.operator.role == CASHIER
@@ -184,6 +196,18 @@ class ResolveDialog(ActionDialog):
             self.goodwill.setToolTip(self.tr("Goodwill points need a member; this complaint has none"))
         self.resize(480, self.sizeHint().height())
         self.resolution.setFocus()
+        if has_member:
+            tasks.run(services.coupons.compensation_offers, self._offers_loaded)
+
+    def _offers_loaded(self, offers: list[CompensationOffer]) -> None:
+        for offer in offers:
+            self.coupon.addItem(
+                self.tr("{name}: {offer} (until {day})").format(
+                    name=offer.name, offer=offer.offer, day=offer.last_day.isoformat()
+                ),
+                offer.campaign_id,
+            )
+        self.coupon.setEnabled(bool(offers))
 
     def prepare(self) -> Callable[[], Any]:
         text = self.resolution.toPlainText().strip()
@@ -195,6 +219,7 @@ class ResolveDialog(ActionDialog):
             refund_fen=self.refund.value() * 100,
             approver_pin=self.pin.text() if self.needs_approval else None,
             follow_up=self.follow_up.isChecked(),
+            coupon_campaign_id=self.coupon.currentData(),
         )
         care, complaint_id = self.services.care.complaints, self.complaint_id
         return lambda: care.resolve(complaint_id, resolution)

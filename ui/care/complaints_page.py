@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from app.care.complaints import ComplaintChoices, ComplaintDetail, ComplaintFilter, ComplaintRow, status_label
 from app.care.settings import channel_label, severity_label
 from app.changes import Changes
+from app.coupons.codes import grouped
 from app.vocabulary import ComplaintStatus
 from ui import formatting as fmt
 from ui.care.analysis_view import AnalysisView
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from ui.forms import ActionDialog
 
 PAGE_SIZE = 200
+FITTED_ROWS = 40
 CASHIER = "cashier"
 SEARCH_DEBOUNCE_MS = 250
 NOT_CLOSED = (ComplaintStatus.OPEN, ComplaintStatus.IN_PROGRESS, ComplaintStatus.RESOLVED)
@@ -130,6 +132,9 @@ class ComplaintsPage(Page):
         self.view = row_table(self.model, takes_focus=True)
         self.view.setObjectName("complaintList")
         header = self.view.horizontalHeader()
+        # Columns fitted to the first rows only: measuring all 200 of a page, for every role of every cell, on each
+        # layout took seconds; complaint rows are alike in width.
+        header.setResizeContentsPrecision(FITTED_ROWS)
         header.setSectionsClickable(True)
         header.setSortIndicatorShown(True)
         header.setSortIndicator(1, Qt.SortOrder.DescendingOrder)
@@ -326,6 +331,11 @@ class ComplaintsPage(Page):
                 f"<tr><td>{e(fmt.local_datetime(event.at))}</td><td><b>{e(step)}</b></td>"
                 f"<td>{e(event.staff_name or '')}</td><td>{e(event.note or '')}"
                 + (" ★" if event.goodwill else "")
+                + (
+                    " " + e(self.tr("coupon {code}").format(code=grouped(event.coupon_code)))
+                    if event.coupon_code
+                    else ""
+                )
                 + "</td></tr>"
             )
         lines.append("</table>")

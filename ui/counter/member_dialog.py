@@ -72,6 +72,7 @@ class MemberDialog(ActionDialog):
         self.home_branch = QComboBox()
         self.home_branch.setObjectName("homeBranch")
         self._home_branch_id: int | None = None if member_id is not None else services.operator.branch_id
+        self._shown_phone: str | None = None
         """The branch to show once the list has loaded: the operator's for a new member, the stored one when editing."""
         self.card_no = self.scanned(QLineEdit())
         self.card_no.setPlaceholderText(self.tr("Blank: a new card number is made; or scan the card"))
@@ -130,6 +131,7 @@ class MemberDialog(ActionDialog):
             self._home_branch_id = form.home_branch_id
             self._show_home_branch()
         self.phone.setText(form.phone)
+        self._shown_phone = form.phone
         self.name.setText(form.name)
         self.gender.setCurrentIndex(max(0, self.gender.findData(form.gender)))
         self.birthday.setText(form.birthday.isoformat() if form.birthday else "")
@@ -178,7 +180,8 @@ class MemberDialog(ActionDialog):
     def _problems(self) -> list[Exception]:
         problems: list[Exception] = []
         try:
-            normalize_phone(self.phone.text())
+            if self.phone.text() != self._shown_phone:  # a cashier is shown a masked phone: unchanged means "keep"
+                normalize_phone(self.phone.text())
         except ValidationError as exc:
             problems.append(exc)
         if not self.name.text().strip():
