@@ -135,7 +135,9 @@ class SegmentsPage(Page):
             emit(self.progressed, done, total, what)
             return not self._cancel.is_set()
 
-        self.tasks.run(lambda: service.refresh(progress=progress), self._refreshed, self._refused, lane=Lane.HEAVY)
+        self.tasks.run(
+            lambda: service.refresh(progress=progress, per_member=False), self._refreshed, self._refused, lane=Lane.HEAVY
+        )
 
     def _show_progress(self, done: int, total: int, what: str) -> None:
         self.progress.setMaximum(total)
