@@ -136,7 +136,10 @@ class SegmentsPage(Page):
             return not self._cancel.is_set()
 
         self.tasks.run(
-            lambda: service.refresh(progress=progress, per_member=False), self._refreshed, self._refused, lane=Lane.HEAVY
+            lambda: service.refresh(progress=progress, per_member=False),
+            self._refreshed,
+            self._refused,
+            lane=Lane.HEAVY,
         )
 
     def _show_progress(self, done: int, total: int, what: str) -> None:
