@@ -397,6 +397,7 @@ def cmd_segments(args: argparse.Namespace) -> int:
             progress=_console_progress,
             recount=args.recount,
             with_numbers=args.out is not None,
+            per_member=args.out is not None,
         )
         for line in summary(report):
             print(line)

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.actions.service import ActionService
 from app.bootstrap import ensure_store
 from app.care.services import CareServices
 from app.charts.service import ChartService
@@ -117,6 +118,7 @@ class Store:
         return self.sign_ins().sign_in(username, pin).operator
 
     def services(self, operator: Operator) -> Services:
+        coupons = CouponService(self.db, operator, self.clock)
         return Services(
             store=self,
             operator=operator,
@@ -130,11 +132,12 @@ class Store:
             backups=BackupService(self.db, operator, self.clock, self.paths),
             privacy=PrivacyService(self.db, operator, self.clock, self.cipher),
             care=CareServices.build(self.db, operator, self.clock),
-            coupons=CouponService(self.db, operator, self.clock),
+            coupons=coupons,
             segments=SegmentService(self.db, operator, self.clock),
             saved_segments=SavedSegmentService(self.db, operator),
             close_of_day=CloseOfDayService(self.db, operator, self.clock),
             work_lists=WorkListActions(self.db, operator, self.clock),
+            actions=ActionService(self.db, operator, self.clock, coupons),
             charts=ChartService(self.db, operator, self.clock),
         )
 
@@ -170,4 +173,5 @@ class Services:
     saved_segments: SavedSegmentService
     close_of_day: CloseOfDayService
     work_lists: WorkListActions
+    actions: ActionService
     charts: ChartService

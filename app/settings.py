@@ -153,6 +153,15 @@ REGISTRY: dict[str, SettingDef] = {
             minimum=1,
             maximum=10_000_000,
         ),
+        _def("coupons.win_back_enabled", bool, False, S("Settings", "Win-back coupons for churn warnings (automatic)")),
+        _def(
+            "coupons.win_back_value_fen",
+            int,
+            2000,
+            S("Settings", "Win-back coupons: amount off (fen)"),
+            minimum=1,
+            maximum=10_000_000,
+        ),
         _def("coupons.logo_file", str, "", S("Settings", "Logo on coupons (image file; empty: the store's initial)")),
         _def(
             "privacy.inactive_months",
@@ -285,6 +294,8 @@ class StoreSettings:
     coupons_holidays: tuple[str, ...]
     coupons_holiday_days_before: int
     coupons_holiday_value_fen: int
+    coupons_win_back_enabled: bool
+    coupons_win_back_value_fen: int
     coupons_logo_file: str
     privacy_inactive_months: int
     segments_period_months: int

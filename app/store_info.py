@@ -8,6 +8,7 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from app.catalog_queries import BranchRow, CategoryRow, branches, categories
+from app.members.lookup import ListCursor
 from app.members.profile import Page
 from app.members.queries import MemberRow, branch_name, member_page
 from app.security.operator import Operator
@@ -30,12 +31,13 @@ class StoreInfoService:
     def categories(self) -> list[CategoryRow]:
         return categories(self.db)
 
-    def member_page(self, offset: int, limit: int, text: str = "") -> Page[MemberRow]:
-        """One page of the member list; managers and owners see the full phones (README: cashiers see them masked)."""
-        page = member_page(self.db, offset, limit, text)
+    def member_page(self, after: ListCursor | None, limit: int, text: str = "") -> Page[MemberRow]:
+        """One page of the member list (after the previous page's `next`); managers and owners see the full phones
+        (README: cashiers see them masked)."""
+        page = member_page(self.db, after, limit, text)
         if not self.operator.sees_full_phone or not page.rows:
             return page
         ids = [row.id for row in page.rows]
         with self.db.session() as session:
             phones = dict(session.execute(select(Member.id, Member.phone).where(Member.id.in_(ids))).all())
-        return Page([replace(row, phone=phones.get(row.id)) for row in page.rows], page.total)
+        return replace(page, rows=[replace(row, phone=phones.get(row.id)) for row in page.rows])

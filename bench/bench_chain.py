@@ -7,11 +7,17 @@ with `--members` members, and prints per N the lookup (lookup + profile) and pur
 client connections pg_stat_activity showed, and the errors. An operation refused because the server could not be
 reached is retried with the same idempotency key, as the counter's dialog does.
 
-`--restart-mid-run` restarts the server half-way (down for `--outage` seconds) and then proves every acknowledged
-purchase, gift and return is stored exactly once, nothing unacknowledged is stored, and `db check` passes.
+`--restart-mid-run` stops the server half-way for `--outage` seconds (`pg_ctl stop -m fast`, then start), and then
+proves every acknowledged purchase, gift and return is stored exactly once, nothing unacknowledged is stored, and
+`db check` passes; it prints how soon after the server came back each counter had an operation acknowledged again.
 
     .venv/bin/python bench/bench_chain.py --counters 10 50 --seconds 60
     .venv/bin/python bench/bench_chain.py --counters 50 --seconds 60 --restart-mid-run
+    .venv/bin/python bench/bench_chain.py --counters 50 --seconds 120 --restart-mid-run --outage 30
+    .venv/bin/python bench/bench_chain.py --counters 50 --seconds 90 --check-and-backup
+
+`--check-and-backup` runs `main.py db check` and `main.py backup` (pg_dump) against the server a quarter into the
+run, beside the counters, and prints each one's exit status, time and last line.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import argparse
 import multiprocessing as mp
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -46,6 +53,7 @@ from tests.pg_cluster import PgCluster
 from tests.staff_support import add_counter_staff
 
 T = TypeVar("T")
+ROOT = Path(__file__).resolve().parent.parent
 PORT = 5442
 THINK_S = (2.0, 6.0)
 BASELINE_S = 10.0
@@ -58,6 +66,8 @@ class CounterLog:
     lookups: list[float] = field(default_factory=list)
     purchases: list[float] = field(default_factory=list)
     acked: list[str] = field(default_factory=list)
+    acked_at: list[float] = field(default_factory=list)
+    """time.monotonic() of each acknowledgement (one clock for every process on the machine)"""
     errors: list[str] = field(default_factory=list)
     outage_retries: int = 0
     refusals: int = 0
@@ -71,11 +81,17 @@ def make_store(data_dir: Path, url: str, members: int) -> int:
     store = Store.open(data_dir, url)
     add_counter_staff(store)
     owner = store.services(store.operator("owner"))
-    gift = owner.catalogue.add_gift(GiftInput(name="环保袋", points_price=50, stock=1_000_000))
+    gift = owner.catalogue.add_gift(GiftInput(name="环保袋", points_price=50, stock=1_000_000)).id
+    assert gift is not None
     for n in range(members):
         owner.members.register(MemberForm(phone=phone(n), name=f"会员{n}", membership_consent=True))
     store.db.dispose()
     return gift
+
+
+def acknowledge(log: CounterLog, key: str) -> None:
+    log.acked.append(key)
+    log.acked_at.append(time.monotonic())
 
 
 def patiently(log: CounterLog, work: Callable[..., T], *args: Any) -> T:
@@ -123,14 +139,14 @@ def counter(
                 result = patiently(log, services.loyalty.record_purchase, request)
                 log.purchases.append(time.perf_counter() - started)
                 mine.append(result.sale_id)
-                log.acked.append(key)
+                acknowledge(log, key)
             elif roll < 0.7:
                 patiently(log, services.loyalty.redeem_gift, member_id, gift, 1, key)
-                log.acked.append(key)
+                acknowledge(log, key)
             elif roll < 0.8 and mine:
                 sale = mine.pop(rng.randrange(len(mine)))
                 patiently(log, services.loyalty.return_sale, sale, key, "bench")
-                log.acked.append(key)
+                acknowledge(log, key)
         except InsufficientPoints:
             log.refusals += 1
         except MemberDeskError as exc:
@@ -180,6 +196,34 @@ def client_connections(cluster: PgCluster) -> int | None:
     return int(row[0]) if row else None
 
 
+def recovery(down: tuple[float, float], logs: list[CounterLog]) -> str:
+    """What the counters did about the outage: nothing acknowledged while the server was down, and how soon after it
+    came back each counter had its next operation acknowledged (the ones caught mid-operation wait it out)."""
+    stopped, back = down
+    during = sum(stopped < t < back for log in logs for t in log.acked_at)
+    firsts = sorted(
+        min(t for t in log.acked_at if t >= back) - back for log in logs if any(t >= back for t in log.acked_at)
+    )
+    return (
+        f"outage {back - stopped:.1f} s: {during} operations acknowledged while down; "
+        f"{len(firsts)}/{len(logs)} counters acknowledged operations afterwards, the first after "
+        f"p50 {pct(firsts, 0.5) / 1000:.1f} s, max {max(firsts, default=float('nan')):.1f} s "
+        f"(think time {THINK_S[0]:.0f}–{THINK_S[1]:.0f} s)"
+    )
+
+
+def run_cli(data_dir: Path, url: str, args: list[str], report: list[str]) -> None:
+    """One `main.py` command against the chain's server, as an owner runs it beside the working counters."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data_dir), "--database", url, *args],
+        capture_output=True,
+        text=True,
+    )
+    last = (done.stdout.strip() or done.stderr.strip()).splitlines()[-1:] or [""]
+    report.append(f"`{' '.join(args[:2])}` exit {done.returncode} in {time.perf_counter() - started:.1f} s: {last[0]}")
+
+
 def verify(data_dir: Path, url: str, acked: list[str]) -> list[str]:
     """Every acknowledged operation stored exactly once, nothing else stored, and `db check` passes."""
     store = Store.open(data_dir, url, migrate=False)
@@ -196,7 +240,7 @@ def verify(data_dir: Path, url: str, acked: list[str]) -> list[str]:
     return problems
 
 
-def run(n: int, seconds: float, members: int, restart: bool, outage: float) -> bool:
+def run(n: int, seconds: float, members: int, restart: bool, outage: float, commands: list[list[str]]) -> bool:
     cluster = PgCluster(PORT, durable=True)
     cluster.start()
     data_dir = Path(tempfile.mkdtemp(prefix="memberdesk-chain-"))
@@ -221,19 +265,32 @@ def run(n: int, seconds: float, members: int, restart: bool, outage: float) -> b
         for process in processes:
             process.start()
         most = 0
-        restarted = not restart
+        down: tuple[float, float] | None = None
+        beside: list[threading.Thread] = []
+        reports: list[str] = []
         while time.monotonic() < deadline:
             time.sleep(1.0)
             most = max(most, client_connections(cluster) or 0)
-            if not restarted and time.monotonic() > deadline - seconds / 2:
-                print(f"  restarting the server (down {outage:.0f} s)…", flush=True)
+            if commands and not beside and time.monotonic() > deadline - seconds * 3 / 4:
+                print(f"  running {' and '.join(' '.join(c[:2]) for c in commands)} beside the counters…", flush=True)
+                beside = [
+                    threading.Thread(target=run_cli, args=(data_dir, cluster.url, command, reports))
+                    for command in commands
+                ]
+                for thread in beside:
+                    thread.start()
+            if restart and down is None and time.monotonic() > deadline - seconds / 2:
+                print(f"  stopping the server for {outage:.0f} s…", flush=True)
                 cluster.stop()
+                stopped = time.monotonic()
                 time.sleep(outage)
                 cluster.start()
-                restarted = True
+                down = (stopped, time.monotonic())
         logs: list[CounterLog] = [log for _ in processes for log in out.get()]
         for process in processes:
             process.join()
+        for thread in beside:
+            thread.join()
         lookups = [v for log in logs for v in log.lookups]
         purchases = [v for log in logs for v in log.purchases]
         errors = [e for log in logs for e in log.errors]
@@ -248,11 +305,15 @@ def run(n: int, seconds: float, members: int, restart: bool, outage: float) -> b
         )
         for error in sorted(set(errors))[:10]:
             print(f"    {error}")
+        if down is not None:
+            print("    " + recovery(down, logs))
+        for line in reports:
+            print(f"  {line}")
         problems = verify(data_dir, cluster.url, acked)
         print(f"  every acknowledged operation stored exactly once, db check clean: {'yes' if not problems else 'NO'}")
         for problem in problems[:10]:
             print(f"    {problem}")
-        return not errors and not problems
+        return not errors and not problems and all(" exit 0 " in line for line in reports)
     finally:
         cluster.remove()
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -265,9 +326,16 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=500)
     parser.add_argument("--restart-mid-run", action="store_true")
     parser.add_argument("--outage", type=float, default=5.0, help="seconds the server stays down in a restart")
+    parser.add_argument(
+        "--check-and-backup", action="store_true", help="run `db check` and `backup` from the command line mid-run"
+    )
     args = parser.parse_args()
     print(TARGETS)
-    ok = [run(n, args.seconds, args.members, args.restart_mid_run, args.outage) for n in args.counters]
+    commands = []
+    if args.check_and_backup:
+        backups = Path(tempfile.mkdtemp(prefix="memberdesk-chain-backup-"))
+        commands = [["db", "check"], ["backup", "--out", str(backups)]]
+    ok = [run(n, args.seconds, args.members, args.restart_mid_run, args.outage, commands) for n in args.counters]
     return 0 if all(ok) else 1
 
 

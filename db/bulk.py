@@ -51,6 +51,11 @@ class DriverValues:
         return value
 
 
+def marker(conn: Connection) -> str:
+    """The driver's parameter marker, for SQL sent straight to it."""
+    return _MARKERS[conn.dialect.paramstyle]
+
+
 def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
     """INSERT every row (values in `columns` order, already converted with DriverValues) in one executemany."""
     known = Base.metadata.tables[table].c

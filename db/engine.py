@@ -54,6 +54,28 @@ OUTAGE_WAIT_S = 30.0
 """How long a read, the start of a write, or opening the store keeps retrying an unreachable server."""
 BULK_CACHE_KIB = 256 * 1024
 """SQLite page cache of a bulk loader's connections (the counter keeps SQLite's default 2 MB)."""
+COUNTER_SPARE_CONNECTIONS = 2
+"""Connections the counter's own SQLite pool may open beyond its one kept connection (a read nested in a write)."""
+
+_this_thread = threading.local()
+
+
+@contextmanager
+def counter_connection() -> Iterator[None]:
+    """Sessions opened on this thread inside the block use the counter's own SQLite connection: the counter's
+    lookups and sales never wait for a pooled connection another worker holds, and the pages of the lookup indexes
+    stay in that connection's cache instead of rotating through the pool. On a server the counter shares the one
+    pooled connection (a chain's server counts every idle connection of every counter)."""
+    before = getattr(_this_thread, "counter", False)
+    _this_thread.counter = True
+    try:
+        yield
+    finally:
+        _this_thread.counter = before
+
+
+def _on_counter_thread() -> bool:
+    return bool(getattr(_this_thread, "counter", False))
 
 
 def sqlite_url(path: Path) -> str:
@@ -175,6 +197,8 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.outage_wait_s = outage_wait_s
         self._listeners: list[ServerListener] = []
+        self._counter_idle = threading.Event()
+        self._counter_idle.set()
         self._reachable = True
         self._state_lock = threading.Lock()
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
@@ -187,11 +211,26 @@ class Database:
             kwargs["max_overflow"] = PG_MAX_OVERFLOW
             kwargs["connect_args"] = _pg_connect_args(self.url)
         self.engine = create_engine(self.url, **kwargs)
+        self.counter_engine = self.engine
         if self.is_sqlite:
             _install_sqlite_pragmas(self.engine, cache_kib)
-        write_engine = self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-        self._reader = sessionmaker(self.engine, expire_on_commit=False)
-        self._writer = sessionmaker(write_engine, expire_on_commit=False)
+            self.counter_engine = create_engine(self.url, pool_size=1, max_overflow=COUNTER_SPARE_CONNECTIONS, **kwargs)
+            _install_sqlite_pragmas(self.counter_engine, cache_kib)
+        self._makers = {
+            on_counter: (
+                sessionmaker(engine, expire_on_commit=False),
+                sessionmaker(engine.execution_options(sqlite_begin="BEGIN IMMEDIATE"), expire_on_commit=False),
+            )
+            for on_counter, engine in ((False, self.engine), (True, self.counter_engine))
+        }
+
+    @property
+    def _reader(self) -> sessionmaker[Session]:
+        return self._makers[_on_counter_thread()][0]
+
+    @property
+    def _writer(self) -> sessionmaker[Session]:
+        return self._makers[_on_counter_thread()][1]
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -275,8 +314,26 @@ class Database:
 
         return self._patiently(attempt)
 
+    @property
+    def counter_writing(self) -> bool:
+        """The counter's worker wants or holds the writer now (a background job ends its batch and lets it in)."""
+        return not self._counter_idle.is_set()
+
+    def wait_for_counter(self, timeout_s: float = 1.0) -> None:
+        """Until the counter's write (if any) is done, so a background job does not take the writer back first."""
+        self._counter_idle.wait(timeout_s)
+
     def write(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
         """Run `work` in one transaction: all of it commits, or none of it. Retried on lock conflicts."""
+        if not _on_counter_thread():
+            return self._write(work, attempts)
+        self._counter_idle.clear()
+        try:
+            return self._write(work, attempts)
+        finally:
+            self._counter_idle.set()
+
+    def _write(self, work: Callable[[Session], T], attempts: int) -> T:
         for attempt in range(1, attempts + 1):
             # Connecting is retried while the server is unreachable; once the transaction has begun, an outage is
             # raised (the caller's idempotency key makes trying again safe).
@@ -315,3 +372,4 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self.counter_engine.dispose()

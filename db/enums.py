@@ -51,12 +51,13 @@ class CouponKind(enum.StrEnum):
 
 
 class CampaignTarget(enum.StrEnum):
-    """Who a campaign's coupons are for. A saved segment joins once segments exist."""
+    """Who a campaign's coupons are for."""
 
     ALL_MEMBERS = "all_members"
     TIER = "tier"
     CHOSEN_MEMBERS = "chosen_members"
     BEARER = "bearer"
+    SAVED_SEGMENT = "saved_segment"
 
 
 class CampaignStatus(enum.StrEnum):
@@ -98,6 +99,19 @@ class FormStatus(enum.StrEnum):
     PRINTED = "printed"
     RETURNED = "returned"
     VOID = "void"
+
+
+class FollowUpReason(enum.StrEnum):
+    CHURN_WARNING = "churn_warning"
+    COMPLAINT = "complaint"
+    BIRTHDAY = "birthday"
+    CUSTOM = "custom"
+
+
+class FollowUpChannel(enum.StrEnum):
+    PHONE = "phone"
+    WECHAT = "wechat"
+    IN_STORE = "in_store"
 
 
 class TaskStatus(enum.StrEnum):

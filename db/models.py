@@ -35,6 +35,8 @@ from db.enums import (
     CouponAction,
     CouponKind,
     CouponStatus,
+    FollowUpChannel,
+    FollowUpReason,
     FormStatus,
     Gender,
     LedgerSource,
@@ -164,6 +166,14 @@ class Member(Base):
             sqlite_where=text("status = 'active'"),
             postgresql_where=text("status = 'active'"),
         ),
+        # The few anonymised members, whom the member list leaves out: its count subtracts them using this small
+        # index instead of reading every listed member's row for its status (app.members.lookup).
+        Index(
+            "ix_members_anonymised",
+            "id",
+            sqlite_where=text("status = 'anonymised'"),
+            postgresql_where=text("status = 'anonymised'"),
+        ),
     )
 
     id: Mapped[IntPK]
@@ -181,7 +191,8 @@ class Member(Base):
     id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id"), index=True)
-    tier_review_at: Mapped[UTC | None]
+    tier_review_at: Mapped[UTC | None] = mapped_column(index=True)
+    """Indexed: the tier review at start-up reads only the members whose review is due."""
     home_branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
     referrer_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     referral_rewarded: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -297,13 +308,24 @@ class PointsLot(Base):
     """Points earned together, with one expiry. Redemption and expiry take from the oldest lots first."""
 
     __tablename__ = "points_lots"
-    __table_args__ = (Index("ix_points_lots_member_open", "member_id", "remaining", "earned_at"),)
+    __table_args__ = (
+        Index("ix_points_lots_member_open", "member_id", "remaining", "earned_at"),
+        # The due-date record: open lots only, by expiry. The expiry check at start-up reads the lots now due and
+        # nothing else (a plain `expires_at` index also held the millions of lots already used up or expired).
+        Index(
+            "ix_points_lots_due",
+            "expires_at",
+            "member_id",
+            sqlite_where=text("remaining > 0"),
+            postgresql_where=text("remaining > 0"),
+        ),
+    )
 
     id: Mapped[IntPK]
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     ledger_id: Mapped[int] = mapped_column(ForeignKey("points_ledger.id"), unique=True)
     earned_at: Mapped[UTC]
-    expires_at: Mapped[UTC | None] = mapped_column(index=True)
+    expires_at: Mapped[UTC | None]
     points: Mapped[Points]
     remaining: Mapped[Points]
 
@@ -383,6 +405,10 @@ class CouponCampaign(Base):
     """Category codes whose goods neither count towards the minimum spend nor get the discount."""
     automatic: Mapped[Str40 | None]
     """Set on a campaign the daily maintenance made (birthday:YYYY, holiday:NAME:YYYY)."""
+    saved_segment_id: Mapped[int | None] = mapped_column(ForeignKey("saved_segments.id"))
+    """The saved segment a campaign targets (target saved_segment): issuing reads its members at that moment."""
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    """Set on a campaign made from a set of members (app/actions/): the same request again makes no second one."""
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[UTC] = _created()
@@ -526,6 +552,12 @@ class FollowUpTask(Base):
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     title: Mapped[Str200]
+    reason: Mapped[FollowUpReason] = mapped_column(
+        str_enum(FollowUpReason), default=FollowUpReason.CUSTOM, server_default="custom"
+    )
+    channel: Mapped[FollowUpChannel] = mapped_column(
+        str_enum(FollowUpChannel), default=FollowUpChannel.PHONE, server_default="phone"
+    )
     due_at: Mapped[UTC | None] = mapped_column(index=True)
     status: Mapped[TaskStatus] = mapped_column(str_enum(TaskStatus), default=TaskStatus.OPEN)
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
@@ -535,6 +567,9 @@ class FollowUpTask(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     satisfaction: Mapped[int | None] = mapped_column(Integer)
     """The customer's satisfaction (1–5) told on the follow-up call."""
+    note: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    """Set on tasks made for a set of members at once (app/actions/): the same request again makes none."""
 
 
 class AuditLog(Base):

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 
 from app.clock import pc_utc_offset, pc_zone_differs
 from app.errors import MemberDeskError
+from app.lanes import Lane, favour_the_counter
 from app.logs import GUI_LOG, setup_logging
 from app.paths import resource_path
 from ui import formatting as fmt
@@ -128,18 +129,17 @@ class RunningGui:
     app: QApplication
     window: MainWindow
     tasks: TaskRunner
-    background: TaskRunner
     translators: Translators
 
     def close(self) -> None:
         """Let running work finish, then close the database."""
         self.tasks.shutdown()
-        self.background.shutdown()
         if self.window.store is not None:
             self.window.store.close()
 
 
 def start_gui(data_dir: Path, database: str | None, lang: str | None) -> RunningGui:
+    favour_the_counter()
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])
@@ -147,7 +147,7 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> Running
     setup_logging(data_dir / "logs", GUI_LOG)
     local = LocalSettings(data_dir)
     translators = configure_application(app, lang or local.language())
-    tasks, background = TaskRunner(app), TaskRunner(app)
+    tasks = TaskRunner(app)
     window = MainWindow(tasks, local)
     window.show()
     window.raise_()
@@ -171,7 +171,7 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> Running
         window.services_attached.disconnect(first_sign_in)
         if window.services is not None:
             use_store_time(window, window.services)
-        window.start_daily_maintenance(background)
+        window.start_daily_maintenance()
 
     def open_in_worker() -> Store | Exception:
         try:
@@ -180,8 +180,8 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> Running
             return exc
 
     # After the first paint: the worker's imports would otherwise compete with showing the window.
-    QTimer.singleShot(0, lambda: tasks.run(open_in_worker, opened))
-    return RunningGui(app, window, tasks, background, translators)
+    QTimer.singleShot(0, lambda: tasks.run(open_in_worker, opened, lane=Lane.COUNTER))
+    return RunningGui(app, window, tasks, translators)
 
 
 def show_start_failure(message: str) -> None:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.changes import Changes
+from app.lanes import Lane
 from ui.care import care_page
 from ui.counter.page import CounterPage
 from ui.crash import log_file_path
@@ -45,6 +46,8 @@ log = logging.getLogger("memberdesk.ui")
 
 COMPLAINTS_ROW = 2
 MAINTENANCE_INTERVAL_MS = 24 * 60 * 60 * 1000
+MAINTENANCE_DELAY_MS = 20_000
+"""At start-up daily maintenance waits for the counter's first lookup to be answered, or this long if nobody types."""
 BUSY_DELAY_MS = 200
 """Work quicker than this (every lookup) shows no busy indicator, so the status bar does not flicker."""
 DEFAULT_SIZE = QSize(1280, 800)
@@ -72,7 +75,7 @@ class MainWindow(QMainWindow):
         self._idle_timer.timeout.connect(self.lock)
         self.resize(1280, 800)
 
-        self.counter = CounterPage(tasks, local)
+        self.counter = CounterPage(tasks.for_lane(Lane.COUNTER), local)
         self._pages: dict[int, Page] = {0: self.counter}
         self._factories: list[tuple[str, Callable[[], Page]]] = [
             (self.tr("Counter"), lambda: self.counter),
@@ -82,8 +85,10 @@ class MainWindow(QMainWindow):
             (self.tr("Surveys"), lambda: care_page(tasks, "surveys")),
             (self.tr("Segments"), lambda: SegmentsPage(tasks)),
             (self.tr("Charts"), self._charts_page),
-            (self.tr("Settings"), self._settings_page),
+            (self.tr("Saved segments"), self._saved_segments_page),
+            (self.tr("Follow-ups"), self._follow_ups_page),
             (self.tr("Close of day"), self._dashboard_page),
+            (self.tr("Settings"), self._settings_page),
             (self.tr("Data & privacy"), self._trust_area),
         ]
         self.dashboard_row = next(i for i, (_t, f) in enumerate(self._factories) if f == self._dashboard_page)
@@ -218,6 +223,16 @@ class MainWindow(QMainWindow):
 
         return CampaignsPage(self.tasks, self.local)
 
+    def _saved_segments_page(self) -> Page:
+        from ui.insights.saved_segments_page import SavedSegmentsPage
+
+        return SavedSegmentsPage(self.tasks)
+
+    def _follow_ups_page(self) -> Page:
+        from ui.care.follow_ups_view import FollowUpsPage
+
+        return FollowUpsPage(self.tasks)
+
     def _charts_page(self) -> Page:
         from ui.charts.page import ChartsPage
 
@@ -306,21 +321,31 @@ class MainWindow(QMainWindow):
         self.store_label.setText(self.tr("{store} · {branch}").format(store=store, branch=branch))
         self.setWindowTitle(self.tr("MemberDesk — {store}").format(store=store))
 
-    def start_daily_maintenance(self, background: TaskRunner) -> None:
+    def start_daily_maintenance(self) -> None:
         """Expire due points and apply due tier reviews now and once a day, so a counter left running for weeks
         still shows true balances and tiers (idempotent: several counters of a chain may all do it).
 
-        It runs on its own runner: on a big store a clearing day can mean thousands of short transactions, and
-        the counter's lookups must not queue behind them."""
-        background.changed.connect(self._changed)
+        It runs on the heavy lane (app/lanes.py): on a big store a clearing day can mean thousands of members, and
+        neither the counter's lookups nor the lists may queue behind them. At start-up it waits until the first
+        lookup has been answered (or MAINTENANCE_DELAY_MS), so it never competes with the first keystroke."""
         timer = QTimer(self, interval=MAINTENANCE_INTERVAL_MS)
-        timer.timeout.connect(lambda: self._run_maintenance(background))
-        timer.start()
-        self._run_maintenance(background)
+        timer.timeout.connect(self._run_maintenance)
+        first = QTimer(self, singleShot=True, interval=MAINTENANCE_DELAY_MS)
 
-    def _run_maintenance(self, background: TaskRunner) -> None:
+        def begin() -> None:
+            self.counter.answered.disconnect(begin)
+            first.stop()
+            timer.start()
+            self._run_maintenance()
+
+        first.timeout.connect(begin)
+        self.counter.answered.connect(begin)
+        first.start()
+
+    def _run_maintenance(self) -> None:
         if self.services is not None:
-            background.run(
+            heavy = self.tasks.for_lane(Lane.HEAVY)
+            heavy.run(
                 self.services.loyalty.daily_maintenance,
                 lambda result: log.info("daily maintenance: %s", result),
                 changes=Changes.POINTS | Changes.MEMBERS,
@@ -328,13 +353,9 @@ class MainWindow(QMainWindow):
             from app.coupons.automatic import run_daily
 
             coupons, greetings = self.services.coupons, self.services.store.paths.root / "greetings"
-            background.run(
-                lambda: run_daily(coupons, greetings), lambda result: log.info("coupon maintenance: %s", result)
-            )
-            background.run(
-                self.services.backups.auto_backup, lambda made: log.info("daily backup: %s", made and made.path)
-            )
-            background.run(self.services.segments.refresh_if_due)
+            heavy.run(lambda: run_daily(coupons, greetings), lambda result: log.info("coupon maintenance: %s", result))
+            heavy.run(self.services.backups.auto_backup, lambda made: log.info("daily backup: %s", made and made.path))
+            heavy.run(self.services.segments.refresh_if_due)
 
     def _check_starting_pin(self) -> None:
         services = self.services
@@ -371,7 +392,7 @@ class MainWindow(QMainWindow):
         previous = self.services.operator if self.services is not None else None
         last = self.local.get(LAST_USERNAME) if self.local is not None else ""
         preselect = "" if mode is SignInMode.SWITCH else last
-        dialog = SignInDialog(self.tasks, self.store.sign_ins(), mode, preselect, previous, self)
+        dialog = SignInDialog(self.tasks.for_lane(Lane.COUNTER), self.store.sign_ins(), mode, preselect, previous, self)
         dialog.signed_in.connect(self._signed_in)
         dialog.finished.connect(lambda _result: self._sign_in_closed(dialog))
         self.sign_in_dialog = dialog

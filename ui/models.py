@@ -110,8 +110,9 @@ class RowsModel(QAbstractTableModel, Generic[R]):
 
 
 class PagedModel(RowsModel[R]):
-    """Rows loaded a page at a time. `reload()` starts again from the first page; a page that arrives after a
-    reload belongs to an older list and is dropped."""
+    """Rows loaded a page at a time, by position (`set_loader`) or by key (`set_keyset_loader`: each page says where
+    the next one starts, so a long list never skips or recounts what came before). `reload()` starts again from the
+    first page; a page that arrives after a reload belongs to an older list and is dropped."""
 
     loaded = Signal()
     """Emitted after each page arrives (views use it to select a row or show an empty note)."""
@@ -127,6 +128,8 @@ class PagedModel(RowsModel[R]):
         self._tasks = tasks
         self._page_size = page_size
         self._loader: Callable[[int, int], Page[R]] | None = None
+        self._keyset: Callable[[Any, int], Page[R]] | None = None
+        self._next: Any = None
         self._total = 0
         self._generation = 0
         self._fetching = False
@@ -137,11 +140,18 @@ class PagedModel(RowsModel[R]):
 
     def set_loader(self, loader: Callable[[int, int], Page[R]] | None) -> None:
         """What to list (`loader(offset, limit)` runs on the worker); None empties the list."""
-        self._loader = loader
+        self._loader, self._keyset = loader, None
+        self.reload()
+
+    def set_keyset_loader(self, loader: Callable[[Any, int], Page[R]]) -> None:
+        """What to list, by key: `loader(after, limit)` runs on the worker, `after` being the previous page's `next`
+        (None for the first page)."""
+        self._loader, self._keyset = (lambda _offset, limit: loader(None, limit)), loader
         self.reload()
 
     def reload(self) -> None:
         self._generation += 1
+        self._next = None
         self._fetching = False
         self._total = 0
         self.set_rows([])
@@ -162,15 +172,18 @@ class PagedModel(RowsModel[R]):
             return
         generation = self._generation
         self._fetching = True
-        limit = self._page_size
-        self._tasks.run(lambda: loader(offset, limit), lambda page: self._arrived(generation, page))
+        limit, keyset, after = self._page_size, self._keyset, self._next
+        work = (lambda: keyset(after, limit)) if keyset is not None else (lambda: loader(offset, limit))
+        self._tasks.run(work, lambda page: self._arrived(generation, page))
 
     def _arrived(self, generation: int, page: Page[R]) -> None:
         if generation != self._generation:
             return
         self._fetching = False
-        self._total = page.total
+        self._next = page.next
         self.append_rows(page.rows)
+        # A list paged by key counts once, on its first page; at its end the rows shown are the true count.
+        self._total = self.rowCount() if self._keyset is not None and page.next is None else page.total
         emit(self.loaded)
 
 

@@ -1,6 +1,8 @@
 """The one way the GUI runs work that may touch the database or files (Anki's CollectionOp, in small).
 
-Work runs on ONE serial worker thread, so database work is serialised and a lookup can never overtake the purchase
+Work runs in lanes (app/lanes.py), each one serial worker thread: the counter's lookups and sales on their own
+lane and connection, first in line and never queued behind a list, a report or daily maintenance; browsing (the
+default) on another; long jobs on a third. Within a lane nothing overtakes: a lookup never overtakes the purchase
 recorded before it. The result or the error comes back on the GUI thread through a queued signal; widgets are never
 touched from the worker. After a successful change the runner announces what changed (`changed(Changes)`: what the
 caller declared and what the service's result reports), so open screens refresh themselves instead of polling.
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.changes import Changes, changes_of
 from app.errors import MemberDeskError, outage_refusal
+from app.lanes import Lane, working_in
 from ui.crash import report_crash
 from ui.messages import show_error
 from ui.signals import emit
@@ -40,6 +43,7 @@ class _Task:
     on_error: OnError | None
     changes: Changes
     on_failed: Callable[[], None] | None = None
+    lane: Lane = Lane.BROWSE
 
 
 @dataclass
@@ -50,26 +54,45 @@ class _Outcome:
 
 
 class TaskRunner(QObject):
-    """One worker thread; results and errors queued back to the GUI thread."""
+    """One worker thread per lane; results and errors queued back to the GUI thread.
+
+    A screen is handed the runner of its lane (`for_lane`): the counter's page gets `for_lane(Lane.COUNTER)`, and
+    every dialog, list and print it starts goes on the counter's lane without saying so."""
 
     changed = Signal(object)
     """Changes: emitted on the GUI thread after an operation that changed data succeeded."""
     busy_changed = Signal(bool)
     _finished = Signal(object)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(
+        self, parent: QObject | None = None, *, lane: Lane = Lane.BROWSE, root: TaskRunner | None = None
+    ) -> None:
         super().__init__(parent)
+        self.lane = lane
+        """Where `run` puts work that names no lane."""
+        self._root = root or self
+        if root is not None:
+            root.changed.connect(self.changed)
+            root.busy_changed.connect(self.busy_changed)
+            return
         self._ids = itertools.count(1)
         self._pending: dict[int, _Task] = {}
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._pool.setExpiryTimeout(-1)
+        self._pools: dict[Lane, QThreadPool] = {}
+        for each in Lane:
+            pool = QThreadPool(self)
+            pool.setMaxThreadCount(1)
+            pool.setExpiryTimeout(-1)
+            self._pools[each] = pool
         self._closed = threading.Event()
         self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
+    def for_lane(self, lane: Lane) -> TaskRunner:
+        """This runner, putting work on `lane` by default (same workers, same announcements)."""
+        return type(self)(self._root, lane=lane, root=self._root)
+
     @property
     def busy(self) -> bool:
-        return bool(self._pending)
+        return bool(self._root._pending)
 
     def run(
         self,
@@ -78,27 +101,31 @@ class TaskRunner(QObject):
         on_error: OnError | None = None,
         changes: Changes = Changes.NONE,
         on_failed: Callable[[], None] | None = None,
+        lane: Lane | None = None,
     ) -> None:
-        """Run `fn` off the GUI thread; `on_done(result)` or `on_error(MemberDeskError)` run on the GUI thread.
+        """Run `fn` off the GUI thread, on the worker of `lane` (else of this runner's lane); `on_done(result)` or
+        `on_error(MemberDeskError)` run on the GUI thread.
         Without `on_error` a refusal is shown in a message box; any other exception (a lost database connection,
         a bug) is logged and shown in the crash dialog, then `on_failed()` lets the screen that asked recover, and
         the counter keeps working."""
-        task = _Task(next(self._ids), fn, on_done, on_error, changes, on_failed)
-        self._pending[task.id] = task
-        if len(self._pending) == 1:
-            emit(self.busy_changed, True)
-        self._submit(task)
+        root = self._root
+        task = _Task(next(root._ids), fn, on_done, on_error, changes, on_failed, lane or self.lane)
+        root._pending[task.id] = task
+        if len(root._pending) == 1:
+            emit(root.busy_changed, True)
+        root._submit(task)
 
     def _submit(self, task: _Task) -> None:
         if self._closed.is_set():
             self._deliver(_Outcome(task.id))
             return
-        self._pool.start(lambda: emit(self._finished, _execute(task)))
+        self._pools[task.lane].start(lambda: emit(self._finished, _execute(task)))
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Refuse new work and wait for what is running, so nothing is cut off half-written at exit."""
-        self._closed.set()
-        return self._pool.waitForDone(timeout_ms)
+        root = self._root
+        root._closed.set()
+        return all([pool.waitForDone(timeout_ms) for pool in root._pools.values()])
 
     def _deliver(self, outcome: _Outcome) -> None:
         task = self._pending.pop(outcome.task_id, None)
@@ -129,7 +156,8 @@ class TaskRunner(QObject):
 
 def _execute(task: _Task) -> _Outcome:
     try:
-        return _Outcome(task.id, result=task.fn())
+        with working_in(task.lane):
+            return _Outcome(task.id, result=task.fn())
     except BaseException as exc:  # every failure must reach the GUI thread; the worker itself never dies
         # The server being unreachable is an outage to tell the cashier about, not a bug for the crash dialog.
         refusal = outage_refusal(exc)

@@ -27,7 +27,7 @@ from app.members.profile import Page
 from app.security.operator import Operator
 from app.trust.audit import record_audit
 from db.engine import Database
-from db.enums import ComplaintSeverity, ComplaintStatus, MemberStatus, SaleKind, TaskStatus
+from db.enums import ComplaintSeverity, ComplaintStatus, FollowUpReason, MemberStatus, SaleKind, TaskStatus
 from db.models import Branch, Complaint, ComplaintEvent, Coupon, FollowUpTask, Member, Sale, Staff
 
 OPEN_STATES = (ComplaintStatus.OPEN, ComplaintStatus.IN_PROGRESS)
@@ -551,6 +551,7 @@ class ComplaintService:
                 FollowUpTask(
                     member_id=complaint.member_id,
                     complaint_id=complaint.id,
+                    reason=FollowUpReason.COMPLAINT,
                     branch_id=complaint.branch_id,
                     title=translate("Care", S("Care", "Call back: {subject}")).format(subject=complaint.subject)[:200],
                     due_at=now + dt.timedelta(days=days),

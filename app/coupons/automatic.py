@@ -6,7 +6,10 @@
   consent get a coupon of that holiday's campaign, and the greeting list (member no., name, phone, coupon code) is
   written to the data folder's greetings/ for the SMS or WeChat round.
 
-A win-back campaign for members with a churn warning needs the segments, which do not exist yet: it is not here.
+- win-back coupons: each month's win-back campaign (WINBACK-YYYYMM, valid from the 1st for 45 days) gives one
+  coupon to each member with a churn warning (from the last segment refresh) who agreed to marketing; a member who
+  gets the warning later in the month gets theirs on that day's run.
+
 The coupon ledger's keys make every step idempotent; coupons whose campaign ran out are expired first.
 """
 
@@ -21,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from app.actions.member_sets import MemberSet
 from app.changes import Changes
 from app.coupons.campaigns import CampaignDraft
 from app.coupons.service import CouponService, StoreDays
@@ -30,6 +34,7 @@ from db.enums import CampaignStatus, CampaignTarget, CouponKind, MemberStatus
 from db.models import Coupon, CouponCampaign, Member
 
 HOLIDAY_VALID_DAYS = 14
+WIN_BACK_VALID_DAYS = 45
 BIRTHDAY_GRACE_DAYS = 30
 
 
@@ -39,10 +44,12 @@ class CouponMaintenance:
     birthday_coupons: int
     holiday_coupons: int
     greeting_lists: tuple[Path, ...]
+    win_back_coupons: int = 0
 
     @property
     def changes(self) -> Changes:
-        return Changes.COUPONS if self.expired or self.birthday_coupons or self.holiday_coupons else Changes.NONE
+        made = self.expired or self.birthday_coupons or self.holiday_coupons or self.win_back_coupons
+        return Changes.COUPONS if made else Changes.NONE
 
 
 def run_daily(coupons: CouponService, greetings: Path) -> CouponMaintenance:
@@ -53,7 +60,8 @@ def run_daily(coupons: CouponService, greetings: Path) -> CouponMaintenance:
     today = coupons.clock.now().astimezone(zone).date()
     birthday = _birthdays(coupons, settings, today) if settings.coupons_birthday_enabled else 0
     holiday, lists = _holidays(coupons, settings, today, greetings) if settings.coupons_holidays_enabled else (0, ())
-    return CouponMaintenance(expired, birthday, holiday, lists)
+    win_back = _win_back(coupons, settings, today) if settings.coupons_win_back_enabled else 0
+    return CouponMaintenance(expired, birthday, holiday, lists, win_back)
 
 
 def _campaign(coupons: CouponService, draft: CampaignDraft) -> int:
@@ -111,6 +119,26 @@ def _birthdays(coupons: CouponService, settings: StoreSettings, today: dt.date) 
             members = list(session.scalars(query))
         issued += _issue(coupons, campaign_id, f"auto:birthday:{year}:{today.isoformat()}", members)
     return issued
+
+
+def _win_back(coupons: CouponService, settings: StoreSettings, today: dt.date) -> int:
+    month = today.replace(day=1)
+    last = month + dt.timedelta(days=WIN_BACK_VALID_DAYS - 1)  # every run of the month falls inside
+    start, until = coupons.bounds(StoreDays(month, last), settings.store_timezone)
+    draft = CampaignDraft(
+        f"WINBACK-{month:%Y%m}",
+        f"挽回券 {month:%Y-%m}",
+        CouponKind.AMOUNT_OFF,
+        start,
+        until,
+        value_fen=settings.coupons_win_back_value_fen,
+        target=CampaignTarget.CHOSEN_MEMBERS,
+        terms="好久不见，欢迎回来！会员本人使用。",
+        automatic=f"winback:{month:%Y-%m}",
+    )
+    campaign_id = _campaign(coupons, draft)
+    members = coupons.db.read(lambda session: MemberSet.win_back().resolve(session, consent_only=True))
+    return _issue(coupons, campaign_id, f"auto:winback:{today.isoformat()}", members)
 
 
 def _leap(year: int) -> bool:

@@ -31,7 +31,10 @@ TARGET_LABELS = {
     CampaignTarget.TIER: S("Coupons", "One tier"),
     CampaignTarget.CHOSEN_MEMBERS: S("Coupons", "Chosen members"),
     CampaignTarget.BEARER: S("Coupons", "Bearer (anyone)"),
+    CampaignTarget.SAVED_SEGMENT: S("Coupons", "A saved segment"),
 }
+FORM_TARGETS = tuple(t for t in TARGET_LABELS if t != CampaignTarget.SAVED_SEGMENT)
+"""The targets the campaign form offers; a saved segment's campaign is made from the saved segments screen."""
 STATUS_LABELS = {
     CampaignStatus.DRAFT: S("Coupons", "Draft"),
     CampaignStatus.ACTIVE: S("Coupons", "Active"),
@@ -76,6 +79,7 @@ class CampaignDraft:
     per_member_limit: int = 1
     terms: str = ""
     automatic: str | None = None
+    saved_segment_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,8 @@ def validate_draft(draft: CampaignDraft) -> CampaignDraft:
         raise _bad(S("Errors", "Each member may hold between 1 and 100 coupons of a campaign."), "per_member")
     if draft.target == CampaignTarget.TIER and draft.tier_id is None:
         raise _bad(S("Errors", "Choose the tier the campaign is for."), "tier")
+    if draft.target == CampaignTarget.SAVED_SEGMENT and draft.saved_segment_id is None:
+        raise _bad(S("Errors", "Choose the saved segment the campaign is for."), "segment")
     if len(draft.terms) > 500:
         raise _bad(S("Errors", "The terms have at most 500 characters."), "terms")
     return CampaignDraft(
@@ -152,6 +158,7 @@ def validate_draft(draft: CampaignDraft) -> CampaignDraft:
             "gift_name": draft.gift_name.strip(),
             "terms": draft.terms.strip(),
             "tier_id": draft.tier_id if draft.target == CampaignTarget.TIER else None,
+            "saved_segment_id": draft.saved_segment_id if draft.target == CampaignTarget.SAVED_SEGMENT else None,
         }
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -25,9 +25,10 @@ from app.clock import Clock
 from app.coupons.campaigns import TRANSITIONS, CampaignDraft, Offer, offer_text, validate_draft
 from app.coupons.codes import is_well_formed, new_codes, normalise
 from app.coupons.redemption import CouponQuote, quote_coupon
-from app.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
+from app.errors import ConflictError, MemberDeskError, NotFoundError, PermissionDenied, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.importing.tables import write_table
+from app.insights.saved import saved_segment_members
 from app.security.operator import Operator, require_role
 from app.security.sign_in import SignInService
 from app.settings import read_settings
@@ -47,6 +48,9 @@ from db.enums import (
 from db.models import Coupon, CouponCampaign, CouponLedger, Member, Sale, Tier
 
 MAX_ISSUE = 200_000
+ISSUE_CHUNK = 10_000
+PROGRESS_ISSUING = S("Actions", "Issuing coupons")
+Progress = Callable[[int, int, str], bool]
 EXPORT_COLUMNS = ["code", "member_no", "status", "issued_at", "redeemed_at", "print_count"]
 
 
@@ -104,6 +108,22 @@ class IssueResult:
     issued: int
     replayed: bool = False
     changes: Changes = Changes.COUPONS
+
+
+@dataclass(frozen=True)
+class TargetedCampaign:
+    campaign_id: int
+    code: str
+    issued: int
+    replayed: bool = False
+    changes: Changes = Changes.COUPONS | Changes.MEMBERS
+
+
+class IssueCancelled(MemberDeskError):
+    """The progress callback asked to stop; no campaign and no coupon were kept."""
+
+    def __init__(self) -> None:
+        super().__init__(S("Errors", "Cancelled: no campaign was made and no coupon issued."))
 
 
 @dataclass(frozen=True)
@@ -297,6 +317,7 @@ class CouponService:
                 per_member_limit=c.per_member_limit,
                 terms=c.description or "",
                 automatic=c.automatic,
+                saved_segment_id=c.saved_segment_id,
             )
 
     def find_campaign(self, code_or_name: str) -> int:
@@ -388,6 +409,73 @@ class CouponService:
     def _check_references(self, session: Session, draft: CampaignDraft) -> None:
         if draft.tier_id is not None and session.get(Tier, draft.tier_id) is None:
             raise ValidationError(S("Errors", "Choose the tier the campaign is for."), field="tier")
+        if draft.saved_segment_id is not None:
+            saved_segment_members(session, draft.saved_segment_id)
+
+    def create_for_members(
+        self,
+        draft: CampaignDraft,
+        members: Callable[[Session], Sequence[int]],
+        idempotency_key: str,
+        progress: Progress | None = None,
+    ) -> TargetedCampaign:
+        """A campaign made active and issued at once, one coupon to each of exactly the members `members` reads
+        (in the same transaction). Manager or owner. The same key again returns the first campaign, issuing
+        nothing; a progress callback returning False cancels (nothing is kept)."""
+        require_role(self.operator, StaffRole.MANAGER)
+        if draft.target not in (CampaignTarget.CHOSEN_MEMBERS, CampaignTarget.SAVED_SEGMENT):
+            raise ValueError("a campaign for a set of members targets chosen members or a saved segment")
+        clean = validate_draft(draft)
+
+        def work(session: Session) -> TargetedCampaign:
+            found = session.execute(
+                select(CouponCampaign.id, CouponCampaign.code).where(CouponCampaign.idempotency_key == idempotency_key)
+            ).first()
+            if found is not None:
+                issued = session.scalar(select(func.count()).where(Coupon.campaign_id == found.id)) or 0
+                return TargetedCampaign(found.id, found.code, issued, replayed=True)
+            self._check_references(session, clean)
+            if session.scalar(select(CouponCampaign.id).where(CouponCampaign.code == clean.code)) is not None:
+                raise ConflictError(S("Errors", "A campaign with the code {code} exists already."), code=clean.code)
+            holders: list[int | None] = list(members(session))
+            if not holders:
+                raise ValidationError(S("Errors", "Nobody to issue coupons to."), field="members")
+            if clean.total_quantity and len(holders) > clean.total_quantity:
+                raise ValidationError(
+                    S("Errors", "Only {left} of the campaign's {total} coupons are left to issue."),
+                    field="quantity",
+                    left=clean.total_quantity,
+                    total=clean.total_quantity,
+                )
+            campaign = CouponCampaign(
+                code=clean.code,
+                status=CampaignStatus.ACTIVE,
+                branch_id=self.operator.branch_id,
+                created_by_id=self.operator.staff_id,
+                created_at=self.clock.now(),
+                idempotency_key=idempotency_key,
+            )
+            _fill(campaign, clean)
+            session.add(campaign)
+            session.flush()
+            for start in range(0, len(holders), ISSUE_CHUNK):
+                if progress is not None and not progress(start, len(holders), PROGRESS_ISSUING):
+                    raise IssueCancelled()
+                self._insert_coupons(session, campaign, holders[start : start + ISSUE_CHUNK], idempotency_key)
+            record_audit(
+                session,
+                self.operator,
+                "create_targeted",
+                "coupon_campaign",
+                campaign.id,
+                {"code": clean.code, "target": clean.target.value, "count": len(holders)},
+            )
+            return TargetedCampaign(campaign.id, campaign.code, len(holders))
+
+        try:
+            return self.db.write(work)
+        except IntegrityError:  # a code drawn twice (~1 in 10^9), or the same request on another counter
+            return self.db.write(work)
 
     # ---- issuing ---------------------------------------------------------------------------------------------
     def issue(
@@ -468,6 +556,8 @@ class CouponService:
             query = query.where(Member.marketing_consent.is_(True))
         if campaign.target == CampaignTarget.TIER:
             query = query.where(Member.tier_id == campaign.tier_id)
+        elif campaign.target == CampaignTarget.SAVED_SEGMENT:
+            query = query.where(Member.id.in_(saved_segment_members(session, campaign.saved_segment_id)))
         elif campaign.target == CampaignTarget.CHOSEN_MEMBERS:
             if not member_ids:
                 raise ValidationError(S("Errors", "Choose the members to issue coupons to."), field="members")
@@ -962,3 +1052,4 @@ def _fill(campaign: CouponCampaign, draft: CampaignDraft) -> None:
     campaign.total_quantity = draft.total_quantity
     campaign.per_member_limit = draft.per_member_limit
     campaign.automatic = draft.automatic
+    campaign.saved_segment_id = draft.saved_segment_id

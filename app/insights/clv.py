@@ -4,17 +4,24 @@ Per member: x = repeat purchase occasions (purchase days after the first), t_x =
 purchase day, T = time from the first purchase day to the end of the as-of day, all in weeks; zbar = mean spend of
 the repeat purchase days. Identical (x, t_x, T) are fitted once with a weight, so a million members cost what their
 few hundred thousand distinct histories cost.
+
+Plain numpy, no SciPy (which alone was a quarter of the installed program, issue 15): x is a whole number of
+purchase days, so every log-gamma term is taken once per distinct x (`math.lgamma`), and the likelihood is maximised
+over the logs of the parameters by BFGS (`_minimise`). The CDNOW sample gives the published parameters
+(tests/services/test_segments.py).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, special
 
 Floats = npt.NDArray[np.float64]
+Indexes = npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True)
@@ -41,32 +48,103 @@ class FitFailed(Exception):
     """The optimiser did not reach finite parameters: the caller falls back to the interval rule."""
 
 
-def _bgnbd_log_likelihood(params: Floats, x: Floats, t_x: Floats, big_t: Floats, weights: Floats) -> float:
+def _lgamma(values: Floats) -> Floats:
+    """log Γ of each value (all positive); called on the few distinct purchase counts, not on every member."""
+    return np.array([math.lgamma(v) for v in values.tolist()], dtype=np.float64)
+
+
+def _minimise(objective: Callable[[Floats], float], start: Floats) -> Floats:
+    """A minimum of a smooth `objective` by BFGS with forward-difference gradients and a backtracking line search.
+    A step that leaves the objective's domain (not finite) counts as a worse point."""
+
+    def value(point: Floats) -> float:
+        found = objective(point)
+        return found if math.isfinite(found) else math.inf
+
+    def gradient(point: Floats, at_point: float) -> Floats:
+        steps = 1e-7 * np.maximum(1.0, np.abs(point))
+        grad = np.empty_like(point)
+        for i, h in enumerate(steps):
+            moved = point.copy()
+            moved[i] += h
+            grad[i] = (value(moved) - at_point) / h
+        return grad
+
+    point, current = start.astype(np.float64), value(start)
+    if not math.isfinite(current):
+        raise FitFailed
+    grad, inverse = gradient(point, current), np.eye(len(start))
+    for _ in range(500):
+        direction = -inverse @ grad
+        if not np.all(np.isfinite(direction)) or grad @ direction >= 0:
+            inverse, direction = np.eye(len(start)), -grad
+        step = 1.0
+        while step > 1e-12 and value(point + step * direction) > current + 1e-4 * step * (grad @ direction):
+            step /= 2
+        if step <= 1e-12:
+            break
+        moved = step * direction
+        point = point + moved
+        previous, current = current, value(point)
+        new_grad = gradient(point, current)
+        change = new_grad - grad
+        grad = new_grad
+        if previous - current <= 1e-13 * (1 + abs(current)) or float(np.max(np.abs(grad))) < 1e-8:
+            break
+        curvature = float(change @ moved)
+        if curvature > 1e-14:
+            rho = 1 / curvature
+            left = np.eye(len(start)) - rho * np.outer(moved, change)
+            inverse = left @ inverse @ left.T + rho * np.outer(moved, moved)
+    if not np.all(np.isfinite(grad)):
+        raise FitFailed
+    return point
+
+
+def _bgnbd_log_likelihood(
+    params: Floats, x: Floats, t_x: Floats, big_t: Floats, weights: Floats, counts: Floats, at: Indexes
+) -> float:
+    """`counts` are the distinct values of x, and x = counts[at]."""
     r, alpha, a, b = np.exp(params)
-    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    a2 = special.gammaln(a + b) + special.gammaln(b + x) - special.gammaln(b) - special.gammaln(a + b + x)
+    # lgamma(r + x) - lgamma(r) + lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x), per distinct x
+    gammas = (
+        _lgamma(r + counts)
+        - math.lgamma(r)
+        + math.lgamma(a + b)
+        + _lgamma(b + counts)
+        - math.lgamma(b)
+        - _lgamma(a + b + counts)
+    )
+    a12 = gammas[at] + r * np.log(alpha)
     a3 = -(r + x) * np.log(alpha + big_t)
     repeat = x > 0
     a4 = np.full_like(x, -np.inf)
     a4[repeat] = np.log(a) - np.log(b + x[repeat] - 1) - (r + x[repeat]) * np.log(alpha + t_x[repeat])
-    return float(np.sum(weights * (a1 + a2 + np.logaddexp(a3, a4))))
+    return float(np.sum(weights * (a12 + np.logaddexp(a3, a4))))
 
 
-def _distinct(*columns: Floats) -> tuple[list[Floats], Floats]:
-    stacked = np.stack(columns, axis=1)
-    rows, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [rows[:, i] for i in range(rows.shape[1])], counts.astype(np.float64)
+def _distinct(*columns: Floats) -> tuple[list[Floats], Indexes]:
+    """The distinct rows of `columns` (as columns) and, for each original row, the index of its distinct row."""
+    order = np.lexsort(columns[::-1])
+    ordered = [column[order] for column in columns]
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = np.any([np.diff(column) != 0 for column in ordered], axis=0)
+    at = np.empty(len(order), dtype=np.intp)
+    at[order] = np.cumsum(starts) - 1
+    return [column[starts] for column in ordered], at
 
 
 def fit_bgnbd(x: Floats, t_x: Floats, big_t: Floats) -> BgNbd:
-    (ux, ut, u_big), weights = _distinct(x, t_x, big_t)
+    (ux, ut, u_big), rows = _distinct(x, t_x, big_t)
+    weights = np.bincount(rows).astype(np.float64)
+    counts, at = np.unique(ux, return_inverse=True)
+    total = float(weights.sum())
 
     def objective(params: Floats) -> float:
-        return -_bgnbd_log_likelihood(params, ux, ut, u_big, weights) / weights.sum()
+        return -_bgnbd_log_likelihood(params, ux, ut, u_big, weights, counts, at) / total
 
     start = np.log(np.array([1.0, max(float(np.mean(big_t)), 1.0), 1.0, 1.0]))
-    result = optimize.minimize(objective, start, method="L-BFGS-B")
-    r, alpha, a, b = (float(v) for v in np.exp(result.x))
+    r, alpha, a, b = (float(v) for v in np.exp(_minimise(objective, start)))
     if not all(np.isfinite(v) and 0 < v < 1e6 for v in (r, alpha, a, b)):
         raise FitFailed
     return BgNbd(r, alpha, a, b)
@@ -84,39 +162,65 @@ def p_alive(m: BgNbd, x: Floats, t_x: Floats, big_t: Floats) -> Floats:
     return 1.0 / (1.0 + odds)
 
 
+def _scaled_hyp2f1(log_factor: Floats, a: Floats, b: Floats, c: Floats, z: Floats) -> Floats:
+    """exp(log_factor) · 2F1(a, b; c; z) for 0 <= z < 1, by the power series: each element is summed until its terms
+    shrink below 1e-15 of the sum, rescaled as it goes so that a huge sum and a tiny factor do not overflow."""
+    total, term, scale = np.ones_like(z), np.ones_like(z), np.zeros_like(z)
+    active = np.arange(len(z))
+    n = 0
+    while active.size:
+        ratio = (a[active] + n) * (b[active] + n) / ((c[active] + n) * (n + 1)) * z[active]
+        term[active] *= ratio
+        total[active] += term[active]
+        huge = active[np.abs(total[active]) > 1e250]
+        total[huge] /= 1e250
+        term[huge] /= 1e250
+        scale[huge] += math.log(1e250)
+        done = (np.abs(term[active]) <= 1e-15 * np.abs(total[active])) & (np.abs(ratio) < 1)
+        active = active[~done]
+        n += 1
+    return np.sign(total) * np.exp(log_factor + np.log(np.abs(total)) + scale)
+
+
 def expected_purchases(m: BgNbd, horizon: float, x: Floats, t_x: Floats, big_t: Floats) -> Floats:
     """Expected purchase occasions in the next `horizon` (weeks) given each member's history."""
     r, alpha, a, b = m.r, m.alpha, m.a, m.b
-    hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, horizon / (alpha + big_t + horizon))
-    ratio = np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + big_t + horizon)))
-    numerator = (a + b + x - 1) / (a - 1) * (1 - ratio * hyp)
+    # ((α+T)/(α+T+h))^(r+x) · 2F1(r+x, b+x; a+b+x-1; z), z = h/(α+T+h), summed once per distinct (x, T). Its series
+    # needs about (r+x)·z/(1-z) terms; Euler's transformation, (1-z)^(a-1) · 2F1(a+b-1-r, a-1; a+b+x-1; z), about
+    # |a-1|·z/(1-z): each member gets the shorter one.
+    (ux, u_big), at = _distinct(x, big_t)
+    z = horizon / (alpha + u_big + horizon)
+    euler = abs(a - 1) < r + ux
+    c = a + b + ux - 1
+    scaled = np.empty_like(z)
+    e, o = euler, ~euler
+    scaled[e] = _scaled_hyp2f1(
+        (a - 1) * np.log1p(-z[e]), np.full_like(z[e], a + b - 1 - r), np.full_like(z[e], a - 1), c[e], z[e]
+    )
+    scaled[o] = _scaled_hyp2f1((r + ux[o]) * np.log1p(-z[o]), r + ux[o], b + ux[o], c[o], z[o])
+    numerator = (a + b + x - 1) / (a - 1) * (1 - scaled[at])
     return numerator * p_alive(m, x, t_x, big_t)
 
 
-def _gg_log_likelihood(params: Floats, x: Floats, zbar: Floats) -> float:
+def _gg_log_likelihood(params: Floats, x: Floats, zbar: Floats, counts: Floats, at: Indexes) -> float:
+    """`counts` are the distinct values of x, and x = counts[at]."""
     p, q, gamma = np.exp(params)
+    gammas = _lgamma(p * counts + q) - _lgamma(p * counts) - math.lgamma(q)
     px = p * x
-    ll = (
-        special.gammaln(px + q)
-        - special.gammaln(px)
-        - special.gammaln(q)
-        + q * np.log(gamma)
-        + (px - 1) * np.log(zbar)
-        + px * np.log(x)
-        - (px + q) * np.log(x * zbar + gamma)
-    )
+    ll = gammas[at] + q * np.log(gamma) + (px - 1) * np.log(zbar) + px * np.log(x) - (px + q) * np.log(x * zbar + gamma)
     return float(np.sum(ll))
 
 
 def fit_gamma_gamma(x: Floats, zbar: Floats) -> GammaGamma:
     """Fitted on members with repeat purchases and a positive mean spend."""
 
+    counts, at = np.unique(x, return_inverse=True)
+
     def objective(params: Floats) -> float:
-        return -_gg_log_likelihood(params, x, zbar) / len(x)
+        return -_gg_log_likelihood(params, x, zbar, counts, at) / len(x)
 
     start = np.log(np.array([1.0, 2.0, max(float(np.mean(zbar)), 1.0)]))
-    result = optimize.minimize(objective, start, method="L-BFGS-B")
-    p, q, gamma = (float(v) for v in np.exp(result.x))
+    p, q, gamma = (float(v) for v in np.exp(_minimise(objective, start)))
     if not all(np.isfinite(v) and 0 < v < 1e9 for v in (p, q, gamma)) or q <= 1:
         raise FitFailed
     return GammaGamma(p, q, gamma)

@@ -179,34 +179,46 @@ def rfm_classes(r: Ints, f: Ints, m: Ints) -> Ints:
 
 
 class _PerMember:
-    """Reductions of the month rows into one value per member."""
+    """Reductions of the month rows (ordered by member and month) into one value per member: each member's rows
+    are one run, reduced in one pass (reduceat) and placed at the member's position."""
 
     def __init__(self, rows: MonthRows, member_ids: Ints) -> None:
         self.n = len(member_ids)
-        self.position = np.searchsorted(member_ids, rows.member_id)
+        position = np.searchsorted(member_ids, rows.member_id)
+        runs = np.ones(len(position), dtype=np.bool_)
+        runs[1:] = position[1:] != position[:-1]
+        self.starts = np.flatnonzero(runs)
+        self.members = position[self.starts]
 
-    def add(self, values: Ints | Floats) -> Ints:
-        return np.bincount(self.position, weights=values, minlength=self.n).astype(np.int64)
+    def _placed(self, per_run: Ints, fill: int) -> Ints:
+        out = np.full(self.n, fill, dtype=np.int64)
+        out[self.members] = per_run
+        return out
+
+    def add(self, values: Ints | Bools) -> Ints:
+        if len(self.starts) == 0:
+            return np.zeros(self.n, dtype=np.int64)
+        return self._placed(np.add.reduceat(values.astype(np.int64), self.starts), 0)
+
+    def most(self, values: Ints, fill: int) -> Ints:
+        """The largest value of each member's rows, else `fill` (which must be below every value)."""
+        if len(self.starts) == 0:
+            return np.full(self.n, fill, dtype=np.int64)
+        return self._placed(np.maximum.reduceat(values, self.starts), fill)
 
     def first(self, values: Ints, fill: int) -> Ints:
         """The value of each member's first row (rows are ordered by month), else `fill`."""
-        out = np.full(self.n, fill, dtype=np.int64)
-        out[self.position[::-1]] = values[::-1]
-        return out
-
-    def last(self, values: Ints, fill: int) -> Ints:
-        out = np.full(self.n, fill, dtype=np.int64)
-        out[self.position] = values
-        return out
+        return self._placed(values[self.starts], fill)
 
 
 def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentOptions) -> tuple[Segments, Fit]:
     """Every member's segments as of the end of `as_of`. `rows` must hold no purchase after `as_of`."""
     n = len(member_ids)
     keep = rows.days_mask != 0
-    rows = MonthRows(
-        *(getattr(rows, f)[keep] for f in ("member_id", "month", "spend_fen", "days_mask", "first_day_spend_fen"))
-    )
+    if not keep.all():
+        rows = MonthRows(
+            *(getattr(rows, f)[keep] for f in ("member_id", "month", "spend_fen", "days_mask", "first_day_spend_fen"))
+        )
     per = _PerMember(rows, member_ids)
     starts = _month_start_days(rows.month)
     lowest = rows.days_mask & -rows.days_mask
@@ -284,10 +296,9 @@ def _lifecycle(
     purchase_days = per.add(np.where(kept, days, 0))
     bought = purchase_days > 0
     first_day = per.first(first_days, -1)
-    last_day = np.full(per.n, -1, dtype=np.int64)
-    np.maximum.at(last_day, per.position[kept], last_days[kept])
+    last_day = per.most(np.where(kept, last_days, -1), -1)
     recency = np.where(bought, today - last_day, -1)
-    months_bought = per.add((kept & (month_index > month - 12)).astype(np.int64))
+    months_bought = per.add(kept & (month_index > month - 12))
     x = np.maximum(purchase_days - 1, 0)
     span = np.where(bought, last_day - first_day, 0)
     usual_interval = np.where(x > 0, span / np.maximum(x, 1), np.nan)

@@ -12,7 +12,7 @@ from app.i18n import translate
 from app.importing.tables import write_table
 from app.insights.compute import MODELS
 from app.insights.labels import PYRAMID, PYRAMID_LABELS, RFM_CLASSES, RFM_LABELS, STAGE_LABELS, STAGES
-from app.insights.refresh import SegmentReport, parameters
+from app.insights.refresh import MOVES_KEY, SegmentReport, parameters
 
 COLUMNS = (
     "member_no",
@@ -52,7 +52,7 @@ def _fen(value: float) -> int | None:
 
 
 def rows(report: SegmentReport) -> Iterator[list[object]]:
-    seg = report.segments
+    seg = report.per_member()
     for i in range(len(seg.member_ids)):
         rfm = int(seg.rfm_class[i])
         recency = int(seg.recency_days[i])
@@ -89,7 +89,7 @@ def summary(report: SegmentReport) -> list[str]:
     lines = [
         translate(
             "Segments", S("Segments", "Segments as of {date}, {members:,} members, {buyers:,} with purchases")
-        ).format(date=report.as_of.isoformat(), members=len(report.segments.member_ids), buyers=fit.buyers)
+        ).format(date=report.as_of.isoformat(), members=report.members, buyers=fit.buyers)
     ]
     if fit.reason is None:
         values = parameters(fit)
@@ -123,7 +123,10 @@ def summary(report: SegmentReport) -> list[str]:
         for code, count in report.counts[key].items():
             lines.append(f"  {_label(labels, code)}: {count:,}")
     lines.append(translate("Segments", S("Segments", "Lifecycle moves by month (the largest):")))
-    for month, moved in report.segments.moves.items():
+    for key, moved in report.counts.items():
+        if not key.startswith(MOVES_KEY):
+            continue
+        month = key.removeprefix(MOVES_KEY)
         largest = sorted(moved.items(), key=lambda item: -item[1])[:MOVES_SHOWN]
         shown = ", ".join(
             f"{_label(STAGE_LABELS, pair.split('>')[0])} → {_label(STAGE_LABELS, pair.split('>')[1])} {count:,}"

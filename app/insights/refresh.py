@@ -1,8 +1,10 @@
 """The segment refresh: monthly totals in, per-member segments out (stored, and for the command line's file).
 Heavy imports (numpy, scipy): loaded only when a refresh runs.
 
-The numbers are computed in a forked process where that helps (app/workers.py), so a refresh started from the GUI
-leaves the counter's interpreter free; the database is read and written here.
+Where a fork helps, the whole refresh (read, compute, store) runs in a process of its own (app/child_process.py),
+with its own connections, so a refresh started from the GUI leaves the counter's interpreter free and its memory
+small. The monthly totals come straight from the driver as integers, packed (month and day bits in one value);
+the results go back column by column through executemany.
 """
 
 from __future__ import annotations
@@ -10,8 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import time
-from collections import Counter
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,13 +21,17 @@ import numpy as np
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.orm import Session
 
+from app.child_process import run_in_child
 from app.clock import Clock
 from app.errors import MemberDeskError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.insights import aggregates
 from app.insights.compute import (
     MODELS,
+    Bools,
     Fit,
+    Floats,
+    Ints,
     MonthRows,
     SegmentOptions,
     Segments,
@@ -35,14 +40,16 @@ from app.insights.compute import (
 from app.insights.labels import PYRAMID, RFM_CLASSES, STAGES
 from app.security.operator import Operator
 from app.settings import read_settings
-from app.workers import fork_helps, in_child
-from db.bulk import bulk_insert
+from app.workers import fork_helps
+from db.bulk import DriverValues, bulk_insert, marker
 from db.engine import Database
 from db.enums import MemberStatus
 from db.models import Member, MemberSegment, SegmentRun
 
 Progress = Callable[[int, int, str], bool]
 STEPS = 4
+MOVES_KEY = "moves "
+"""The counts' keys for the lifecycle moves of a month: "moves 2026-10"."""
 READ_SLICE = 200_000
 
 
@@ -51,6 +58,9 @@ class RefreshCancelled(MemberDeskError):
 
     def __init__(self) -> None:
         super().__init__(S("Errors", "The segment refresh was cancelled; the previous results are kept."))
+
+    def __reduce__(self) -> tuple[type[RefreshCancelled], tuple[()]]:
+        return (RefreshCancelled, ())
 
 
 @dataclass(frozen=True)
@@ -63,31 +73,70 @@ class MemberNumbers:
 class SegmentReport:
     as_of: dt.date
     horizon_days: int
-    segments: Segments
+    segments: Segments | None
+    """Every member's figures; None when the refresh was asked without them (the GUI and the maintenance only
+    need the counts, and a million members' figures would cross from the refresh's process for nothing)."""
     fit: Fit
     numbers: MemberNumbers
     stored: bool
     later_sales_ignored: int
+    members: int
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
+    def per_member(self) -> Segments:
+        if self.segments is None:
+            raise ValueError("the refresh was run without its per-member figures")
+        return self.segments
 
-def _month_table(conn: Connection) -> np.ndarray[Any, Any]:
-    """Every monthly total as an int64 array (member, month, spend, days, first day's spend, sales), ordered by
-    member and month; read in slices so a million members' rows never sit in memory as Python tuples."""
+
+MONTH_SHIFT = 31
+"""The month and the day bits travel packed in one integer (a day mask needs 31 bits): fewer values to convert."""
+
+
+def _int_table(conn: Connection, sql: str, params: tuple[Any, ...], width: int) -> Ints:
+    """The rows of a query of `width` integer columns as an int64 array, straight from the driver and read in
+    slices, so a million members' rows never sit in memory as Python tuples all at once. `{p}` in `sql` stands
+    for the driver's parameter marker."""
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(
-            "SELECT member_id, month, spend_fen, days_mask, first_day_spend_fen, sales FROM member_month_totals"
-        )
-        parts = [np.empty((0, 6), dtype=np.int64)]
+        cursor.execute(sql.format(p=marker(conn)), params)
+        parts = [np.empty((0, width), dtype=np.int64)]
         while chunk := cursor.fetchmany(READ_SLICE):
-            flat = np.fromiter(itertools.chain.from_iterable(chunk), dtype=np.int64, count=len(chunk) * 6)
-            parts.append(flat.reshape(-1, 6))
+            flat = np.fromiter(itertools.chain.from_iterable(chunk), dtype=np.int64, count=len(chunk) * width)
+            parts.append(flat.reshape(-1, width))
     finally:
         cursor.close()
-    table = np.concatenate(parts)
-    order = np.lexsort((table[:, 1], table[:, 0]))
-    return table[order]
+    return np.concatenate(parts)
+
+
+def _month_table(conn: Connection, month: int) -> Ints:
+    """The monthly totals up to `month` as columns (member, month, spend, days, first day's spend), ordered by
+    member and month."""
+    packed = _int_table(
+        conn,
+        f"""SELECT member_id, month * {1 << MONTH_SHIFT} + days_mask, spend_fen, first_day_spend_fen
+            FROM member_month_totals WHERE month <= {{p}}""",
+        (month,),
+        4,
+    )
+    if len(packed) > 1:
+        keys = packed[:, :2]
+        if ((keys[1:, 0] < keys[:-1, 0]) | ((keys[1:, 0] == keys[:-1, 0]) & (keys[1:, 1] < keys[:-1, 1]))).any():
+            packed = packed[np.lexsort((packed[:, 1], packed[:, 0]))]
+    table = np.empty((len(packed), 5), dtype=np.int64)
+    table[:, 0] = packed[:, 0]
+    table[:, 1] = packed[:, 1] >> MONTH_SHIFT
+    table[:, 2] = packed[:, 2]
+    table[:, 3] = packed[:, 1] & ((1 << MONTH_SHIFT) - 1)
+    table[:, 4] = packed[:, 3]
+    return table
+
+
+def _distinct_sorted(values: Ints) -> Ints:
+    ordered = np.sort(values)
+    first = np.ones(len(ordered), dtype=np.bool_)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return ordered[first]
 
 
 def _member_numbers(conn: Connection, ids: Any) -> MemberNumbers:
@@ -99,9 +148,9 @@ def _member_numbers(conn: Connection, ids: Any) -> MemberNumbers:
 
 
 def _counts(seg: Segments) -> dict[str, dict[str, int]]:
-    def tally(codes: np.ndarray[Any, Any], names: tuple[str, ...]) -> dict[str, int]:
-        found = Counter(int(c) for c in codes if c >= 0)
-        return {name: found.get(i, 0) for i, name in enumerate(names)}
+    def tally(codes: Ints, names: tuple[str, ...]) -> dict[str, int]:
+        found = np.bincount(codes[codes >= 0], minlength=len(names))
+        return {name: int(found[i]) for i, name in enumerate(names)}
 
     return {
         "pyramid": tally(seg.pyramid, PYRAMID),
@@ -109,7 +158,7 @@ def _counts(seg: Segments) -> dict[str, dict[str, int]]:
         "lifecycle": tally(seg.stage, STAGES),
         "model": tally(seg.model, MODELS),
         "churn_warning": {"yes": int(seg.churn_warning.sum())},
-        **{f"moves {month}": moved for month, moved in seg.moves.items()},
+        **{f"{MOVES_KEY}{month}": moved for month, moved in seg.moves.items()},
     }
 
 
@@ -132,16 +181,15 @@ class Refresher:
         progress: Progress | None = None,
         recount: bool = False,
         with_numbers: bool = False,
+        per_member: bool = True,
     ) -> SegmentReport:
-        """Segments as of the end of `as_of` (default yesterday), stored when that is the latest whole day or later."""
-        started = time.perf_counter()
+        """Segments as of the end of `as_of` (default yesterday), stored when that is the latest whole day or later.
+        Where a fork helps, all of it (reading, computing, storing) runs in a process of its own."""
         step = progress or (lambda _d, _t, _w: True)
         settings = self.db.read(read_settings)
         timezone = settings.store_timezone
-        tz = ZoneInfo(timezone)
-        today = self.clock.now().astimezone(tz).date()
-        latest = self.latest_day(timezone)
-        as_of = as_of or latest
+        today = self.clock.now().astimezone(ZoneInfo(timezone)).date()
+        as_of = as_of or self.latest_day(timezone)
         if as_of > today:
             raise ValidationError(
                 S("Errors", "The as-of date {date} is in the future; the latest day with figures is today."),
@@ -149,6 +197,39 @@ class Refresher:
                 date=as_of.isoformat(),
             )
         options = SegmentOptions.from_settings(settings, horizon_days)
+        chosen = as_of
+
+        def work(db: Database, told: Progress) -> SegmentReport:
+            report = Refresher(db, self.operator, self.clock)._refresh(
+                chosen, options, timezone, told, recount, with_numbers
+            )
+            if not per_member:
+                report.segments = None
+            return report
+
+        if not fork_helps():
+            return work(self.db, step)
+
+        def forked(told: Progress) -> SegmentReport:
+            self.db.engine.dispose(close=False)  # the connections inherited stay the parent's
+            own = Database(self.db.url)
+            try:
+                return work(own, told)
+            finally:
+                own.dispose()
+
+        return run_in_child(forked, step, "segments")
+
+    def _refresh(
+        self,
+        as_of: dt.date,
+        options: SegmentOptions,
+        timezone: str,
+        step: Progress,
+        recount: bool,
+        with_numbers: bool,
+    ) -> SegmentReport:
+        started = time.perf_counter()
         if not step(0, STEPS, S("Segments", "Counting monthly totals")):
             raise RefreshCancelled()
         if recount:
@@ -157,122 +238,88 @@ class Refresher:
             aggregates.ensure_month_totals(self.db, timezone)
         if not step(1, STEPS, S("Segments", "Reading members and totals")):
             raise RefreshCancelled()
-        end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tz)
+        end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), ZoneInfo(timezone))
         ids, numbers, rows, later = self.db.read(
             lambda s: self._read(s.connection(), as_of, end, timezone, with_numbers)
         )
         if not step(2, STEPS, S("Segments", "Computing segments and fitting the models")):
             raise RefreshCancelled()
-        segments, fit = self._compute(ids, rows, as_of, options)
-        report = SegmentReport(as_of, options.horizon_days, segments, fit, numbers, False, later, _counts(segments))
-        if as_of >= latest:
+        segments, fit = compute(ids, rows, as_of, options)
+        del rows
+        report = SegmentReport(
+            as_of, options.horizon_days, segments, fit, numbers, False, later, len(ids), _counts(segments)
+        )
+        if as_of >= self.latest_day(timezone):
             if not step(3, STEPS, S("Segments", "Storing the results")):
                 raise RefreshCancelled()
             duration = int((time.perf_counter() - started) * 1000)
-            self.db.write(lambda s: self._store(s, report, duration))
+            self.db.write(lambda s: self._store(s, segments, report, duration))
             report.stored = True
         step(STEPS, STEPS, S("Segments", "Done"))
         return report
 
-    def _compute(self, ids: Any, rows: MonthRows, as_of: dt.date, options: SegmentOptions) -> tuple[Segments, Fit]:
-        def produce() -> Generator[None, None, tuple[Segments, Fit]]:
-            yield None
-            return compute(ids, rows, as_of, options)
-
-        work = in_child(produce, "segments") if fork_helps() else produce()
-        while True:
-            try:
-                next(work)
-            except StopIteration as done:
-                result: tuple[Segments, Fit] = done.value
-                return result
-
     def _read(
         self, conn: Connection, as_of: dt.date, end: dt.datetime, timezone: str, with_numbers: bool
     ) -> tuple[Any, MemberNumbers, MonthRows, int]:
-        members = conn.execute(
-            select(Member.id, Member.joined_at < end)
-            .where(Member.status != MemberStatus.ANONYMISED)
-            .order_by(Member.id)
-        ).all()
-        ids = np.fromiter((m[0] for m in members), dtype=np.int64, count=len(members))
-        joined = np.fromiter((bool(m[1]) for m in members), dtype=np.bool_, count=len(members))
+        values = DriverValues(sqlite=conn.dialect.name == "sqlite")
+        anonymised = (values(MemberStatus.ANONYMISED),)
+        joined = _int_table(
+            conn, "SELECT id FROM members WHERE status <> {p} AND joined_at < {p}", (*anonymised, values(end)), 1
+        )[:, 0]
+        gone = _int_table(conn, "SELECT id FROM members WHERE status = {p}", anonymised, 1)[:, 0]
         month = aggregates.month_key(as_of)
-        table = _month_table(conn)
-        later = int(table[table[:, 1] > month, 5].sum())
-        table = table[(table[:, 1] <= month) & np.isin(table[:, 0], ids)]
+        later = int(
+            _int_table(
+                conn,
+                "SELECT CAST(COALESCE(SUM(sales), 0) AS BIGINT) FROM member_month_totals WHERE month > {p}",
+                (month,),
+                1,
+            )[0, 0]
+        )
+        table = _month_table(conn, month)
+        if len(gone):
+            table = table[~np.isin(table[:, 0], gone)]
         partial = (table[:, 1] == month) & ((table[:, 3] >> as_of.day) != 0)
         if partial.any():
-            later += self._clip_as_of_month(conn, table, partial, as_of, end, timezone)
-        table = table[table[:, 3] != 0]
+            later += self._clip_as_of_month(conn, table, partial, as_of, timezone)
+        if (table[:, 3] == 0).any():
+            table = table[table[:, 3] != 0]
         # Members who joined after the as-of day are left out, unless they had bought by then (imported history).
-        ids = ids[joined | np.isin(ids, table[:, 0])]
+        ids = _distinct_sorted(np.concatenate((joined, table[:, 0])))
         numbers = _member_numbers(conn, ids) if with_numbers else MemberNumbers([], [])
-        rows = MonthRows(table[:, 0], table[:, 1], table[:, 2], table[:, 3], table[:, 4])
+        rows = MonthRows(*(np.ascontiguousarray(table[:, column]) for column in range(5)))
         return ids, numbers, rows, later
 
-    def _clip_as_of_month(
-        self,
-        conn: Connection,
-        table: np.ndarray[Any, Any],
-        partial: np.ndarray[Any, Any],
-        as_of: dt.date,
-        end: dt.datetime,
-        timezone: str,
-    ) -> int:
-        """Rows of the as-of month with purchases after the as-of day are recounted from those members' sales up
-        to the end of the day. Returns how many sales were left out."""
-        start = dt.datetime.combine(as_of.replace(day=1), dt.time(), ZoneInfo(timezone))
-        members = [int(m) for m in table[partial, 0]]
-        kept: dict[tuple[int, int], aggregates.MonthTotal] = {}
-        for begin in range(0, len(members), aggregates.CHUNK):
-            chunk = members[begin : begin + aggregates.CHUNK]
-            kept.update(aggregates.month_totals(aggregates.sale_days(conn, timezone, chunk, until=end, since=start)))
+    def _clip_as_of_month(self, conn: Connection, table: Ints, partial: Bools, as_of: dt.date, timezone: str) -> int:
+        """Rows of the as-of month with purchases after the as-of day lose those purchases: the sales from the end
+        of the as-of day to the end of its month (one range query, not one per member) are taken off. The month's
+        first purchase day stays unless every purchase was later (the row then empties). Returns how many sales
+        were left out."""
+        tz = ZoneInfo(timezone)
+        end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tz)
+        next_month = (as_of.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        later: dict[int, tuple[int, int]] = {}
+        for member, _day, spend, sales in aggregates.sale_days(
+            conn, timezone, until=dt.datetime.combine(next_month, dt.time(), tz), since=end
+        ):
+            before = later.get(member, (0, 0))
+            later[member] = (before[0] + spend, before[1] + sales)
+        kept_days = (1 << as_of.day) - 1
         left_out = 0
-        month = aggregates.month_key(as_of)
         for i in np.flatnonzero(partial):
-            total = kept.get((int(table[i, 0]), month), aggregates.MonthTotal())
-            left_out += int(table[i, 5]) - total.sales
-            table[i, 2:6] = (total.spend_fen, total.days_mask, total.first_day_spend_fen, total.sales)
+            spend, sales = later.get(int(table[i, 0]), (0, 0))
+            left_out += sales
+            mask = int(table[i, 3]) & kept_days
+            table[i, 2:5] = (table[i, 2] - spend, mask, table[i, 4]) if mask else (0, 0, 0)
         return left_out
 
-    def _store(self, session: Session, report: SegmentReport, duration_ms: int) -> None:
-        seg = report.segments
+    def _store(self, session: Session, segments: Segments, report: SegmentReport, duration_ms: int) -> None:
         conn = session.connection()
         conn.execute(delete(MemberSegment))
-
-        def optional(values: np.ndarray[Any, Any], scale: float) -> list[int | None]:
-            return [None if not np.isfinite(v) else round(v * scale) for v in values.tolist()]
-
-        p_alive = optional(seg.p_alive, 1000)
-        purchases = optional(seg.expected_purchases, 1000)
-        spend = optional(seg.expected_spend_fen, 1)
-        value = optional(seg.value_fen, 1)
-        rows = list(
-            zip(
-                seg.member_ids.tolist(),
-                [report.as_of.isoformat() if conn.dialect.name == "sqlite" else report.as_of] * len(p_alive),
-                [None if r < 0 else r for r in seg.recency_days.tolist()],
-                seg.frequency.tolist(),
-                seg.monetary_fen.tolist(),
-                seg.r_score.tolist(),
-                seg.f_score.tolist(),
-                seg.m_score.tolist(),
-                [RFM_CLASSES[c] if c >= 0 else None for c in seg.rfm_class.tolist()],
-                [PYRAMID[c] for c in seg.pyramid.tolist()],
-                [STAGES[c] for c in seg.stage.tolist()],
-                p_alive,
-                purchases,
-                spend,
-                value,
-                seg.churn_warning.tolist(),
-                [MODELS[c] for c in seg.model.tolist()],
-                strict=True,
-            )
-        )
-        columns = [c.name for c in MemberSegment.__table__.columns]  # the order of the values above
-        for start in range(0, len(rows), 50_000):
-            bulk_insert(conn, MemberSegment.__tablename__, columns, rows[start : start + 50_000])
+        columns = [c.name for c in MemberSegment.__table__.columns]  # the order of _result_rows' values
+        as_of = DriverValues(sqlite=conn.dialect.name == "sqlite")(report.as_of)
+        for rows in _result_rows(segments, as_of):
+            bulk_insert(conn, MemberSegment.__tablename__, columns, rows)
         conn.execute(
             insert(SegmentRun).values(
                 as_of=report.as_of,
@@ -280,9 +327,55 @@ class Refresher:
                 model=report.fit.model,
                 parameters=parameters(report.fit),
                 counts=report.counts,
-                members=len(rows),
+                members=report.members,
                 duration_ms=duration_ms,
                 created_at=self.clock.now(),
+            )
+        )
+
+
+WRITE_SLICE = 50_000
+
+
+def _optional(values: Floats, scale: float) -> list[int | None]:
+    """Rounded (half to even, as round() does) to integers; empty where there is no figure."""
+    finite = np.isfinite(values)
+    cells = np.rint(np.where(finite, values, 0.0) * scale).astype(np.int64).astype(object)
+    cells[~finite] = None
+    return cells.tolist()
+
+
+def _labels(codes: Ints, names: tuple[str, ...]) -> list[str | None]:
+    """Codes to names; a code of -1 to an empty cell."""
+    table = np.array([*names, None], dtype=object)
+    return table[codes].tolist()
+
+
+def _result_rows(seg: Segments, as_of: Any) -> Iterator[list[tuple[Any, ...]]]:
+    """member_segments rows in slices, made column by column (numpy), in the table's column order."""
+    for start in range(0, len(seg.member_ids), WRITE_SLICE):
+        part = slice(start, start + WRITE_SLICE)
+        recency = seg.recency_days[part].astype(object)
+        recency[seg.recency_days[part] < 0] = None
+        yield list(
+            zip(
+                seg.member_ids[part].tolist(),
+                itertools.repeat(as_of),
+                recency.tolist(),
+                seg.frequency[part].tolist(),
+                seg.monetary_fen[part].tolist(),
+                seg.r_score[part].tolist(),
+                seg.f_score[part].tolist(),
+                seg.m_score[part].tolist(),
+                _labels(seg.rfm_class[part], RFM_CLASSES),
+                _labels(seg.pyramid[part], PYRAMID),
+                _labels(seg.stage[part], STAGES),
+                _optional(seg.p_alive[part], 1000),
+                _optional(seg.expected_purchases[part], 1000),
+                _optional(seg.expected_spend_fen[part], 1),
+                _optional(seg.value_fen[part], 1),
+                seg.churn_warning[part].tolist(),
+                _labels(seg.model[part], MODELS),
             )
         )
 

@@ -10,18 +10,20 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.changes import Changes
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.insights.labels import PYRAMID, RFM_CLASSES, STAGES
+from app.members.validation import mask_phone
 from app.security.operator import Operator, require_role
 from app.trust.audit import record_audit
 from db.engine import Database
-from db.enums import MemberStatus, StaffRole
-from db.models import Member, MemberSegment, MemberTag, SavedSegment, Tag, Tier
+from db.enums import CampaignStatus, MemberStatus, StaffRole
+from db.models import CouponCampaign, Member, MemberSegment, MemberTag, SavedSegment, Tag, Tier
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,39 @@ def members_matching(flt: SegmentFilter) -> Select[int]:
     return query
 
 
+def saved_segment_members(session: Session, segment_id: int | None) -> Select[int]:
+    """The ids of the members a saved segment matches now (a query to use inside another)."""
+    filters = (
+        None
+        if segment_id is None
+        else session.scalar(select(SavedSegment.filters).where(SavedSegment.id == segment_id))
+    )
+    if filters is None:
+        raise NotFoundError(S("Errors", "Segment not found."))
+    return members_matching(SegmentFilter.from_json(filters))
+
+
+@dataclass(frozen=True)
+class SegmentMember:
+    """A member of a segment as the saved segments screen lists them (the phone masked unless the role sees it)."""
+
+    id: int
+    member_no: str
+    name: str
+    phone: str
+    tier: str | None
+    pyramid_level: str | None
+    rfm_class: str | None
+    churn_warning: bool | None
+    marketing_consent: bool
+
+
+@dataclass(frozen=True)
+class SegmentMembersPage:
+    rows: list[SegmentMember]
+    total: int
+
+
 @dataclass(frozen=True)
 class SavedSegmentView:
     id: int
@@ -117,10 +152,41 @@ class SavedSegmentView:
     members: int = field(default=0)
 
 
+@dataclass(frozen=True)
+class SegmentChoices:
+    """What a filter can name: tiers (code, name) in rank order, and the tags in use."""
+
+    tiers: tuple[tuple[str, str], ...]
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SegmentSaved:
+    segment_id: int
+    changes: Changes = Changes.SEGMENTS
+
+
+def _checked_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValidationError(S("Errors", "A segment needs a name of at most 100 characters."), field="name")
+    return name
+
+
 class SavedSegmentService:
     def __init__(self, db: Database, operator: Operator) -> None:
         self.db = db
         self.operator = operator
+
+    def choices(self) -> SegmentChoices:
+        def work(session: Session) -> SegmentChoices:
+            tiers = tuple(
+                (code, name) for code, name in session.execute(select(Tier.code, Tier.name).order_by(Tier.rank))
+            )
+            tags = tuple(session.scalars(select(Tag.name).order_by(Tag.name).limit(500)))
+            return SegmentChoices(tiers, tags)
+
+        return self.db.read(work)
 
     def count(self, flt: SegmentFilter) -> int:
         """The live count: how many members the filter matches now."""
@@ -130,9 +196,7 @@ class SavedSegmentService:
     def save(self, name: str, flt: SegmentFilter) -> int:
         """Managers and owners; a name is used once."""
         require_role(self.operator, StaffRole.MANAGER)
-        name = name.strip()
-        if not name or len(name) > 100:
-            raise ValidationError(S("Errors", "A segment needs a name of at most 100 characters."), field="name")
+        name = _checked_name(name)
         flt.check()
 
         def work(session: Session) -> int:
@@ -162,14 +226,97 @@ class SavedSegmentService:
 
         return self.db.read(work)
 
-    def remove(self, segment_id: int) -> None:
+    def remove(self, segment_id: int) -> SegmentSaved:
+        """A segment a running campaign still targets is kept (the campaign issues by it); ended and past
+        campaigns forget it."""
         require_role(self.operator, StaffRole.MANAGER)
 
-        def work(session: Session) -> None:
+        def work(session: Session) -> SegmentSaved:
             row = session.get(SavedSegment, segment_id)
             if row is None:
                 raise NotFoundError(S("Errors", "Segment not found."))
+            running = session.scalar(
+                select(CouponCampaign.code).where(
+                    CouponCampaign.saved_segment_id == segment_id, CouponCampaign.status != CampaignStatus.ENDED
+                )
+            )
+            if running is not None:
+                raise ConflictError(
+                    S("Errors", "The campaign {code} targets this segment: end it before deleting the segment."),
+                    code=running,
+                )
+            session.execute(
+                update(CouponCampaign)
+                .where(CouponCampaign.saved_segment_id == segment_id)
+                .values(saved_segment_id=None)
+            )
             record_audit(session, self.operator, "delete", "saved_segment", segment_id, {"name": row.name})
             session.execute(delete(SavedSegment).where(SavedSegment.id == segment_id))
+            return SegmentSaved(segment_id)
 
-        self.db.write(work)
+        return self.db.write(work)
+
+    def rename(self, segment_id: int, name: str) -> SegmentSaved:
+        require_role(self.operator, StaffRole.MANAGER)
+        name = _checked_name(name)
+
+        def work(session: Session) -> SegmentSaved:
+            row = session.get(SavedSegment, segment_id)
+            if row is None:
+                raise NotFoundError(S("Errors", "Segment not found."))
+            if row.name == name:
+                return SegmentSaved(segment_id)
+            if session.scalar(select(SavedSegment.id).where(SavedSegment.name == name)) is not None:
+                raise ConflictError(S("Errors", "A segment named {name} already exists."), name=name)
+            record_audit(session, self.operator, "rename", "saved_segment", segment_id, {"from": row.name, "to": name})
+            row.name = name
+            return SegmentSaved(segment_id)
+
+        try:
+            return self.db.write(work)
+        except IntegrityError:
+            raise ConflictError(S("Errors", "A segment named {name} already exists."), name=name) from None
+
+    def members(self, segment_id: int, offset: int = 0, limit: int = 200) -> SegmentMembersPage:
+        """One page of the segment's members (by member number) and how many it has."""
+
+        def work(session: Session) -> SegmentMembersPage:
+            ids = saved_segment_members(session, segment_id).subquery()
+            total = session.scalar(select(func.count()).select_from(ids)) or 0
+            query = (
+                select(
+                    Member.id,
+                    Member.member_no,
+                    Member.name,
+                    Member.phone,
+                    Tier.name,
+                    MemberSegment.pyramid_level,
+                    MemberSegment.rfm_class,
+                    MemberSegment.churn_warning,
+                    Member.marketing_consent,
+                )
+                .outerjoin(Tier, Tier.id == Member.tier_id)
+                .outerjoin(MemberSegment, MemberSegment.member_id == Member.id)
+                .where(Member.id.in_(select(ids.c.id)))
+                .order_by(Member.member_no)
+                .offset(offset)
+                .limit(limit)
+            )
+            full = self.operator.sees_full_phone
+            rows = [
+                SegmentMember(
+                    member_id,
+                    member_no,
+                    name or "",
+                    (phone or "") if full else mask_phone(phone),
+                    tier,
+                    level,
+                    rfm,
+                    churn,
+                    consent,
+                )
+                for member_id, member_no, name, phone, tier, level, rfm, churn, consent in session.execute(query)
+            ]
+            return SegmentMembersPage(rows, total)
+
+        return self.db.read(work)

@@ -59,16 +59,18 @@ class SegmentService:
         progress: Progress | None = None,
         recount: bool = False,
         with_numbers: bool = False,
+        per_member: bool = True,
     ) -> SegmentReport:
         """Segments as of the end of `as_of` (default yesterday), stored when that is the latest whole day.
         `recount` counts the monthly totals again from every sale first; `with_numbers` adds the member and card
-        numbers (for a file). Managers and owners only: it reads every
+        numbers (for a file); without `per_member` the report carries the counts and the fit but not every
+        member's figures (they are stored all the same). Managers and owners only: it reads every
         member's purchases."""
         require_role(self.operator, StaffRole.MANAGER)
         from app.insights.refresh import Refresher
 
         return Refresher(self.db, self.operator, self.clock).refresh(
-            as_of, horizon_days, progress, recount, with_numbers
+            as_of, horizon_days, progress, recount, with_numbers, per_member
         )
 
     def refresh_if_due(self) -> SegmentReport | None:
@@ -81,7 +83,7 @@ class SegmentService:
         timezone = self.db.read(read_settings).store_timezone
         if last is not None and last.as_of >= refresher.latest_day(timezone):
             return None
-        return refresher.refresh()
+        return refresher.refresh(per_member=False)
 
     def last_run(self) -> SegmentRunView | None:
         def work(session: Session) -> SegmentRunView | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.loyalty.job import LoyaltyJob
@@ -12,21 +14,23 @@ from app.settings import read_settings
 from db.models import Member
 
 
+def due_reviews(now: dt.datetime) -> Select[int]:
+    """The members whose tier review date has come (an index search: most members' reviews are months away)."""
+    return select(Member.id).where(Member.tier_review_at <= now)
+
+
 class TierReview(LoyaltyJob):
     def review_tiers(self) -> int:
         """Returns how many members changed tier."""
         now = self.clock.now()
         with self.db.session() as session:
-            due = list(session.scalars(select(Member.id).where(Member.tier_review_at <= now)))
-        changed = 0
-        for member_id in due:
+            due = list(session.scalars(due_reviews(now)))
 
-            def work(session: Session, member_id: int = member_id) -> bool:
-                member = lock_member(session, member_id)
-                settings = read_settings(session)
-                moved = move_tier(session, self.operator, ladder(session, settings), member, now, settings)
-                save_member(session, member)
-                return moved is not None
+        def review(session: Session, member_id: int) -> bool:
+            member = lock_member(session, member_id)
+            settings = read_settings(session)
+            moved = move_tier(session, self.operator, ladder(session, settings), member, now, settings)
+            save_member(session, member)
+            return moved is not None
 
-            changed += self.db.write(work)
-        return changed
+        return sum(self.in_batches(due, review))

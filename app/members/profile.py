@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -41,6 +41,8 @@ T = TypeVar("T")
 class Page(Generic[T]):
     rows: list[T]
     total: int
+    next: Any = None
+    """Where the next page starts, for a list paged by key (app.members.lookup.ListCursor); None at its end."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from app.members.lookup import find_page, plan_lookup
+from app.members.lookup import ListCursor, find_page, plan_lookup
 from app.members.profile import Page
 from app.members.validation import mask_phone
 from db.engine import Database
@@ -55,12 +55,13 @@ def listed_members(*extra: Any) -> Select:
     )
 
 
-def member_page(db: Database, offset: int, limit: int, text: str = "") -> Page[MemberRow]:
-    """One page of the member list (newest first, or in the filter's order), anonymised members left out. The
-    filter is read the way the counter's lookup box reads it (app.members.lookup), so both find the same members."""
+def member_page(db: Database, after: ListCursor | None, limit: int, text: str = "") -> Page[MemberRow]:
+    """One page of the member list (newest first, or in the filter's order), anonymised members left out, starting
+    after `after` (the previous page's `next`; None for the first). The filter is read the way the counter's lookup
+    box reads it (app.members.lookup), so both find the same members."""
     with db.session() as session:
-        rows, total = find_page(
-            session, listed_members(Member.joined_at, Member.status), plan_lookup(text), offset, limit
+        rows, following, total = find_page(
+            session, listed_members(Member.joined_at, Member.status), plan_lookup(text), after, limit
         )
     return Page(
         [
@@ -80,6 +81,7 @@ def member_page(db: Database, offset: int, limit: int, text: str = "") -> Page[M
             for r in rows
         ],
         total,
+        following,
     )
 
 

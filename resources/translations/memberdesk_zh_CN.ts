@@ -13,6 +13,169 @@
     </message>
 </context>
 <context>
+    <name>Actions</name>
+    <message>
+        <source>Members with a churn warning</source>
+        <translation>有流失预警的会员</translation>
+    </message>
+    <message>
+        <source>Reading the members</source>
+        <translation>正在读取会员</translation>
+    </message>
+    <message>
+        <source>Making follow-up tasks</source>
+        <translation>正在创建跟进任务</translation>
+    </message>
+    <message>
+        <source>Writing the list</source>
+        <translation>正在写入名单</translation>
+    </message>
+    <message>
+        <source>We miss you! For the member named on the coupon.</source>
+        <translation>好久不见，欢迎回来！限券上会员本人使用。</translation>
+    </message>
+    <message>
+        <source>Win-back {date}</source>
+        <translation>挽回券 {date}</translation>
+    </message>
+    <message>
+        <source>Issuing coupons</source>
+        <translation>正在发券</translation>
+    </message>
+    <message>
+        <source>Members: {label}</source>
+        <translation>会员：{label}</translation>
+    </message>
+    <message>
+        <source>Counting…</source>
+        <translation>正在统计…</translation>
+    </message>
+    <message>
+        <source>{members} active members, {consent} of them agreed to marketing.</source>
+        <translation>有效会员 {members} 位，其中 {consent} 位同意接收营销信息。</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Coupon campaign for a set</source>
+        <translation>为这批会员发起优惠券活动</translation>
+    </message>
+    <message>
+        <source>Create and issue</source>
+        <translation>创建并发券</translation>
+    </message>
+    <message>
+        <source>Code</source>
+        <translation>活动代码</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Amount off (¥)</source>
+        <translation>减免金额（元）</translation>
+    </message>
+    <message>
+        <source>Minimum spend (¥)</source>
+        <translation>最低消费（元）</translation>
+    </message>
+    <message>
+        <source>Last day</source>
+        <translation>最后一天</translation>
+    </message>
+    <message>
+        <source>Terms</source>
+        <translation>使用说明</translation>
+    </message>
+    <message>
+        <source>One coupon each for {members} active members (the campaign is active at once).</source>
+        <translation>给 {members} 位有效会员每人发一张券（活动立即生效）。</translation>
+    </message>
+    <message>
+        <source>Still loading; try again in a moment.</source>
+        <translation>还在加载，请稍后再试。</translation>
+    </message>
+    <message>
+        <source>Campaign {code}: {count} coupons issued.</source>
+        <translation>活动 {code}：已发 {count} 张券。</translation>
+    </message>
+    <message>
+        <source>Follow-up tasks for a set</source>
+        <translation>为这批会员创建跟进任务</translation>
+    </message>
+    <message>
+        <source>Create tasks</source>
+        <translation>创建任务</translation>
+    </message>
+    <message>
+        <source>A task each for the {consent} members who agreed to marketing ({members} active members in all).</source>
+        <translation>为同意接收营销信息的 {consent} 位会员各建一个任务（有效会员共 {members} 位）。</translation>
+    </message>
+    <message>
+        <source>{count} follow-up tasks created.</source>
+        <translation>已创建 {count} 个跟进任务。</translation>
+    </message>
+    <message>
+        <source>{count} already had one open.</source>
+        <translation>{count} 位已有未完成的同类任务。</translation>
+    </message>
+    <message>
+        <source>Export a contact list</source>
+        <translation>导出联系名单</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Phones are written in full.</source>
+        <translation>手机号完整导出。</translation>
+    </message>
+    <message>
+        <source>Phones are masked (138****5678): your role does not see full phone numbers.</source>
+        <translation>手机号已打码（138****5678）：您的角色无权查看完整手机号。</translation>
+    </message>
+    <message>
+        <source>Only members who agreed to marketing are listed. The export is logged.</source>
+        <translation>只列出同意接收营销信息的会员。本次导出会记入审计日志。</translation>
+    </message>
+    <message>
+        <source>Excel (*.xlsx);;CSV (*.csv)</source>
+        <translation>Excel (*.xlsx);;CSV (*.csv)</translation>
+    </message>
+    <message>
+        <source>Choose the file to write.</source>
+        <translation>请选择要写入的文件。</translation>
+    </message>
+    <message>
+        <source>{count} contacts written to {file}.</source>
+        <translation>已将 {count} 位联系人写入 {file}。</translation>
+    </message>
+    <message>
+        <source>Coupon campaign…</source>
+        <translation>优惠券活动…</translation>
+    </message>
+    <message>
+        <source>Follow-up tasks…</source>
+        <translation>跟进任务…</translation>
+    </message>
+    <message>
+        <source>Export contacts…</source>
+        <translation>导出联系名单…</translation>
+    </message>
+</context>
+<context>
     <name>AddStaffDialog</name>
     <message>
         <source>Add a staff account</source>
@@ -1830,6 +1993,10 @@
         <translation>不记名（任何人）</translation>
     </message>
     <message>
+        <source>A saved segment</source>
+        <translation>已保存的分群</translation>
+    </message>
+    <message>
         <source>Draft</source>
         <translation>草稿</translation>
     </message>
@@ -2481,6 +2648,26 @@
         <translation>未找到该礼品。</translation>
     </message>
     <message>
+        <source>each already has an open follow-up for this reason.</source>
+        <translation>每位都已有同类的未完成跟进。</translation>
+    </message>
+    <message>
+        <source>Cancelled: nothing was changed.</source>
+        <translation>已取消：没有做任何改动。</translation>
+    </message>
+    <message>
+        <source>the set has no active members.</source>
+        <translation>这批会员中没有有效会员。</translation>
+    </message>
+    <message>
+        <source>none of its members agreed to marketing.</source>
+        <translation>其中没有会员同意接收营销信息。</translation>
+    </message>
+    <message>
+        <source>Nobody in this set to follow up: {reason}</source>
+        <translation>这批会员中没有需要跟进的：{reason}</translation>
+    </message>
+    <message>
         <source>The period ends before it starts.</source>
         <translation>结束日期早于开始日期。</translation>
     </message>
@@ -2551,6 +2738,18 @@
     <message>
         <source>A coupon needs a member; this complaint has none.</source>
         <translation>优惠券需要会员；这条投诉没有会员。</translation>
+    </message>
+    <message>
+        <source>Choose who makes the follow-up.</source>
+        <translation>请选择由谁跟进。</translation>
+    </message>
+    <message>
+        <source>A follow-up title has at most 200 characters.</source>
+        <translation>跟进事项最多 200 个字。</translation>
+    </message>
+    <message>
+        <source>A note has at most 1,000 characters.</source>
+        <translation>备注最多 1,000 个字。</translation>
     </message>
     <message>
         <source>Write down how the call went.</source>
@@ -2713,6 +2912,10 @@
         <translation>请选择活动面向的等级。</translation>
     </message>
     <message>
+        <source>Choose the saved segment the campaign is for.</source>
+        <translation>请选择活动面向的已保存分群。</translation>
+    </message>
+    <message>
         <source>The terms have at most 500 characters.</source>
         <translation>使用条款最多 500 个字。</translation>
     </message>
@@ -2773,6 +2976,10 @@
         <translation>这张券需要参与商品消费满 {minimum}；本单只有 {counted}。</translation>
     </message>
     <message>
+        <source>Cancelled: no campaign was made and no coupon issued.</source>
+        <translation>已取消：没有创建活动，也没有发券。</translation>
+    </message>
+    <message>
         <source>Campaign not found.</source>
         <translation>找不到该活动。</translation>
     </message>
@@ -2827,6 +3034,50 @@
     <message>
         <source>An ended campaign issues no coupons.</source>
         <translation>已结束的活动不能再发券。</translation>
+    </message>
+    <message>
+        <source>No such backup file: {path}</source>
+        <translation>备份文件不存在：{path}</translation>
+    </message>
+    <message>
+        <source>{path} is not a MemberDesk backup: {detail}</source>
+        <translation>{path} 不是会员台的备份：{detail}</translation>
+    </message>
+    <message>
+        <source>The backup in {path} did not read back as this store.</source>
+        <translation>{path} 中的备份读回时与本店不符。</translation>
+    </message>
+    <message>
+        <source>pg_dump is not installed here: back the server up on the server (see README).</source>
+        <translation>本机未安装 pg_dump：请在服务器上备份（见 README）。</translation>
+    </message>
+    <message>
+        <source>pg_dump failed: {detail}</source>
+        <translation>pg_dump 失败：{detail}</translation>
+    </message>
+    <message>
+        <source>The backup&apos;s ID numbers need its key file: put {name} beside the backup.</source>
+        <translation>备份中的身份证号需要它的密钥文件：请把 {name} 放在备份文件旁边。</translation>
+    </message>
+    <message>
+        <source>A PostgreSQL server is restored with pg_restore on the server (see README).</source>
+        <translation>PostgreSQL 服务器请在服务器上用 pg_restore 恢复（见 README）。</translation>
+    </message>
+    <message>
+        <source>{path} is not a MemberDesk backup.</source>
+        <translation>{path} 不是会员台的备份。</translation>
+    </message>
+    <message>
+        <source>The backup was made by a newer MemberDesk (schema {revision}); update first.</source>
+        <translation>该备份由更新版本的会员台制作（数据结构 {revision}），请先升级。</translation>
+    </message>
+    <message>
+        <source>{path} is a backup of another store; this store already has members or sales.</source>
+        <translation>{path} 是另一家店的备份，而本店已有会员或消费记录。</translation>
+    </message>
+    <message>
+        <source>The backup file is damaged: {detail}</source>
+        <translation>备份文件已损坏：{detail}</translation>
     </message>
     <message>
         <source>Only {left} of the campaign&apos;s {total} coupons are left to issue.</source>
@@ -3049,52 +3300,12 @@
         <translation>门店数据 {path} 已被另一个程序打开。请先关闭它：两个程序同时写入同一个门店文件可能会损坏它。</translation>
     </message>
     <message>
-        <source>No such backup file: {path}</source>
-        <translation>备份文件不存在：{path}</translation>
-    </message>
-    <message>
-        <source>{path} is not a MemberDesk backup: {detail}</source>
-        <translation>{path} 不是会员台的备份：{detail}</translation>
-    </message>
-    <message>
-        <source>The backup in {path} did not read back as this store.</source>
-        <translation>{path} 中的备份读回时与本店不符。</translation>
-    </message>
-    <message>
-        <source>pg_dump is not installed here: back the server up on the server (see README).</source>
-        <translation>本机未安装 pg_dump：请在服务器上备份（见 README）。</translation>
-    </message>
-    <message>
-        <source>pg_dump failed: {detail}</source>
-        <translation>pg_dump 失败：{detail}</translation>
-    </message>
-    <message>
-        <source>The backup&apos;s ID numbers need its key file: put {name} beside the backup.</source>
-        <translation>备份中的身份证号需要它的密钥文件：请把 {name} 放在备份文件旁边。</translation>
-    </message>
-    <message>
-        <source>A PostgreSQL server is restored with pg_restore on the server (see README).</source>
-        <translation>PostgreSQL 服务器请在服务器上用 pg_restore 恢复（见 README）。</translation>
-    </message>
-    <message>
-        <source>{path} is not a MemberDesk backup.</source>
-        <translation>{path} 不是会员台的备份。</translation>
-    </message>
-    <message>
-        <source>The backup was made by a newer MemberDesk (schema {revision}); update first.</source>
-        <translation>该备份由更新版本的会员台制作（数据结构 {revision}），请先升级。</translation>
-    </message>
-    <message>
-        <source>{path} is a backup of another store; this store already has members or sales.</source>
-        <translation>{path} 是另一家店的备份，而本店已有会员或消费记录。</translation>
-    </message>
-    <message>
-        <source>The backup file is damaged: {detail}</source>
-        <translation>备份文件已损坏：{detail}</translation>
-    </message>
-    <message>
         <source>Referrer not found: enter their full phone or card number.</source>
         <translation>未找到推荐人：请输入其完整手机号或卡号。</translation>
+    </message>
+    <message>
+        <source>The campaign {code} targets this segment: end it before deleting the segment.</source>
+        <translation>活动 {code} 面向这个分群：请先结束活动再删除分群。</translation>
     </message>
     <message>
         <source>A member cannot refer themselves.</source>
@@ -3289,34 +3500,160 @@
     </message>
 </context>
 <context>
-    <name>FollowUpsView</name>
+    <name>FollowUps</name>
     <message>
-        <source>Due</source>
-        <translation>处理期限</translation>
-    </message>
-    <message>
-        <source>Task</source>
-        <translation>任务</translation>
+        <source>Churn warning</source>
+        <translation>流失预警</translation>
     </message>
     <message>
         <source>Complaint</source>
         <translation>投诉</translation>
     </message>
     <message>
+        <source>Birthday</source>
+        <translation>生日</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>电话</translation>
+    </message>
+    <message>
+        <source>WeChat</source>
+        <translation>微信</translation>
+    </message>
+    <message>
+        <source>In store</source>
+        <translation>到店</translation>
+    </message>
+    <message>
+        <source>Win back: has not been in for a while</source>
+        <translation>挽回：很久没来了</translation>
+    </message>
+    <message>
+        <source>Call back about the complaint</source>
+        <translation>投诉回访</translation>
+    </message>
+    <message>
+        <source>Birthday greeting</source>
+        <translation>生日问候</translation>
+    </message>
+    <message>
+        <source>Follow up</source>
+        <translation>跟进</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation>到期日</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Task</source>
+        <translation>事项</translation>
+    </message>
+    <message>
         <source>Member</source>
         <translation>会员</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>方式</translation>
     </message>
     <message>
         <source>Assignee</source>
         <translation>负责人</translation>
     </message>
     <message>
-        <source>Record the call…</source>
-        <translation>记录回访…</translation>
+        <source>Done</source>
+        <translation>完成日</translation>
     </message>
     <message>
-        <source>{count} calls to make</source>
-        <translation>待回访 {count} 个</translation>
+        <source>Outcome and note</source>
+        <translation>结果与备注</translation>
+    </message>
+    <message>
+        <source>New follow-up…</source>
+        <translation>新建跟进…</translation>
+    </message>
+    <message>
+        <source>Record the outcome…</source>
+        <translation>记录结果…</translation>
+    </message>
+    <message>
+        <source>Anyone</source>
+        <translation>不指定</translation>
+    </message>
+    <message>
+        <source>Optional: the reason says it</source>
+        <translation>可不填：默认按原因命名</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <source>Choose a due day from today on.</source>
+        <translation>到期日请选今天或以后。</translation>
+    </message>
+    <message>
+        <source>New follow-up: {name}</source>
+        <translation>新建跟进：{name}</translation>
+    </message>
+    <message>
+        <source>New follow-up</source>
+        <translation>新建跟进</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Follow-up saved.</source>
+        <translation>跟进已保存。</translation>
+    </message>
+</context>
+<context>
+    <name>FollowUpsPage</name>
+    <message>
+        <source>Follow-ups</source>
+        <translation>定期跟进</translation>
+    </message>
+</context>
+<context>
+    <name>FollowUpsView</name>
+    <message>
+        <source>Due today</source>
+        <translation>今天到期</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>已逾期</translation>
+    </message>
+    <message>
+        <source>All open</source>
+        <translation>全部待办</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>Record the outcome…</source>
+        <translation>记录结果…</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>显示</translation>
+    </message>
+    <message>
+        <source>Due today {today} · overdue {overdue} · open {open}</source>
+        <translation>今天到期 {today} · 逾期 {overdue} · 待办 {open}</translation>
     </message>
 </context>
 <context>
@@ -3684,6 +4021,10 @@
         <translation>给列出的每位会员发一张。</translation>
     </message>
     <message>
+        <source>One coupon to every member of the segment who has none yet.</source>
+        <translation>给分群中还没有这张券的每位会员发一张。</translation>
+    </message>
+    <message>
         <source>Members</source>
         <translation>会员</translation>
     </message>
@@ -4013,6 +4354,14 @@
         <translation>图表</translation>
     </message>
     <message>
+        <source>Saved segments</source>
+        <translation>已存分群</translation>
+    </message>
+    <message>
+        <source>Follow-ups</source>
+        <translation>定期跟进</translation>
+    </message>
+    <message>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
@@ -4301,6 +4650,10 @@ F2 registers a new member.</source>
     <message>
         <source>Coupons</source>
         <translation>优惠券</translation>
+    </message>
+    <message>
+        <source>Follow-ups</source>
+        <translation>跟进</translation>
     </message>
     <message>
         <source>Phone {phone}</source>
@@ -5047,6 +5400,255 @@ F2 registers a new member.</source>
     </message>
 </context>
 <context>
+    <name>SavedSegments</name>
+    <message>
+        <source>Yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>Member no.</source>
+        <translation>会员号</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>手机号</translation>
+    </message>
+    <message>
+        <source>Tier</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <source>Pyramid</source>
+        <translation>金字塔层级</translation>
+    </message>
+    <message>
+        <source>RFM class</source>
+        <translation>RFM 分类</translation>
+    </message>
+    <message>
+        <source>Churn warning</source>
+        <translation>流失预警</translation>
+    </message>
+    <message>
+        <source>Marketing consent</source>
+        <translation>营销同意</translation>
+    </message>
+    <message>
+        <source>Tier: {v}</source>
+        <translation>等级：{v}</translation>
+    </message>
+    <message>
+        <source>Pyramid: {v}</source>
+        <translation>金字塔：{v}</translation>
+    </message>
+    <message>
+        <source>RFM: {v}</source>
+        <translation>RFM：{v}</translation>
+    </message>
+    <message>
+        <source>Stage: {v}</source>
+        <translation>生命周期：{v}</translation>
+    </message>
+    <message>
+        <source>No churn warning</source>
+        <translation>无流失预警</translation>
+    </message>
+    <message>
+        <source>Birthday in month {m}</source>
+        <translation>{m} 月生日</translation>
+    </message>
+    <message>
+        <source>Tags: {v}</source>
+        <translation>标签：{v}</translation>
+    </message>
+    <message>
+        <source>Agreed to marketing</source>
+        <translation>同意接收营销信息</translation>
+    </message>
+    <message>
+        <source>Did not agree to marketing</source>
+        <translation>未同意接收营销信息</translation>
+    </message>
+    <message>
+        <source>Spend from {v}</source>
+        <translation>消费不低于 {v}</translation>
+    </message>
+    <message>
+        <source>Spend up to {v}</source>
+        <translation>消费不高于 {v}</translation>
+    </message>
+    <message>
+        <source>Every member</source>
+        <translation>全部会员</translation>
+    </message>
+    <message>
+        <source>Any</source>
+        <translation>不限</translation>
+    </message>
+</context>
+<context>
+    <name>SavedSegmentsPage</name>
+    <message>
+        <source>Saved segments</source>
+        <translation>已保存的分群</translation>
+    </message>
+    <message>
+        <source>A saved segment is a named filter over the latest segment refresh and the member fields; its count is live. Pick one to see its members and act on them.</source>
+        <translation>已保存的分群是按最近一次分群结果和会员资料设定的筛选条件，人数实时统计。选中一个即可查看其会员并采取行动。</translation>
+    </message>
+    <message>
+        <source>Win back members with a churn warning…</source>
+        <translation>挽回有流失预警的会员…</translation>
+    </message>
+    <message>
+        <source>New…</source>
+        <translation>新建…</translation>
+    </message>
+    <message>
+        <source>Rename…</source>
+        <translation>改名…</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Coupon campaign…</source>
+        <translation>优惠券活动…</translation>
+    </message>
+    <message>
+        <source>Follow-up tasks…</source>
+        <translation>跟进任务…</translation>
+    </message>
+    <message>
+        <source>Export contacts…</source>
+        <translation>导出联系名单…</translation>
+    </message>
+    <message>
+        <source>{name} ({count})</source>
+        <translation>{name}（{count}）</translation>
+    </message>
+    <message>
+        <source>No saved segment yet: New… makes one from the filters.</source>
+        <translation>还没有保存的分群：点“新建…”按筛选条件创建。</translation>
+    </message>
+    <message>
+        <source>{total} members</source>
+        <translation>{total} 位会员</translation>
+    </message>
+    <message>
+        <source>The first {shown} of {total} members</source>
+        <translation>共 {total} 位会员，显示前 {shown} 位</translation>
+    </message>
+    <message>
+        <source>Rename the segment</source>
+        <translation>分群改名</translation>
+    </message>
+    <message>
+        <source>New name</source>
+        <translation>新名称</translation>
+    </message>
+    <message>
+        <source>Delete the segment</source>
+        <translation>删除分群</translation>
+    </message>
+    <message>
+        <source>Delete the saved segment {name}?</source>
+        <translation>删除已保存的分群“{name}”？</translation>
+    </message>
+</context>
+<context>
+    <name>SegmentDialog</name>
+    <message>
+        <source>New saved segment</source>
+        <translation>新建分群</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Tier</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <source>Pyramid</source>
+        <translation>客户金字塔</translation>
+    </message>
+    <message>
+        <source>RFM class</source>
+        <translation>RFM 分类</translation>
+    </message>
+    <message>
+        <source>Lifecycle stage</source>
+        <translation>生命周期</translation>
+    </message>
+    <message>
+        <source>With a churn warning</source>
+        <translation>有流失预警</translation>
+    </message>
+    <message>
+        <source>Without a churn warning</source>
+        <translation>无流失预警</translation>
+    </message>
+    <message>
+        <source>Agreed to marketing</source>
+        <translation>同意接收营销信息</translation>
+    </message>
+    <message>
+        <source>Did not agree</source>
+        <translation>未同意</translation>
+    </message>
+    <message>
+        <source>Month {m}</source>
+        <translation>{m} 月</translation>
+    </message>
+    <message>
+        <source>Tags, separated by commas</source>
+        <translation>标签，用逗号分隔</translation>
+    </message>
+    <message>
+        <source>Churn warning</source>
+        <translation>流失预警</translation>
+    </message>
+    <message>
+        <source>Marketing consent</source>
+        <translation>营销同意</translation>
+    </message>
+    <message>
+        <source>Birthday month</source>
+        <translation>生日月份</translation>
+    </message>
+    <message>
+        <source>Tags (any of)</source>
+        <translation>标签（任一）</translation>
+    </message>
+    <message>
+        <source>Spend in the period (¥)</source>
+        <translation>期间消费（元）</translation>
+    </message>
+    <message>
+        <source>{count} members match now.</source>
+        <translation>现在有 {count} 位会员符合。</translation>
+    </message>
+    <message>
+        <source>Give the segment a name.</source>
+        <translation>请给分群起个名字。</translation>
+    </message>
+    <message>
+        <source>Segment saved.</source>
+        <translation>分群已保存。</translation>
+    </message>
+</context>
+<context>
     <name>Segments</name>
     <message>
         <source>too few buyers for a model fit ({buyers} buyers, {repeaters} came back)</source>
@@ -5416,6 +6018,14 @@ F2 registers a new member.</source>
     <message>
         <source>Holiday coupons: amount off (fen)</source>
         <translation>节日券：减免金额（分）</translation>
+    </message>
+    <message>
+        <source>Win-back coupons for churn warnings (automatic)</source>
+        <translation>流失预警挽回券（自动）</translation>
+    </message>
+    <message>
+        <source>Win-back coupons: amount off (fen)</source>
+        <translation>挽回券：减免金额（分）</translation>
     </message>
     <message>
         <source>Logo on coupons (image file; empty: the store&apos;s initial)</source>

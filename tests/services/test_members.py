@@ -7,13 +7,14 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.context import Services, Store
 from app.errors import ConflictError, ValidationError
 from app.members.queries import member_page
 from app.members.service import MemberForm
 from app.members.validation import id_check_char, make_card_no
+from db.enums import MemberStatus
 from db.models import AuditLog, Member
 
 
@@ -165,21 +166,42 @@ def test_the_member_list_finds_whom_the_lookup_box_finds(store: Store, svc: Serv
     ]  # fmt: skip
     for query in queries:
         hits = [h.id for h in svc.members.lookup(query).hits]
-        page = member_page(store.db, 0, 50, query)
+        page = member_page(store.db, None, 50, query)
         assert [r.id for r in page.rows] == hits or (query == "" and hits == []), query
         assert page.total == len(page.rows), query
     assert [h.id for h in svc.members.lookup("shan").hits] == [shan]
-    assert [r.name for r in member_page(store.db, 0, 50, f"MD{shan:08d}").rows] == ["单田芳"]
+    assert [r.name for r in member_page(store.db, None, 50, f"MD{shan:08d}").rows] == ["单田芳"]
     assert svc.members.lookup("１３９１２３５００００").exact
-    assert {r.id for r in member_page(store.db, 0, 50, "sh").rows} == {shan, others[1]}
+    assert {r.id for r in member_page(store.db, None, 50, "sh").rows} == {shan, others[1]}
 
 
 def test_the_member_list_pages_through_every_part_of_a_stage(store: Store, svc: Services) -> None:
     ids = [svc.members.register(form(phone=f"1391235{n:04d}", name=f"沈{n}")) for n in range(5)]
     card_only = svc.members.register(form(phone="13700000000", name="王五", card_no="13912399"))
-    pages = [member_page(store.db, offset, 2, "13912") for offset in (0, 2, 4, 6)]
-    assert [p.total for p in pages] == [6, 6, 6, 6]
+    pages = [member_page(store.db, None, 2, "13912")]
+    while pages[-1].next is not None:
+        pages.append(member_page(store.db, pages[-1].next, 2, "13912"))
+    assert [p.total for p in pages] == [6, 6, 6, 6], "counted once, on the first page, and carried along"
     assert [r.id for p in pages for r in p.rows] == [*ids, card_only]
+
+
+def test_the_member_list_pages_by_key_and_counts_once(store: Store, svc: Services) -> None:
+    """Pages start after the last row shown: a member registered while the list is open does not push a row of
+    page one onto page two (paging by position showed it twice), and anonymised members are neither listed nor
+    counted."""
+    ids = [svc.members.register(form(phone=f"1390000{n:04d}", name=f"王{n}")) for n in range(7)]
+    with store.db.session() as session, session.begin():
+        session.execute(update(Member).where(Member.id == ids[3]).values(status=MemberStatus.ANONYMISED))
+    first = member_page(store.db, None, 2)
+    assert [r.id for r in first.rows] == [ids[6], ids[5]] and first.total == 6
+    svc.members.register(form(phone="13900009999", name="新会员"))
+    pages = [first]
+    while pages[-1].next is not None:
+        pages.append(member_page(store.db, pages[-1].next, 2))
+    assert [r.id for p in pages for r in p.rows] == [ids[6], ids[5], ids[4], ids[2], ids[1], ids[0]]
+    assert {p.total for p in pages} == {6}, "counted on the first page only"
+    wang = member_page(store.db, None, 50, "wang")
+    assert (wang.total, len(wang.rows)) == (6, 6), "a filter's count leaves the anonymised member out too"
 
 
 def test_fullwidth_input_is_stored_and_compared_as_ascii(store: Store, svc: Services) -> None:

@@ -16,9 +16,11 @@ from app.clock import FixedClock
 from app.context import Services, Store
 from app.errors import ConflictError, PermissionDenied, ValidationError
 from app.importing.sales import SalesImporter
+from app.insights import refresh
 from app.insights.aggregates import month_total_differences
 from app.insights.clv import BgNbd, p_alive
 from app.insights.export import COLUMNS, write_segments
+from app.insights.refresh import RefreshCancelled
 from app.insights.saved import SegmentFilter
 from app.integrity import check_database
 from app.loyalty.service import PurchaseRequest
@@ -139,6 +141,40 @@ def test_refresh_stores_what_the_member_panel_shows(
     assert never is not None and never.lifecycle_stage == "registered" and never.rfm_class is None
     with store.db.session() as session:
         assert session.query(MemberSegment).count() == 2
+
+
+def test_a_cancelled_refresh_keeps_the_previous_results(store: Store, svc: Services, boss: Services) -> None:
+    """The refresh runs in a forked process of its own; a cancel answered to its progress stops it there."""
+    member = register(svc, "13812345678")
+    buy(svc, member, 10000, local(2026, 11, 10))
+    first = boss.segments.refresh(per_member=False)
+    assert first.stored and first.segments is None and first.members == 1
+    seen: list[str] = []
+
+    def stop_before_storing(done: int, total: int, what: str) -> bool:
+        seen.append(what)
+        return what != "Storing the results"
+
+    buy(svc, register(svc, "13812345679"), 5000, local(2026, 11, 12))
+    with pytest.raises(RefreshCancelled):
+        boss.segments.refresh(progress=stop_before_storing)
+    assert seen[-1] == "Storing the results"
+    with store.db.session() as session:
+        assert session.query(MemberSegment).count() == 1
+
+
+def test_the_refresh_runs_here_where_a_fork_does_not_help(
+    store: Store, svc: Services, boss: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(refresh, "fork_helps", lambda: False)
+    forks: list[object] = []
+    monkeypatch.setattr(refresh, "run_in_child", lambda *args: forks.append(args))
+    member = register(svc, "13812345678")
+    buy(svc, member, 10000, local(2026, 11, 10))
+    report = boss.segments.refresh()
+    assert report.stored and not forks
+    shown = svc.segments.member_segment(member)
+    assert shown is not None and shown.lifecycle_stage == "new"
 
 
 def test_a_cashier_cannot_refresh(svc: Services) -> None:

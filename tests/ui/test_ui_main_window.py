@@ -45,8 +45,10 @@ def test_chinese_is_the_default_language(window: MainWindow) -> None:
         "问卷",
         "客户分群",
         "图表",
-        "设置",
+        "已存分群",
+        "定期跟进",
         "今日经营",
+        "设置",
         "数据与隐私",
     ]
     assert window.counter.register_action.text() == "F2 注册"
@@ -63,8 +65,10 @@ def test_english_shows_english(window: MainWindow, services: Services) -> None:
         "Surveys",
         "Segments",
         "Charts",
-        "Settings",
+        "Saved segments",
+        "Follow-ups",
         "Close of day",
+        "Settings",
         "Data & privacy",
     ]
     assert window.counter.register_action.text() == "F2 Register"

@@ -20,6 +20,7 @@ from app.members.service import MemberForm
 from db.enums import ComplaintSeverity
 from db.models import Complaint, FollowUpTask, Gift
 from tests.ui.ui_support import (
+    SETTINGS_FROM_END,
     enter_new_pin,
     register,
     settings_area,
@@ -182,7 +183,7 @@ def test_return_dialog_result(qtbot: QtBot, window: MainWindow, regular: int, sh
 
 
 def test_settings_page(window: MainWindow, shots: Path) -> None:
-    window.navigation.setCurrentRow(7)
+    window.navigation.setCurrentRow(window.navigation.count() - SETTINGS_FROM_END)
     grab(window, shots / "settings.png")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from app.lanes import Lane
 from ui.messages import show_info
 from ui.tasks import TaskRunner
 
@@ -37,4 +38,4 @@ def export_table(
         text = QCoreApplication.translate("CareExport", "{count} rows saved to {file}")
         show_info(parent, text.format(count=count, file=target))
 
-    tasks.run(write, saved)
+    tasks.run(write, saved, lane=Lane.HEAVY)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLineEdit, QSpinBox, QWidget
 
 from app.care.surveys import MAX_FORMS, FormBatch, PrintedForm, TemplateInfo
 from app.changes import Changes
+from app.lanes import Lane
 from ui.forms import ActionDialog
 from ui.printing.preview import Printout, PrintPreviewDialog
 from ui.printing.printouts import _scratch_pdf
@@ -91,4 +92,4 @@ def preview_template(tasks: TaskRunner, services: Services, template: TemplateIn
     def show(path: Path) -> None:
         PrintPreviewDialog(tasks, Printout(path, template.title, roll_paper=False), parent).open()
 
-    tasks.run(write, show)
+    tasks.run(write, show, lane=Lane.HEAVY)

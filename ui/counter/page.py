@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -34,6 +34,7 @@ from ui.i18n import local_name
 from ui.local_settings import SLIP_WIDTH_MM, LocalSettings
 from ui.models import Column, RowsModel, number_column, row_table
 from ui.pages.base import Page
+from ui.signals import emit
 from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -47,7 +48,13 @@ LOOKUP_DEBOUNCE_MS = 80
 a pause is looked up at once, so a single keystroke paints its matches within docs/ARCHITECTURE.md §7's 30 ms."""
 _CARD = re.compile(r"(?=.*\d)[0-9A-Za-z]{6,20}")
 MEMBER_CHANGES = (
-    Changes.MEMBERS | Changes.POINTS | Changes.SALES | Changes.COUPONS | Changes.COMPLAINTS | Changes.CATALOGUE
+    Changes.MEMBERS
+    | Changes.POINTS
+    | Changes.SALES
+    | Changes.COUPONS
+    | Changes.COMPLAINTS
+    | Changes.CATALOGUE
+    | Changes.FOLLOW_UPS
 )
 
 
@@ -66,6 +73,9 @@ def prefill_for(text: str) -> MemberForm:
 
 
 class CounterPage(Page):
+    answered = Signal()
+    """A lookup's answer is shown (the main window starts the work that can wait after the first one)."""
+
     def __init__(self, tasks: TaskRunner, local: LocalSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(tasks, parent)
         self.setObjectName("counterPage")
@@ -264,6 +274,7 @@ class CounterPage(Page):
             return  # a newer query is on its way; this answer is stale
         selected = self._selected_hit()
         self._answered = (query, result)
+        emit(self.answered)
         self.hits.set_rows(result.hits)
         if not result.hits:
             self._show_no_match(query)
@@ -350,6 +361,7 @@ class CounterPage(Page):
         seq = self._member_seq
         if not keep_notice:
             self.panel.hide_notice()
+        self.panel.follow_ups_tab.show_member(services, member_id)  # first: the profile then names the member
         self.tasks.run(lambda: services.members.profile(member_id), lambda profile: self._show_member(seq, profile))
         self.tasks.run(lambda: services.care.complaints.member_summary(member_id), self.panel.show_complaints)
         self.panel.sales_model.set_loader(lambda offset, limit: services.members.sales_page(member_id, offset, limit))

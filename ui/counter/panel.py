@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui import formatting as fmt
+from ui.care.follow_ups_view import MemberFollowUpsTab
 from ui.coupons.counter import MemberCouponsTab
 from ui.i18n import local_name
 from ui.labels import LEDGER_SOURCES, SALE_KINDS, label
@@ -118,6 +119,7 @@ class MemberPanel(QWidget):
         self.sales_model: PagedModel[SaleRow] = PagedModel(sale_columns(), tasks, HISTORY_PAGE, self)
         self.ledger_model: PagedModel[LedgerRow] = PagedModel(ledger_columns(), tasks, HISTORY_PAGE, self)
         self.coupons_tab = MemberCouponsTab(tasks)
+        self.follow_ups_tab = MemberFollowUpsTab(tasks)
 
         self.notice_bar = QFrame()
         self.notice_bar.setObjectName("notice")
@@ -229,6 +231,7 @@ class MemberPanel(QWidget):
         self.history.addTab(row_table(self.sales_model, takes_focus=False), self.tr("Purchases"))
         self.history.addTab(row_table(self.ledger_model, takes_focus=False), self.tr("Points history"))
         self.history.addTab(self.coupons_tab, self.tr("Coupons"))
+        self.history.addTab(self.follow_ups_tab, self.tr("Follow-ups"))
         self.history.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         layout = QVBoxLayout(page)
@@ -270,6 +273,7 @@ class MemberPanel(QWidget):
 
     def show_profile(self, profile: MemberProfile) -> None:
         self.profile = profile
+        self.follow_ups_tab.member_name = profile.name
         self.name.setText(profile.name)
         self.tier.setText(local_name(profile.tier_name, profile.tier_name_en))
         self.phone.setText(self.tr("Phone {phone}").format(phone=profile.phone or profile.masked_phone))

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.changes import Changes
 from app.coupons.campaigns import (
+    FORM_TARGETS,
     KIND_LABELS,
     STATUS_LABELS,
     TARGET_LABELS,
@@ -130,8 +131,8 @@ class CampaignDialog(ActionDialog):
         self.last_day.setObjectName("campaignLastDay")
         self.target = QComboBox()
         self.target.setObjectName("campaignTarget")
-        for target, text in TARGET_LABELS.items():
-            self.target.addItem(translate("Coupons", text), target)
+        for target in FORM_TARGETS:
+            self.target.addItem(translate("Coupons", TARGET_LABELS[target]), target)
         self.tier = QComboBox()
         self.tier.setObjectName("campaignTier")
         for tier_id, name, _name_en in choices.tiers:
@@ -271,6 +272,7 @@ class IssueDialog(ActionDialog):
             CampaignTarget.ALL_MEMBERS: self.tr("One coupon to every member who has fewer than the limit."),
             CampaignTarget.TIER: self.tr("One coupon to every member of the tier who has fewer than the limit."),
             CampaignTarget.CHOSEN_MEMBERS: self.tr("One coupon to each member listed."),
+            CampaignTarget.SAVED_SEGMENT: self.tr("One coupon to every member of the segment who has none yet."),
         }[target]
         note = QLabel(hint)
         note.setWordWrap(True)

@@ -14,6 +14,7 @@ from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 from PySide6.QtWidgets import QWidget
 
 from app.changes import Changes
+from app.lanes import Lane
 from ui.local_settings import LocalSetting, LocalSettings
 from ui.printing.preview import Printout, PrintPreviewDialog
 from ui.printing.printouts import _scratch_pdf
@@ -99,4 +100,4 @@ def print_coupons(
         ids = [coupon.id for coupon in job.coupons]
         CouponPreviewDialog(tasks, services, local, printout, layout, ids, parent).open()
 
-    tasks.run(write, show)
+    tasks.run(write, show, lane=Lane.HEAVY)

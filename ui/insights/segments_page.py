@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.insights.labels import MODEL_LABELS, PYRAMID_LABELS, RFM_ACTIONS, RFM_LABELS, STAGE_LABELS
+from app.lanes import Lane
 from ui.pages.base import Page
 from ui.signals import emit
 
@@ -134,7 +135,12 @@ class SegmentsPage(Page):
             emit(self.progressed, done, total, what)
             return not self._cancel.is_set()
 
-        self.tasks.run(lambda: service.refresh(progress=progress), self._refreshed, self._refused)
+        self.tasks.run(
+            lambda: service.refresh(progress=progress, per_member=False),
+            self._refreshed,
+            self._refused,
+            lane=Lane.HEAVY,
+        )
 
     def _show_progress(self, done: int, total: int, what: str) -> None:
         self.progress.setMaximum(total)

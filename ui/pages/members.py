@@ -91,7 +91,7 @@ class MembersPage(Page):
         if self.services is None:
             return
         info, text = self.services.info, self.filter.text()
-        self.model.set_loader(lambda offset, limit: info.member_page(offset, limit, text))
+        self.model.set_keyset_loader(lambda after, limit: info.member_page(after, limit, text))
 
     def _show_count(self) -> None:
         self.count.setText(self.tr("{count} members").format(count=fmt.points(self.model.total)))
