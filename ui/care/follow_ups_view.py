@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QDate
@@ -20,19 +21,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.care.follow_ups import (
-    CHANNEL_LABELS,
-    REASON_LABELS,
-    FollowUpChannel,
-    FollowUpCounts,
-    FollowUpDone,
-    FollowUpItem,
-    FollowUpPlan,
-    FollowUpReason,
-    FollowUpSaved,
-    FollowUpView,
-    TaskStatus,
-)
 from app.changes import Changes
 from ui import formatting as fmt
 from ui.forms import ActionDialog, InputError
@@ -41,7 +29,24 @@ from ui.pages.base import Page
 from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
+    from app.care.follow_ups import (
+        FollowUpCounts,
+        FollowUpDone,
+        FollowUpItem,
+        FollowUpPlan,
+        FollowUpReason,
+        FollowUpSaved,
+        FollowUpView,
+    )
     from app.context import Services
+
+
+def _fu() -> ModuleType:
+    """The follow-ups vocabularies, imported when first used: the counter's panel is built at start-up, before
+    SQLAlchemy (which app.care.follow_ups brings) needs to be loaded."""
+    import app.care.follow_ups as follow_ups
+
+    return follow_ups
 
 
 def _t(text: str) -> str:
@@ -62,7 +67,7 @@ def follow_up_columns(with_member: bool) -> list[Column[FollowUpItem]]:
     overdue: Callable[[FollowUpItem], bool] = lambda t: t.overdue  # noqa: E731
     columns: list[Column[FollowUpItem]] = [
         Column(lambda: QCoreApplication.translate("FollowUps", "Due"), _due, negative=overdue),
-        Column(lambda: QCoreApplication.translate("FollowUps", "Reason"), lambda t: _t(REASON_LABELS[t.reason])),
+        Column(lambda: QCoreApplication.translate("FollowUps", "Reason"), lambda t: _t(_fu().REASON_LABELS[t.reason])),
         Column(lambda: QCoreApplication.translate("FollowUps", "Task"), lambda t: t.title, negative=overdue),
     ]
     if with_member:
@@ -72,7 +77,9 @@ def follow_up_columns(with_member: bool) -> list[Column[FollowUpItem]]:
             )
         )
     columns += [
-        Column(lambda: QCoreApplication.translate("FollowUps", "Channel"), lambda t: _t(CHANNEL_LABELS[t.channel])),
+        Column(
+            lambda: QCoreApplication.translate("FollowUps", "Channel"), lambda t: _t(_fu().CHANNEL_LABELS[t.channel])
+        ),
         Column(lambda: QCoreApplication.translate("FollowUps", "Assignee"), lambda t: t.assignee or ""),
         Column(
             lambda: QCoreApplication.translate("FollowUps", "Done"),
@@ -94,10 +101,10 @@ class FollowUpsView(QWidget):
         self.filter = QComboBox()
         self.filter.setObjectName("followUpFilter")
         for view, text in (
-            (FollowUpView.DUE_TODAY, self.tr("Due today")),
-            (FollowUpView.OVERDUE, self.tr("Overdue")),
-            (FollowUpView.OPEN, self.tr("All open")),
-            (FollowUpView.DONE, self.tr("Done")),
+            (_fu().FollowUpView.DUE_TODAY, self.tr("Due today")),
+            (_fu().FollowUpView.OVERDUE, self.tr("Overdue")),
+            (_fu().FollowUpView.OPEN, self.tr("All open")),
+            (_fu().FollowUpView.DONE, self.tr("Done")),
         ):
             self.filter.addItem(text, view)
         self.filter.setCurrentIndex(2)
@@ -138,7 +145,7 @@ class FollowUpsView(QWidget):
         self.model.set_rows(items)
         if items:
             self.view.selectRow(0)
-        self.done.setEnabled(self.filter.currentData() != FollowUpView.DONE and bool(items))
+        self.done.setEnabled(self.filter.currentData() != _fu().FollowUpView.DONE and bool(items))
 
     def _counted(self, counts: FollowUpCounts) -> None:
         self.count.setText(
@@ -149,7 +156,7 @@ class FollowUpsView(QWidget):
 
     def record_call(self) -> None:
         item = self.model.row_at(self.view.currentIndex().row())
-        if item is not None and item.status == TaskStatus.OPEN and self.services is not None:
+        if item is not None and item.status == _fu().TaskStatus.OPEN and self.services is not None:
             CallDialog(self.tasks, self.services, item, self).open()
 
 
@@ -230,8 +237,8 @@ class MemberFollowUpsTab(QWidget):
     def record_call(self) -> None:
         item = self.model.row_at(self.view.currentIndex().row())
         if item is None:
-            item = next((row for row in self.model.rows() if row.status == TaskStatus.OPEN), None)
-        if item is not None and item.status == TaskStatus.OPEN and self.services is not None:
+            item = next((row for row in self.model.rows() if row.status == _fu().TaskStatus.OPEN), None)
+        if item is not None and item.status == _fu().TaskStatus.OPEN and self.services is not None:
             dialog = CallDialog(self.tasks, self.services, item, self)
             dialog.completed.connect(lambda _text: self.reload())
             dialog.open()
@@ -244,8 +251,8 @@ class PlanFields:
     def __init__(self, dialog: ActionDialog, reason: FollowUpReason) -> None:
         self.reason = QComboBox()
         self.reason.setObjectName("followUpReason")
-        for value, text in REASON_LABELS.items():
-            if value != FollowUpReason.COMPLAINT:  # complaint call-backs are made by resolving the complaint
+        for value, text in _fu().REASON_LABELS.items():
+            if value != _fu().FollowUpReason.COMPLAINT:  # complaint call-backs are made by resolving the complaint
                 self.reason.addItem(_t(text), value)
         self.reason.setCurrentIndex(max(0, self.reason.findData(reason)))
         self.due = QDateEdit(QDate.currentDate())
@@ -281,7 +288,7 @@ class PlanFields:
         assert isinstance(due, dt.date)
         if due < dt.date.today() - dt.timedelta(days=1):
             raise InputError(QCoreApplication.translate("FollowUps", "Choose a due day from today on."), "due")
-        return FollowUpPlan(
+        return _fu().FollowUpPlan(
             self.reason.currentData(),
             due,
             self.channel.currentData(),
@@ -291,10 +298,10 @@ class PlanFields:
         )
 
 
-def channel_box(current: FollowUpChannel = FollowUpChannel.PHONE) -> QComboBox:
+def channel_box(current: str = "phone") -> QComboBox:
     box = QComboBox()
     box.setObjectName("followUpChannel")
-    for value, text in CHANNEL_LABELS.items():
+    for value, text in _fu().CHANNEL_LABELS.items():
         box.addItem(_t(text), value)
     box.setCurrentIndex(box.findData(current))
     return box
@@ -312,7 +319,7 @@ class NewFollowUpDialog(ActionDialog):
         super().__init__(tasks, services, title, QCoreApplication.translate("FollowUps", "Save"), parent)
         self.setObjectName("newFollowUpDialog")
         self.member_id = member_id
-        self.fields = PlanFields(self, FollowUpReason.CUSTOM)
+        self.fields = PlanFields(self, _fu().FollowUpReason.CUSTOM)
         self.resize(460, self.sizeHint().height())
 
     def prepare(self) -> Callable[[], Any]:
