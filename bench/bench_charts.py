@@ -1,13 +1,18 @@
-"""Charts (issue 13, DESIGN.md §7): changing a filter repaints a chart in ≤ 200 ms.
+"""Charts (issue 13, DESIGN.md §7): changing a filter repaints a chart in ≤ 200 ms; the UI never frozen > 50 ms.
 
-For every chart and three filters (last 12 months by month, last 30 days by day, one branch over 12 months) it
-times the figures (`ChartService.chart`, what runs on the worker thread) and the repaint (`ChartView.show_data`
-and a real paint of the widget, on the GUI thread), median of a few rounds. The baseline is raw sqlite3 counting
-the period's sales by their `sold_at` index, from the same run. Without MEMBERDESK_BENCH_STORE it makes a demo store
-of --members members in a temporary folder (`main.py demo`, then `main.py segments`); with it, it opens that store
-(a COPY: the benchmark only reads, but never point it at a store in use).
+    .venv/bin/python bench/bench_charts.py [DIR] [--members 5000] [--days 730] [--rounds 3] [--charts sales,points]
 
-    .venv/bin/python bench/bench_charts.py [--members 5000] [--days 730] [--rounds 3]
+DIR (or $MEMBERDESK_BENCH_STORE) is a store to open: a COPY, the benchmark only reads but never point it at a store
+in use (the 1M store: migrate it first, `main.py --data-dir DIR db upgrade`). Without one it makes a demo store of
+--members members in a temporary folder (`main.py demo`, then `main.py segments`). Figures, wall time and the
+process's CPU time beside it (the machine may be shared: the load average is printed):
+- open: the real 图表 page on the real task runner, from `attach()` until the first chart is painted, and the
+  longest the GUI thread went without handling an event meanwhile (a 5 ms timer);
+- for every chart and three filters (12 months by month, 30 days by day, one branch over 12 months): the figures
+  the first time the filter is asked (`ChartService.chart`, on the worker in the app) and again (kept per filter),
+  and the repaint (`ChartView.show_data` and a real paint, on the GUI thread);
+- export: the CSV of the chart's figures and the PNG of the chart;
+- baseline: raw sqlite3 summing 12 months of sales through the `sold_at` index, in the same run.
 """
 
 from __future__ import annotations
@@ -21,21 +26,36 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.charts.model import ChartFilter, ChartId, Grain
-from app.context import Store
+from app.context import Services, Store
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+
+def timed(run: Callable[[], T]) -> tuple[T, float, float]:
+    """The result, wall seconds and this process's CPU seconds."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = run()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
 def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms"
+    return f"{seconds * 1000:.0f}"
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 def make_store(folder: Path, members: int, days: int) -> None:
@@ -44,26 +64,76 @@ def make_store(folder: Path, members: int, days: int) -> None:
     subprocess.run([*main, "segments"], check=True, stdout=subprocess.DEVNULL)
 
 
+def opened(app: QApplication, services: Services) -> tuple[float, float, float]:
+    """The charts page attached → its first chart painted: wall ms, CPU ms, the longest GUI-thread gap ms."""
+    from ui.charts.page import ChartsPage
+    from ui.tasks import TaskRunner
+
+    runner = TaskRunner()
+    page = ChartsPage(runner)
+    page.resize(1280, 800)
+    page.show()
+    app.processEvents()
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    painted: list[float] = []
+    original = page.show_data
+
+    def show_and_paint(data: object) -> None:
+        original(data)  # type: ignore[arg-type]
+        page.repaint()
+        painted.append(time.perf_counter())
+
+    page.show_data = show_and_paint  # type: ignore[method-assign]
+    timer.start()
+    cpu = time.process_time()
+    last[0] = started = time.perf_counter()
+    page.attach(services)
+    while not painted and time.perf_counter() - started < 300:
+        app.processEvents()
+        time.sleep(0.001)
+    cpu = time.process_time() - cpu
+    timer.stop()
+    runner.shutdown()
+    page.deleteLater()
+    return (painted[0] - started) * 1000, cpu * 1000, max(gaps, default=0.0) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dir", nargs="?", type=Path, default=None)
     parser.add_argument("--members", type=int, default=5000)
     parser.add_argument("--days", type=int, default=730)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--charts", default="", help="comma-separated chart ids (default: all)")
     args = parser.parse_args()
     app = QApplication([])
+    from app.care.cli import write_atomically
     from ui.application import configure_application
     from ui.charts.view import ChartView
 
     configure_application(app, "zh_CN")
-    given = os.environ.get("MEMBERDESK_BENCH_STORE")
-    temp = tempfile.TemporaryDirectory() if not given else None
-    folder = Path(given) if given else Path(temp.name) / "data"  # type: ignore[union-attr]
+    given = args.dir or (Path(os.environ["MEMBERDESK_BENCH_STORE"]) if os.environ.get("MEMBERDESK_BENCH_STORE") else None)
+    temp = tempfile.TemporaryDirectory() if given is None else None
+    folder = given or Path(temp.name) / "data"  # type: ignore[union-attr]
     if temp is not None:
         started = time.perf_counter()
         make_store(folder, args.members, args.days)
         print(f"demo store of {args.members:,} members, {args.days} days: {time.perf_counter() - started:.0f} s")
-    store = Store.open(folder, migrate=False)
+    store, wall, cpu = timed(lambda: Store.open(folder, migrate=False))
+    print(f"store opened in {ms(wall)} ms (CPU {ms(cpu)} ms): {folder}; {load()}")
     services = store.services(store.operator("owner"))
+    wall_ms, cpu_ms, gap_ms = opened(app, services)
+    print(f"open → first chart painted: {wall_ms:.0f} ms (CPU {cpu_ms:.0f} ms); longest GUI-thread gap {gap_ms:.0f} ms")
     charts = services.charts
     today = dt.date.today()
     year_ago = (today.replace(day=1) - dt.timedelta(days=335)).replace(day=1)
@@ -73,37 +143,49 @@ def main() -> None:
         "30 days by day": ChartFilter(today - dt.timedelta(days=29), today, None, Grain.DAY),
         "one branch, 12 months": ChartFilter(year_ago, today, branch, Grain.MONTH),
     }
+    chosen = [ChartId(c) for c in args.charts.split(",") if c] or list(ChartId)
     view = ChartView()
     view.resize(1000, 560)
     view.show()
     app.processEvents()
-    worst = 0.0
-    print(f"{'chart':<14} {'filter':<24} {'figures':>9} {'repaint':>9} {'total':>9}")
-    for chart in ChartId:
+    worst_first = worst_again = 0.0
+    out = Path(tempfile.mkdtemp())
+    print(f"{'chart':<14} {'filter':<22} {'first ms':>9} {'(CPU)':>7} {'again':>6} {'repaint':>8} {'total':>6}")
+    for chart in chosen:
         for name, chart_filter in filters.items():
-            figures, paints = [], []
+            data, first, first_cpu = timed(lambda chart=chart, chart_filter=chart_filter: charts.chart(chart, chart_filter))
+            again, paints = [], []
             for _ in range(args.rounds):
-                started = time.perf_counter()
-                data = charts.chart(chart, chart_filter)
-                figures.append(time.perf_counter() - started)
-                started = time.perf_counter()
-                view.show_data(data)
-                view.repaint()
-                app.processEvents()
-                paints.append(time.perf_counter() - started)
-            query, paint = statistics.median(figures), statistics.median(paints)
-            worst = max(worst, query + paint)
-            print(f"{chart.value:<14} {name:<24} {ms(query):>9} {ms(paint):>9} {ms(query + paint):>9}")
+                again.append(timed(lambda chart=chart, chart_filter=chart_filter: charts.chart(chart, chart_filter))[1])
+
+                def paint(data: object = data) -> None:
+                    view.show_data(data)  # type: ignore[arg-type]
+                    view.repaint()
+                    app.processEvents()
+
+                paints.append(timed(paint)[1])
+            cached, repaint = statistics.median(again), statistics.median(paints)
+            worst_first = max(worst_first, first + repaint)
+            worst_again = max(worst_again, cached + repaint)
+            print(
+                f"{chart.value:<14} {name:<22} {ms(first):>9} {ms(first_cpu):>7} {ms(cached):>6} {ms(repaint):>8} "
+                f"{ms(first + repaint):>6}"
+            )
+        columns, rows = data.table()
+        _n, csv_wall, _c = timed(lambda: write_atomically(out / f"{chart.value}.csv", list(columns), iter(rows)))
+        _ok, png_wall, _c = timed(lambda: view.grab().save(str(out / f"{chart.value}.png"), "PNG"))
+        print(f"{'':<14} export: CSV {ms(csv_wall)} ms, PNG {ms(png_wall)} ms")
     path = store.db.sqlite_path
     if path is not None:
         raw = sqlite3.connect(path)
         since = dt.datetime.combine(year_ago, dt.time()).isoformat(sep=" ")
-        started = time.perf_counter()
-        raw.execute("SELECT COUNT(*), SUM(total_fen) FROM sales WHERE sold_at >= ?", (since,)).fetchone()
-        took = ms(time.perf_counter() - started)
-        print(f"baseline: raw sqlite3 summing 12 months of sales by the sold_at index: {took}")
+        _r, wall, cpu = timed(
+            lambda: raw.execute("SELECT COUNT(*), SUM(total_fen) FROM sales WHERE sold_at >= ?", (since,)).fetchone()
+        )
+        print(f"baseline: raw sqlite3 summing 12 months of sales by the sold_at index: {ms(wall)} ms (CPU {ms(cpu)})")
         raw.close()
-    print(f"worst filter → repainted chart: {ms(worst)} (target ≤ 200 ms)")
+    print(f"worst filter → repainted chart: first time {ms(worst_first)} ms, again {ms(worst_again)} ms (target ≤ 200)")
+    print(f"process CPU {time.process_time():.1f} s; {load()}")
     store.close()
     if temp is not None:
         temp.cleanup()

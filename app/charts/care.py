@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from app.care.surveys import SurveyService
+from app.care.surveys import SurveyService, TemplateInfo
 from app.charts.base import Ask
 from app.charts.model import ChartData, ChartId, Grain, Look, Series, Unit
 from app.charts.periods import between, utc_start
@@ -70,21 +70,29 @@ class ComplaintsByCategory:
         return self._query(ask, Complaint.member_id).where(Complaint.category == key, Complaint.member_id.is_not(None))
 
 
+def answered_surveys(surveys: SurveyService) -> list[TemplateInfo]:
+    """The surveys answered at least once, the most answered first (the chart's default)."""
+    return sorted((t for t in surveys.templates() if t.responses), key=lambda t: (-t.responses, t.code))
+
+
 class Satisfaction:
     """CSAT (share of 4–5 ratings) and NPS (% 9–10 − % 0–6) per month, or per ISO week by day or week."""
 
     def __init__(self, surveys: SurveyService) -> None:
         self.surveys = surveys
 
-    def _template(self) -> str | None:
-        answered = [t for t in self.surveys.templates() if t.responses]
-        return max(answered, key=lambda t: (t.responses, t.code)).code if answered else None
+    def _template(self, ask: Ask) -> str | None:
+        """The survey asked for, else the one with the most answers."""
+        if ask.filter.survey is not None:
+            return ask.filter.survey
+        answered = answered_surveys(self.surveys)
+        return answered[0].code if answered else None
 
     def figures(self, ask: Ask) -> ChartData:
         by_month = ask.filter.grain == Grain.MONTH
         x_title = _t(S("Charts", "Month")) if by_month else _t(S("Charts", "ISO week"))
         y_title = _t(S("Charts", "Score (%)"))
-        code = self._template()
+        code = self._template(ask)
         if code is None:
             return ChartData(
                 ChartId.SATISFACTION, Look.LINES, x_title, y_title, empty=_t(S("Charts", "No survey answered yet."))

@@ -83,6 +83,8 @@ class ChartFilter:
     until: dt.date | None = None
     branch_id: int | None = None
     grain: Grain = Grain.MONTH
+    survey: str | None = None
+    """The survey template (code) of the CSAT / NPS chart; None: the one with the most answers."""
 
 
 @dataclass(frozen=True)

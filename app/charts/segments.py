@@ -129,25 +129,38 @@ class RecencyFrequency:
         return _segment_members(ask).where(MemberSegment.r_score == int(key), MemberSegment.f_score == series + 1)
 
 
+def _moves(run: SegmentRun) -> tuple[list[str], dict[str, list[float]], list[str]]:
+    """The months of the refresh's moves, the members who moved into each stage per month, and the stages any
+    member moved into (the chart's series, in STAGES order)."""
+    months = sorted(key.removeprefix("moves ") for key in run.counts if key.startswith("moves "))
+    into: dict[str, list[float]] = {stage: [0.0] * len(months) for stage in STAGES}
+    for index, month in enumerate(months):
+        for pair, n in run.counts[f"moves {month}"].items():
+            into[pair.partition(">")[2]][index] += n
+    return months, into, [stage for stage in STAGES if any(into[stage])]
+
+
 class LifecycleMoves:
-    """How many members moved into each stage, month by month (counted by the refresh for the whole store)."""
+    """How many members moved into each stage, month by month (counted by the refresh for the whole store); a click
+    works out who (app/charts/moves.py)."""
 
     def figures(self, ask: Ask) -> ChartData:
         x_title, y_title = _t(S("Charts", "Month")), _t(S("Charts", "Members who moved"))
         run = _latest(ask)
         if run is None:
-            return ChartData(ChartId.MOVES, Look.STACKED, x_title, y_title, empty=_t(NOT_COMPUTED), drill=False)
-        months = sorted(key.removeprefix("moves ") for key in run.counts if key.startswith("moves "))
-        into: dict[str, list[float]] = {stage: [0.0] * len(months) for stage in STAGES}
-        for index, month in enumerate(months):
-            for pair, n in run.counts[f"moves {month}"].items():
-                into[pair.partition(">")[2]][index] += n
-        shown = [stage for stage in STAGES if any(into[stage])]
+            return ChartData(ChartId.MOVES, Look.STACKED, x_title, y_title, empty=_t(NOT_COMPUTED))
+        months, into, shown = _moves(run)
         notes = (
             _t(S("Charts", "Moves as of {date}, counted for the whole store by the segment refresh.")).format(
                 date=run.as_of.isoformat()
             ),
-            _t(S("Charts", "Members are not listed from this chart: the refresh keeps the counts, not who moved.")),
+            _t(
+                S(
+                    "Charts",
+                    "A click lists who moved into that stage that month (worked out again from the monthly totals; "
+                    "on a big store this takes a few seconds).",
+                )
+            ),
         )
         return ChartData(
             ChartId.MOVES,
@@ -162,12 +175,19 @@ class LifecycleMoves:
             tuple(months),
             notes=notes,
             empty=None if shown else _t(S("Charts", "No member changed stage in the last 12 months.")),
-            drill=False,
         )
 
     def members(self, ask: Ask, key: str, series: int) -> list[int]:
-        """Nobody: the refresh keeps how many moved, not who (the chart says so and offers no click)."""
-        return []
+        """Who moved into the stage of series `series` in month `key` ("YYYY-MM"), the whole store."""
+        from app.charts.moves import moved_into  # numpy: loaded on the first click, not with the charts
+        from app.insights.compute import SegmentOptions
+
+        run = _latest(ask)
+        if run is None:
+            return []
+        _months, _into, shown = _moves(run)
+        options = SegmentOptions.from_settings(ask.settings)
+        return moved_into(ask.session.connection(), run.as_of, key, shown[series], options)
 
 
 PYRAMID_CHART = _ByCode(ChartId.PYRAMID, MemberSegment.pyramid_level, PYRAMID, PYRAMID_LABELS, S("Charts", "Level"))

@@ -3,16 +3,17 @@ CSV of a chart. Managers and owners only: the charts read every member's figures
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.care.surveys import SurveyService
 from app.charts.activity import Pareto, Points, SalesTrend
 from app.charts.base import Ask, Chart
-from app.charts.care import ComplaintsByCategory, Satisfaction
-from app.charts.model import ChartData, ChartFilter, ChartId, Look, MemberList, MemberRow
+from app.charts.care import ComplaintsByCategory, Satisfaction, answered_surveys
+from app.charts.model import CHART_TITLES, ChartData, ChartFilter, ChartId, Look, MemberList, MemberRow
 from app.charts.people import NewMembers, TierDistribution, TierMoves
 from app.charts.periods import resolve
 from app.charts.segments import LIFECYCLE_CHART, PYRAMID_CHART, RFM_CHART, LifecycleMoves, RecencyFrequency
@@ -24,8 +25,29 @@ from app.security.operator import Operator, require_role
 from app.settings import read_settings
 from db.engine import Database
 from db.enums import StaffRole
-from db.models import Branch, Member, Tier
+from db.models import (
+    AuditLog,
+    Branch,
+    Complaint,
+    ComplaintEvent,
+    Member,
+    PointsLedger,
+    Sale,
+    SegmentRun,
+    SurveyResponse,
+    Tier,
+    TierChange,
+)
 
+@dataclass(frozen=True)
+class SurveyChoice:
+    code: str
+    title: str
+    responses: int
+
+
+CACHED = 64
+"""Charts' figures kept for a filter asked again (a chart's figures are a few kilobytes)."""
 LISTED = 500
 """Rows of a member list shown at once; the ids of all of them are kept for an action."""
 
@@ -35,6 +57,9 @@ class ChartService:
         self.db = db
         self.operator = operator
         self.clock = clock
+        self.survey_service = SurveyService(db, operator, clock)
+        self._cache: dict[tuple[object, ...], ChartData] = {}
+        """Figures already worked out, by chart, filter, day and the data's version (`_version`)."""
         self.charts: dict[ChartId, Chart] = {
             ChartId.PYRAMID: PYRAMID_CHART,
             ChartId.RFM: RFM_CHART,
@@ -48,7 +73,7 @@ class ChartService:
             ChartId.TIER_MOVES: TierMoves(),
             ChartId.NEW_MEMBERS: NewMembers(),
             ChartId.COMPLAINTS: ComplaintsByCategory(),
-            ChartId.SATISFACTION: Satisfaction(SurveyService(db, operator, clock)),
+            ChartId.SATISFACTION: Satisfaction(self.survey_service),
         }
 
     def branches(self) -> list[tuple[int, str]]:
@@ -57,6 +82,12 @@ class ChartService:
         return self.db.read(
             lambda s: [(i, n) for i, n in s.execute(select(Branch.id, Branch.name).order_by(Branch.id))]
         )
+
+    def surveys(self) -> list[SurveyChoice]:
+        """The surveys the CSAT / NPS chart can follow (those answered at least once), most answered first: the
+        first is the chart's default."""
+        require_role(self.operator, StaffRole.MANAGER)
+        return [SurveyChoice(t.code, t.title, t.responses) for t in answered_surveys(self.survey_service)]
 
     def _ask(self, session: Session, chart_filter: ChartFilter) -> Ask | None:
         settings = read_settings(session)
@@ -86,7 +117,15 @@ class ChartService:
                     "",
                     empty=translate("Charts", S("Charts", "The period is in the future: nothing has happened yet.")),
                 )
-            return self.charts[chart].figures(ask)
+            language = translate("Charts", CHART_TITLES[chart])  # the figures hold translated words
+            key = (chart, chart_filter, ask.today, language, _version(session))
+            found = self._cache.pop(key, None)
+            if found is None:
+                found = self.charts[chart].figures(ask)
+            self._cache[key] = found  # the most recently used last
+            while len(self._cache) > CACHED:
+                del self._cache[next(iter(self._cache))]
+            return found
 
         return self.db.read(work)
 
@@ -117,6 +156,17 @@ class ChartService:
             MemberRow(i, no, name or "", (phone or "") if full else mask_phone(phone), tier)
             for i, no, name, phone, tier in rows
         )
+
+
+VERSIONED = (AuditLog, Sale, PointsLedger, Member, TierChange, Complaint, ComplaintEvent, SurveyResponse, SegmentRun)
+"""The tables whose newest row says whether a chart's figures may have changed: every staff change writes an audit
+entry (a sale, a ledger row, a settings change, a member's anonymisation…); the others change without one."""
+
+
+def _version(session: Session) -> tuple[int, ...]:
+    """The newest id of each table a chart reads (each one index lookup): the same ids, the same figures."""
+    newest = [select(func.max(table.id)).scalar_subquery() for table in VERSIONED]
+    return tuple(int(v or 0) for v in session.execute(select(*newest)).one())
 
 
 def _distinct(session: Session, query: Select[tuple[int]]) -> list[int]:

@@ -15,11 +15,20 @@ from sqlalchemy.orm import Session
 
 from app.changes import Changes
 from app.clock import Clock, store_zone, to_store_time
-from app.dashboard.figures import BIRTHDAY_WEEK_DAYS, CHURN_LEVELS, EXPIRY_WARNING_DAYS, DayWindow
+from app.actions.member_sets import MemberSet
+from app.dashboard.figures import (
+    BIRTHDAY_WEEK_DAYS,
+    CHURN_LEVELS,
+    WORK_LISTS,
+    DayWindow,
+    expiring_lots,
+    work_list_members,
+)
 from app.errors import ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
 from app.importing.tables import write_table
+from app.insights.saved import SegmentFilter
 from app.members.validation import mask_phone
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
@@ -161,6 +170,26 @@ class WorkListActions:
 
         return self.db.read(work)
 
+    def members_of(self, code: str, day: dt.date | None = None) -> MemberSet:
+        """The members behind a work list, for an action on all of them (a campaign, follow-up tasks, a contact
+        list): the VIPs and major customers at risk as the filter the count uses (resolved when the action runs),
+        the birthdays of `day` (default today) and its week and the members with points expiring by id."""
+        require_role(self.operator, StaffRole.MANAGER)
+        label = translate("Dashboard", dict(WORK_LISTS)[code])
+        if code == "churn_risks":
+            return MemberSet.of_filter(SegmentFilter(pyramid_levels=CHURN_LEVELS, churn_warning=True), label)
+
+        def work(session: Session) -> list[int]:
+            zone = store_zone(read_settings(session).store_timezone)
+            now = self.clock.now()
+            window = DayWindow(day or now.astimezone(zone).date(), zone)
+            query = work_list_members(code, window, now)
+            if query is None:
+                raise ValidationError(S("Errors", "This work list has no members to act on."))
+            return list(session.scalars(query))
+
+        return MemberSet.of_members(self.db.read(work), label)
+
     def _add_tasks(
         self, session: Session, members: Sequence[int], title: str, due_at: dt.datetime, done_at: dt.datetime | None
     ) -> None:
@@ -205,9 +234,7 @@ class WorkListActions:
                 )
                 .join(PointsLot, PointsLot.member_id == Member.id)
                 .where(
-                    PointsLot.expires_at >= now,
-                    PointsLot.expires_at < now + dt.timedelta(days=EXPIRY_WARNING_DAYS),
-                    PointsLot.remaining > 0,
+                    *expiring_lots(now),
                     Member.status == MemberStatus.ACTIVE,
                     Member.marketing_consent.is_(True),
                 )

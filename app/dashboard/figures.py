@@ -10,7 +10,8 @@ from collections import Counter
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, literal_column, select
+from sqlalchemy.sql import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.care.questions import csat
@@ -182,6 +183,35 @@ class CloseOfDay:
         return best if best is not None and best.complaints_resolved + best.follow_ups_done > 0 else None
 
 
+def _birthdays(window: DayWindow, days: int) -> list[ColumnElement[bool]]:
+    """Active members whose birthday falls on the `days` days from the window's day."""
+    dates = [(window.day + dt.timedelta(days=n)).strftime("%m-%d") for n in range(days)]
+    return [Member.status == MemberStatus.ACTIVE, Member.birthday_mmdd.in_(dates)]
+
+
+def expiring_lots(now: dt.datetime) -> list[ColumnElement[bool]]:
+    """Open points lots expiring within EXPIRY_WARNING_DAYS. `remaining > 0` is a literal, so that the database
+    sees the due-date index's condition (`ix_points_lots_due`, open lots by expiry and member, migration 0011) and
+    counts from that index alone."""
+    return [
+        PointsLot.expires_at >= now,
+        PointsLot.expires_at < now + dt.timedelta(days=EXPIRY_WARNING_DAYS),
+        PointsLot.remaining > literal_column("0"),
+    ]
+
+
+def work_list_members(code: str, window: DayWindow, now: dt.datetime) -> Select[tuple[int]] | None:
+    """The member ids behind a work list that lists members by id (birthdays, points expiring); None for the
+    others (churn risks are a segment filter; complaints and follow-ups open their screens)."""
+    if code == "birthdays_today":
+        return select(Member.id).where(*_birthdays(window, 1)).order_by(Member.id)
+    if code == "birthdays_week":
+        return select(Member.id).where(*_birthdays(window, BIRTHDAY_WEEK_DAYS)).order_by(Member.id)
+    if code == "points_expiring":
+        return select(PointsLot.member_id).where(*expiring_lots(now)).distinct().order_by(PointsLot.member_id)
+    return None
+
+
 class DayWindow:
     """A day of the store's time zone as a UTC range."""
 
@@ -344,12 +374,12 @@ class CloseOfDayService:
     @staticmethod
     def _work_list_queries(window: DayWindow, now: dt.datetime) -> dict[str, Select[tuple[int]] | Select[int]]:
         active = Member.status == MemberStatus.ACTIVE
-        week = [(window.day + dt.timedelta(days=n)).strftime("%m-%d") for n in range(BIRTHDAY_WEEK_DAYS)]
+        count = select(func.count())
         return {
-            "birthdays_today": select(func.count()).where(active, Member.birthday_mmdd == week[0]),
-            "birthdays_week": select(func.count()).where(active, Member.birthday_mmdd.in_(week)),
+            "birthdays_today": count.where(*_birthdays(window, 1)),
+            "birthdays_week": count.where(*_birthdays(window, BIRTHDAY_WEEK_DAYS)),
             # The few members at risk first, then their rows: a join let SQLite walk all 1M members (8 s at 1M).
-            "churn_risks": select(func.count()).where(
+            "churn_risks": count.where(
                 active,
                 Member.id.in_(
                     select(MemberSegment.member_id).where(
@@ -357,17 +387,11 @@ class CloseOfDayService:
                     )
                 ),
             ),
-            "overdue_complaints": select(func.count()).where(
+            "overdue_complaints": count.where(
                 Complaint.status.in_((ComplaintStatus.OPEN, ComplaintStatus.IN_PROGRESS)), Complaint.due_at < now
             ),
-            "follow_ups_due": select(func.count()).where(
-                FollowUpTask.status == TaskStatus.OPEN, FollowUpTask.due_at < window.end
-            ),
-            "points_expiring": select(func.count(func.distinct(PointsLot.member_id))).where(
-                PointsLot.expires_at >= now,
-                PointsLot.expires_at < now + dt.timedelta(days=EXPIRY_WARNING_DAYS),
-                PointsLot.remaining > 0,
-            ),
+            "follow_ups_due": count.where(FollowUpTask.status == TaskStatus.OPEN, FollowUpTask.due_at < window.end),
+            "points_expiring": select(func.count(func.distinct(PointsLot.member_id))).where(*expiring_lots(now)),
         }
 
     @staticmethod

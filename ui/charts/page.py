@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.changes import Changes
 from app.charts.model import CHART_TITLES, GRAIN_LABELS, ChartData, ChartFilter, ChartId, Grain, MemberList
 from ui.care.export import export_table
 from ui.charts.members_dialog import ChartMembersDialog
@@ -30,7 +31,7 @@ from ui.pages.base import Page
 from ui.signals import emit
 
 if TYPE_CHECKING:
-    from app.changes import Changes
+    from app.charts.service import SurveyChoice
     from app.context import Services
     from app.errors import MemberDeskError
     from ui.tasks import TaskRunner
@@ -101,6 +102,10 @@ class ChartsPage(Page):
         for grain in Grain:
             self.grain.addItem(_charts(GRAIN_LABELS[grain]), grain.value)
         self.grain.setCurrentIndex(self.grain.findData(Grain.MONTH.value))
+        self.survey = QComboBox()
+        self.survey.setObjectName("chartSurvey")
+        self.survey.addItem(self.tr("Most answered"), None)
+        self.survey_label = QLabel(self.tr("Survey"))
         self.png_button = QPushButton(self.tr("Export PNG…"))
         self.csv_button = QPushButton(self.tr("Export CSV…"))
         self.png_button.clicked.connect(self.export_png)
@@ -116,6 +121,8 @@ class ChartsPage(Page):
         ):
             filters.addWidget(QLabel(label))
             filters.addWidget(widget)
+        filters.addWidget(self.survey_label)
+        filters.addWidget(self.survey)
         filters.addStretch(1)
         filters.addWidget(self.png_button)
         filters.addWidget(self.csv_button)
@@ -156,6 +163,7 @@ class ChartsPage(Page):
             edit.dateChanged.connect(self._dates_typed)
         self.branch.currentIndexChanged.connect(lambda _i: self.reload())
         self.grain.currentIndexChanged.connect(lambda _i: self.reload())
+        self.survey.currentIndexChanged.connect(lambda _i: self.reload())
         self.list.currentRowChanged.connect(lambda _r: self.reload())
         self.list.setCurrentRow(0)
 
@@ -171,6 +179,7 @@ class ChartsPage(Page):
             self.until.date().toPython(),  # type: ignore[arg-type]
             self.branch.currentData(),
             Grain(self.grain.currentData()),
+            self.survey.currentData() if self.chart == ChartId.SATISFACTION else None,
         )
 
     def _set_preset_dates(self) -> None:
@@ -199,7 +208,26 @@ class ChartsPage(Page):
     def attach(self, services: Services) -> None:
         super().attach(services)
         self.tasks.run(services.charts.branches, self._show_branches, self._refused)
+        self._load_surveys()
         self.reload_when_seen()
+
+    def _load_surveys(self) -> None:
+        if self.services is not None:
+            self.tasks.run(self.services.charts.surveys, self._show_surveys, self._refused)
+
+    def _show_surveys(self, surveys: list[SurveyChoice]) -> None:
+        """The surveys answered so far, most answered first; 'most answered' (the default) follows the busiest."""
+        chosen = self.survey.currentData()
+        self.survey.blockSignals(True)
+        while self.survey.count() > 1:
+            self.survey.removeItem(1)
+        for survey in surveys:
+            text = self.tr("{title} ({code}), {n} answers").format(
+                title=survey.title, code=survey.code, n=f"{survey.responses:,}"
+            )
+            self.survey.addItem(text, survey.code)
+        self.survey.setCurrentIndex(max(0, self.survey.findData(chosen)))
+        self.survey.blockSignals(False)
 
     def _show_branches(self, branches: list[tuple[int, str]]) -> None:
         chosen = self.branch.currentData()
@@ -216,6 +244,8 @@ class ChartsPage(Page):
             return
         chart, chart_filter = self.chart, self.chart_filter()
         self.title.setText(_charts(CHART_TITLES[chart]))
+        for widget in (self.survey_label, self.survey):
+            widget.setVisible(chart == ChartId.SATISFACTION)
         self._asked += 1
         asked = self._asked
         service = self.services.charts
@@ -227,6 +257,8 @@ class ChartsPage(Page):
         self.tasks.run(lambda: service.chart(chart, chart_filter), shown, self._refused)
 
     def on_changed(self, changes: Changes) -> None:
+        if changes & Changes.SURVEYS:
+            self._load_surveys()
         if changes:
             self.reload_when_seen()
 
@@ -257,7 +289,9 @@ class ChartsPage(Page):
 
     def _show_members(self, members: MemberList) -> None:
         emit(self.selection_made, members)
-        dialog = ChartMembersDialog(members, self)
+        if self.services is None:
+            return
+        dialog = ChartMembersDialog(self.tasks, self.services, members, self)
         dialog.setModal(False)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()

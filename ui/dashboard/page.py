@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QPushButton,
     QScrollArea,
     QTableWidget,
@@ -40,6 +41,7 @@ from ui.printing.preview import Printout, PrintPreviewDialog
 from ui.printing.printouts import _scratch_pdf
 
 if TYPE_CHECKING:
+    from app.actions.member_sets import MemberSet
     from app.context import Services
     from app.dashboard.actions import BirthdayCoupons, WorkDone
     from app.dashboard.figures import CloseOfDay, Figure, WorkList
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
 
 RELOAD_ON = Changes.SALES | Changes.MEMBERS | Changes.POINTS | Changes.COUPONS | Changes.COMPLAINTS
 RELOAD_ON |= Changes.SURVEYS | Changes.FOLLOW_UPS | Changes.SEGMENTS
+SET_LISTS = ("birthdays_today", "birthdays_week", "churn_risks", "points_expiring")
+"""Work lists of members an action on a set (campaign, follow-ups, contact list) can take."""
 UP, DOWN = QColor("#2e7d32"), QColor("#c62828")
 CARD_WIDTH = 262
 SIDE_BY_SIDE_WIDTH = 1000
@@ -212,6 +216,8 @@ class DashboardPage(Page):
         layout.addWidget(scroll, 1)
         self.work_counts: dict[str, QLabel] = {}
         self.work_buttons: dict[str, QPushButton] = {}
+        self.set_buttons: dict[str, QPushButton] = {}
+        self.set_menu: QMenu | None = None
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -298,9 +304,32 @@ class DashboardPage(Page):
                 button.clicked.connect(action[1])
                 self.work_grid.addWidget(button, row, 2)
                 self.work_buttons[work.code] = button
+            if work.code in SET_LISTS:
+                more = QPushButton(self.tr("Act on them…"))
+                more.setObjectName(f"work_set_{work.code}")
+                more.setToolTip(self.tr("A coupon campaign for exactly these members, follow-up tasks, or a contact list."))
+                more.clicked.connect(lambda _c=False, code=work.code: self.act_on(code))
+                self.work_grid.addWidget(more, row, 3)
+                self.set_buttons[work.code] = more
         self.work_counts[work.code].setText(f"{work.count:,}")
-        if work.code in self.work_buttons:
-            self.work_buttons[work.code].setEnabled(work.count > 0)
+        for buttons in (self.work_buttons, self.set_buttons):
+            if work.code in buttons:
+                buttons[work.code].setEnabled(work.count > 0)
+
+    def act_on(self, code: str) -> None:
+        """The members of a work list to the three actions on a set, as a menu under the list's button."""
+        if self.services is None:
+            return
+        services, day = self.services, self.chosen_day()
+
+        def offer(members: MemberSet) -> None:
+            from ui.insights.member_actions import actions_menu
+
+            button = self.set_buttons[code]
+            self.set_menu = actions_menu(self.tasks, services, members, self)
+            self.set_menu.popup(button.mapToGlobal(button.rect().bottomLeft()))
+
+        self.tasks.run(lambda: services.work_lists.members_of(code, day), offer)
 
     def _work_action(self, code: str) -> tuple[str, Callable[[], None]] | None:
         actions = {
