@@ -12,7 +12,7 @@ from app.i18n import translate
 from app.insights.aggregates import month_total_differences
 from app.settings import read_settings
 from app.trust.verify import check_audit
-from db import day_totals
+from db import day_totals, points_totals
 from db.bulk import pending_indexes, restore_indexes
 from db.engine import Database
 
@@ -202,6 +202,9 @@ def check_database(db: Database) -> list[Problem]:
         day_figures = _day_totals_problem(session)
         if day_figures is not None:
             problems.append(day_figures)
+        points_days = points_totals.differences(session.connection(), read_settings(session).store_timezone)
+        if points_days:
+            problems.append(Problem(POINTS_TOTALS_DIFFER, len(points_days), points_days[:SAMPLE]))
         pending = [name for name, _create in pending_indexes(session.connection())]
         if pending:
             message = S(
@@ -229,6 +232,13 @@ def _month_totals_problem(session: Session) -> Problem | None:
 DAY_TOTALS_DIFFER = S(
     "Integrity",
     "{count} days' sales totals differ from the sales; `main.py report recount` counts them again ({examples})",
+)
+
+
+POINTS_TOTALS_DIFFER = S(
+    "Integrity",
+    "{count} days' points totals differ from the points ledger; `main.py report recount` counts them again "
+    "({examples})",
 )
 
 

@@ -707,6 +707,29 @@ class SalesDayTotal(Base):
     """Sales paid partly with a coupon, less returns that gave the coupon back."""
 
 
+class PointsDayTotal(Base):
+    """The points posted on one day of the store's time zone at one branch, by kind (0 issued, 1 redeemed, 2 expired,
+    3 any other posting), for the ledger rows up to `points_day_marks.counted_to` (db/points_totals.py): the points
+    chart reads these and the few rows after the mark instead of the whole ledger."""
+
+    __tablename__ = "points_day_totals"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), primary_key=True)
+    kind: Mapped[int] = mapped_column(Integer, primary_key=True)
+    points: Mapped[Points]
+
+
+class PointsDayMark(Base):
+    """One row: the last ledger id `points_day_totals` counts, and the time zone its days are days of."""
+
+    __tablename__ = "points_day_marks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    counted_to: Mapped[int] = mapped_column(BigInteger)
+    timezone: Mapped[str] = mapped_column(String(64))
+
+
 class CategoryDayTotal(Base):
     """The sale lines of one day at one branch by category (0: lines without one), net of the lines of purchases
     returned that day; kept with every purchase and return like `sales_day_totals`."""

@@ -356,6 +356,7 @@ class MainWindow(QMainWindow):
             heavy.run(lambda: run_daily(coupons, greetings), lambda result: log.info("coupon maintenance: %s", result))
             heavy.run(self.services.backups.auto_backup, lambda made: log.info("daily backup: %s", made and made.path))
             heavy.run(self.services.segments.refresh_if_due)
+            heavy.run(self.services.charts.catch_up_points)
 
     def _check_starting_pin(self) -> None:
         services = self.services

@@ -25,7 +25,8 @@ from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
 from app.insights.aggregates import month_key
 from db.enums import LedgerSource, SaleKind
-from db.models import MemberMonthTotal, PointsLedger, Sale, SalesDayTotal
+from db import points_totals
+from db.models import MemberMonthTotal, PointsDayTotal, PointsLedger, Sale, SalesDayTotal
 
 NOTHING = S("Charts", "Nothing in this period.")
 
@@ -204,53 +205,34 @@ def _top(n: int, pct: int) -> int:
     return min(n, -(-n * pct // 100))
 
 
-ISSUED = (
-    LedgerSource.SALE,
-    LedgerSource.ADJUSTMENT,
-    LedgerSource.SURVEY_REWARD,
-    LedgerSource.REFERRAL,
-    LedgerSource.IMPORT,
-)
-REDEEMED = (LedgerSource.REDEMPTION, LedgerSource.GIFT)
-EXPIRED = (LedgerSource.EXPIRY,)
-POINT_GROUPS = (ISSUED, REDEEMED, EXPIRED)
+POINT_GROUPS = (points_totals.ISSUED_SOURCES, points_totals.REDEEMED_SOURCES, points_totals.EXPIRED_SOURCES)
 
 
 class Points:
     """Points issued (positive earnings and adjustments), redeemed, expired per bucket; outstanding at each bucket's
-    end and what it is worth to the members (the liability) at the store's redemption rate."""
+    end and what it is worth to the members (the liability) at the store's redemption rate. Read from the points
+    day totals (db/points_totals.py), not the ledger."""
 
     def figures(self, ask: Ask) -> ChartData:
-        day = local_day(PointsLedger.created_at, ask.dialect, ask.period.zone)
-        group = case(
-            (PointsLedger.source.in_(REDEEMED), 1),
-            (PointsLedger.source.in_(EXPIRED), 2),
-            (PointsLedger.source.in_(ISSUED) & (PointsLedger.delta > 0), 0),
-            else_=3,
-        )
-        query = select(day, group, func.sum(PointsLedger.delta)).where(
-            *between(PointsLedger.created_at, ask.period.start, ask.period.end)
-        )
-        before = select(func.coalesce(func.sum(PointsLedger.delta), 0))
-        if ask.period.start is not None:
-            before = before.where(PointsLedger.created_at < ask.period.start)
-        else:
-            before = before.where(literal(False))
-        if ask.filter.branch_id is not None:
-            query = query.where(PointsLedger.branch_id == ask.filter.branch_id)
-            before = before.where(PointsLedger.branch_id == ask.filter.branch_id)
-        rows = ask.session.execute(query.group_by(day, group)).all()
-        outstanding = int(ask.session.scalar(before) or 0)
-        starts, found = _bucketed(ask, [(d, (int(g), int(p))) for d, g, p in rows])
+        by_day = _points_by_day(ask)
+        first = ask.period.first
+        outstanding = sum(sum(kinds) for day, kinds in by_day.items() if first is not None and day < first)
+        inside = [
+            ((day - EPOCH).days, kinds)
+            for day, kinds in by_day.items()
+            if (first is None or day >= first) and day <= ask.period.last
+        ]
+        starts, found = _bucketed(ask, inside)
         figures: list[list[float]] = [[], [], [], [], []]
         for start in starts:
             sums = [0, 0, 0, 0]
-            for g, points in found.get(start, []):
-                sums[g] += points
+            for kinds in found.get(start, []):
+                for kind, points in enumerate(kinds):
+                    sums[kind] += points
             outstanding += sum(sums)
-            figures[0].append(float(sums[0]))
-            figures[1].append(float(-sums[1]))
-            figures[2].append(float(-sums[2]))
+            figures[0].append(float(sums[points_totals.ISSUED]))
+            figures[1].append(float(-sums[points_totals.REDEEMED]))
+            figures[2].append(float(-sums[points_totals.EXPIRED]))
             figures[3].append(float(outstanding))
             figures[4].append(float(_liability_fen(outstanding, ask.settings.points_redeem_points_per_yuan)))
         labels, keys = _labels(ask, starts)
@@ -285,7 +267,7 @@ class Points:
             ),
             keys,
             notes=notes,
-            empty=None if rows or outstanding else _t(NOTHING),
+            empty=None if inside or outstanding else _t(NOTHING),
             right_title=_t(S("Charts", "Liability (yuan)")),
         )
 
@@ -299,6 +281,26 @@ class Points:
         if ask.filter.branch_id is not None:
             query = query.where(PointsLedger.branch_id == ask.filter.branch_id)
         return query
+
+
+def _points_by_day(ask: Ask) -> dict[dt.date, list[int]]:
+    """The points posted each day (of the branch asked, else all), by kind: the stored day totals up to their mark
+    (db/points_totals.py) and the ledger rows after it, so the whole ledger is counted without reading it."""
+    conn = ask.session.connection()
+    timezone = ask.settings.store_timezone
+    found = points_totals.mark(conn)
+    counted_to = found[0] if found is not None and found[1] == timezone else 0
+    by_day: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    if counted_to:
+        query = select(PointsDayTotal.day, PointsDayTotal.kind, func.sum(PointsDayTotal.points))
+        if ask.filter.branch_id is not None:
+            query = query.where(PointsDayTotal.branch_id == ask.filter.branch_id)
+        for day, kind, points in ask.session.execute(query.group_by(PointsDayTotal.day, PointsDayTotal.kind)):
+            by_day[day][int(kind)] += int(points)
+    for (day, branch_id, kind), (points,) in points_totals.after_mark(conn, counted_to, timezone).items():
+        if ask.filter.branch_id in (None, branch_id):
+            by_day[day][kind] += points
+    return by_day
 
 
 def _liability_fen(points: int, points_per_yuan: int) -> int:

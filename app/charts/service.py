@@ -23,6 +23,7 @@ from app.i18n import translate
 from app.members.validation import mask_phone
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
+from db import points_totals
 from db.engine import Database
 from db.enums import StaffRole
 from db.models import (
@@ -82,6 +83,11 @@ class ChartService:
         return self.db.read(
             lambda s: [(i, n) for i, n in s.execute(select(Branch.id, Branch.name).order_by(Branch.id))]
         )
+
+    def catch_up_points(self) -> int:
+        """The points posted since the last catch-up folded into the points day totals (the daily maintenance, any
+        operator: it shows nothing). Returns how many ledger rows were folded in (-1: all counted again)."""
+        return self.db.write(lambda s: points_totals.catch_up(s.connection(), read_settings(s).store_timezone))
 
     def surveys(self) -> list[SurveyChoice]:
         """The surveys the CSAT / NPS chart can follow (those answered at least once), most answered first: the

@@ -19,7 +19,7 @@ from app.clock import Clock, store_zone
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
-from db import day_totals
+from db import day_totals, points_totals
 from db.engine import Database
 from db.enums import ComplaintStatus, LedgerSource, MemberStatus, StaffRole, TaskStatus
 from db.models import (
@@ -250,10 +250,16 @@ class CloseOfDayService:
         return self.store_now().date()
 
     def recount(self) -> None:
-        """The day totals counted again from every sale (`main.py report recount`, when `db check` says they
-        differ). Owner only."""
+        """The day totals counted again from every sale, and the points day totals from the whole ledger (`main.py
+        report recount`, when `db check` says they differ). Owner only."""
         require_role(self.operator, StaffRole.OWNER)
-        self.db.write(lambda s: day_totals.rebuild(s.connection(), read_settings(s).store_timezone))
+
+        def work(session: Session) -> None:
+            timezone = read_settings(session).store_timezone
+            day_totals.rebuild(session.connection(), timezone)
+            points_totals.rebuild(session.connection(), timezone)
+
+        self.db.write(work)
 
     def close_of_day(self, day: dt.date | None = None, staff_days: int = 7, work_lists: bool = True) -> CloseOfDay:
         """The figures of `day` (default: today in the store's time zone); staff figures over the `staff_days`

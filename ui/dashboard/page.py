@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QDate, QPointF, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QDate, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF, QResizeEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.changes import Changes
+from app.dashboard.figures import FIGURES
 from app.dashboard.format import format_change, format_value
 from app.money import format_yuan
 from ui.coupons.printing import print_coupons
@@ -92,13 +93,13 @@ class Sparkline(QWidget):
 
 
 class FigureCard(QFrame):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, label: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("figureCard")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.title = QLabel()
+        self.title = QLabel(_t(label))
         self.title.setObjectName("figureTitle")
-        self.value = QLabel()
+        self.value = QLabel("—")
         self.value.setObjectName("figureValue")
         font = self.value.font()
         font.setPointSizeF(font.pointSizeF() * 1.6)
@@ -162,8 +163,14 @@ class DashboardPage(Page):
         top.addWidget(self.date)
         top.addWidget(self.print_button)
 
-        self.cards: list[FigureCard] = []
         self.figure_flow = FlowLayout(spacing=8)
+        self.cards: list[FigureCard] = []
+        for _code, label, _unit in FIGURES:  # made before any figure arrives: showing them only sets texts
+            card = FigureCard(label)
+            card.setFixedWidth(CARD_WIDTH)
+            self.figure_flow.addWidget(card)
+            self.cards.append(card)
+        self._showing: list[Callable[[], None]] = []
         self.work_grid = QGridLayout()
         self.work_grid.setColumnStretch(0, 1)
         self.stars = QLabel()
@@ -258,7 +265,30 @@ class DashboardPage(Page):
 
     # -- showing ------------------------------------------------------------------------------------------------
     def show_summary(self, summary: CloseOfDay) -> None:
+        """The figures are shown a card at a time, each in its own turn of the event loop, the staff table last:
+        each turn paints only what it changed, so the GUI thread is never busy long (bench/bench_dashboard.py)."""
+        started = bool(self._showing)
+        self._showing = [
+            *(lambda card=card, figure=figure: card.show_figure(figure) for card, figure in zip(
+                self.cards, summary.figures, strict=True
+            )),
+            lambda: self._show_staff(summary),
+            lambda: self._shown(summary),
+        ]
+        self._show_status(summary)
+        if not started:
+            self._show_next()
+
+    def _show_next(self) -> None:
+        if self._showing:
+            self._showing.pop(0)()
+        if self._showing:
+            QTimer.singleShot(0, self._show_next)
+
+    def _shown(self, summary: CloseOfDay) -> None:
         self.summary = summary
+
+    def _show_status(self, summary: CloseOfDay) -> None:
         if summary.empty:
             self.status.setText(
                 self.tr(
@@ -276,14 +306,6 @@ class DashboardPage(Page):
                     returns=format_yuan(summary.returns_fen),
                 )
             )
-        while len(self.cards) < len(summary.figures):
-            card = FigureCard()
-            card.setFixedWidth(CARD_WIDTH)
-            self.figure_flow.addWidget(card)
-            self.cards.append(card)
-        for card, figure in zip(self.cards, summary.figures, strict=False):
-            card.show_figure(figure)
-        self._show_staff(summary)
 
     def show_work_lists(self, lists: tuple[WorkList, ...]) -> None:
         for row, work in enumerate(lists):
