@@ -122,7 +122,9 @@ def main() -> None:
     from ui.charts.view import ChartView
 
     configure_application(app, "zh_CN")
-    given = args.dir or (Path(os.environ["MEMBERDESK_BENCH_STORE"]) if os.environ.get("MEMBERDESK_BENCH_STORE") else None)
+    given = args.dir or (
+        Path(os.environ["MEMBERDESK_BENCH_STORE"]) if os.environ.get("MEMBERDESK_BENCH_STORE") else None
+    )
     temp = tempfile.TemporaryDirectory() if given is None else None
     folder = given or Path(temp.name) / "data"  # type: ignore[union-attr]
     if temp is not None:
@@ -153,7 +155,9 @@ def main() -> None:
     print(f"{'chart':<14} {'filter':<22} {'first ms':>9} {'(CPU)':>7} {'again':>6} {'repaint':>8} {'total':>6}")
     for chart in chosen:
         for name, chart_filter in filters.items():
-            data, first, first_cpu = timed(lambda chart=chart, chart_filter=chart_filter: charts.chart(chart, chart_filter))
+            data, first, first_cpu = timed(
+                lambda chart=chart, chart_filter=chart_filter: charts.chart(chart, chart_filter)
+            )
             again, paints = [], []
             for _ in range(args.rounds):
                 again.append(timed(lambda chart=chart, chart_filter=chart_filter: charts.chart(chart, chart_filter))[1])
@@ -172,8 +176,11 @@ def main() -> None:
                 f"{ms(first + repaint):>6}"
             )
         columns, rows = data.table()
-        _n, csv_wall, _c = timed(lambda: write_atomically(out / f"{chart.value}.csv", list(columns), iter(rows)))
-        _ok, png_wall, _c = timed(lambda: view.grab().save(str(out / f"{chart.value}.png"), "PNG"))
+        csv_file, png_file = out / f"{chart.value}.csv", str(out / f"{chart.value}.png")
+        _n, csv_wall, _c = timed(
+            lambda csv_file=csv_file, columns=columns, rows=rows: write_atomically(csv_file, list(columns), iter(rows))
+        )
+        _ok, png_wall, _c = timed(lambda png_file=png_file: view.grab().save(png_file, "PNG"))
         print(f"{'':<14} export: CSV {ms(csv_wall)} ms, PNG {ms(png_wall)} ms")
     path = store.db.sqlite_path
     if path is not None:

@@ -208,9 +208,15 @@ def painted(store: object) -> dict[str, float]:
         found[f"  GUI thread in {name} ms"] = round(max((took for _b, took in runs), default=0.0) * 1000, 1)
     worst_end, worst = max(gaps, key=lambda g: g[1], default=(0.0, 0.0))
     inside = [
-        name for name, runs in slots.items() for began, took in runs if began < worst_end and began + took > worst_end - worst
+        name
+        for name, runs in slots.items()
+        for began, took in runs
+        if began < worst_end and began + took > worst_end - worst
     ]
-    print(f"the longest gap ended {1000 * (worst_end - started):.0f} ms after attach(); our slots in it: {inside or 'none'}")
+    print(
+        f"the longest gap ended {1000 * (worst_end - started):.0f} ms after attach(); "
+        f"our slots in it: {inside or 'none'}"
+    )
     return found
 
 

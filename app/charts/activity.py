@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Select, case, func, literal, select
+from sqlalchemy import Select, func, select
 
 from app.charts.base import Ask
 from app.charts.model import ChartData, ChartId, Look, Series, Unit
@@ -18,14 +18,13 @@ from app.charts.periods import (
     bucket_label,
     bucket_start,
     buckets,
-    local_day,
     span,
 )
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
 from app.insights.aggregates import month_key
-from db.enums import LedgerSource, SaleKind
 from db import points_totals
+from db.enums import SaleKind
 from db.models import MemberMonthTotal, PointsDayTotal, PointsLedger, Sale, SalesDayTotal
 
 NOTHING = S("Charts", "Nothing in this period.")

@@ -38,9 +38,7 @@ def _stages(conn: Connection, months: tuple[int, ...], options: SegmentOptions) 
     the end of each month, as the refresh works them out."""
     last = months[-1]
     table = _month_table(conn, month_key(month_end(last)))
-    gone = np.fromiter(
-        conn.scalars(select(Member.id).where(Member.status == MemberStatus.ANONYMISED)), dtype=np.int64
-    )
+    gone = np.fromiter(conn.scalars(select(Member.id).where(Member.status == MemberStatus.ANONYMISED)), dtype=np.int64)
     table = table[(table[:, 3] != 0) & ~np.isin(table[:, 0], gone)]
     member_ids = _distinct_sorted(table[:, 0])
     rows = MonthRows(*(np.ascontiguousarray(table[:, column]) for column in range(5)))

@@ -58,8 +58,12 @@ def _counts(ask: Ask, column: Any) -> dict[Any, int]:
 class _ByCode:
     """Members per segment code, one bar per code."""
 
-    def __init__(self, chart: ChartId, column: Any, codes: tuple[str, ...], labels: dict[str, str], x_title: str):
+    def __init__(
+        self, chart: ChartId, column: Any, codes: tuple[str, ...], labels: dict[str, str], x_title: str, counted: str
+    ):
         self.chart = chart
+        self.counted = counted
+        """The refresh's own tally of the whole store (`segment_runs.counts`), read instead of every member."""
         self.column = column
         self.codes = codes
         self.labels = labels
@@ -72,7 +76,7 @@ class _ByCode:
         run = _latest(ask)
         if run is None:
             return ChartData(self.chart, Look.BARS, _t(self.x_title), _t(MEMBERS), empty=_t(NOT_COMPUTED))
-        counts = _counts(ask, self.column)
+        counts = _counts(ask, self.column) if ask.filter.branch_id is not None else run.counts.get(self.counted, {})
         values = tuple(float(counts.get(code, 0)) for code in self.codes)
         empty = None if any(values) else _t(S("Charts", "No member of this branch has a segment."))
         return ChartData(
@@ -190,6 +194,10 @@ class LifecycleMoves:
         return moved_into(ask.session.connection(), run.as_of, key, shown[series], options)
 
 
-PYRAMID_CHART = _ByCode(ChartId.PYRAMID, MemberSegment.pyramid_level, PYRAMID, PYRAMID_LABELS, S("Charts", "Level"))
-RFM_CHART = _Rfm(ChartId.RFM, MemberSegment.rfm_class, RFM_CLASSES, RFM_LABELS, S("Charts", "RFM class"))
-LIFECYCLE_CHART = _ByCode(ChartId.LIFECYCLE, MemberSegment.lifecycle_stage, STAGES, STAGE_LABELS, S("Charts", "Stage"))
+PYRAMID_CHART = _ByCode(
+    ChartId.PYRAMID, MemberSegment.pyramid_level, PYRAMID, PYRAMID_LABELS, S("Charts", "Level"), "pyramid"
+)
+RFM_CHART = _Rfm(ChartId.RFM, MemberSegment.rfm_class, RFM_CLASSES, RFM_LABELS, S("Charts", "RFM class"), "rfm")
+LIFECYCLE_CHART = _ByCode(
+    ChartId.LIFECYCLE, MemberSegment.lifecycle_stage, STAGES, STAGE_LABELS, S("Charts", "Stage"), "lifecycle"
+)

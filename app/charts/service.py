@@ -40,6 +40,7 @@ from db.models import (
     TierChange,
 )
 
+
 @dataclass(frozen=True)
 class SurveyChoice:
     code: str

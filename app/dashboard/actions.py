@@ -13,9 +13,9 @@ from pathlib import Path
 from sqlalchemy import and_, func, insert, select
 from sqlalchemy.orm import Session
 
+from app.actions.member_sets import MemberSet
 from app.changes import Changes
 from app.clock import Clock, store_zone, to_store_time
-from app.actions.member_sets import MemberSet
 from app.dashboard.figures import (
     BIRTHDAY_WEEK_DAYS,
     CHURN_LEVELS,

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, func, literal_column, select
-from sqlalchemy.sql import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql import ColumnElement
 
 from app.care.questions import csat
 from app.clock import Clock, store_zone

@@ -106,7 +106,9 @@ def test_the_sales_trend_from_the_day_totals_equals_the_sales(boss: Services, st
 
 def test_the_members_of_a_work_list_are_those_it_counts(boss: Services) -> None:
     today = dt.date(2026, 11, 18)
-    born = [register(boss, f"1380000000{n}", f"会员{n}", today.replace(year=1990) + dt.timedelta(days=n)) for n in (0, 3)]
+    born = [
+        register(boss, f"1380000000{n}", f"会员{n}", today.replace(year=1990) + dt.timedelta(days=n)) for n in (0, 3)
+    ]
     register(boss, "13800000009", "不过生日", dt.date(1990, 1, 1))
     lists = {w.code: w.count for w in boss.close_of_day.work_lists(today)}
     week = boss.work_lists.members_of("birthdays_week", today)

@@ -212,9 +212,9 @@ def test_close_of_day_as_a_new_owner_on_the_demo_store(
     holders = store.db.read(
         lambda s: set(
             s.scalars(
-                select(Coupon.member_id).join(CouponCampaign, CouponCampaign.id == Coupon.campaign_id).where(
-                    CouponCampaign.code == code
-                )
+                select(Coupon.member_id)
+                .join(CouponCampaign, CouponCampaign.id == Coupon.campaign_id)
+                .where(CouponCampaign.code == code)
             )
         )
     )
@@ -230,6 +230,8 @@ def test_close_of_day_as_a_new_owner_on_the_demo_store(
     ).stdout
     assert "销售" in text and "¥" in text
     assert grab_window_png(preview, shots / "walk_6_day_summary.png") == []
-    subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(preview.printout.path), str(tmp_path / "day")])
+    subprocess.run(
+        ["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(preview.printout.path), str(tmp_path / "day")]
+    )
     preview.close()
     assert [w for w in QApplication.topLevelWidgets() if isinstance(w, PrintPreviewDialog) and w.isVisible()] == []

@@ -64,9 +64,7 @@ class ChartMembersDialog(QDialog):
         self.actions_button.setToolTip(
             self.tr("A coupon campaign for exactly these members, follow-up tasks, or a contact list.")
         )
-        self.actions_menu = actions_menu(
-            tasks, services, MemberSet.of_members(members.member_ids, members.title), self
-        )
+        self.actions_menu = actions_menu(tasks, services, MemberSet.of_members(members.member_ids, members.title), self)
         self.actions_button.setMenu(self.actions_menu)
         self.actions_button.setEnabled(members.count > 0)
         buttons.addButton(self.actions_button, QDialogButtonBox.ButtonRole.ActionRole)

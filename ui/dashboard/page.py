@@ -269,9 +269,10 @@ class DashboardPage(Page):
         each turn paints only what it changed, so the GUI thread is never busy long (bench/bench_dashboard.py)."""
         started = bool(self._showing)
         self._showing = [
-            *(lambda card=card, figure=figure: card.show_figure(figure) for card, figure in zip(
-                self.cards, summary.figures, strict=True
-            )),
+            *(
+                lambda card=card, figure=figure: card.show_figure(figure)
+                for card, figure in zip(self.cards, summary.figures, strict=True)
+            ),
             lambda: self._show_staff(summary),
             lambda: self._shown(summary),
         ]
@@ -329,7 +330,9 @@ class DashboardPage(Page):
             if work.code in SET_LISTS:
                 more = QPushButton(self.tr("Act on them…"))
                 more.setObjectName(f"work_set_{work.code}")
-                more.setToolTip(self.tr("A coupon campaign for exactly these members, follow-up tasks, or a contact list."))
+                more.setToolTip(
+                    self.tr("A coupon campaign for exactly these members, follow-up tasks, or a contact list.")
+                )
                 more.clicked.connect(lambda _c=False, code=work.code: self.act_on(code))
                 self.work_grid.addWidget(more, row, 3)
                 self.set_buttons[work.code] = more

@@ -45,9 +45,7 @@ def upgrade() -> None:
         sa.Column("branch_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.Integer(), nullable=False),
         sa.Column("points", sa.BigInteger(), server_default="0", nullable=False),
-        sa.ForeignKeyConstraint(
-            ["branch_id"], ["branches.id"], name=op.f("fk_points_day_totals_branch_id_branches")
-        ),
+        sa.ForeignKeyConstraint(["branch_id"], ["branches.id"], name=op.f("fk_points_day_totals_branch_id_branches")),
         sa.PrimaryKeyConstraint("day", "branch_id", "kind", name=op.f("pk_points_day_totals")),
     )
     op.create_table(
