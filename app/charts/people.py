@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, literal_column, select
 from sqlalchemy.orm import aliased
 
 from app.charts.activity import NOTHING, _bucketed, _labels, _x_title
@@ -35,21 +35,33 @@ class TierDistribution:
     """Members in each tier now (the period does not apply)."""
 
     def figures(self, ask: Ask) -> ChartData:
-        tiers = ask.session.execute(select(Tier.code, Tier.name).order_by(Tier.rank)).all()
-        query = select(Tier.code, func.count(Member.id)).join(Member, Member.tier_id == Tier.id)
-        query = query.where(Member.status != MemberStatus.ANONYMISED)
-        if ask.filter.branch_id is not None:
-            query = query.where(Member.home_branch_id == ask.filter.branch_id)
-        counts = {code: int(n) for code, n in ask.session.execute(query.group_by(Tier.code))}
-        values = tuple(float(counts.get(code, 0)) for code, _ in tiers)
+        tiers = ask.session.execute(select(Tier.id, Tier.code, Tier.name).order_by(Tier.rank)).all()
+        by_tier = func.count()
+        if ask.filter.branch_id is None:
+            # Every member from the tier index alone, less the few anonymised ones (their own partial index).
+            everyone = dict(ask.session.execute(select(Member.tier_id, by_tier).group_by(Member.tier_id)).all())
+            anonymised = Member.status == literal_column(f"'{MemberStatus.ANONYMISED.value}'")
+            gone = select(Member.tier_id, by_tier).where(anonymised).group_by(Member.tier_id)
+            for tier_id, n in ask.session.execute(gone):
+                everyone[tier_id] -= n
+        else:
+            everyone = dict(
+                ask.session.execute(
+                    select(Member.tier_id, by_tier)
+                    .where(Member.status != MemberStatus.ANONYMISED, Member.home_branch_id == ask.filter.branch_id)
+                    .group_by(Member.tier_id)
+                ).all()
+            )
+        counts = {code: int(everyone.get(tier_id, 0)) for tier_id, code, _name in tiers}
+        values = tuple(float(counts[code]) for _id, code, _name in tiers)
         return ChartData(
             ChartId.TIERS,
             Look.BARS,
             _t(S("Charts", "Tier")),
             _t(MEMBERS),
-            tuple(name for _, name in tiers),
+            tuple(name for _id, _code, name in tiers),
             (Series(_t(MEMBERS), values),),
-            tuple(code for code, _ in tiers),
+            tuple(code for _id, code, _name in tiers),
             notes=(_t(S("Charts", "Members in each tier today; the period filter does not apply.")),),
             empty=None if any(values) else _t(S("Charts", "No members yet.")),
         )

@@ -9,6 +9,7 @@ import datetime as dt
 import uuid
 
 import pytest
+from alembic import command
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,9 @@ from app.errors import ValidationError
 from app.integrity import POINTS_TOTALS_DIFFER, check_database
 from app.loyalty.service import PurchaseRequest
 from app.members.service import MemberForm
+from db import points_totals
 from db.enums import SaleKind
+from db.migrate import alembic_config, upgrade
 from db.models import PointsDayTotal, Sale
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -159,3 +162,20 @@ def test_the_points_chart_reads_the_day_totals_and_the_rows_after_their_mark(bos
     assert found and "2026-11-03 branch" in str(found[0])
     boss.close_of_day.recount()
     assert [p for p in check_database(store.db) if p.message == POINTS_TOTALS_DIFFER] == []
+
+
+def test_migration_0015_counts_the_points_of_the_existing_ledger(boss: Services, store: Store) -> None:
+    member = register(boss, "13800000001", "张伟")
+    for day in (2, 16):
+        boss.loyalty.record_purchase(PurchaseRequest(member, 30_000, str(uuid.uuid4()), sold_at=local(11, day)))
+    config = alembic_config(store.db)
+    with store.db.engine.begin() as conn:  # the store's own engine, as db.migrate.upgrade does
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0015-1")
+    store.db.dispose()
+    upgrade(store.db)
+    with store.db.session() as session:
+        conn = session.connection()
+        assert points_totals.mark(conn) is not None and points_totals.differences(conn, "Asia/Shanghai") == []
+        days = {day for day, _branch, _kind in points_totals.stored(conn)}
+    assert days == {dt.date(2026, 11, 2), dt.date(2026, 11, 16)}
