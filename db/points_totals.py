@@ -78,13 +78,17 @@ def counted(conn: Connection, timezone: str, up_to: int) -> dict[PointsKey, list
     return rows
 
 
-def after_mark(conn: Connection, counted_to: int, timezone: str) -> dict[PointsKey, list[int]]:
-    """The totals of the ledger rows after the mark (the postings since the last catch-up), by the primary key."""
+def after_mark(
+    conn: Connection, counted_to: int, timezone: str, up_to: int | None = None
+) -> dict[PointsKey, list[int]]:
+    """The totals of the ledger rows after the mark (up to `up_to`, else all), read by the primary key."""
     days = LocalDays(timezone)
     rows: dict[PointsKey, list[int]] = {}
     query = select(PointsLedger.created_at, PointsLedger.branch_id, PointsLedger.source, PointsLedger.delta).where(
         PointsLedger.id > counted_to
     )
+    if up_to is not None:
+        query = query.where(PointsLedger.id <= up_to)
     for at, branch_id, source, delta in conn.execute(query):
         _add(rows, (days.of(at), int(branch_id), kind_of(source, int(delta))), [int(delta)])
     return rows
@@ -117,22 +121,28 @@ def rebuild(conn: Connection, timezone: str) -> None:
     conn.execute(insert(PointsDayMark).values(id=1, counted_to=newest, timezone=timezone))
 
 
-def catch_up(conn: Connection, timezone: str) -> int:
-    """The ledger rows written since the mark folded into the totals, in the caller's (write) transaction; all
-    counted again when the store's time zone changed. Returns how many rows were folded in."""
+CATCH_UP_ROWS = 20_000
+"""Ledger rows folded in per transaction: each holds the writer (SQLite) or the ledger's inserts (PostgreSQL) for a
+moment only."""
+
+
+def catch_up(conn: Connection, timezone: str, most: int = CATCH_UP_ROWS) -> int:
+    """Up to `most` ledger rows written since the mark folded into the totals, in the caller's (write) transaction;
+    all counted again when nothing was counted yet or the store's time zone changed. Returns how many ids the mark
+    moved on (0: nothing new; call again until then)."""
     _hold_ledger_writers(conn)
     found = mark(conn)
     if found is None or found[1] != timezone:
+        before = found[0] if found is not None else 0
         rebuild(conn, timezone)
-        return -1
+        return max(_newest_id(conn) - before, 1)
     counted_to = found[0]
-    newest = _newest_id(conn)
-    if newest <= counted_to:
+    up_to = min(_newest_id(conn), counted_to + most)
+    if up_to <= counted_to:
         return 0
-    rows = after_mark(conn, counted_to, timezone)
-    _write(conn, _UPSERT, KEYS, FIGURES, rows)
-    conn.execute(update(PointsDayMark).values(counted_to=newest))
-    return newest - counted_to
+    _write(conn, _UPSERT, KEYS, FIGURES, after_mark(conn, counted_to, timezone, up_to))
+    conn.execute(update(PointsDayMark).values(counted_to=up_to))
+    return up_to - counted_to
 
 
 def stored(conn: Connection) -> dict[PointsKey, list[int]]:

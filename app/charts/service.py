@@ -86,9 +86,15 @@ class ChartService:
         )
 
     def catch_up_points(self) -> int:
-        """The points posted since the last catch-up folded into the points day totals (the daily maintenance, any
-        operator: it shows nothing). Returns how many ledger rows were folded in (-1: all counted again)."""
-        return self.db.write(lambda s: points_totals.catch_up(s.connection(), read_settings(s).store_timezone))
+        """The points posted since the last catch-up folded into the points day totals, a short transaction per
+        CATCH_UP_ROWS ledger rows (the daily maintenance, any operator: it shows nothing). Returns how many ledger
+        ids the mark moved on."""
+        moved = 0
+        while True:
+            step = self.db.write(lambda s: points_totals.catch_up(s.connection(), read_settings(s).store_timezone))
+            if not step:
+                return moved
+            moved += step
 
     def surveys(self) -> list[SurveyChoice]:
         """The surveys the CSAT / NPS chart can follow (those answered at least once), most answered first: the
