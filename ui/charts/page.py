@@ -123,6 +123,8 @@ class ChartsPage(Page):
             filters.addWidget(widget)
         filters.addWidget(self.survey_label)
         filters.addWidget(self.survey)
+        for widget in (self.survey_label, self.survey):  # shown for the CSAT / NPS chart only
+            widget.hide()
         filters.addStretch(1)
         filters.addWidget(self.png_button)
         filters.addWidget(self.csv_button)
