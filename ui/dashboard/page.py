@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -269,12 +270,9 @@ class DashboardPage(Page):
         each turn paints only what it changed, so the GUI thread is never busy long (bench/bench_dashboard.py)."""
         started = bool(self._showing)
         self._showing = [
-            *(
-                lambda card=card, figure=figure: card.show_figure(figure)
-                for card, figure in zip(self.cards, summary.figures, strict=True)
-            ),
-            lambda: self._show_staff(summary),
-            lambda: self._shown(summary),
+            *(partial(card.show_figure, figure) for card, figure in zip(self.cards, summary.figures, strict=True)),
+            partial(self._show_staff, summary),
+            partial(self._shown, summary),
         ]
         self._show_status(summary)
         if not started:
