@@ -1093,6 +1093,14 @@
         <source>Tier</source>
         <translation>等级</translation>
     </message>
+    <message>
+        <source>Act on all {count}…</source>
+        <translation>对这 {count} 位会员…</translation>
+    </message>
+    <message>
+        <source>A coupon campaign for exactly these members, follow-up tasks, or a contact list.</source>
+        <translation>为正是这些会员发优惠券活动、建跟进任务，或导出联系名单。</translation>
+    </message>
 </context>
 <context>
     <name>Charts</name>
@@ -1373,8 +1381,8 @@
         <translation>变动的会员数</translation>
     </message>
     <message>
-        <source>Members are not listed from this chart: the refresh keeps the counts, not who moved.</source>
-        <translation>此图不能列出会员：分群刷新只保存人数，不保存是谁变动。</translation>
+        <source>A click lists who moved into that stage that month (worked out again from the monthly totals; on a big store this takes a few seconds).</source>
+        <translation>点击可列出当月转入该阶段的会员（按月度汇总重新推算；大门店需要几秒钟）。</translation>
     </message>
     <message>
         <source>Moves as of {date}, counted for the whole store by the segment refresh.</source>
@@ -1432,6 +1440,14 @@
         <translation>全部门店</translation>
     </message>
     <message>
+        <source>Most answered</source>
+        <translation>回答最多的问卷</translation>
+    </message>
+    <message>
+        <source>Survey</source>
+        <translation>问卷</translation>
+    </message>
+    <message>
         <source>Export PNG…</source>
         <translation>导出 PNG…</translation>
     </message>
@@ -1462,6 +1478,10 @@
     <message>
         <source>Point at a bar or a cell for its figures; click it to list those members.</source>
         <translation>鼠标指向柱形或格子可看数字；点击可列出这些会员。</translation>
+    </message>
+    <message>
+        <source>{title} ({code}), {n} answers</source>
+        <translation>{title}（{code}），{n} 份回答</translation>
     </message>
     <message>
         <source>Export PNG</source>
@@ -2352,6 +2372,14 @@
         <translation>{date}：净销售额 {net}（退货 {returns}）；与前几周的同一星期几比较。</translation>
     </message>
     <message>
+        <source>Act on them…</source>
+        <translation>对这些会员…</translation>
+    </message>
+    <message>
+        <source>A coupon campaign for exactly these members, follow-up tasks, or a contact list.</source>
+        <translation>为正是这些会员发优惠券活动、建跟进任务，或导出联系名单。</translation>
+    </message>
+    <message>
         <source>Mark greeted</source>
         <translation>标记已问候</translation>
     </message>
@@ -3034,6 +3062,10 @@
     <message>
         <source>An ended campaign issues no coupons.</source>
         <translation>已结束的活动不能再发券。</translation>
+    </message>
+    <message>
+        <source>This work list has no members to act on.</source>
+        <translation>这个工作清单没有可操作的会员。</translation>
     </message>
     <message>
         <source>No such backup file: {path}</source>
@@ -3900,6 +3932,10 @@
     <message>
         <source>{count} days&apos; sales totals differ from the sales; `main.py report recount` counts them again ({examples})</source>
         <translation>{count} 天的销售汇总与消费记录不符；运行 `main.py report recount` 可重新汇总（{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} days&apos; points totals differ from the points ledger; `main.py report recount` counts them again ({examples})</source>
+        <translation>{count} 天的积分日汇总与积分流水不符；`main.py report recount` 可重新统计（{examples}）</translation>
     </message>
     <message>
         <source>{count} members&apos; points balance differs from the sum of their ledger (members: {examples})</source>
