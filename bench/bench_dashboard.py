@@ -139,12 +139,23 @@ def painted(store: object) -> dict[str, float]:
         """The first real paint after the figures (and the work lists) were all set: when the owner sees them."""
 
         def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() in WATCHED:
+                seen.append((time.perf_counter(), event.type().name))
             if event.type() == QEvent.Type.Paint:
                 for name, done in (("figures", shown), ("work lists", listed)):
                     if done and not painted[name]:
                         painted[name].append(time.perf_counter())
             return False
 
+    seen: list[tuple[float, str]] = []
+    """(when, what) of the GUI thread's own work between ticks: painting, layout, polishing, queued results."""
+    WATCHED = {
+        QEvent.Type.Paint,
+        QEvent.Type.LayoutRequest,
+        QEvent.Type.Polish,
+        QEvent.Type.UpdateRequest,
+        QEvent.Type.MetaCall,
+    }
     paints = Paints()
     app.installEventFilter(paints)
 
@@ -213,9 +224,10 @@ def painted(store: object) -> dict[str, float]:
         for began, took in runs
         if began < worst_end and began + took > worst_end - worst
     ]
+    events = sorted({what for at, what in seen if worst_end - worst <= at <= worst_end})
     print(
         f"the longest gap ended {1000 * (worst_end - started):.0f} ms after attach(); "
-        f"our slots in it: {inside or 'none'}"
+        f"our slots in it: {inside or 'none'}; events begun in it: {events or 'none'}"
     )
     return found
 

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.changes import Changes
-from app.dashboard.figures import FIGURES
+from app.dashboard.figures import FIGURES, WORK_LISTS
 from app.dashboard.format import format_change, format_value
 from app.money import format_yuan
 from ui.coupons.printing import print_coupons
@@ -226,6 +226,8 @@ class DashboardPage(Page):
         self.work_buttons: dict[str, QPushButton] = {}
         self.set_buttons: dict[str, QPushButton] = {}
         self.set_menu: QMenu | None = None
+        for row, (code, label) in enumerate(WORK_LISTS):
+            self._add_work_row(row, code, label)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -307,37 +309,35 @@ class DashboardPage(Page):
             )
 
     def show_work_lists(self, lists: tuple[WorkList, ...]) -> None:
-        for row, work in enumerate(lists):
-            self._show_work(row, work)
+        for work in lists:
+            self.work_counts[work.code].setText(f"{work.count:,}")
+            for buttons in (self.work_buttons, self.set_buttons):
+                if work.code in buttons:
+                    buttons[work.code].setEnabled(work.count > 0)
 
-    def _show_work(self, row: int, work: WorkList) -> None:
-        if work.code not in self.work_counts:
-            name = QLabel(_t(work.label))
-            count = QLabel()
-            count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.work_grid.addWidget(name, row, 0)
-            self.work_grid.addWidget(count, row, 1)
-            self.work_counts[work.code] = count
-            action = self._work_action(work.code)
-            if action is not None:
-                button = QPushButton(action[0])
-                button.setObjectName(f"work_{work.code}")
-                button.clicked.connect(action[1])
-                self.work_grid.addWidget(button, row, 2)
-                self.work_buttons[work.code] = button
-            if work.code in SET_LISTS:
-                more = QPushButton(self.tr("Act on them…"))
-                more.setObjectName(f"work_set_{work.code}")
-                more.setToolTip(
-                    self.tr("A coupon campaign for exactly these members, follow-up tasks, or a contact list.")
-                )
-                more.clicked.connect(lambda _c=False, code=work.code: self.act_on(code))
-                self.work_grid.addWidget(more, row, 3)
-                self.set_buttons[work.code] = more
-        self.work_counts[work.code].setText(f"{work.count:,}")
-        for buttons in (self.work_buttons, self.set_buttons):
-            if work.code in buttons:
-                buttons[work.code].setEnabled(work.count > 0)
+    def _add_work_row(self, row: int, code: str, label: str) -> None:
+        """A work list's row, made with the page: its count arrives later (the slow part on a big store)."""
+        count = QLabel("…")
+        count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.work_grid.addWidget(QLabel(_t(label)), row, 0)
+        self.work_grid.addWidget(count, row, 1)
+        self.work_counts[code] = count
+        action = self._work_action(code)
+        if action is not None:
+            button = QPushButton(action[0])
+            button.setObjectName(f"work_{code}")
+            button.clicked.connect(action[1])
+            button.setEnabled(False)
+            self.work_grid.addWidget(button, row, 2)
+            self.work_buttons[code] = button
+        if code in SET_LISTS:
+            more = QPushButton(self.tr("Act on them…"))
+            more.setObjectName(f"work_set_{code}")
+            more.setToolTip(self.tr("A coupon campaign for exactly these members, follow-up tasks, or a contact list."))
+            more.clicked.connect(lambda _c=False: self.act_on(code))
+            more.setEnabled(False)
+            self.work_grid.addWidget(more, row, 3)
+            self.set_buttons[code] = more
 
     def act_on(self, code: str) -> None:
         """The members of a work list to the three actions on a set, as a menu under the list's button."""
