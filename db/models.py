@@ -174,6 +174,9 @@ class Member(Base):
             sqlite_where=text("status = 'anonymised'"),
             postgresql_where=text("status = 'anonymised'"),
         ),
+        # New members by day, referred or not, per home branch (the new-members chart, the dashboard's count): read
+        # from this index alone, never from the members' rows (migration 0015; it replaces the plain joined_at one).
+        Index("ix_members_joined", "joined_at", "referrer_id", "home_branch_id"),
     )
 
     id: Mapped[IntPK]
@@ -206,7 +209,7 @@ class Member(Base):
     visit_count: Mapped[int] = mapped_column(Integer, default=0)
     first_visit_at: Mapped[UTC | None]
     last_visit_at: Mapped[UTC | None]
-    joined_at: Mapped[UTC] = mapped_column(default=utcnow, index=True)
+    joined_at: Mapped[UTC] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     updated_at: Mapped[UTC] = mapped_column(default=utcnow, onupdate=utcnow)
 

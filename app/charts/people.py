@@ -41,9 +41,8 @@ class TierDistribution:
             # Every member from the tier index alone, less the few anonymised ones (their own partial index).
             everyone = dict(ask.session.execute(select(Member.tier_id, by_tier).group_by(Member.tier_id)).all())
             anonymised = Member.status == literal_column(f"'{MemberStatus.ANONYMISED.value}'")
-            gone = select(Member.tier_id, by_tier).where(anonymised).group_by(Member.tier_id)
-            for tier_id, n in ask.session.execute(gone):
-                everyone[tier_id] -= n
+            for tier_id in ask.session.scalars(select(Member.tier_id).where(anonymised)):  # no GROUP BY: the
+                everyone[tier_id] -= 1  # planner would walk the tier index and read every member's status
         else:
             everyone = dict(
                 ask.session.execute(

@@ -131,7 +131,7 @@ class ChartService:
                     empty=translate("Charts", S("Charts", "The period is in the future: nothing has happened yet.")),
                 )
             language = translate("Charts", CHART_TITLES[chart])  # the figures hold translated words
-            key = (chart, chart_filter, ask.today, language, _version(session))
+            key = (chart, _asked(chart, chart_filter), ask.today, language, _version(session))
             found = self._cache.pop(key, None)
             if found is None:
                 found = self.charts[chart].figures(ask)
@@ -174,6 +174,17 @@ class ChartService:
 VERSIONED = (AuditLog, Sale, PointsLedger, Member, TierChange, Complaint, ComplaintEvent, SurveyResponse, SegmentRun)
 """The tables whose newest row says whether a chart's figures may have changed: every staff change writes an audit
 entry (a sale, a ledger row, a settings change, a member's anonymisation…); the others change without one."""
+
+
+PERIOD_FREE = frozenset((ChartId.PYRAMID, ChartId.RFM, ChartId.HEAT, ChartId.LIFECYCLE, ChartId.MOVES, ChartId.TIERS))
+"""Charts the period and grain do not change (the latest refresh; today's tiers)."""
+
+
+def _asked(chart: ChartId, chart_filter: ChartFilter) -> ChartFilter:
+    """What of the filter a chart's figures depend on: another period gives the same figures for PERIOD_FREE."""
+    if chart in PERIOD_FREE:
+        return ChartFilter(branch_id=None if chart == ChartId.MOVES else chart_filter.branch_id)
+    return chart_filter
 
 
 def _version(session: Session) -> tuple[int, ...]:

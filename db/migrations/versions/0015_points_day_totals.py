@@ -1,4 +1,5 @@
-"""points day totals: the points posted per branch, per day of the store's time zone and per kind, up to a ledger id
+"""points day totals: the points posted per branch, per day of the store's time zone and per kind, up to a ledger id;
+members by joining day with referrer and home branch (replacing the plain joined_at index)
 
 Revision ID: 0015
 Revises: 0011
@@ -55,10 +56,16 @@ def upgrade() -> None:
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_points_day_marks")),
     )
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_members_joined_at"))
+        batch_op.create_index("ix_members_joined", ["joined_at", "referrer_id", "home_branch_id"], unique=False)
     conn = op.get_bind()
     points_totals.rebuild(conn, _store_timezone(conn))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.drop_index("ix_members_joined")
+        batch_op.create_index(batch_op.f("ix_members_joined_at"), ["joined_at"], unique=False)
     op.drop_table("points_day_marks")
     op.drop_table("points_day_totals")
