@@ -66,14 +66,20 @@ def make_store(folder: Path, members: int, days: int) -> None:
 
 def opened(app: QApplication, services: Services) -> tuple[float, float, float]:
     """The charts page attached → its first chart painted: wall ms, CPU ms, the longest GUI-thread gap ms."""
+    from PySide6.QtWidgets import QLabel
+
     from ui.charts.page import ChartsPage
     from ui.tasks import TaskRunner
 
+    warm = QLabel("今日经营 图表 会员")  # the main window has painted Chinese before anyone opens the charts
+    warm.show()
+    warm.repaint()
     runner = TaskRunner()
     page = ChartsPage(runner)
     page.resize(1280, 800)
     page.show()
     app.processEvents()
+    warm.close()
     gaps: list[float] = []
     last = [time.perf_counter()]
 
@@ -86,12 +92,15 @@ def opened(app: QApplication, services: Services) -> tuple[float, float, float]:
     timer.setInterval(5)
     timer.timeout.connect(tick)
     painted: list[float] = []
+    slots: list[tuple[float, float]] = []
     original = page.show_data
 
     def show_and_paint(data: object) -> None:
+        began = time.perf_counter()
         original(data)  # type: ignore[arg-type]
         page.repaint()
         painted.append(time.perf_counter())
+        slots.append((began, painted[-1] - began))
 
     page.show_data = show_and_paint  # type: ignore[method-assign]
     timer.start()
@@ -105,6 +114,7 @@ def opened(app: QApplication, services: Services) -> tuple[float, float, float]:
     timer.stop()
     runner.shutdown()
     page.deleteLater()
+    print(f"  the first chart's show_data + repaint on the GUI thread: {max(t for _b, t in slots) * 1000:.0f} ms")
     return (painted[0] - started) * 1000, cpu * 1000, max(gaps, default=0.0) * 1000
 
 
@@ -152,13 +162,16 @@ def main() -> None:
     app.processEvents()
     worst_first = worst_again = 0.0
     out = Path(tempfile.mkdtemp())
-    print(f"{'chart':<14} {'filter':<22} {'first ms':>9} {'(CPU)':>7} {'again':>6} {'repaint':>8} {'total':>6}")
+    print(
+        f"{'chart':<14} {'filter':<22} {'first ms':>9} {'(CPU)':>7} {'again':>6} {'repaint':>8} {'(CPU)':>6} "
+        f"{'total':>6}"
+    )
     for chart in chosen:
         for name, chart_filter in filters.items():
             data, first, first_cpu = timed(
                 lambda chart=chart, chart_filter=chart_filter: charts.chart(chart, chart_filter)
             )
-            again, paints = [], []
+            again, paints, paint_cpu = [], [], []
             for _ in range(args.rounds):
                 again.append(timed(lambda chart=chart, chart_filter=chart_filter: charts.chart(chart, chart_filter))[1])
 
@@ -167,13 +180,15 @@ def main() -> None:
                     view.repaint()
                     app.processEvents()
 
-                paints.append(timed(paint)[1])
+                _r, paint_wall, paint_cpu_s = timed(paint)
+                paints.append(paint_wall)
+                paint_cpu.append(paint_cpu_s)
             cached, repaint = statistics.median(again), statistics.median(paints)
             worst_first = max(worst_first, first + repaint)
             worst_again = max(worst_again, cached + repaint)
             print(
                 f"{chart.value:<14} {name:<22} {ms(first):>9} {ms(first_cpu):>7} {ms(cached):>6} {ms(repaint):>8} "
-                f"{ms(first + repaint):>6}"
+                f"{ms(statistics.median(paint_cpu)):>6} {ms(first + repaint):>6}"
             )
         columns, rows = data.table()
         csv_file, png_file = out / f"{chart.value}.csv", str(out / f"{chart.value}.png")
