@@ -3,6 +3,7 @@ CSV of a chart. Managers and owners only: the charts read every member's figures
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -77,6 +78,10 @@ class ChartService:
             ChartId.COMPLAINTS: ComplaintsByCategory(),
             ChartId.SATISFACTION: Satisfaction(self.survey_service),
         }
+
+    def today(self) -> dt.date:
+        """Today in the store's time zone (the charts' periods end on it)."""
+        return self.db.read(lambda s: self.clock.now().astimezone(ZoneInfo(read_settings(s).store_timezone)).date())
 
     def branches(self) -> list[tuple[int, str]]:
         """The branches to filter by (id, name), in the order they were opened."""

@@ -65,6 +65,8 @@ class ChartsPage(Page):
         super().__init__(tasks, parent)
         self._asked = 0
         self.data: ChartData | None = None
+        self.today = dt.date.today()
+        """The store's today (its time zone, not the PC's), once the service has said it."""
         heading = QLabel(self.tr("Charts"))
         heading.setObjectName("pageHeading")
         self.list = QListWidget()
@@ -185,7 +187,7 @@ class ChartsPage(Page):
         )
 
     def _set_preset_dates(self) -> None:
-        today = dt.date.today()
+        today = self.today
         since = preset_since(self.preset.currentData() or "12m", today)
         for edit, day in ((self.since, since or today), (self.until, today)):
             edit.blockSignals(True)
@@ -211,6 +213,13 @@ class ChartsPage(Page):
         super().attach(services)
         self.tasks.run(services.charts.branches, self._show_branches, self._refused)
         self._load_surveys()
+        self.tasks.run(services.charts.today, self._set_today, self._refused)
+
+    def _set_today(self, today: dt.date) -> None:
+        """The periods end on the store's today: past midnight in Shanghai is still yesterday on a PC set to UTC."""
+        self.today = today
+        if self.preset.currentData() != "custom":
+            self._set_preset_dates()
         self.reload_when_seen()
 
     def _load_surveys(self) -> None:
@@ -300,7 +309,7 @@ class ChartsPage(Page):
 
     # -- export -------------------------------------------------------------------------------------------------
     def _suggested(self, suffix: str) -> str:
-        return f"{_charts(CHART_TITLES[self.chart])}-{dt.date.today():%Y%m%d}{suffix}"
+        return f"{_charts(CHART_TITLES[self.chart])}-{self.today:%Y%m%d}{suffix}"
 
     def export_png(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, self.tr("Export PNG"), self._suggested(".png"), "PNG (*.png)")

@@ -172,6 +172,8 @@ class DashboardPage(Page):
             self.figure_flow.addWidget(card)
             self.cards.append(card)
         self._showing: list[Callable[[], None]] = []
+        self._next_turn = QTimer(self, singleShot=True, interval=0)  # owned by the page: dies with it
+        self._next_turn.timeout.connect(lambda: self._show_next())
         self.work_grid = QGridLayout()
         self.work_grid.setColumnStretch(0, 1)
         self.stars = QLabel()
@@ -284,7 +286,7 @@ class DashboardPage(Page):
         if self._showing:
             self._showing.pop(0)()
         if self._showing:
-            QTimer.singleShot(0, self._show_next)
+            self._next_turn.start()
 
     def _shown(self, summary: CloseOfDay) -> None:
         self.summary = summary
