@@ -52,6 +52,13 @@ def owner_window(qtbot: QtBot, services: Services) -> MainWindow:
     return window
 
 
+def grab(window: MainWindow, path: Path) -> None:
+    """The window at 1280×800 (offscreen, a page shown later may have grown it to its own hint) to PNG."""
+    window.resize(1280, 800)
+    QApplication.processEvents()
+    assert grab_window_png(window, path) == []
+
+
 def charts_page(window: MainWindow) -> ChartsPage:
     window.show_page(CHARTS_ROW)
     page = window.stack.currentWidget()
@@ -159,7 +166,7 @@ def test_close_of_day_as_a_new_owner_on_the_demo_store(
     )
     assert dashboard.cards[0].title.text() == "销售额" and dashboard.cards[0].value.text().startswith("¥")
     assert dashboard.staff_table.rowCount() >= 1
-    assert grab_window_png(window, shots / "walk_1_dashboard.png") == []
+    grab(window, shots / "walk_1_dashboard.png")
 
     # 2. Every chart read: figures (or the sentence saying why there are none), each grabbed.
     page = charts_page(window)
@@ -168,7 +175,7 @@ def test_close_of_day_as_a_new_owner_on_the_demo_store(
         assert page.data is not None and page.data.chart == chart
         drawn = page.view.stack.currentWidget() is page.view.plot
         assert drawn == (page.data.empty is None), chart
-        assert grab_window_png(window, shots / f"walk_2_chart_{chart.value}.png") == []
+        grab(window, shots / f"walk_2_chart_{chart.value}.png")
     moves = list(ChartId).index(ChartId.MOVES)
     page.list.setCurrentRow(moves)
     data = page.data
@@ -194,7 +201,7 @@ def test_close_of_day_as_a_new_owner_on_the_demo_store(
     assert at_risk == len(expected) > 0
     dashboard.act_on("churn_risks")
     assert dashboard.set_menu is not None
-    assert grab_window_png(window, shots / "walk_3_vips_at_risk.png") == []
+    grab(window, shots / "walk_3_vips_at_risk.png")
 
     # 4. Follow-up tasks for them (those who agreed to marketing), then a win-back campaign for exactly them.
     def tasks() -> set[tuple[int, int | None]]:
