@@ -315,10 +315,14 @@ class PointsLot(Base):
         Index("ix_points_lots_member_open", "member_id", "remaining", "earned_at"),
         # The due-date record: open lots only, by expiry. The expiry check at start-up reads the lots now due and
         # nothing else (a plain `expires_at` index also held the millions of lots already used up or expired).
+        # `remaining` is in it so that the dashboard's count of members with points expiring soon is read from the
+        # index alone (SQLite counts a column of the query's condition as needed even when the index's own
+        # condition covers it; migration 0015).
         Index(
             "ix_points_lots_due",
             "expires_at",
             "member_id",
+            "remaining",
             sqlite_where=text("remaining > 0"),
             postgresql_where=text("remaining > 0"),
         ),

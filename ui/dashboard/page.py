@@ -379,6 +379,8 @@ class DashboardPage(Page):
         if summary.service_star is not None:
             stars.append(self.tr("Service star: {name}").format(name=summary.service_star.name))
         self.stars.setText("    ".join(stars) or self.tr("No staff figures in this period yet."))
+        header = self.staff_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # sized once below, not after every cell
         self.staff_table.setRowCount(len(summary.staff))
         for row, s in enumerate(summary.staff):
             satisfaction = (
@@ -398,6 +400,8 @@ class DashboardPage(Page):
                 if col:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.staff_table.setItem(row, col, item)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
 
     # -- actions ------------------------------------------------------------------------------------------------
     def follow_up_risks(self) -> None:

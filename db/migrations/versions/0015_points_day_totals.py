@@ -1,5 +1,6 @@
 """points day totals: the points posted per branch, per day of the store's time zone and per kind, up to a ledger id;
-members by joining day with referrer and home branch (replacing the plain joined_at index)
+members by joining day with referrer and home branch (replacing the plain joined_at index); the open lots' due-date
+index with the points remaining (the expiring-points count from the index alone)
 
 Revision ID: 0015
 Revises: 0011
@@ -26,6 +27,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+OPEN = "remaining > 0"
 
 
 def _store_timezone(conn: sa.Connection) -> str:
@@ -59,11 +61,29 @@ def upgrade() -> None:
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_members_joined_at"))
         batch_op.create_index("ix_members_joined", ["joined_at", "referrer_id", "home_branch_id"], unique=False)
+    with op.batch_alter_table("points_lots", schema=None) as batch_op:
+        batch_op.drop_index("ix_points_lots_due", sqlite_where=sa.text(OPEN), postgresql_where=sa.text(OPEN))
+        batch_op.create_index(
+            "ix_points_lots_due",
+            ["expires_at", "member_id", "remaining"],
+            unique=False,
+            sqlite_where=sa.text(OPEN),
+            postgresql_where=sa.text(OPEN),
+        )
     conn = op.get_bind()
     points_totals.rebuild(conn, _store_timezone(conn))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("points_lots", schema=None) as batch_op:
+        batch_op.drop_index("ix_points_lots_due", sqlite_where=sa.text(OPEN), postgresql_where=sa.text(OPEN))
+        batch_op.create_index(
+            "ix_points_lots_due",
+            ["expires_at", "member_id"],
+            unique=False,
+            sqlite_where=sa.text(OPEN),
+            postgresql_where=sa.text(OPEN),
+        )
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.drop_index("ix_members_joined")
         batch_op.create_index(batch_op.f("ix_members_joined_at"), ["joined_at"], unique=False)
