@@ -170,7 +170,7 @@ class Pareto:
                 .group_by(Sale.member_id)
             )
             found = ask.session.execute(query).all()
-            ids = np.array([int(m) for m, _s in found], dtype=np.int64)
+            ids = np.array([int(m or 0) for m, _s in found], dtype=np.int64)  # member_id IS NOT NULL above
             spend = np.array([int(s or 0) for _m, s in found], dtype=np.int64)
         buying = spend > 0
         ids, spend = ids[buying], spend[buying]

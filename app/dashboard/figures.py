@@ -200,7 +200,7 @@ def expiring_lots(now: dt.datetime) -> list[ColumnElement[bool]]:
     ]
 
 
-def work_list_members(code: str, window: DayWindow, now: dt.datetime) -> Select[tuple[int]] | None:
+def work_list_members(code: str, window: DayWindow, now: dt.datetime) -> Select[int] | None:
     """The member ids behind a work list that lists members by id (birthdays, points expiring); None for the
     others (churn risks are a segment filter; complaints and follow-ups open their screens)."""
     if code == "birthdays_today":

@@ -125,8 +125,8 @@ class ChartsPage(Page):
             filters.addWidget(widget)
         filters.addWidget(self.survey_label)
         filters.addWidget(self.survey)
-        for widget in (self.survey_label, self.survey):  # shown for the CSAT / NPS chart only
-            widget.hide()
+        self.survey_label.hide()  # both shown for the CSAT / NPS chart only
+        self.survey.hide()
         filters.addStretch(1)
         filters.addWidget(self.png_button)
         filters.addWidget(self.csv_button)
@@ -255,8 +255,8 @@ class ChartsPage(Page):
             return
         chart, chart_filter = self.chart, self.chart_filter()
         self.title.setText(_charts(CHART_TITLES[chart]))
-        for widget in (self.survey_label, self.survey):
-            widget.setVisible(chart == ChartId.SATISFACTION)
+        self.survey_label.setVisible(chart == ChartId.SATISFACTION)
+        self.survey.setVisible(chart == ChartId.SATISFACTION)
         self._asked += 1
         asked = self._asked
         service = self.services.charts
