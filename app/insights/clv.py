@@ -55,10 +55,14 @@ def _lgamma(values: Floats) -> Floats:
 
 def _minimise(objective: Callable[[Floats], float], start: Floats) -> Floats:
     """A minimum of a smooth `objective` by BFGS with forward-difference gradients and a backtracking line search.
-    A step that leaves the objective's domain (not finite) counts as a worse point."""
+    A step that leaves the objective's domain (a value that is not finite, or a log-gamma of zero when a parameter
+    underflows) counts as a worse point."""
 
     def value(point: Floats) -> float:
-        found = objective(point)
+        try:
+            found = objective(point)
+        except (ValueError, OverflowError):
+            return math.inf
         return found if math.isfinite(found) else math.inf
 
     def gradient(point: Floats, at_point: float) -> Floats:

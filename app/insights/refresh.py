@@ -82,6 +82,9 @@ class SegmentReport:
     later_sales_ignored: int
     members: int
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    phases: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Wall and CPU seconds of each phase ("read", "compute" with the fit, "store"), taken in the process that
+    did the work (for the benchmark and the log)."""
 
     def per_member(self) -> Segments:
         if self.segments is None:
@@ -132,11 +135,14 @@ def _month_table(conn: Connection, month: int) -> Ints:
     return table
 
 
-def _distinct_sorted(values: Ints) -> Ints:
-    ordered = np.sort(values)
-    first = np.ones(len(ordered), dtype=np.bool_)
-    first[1:] = ordered[1:] != ordered[:-1]
-    return ordered[first]
+def _distinct_sorted(*ids: Ints) -> Ints:
+    """The ids (positive, as row ids are) found in any of the arrays, in order, without sorting them."""
+    if not any(len(found) for found in ids):
+        return np.zeros(0, dtype=np.int64)
+    present = np.zeros(max(int(found.max()) for found in ids if len(found)) + 1, dtype=np.bool_)
+    for found in ids:
+        present[found] = True
+    return np.flatnonzero(present).astype(np.int64)
 
 
 def _member_numbers(conn: Connection, ids: Any) -> MemberNumbers:
@@ -160,6 +166,20 @@ def _counts(seg: Segments) -> dict[str, dict[str, int]]:
         "churn_warning": {"yes": int(seg.churn_warning.sum())},
         **{f"{MOVES_KEY}{month}": moved for month, moved in seg.moves.items()},
     }
+
+
+class _Stopwatch:
+    """Wall and CPU seconds of named phases; time between a lap without a name and the next is not counted."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, tuple[float, float]] = {}
+        self._mark = (time.perf_counter(), time.process_time())
+
+    def lap(self, name: str | None = None) -> None:
+        now = (time.perf_counter(), time.process_time())
+        if name is not None:
+            self.phases[name] = (now[0] - self._mark[0], now[1] - self._mark[1])
+        self._mark = now
 
 
 class Refresher:
@@ -230,6 +250,7 @@ class Refresher:
         with_numbers: bool,
     ) -> SegmentReport:
         started = time.perf_counter()
+        watch = _Stopwatch()
         if not step(0, STEPS, S("Segments", "Counting monthly totals")):
             raise RefreshCancelled()
         if recount:
@@ -239,22 +260,29 @@ class Refresher:
         if not step(1, STEPS, S("Segments", "Reading members and totals")):
             raise RefreshCancelled()
         end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), ZoneInfo(timezone))
+        watch.lap()
         ids, numbers, rows, later = self.db.read(
             lambda s: self._read(s.connection(), as_of, end, timezone, with_numbers)
         )
+        watch.lap("read")
         if not step(2, STEPS, S("Segments", "Computing segments and fitting the models")):
             raise RefreshCancelled()
+        watch.lap()
         segments, fit = compute(ids, rows, as_of, options)
         del rows
         report = SegmentReport(
             as_of, options.horizon_days, segments, fit, numbers, False, later, len(ids), _counts(segments)
         )
+        report.phases = watch.phases
+        watch.lap("compute")
         if as_of >= self.latest_day(timezone):
             if not step(3, STEPS, S("Segments", "Storing the results")):
                 raise RefreshCancelled()
+            watch.lap()
             duration = int((time.perf_counter() - started) * 1000)
             self.db.write(lambda s: self._store(s, segments, report, duration))
             report.stored = True
+            watch.lap("store")
         step(STEPS, STEPS, S("Segments", "Done"))
         return report
 
@@ -262,11 +290,13 @@ class Refresher:
         self, conn: Connection, as_of: dt.date, end: dt.datetime, timezone: str, with_numbers: bool
     ) -> tuple[Any, MemberNumbers, MonthRows, int]:
         values = DriverValues(sqlite=conn.dialect.name == "sqlite")
+        # The joined_at index answers this alone, without reading a member's row; the few anonymised members
+        # come from their own small index and are taken out here.
+        joined = _int_table(conn, "SELECT id FROM members WHERE joined_at < {p}", (values(end),), 1)[:, 0]
         anonymised = (values(MemberStatus.ANONYMISED),)
-        joined = _int_table(
-            conn, "SELECT id FROM members WHERE status <> {p} AND joined_at < {p}", (*anonymised, values(end)), 1
-        )[:, 0]
         gone = _int_table(conn, "SELECT id FROM members WHERE status = {p}", anonymised, 1)[:, 0]
+        if len(gone):
+            joined = joined[~np.isin(joined, gone)]
         month = aggregates.month_key(as_of)
         later = int(
             _int_table(
@@ -285,7 +315,7 @@ class Refresher:
         if (table[:, 3] == 0).any():
             table = table[table[:, 3] != 0]
         # Members who joined after the as-of day are left out, unless they had bought by then (imported history).
-        ids = _distinct_sorted(np.concatenate((joined, table[:, 0])))
+        ids = _distinct_sorted(joined, table[:, 0])
         numbers = _member_numbers(conn, ids) if with_numbers else MemberNumbers([], [])
         rows = MonthRows(*(np.ascontiguousarray(table[:, column]) for column in range(5)))
         return ids, numbers, rows, later
