@@ -152,7 +152,7 @@ def test_stages_and_moves_match_the_rules_member_by_member() -> None:
         for d in bought:
             by_month[d.year * 100 + d.month] = by_month.get(d.year * 100 + d.month, 0) | 1 << (d.day - 1)
         rows += [(member, month, 100, mask, 100) for month, mask in sorted(by_month.items())]
-    table = MonthRows(*(np.array(column, dtype=np.int64) for column in zip(*rows)))
+    table = MonthRows(*(np.array(column, dtype=np.int64) for column in zip(*rows, strict=True)))
     members = list(range(1, 401))
     seg, _fit = compute(np.array(members, dtype=np.int64), table, as_of, SegmentOptions())
 
