@@ -12,7 +12,7 @@ import itertools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -87,6 +87,10 @@ class MonthRows:
     spend_fen: Ints
     days_mask: Ints
     first_day_spend_fen: Ints
+
+    def where(self, keep: Bools) -> MonthRows:
+        """The rows where `keep` is true."""
+        return MonthRows(*(getattr(self, column.name)[keep] for column in fields(self)))
 
 
 @dataclass
@@ -267,9 +271,7 @@ def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentO
     n = len(member_ids)
     keep = rows.days_mask != 0
     if not keep.all():
-        rows = MonthRows(
-            *(getattr(rows, f)[keep] for f in ("member_id", "month", "spend_fen", "days_mask", "first_day_spend_fen"))
-        )
+        rows = rows.where(keep)
     per = _PerMember(rows, member_ids)
     month_index = _month_index(rows.month)
     starts = _month_start_days(month_index)

@@ -113,58 +113,85 @@ def _int_table(conn: Connection, sql: str, params: tuple[Any, ...], width: int) 
 
 
 TEXT_SLICE = 1_000_000
-"""Rows per query when SQLite hands the monthly totals over as text (one text per column and slice)."""
+"""Rows per query when SQLite hands a big table over as text (one text per column and slice of row ids)."""
 
 
-def _int_columns(conn: Connection, table: str, columns: tuple[str, ...], where: str, params: tuple[Any, ...]) -> Ints:
-    """Integer `columns` (SQL expressions, never NULL) of `table`'s rows matching `where` as an int64 array.
+def _where(conditions: list[str]) -> str:
+    return f" WHERE {' AND '.join(conditions)}" if conditions else ""
 
-    On SQLite a slice of rows (by row id) comes back as one comma-separated text per column, made by SQLite and
-    read by numpy, both in C: the driver makes no Python object per value, which is where handing millions of
-    rows over one by one spends most of its time (measured in bench/README.md). Elsewhere through `_int_table`."""
+
+def _int_columns(
+    conn: Connection,
+    columns: tuple[str, ...],
+    table: str,
+    where: str | None = None,
+    params: tuple[Any, ...] = (),
+    by_row_id: bool = False,
+) -> list[Ints]:
+    """Integer `columns` (SQL expressions, never NULL; `{p}` for the driver's parameter marker) of the rows of
+    `table` that match `where`, one int64 array per column.
+
+    On SQLite the rows come back as one comma-separated text per column, made by SQLite and read by numpy, both in
+    C: the driver makes no Python object per value, which is where handing millions of rows over one by one
+    spends most of its time (bench/README.md). `by_row_id` reads a big table in slices of row ids (a range of
+    its b-tree each), so no text grows past a few tens of megabytes. Elsewhere through `_int_table`."""
+    conditions = [where] if where else []
     if conn.dialect.name != "sqlite":
-        sql = f"SELECT {', '.join(columns)} FROM {table} WHERE {where}"
-        return _int_table(conn, sql, params, len(columns))
+        sql = f"SELECT {', '.join(columns)} FROM {table}{_where(conditions)}"
+        found = _int_table(conn, sql, params, len(columns))
+        return [np.ascontiguousarray(found[:, j]) for j in range(len(columns))]
+    ranges: list[tuple[int, ...]] = [()]
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        top = int(cursor.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}").fetchone()[0])
+        if by_row_id:
+            top = int(cursor.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}").fetchone()[0])
+            ranges = [(low, low + TEXT_SLICE) for low in range(0, top, TEXT_SLICE)]
+            conditions.append("rowid > {p} AND rowid <= {p}")
         texts = ", ".join(f"group_concat({column})" for column in columns)
-        sql = f"SELECT COUNT(*), {texts} FROM {table} WHERE rowid > ? AND rowid <= ? AND ({where.format(p='?')})"
-        parts = [np.empty((0, len(columns)), dtype=np.int64)]
-        for low in range(0, top, TEXT_SLICE):
-            count, *found = cursor.execute(sql, (low, low + TEXT_SLICE, *params)).fetchone()
+        sql = f"SELECT COUNT(*), {texts} FROM {table}{_where(conditions)}"
+        parts: list[list[Ints]] = [[np.zeros(0, dtype=np.int64)] for _ in columns]
+        for bounds in ranges:
+            count, *found = cursor.execute(sql.format(p="?"), (*params, *bounds)).fetchone()
             if count:
-                part = np.empty((count, len(columns)), dtype=np.int64)
-                for j, text in enumerate(found):
-                    part[:, j] = np.fromstring(text, dtype=np.int64, sep=",")
-                parts.append(part)
+                for part, text in zip(parts, found, strict=True):
+                    part.append(np.fromstring(text, dtype=np.int64, sep=","))
     finally:
         cursor.close()
-    return np.concatenate(parts)
+    return [np.concatenate(part) for part in parts]
 
 
-def _month_table(conn: Connection, month: int) -> Ints:
-    """The monthly totals up to `month` as columns (member, month, spend, days, first day's spend), ordered by
-    member and month."""
-    packed = _int_columns(
+def _month_rows(conn: Connection, month: int) -> tuple[MonthRows, int]:
+    """The monthly totals up to `month` (a month key), ordered by member and month, and how many sales the
+    months after it hold (one pass over the table for both)."""
+    member_id, packed, spend, first_day_spend, later = _int_columns(
         conn,
+        (
+            "member_id",
+            f"month * {1 << MONTH_SHIFT} + days_mask",
+            "spend_fen",
+            "first_day_spend_fen",
+            "CASE WHEN month > {p} THEN sales ELSE 0 END",
+        ),
         "member_month_totals",
-        ("member_id", f"month * {1 << MONTH_SHIFT} + days_mask", "spend_fen", "first_day_spend_fen"),
-        "month <= {p}",
-        (month,),
+        params=(month,),
+        by_row_id=True,
     )
+    months = packed >> MONTH_SHIFT
+    if (months > month).any():
+        kept = months <= month
+        member_id, packed, spend, first_day_spend, months = (
+            column[kept] for column in (member_id, packed, spend, first_day_spend, months)
+        )
     # Rows come in the order they were written: member by member from a recount, then each purchase's month as it
     # came. A stable sort (timsort) of nearly sorted keys costs little more than checking them.
-    keys = (packed[:, 0] << 20) | (packed[:, 1] >> MONTH_SHIFT)
+    keys = (member_id << 20) | months
     if (keys[1:] < keys[:-1]).any():
-        packed = packed[np.argsort(keys, kind="stable")]
-    table = np.empty((len(packed), 5), dtype=np.int64)
-    table[:, 0] = packed[:, 0]
-    table[:, 1] = packed[:, 1] >> MONTH_SHIFT
-    table[:, 2] = packed[:, 2]
-    table[:, 3] = packed[:, 1] & ((1 << MONTH_SHIFT) - 1)
-    table[:, 4] = packed[:, 3]
-    return table
+        order = np.argsort(keys, kind="stable")
+        member_id, packed, spend, first_day_spend, months = (
+            column[order] for column in (member_id, packed, spend, first_day_spend, months)
+        )
+    mask = packed & ((1 << MONTH_SHIFT) - 1)
+    return MonthRows(member_id, months, spend, mask, first_day_spend), int(later.sum())
 
 
 def _distinct_sorted(*ids: Ints) -> Ints:
@@ -324,35 +351,27 @@ class Refresher:
         values = DriverValues(sqlite=conn.dialect.name == "sqlite")
         # The joined_at index answers this alone, without reading a member's row; the few anonymised members
         # come from their own small index and are taken out here.
-        joined = _int_table(conn, "SELECT id FROM members WHERE joined_at < {p}", (values(end),), 1)[:, 0]
-        anonymised = (values(MemberStatus.ANONYMISED),)
-        gone = _int_table(conn, "SELECT id FROM members WHERE status = {p}", anonymised, 1)[:, 0]
+        (joined,) = _int_columns(conn, ("id",), "members", "joined_at < {p}", (values(end),))
+        (gone,) = _int_columns(conn, ("id",), "members", "status = {p}", (values(MemberStatus.ANONYMISED),))
         if len(gone):
             joined = joined[~np.isin(joined, gone)]
         month = aggregates.month_key(as_of)
-        later = int(
-            _int_table(
-                conn,
-                "SELECT CAST(COALESCE(SUM(sales), 0) AS BIGINT) FROM member_month_totals WHERE month > {p}",
-                (month,),
-                1,
-            )[0, 0]
-        )
-        table = _month_table(conn, month)
+        rows, later = _month_rows(conn, month)
         if len(gone):
-            table = table[~np.isin(table[:, 0], gone)]
-        partial = (table[:, 1] == month) & ((table[:, 3] >> as_of.day) != 0)
+            rows = rows.where(~np.isin(rows.member_id, gone))
+        partial = (rows.month == month) & ((rows.days_mask >> as_of.day) != 0)
         if partial.any():
-            later += self._clip_as_of_month(conn, table, partial, as_of, timezone)
-        if (table[:, 3] == 0).any():
-            table = table[table[:, 3] != 0]
+            later += self._clip_as_of_month(conn, rows, partial, as_of, timezone)
+        if (rows.days_mask == 0).any():
+            rows = rows.where(rows.days_mask != 0)
         # Members who joined after the as-of day are left out, unless they had bought by then (imported history).
-        ids = _distinct_sorted(joined, table[:, 0])
+        ids = _distinct_sorted(joined, rows.member_id)
         numbers = _member_numbers(conn, ids) if with_numbers else MemberNumbers([], [])
-        rows = MonthRows(*(np.ascontiguousarray(table[:, column]) for column in range(5)))
         return ids, numbers, rows, later
 
-    def _clip_as_of_month(self, conn: Connection, table: Ints, partial: Bools, as_of: dt.date, timezone: str) -> int:
+    def _clip_as_of_month(
+        self, conn: Connection, rows: MonthRows, partial: Bools, as_of: dt.date, timezone: str
+    ) -> int:
         """Rows of the as-of month with purchases after the as-of day lose those purchases: the sales from the end
         of the as-of day to the end of its month (one range query, not one per member) are taken off. The month's
         first purchase day stays unless every purchase was later (the row then empties). Returns how many sales
@@ -369,10 +388,12 @@ class Refresher:
         kept_days = (1 << as_of.day) - 1
         left_out = 0
         for i in np.flatnonzero(partial):
-            spend, sales = later.get(int(table[i, 0]), (0, 0))
+            spend, sales = later.get(int(rows.member_id[i]), (0, 0))
             left_out += sales
-            mask = int(table[i, 3]) & kept_days
-            table[i, 2:5] = (table[i, 2] - spend, mask, table[i, 4]) if mask else (0, 0, 0)
+            mask = int(rows.days_mask[i]) & kept_days
+            rows.spend_fen[i] = rows.spend_fen[i] - spend if mask else 0
+            rows.first_day_spend_fen[i] = rows.first_day_spend_fen[i] if mask else 0
+            rows.days_mask[i] = mask
         return left_out
 
     def _store(self, session: Session, segments: Segments, report: SegmentReport, duration_ms: int) -> None:
