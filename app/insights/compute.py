@@ -266,8 +266,29 @@ class _Months:
         return purchase_days, np.where(bought, self.last_days[last_row], -1), months_bought
 
 
+@dataclass
+class Measured:
+    """Each member's figures from their month rows, before the models (`measure`, then `score`)."""
+
+    segments: Segments
+    """Everything but the model figures (NaN until scored)."""
+    bought: Bools
+    x: Ints
+    span_days: Ints
+    age_days: Ints
+    zbar_fen: Floats
+    usual: Floats
+    day_spend_fen: Floats
+
+
 def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentOptions) -> tuple[Segments, Fit]:
     """Every member's segments as of the end of `as_of`. `rows` must hold no purchase after `as_of`."""
+    return score(measure(member_ids, rows, as_of, options), options)
+
+
+def measure(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentOptions) -> Measured:
+    """Pyramid, RFM, lifecycle and its moves, and what the models need, per member. The month rows and everything
+    made from them per row are let go on return: the caller can drop the rows before the models are fitted."""
     n = len(member_ids)
     keep = rows.days_mask != 0
     if not keep.all():
@@ -275,24 +296,25 @@ def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentO
     per = _PerMember(rows, member_ids)
     month_index = _month_index(rows.month)
     starts = _month_start_days(month_index)
-    lowest = rows.days_mask & -rows.days_mask
-    first_days = starts + np.bitwise_count(lowest - 1).astype(np.int64)
     last_days = starts + np.frexp(rows.days_mask.astype(np.float64))[1].astype(np.int64) - 1
+    first_masks = rows.days_mask[per.starts]  # the first purchase day is in each member's first row
+    first_day = per.first(starts, -1)
+    first_day[per.members] += np.bitwise_count((first_masks & -first_masks) - 1).astype(np.int64)
+    del starts
     days = np.bitwise_count(rows.days_mask).astype(np.int64)
 
     today = day_number(as_of)
     as_of_month = as_of.year * 12 + as_of.month - 1
     in_period = month_index > as_of_month - options.period_months
+    frequency = per.add(np.where(in_period, days, 0))
+    monetary = per.add(np.where(in_period, rows.spend_fen, 0))
+    del in_period
+    first_day_spend = per.first(rows.first_day_spend_fen, 0)
+    total_spend = per.add(rows.spend_fen)
 
-    first_day = per.first(first_days, -1)
     months = _Months(per, month_index, last_days, days)
     purchase_days, last_day, months_bought = months.at(as_of_month)
     bought, recency, usual, stage = _lifecycle(first_day, purchase_days, last_day, months_bought, today, options)
-    first_day_spend = per.first(rows.first_day_spend_fen, 0)
-    total_spend = per.add(rows.spend_fen)
-    frequency = per.add(np.where(in_period, days, 0))
-    monetary = per.add(np.where(in_period, rows.spend_fen, 0))
-
     pyramid = pyramid_levels(monetary, (options.vip_pct, options.major_pct, options.regular_pct))
 
     r_score = np.zeros(n, dtype=np.int64)
@@ -331,8 +353,12 @@ def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentO
     repeat_spend = (total_spend - first_day_spend).astype(np.float64)
     zbar = np.where(x > 0, repeat_spend / np.maximum(x, 1), 0.0)
     day_spend = total_spend / np.maximum(purchase_days, 1)
-    fit = _value(segments, bought, x, span, today - first_day, zbar, recency, usual, day_spend, options)
-    return segments, fit
+    return Measured(segments, bought, x, span, today - first_day, zbar, usual, day_spend)
+
+
+def score(m: Measured, options: SegmentOptions) -> tuple[Segments, Fit]:
+    """The models' figures (or the interval rule's) for the measured members, and the fit."""
+    return m.segments, _value(m, options)
 
 
 def _lifecycle(
@@ -394,19 +420,17 @@ def _monthly_moves(
     return moves
 
 
-def _value(
-    seg: Segments,
-    bought: Bools,
-    x_all: Ints,
-    span_days: Ints,
-    age_days: Ints,
-    zbar_fen: Floats,
-    recency: Ints,
-    usual: Floats,
-    day_spend_fen: Floats,
-    options: SegmentOptions,
-) -> Fit:
+def _value(m: Measured, options: SegmentOptions) -> Fit:
     started = (time.perf_counter(), time.process_time())
+    seg, bought, x_all, recency, usual, day_spend_fen = (
+        m.segments,
+        m.bought,
+        m.x,
+        m.segments.recency_days,
+        m.usual,
+        m.day_spend_fen,
+    )
+    span_days, age_days, zbar_fen = m.span_days, m.age_days, m.zbar_fen
     x = x_all[bought].astype(np.float64)
     t_x = span_days[bought] / 7.0
     big_t = age_days[bought] / 7.0

@@ -35,7 +35,8 @@ from app.insights.compute import (
     MonthRows,
     SegmentOptions,
     Segments,
-    compute,
+    measure,
+    score,
 )
 from app.insights.labels import PYRAMID, RFM_CLASSES, STAGES
 from app.security.operator import Operator
@@ -157,7 +158,10 @@ def _int_columns(
                     part.append(np.fromstring(text, dtype=np.int64, sep=","))
     finally:
         cursor.close()
-    return [np.concatenate(part) for part in parts]
+    columns_found = []
+    while parts:  # each column's slices let go as soon as it is whole
+        columns_found.append(np.concatenate(parts.pop(0)))
+    return columns_found
 
 
 def _month_rows(conn: Connection, month: int) -> tuple[MonthRows, int]:
@@ -327,8 +331,10 @@ class Refresher:
         if not step(2, STEPS, S("Segments", "Computing segments and fitting the models")):
             raise RefreshCancelled()
         watch.lap()
-        segments, fit = compute(ids, rows, as_of, options)
-        del rows
+        measured = measure(ids, rows, as_of, options)
+        del rows  # the month rows go before the models are fitted: the refresh's peak memory stays lower
+        segments, fit = score(measured, options)
+        del measured
         report = SegmentReport(
             as_of, options.horizon_days, segments, fit, numbers, False, later, len(ids), _counts(segments)
         )
