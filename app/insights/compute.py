@@ -219,7 +219,11 @@ class _PerMember:
         runs = np.ones(len(rows.member_id), dtype=np.bool_)
         runs[1:] = rows.member_id[1:] != rows.member_id[:-1]
         self.starts = np.flatnonzero(runs)
-        self.members = np.searchsorted(member_ids, rows.member_id[self.starts])
+        self.members = np.zeros(0, dtype=np.int64)
+        if len(self.starts):  # each member's position, looked up by id (ids are row ids: small, positive)
+            position = np.zeros(int(member_ids[-1]) + 1, dtype=np.int64)
+            position[member_ids] = np.arange(self.n)
+            self.members = position[rows.member_id[self.starts]]
 
     def _placed(self, per_run: Ints, fill: int) -> Ints:
         out = np.full(self.n, fill, dtype=np.int64)
