@@ -7,10 +7,12 @@ the store's time zone; the RFM and pyramid period is the as-of month and the mon
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import itertools
 import os
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
@@ -243,7 +245,7 @@ class _PerMember:
 class _Months:
     """Each member's purchases up to the end of a month. A member's rows are ordered by month, so the last of
     their rows up to a month holds the latest purchase day, and a running total of purchase days taken there
-    counts every purchase day up to it: one counting pass over the rows per month, the rest per member."""
+    counts every purchase day up to it: what changes from month to month is only how many rows count."""
 
     def __init__(self, per: _PerMember, month_index: Ints, last_days: Ints, days: Ints) -> None:
         self.per = per
@@ -257,11 +259,32 @@ class _Months:
         """How many of each member's rows are of months up to `month` (a month index)."""
         return self.per.add(self.month_index <= month)
 
-    def at(self, month: int) -> tuple[Ints, Ints, Ints]:
-        """Per member, counting the months up to `month`: purchase days, the last purchase day (-1: none) and
-        how many of the 12 months ending with `month` had a purchase."""
-        count = self.rows_up_to(month)
-        months_bought = count - self.rows_up_to(month - 12)
+    def rows_up_to_each(self, first: int, last: int) -> Iterator[Ints]:
+        """`rows_up_to` for each month from `first` to `last` in turn, in one pass over the rows in all: each
+        month adds one to the members with a row of that month (a member has at most one row a month)."""
+        count = self.rows_up_to(first)
+        yield count.copy()
+        if len(self.per.starts) == 0:
+            for _ in range(first + 1, last + 1):
+                yield count.copy()
+            return
+        sizes = np.diff(np.append(self.per.starts, len(self.month_index)))
+        later = np.flatnonzero((self.month_index > first) & (self.month_index <= last))
+        # by month: few distinct values, so as 16-bit offsets numpy sorts them by radix, in linear time
+        later = later[np.argsort((self.month_index[later] - first).astype(np.int16), kind="stable")]
+        owners = np.repeat(self.per.members, sizes)[later]
+        ends = np.searchsorted(self.month_index[later], np.arange(first + 1, last + 1), side="right")
+        start = 0
+        for end in ends.tolist():
+            count[owners[start:end]] += 1
+            start = end
+            yield count.copy()
+
+    def at(self, count: Ints, year_before: Ints) -> tuple[Ints, Ints, Ints]:
+        """Per member, from how many of their rows count up to a month and up to the same month a year before:
+        purchase days, the last purchase day (-1: none) and how many of the 12 months ending with the month had
+        a purchase."""
+        months_bought = count - year_before
         if len(self.running_days) == 0:
             return count, np.full(self.per.n, -1, dtype=np.int64), months_bought
         bought = count > 0
@@ -317,7 +340,9 @@ def measure(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentO
     total_spend = per.add(rows.spend_fen)
 
     months = _Months(per, month_index, last_days, days)
-    purchase_days, last_day, months_bought = months.at(as_of_month)
+    purchase_days, last_day, months_bought = months.at(
+        months.rows_up_to(as_of_month), months.rows_up_to(as_of_month - 12)
+    )
     bought, recency, usual, stage = _lifecycle(first_day, purchase_days, last_day, months_bought, today, options)
     pyramid = pyramid_levels(monetary, (options.vip_pct, options.major_pct, options.regular_pct))
 
@@ -404,17 +429,24 @@ def _monthly_moves(
     """Moves between stages month by month: the stages at the end of each of the last 12 months (and at the
     as-of day for the last step), and how many members went from one stage to another, keyed "YYYY-MM". The
     month ends are worked out side by side on the machine's cores (numpy lets go of the interpreter lock)."""
+    first = as_of_month - MOVE_MONTHS
 
-    def stage_at_end(month: int) -> Ints:
+    def stage_at_end(month: int, count: Ints, year_before: Ints) -> Ints:
         end = dt.date((month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1)
-        return _lifecycle(first_day, *months.at(month), day_number(end), options)[-1]
+        return _lifecycle(first_day, *months.at(count, year_before), day_number(end), options)[-1]
 
+    year: collections.deque[Ints] = collections.deque(maxlen=13)  # counts up to a month and the 12 before it
     with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, MAX_THREADS)) as pool:
-        stages = [*pool.map(stage_at_end, range(as_of_month - MOVE_MONTHS, as_of_month)), current]
+        ends = []
+        for month, count in zip(
+            range(first - 12, as_of_month), months.rows_up_to_each(first - 12, as_of_month - 1), strict=True
+        ):
+            year.append(count)
+            if month >= first:
+                ends.append(pool.submit(stage_at_end, month, count, year[0]))
+        stages = [*(end.result() for end in ends), current]
     moves: dict[str, dict[str, int]] = {}
-    for month, (previous, stage) in zip(
-        range(as_of_month - MOVE_MONTHS + 1, as_of_month + 1), itertools.pairwise(stages), strict=True
-    ):
+    for month, (previous, stage) in zip(range(first + 1, as_of_month + 1), itertools.pairwise(stages), strict=True):
         changed = previous != stage
         pairs = previous[changed] * len(STAGES) + stage[changed]
         found = np.bincount(pairs, minlength=len(STAGES) ** 2)

@@ -1,10 +1,10 @@
 """The segment refresh: monthly totals in, per-member segments out (stored, and for the command line's file).
-Heavy imports (numpy, scipy): loaded only when a refresh runs.
+Heavy imports (numpy): loaded only when a refresh runs.
 
 Where a fork helps, the whole refresh (read, compute, store) runs in a process of its own (app/child_process.py),
 with its own connections, so a refresh started from the GUI leaves the counter's interpreter free and its memory
-small. The monthly totals come straight from the driver as integers, packed (month and day bits in one value);
-the results go back column by column through executemany.
+small. On SQLite the monthly totals come over as one text per column and slice of rows, parsed by numpy; the
+results go back column by column through executemany.
 """
 
 from __future__ import annotations
