@@ -13,7 +13,7 @@ import itertools
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
+Counts = npt.NDArray[np.int32]
+"""Rows per member up to a month (small counts, kept by the dozen)."""
+Stages = npt.NDArray[np.int8]
 
 EPOCH = dt.date(1970, 1, 1)
 MIN_FIT_MEMBERS = 50
@@ -259,10 +262,10 @@ class _Months:
         """How many of each member's rows are of months up to `month` (a month index)."""
         return self.per.add(self.month_index <= month)
 
-    def rows_up_to_each(self, first: int, last: int) -> Iterator[Ints]:
+    def rows_up_to_each(self, first: int, last: int) -> Iterator[Counts]:
         """`rows_up_to` for each month from `first` to `last` in turn, in one pass over the rows in all: each
         month adds one to the members with a row of that month (a member has at most one row a month)."""
-        count = self.rows_up_to(first)
+        count = self.rows_up_to(first).astype(np.int32)  # the copies handed out are half the size
         yield count.copy()
         if len(self.per.starts) == 0:
             for _ in range(first + 1, last + 1):
@@ -280,10 +283,11 @@ class _Months:
             start = end
             yield count.copy()
 
-    def at(self, count: Ints, year_before: Ints) -> tuple[Ints, Ints, Ints]:
+    def at(self, count: Ints | Counts, year_before: Ints | Counts) -> tuple[Ints, Ints, Ints]:
         """Per member, from how many of their rows count up to a month and up to the same month a year before:
         purchase days, the last purchase day (-1: none) and how many of the 12 months ending with the month had
         a purchase."""
+        count = count.astype(np.int64, copy=False)
         months_bought = count - year_before
         if len(self.running_days) == 0:
             return count, np.full(self.per.n, -1, dtype=np.int64), months_bought
@@ -431,24 +435,29 @@ def _monthly_moves(
     month ends are worked out side by side on the machine's cores (numpy lets go of the interpreter lock)."""
     first = as_of_month - MOVE_MONTHS
 
-    def stage_at_end(month: int, count: Ints, year_before: Ints) -> Ints:
+    def stage_at_end(month: int, count: Counts, year_before: Counts) -> Stages:
         end = dt.date((month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1)
-        return _lifecycle(first_day, *months.at(count, year_before), day_number(end), options)[-1]
+        return _lifecycle(first_day, *months.at(count, year_before), day_number(end), options)[-1].astype(np.int8)
 
-    year: collections.deque[Ints] = collections.deque(maxlen=13)  # counts up to a month and the 12 before it
-    with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, MAX_THREADS)) as pool:
-        ends = []
+    workers = min(os.cpu_count() or 1, MAX_THREADS)
+    year: collections.deque[Counts] = collections.deque(maxlen=13)  # counts up to a month and the 12 before it
+    stages: list[Stages] = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        working: collections.deque[Future[Stages]] = collections.deque()
         for month, count in zip(
             range(first - 12, as_of_month), months.rows_up_to_each(first - 12, as_of_month - 1), strict=True
         ):
             year.append(count)
             if month >= first:
-                ends.append(pool.submit(stage_at_end, month, count, year[0]))
-        stages = [*(end.result() for end in ends), current]
+                if len(working) == workers:  # no more month ends under way than cores: memory stays bounded
+                    stages.append(working.popleft().result())
+                working.append(pool.submit(stage_at_end, month, count, year[0]))
+        stages += [end.result() for end in working]
+    stages.append(current.astype(np.int8))
     moves: dict[str, dict[str, int]] = {}
     for month, (previous, stage) in zip(range(first + 1, as_of_month + 1), itertools.pairwise(stages), strict=True):
         changed = previous != stage
-        pairs = previous[changed] * len(STAGES) + stage[changed]
+        pairs = previous[changed].astype(np.int64) * len(STAGES) + stage[changed]
         found = np.bincount(pairs, minlength=len(STAGES) ** 2)
         moves[f"{month // 12:04d}-{month % 12 + 1:02d}"] = {
             f"{STAGES[i // len(STAGES)]}>{STAGES[i % len(STAGES)]}": int(c) for i, c in enumerate(found) if c
@@ -458,19 +467,11 @@ def _monthly_moves(
 
 def _value(m: Measured, options: SegmentOptions) -> Fit:
     started = (time.perf_counter(), time.process_time())
-    seg, bought, x_all, recency, usual, day_spend_fen = (
-        m.segments,
-        m.bought,
-        m.x,
-        m.segments.recency_days,
-        m.usual,
-        m.day_spend_fen,
-    )
-    span_days, age_days, zbar_fen = m.span_days, m.age_days, m.zbar_fen
-    x = x_all[bought].astype(np.float64)
-    t_x = span_days[bought] / 7.0
-    big_t = age_days[bought] / 7.0
-    zbar = zbar_fen[bought] / 100.0  # the spend model in yuan, as published
+    seg, bought = m.segments, m.bought
+    x = m.x[bought].astype(np.float64)
+    t_x = m.span_days[bought] / 7.0
+    big_t = m.age_days[bought] / 7.0
+    zbar = m.zbar_fen[bought] / 100.0  # the spend model in yuan, as published
     horizon = options.horizon_days / 7.0
     repeaters = (x > 0) & (zbar > 0)
     buyers, repeat_buyers = int(bought.sum()), int(repeaters.sum())
@@ -485,9 +486,9 @@ def _value(m: Measured, options: SegmentOptions) -> Fit:
             gg = fit_gamma_gamma(x[repeaters], zbar[repeaters])
         except FitFailed:
             reason = S("Segments", "the model fit did not converge")
-    often = x_all + 1 >= options.churn_min_purchases
+    often = m.x + 1 >= options.churn_min_purchases
     if reason is not None:
-        _interval_rule(seg, bought, recency, usual, day_spend_fen, options, often)
+        _interval_rule(seg, bought, seg.recency_days, m.usual, m.day_spend_fen, options, often)
         return Fit("interval rule", None, None, reason, buyers, repeat_buyers, *_since(started))
     alive = p_alive(bgnbd, x, t_x, big_t)
     purchases = expected_purchases(bgnbd, horizon, x, t_x, big_t)
