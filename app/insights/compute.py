@@ -97,6 +97,12 @@ class MonthRows:
         """The rows where `keep` is true."""
         return MonthRows(*(getattr(self, column.name)[keep] for column in fields(self)))
 
+    def release(self) -> None:
+        """Let go of the arrays: the rows are empty afterwards (`measure` does this once it has what it needs, so
+        a million members' rows are not kept through the month ends by whoever passed them)."""
+        for column in fields(self):
+            setattr(self, column.name, np.zeros(0, dtype=np.int64))
+
 
 @dataclass
 class Segments:
@@ -263,24 +269,18 @@ class _Months:
         return self.per.add(self.month_index <= month)
 
     def rows_up_to_each(self, first: int, last: int) -> Iterator[Counts]:
-        """`rows_up_to` for each month from `first` to `last` in turn, in one pass over the rows in all: each
-        month adds one to the members with a row of that month (a member has at most one row a month)."""
+        """`rows_up_to` for each month from `first` to `last` in turn: each month adds one to the members with a
+        row of that month (a member has at most one row a month), found by comparing months, not by counting
+        every member's rows again."""
         count = self.rows_up_to(first).astype(np.int32)  # the copies handed out are half the size
         yield count.copy()
         if len(self.per.starts) == 0:
             for _ in range(first + 1, last + 1):
                 yield count.copy()
             return
-        sizes = np.diff(np.append(self.per.starts, len(self.month_index)))
-        later = np.flatnonzero((self.month_index > first) & (self.month_index <= last))
-        # by month: few distinct values, so as 16-bit offsets numpy sorts them by radix, in linear time
-        later = later[np.argsort((self.month_index[later] - first).astype(np.int16), kind="stable")]
-        owners = np.repeat(self.per.members, sizes)[later]
-        ends = np.searchsorted(self.month_index[later], np.arange(first + 1, last + 1), side="right")
-        start = 0
-        for end in ends.tolist():
-            count[owners[start:end]] += 1
-            start = end
+        for month in range(first + 1, last + 1):
+            found = np.flatnonzero(self.month_index == month)
+            count[self.per.members[np.searchsorted(self.per.starts, found, side="right") - 1]] += 1
             yield count.copy()
 
     def at(self, count: Ints | Counts, year_before: Ints | Counts) -> tuple[Ints, Ints, Ints]:
@@ -319,8 +319,9 @@ def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentO
 
 def measure(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentOptions) -> Measured:
     """Pyramid, RFM, lifecycle and its moves, and what the models need, per member. The month rows and everything
-    made from them per row are let go on return: the caller can drop the rows before the models are fitted."""
+    made from them per row are let go: `rows` is emptied (`MonthRows.release`) once read."""
     n = len(member_ids)
+    given = rows
     keep = rows.days_mask != 0
     if not keep.all():
         rows = rows.where(keep)
@@ -342,6 +343,8 @@ def measure(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentO
     del in_period
     first_day_spend = per.first(rows.first_day_spend_fen, 0)
     total_spend = per.add(rows.spend_fen)
+    given.release()
+    rows.release()
 
     months = _Months(per, month_index, last_days, days)
     purchase_days, last_day, months_bought = months.at(

@@ -331,8 +331,7 @@ class Refresher:
         if not step(2, STEPS, S("Segments", "Computing segments and fitting the models")):
             raise RefreshCancelled()
         watch.lap()
-        measured = measure(ids, rows, as_of, options)
-        del rows  # the month rows go before the models are fitted: the refresh's peak memory stays lower
+        measured = measure(ids, rows, as_of, options)  # empties the rows as soon as it has read them
         segments, fit = score(measured, options)
         del measured
         report = SegmentReport(
