@@ -14,16 +14,16 @@ from sqlalchemy import Connection, select
 from app.insights.aggregates import month_key
 from app.insights.compute import (
     Ints,
-    MonthRows,
     SegmentOptions,
     _lifecycle,
     _month_index,
     _month_start_days,
+    _Months,
     _PerMember,
     day_number,
 )
 from app.insights.labels import STAGES
-from app.insights.refresh import _distinct_sorted, _month_table
+from app.insights.refresh import _distinct_sorted, _month_rows
 from db.enums import MemberStatus
 from db.models import Member, MemberSegment
 
@@ -35,22 +35,26 @@ def month_end(month: int) -> dt.date:
 
 def _stages(conn: Connection, months: tuple[int, ...], options: SegmentOptions) -> tuple[Ints, list[Ints]]:
     """The members who had bought by the end of the last of `months` (month indexes, ascending) and their stage at
-    the end of each month, as the refresh works them out."""
-    last = months[-1]
-    table = _month_table(conn, month_key(month_end(last)))
+    the end of each month, as the refresh works them out (`app.insights.compute.measure`)."""
+    rows, _later = _month_rows(conn, month_key(month_end(months[-1])))
     gone = np.fromiter(conn.scalars(select(Member.id).where(Member.status == MemberStatus.ANONYMISED)), dtype=np.int64)
-    table = table[(table[:, 3] != 0) & ~np.isin(table[:, 0], gone)]
-    member_ids = _distinct_sorted(table[:, 0])
-    rows = MonthRows(*(np.ascontiguousarray(table[:, column]) for column in range(5)))
+    rows = rows.where((rows.days_mask != 0) & ~np.isin(rows.member_id, gone))
+    member_ids = _distinct_sorted(rows.member_id)
     per = _PerMember(rows, member_ids)
-    starts = _month_start_days(rows.month)
-    lowest = rows.days_mask & -rows.days_mask
-    first_days = starts + np.bitwise_count(lowest - 1).astype(np.int64)
-    last_days = starts + np.frexp(rows.days_mask.astype(np.float64))[1].astype(np.int64) - 1
-    days = np.bitwise_count(rows.days_mask).astype(np.int64)
     month_index = _month_index(rows.month)
+    starts = _month_start_days(month_index)
+    last_days = starts + np.frexp(rows.days_mask.astype(np.float64))[1].astype(np.int64) - 1
+    first_masks = rows.days_mask[per.starts]
+    first_day = per.first(starts, -1)
+    first_day[per.members] += np.bitwise_count((first_masks & -first_masks) - 1).astype(np.int64)
+    ends = _Months(per, month_index, last_days, np.bitwise_count(rows.days_mask).astype(np.int64))
     stages = [
-        _lifecycle(per, month_index, first_days, last_days, days, day_number(month_end(m)), m, options)[-1]
+        _lifecycle(
+            first_day,
+            *ends.at(ends.rows_up_to(m), ends.rows_up_to(m - 12)),
+            day_number(month_end(m)),
+            options,
+        )[-1]
         for m in months
     ]
     return member_ids, stages
