@@ -191,8 +191,8 @@ def _birthdays(window: DayWindow, days: int) -> list[ColumnElement[bool]]:
 
 def expiring_lots(now: dt.datetime) -> list[ColumnElement[bool]]:
     """Open points lots expiring within EXPIRY_WARNING_DAYS. `remaining > 0` is a literal, so that the database
-    sees the due-date index's condition (`ix_points_lots_due`, open lots by expiry and member, migration 0011) and
-    counts from that index alone."""
+    sees the due-date index's condition (`ix_points_lots_due`: open lots by expiry, member and points left; 0011,
+    0015) and counts from that index alone."""
     return [
         PointsLot.expires_at >= now,
         PointsLot.expires_at < now + dt.timedelta(days=EXPIRY_WARNING_DAYS),
