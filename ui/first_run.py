@@ -223,6 +223,7 @@ class FirstRunWizard(QWizard):
         self.data_dir = data_dir
         self.summary = ""
         self._finished_work = False
+        self._working = False
         self.choice = ChoicePage()
         self.new_store = NewStorePage()
         self.join_chain = JoinChainPage(tasks)
@@ -276,9 +277,20 @@ class FirstRunWizard(QWizard):
             return lambda: joined.format(version=join_chain(data_dir, address, key_path, passphrase))
         return lambda: create_demo_store(data_dir, lambda _done, _total, _what: True)
 
+    def reject(self) -> None:
+        """Cancel, Esc or the window's close button: not while the store is being made, which would leave it half
+        made (and the next start would take it for a finished store)."""
+        if not self._working:
+            super().reject()
+
     def _busy(self, busy: bool) -> None:
+        self._working = busy
         self.busy.setVisible(busy)
-        for button in (QWizard.WizardButton.FinishButton, QWizard.WizardButton.BackButton):
+        for button in (
+            QWizard.WizardButton.FinishButton,
+            QWizard.WizardButton.BackButton,
+            QWizard.WizardButton.CancelButton,
+        ):
             self.button(button).setEnabled(not busy)
 
     def _done(self, summary: str) -> None:
