@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFileDialog,
@@ -32,6 +33,9 @@ from ui.forms import error_label
 from ui.tasks import TaskRunner
 
 CHOICE_PAGE, NEW_STORE_PAGE, JOIN_CHAIN_PAGE, DEMO_PAGE = range(4)
+PREFERRED_SIZE = QSize(640, 480)
+WINDOW_FRAME = QSize(16, 40)
+"""The title bar and borders the system adds around the wizard, in logical pixels."""
 PINS_DIFFER = QT_TRANSLATE_NOOP("Errors", "The two PINs differ.")
 NO_KEY_FILE = QT_TRANSLATE_NOOP("Errors", "Choose the key file exported on the chain's first counter.")
 
@@ -242,7 +246,19 @@ class FirstRunWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.NextButton, self.tr("Next >"))
         self.setButtonText(QWizard.WizardButton.BackButton, self.tr("< Back"))
         self.setButtonText(QWizard.WizardButton.CancelButton, self.tr("Cancel"))
-        self.resize(640, 480)
+        self._place_on_screen()
+
+    def _place_on_screen(self) -> None:
+        """640×480 centred where that fits; on a small screen at 125–150 % (1366×768 at 150 % leaves about 910×470
+        logical pixels above the taskbar) only as big as the room there, so Next and Start stay on the screen."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry()
+        size = PREFERRED_SIZE.boundedTo(available.size() - WINDOW_FRAME).expandedTo(self.minimumSizeHint())
+        self.resize(size)
+        self.move(
+            available.x() + max(0, (available.width() - size.width() - WINDOW_FRAME.width()) // 2),
+            available.y() + max(0, (available.height() - size.height() - WINDOW_FRAME.height()) // 2),
+        )
 
     def accept(self) -> None:
         """Finish runs the chosen work; the wizard closes only when it is done."""
