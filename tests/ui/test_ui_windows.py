@@ -23,6 +23,7 @@ from tests.ui.ui_support import open_member, register
 from tests.windows.support import NEEDS_TZSET
 from ui import formatting as fmt
 from ui.application import build_main_window, configure_application
+from ui.counter.page import prefill_for
 from ui.i18n import Translators
 from ui.main_window import MainWindow
 from ui.tasks import SyncTaskRunner
@@ -197,3 +198,10 @@ def test_fullwidth_digits_from_an_input_method_open_the_member(
         qtbot.wait(30)
     qtbot.waitUntil(lambda: page.panel.profile is not None, timeout=3000)
     assert page.panel.profile is not None and page.panel.profile.id == members["单田芳"]
+
+
+def test_fullwidth_input_starts_a_registration_in_the_right_field() -> None:
+    """No match for what the input method typed: F2 puts a full-width phone or card where an ASCII one would go."""
+    assert prefill_for("１３９１２３５００００").phone == "13912350000"
+    assert prefill_for("８８００００００００１３").card_no == "880000000013"
+    assert prefill_for("王小明").name == "王小明"
