@@ -77,6 +77,7 @@ def test_the_status_bar_warns_when_the_pcs_zone_differs(
     warning = window.findChild(QLabel, "zoneWarning")
     assert warning is not None
     assert "UTC-05:00" in warning.text() and "Asia/Shanghai" in warning.text()
+    assert "UTC-05:00" in warning.toolTip() and "Asia/Shanghai" in warning.toolTip()
 
 
 @NEEDS_TZSET
