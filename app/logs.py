@@ -25,7 +25,7 @@ class PatientRotatingFileHandler(logging.handlers.RotatingFileHandler):
     def doRollover(self) -> None:
         if self.stream:
             self.stream.close()
-            self.stream = None  # type: ignore[assignment]
+            self.stream = None
         if self.backupCount == 0:
             self.stream = self._open()
             return

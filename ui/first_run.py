@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -30,6 +30,8 @@ from app.errors import MemberDeskError, ValidationError
 from app.first_run import NewStore, check_server, create_demo_store, create_store, join_chain
 from app.i18n import QT_TRANSLATE_NOOP
 from ui.forms import error_label
+from ui.local_settings import LAST_USERNAME, LocalSettings
+from ui.signals import emit
 from ui.tasks import TaskRunner
 
 CHOICE_PAGE, NEW_STORE_PAGE, JOIN_CHAIN_PAGE, DEMO_PAGE = range(4)
@@ -217,6 +219,9 @@ class JoinChainPage(QWizardPage):
 class FirstRunWizard(QWizard):
     """Accepted once the store is made (or joined, or filled with the demo); `summary` says what was done."""
 
+    progressed = Signal(int, int)
+    """Members of the demo store made so far, and how many in all (emitted from the worker)."""
+
     def __init__(self, tasks: TaskRunner, data_dir: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("firstRunWizard")
@@ -228,6 +233,8 @@ class FirstRunWizard(QWizard):
         self.summary = ""
         self._finished_work = False
         self._working = False
+        self.first_account = ""
+        """The account the sign-in after the wizard offers first: the new owner's, or the demo's owner."""
         self.choice = ChoicePage()
         self.new_store = NewStorePage()
         self.join_chain = JoinChainPage(tasks)
@@ -236,12 +243,19 @@ class FirstRunWizard(QWizard):
         self.setPage(JOIN_CHAIN_PAGE, self.join_chain)
         self.demo = DemoPage()
         self.setPage(DEMO_PAGE, self.demo)
+        # Under the fields of the page whose Finish started the work: what is being done, and how far.
+        self.working = QWidget(self)
+        self.working_note = QLabel(self.tr("Making the store…"))
         self.busy = QProgressBar()
         self.busy.setObjectName("firstRunBusy")
         self.busy.setRange(0, 0)
         self.busy.setTextVisible(False)
-        self.busy.hide()
-        self.setSideWidget(self.busy)
+        working_layout = QVBoxLayout(self.working)
+        working_layout.setContentsMargins(0, 0, 0, 0)
+        working_layout.addWidget(self.working_note)
+        working_layout.addWidget(self.busy)
+        self.working.hide()
+        self.progressed.connect(self._show_progress)
         self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("Start"))
         self.setButtonText(QWizard.WizardButton.NextButton, self.tr("Next >"))
         self.setButtonText(QWizard.WizardButton.BackButton, self.tr("< Back"))
@@ -272,7 +286,7 @@ class FirstRunWizard(QWizard):
         except MemberDeskError as error:
             self._failed(page, error)
             return
-        self._busy(True)
+        self._busy(True, page)
         self.tasks.run(work, self._done, lambda error: self._failed(page, error))
 
     def _work(self, page: QWizardPage, data_dir: Path) -> Callable[[], str]:
@@ -280,6 +294,7 @@ class FirstRunWizard(QWizard):
         if page is self.new_store:
             setup = self.new_store.setup()
             ready = self.tr("The new store is ready.")
+            self.first_account = setup.owner_username.strip().lower()
 
             def make_store() -> str:
                 create_store(data_dir, setup)
@@ -291,7 +306,13 @@ class FirstRunWizard(QWizard):
             passphrase = self.join_chain.passphrase.text()
             joined = self.tr("Joined the chain's server ({version}).")
             return lambda: joined.format(version=join_chain(data_dir, address, key_path, passphrase))
-        return lambda: create_demo_store(data_dir, lambda _done, _total, _what: True)
+
+        def progress(done: int, total: int, _what: str) -> bool:
+            emit(self.progressed, done, total)
+            return True
+
+        self.first_account = "owner"  # the demo page says: sign in as owner, PIN 0000
+        return lambda: create_demo_store(data_dir, progress)
 
     def reject(self) -> None:
         """Cancel, Esc or the window's close button: not while the store is being made, which would leave it half
@@ -299,9 +320,13 @@ class FirstRunWizard(QWizard):
         if not self._working:
             super().reject()
 
-    def _busy(self, busy: bool) -> None:
+    def _busy(self, busy: bool, page: QWizardPage | None = None) -> None:
         self._working = busy
-        self.busy.setVisible(busy)
+        layout = page.layout() if page is not None else None
+        if busy and layout is not None:
+            layout.addWidget(self.working)
+            self.busy.setRange(0, 0)
+        self.working.setVisible(busy)
         for button in (
             QWizard.WizardButton.FinishButton,
             QWizard.WizardButton.BackButton,
@@ -309,9 +334,15 @@ class FirstRunWizard(QWizard):
         ):
             self.button(button).setEnabled(not busy)
 
+    def _show_progress(self, done: int, total: int) -> None:
+        self.busy.setRange(0, max(total, 1))
+        self.busy.setValue(done)
+
     def _done(self, summary: str) -> None:
         self._busy(False)
         self.summary = summary
+        if self.first_account:
+            LocalSettings(self.data_dir).set(LAST_USERNAME, self.first_account)
         self._finished_work = True
         self.accept()
 

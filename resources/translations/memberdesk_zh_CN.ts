@@ -3479,6 +3479,10 @@
         <translation>会员台：首次在这台电脑上使用</translation>
     </message>
     <message>
+        <source>Making the store…</source>
+        <translation>正在准备门店…</translation>
+    </message>
+    <message>
         <source>Start</source>
         <translation>开始使用</translation>
     </message>

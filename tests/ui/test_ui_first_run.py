@@ -17,6 +17,7 @@ from app.keyfile import export_key, load_or_create_key, read_key
 from db.engine import SQLITE_FILENAME, saved_database_url
 from ui.first_run import FirstRunWizard
 from ui.i18n import Translators
+from ui.local_settings import LAST_USERNAME, LocalSettings
 from ui.tasks import SyncTaskRunner, _Task
 
 PG_URL_ENV = "MEMBERDESK_TEST_PG_URL"
@@ -59,6 +60,7 @@ def test_a_new_store_gets_its_name_owner_pin_and_points_rules(
     wizard.grab().save(str(tmp_path / "first-run-new-store.png"))
     with qtbot.waitSignal(wizard.accepted, timeout=10_000):
         wizard.button(QWizard.WizardButton.FinishButton).click()
+    assert LocalSettings(tmp_path / "data").get(LAST_USERNAME) == "wang"
     store = Store.open(tmp_path / "data")
     try:
         owner = store.sign_in("wang", "2580")
@@ -93,6 +95,7 @@ def test_a_demo_store_for_training(qtbot: QtBot, wizard: FirstRunWizard, tmp_pat
         wizard.button(QWizard.WizardButton.FinishButton).click()
     assert "3,000" in wizard.summary
     assert (tmp_path / "data" / SQLITE_FILENAME).exists()
+    assert LocalSettings(tmp_path / "data").get(LAST_USERNAME) == "owner", "the sign-in offers the account named"
 
 
 class HeldTaskRunner(SyncTaskRunner):
