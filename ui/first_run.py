@@ -335,7 +335,12 @@ class FirstRunWizard(QWizard):
             self.button(button).setEnabled(not busy)
 
     def _show_progress(self, done: int, total: int) -> None:
-        self.busy.setRange(0, max(total, 1))
+        """How many members are made; once all are, the rest (indexes, the day totals) has no count: the bar moves
+        without one rather than stand full."""
+        if done >= total:
+            self.busy.setRange(0, 0)
+            return
+        self.busy.setRange(0, total)
         self.busy.setValue(done)
 
     def _done(self, summary: str) -> None:
