@@ -335,8 +335,8 @@ class FirstRunWizard(QWizard):
             self.button(button).setEnabled(not busy)
 
     def _show_progress(self, done: int, total: int) -> None:
-        """How many members are made; once all are, the rest (indexes, the day totals) has no count: the bar moves
-        without one rather than stand full."""
+        """How many members are made; once all are, the rest of the work has no count: the bar moves without one
+        rather than stand full."""
         if done >= total:
             self.busy.setRange(0, 0)
             return
