@@ -108,10 +108,17 @@ def use_store_time(window: MainWindow, services: Services) -> None:
         warning.deleteLater()
     now = services.store.clock.now()
     if pc_zone_differs(fmt.shown_zone(), now):
-        text = QCoreApplication.translate(
-            "Application", "This PC's clock is set to {pc}; times are shown in the store's time ({store})."
-        ).format(pc=pc_utc_offset(now), store=zone_name)
-        label = QLabel(text)
+        # Short: at 150 % on a 1366-pixel screen the status bar has room for about 45 characters in all.
+        label = QLabel(
+            QCoreApplication.translate("Application", "Store time {store} · this PC {pc}").format(
+                pc=pc_utc_offset(now), store=zone_name
+            )
+        )
+        label.setToolTip(
+            QCoreApplication.translate(
+                "Application", "This PC's clock is set to {pc}; times are shown in the store's time ({store})."
+            ).format(pc=pc_utc_offset(now), store=zone_name)
+        )
         label.setObjectName("zoneWarning")
         window.statusBar().addPermanentWidget(label)
         log.warning("the PC's time zone (%s) is not the store's (%s)", pc_utc_offset(now), zone_name)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.changes import Changes
 from app.errors import ValidationError
-from app.members.validation import normalize_phone
+from app.members.validation import fold_width, normalize_phone
 from ui import formatting as fmt
 from ui.counter.lookup_box import LookupBox
 from ui.counter.panel import MemberPanel
@@ -59,10 +59,11 @@ MEMBER_CHANGES = (
 
 
 def prefill_for(text: str) -> MemberForm:
-    """A registration form started from what was typed: a phone, a scanned card, or else a name."""
+    """A registration form started from what was typed: a phone, a scanned card, or else a name. Full-width
+    digits and letters from a Chinese input method count as the ASCII ones."""
     from app.members.service import MemberForm
 
-    text = text.strip()
+    text = fold_width(text).strip()
     try:
         return MemberForm(phone=normalize_phone(text), name="")
     except ValidationError:
