@@ -74,6 +74,7 @@ def test_a_new_user_logs_resolves_and_finds_a_complaint(
     # At the counter: the member is open, F11, the subject typed, a category and the purchase chosen, Enter.
     counter = window.counter
     open_member(qtbot, counter, member_id)
+    open_before = int(counter.panel.complaints_card.value.text())
     qtbot.keyClick(counter.lookup, Qt.Key.Key_F11)
     dialog = counter.dialog
     assert isinstance(dialog, ComplaintDialog) and name in dialog.heading.text()
@@ -84,7 +85,8 @@ def test_a_new_user_logs_resolves_and_finds_a_complaint(
     grab(dialog, shots, "1-counter-complaint")
     qtbot.keyClick(dialog.subject, Qt.Key.Key_Return)
     assert not dialog.isVisible()
-    assert counter.panel.complaints_card.value.text() != "0"
+    assert int(counter.panel.complaints_card.value.text()) == open_before + 1
+    grab(window, shots, "1b-counter-after")
     # The complaints list: found by its subject, started, resolved with goodwill points (a manager's PIN).
     page = complaints_page(window)
     page.search.setText("酸奶胀袋")
