@@ -45,7 +45,7 @@ class TableExportService:
             count = write_atomically(path, list(columns), (list(row) for row in rows))
         except OSError as exc:
             raise ValidationError(
-                S("Errors", "Could not write {file}: {reason}"), file=str(path), reason=exc.strerror or str(exc)
+                S("Errors", "{path} could not be written: {reason}"), path=str(path), reason=exc.strerror or str(exc)
             ) from exc
         record_export(self.db, self.operator, entity, path, count)
         return count

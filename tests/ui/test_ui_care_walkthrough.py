@@ -140,6 +140,7 @@ def test_a_new_user_prints_50_forms_enters_three_and_sees_csat_and_nps_move(
     dialog.ok.click()
     preview = shown(PrintPreviewDialog)
     assert preview.document.pageCount() == 25
+    qtbot.wait(1500)  # QtPdf renders the pages in the background
     grab(preview, shots, "6-forms-preview")
     preview.reject()
     printed = store.db.read(
@@ -157,6 +158,7 @@ def test_a_new_user_prints_50_forms_enters_three_and_sees_csat_and_nps_move(
                 qtbot.keyClicks(field, rating)
         qtbot.keyClicks(next(f for q, f in entry.fields if q.kind == QuestionKind.NPS), nps)
         if form_no == printed[0]:
+            qtbot.wait(50)  # the answer fields laid out
             grab(window, shots, "7-survey-entry")
         qtbot.keyClick(entry.fields[-1][1], Qt.Key.Key_Return)
         assert entry.target is None and form_no in entry.saved_note.text(), entry.message.text()

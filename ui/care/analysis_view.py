@@ -157,7 +157,7 @@ class AnalysisView(QWidget):
         period or the data changed since they were read."""
         if self.services is None:
             return
-        analysis, dimension = self.services.care.analysis, self.dimension.currentData()
+        analysis, dimension = self.services.care.analysis, Dimension(self.dimension.currentData())
         since, until = self.period.bounds()
         stale = patterns and self._patterns_for != (since, until)
 
