@@ -82,6 +82,7 @@ def test_a_new_user_logs_resolves_and_finds_a_complaint(
     dialog.category.setCurrentIndex(dialog.category.findData("商品质量"))
     assert dialog.sale.count() > 1  # the member's recent purchases are offered
     dialog.sale.setCurrentIndex(1)
+    qtbot.wait(50)  # laid out again: the purchases arrived after the dialog opened
     grab(dialog, shots, "1-counter-complaint")
     qtbot.keyClick(dialog.subject, Qt.Key.Key_Return)
     assert not dialog.isVisible()
