@@ -7,7 +7,7 @@ change with the dimension) follow in a second read, and only when the period or 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -188,7 +188,8 @@ class AnalysisView(QWidget):
         if self.services is None:
             return
         table, patterns = self.table, self.patterns
-        model = {"groups": self.groups, "repeat": self.repeat, "top": self.top}[which]
+        models: dict[str, RowsModel[Any]] = {"groups": self.groups, "repeat": self.repeat, "top": self.top}
+        model = models[which]
         heads = [str(model.headerData(i, Qt.Orientation.Horizontal)) for i in range(model.columnCount())]
         rows: list[list[object]]
         if which == "groups" and table is not None:
