@@ -312,6 +312,14 @@
         <translation>导出…</translation>
     </message>
     <message>
+        <source>By the chosen dimension</source>
+        <translation>按所选维度的统计</translation>
+    </message>
+    <message>
+        <source>Top issues</source>
+        <translation>主要问题</translation>
+    </message>
+    <message>
         <source>By</source>
         <translation>按</translation>
     </message>
