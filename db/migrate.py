@@ -118,6 +118,8 @@ def upgrade(db: Database, backup_dir: Path | None = None) -> Path | None:
 
 def downgrade(db: Database, revision: str) -> None:
     """Take the schema back to `revision` (support work and migration tests; the app itself only upgrades)."""
+    from alembic import command
+
     _run_alembic(db, lambda cfg: command.downgrade(cfg, revision))
 
 
