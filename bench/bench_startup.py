@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TARGET_S = 0.8
@@ -89,7 +90,9 @@ def child_app(data_dir: Path) -> None:
     from PySide6.QtWidgets import QApplication
 
     from ui.application import launch
+    from ui.sign_in_dialog import SignInDialog
 
+    accounts_loaded = SignInDialog._accounts_loaded
     session = launch(data_dir, None, "zh_CN")  # as main.py starts it
     assert session is not None
     window, app = session.window, session.app
@@ -123,13 +126,10 @@ def child_app(data_dir: Path) -> None:
         else:
             QTimer.singleShot(1, ready)
 
-    def sign_in() -> None:
-        """Everyone signs in at start: the script types a cashier's PIN (the owner's on a store without one) as soon as
-        the dialog takes it."""
-        dialog = window.sign_in_dialog
-        if dialog is None or not dialog.ok.isEnabled():
-            QTimer.singleShot(1, sign_in)
-            return
+    def sign_in(dialog: SignInDialog, accounts: list[Any]) -> None:
+        """Everyone signs in at start: the script types a cashier's PIN (the owner's on a store without one) the moment
+        the dialog has its accounts and takes it (no polling, which would take the interpreter from the worker)."""
+        accounts_loaded(dialog, accounts)
         say("sign_in")
         cashier = dialog.account.findData("cashier1")  # the demo's cashier, else (a new store) the owner
         dialog.account.setCurrentIndex(cashier if cashier >= 0 else dialog.account.findData("owner"))
@@ -172,7 +172,7 @@ def child_app(data_dir: Path) -> None:
 
     window.services_attached.connect(lambda: say("store"))
     QTimer.singleShot(0, ready)
-    QTimer.singleShot(0, sign_in)
+    SignInDialog._accounts_loaded = sign_in  # type: ignore[method-assign]
     try:
         app.exec()
     finally:

@@ -49,6 +49,9 @@ MAINTENANCE_INTERVAL_MS = 24 * 60 * 60 * 1000
 MAINTENANCE_DELAY_MS = 20_000
 """At start-up daily maintenance waits for the counter's first lookup to be answered and painted, or this long if
 nobody types."""
+QUIET_MS = 1000
+"""…and then for a pause: no key and no answer for this long (a cashier serving the first customers is not slowed
+by the other services being loaded and the day's maintenance starting)."""
 BUSY_DELAY_MS = 200
 """Work quicker than this (every lookup) shows no busy indicator, so the status bar does not flicker."""
 DEFAULT_SIZE = QSize(1280, 800)
@@ -328,22 +331,42 @@ class MainWindow(QMainWindow):
 
         It runs on the heavy lane (app/lanes.py): on a big store a clearing day can mean thousands of members, and
         neither the counter's lookups nor the lists may queue behind them. At start-up it waits until the first
-        lookup has been answered and painted (or MAINTENANCE_DELAY_MS), so it never competes with the first
-        keystroke."""
+        lookup has been answered and painted and the counter then pauses for QUIET_MS (or MAINTENANCE_DELAY_MS at
+        the latest), so it never competes with the first keystrokes."""
         timer = QTimer(self, interval=MAINTENANCE_INTERVAL_MS)
         timer.timeout.connect(self._run_maintenance)
         first = QTimer(self, singleShot=True, interval=MAINTENANCE_DELAY_MS)
+        quiet = QTimer(self, singleShot=True, interval=QUIET_MS)
+
+        armed = False
+
+        def restart(*_typed: str) -> None:
+            quiet.start()
+
+        def arm() -> None:  # the first answer is painted: from now on every key and every answer holds the work back
+            nonlocal armed
+            armed = True
+            self.counter.answered.disconnect(arm)
+            self.counter.answered.connect(restart)
+            self.counter.lookup.textEdited.connect(restart)
+            quiet.start()
 
         def begin() -> None:
-            self.counter.answered.disconnect(begin)
+            if armed:
+                self.counter.answered.disconnect(restart)
+                self.counter.lookup.textEdited.disconnect(restart)
+            else:
+                self.counter.answered.disconnect(arm)
             first.stop()
+            quiet.stop()
             if self.services is not None:  # what the counter has not used yet, made on a worker (app/context.py)
                 self.tasks.run(self.services.prepare)
             timer.start()
             self._run_maintenance()
 
         first.timeout.connect(begin)
-        self.counter.answered.connect(begin)
+        quiet.timeout.connect(begin)
+        self.counter.answered.connect(arm)
         first.start()
 
     def _run_maintenance(self) -> None:
