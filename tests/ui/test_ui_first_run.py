@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QWizard
 from pytestqt.qtbot import QtBot
 
 from app.context import Store
-from app.first_run import needs_first_run
 from app.keyfile import export_key, load_or_create_key, read_key
+from app.paths import needs_first_run
 from db.engine import SQLITE_FILENAME, saved_database_url
 from ui.first_run import FirstRunWizard
 from ui.i18n import Translators
