@@ -3,7 +3,7 @@ members by joining day with referrer and home branch (replacing the plain joined
 index with the points remaining (the expiring-points count from the index alone)
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-11-29 18:00:00
 
 The table is filled from the existing ledger here (db/points_totals.py, the same code `db check` compares with), in
@@ -22,7 +22,7 @@ from alembic import op
 from db import points_totals
 
 revision: str = "0015"
-down_revision: str | None = "0011"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
