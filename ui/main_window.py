@@ -29,6 +29,7 @@ from ui.care import care_page
 from ui.counter.page import CounterPage
 from ui.crash import log_file_path
 from ui.insights.segments_page import SegmentsPage
+from ui.jobs import JobStatus
 from ui.labels import ROLES, label
 from ui.local_settings import IDLE_LOCK_MINUTES, LANGUAGE, LAST_USERNAME, LocalSettings
 from ui.messages import show_info
@@ -156,8 +157,10 @@ class MainWindow(QMainWindow):
         self.pin_hint.linkActivated.connect(lambda _link: self.change_pin())
         self.pin_hint.hide()
         self.server_status = ServerStatus(self.tasks)
+        self.jobs = JobStatus(self.tasks)
         bar.addWidget(self.store_label)
         bar.addPermanentWidget(self.server_status)
+        bar.addPermanentWidget(self.jobs)
         bar.addPermanentWidget(self.pin_hint)
         bar.addPermanentWidget(self.busy_bar)
         bar.addPermanentWidget(self.operator_label)
@@ -343,19 +346,27 @@ class MainWindow(QMainWindow):
         first.start()
 
     def _run_maintenance(self) -> None:
-        if self.services is not None:
-            heavy = self.tasks.for_lane(Lane.HEAVY)
-            heavy.run(
-                self.services.loyalty.daily_maintenance,
-                lambda result: log.info("daily maintenance: %s", result),
-                changes=Changes.POINTS | Changes.MEMBERS,
-            )
-            from app.coupons.automatic import run_daily
+        """Each step in a process of its own (app/jobs.py), shown with a Stop button in the status bar."""
+        if self.services is None:
+            return
+        from app.jobs import BackgroundJobs
 
-            coupons, greetings = self.services.coupons, self.services.store.paths.root / "greetings"
-            heavy.run(lambda: run_daily(coupons, greetings), lambda result: log.info("coupon maintenance: %s", result))
-            heavy.run(self.services.backups.auto_backup, lambda made: log.info("daily backup: %s", made and made.path))
-            heavy.run(self.services.segments.refresh_if_due)
+        jobs = BackgroundJobs.of(self.services)
+        self.jobs.run(
+            self.tr("Daily maintenance"),
+            jobs.maintenance,
+            lambda result: log.info("daily maintenance: %s", result),
+            changes=Changes.POINTS | Changes.MEMBERS,
+        )
+        self.jobs.run(
+            self.tr("Coupon maintenance"),
+            jobs.coupon_maintenance,
+            lambda result: log.info("coupon maintenance: %s", result),
+        )
+        self.jobs.run(
+            self.tr("Daily backup"), jobs.auto_backup, lambda made: log.info("daily backup: %s", made and made.path)
+        )
+        self.jobs.run(self.tr("Segment refresh"), jobs.segments_if_due)
 
     def _check_starting_pin(self) -> None:
         services = self.services
