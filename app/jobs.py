@@ -42,19 +42,29 @@ def _unheard(_done: int, _total: int, _what: str) -> bool:
 
 class BackgroundJobs:
     def __init__(
-        self, db: Database, operator: Operator, clock: Clock, paths: DataPaths, *, method: str | None = None
+        self,
+        db: Database,
+        operator: Operator,
+        clock: Clock,
+        paths: DataPaths,
+        *,
+        prepare: Callable[[], None] | None = None,
+        method: str | None = None,
     ) -> None:
-        """`method`: the multiprocessing start method (default: fork on Linux, spawn elsewhere)."""
+        """`prepare`: what a job's process calls first (a module-level function: the GUI passes the one that sets
+        the language, so rows refused by an import are explained in it even in a spawned process); `method`: the
+        multiprocessing start method (default: fork on Linux, spawn elsewhere)."""
         self.db = db
         self.operator = operator
         self.clock = clock
         self.paths = paths
+        self.prepare = prepare
         self.method = method
 
     @classmethod
-    def of(cls, services: Services) -> BackgroundJobs:
+    def of(cls, services: Services, prepare: Callable[[], None] | None = None) -> BackgroundJobs:
         store = services.store
-        return cls(store.db, services.operator, store.clock, store.paths)
+        return cls(store.db, services.operator, store.clock, store.paths, prepare=prepare)
 
     def maintenance(self, progress: Progress = _unheard) -> MaintenanceResult:
         """Points expiry and tier reviews (`LoyaltyService.daily_maintenance`)."""
@@ -81,7 +91,16 @@ class BackgroundJobs:
         return self._run(job, progress, "member-import")
 
     def _run(self, job: Callable[[Database, Progress], R], progress: Progress, name: str) -> R:
+        if self.prepare is not None:
+            job = partial(_prepared, self.prepare, job)
         return run_job(self.db, job, progress, name, method=self.method)
+
+
+def _prepared(
+    prepare: Callable[[], None], job: Callable[[Database, Progress], R], db: Database, progress: Progress
+) -> R:
+    prepare()
+    return job(db, progress)
 
 
 def _maintenance(operator: Operator, clock: Clock, db: Database, progress: Progress) -> MaintenanceResult:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QProgressBar, Q
 from app.changes import Changes
 from app.errors import MemberDeskError
 from app.lanes import Lane
+from ui.i18n import CHINESE, ENGLISH, is_chinese, use_language_without_gui
 from ui.messages import show_error
 from ui.signals import emit
 from ui.tasks import TaskRunner
@@ -27,6 +29,12 @@ STEP_CONTEXTS = ("Maintenance", "Segments", "Import")
 """Where the jobs' step names are translated (the job's process sends them untranslated)."""
 OUTCOME_MS = 10_000
 """How long "stopped" stays in the status bar."""
+
+
+def job_language() -> Callable[[], None]:
+    """What a job's process calls first (`BackgroundJobs(prepare=...)`): this window's language, so what the job
+    writes in words (an import's refused rows) reads the same as the window, in a spawned process too."""
+    return partial(use_language_without_gui, CHINESE if is_chinese() else ENGLISH)
 
 
 def step_name(what: str) -> str:

@@ -29,7 +29,7 @@ from ui.care import care_page
 from ui.counter.page import CounterPage
 from ui.crash import log_file_path
 from ui.insights.segments_page import SegmentsPage
-from ui.jobs import JobStatus
+from ui.jobs import JobStatus, job_language
 from ui.labels import ROLES, label
 from ui.local_settings import IDLE_LOCK_MINUTES, LANGUAGE, LAST_USERNAME, LocalSettings
 from ui.messages import show_info
@@ -351,7 +351,7 @@ class MainWindow(QMainWindow):
             return
         from app.jobs import BackgroundJobs
 
-        jobs = BackgroundJobs.of(self.services)
+        jobs = BackgroundJobs.of(self.services, job_language())
         self.jobs.run(
             self.tr("Daily maintenance"),
             jobs.maintenance,

@@ -31,8 +31,8 @@ from ui.main_window import MainWindow
 from ui.pages.members import MembersPage
 from ui.tasks import SyncTaskRunner, TaskRunner
 
-HOLD_LETTERS = 26
-"""A backtracking match over this many letters holds the interpreter's lock for about a second or more (2^26 steps
+HOLD_LETTERS = 25
+"""A backtracking match over this many letters holds the interpreter's lock for two seconds or more (2^25 steps
 in C, never handing the lock over), far longer than a lookup takes even on a busy machine."""
 WAIT_MS = 120_000
 

@@ -23,7 +23,7 @@ from app.changes import Changes
 from db.enums import StaffRole
 from ui import formatting as fmt
 from ui.i18n import local_name
-from ui.jobs import JobStatus, Progress
+from ui.jobs import JobStatus, Progress, job_language
 from ui.labels import MEMBER_STATUSES, label
 from ui.messages import show_info
 from ui.models import Column, PagedModel, number_column, row_table
@@ -112,7 +112,7 @@ class MembersPage(Page):
             return
         from app.jobs import BackgroundJobs
 
-        jobs = BackgroundJobs.of(self.services)
+        jobs = BackgroundJobs.of(self.services, job_language())
 
         def run(progress: Progress) -> ImportReport:
             return jobs.import_members(path, progress=progress)
