@@ -77,41 +77,7 @@ def run_in_child(
     """`work(progress)` in a child process. The child's progress calls are answered by `progress` here; its result
     or its exception comes back as if raised here. If this side stops early (an exception here), the child is
     ended: its open transaction rolls back."""
-    return _run(multiprocessing.get_context(method or start_method()), work, progress, name)
-
-
-def run_job(
-    db: Database,
-    job: Callable[[Database, Progress], Result],
-    progress: Progress,
-    name: str,
-    *,
-    method: str | None = None,
-) -> Result:
-    """`job(database, progress)` in a child process with a `Database` of its own on `db`'s store; here, as it is,
-    when this already is a child."""
-    if in_a_child():
-        return job(db, progress)
     context = multiprocessing.get_context(method or start_method())
-    counter_idle = context.Event()
-    stop_sharing = db.share_counter_signal(counter_idle)
-    try:
-        return _run(context, partial(_on_own_database, db.url, counter_idle, job), progress, name)
-    finally:
-        stop_sharing()
-
-
-def _on_own_database(
-    url: URL, counter_idle: CounterSignal, job: Callable[[Database, Progress], Result], progress: Progress
-) -> Result:
-    db = Database(url, counter_idle=counter_idle)
-    try:
-        return job(db, progress)
-    finally:
-        db.dispose()
-
-
-def _run(context: Any, work: Callable[[Progress], Result], progress: Progress, name: str) -> Result:
     here, there = context.Pipe()
     child = context.Process(target=_serve, args=(work, there), name=name, daemon=True)
     child.start()
@@ -141,6 +107,37 @@ def _run(context: Any, work: Callable[[Progress], Result], progress: Progress, n
         if child.is_alive():
             child.terminate()
             child.join()
+
+
+def run_job(
+    db: Database,
+    job: Callable[[Database, Progress], Result],
+    progress: Progress,
+    name: str,
+    *,
+    method: str | None = None,
+) -> Result:
+    """`job(database, progress)` in a child process with a `Database` of its own on `db`'s store; here, as it is,
+    when this already is a child."""
+    if in_a_child():
+        return job(db, progress)
+    method = method or start_method()
+    counter_idle = multiprocessing.get_context(method).Event()
+    stop_sharing = db.share_counter_signal(counter_idle)
+    try:
+        return run_in_child(partial(_on_own_database, db.url, counter_idle, job), progress, name, method=method)
+    finally:
+        stop_sharing()
+
+
+def _on_own_database(
+    url: URL, counter_idle: CounterSignal, job: Callable[[Database, Progress], Result], progress: Progress
+) -> Result:
+    db = Database(url, counter_idle=counter_idle)
+    try:
+        return job(db, progress)
+    finally:
+        db.dispose()
 
 
 def _serve(work: Callable[[Progress], Any], channel: multiprocessing.connection.Connection) -> None:

@@ -1,12 +1,20 @@
-"""app/child_process.py: work in a forked child, progress answered here, results and errors brought back."""
+"""app/child_process.py: work in a child process (forked, or spawned as on Windows), progress answered here,
+results and errors brought back, a child that dies reported."""
 
 from __future__ import annotations
 
 import os
+from functools import partial
 
 import pytest
 
-from app.child_process import Progress, run_in_child
+from app.child_process import ChildDied, Progress, run_in_child
+
+
+def count_to(last: int, progress: Progress) -> tuple[int, int]:
+    """Module-level, so it crosses to a spawned process (the way every job goes on Windows)."""
+    told = sum(progress(n, last, "counting") for n in range(last + 1))
+    return os.getpid(), told
 
 
 class Unpicklable(Exception):
@@ -57,3 +65,21 @@ def test_an_error_here_ends_the_child() -> None:
 
     with pytest.raises(KeyError):
         run_in_child(waits, refuses, "test")
+
+
+def test_the_spawn_path_pickles_the_work_and_answers_its_progress() -> None:
+    heard: list[int] = []
+    child_pid, told = run_in_child(
+        partial(count_to, 3), lambda done, *_: heard.append(done) is None, "spawned", method="spawn"
+    )
+    assert child_pid != os.getpid() and told == 4 and heard == [0, 1, 2, 3]
+
+
+def test_a_child_that_dies_is_reported() -> None:
+    def dies(progress: Progress) -> None:
+        progress(0, 1, "start")
+        os._exit(3)
+
+    with pytest.raises(ChildDied) as died:
+        run_in_child(dies, lambda *_: True, "test")
+    assert died.value.params == {"code": "3"}

@@ -168,7 +168,7 @@ def test_the_refresh_runs_where_it_is_inside_a_job_process(
 ) -> None:
     monkeypatch.setattr(child_process, "in_a_child", lambda: True)
     forks: list[object] = []
-    monkeypatch.setattr(child_process, "_run", lambda *args: forks.append(args))
+    monkeypatch.setattr(child_process, "run_in_child", lambda *args, **_: forks.append(args))
     member = register(svc, "13812345678")
     buy(svc, member, 10000, local(2026, 11, 10))
     report = boss.segments.refresh()
