@@ -109,12 +109,16 @@ class JobStatus(QWidget):
             else:
                 show_error(QApplication.activeWindow(), str(error))
 
+        def work() -> T:
+            emit(self._progressed, title, 0, 0, "")  # the job's title from its start (some never report progress)
+            return job(progress)
+
         self._running += 1
         if self._running == 1:
             self._outcome_timer.stop()
             self._cancel.clear()
             self._show(title, 0, 0, "")
-        self._tasks.run(lambda: job(progress), done, refused, changes=changes, on_failed=self._finished)
+        self._tasks.run(work, done, refused, changes=changes, on_failed=self._finished)
 
     def cancel(self) -> None:
         if self._running:
