@@ -26,8 +26,10 @@ import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
+import os
 import pickle
 import sys
+import threading
 from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
@@ -43,6 +45,8 @@ Result = TypeVar("Result")
 
 POLL_S = 1.0
 """How often a silent child is checked for being alive."""
+PARENT_GONE = 70
+"""The exit code of a job's process whose parent died."""
 
 log = logging.getLogger("memberdesk.jobs")
 
@@ -141,6 +145,8 @@ def _on_own_database(
 
 
 def _serve(work: Callable[[Progress], Any], channel: multiprocessing.connection.Connection) -> None:
+    threading.Thread(target=_end_with_the_parent, name="parent-watch", daemon=True).start()
+
     def relay(done: int, total: int, what: str) -> bool:
         channel.send(("progress", (done, total, what)))
         answer: bool = channel.recv()
@@ -153,6 +159,15 @@ def _serve(work: Callable[[Progress], Any], channel: multiprocessing.connection.
             channel.send(("error", _portable(exc)))
     finally:
         channel.close()
+
+
+def _end_with_the_parent() -> None:
+    """A job's process ends when the program that started it is gone (killed, crashed): it writes under that
+    program's store lock (app/storelock.py), and its open transaction is rolled back with it."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        parent.join()
+        os._exit(PARENT_GONE)
 
 
 def _portable(exc: BaseException) -> BaseException:
