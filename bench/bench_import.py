@@ -151,7 +151,7 @@ def main() -> None:
         store = Store.open(folder / "store")
         importer = MemberImporter(store.db, store.operator("owner"), store.clock, store.cipher)
         ticks: list[int] = []
-        profile = cProfile.Profile() if args.profile else None
+        profile = cProfile.Profile(time.process_time) if args.profile else None  # CPU time: the machine may be busy
         load = os.getloadavg()[0]
         start, cpu = time.perf_counter(), cpu_seconds()
         if profile is not None:

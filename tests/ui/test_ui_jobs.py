@@ -119,9 +119,10 @@ def test_a_manager_imports_a_member_file_from_the_member_list(
     path.write_text("member_no,phone,name\nA1,13800000001,张伟\nA2,12,李娜\n", encoding="utf-8")
     window = build_main_window(owner_services, tasks)
     qtbot.addWidget(window)
+    window.show()
     window.navigation.setCurrentRow(1)
     page = window.stack.currentWidget()
-    assert isinstance(page, MembersPage) and page.import_button.isVisible()
+    assert isinstance(page, MembersPage) and not page.import_button.isHidden()
     page.start_import(path)
     box = shown(QMessageBox)
     assert box.text().startswith("导入 1 条") and "第 3 行" in box.text(), box.text()
@@ -132,4 +133,4 @@ def test_a_manager_imports_a_member_file_from_the_member_list(
 def test_a_cashier_has_no_import(window: MainWindow) -> None:
     window.navigation.setCurrentRow(1)
     page = window.stack.currentWidget()
-    assert isinstance(page, MembersPage) and not page.import_button.isVisible()
+    assert isinstance(page, MembersPage) and page.import_button.isHidden()

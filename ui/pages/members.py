@@ -87,10 +87,10 @@ class MembersPage(Page):
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
         top.addWidget(self.count)
-        top.addWidget(self.job)
         top.addWidget(self.import_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.job)
         layout.addWidget(self.view, 1)
 
     def attach(self, services: Services) -> None:
