@@ -169,7 +169,7 @@ class RowParser:
         if tier_id is None:
             raise ValidationError(S("Errors", "Unknown tier: {value}"), value=v["tier"][:40])
         points = parse_points(v.get("points", ""))
-        notes = clean_notes(unquote_formula(v.get("notes", "")))
+        notes = clean_notes(unquote_formula(v["notes"])) if v.get("notes") else None
         tags = clean_tags(split_tags(unquote_formula(v["tags"]))) if v.get("tags") else []
         id_number = id_hash = None
         if v.get("id_number"):
