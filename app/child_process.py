@@ -81,7 +81,7 @@ def run_in_child(
     """`work(progress)` in a child process. The child's progress calls are answered by `progress` here; its result
     or its exception comes back as if raised here. If this side stops early (an exception here), the child is
     ended: its open transaction rolls back."""
-    context = multiprocessing.get_context(method or start_method())
+    context: Any = multiprocessing.get_context(method or start_method())  # fork or spawn, whichever the system has
     here, there = context.Pipe()
     child = context.Process(target=_serve, args=(work, there), name=name, daemon=True)
     child.start()
