@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.changes import Changes
-from db.enums import StaffRole
+from app.vocabulary import StaffRole
 from ui import formatting as fmt
 from ui.i18n import local_name
 from ui.jobs import JobStatus, Progress, job_language
