@@ -67,7 +67,8 @@ class ChildDied(MemberDeskError):
 
 def start_method() -> str:
     """Fork on Linux; spawn elsewhere (Windows has no fork, and macOS's system libraries do not survive one)."""
-    return "fork" if sys.platform.startswith("linux") else "spawn"
+    forks = sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    return "fork" if forks else "spawn"
 
 
 def in_a_child() -> bool:

@@ -9,6 +9,7 @@ from functools import partial
 import pytest
 
 from app.child_process import ChildDied, Progress, run_in_child
+from tests.windows.support import NEEDS_FORK
 
 
 def count_to(last: int, progress: Progress) -> tuple[int, int]:
@@ -22,6 +23,7 @@ class Unpicklable(Exception):
         super().__init__(f"{code} at {where}")
 
 
+@NEEDS_FORK  # the work is a closure: only a fork carries it
 def test_progress_is_answered_here_and_the_result_comes_back() -> None:
     asked: list[tuple[int, int, str]] = []
 
@@ -38,6 +40,7 @@ def test_progress_is_answered_here_and_the_result_comes_back() -> None:
     assert asked == [(0, 3, "step 0"), (1, 3, "step 1"), (2, 3, "step 2")]
 
 
+@NEEDS_FORK  # the work is a closure: only a fork carries it
 def test_errors_come_back_even_when_they_do_not_pickle() -> None:
     def fails(_progress: Progress) -> None:
         raise ValueError("bad month")
@@ -52,6 +55,7 @@ def test_errors_come_back_even_when_they_do_not_pickle() -> None:
         run_in_child(fails_oddly, lambda *_: True, "test")
 
 
+@NEEDS_FORK  # the work is a closure: only a fork carries it
 def test_an_error_here_ends_the_child() -> None:
     def waits(progress: Progress) -> None:
         progress(0, 1, "start")
@@ -75,6 +79,7 @@ def test_the_spawn_path_pickles_the_work_and_answers_its_progress() -> None:
     assert child_pid != os.getpid() and told == 4 and heard == [0, 1, 2, 3]
 
 
+@NEEDS_FORK  # the work is a closure: only a fork carries it
 def test_a_child_that_dies_is_reported() -> None:
     def dies(progress: Progress) -> None:
         progress(0, 1, "start")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.child_process import ChildDied
+from app.child_process import ChildDied, start_method
 from app.clock import FixedClock
 from app.context import Services, Store
 from app.errors import PermissionDenied
@@ -28,6 +27,7 @@ from app.loyalty.job import BATCH_MEMBERS, MaintenanceCancelled
 from app.loyalty.service import PurchaseRequest
 from app.members.service import MemberForm
 from db.models import Member
+from tests.windows.support import NEEDS_FORK
 
 MEMBERS = BATCH_MEMBERS + 10
 POINTS = 100
@@ -61,7 +61,7 @@ def members_expired(store: Store) -> int:
         return session.scalar(select(func.count()).where(Member.points_balance == 0)) or 0
 
 
-@pytest.mark.parametrize("method", ["fork", "spawn"] if sys.platform.startswith("linux") else ["spawn"])
+@pytest.mark.parametrize("method", ["fork", "spawn"] if start_method() == "fork" else ["spawn"])
 def test_maintenance_in_its_own_process_expires_and_reports_progress(
     store: Store, svc: Services, clock: FixedClock, due: int, method: str
 ) -> None:
@@ -73,6 +73,7 @@ def test_maintenance_in_its_own_process_expires_and_reports_progress(
     assert members_expired(store) == due
 
 
+@NEEDS_FORK  # the batch size set here reaches a forked child only
 def test_stopping_maintenance_keeps_the_whole_batches_done(
     store: Store, svc: Services, clock: FixedClock, due: int
 ) -> None:
@@ -82,7 +83,7 @@ def test_stopping_maintenance_keeps_the_whole_batches_done(
     assert svc.loyalty.expire_points() == POINTS * (due - BATCH_MEMBERS), "the rest is done at the next run"
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+@NEEDS_FORK  # the patch that kills the child reaches a forked child only
 def test_a_child_killed_mid_batch_leaves_that_batch_undone_and_is_reported(
     store: Store, svc: Services, clock: FixedClock, due: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
