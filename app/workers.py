@@ -26,11 +26,13 @@ QUEUE_DEPTH = 3
 
 
 def fork_helps() -> bool:
-    """A forked worker pays off on a machine with a spare core, and never from a bundled app."""
+    """A forked worker pays off on a machine with a spare core, and never from a bundled app, nor from a job's own
+    process (app/child_process.py), which may not start processes of its own."""
     return (
         (os.cpu_count() or 1) > 1
         and "fork" in multiprocessing.get_all_start_methods()
         and not getattr(sys, "frozen", False)
+        and not multiprocessing.current_process().daemon
     )
 
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -174,18 +174,38 @@ ServerListener = Callable[[bool], None]
 """Hears True when the server answers again after an outage, False when it stops answering."""
 
 
+class CounterSignal(Protocol):
+    """Set while the counter is not writing: a `threading.Event`, or a `multiprocessing` one that a job in another
+    process waits on (app/child_process.py)."""
+
+    def is_set(self) -> bool: ...
+    def set(self) -> None: ...
+    def clear(self) -> None: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
 class Database:
     """The one handle services get: read sessions, and write units that commit or roll back as a whole."""
 
     def __init__(
-        self, url: str | URL, *, echo: bool = False, cache_kib: int | None = None, outage_wait_s: float = OUTAGE_WAIT_S
+        self,
+        url: str | URL,
+        *,
+        echo: bool = False,
+        cache_kib: int | None = None,
+        outage_wait_s: float = OUTAGE_WAIT_S,
+        counter_idle: CounterSignal | None = None,
     ) -> None:
+        """`counter_idle`: in a job's own process, the signal the counter's process sets and clears around its
+        writes (`share_counter_signal`), so the job's batches still end as soon as the counter wants the writer."""
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.outage_wait_s = outage_wait_s
         self._listeners: list[ServerListener] = []
-        self._counter_idle = threading.Event()
-        self._counter_idle.set()
+        self._counter_idle: CounterSignal = counter_idle if counter_idle is not None else threading.Event()
+        if counter_idle is None:
+            self._counter_idle.set()
+        self._shared_idle: tuple[CounterSignal, ...] = ()
         self._reachable = True
         self._state_lock = threading.Lock()
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
@@ -323,15 +343,29 @@ class Database:
         """Until the counter's write (if any) is done, so a background job does not take the writer back first."""
         self._counter_idle.wait(timeout_s)
 
+    def share_counter_signal(self, signal: CounterSignal) -> Callable[[], None]:
+        """From now on `signal` follows the counter's writes too (for a job in another process); returns the
+        function that stops that."""
+        signal.set()
+        self._shared_idle = (*self._shared_idle, signal)
+
+        def stop() -> None:
+            self._shared_idle = tuple(s for s in self._shared_idle if s is not signal)
+
+        return stop
+
     def write(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
         """Run `work` in one transaction: all of it commits, or none of it. Retried on lock conflicts."""
         if not _on_counter_thread():
             return self._write(work, attempts)
-        self._counter_idle.clear()
+        signals = (self._counter_idle, *self._shared_idle)
+        for signal in signals:
+            signal.clear()
         try:
             return self._write(work, attempts)
         finally:
-            self._counter_idle.set()
+            for signal in signals:
+                signal.set()
 
     def _write(self, work: Callable[[Session], T], attempts: int) -> T:
         for attempt in range(1, attempts + 1):

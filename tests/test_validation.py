@@ -79,6 +79,29 @@ def test_known_id_number() -> None:
     assert normalize_id_number("11010519491231002X", today=dt.date(2026, 1, 1)) == "11010519491231002X"
 
 
+@given(st.text("0123456789", min_size=1, max_size=30))
+def test_the_luhn_digit_is_the_textbook_one(body: str) -> None:
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        digit = int(ch) * (2 if i % 2 == 0 else 1)
+        total += digit - 9 if digit > 9 else digit
+    assert luhn_check_digit(body) == str((10 - total % 10) % 10)
+
+
+@given(st.text(st.characters(codec="ascii"), max_size=45) | st.text(max_size=45))
+def test_plain_member_and_card_numbers_take_the_short_way_to_the_same_answer(text: str) -> None:
+    """Letters and digits skip the folding and the patterns; padded with a space they take the long way."""
+
+    def answer(check: Callable[[str], str], value: str) -> str:
+        try:
+            return check(value)
+        except ValidationError as refused:
+            return f"refused: {refused.english}"
+
+    for check in (clean_member_no, lambda value: normalize_card_no(value, "88")):
+        assert answer(check, text) == answer(check, f" {text} ")
+
+
 @given(st.integers(min_value=1, max_value=10**9 - 1), st.integers(0, 10), st.integers(0, 9))
 def test_card_check_digit_catches_any_single_digit_mistake(serial: int, pos: int, delta: int) -> None:
     card = make_card_no("88", serial)

@@ -29,6 +29,7 @@ from ui.care import care_page
 from ui.counter.page import CounterPage
 from ui.crash import log_file_path
 from ui.insights.segments_page import SegmentsPage
+from ui.jobs import JobStatus, job_language
 from ui.labels import ROLES, label
 from ui.local_settings import IDLE_LOCK_MINUTES, LANGUAGE, LAST_USERNAME, LocalSettings
 from ui.messages import show_info
@@ -40,6 +41,7 @@ from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from app.context import Services, Store
+    from app.jobs import BackgroundJobs
     from app.security.sign_in import SignedIn
 
 log = logging.getLogger("memberdesk.ui")
@@ -160,8 +162,10 @@ class MainWindow(QMainWindow):
         self.pin_hint.linkActivated.connect(lambda _link: self.change_pin())
         self.pin_hint.hide()
         self.server_status = ServerStatus(self.tasks)
+        self.jobs = JobStatus(self.tasks)
         bar.addWidget(self.store_label)
         bar.addPermanentWidget(self.server_status)
+        bar.addPermanentWidget(self.jobs)
         bar.addPermanentWidget(self.pin_hint)
         bar.addPermanentWidget(self.busy_bar)
         bar.addPermanentWidget(self.operator_label)
@@ -370,26 +374,39 @@ class MainWindow(QMainWindow):
         first.start()
 
     def _run_maintenance(self) -> None:
+        """Each step in a process of its own (app/jobs.py), shown with a Stop button in the status bar."""
         services = self.services
         if services is None:
             return
-        heavy = self.tasks.for_lane(Lane.HEAVY)
-        # Each service is made, and its modules imported, on the heavy lane's worker, never on the GUI thread.
-        heavy.run(
-            lambda: services.loyalty.daily_maintenance(),
+        language = job_language()
+
+        def jobs() -> BackgroundJobs:
+            # Made, and its modules imported, on the heavy lane's worker, never on the GUI thread.
+            from app.jobs import BackgroundJobs
+
+            return BackgroundJobs.of(services, language)
+
+        self.jobs.run(
+            self.tr("Daily maintenance"),
+            lambda progress: jobs().maintenance(progress),
             lambda result: log.info("daily maintenance: %s", result),
             changes=Changes.POINTS | Changes.MEMBERS,
         )
-
-        def coupons() -> object:
-            from app.coupons.automatic import run_daily
-
-            return run_daily(services.coupons, services.store.paths.root / "greetings")
-
-        heavy.run(coupons, lambda result: log.info("coupon maintenance: %s", result))
-        heavy.run(lambda: services.backups.auto_backup(), lambda made: log.info("daily backup: %s", made and made.path))
-        heavy.run(lambda: services.segments.refresh_if_due())
-        heavy.run(lambda: services.charts.catch_up_points())
+        self.jobs.run(
+            self.tr("Coupon maintenance"),
+            lambda progress: jobs().coupon_maintenance(progress),
+            lambda result: log.info("coupon maintenance: %s", result),
+        )
+        self.jobs.run(
+            self.tr("Daily backup"),
+            lambda progress: jobs().auto_backup(progress),
+            lambda made: log.info("daily backup: %s", made and made.path),
+        )
+        self.jobs.run(self.tr("Segment refresh"), lambda progress: jobs().segments_if_due(progress))
+        # A few short transactions folding the day's points into the points day totals (the points chart).
+        self.tasks.for_lane(Lane.HEAVY).run(
+            lambda: services.charts.catch_up_points(), lambda moved: log.info("points day totals: %s rows", moved)
+        )
 
     def _check_starting_pin(self) -> None:
         services = self.services

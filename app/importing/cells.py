@@ -111,7 +111,11 @@ def parse_time(text: str, tz: ZoneInfo, what: str, *, now: dt.datetime) -> dt.da
 
 def parse_points(text: str) -> int:
     """Opening points: a whole number from 0 to POINTS_MAX, thousands separators allowed."""
-    value = fold_width(text or "0").strip()
+    if not text:
+        return 0
+    if text.isascii() and text.isdigit() and len(text) <= 9 and int(text) <= POINTS_MAX:
+        return int(text)  # plain digits: the common case
+    value = fold_width(text).strip()
     if not _POINTS.fullmatch(value) or int(value.replace(",", "")) > POINTS_MAX:
         raise ValidationError(
             S("Errors", "Points must be a whole number from 0 to {max}: {value}"), max=POINTS_MAX, value=text[:40]

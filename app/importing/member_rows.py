@@ -58,8 +58,8 @@ MEMBER_INSERT = (
 UNNUMBERED = "t"
 """Stands in front of the phone as a member number until the member's id is known (a member number from the file
 is upper-cased, so it can never start with a lower-case t)."""
-MEMBER_NO_AT, PHONE_AT, NAME_AT, CARD_AT, POINTS_AT = (
-    MEMBER_INSERT.index(c) for c in ("member_no", "phone", "name", "card_no", "points_balance")
+MEMBER_NO_AT, PHONE_AT, NAME_AT, CARD_AT, POINTS_AT, ID_AT = (
+    MEMBER_INSERT.index(c) for c in ("member_no", "phone", "name", "card_no", "points_balance", "id_number_enc")
 )
 
 
@@ -121,6 +121,7 @@ class RowParser:
     def batches(self, rows: Iterator[Row], size: int) -> Generator[ParsedBatch, None, None]:
         for batch in batched(rows, size):
             parsed = ParsedBatch(len(batch), [], [], [], {})
+            with_id: list[int] = []
             for row in batch:
                 try:
                     values, tags = self.parse(row)
@@ -129,12 +130,23 @@ class RowParser:
                     continue
                 if tags:
                     parsed.tags[len(parsed.members)] = tags
+                if values[ID_AT] is not None:
+                    with_id.append(len(parsed.members))
                 parsed.lines.append(row.line)
                 parsed.members.append(values)
+            self._seal_id_numbers(parsed.members, with_id)
             yield parsed
 
+    def _seal_id_numbers(self, members: list[tuple[Any, ...]], at: list[int]) -> None:
+        """The batch's ID numbers encrypted all at once (FieldCipher.encrypt_many), in place of their clear text."""
+        sealed = self.cipher.encrypt_many([members[i][ID_AT] for i in at])
+        for i, token in zip(at, sealed, strict=True):
+            row = members[i]
+            members[i] = (*row[:ID_AT], token, *row[ID_AT + 1 :])
+
     def parse(self, row: Row) -> tuple[tuple[Any, ...], list[str]]:
-        """One row as the values to insert (RowParser.columns) and its tags; a bad row raises ValidationError."""
+        """One row as the values to insert (RowParser.columns) and its tags; a bad row raises ValidationError. The
+        ID number is still in clear text: `batches` encrypts a batch's ID numbers together."""
         if row.problem:
             raise ValidationError(S("Errors", "The line cannot be read: {reason}"), reason=row.problem)
         v = row.values
@@ -157,12 +169,12 @@ class RowParser:
         if tier_id is None:
             raise ValidationError(S("Errors", "Unknown tier: {value}"), value=v["tier"][:40])
         points = parse_points(v.get("points", ""))
-        notes = clean_notes(unquote_formula(v.get("notes", "")))
+        notes = clean_notes(unquote_formula(v["notes"])) if v.get("notes") else None
         tags = clean_tags(split_tags(unquote_formula(v["tags"]))) if v.get("tags") else []
-        id_enc = id_hash = None
+        id_number = id_hash = None
         if v.get("id_number"):
             id_number = normalize_id_number(v["id_number"], today=self.today)
-            id_enc, id_hash = self.cipher.encrypt(id_number), self.cipher.lookup_hash(id_number)
+            id_hash = self.cipher.lookup_hash(id_number)
         initials, full = self.pinyin(name)
         for key, value in keys:
             if value:
@@ -181,7 +193,7 @@ class RowParser:
             joined,
             joined,
             notes,
-            id_enc,
+            id_number,
             id_hash,
             initials,
             full,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -22,7 +22,7 @@ from app.trust.audit import record_audit, row_marks, tie_new_rows
 from db.base import Base
 from db.bulk import DriverValues, bulk_insert, ordered_uuids, select_in
 from db.enums import MemberStatus
-from db.models import Member, MemberTag, Tag
+from db.models import Member, Tag
 
 
 class BatchWriter:
@@ -132,7 +132,8 @@ class BatchWriter:
             session.add(tag)
             session.flush()
             known[name] = tag.id
-        session.execute(insert(MemberTag), [{"member_id": mid, "tag_id": known[t]} for mid, t in set(links)])
+        rows = sorted({(mid, known[tag]) for mid, tag in links})  # in key order: appended to the primary key
+        bulk_insert(session.connection(), "member_tags", ("member_id", "tag_id"), rows)
 
 
 def table_of(model: type[Base]) -> Table:

@@ -61,6 +61,10 @@ class ImportStopped(MemberDeskError):
         super().__init__(message, **params)
         self.report = report
 
+    def __reduce__(self) -> tuple[type[ImportStopped], tuple[str, ImportReport], dict[str, object]]:
+        """Whole, with its parameters, when it crosses from an import's own process (app/jobs.py)."""
+        return (ImportStopped, (self.message, self.report), self.__dict__)
+
 
 @contextmanager
 def stopped_on_failure(report: ImportReport) -> Iterator[None]:

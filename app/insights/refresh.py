@@ -1,10 +1,10 @@
 """The segment refresh: monthly totals in, per-member segments out (stored, and for the command line's file).
 Heavy imports (numpy): loaded only when a refresh runs.
 
-Where a fork helps, the whole refresh (read, compute, store) runs in a process of its own (app/child_process.py),
-with its own connections, so a refresh started from the GUI leaves the counter's interpreter free and its memory
-small. On SQLite the monthly totals come over as one text per column and slice of rows, parsed by numpy; the
-results go back column by column through executemany.
+The whole refresh (read, compute, store) runs in a process of its own (app/child_process.py: forked on Linux,
+spawned on Windows), with its own connections, so a refresh started from the GUI leaves the counter's interpreter
+free and its memory small. On SQLite the monthly totals come over as one text per column and slice of rows, parsed
+by numpy; the results go back column by column through executemany.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,7 @@ import numpy as np
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.orm import Session
 
-from app.child_process import run_in_child
+from app.child_process import run_job
 from app.clock import Clock
 from app.errors import MemberDeskError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -41,7 +42,6 @@ from app.insights.compute import (
 from app.insights.labels import PYRAMID, RFM_CLASSES, STAGES
 from app.security.operator import Operator
 from app.settings import read_settings
-from app.workers import fork_helps
 from db.bulk import DriverValues, bulk_insert, marker
 from db.engine import Database
 from db.enums import MemberStatus
@@ -267,7 +267,7 @@ class Refresher:
         per_member: bool = True,
     ) -> SegmentReport:
         """Segments as of the end of `as_of` (default yesterday), stored when that is the latest whole day or later.
-        Where a fork helps, all of it (reading, computing, storing) runs in a process of its own."""
+        All of it (reading, computing, storing) runs in a process of its own."""
         step = progress or (lambda _d, _t, _w: True)
         settings = self.db.read(read_settings)
         timezone = settings.store_timezone
@@ -280,28 +280,8 @@ class Refresher:
                 date=as_of.isoformat(),
             )
         options = SegmentOptions.from_settings(settings, horizon_days)
-        chosen = as_of
-
-        def work(db: Database, told: Progress) -> SegmentReport:
-            report = Refresher(db, self.operator, self.clock)._refresh(
-                chosen, options, timezone, told, recount, with_numbers
-            )
-            if not per_member:
-                report.segments = None
-            return report
-
-        if not fork_helps():
-            return work(self.db, step)
-
-        def forked(told: Progress) -> SegmentReport:
-            self.db.engine.dispose(close=False)  # the connections inherited stay the parent's
-            own = Database(self.db.url)
-            try:
-                return work(own, told)
-            finally:
-                own.dispose()
-
-        return run_in_child(forked, step, "segments")
+        work = partial(_refresh, self.operator, self.clock, as_of, options, timezone, recount, with_numbers, per_member)
+        return run_job(self.db, work, step, "segments")
 
     def _refresh(
         self,
@@ -475,3 +455,22 @@ def parameters(fit: Fit) -> dict[str, float]:
     if fit.gamma_gamma is not None:
         found.update(p=fit.gamma_gamma.p, q=fit.gamma_gamma.q, gamma=fit.gamma_gamma.gamma)
     return found
+
+
+def _refresh(
+    operator: Operator,
+    clock: Clock,
+    as_of: dt.date,
+    options: SegmentOptions,
+    timezone: str,
+    recount: bool,
+    with_numbers: bool,
+    per_member: bool,
+    db: Database,
+    progress: Progress,
+) -> SegmentReport:
+    """The refresh as its own process runs it (a module-level function: it crosses to a spawned process too)."""
+    report = Refresher(db, operator, clock)._refresh(as_of, options, timezone, progress, recount, with_numbers)
+    if not per_member:
+        report.segments = None
+    return report

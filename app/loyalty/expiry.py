@@ -10,7 +10,8 @@ import datetime as dt
 from sqlalchemy import Select, literal_column, select
 from sqlalchemy.orm import Session
 
-from app.loyalty.job import LoyaltyJob
+from app.i18n import QT_TRANSLATE_NOOP as S
+from app.loyalty.job import LoyaltyJob, Progress
 from app.loyalty.ledger import Posting, lock_member, post_points, save_member
 from app.trust.audit import record_audit
 from db.enums import LedgerSource
@@ -26,7 +27,7 @@ def due_lots(now: dt.datetime) -> Select[int, int]:
 
 
 class Expiry(LoyaltyJob):
-    def expire_points(self) -> int:
+    def expire_points(self, progress: Progress | None = None) -> int:
         """Expire every lot whose date has passed. Returns the points expired."""
         now = self.clock.now()
         last_lot: dict[int, int] = {}
@@ -36,7 +37,10 @@ class Expiry(LoyaltyJob):
         members = sorted(last_lot)
         return sum(
             self.in_batches(
-                members, lambda session, member_id: self._expire_member(session, member_id, last_lot[member_id], now)
+                members,
+                lambda session, member_id: self._expire_member(session, member_id, last_lot[member_id], now),
+                progress,
+                S("Maintenance", "Expiring points"),
             )
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from app.loyalty.adjustments import Adjustments
 from app.loyalty.expiry import Expiry
 from app.loyalty.gifts import Gifts
+from app.loyalty.job import Progress
 from app.loyalty.purchases import Purchases
 from app.loyalty.results import (
     AdjustmentResult,
@@ -41,7 +42,8 @@ __all__ = [
 
 
 class LoyaltyService(Purchases, Returns, Gifts, Adjustments, Expiry, TierReview):
-    def daily_maintenance(self) -> MaintenanceResult:
+    def daily_maintenance(self, progress: Progress | None = None) -> MaintenanceResult:
         """What runs when the counter starts and once a day after: expire due points, apply due tier reviews.
-        Safe to run on several counters at once: each step is idempotent and per-member."""
-        return MaintenanceResult(self.expire_points(), self.review_tiers())
+        Safe to run on several counters at once: each step is idempotent and per-member. The GUI runs it in a
+        process of its own (app/jobs.py)."""
+        return MaintenanceResult(self.expire_points(progress), self.review_tiers(progress))

@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from app.loyalty.job import LoyaltyJob
+from app.i18n import QT_TRANSLATE_NOOP as S
+from app.loyalty.job import LoyaltyJob, Progress
 from app.loyalty.ledger import lock_member, save_member
 from app.loyalty.tiers import ladder, move_tier
 from app.settings import read_settings
@@ -20,7 +21,7 @@ def due_reviews(now: dt.datetime) -> Select[int]:
 
 
 class TierReview(LoyaltyJob):
-    def review_tiers(self) -> int:
+    def review_tiers(self, progress: Progress | None = None) -> int:
         """Returns how many members changed tier."""
         now = self.clock.now()
         with self.db.session() as session:
@@ -33,4 +34,4 @@ class TierReview(LoyaltyJob):
             save_member(session, member)
             return moved is not None
 
-        return sum(self.in_batches(due, review))
+        return sum(self.in_batches(due, review, progress, S("Maintenance", "Reviewing tiers")))

@@ -2912,6 +2912,10 @@
         <translation>没有编号为 {number} 的会员。</translation>
     </message>
     <message>
+        <source>A background job stopped unexpectedly (exit code {code}). What it had finished is kept; its unfinished step was undone. It runs again at the next maintenance or when started again.</source>
+        <translation>后台任务意外停止（退出码 {code}）。已完成的部分保留，未完成的一步已撤销。下次维护或再次启动时会重新运行。</translation>
+    </message>
+    <message>
         <source>A campaign code is 1 to 20 letters, digits, - or _.</source>
         <translation>活动代码为 1 到 20 个字母、数字、- 或 _。</translation>
     </message>
@@ -3078,6 +3082,10 @@
     <message>
         <source>This work list has no members to act on.</source>
         <translation>这个工作清单没有可操作的会员。</translation>
+    </message>
+    <message>
+        <source>Daily maintenance was stopped. The members already done keep their changes; the others are done at the next run.</source>
+        <translation>每日维护已停止。已处理的会员保留变更，其余会员在下次运行时处理。</translation>
     </message>
     <message>
         <source>No such backup file: {path}</source>
@@ -4098,6 +4106,25 @@
     </message>
 </context>
 <context>
+    <name>JobStatus</name>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Stop the background job; what it finished is kept</source>
+        <translation>停止后台任务；已完成的部分保留</translation>
+    </message>
+    <message>
+        <source>{job}: stopped</source>
+        <translation>{job}：已停止</translation>
+    </message>
+    <message>
+        <source>Stopping…</source>
+        <translation>正在停止…</translation>
+    </message>
+</context>
+<context>
     <name>JoinChainPage</name>
     <message>
         <source>Join the chain&apos;s server</source>
@@ -4490,6 +4517,22 @@
         <translation>会员台 — {store}</translation>
     </message>
     <message>
+        <source>Daily maintenance</source>
+        <translation>每日维护</translation>
+    </message>
+    <message>
+        <source>Coupon maintenance</source>
+        <translation>优惠券维护</translation>
+    </message>
+    <message>
+        <source>Daily backup</source>
+        <translation>每日备份</translation>
+    </message>
+    <message>
+        <source>Segment refresh</source>
+        <translation>客户分群刷新</translation>
+    </message>
+    <message>
         <source>The store could not be opened: {message}</source>
         <translation>无法打开门店数据：{message}</translation>
     </message>
@@ -4508,6 +4551,17 @@ Log: {log}</source>
         <translation>会员台 {version}
 门店收银台会员管理。
 日志：{log}</translation>
+    </message>
+</context>
+<context>
+    <name>Maintenance</name>
+    <message>
+        <source>Expiring points</source>
+        <translation>积分过期处理</translation>
+    </message>
+    <message>
+        <source>Reviewing tiers</source>
+        <translation>等级复核</translation>
     </message>
 </context>
 <context>
@@ -4789,6 +4843,30 @@ F2 registers a new member.</source>
     <message>
         <source>Filter: phone, last 4 digits, name, pinyin initials or card number</source>
         <translation>筛选：手机号、尾号4位、姓名、拼音首字母或卡号</translation>
+    </message>
+    <message>
+        <source>Import members…</source>
+        <translation>导入会员…</translation>
+    </message>
+    <message>
+        <source>Import members</source>
+        <translation>导入会员</translation>
+    </message>
+    <message>
+        <source>Member files (*.csv *.xlsx)</source>
+        <translation>会员文件 (*.csv *.xlsx)</translation>
+    </message>
+    <message>
+        <source>Importing {file}</source>
+        <translation>正在导入 {file}</translation>
+    </message>
+    <message>
+        <source>Line {line}: {reason}</source>
+        <translation>第 {line} 行：{reason}</translation>
+    </message>
+    <message>
+        <source>… and {count} more refused lines</source>
+        <translation>……另有 {count} 行被拒绝</translation>
     </message>
     <message>
         <source>{count} members</source>

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from sqlalchemy import select, update
 
+from app import child_process
 from app.clock import FixedClock
 from app.context import Services, Store
 from app.errors import ConflictError, PermissionDenied, ValidationError
 from app.importing.sales import SalesImporter
-from app.insights import refresh
 from app.insights.aggregates import month_total_differences
 from app.insights.clv import BgNbd, p_alive
 from app.insights.export import COLUMNS, write_segments
@@ -163,12 +163,12 @@ def test_a_cancelled_refresh_keeps_the_previous_results(store: Store, svc: Servi
         assert session.query(MemberSegment).count() == 1
 
 
-def test_the_refresh_runs_here_where_a_fork_does_not_help(
+def test_the_refresh_runs_where_it_is_inside_a_job_process(
     store: Store, svc: Services, boss: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(refresh, "fork_helps", lambda: False)
+    monkeypatch.setattr(child_process, "in_a_child", lambda: True)
     forks: list[object] = []
-    monkeypatch.setattr(refresh, "run_in_child", lambda *args: forks.append(args))
+    monkeypatch.setattr(child_process, "run_in_child", lambda *args, **_: forks.append(args))
     member = register(svc, "13812345678")
     buy(svc, member, 10000, local(2026, 11, 10))
     report = boss.segments.refresh()

@@ -1,24 +1,31 @@
 """The member list: every member, newest first, fetched a page at a time as the list scrolls, with the lookup
-box's kinds of filter. Double-click (or Enter) opens the member at the counter."""
+box's kinds of filter. Double-click (or Enter) opens the member at the counter. Managers import a member file from
+here: the import runs in a process of its own (app/jobs.py) with its progress and a Stop button beside the filter."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.changes import Changes
+from app.vocabulary import StaffRole
 from ui import formatting as fmt
 from ui.i18n import local_name
+from ui.jobs import JobStatus, Progress, job_language
 from ui.labels import MEMBER_STATUSES, label
+from ui.messages import show_info
 from ui.models import Column, PagedModel, number_column, row_table
 from ui.pages.base import Page
 from ui.signals import emit
@@ -26,10 +33,13 @@ from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from app.context import Services
+    from app.importing.report import ImportReport
     from app.members.queries import MemberRow
 
 FILTER_DEBOUNCE_MS = 250
 PAGE_SIZE = 100
+REFUSED_SHOWN = 20
+"""Refused lines listed after an import (the rest are counted; `main.py members import` lists them all)."""
 
 
 class MembersPage(Page):
@@ -68,16 +78,62 @@ class MembersPage(Page):
         self.view.setObjectName("memberList")
         self.view.activated.connect(self._activated)
         self.view.doubleClicked.connect(self._activated)
+        self.import_button = QPushButton(self.tr("Import members…"))
+        self.import_button.setObjectName("importMembers")
+        self.import_button.clicked.connect(self.choose_import)
+        self.import_button.hide()
+        self.job = JobStatus(tasks)
+        self.job.idle.connect(lambda: self.import_button.setEnabled(True))
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
         top.addWidget(self.count)
+        top.addWidget(self.import_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.job)
         layout.addWidget(self.view, 1)
 
     def attach(self, services: Services) -> None:
         super().attach(services)
+        self.import_button.setVisible(services.operator.at_least(StaffRole.MANAGER))
         self._load()
+
+    def choose_import(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self, self.tr("Import members"), "", self.tr("Member files (*.csv *.xlsx)")
+        )
+        if path:
+            self.start_import(Path(path))
+
+    def start_import(self, path: Path) -> None:
+        """The file is read, judged and written by a process of its own; valid rows are imported a batch at a
+        time, so Stop keeps the batches already committed (importing the file again adds the rest)."""
+        if self.services is None:
+            return
+        from app.jobs import BackgroundJobs
+
+        jobs = BackgroundJobs.of(self.services, job_language())
+
+        def run(progress: Progress) -> ImportReport:
+            return jobs.import_members(path, progress=progress)
+
+        self.import_button.setEnabled(False)
+        self.job.run(
+            self.tr("Importing {file}").format(file=path.name),
+            run,
+            self._imported,
+            changes=Changes.MEMBERS | Changes.POINTS,
+        )
+
+    def _imported(self, report: ImportReport) -> None:
+        lines = [report.summary()]
+        lines += [
+            self.tr("Line {line}: {reason}").format(line=row.line, reason=row.reason)
+            for row in report.refused[:REFUSED_SHOWN]
+        ]
+        if len(report.refused) > REFUSED_SHOWN:
+            lines.append(self.tr("… and {count} more refused lines").format(count=len(report.refused) - REFUSED_SHOWN))
+        show_info(self, "\n".join(lines))
 
     def on_changed(self, changes: Changes) -> None:
         if changes & (Changes.MEMBERS | Changes.POINTS):
