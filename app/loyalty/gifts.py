@@ -52,14 +52,6 @@ class Gifts(LoyaltyJob):
                     balance=member.points_balance,
                     needed=points,
                 )
-            taken = session.execute(
-                update(Gift)
-                .where(Gift.id == gift_id, Gift.stock >= quantity)
-                .values(stock=Gift.stock - quantity)
-                .execution_options(synchronize_session=False)
-            )
-            if cast(CursorResult[Any], taken).rowcount != 1:
-                raise ConflictError(S("Errors", "Not enough {gift} in stock."), gift=gift.name)
             now = self.clock.now()
             entry_id = post_points(
                 session,
@@ -87,6 +79,15 @@ class Gifts(LoyaltyJob):
             )
             session.add(redemption)
             session.flush()
+            # Last, the gift's stock row, which every counter giving this gift writes: locked until the commit only.
+            taken = session.execute(
+                update(Gift)
+                .where(Gift.id == gift_id, Gift.stock >= quantity)
+                .values(stock=Gift.stock - quantity)
+                .execution_options(synchronize_session=False)
+            )
+            if cast(CursorResult[Any], taken).rowcount != 1:
+                raise ConflictError(S("Errors", "Not enough {gift} in stock."), gift=gift.name)
             record_audit(
                 session, self.operator, "redeem_gift", "member", member.id, {"gift_id": gift.id, "points": points}
             )

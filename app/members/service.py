@@ -123,8 +123,7 @@ class MemberService:
         stages = plan_lookup(query)
         if not stages:
             return LookupResult([], False)
-        with self.db.session() as session:
-            return self._lookup(session, stages, limit)
+        return self.db.read(lambda session: self._lookup(session, stages, limit))
 
     def _lookup(self, session: Session, stages: list[Stage], limit: int) -> LookupResult:
         rows, exact = find_first(session, listed_members(), stages, limit)
@@ -329,8 +328,8 @@ class MemberService:
             )
 
     def profile(self, member_id: int) -> MemberProfile:
-        with self.db.session() as session:
-            return load_profile(session, self.operator, member_id, self.clock.now())
+        now = self.clock.now()
+        return self.db.read(lambda session: load_profile(session, self.operator, member_id, now))
 
     def sales_page(self, member_id: int, offset: int = 0, limit: int = 20) -> Page[SaleRow]:
         with self.db.session() as session:
