@@ -2,9 +2,12 @@
 counter has, in a few processes with one thread per counter. Every 2–6 s a counter looks a member up by phone and
 opens the profile, then records a purchase (60 %), a gift (10 %) or a return of one of its own purchases (10 %).
 
-The benchmark starts its own PostgreSQL cluster on a unix socket (durable: fsync on, as a real server), makes a store
-with `--members` members, and prints per N the lookup (lookup + profile) and purchase p50/p95/p99/max, the most
-client connections pg_stat_activity showed, and the errors. An operation refused because the server could not be
+The benchmark starts its own PostgreSQL cluster on a unix socket (durable settings: fsync on; in RAM, /dev/shm, unless
+`--server-dir` names a folder on disk, where every commit waits for the disk as on a real server), makes a store with
+`--members` members, and prints per N the lookup (lookup + profile) and purchase p50/p95/p99/max with the counter
+thread's own CPU time per operation (comparable on a busy machine, where wall times are waits for a core), the
+server's CPU, the load average, the most client connections pg_stat_activity showed, and the errors. The baseline,
+one counter alone with no think time, runs first in the same run. An operation refused because the server could not be
 reached is retried with the same idempotency key, as the counter's dialog does.
 
 `--restart-mid-run` stops the server half-way for `--outage` seconds (`pg_ctl stop -m fast`, then start), and then
@@ -15,9 +18,11 @@ proves every acknowledged purchase, gift and return is stored exactly once, noth
     .venv/bin/python bench/bench_chain.py --counters 50 --seconds 60 --restart-mid-run
     .venv/bin/python bench/bench_chain.py --counters 50 --seconds 120 --restart-mid-run --outage 30
     .venv/bin/python bench/bench_chain.py --counters 50 --seconds 90 --check-and-backup
+    .venv/bin/python bench/bench_chain.py --counters 50 --seconds 90 --server-dir /var/tmp
 
 `--check-and-backup` runs `main.py db check` and `main.py backup` (pg_dump) against the server a quarter into the
-run, beside the counters, and prints each one's exit status, time and last line.
+run, beside the counters, and prints each one's exit status, time and last line (and the problems of one that
+failed).
 """
 
 from __future__ import annotations

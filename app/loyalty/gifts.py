@@ -79,7 +79,11 @@ class Gifts(LoyaltyJob):
             )
             session.add(redemption)
             session.flush()
-            # Last, the gift's stock row, which every counter giving this gift writes: locked until the commit only.
+            # Last, the rows every counter of the branch writes (the chain head, this gift's stock): each stays
+            # locked from here to the commit only. Too little stock undoes it all.
+            record_audit(
+                session, self.operator, "redeem_gift", "member", member.id, {"gift_id": gift.id, "points": points}
+            )
             taken = session.execute(
                 update(Gift)
                 .where(Gift.id == gift_id, Gift.stock >= quantity)
@@ -88,9 +92,6 @@ class Gifts(LoyaltyJob):
             )
             if cast(CursorResult[Any], taken).rowcount != 1:
                 raise ConflictError(S("Errors", "Not enough {gift} in stock."), gift=gift.name)
-            record_audit(
-                session, self.operator, "redeem_gift", "member", member.id, {"gift_id": gift.id, "points": points}
-            )
             return GiftResult(redemption.id, points, member.points_balance)
 
         return self._write_once(work)

@@ -134,9 +134,10 @@ class Purchases(LoyaltyJob):
                 self._reward_referrer(session, member, settings, at)
             new_tier = move_tier(session, self.operator, tiers, member, at, settings)
             save_member(session, member)
-            # Last, the rows every counter of the branch writes: held from here to the commit only.
-            self._add_to_day_totals(session, at, price, lines, coupon, settings)
+            # Last, the rows every counter of the branch writes (the chain head, the day totals): each stays locked
+            # from here to the commit only.
             record_audit(session, self.operator, "purchase", "sale", sale_id, {"member_id": member.id})
+            self._add_to_day_totals(session, at, price, lines, coupon, settings)
             return PurchaseResult(
                 sale_id,
                 price.points_to_earn,
@@ -277,8 +278,8 @@ class Purchases(LoyaltyJob):
         settings: StoreSettings,
     ) -> None:
         """The branch's and categories' day totals (dashboard), in the purchase's transaction. Every counter of the
-        branch adds to the same rows, so the purchase does it last, just before its audit entry (the branch's
-        chain head, the other row they all write): each row stays locked only until the commit."""
+        branch adds to the same rows, so the purchase does it last, after its audit entry (which locks the branch's
+        chain head, the other row they all write): each stays locked only until the commit."""
         conn = session.connection()
         fact = SaleFact(
             at, self.operator.branch_id, self.operator.staff_id, False, True, coupon is not None, price.total_fen

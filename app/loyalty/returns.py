@@ -85,8 +85,8 @@ class Returns(LoyaltyJob):
             member.lifetime_spend_fen -= original.total_fen
             move_tier(session, self.operator, ladder(session, settings), member, now, settings)
             save_member(session, member)
-            # Last, the rows every counter of the branch writes: held from here to the commit only.
-            self._take_from_day_totals(session, original, now, settings)
+            # Last, the rows every counter of the branch writes (the chain head, the day totals): each stays locked
+            # from here to the commit only.
             record_audit(
                 session,
                 self.operator,
@@ -95,6 +95,7 @@ class Returns(LoyaltyJob):
                 original.id,
                 {"return_sale_id": return_id, "reason": reason},
             )
+            self._take_from_day_totals(session, original, now, settings)
             return ReturnResult(
                 return_id,
                 original.points_earned,
@@ -146,7 +147,7 @@ class Returns(LoyaltyJob):
 
     def _take_from_day_totals(self, session: Session, original: Sale, now: dt.datetime, settings: StoreSettings) -> None:
         """The return in the branch's and categories' day totals (dashboard). Every counter of the branch writes
-        these rows, so the return does it last, just before its audit entry (see Purchases._add_to_day_totals)."""
+        these rows, so the return does it last, after its audit entry (see Purchases._add_to_day_totals)."""
         conn = session.connection()
         branch_id = self.operator.branch_id
         fact = SaleFact(

@@ -236,6 +236,7 @@ def test_each_profile_statement_finds_its_rows_by_index(demo: Store) -> None:
         pytest.skip("the plans are PostgreSQL's")
     member_id = demo.db.read(lambda s: s.scalar(select(func.max(Member.id))))
     cashier = demo.operator("cashier")
+    demo.db.read(read_settings)  # kept: the profile then reads only the settings' version
     plans: list[str] = []
 
     def explain(_conn: Any, cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
