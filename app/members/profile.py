@@ -213,7 +213,7 @@ _TASKS = (
         literal(0).label("kind"),
         FollowUpTask.id.label("number"),
         FollowUpTask.title.label("text"),
-        null().label("text_en"),
+        cast(null(), Category.name_en.type).label("text_en"),
         FollowUpTask.due_at.label("due_at"),
     )
     .where(FollowUpTask.member_id == _MEMBER, FollowUpTask.status == TaskStatus.OPEN)
@@ -228,7 +228,7 @@ _CATEGORIES = (
         cast(_SPENT, BigInteger).label("number"),
         Category.name.label("text"),
         Category.name_en.label("text_en"),
-        null().label("due_at"),
+        cast(null(), FollowUpTask.due_at.type).label("due_at"),
     )
     .join(SaleLine, SaleLine.category_id == Category.id)
     .join(Sale, Sale.id == SaleLine.sale_id)
@@ -239,7 +239,8 @@ _CATEGORIES = (
     .subquery()
 )
 _LISTS = union_all(select(*_TASKS.c), select(*_CATEGORIES.c))
-"""The open tasks (10 at most, dated ones first by due date) and the three categories the member spent most on."""
+"""The open tasks (10 at most, dated ones first by due date) and the three categories the member spent most on, as
+(kind 0 or 1, task id or amount, title or name, -, due) rows; the NULLs are cast so both halves agree on PostgreSQL."""
 
 
 def _segment(row: Row[Any]) -> str | None:
