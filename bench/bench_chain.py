@@ -75,6 +75,9 @@ class CounterLog:
     """The counter thread's own CPU time of each lookup (time.thread_time: waiting for the server or a core is not
     in it), the figure to compare across runs on a busy machine."""
     purchase_cpu: list[float] = field(default_factory=list)
+    lookup_at: list[float] = field(default_factory=list)
+    """time.monotonic() at the end of each lookup (to tell apart those made while `db check` and the backup ran)"""
+    purchase_at: list[float] = field(default_factory=list)
     acked: list[str] = field(default_factory=list)
     acked_at: list[float] = field(default_factory=list)
     """time.monotonic() of each acknowledgement (one clock for every process on the machine)"""
@@ -142,6 +145,7 @@ def counter(
             patiently(log, services.members.profile, member_id)
             log.lookups.append(time.perf_counter() - started)
             log.lookup_cpu.append(time.thread_time() - cpu)
+            log.lookup_at.append(time.monotonic())
             roll = rng.random()
             key = f"chain:{uuid.uuid4()}"
             if roll < 0.6:
@@ -150,6 +154,7 @@ def counter(
                 result = patiently(log, services.loyalty.record_purchase, request)
                 log.purchases.append(time.perf_counter() - started)
                 log.purchase_cpu.append(time.thread_time() - cpu)
+                log.purchase_at.append(time.monotonic())
                 mine.append(result.sale_id)
                 acknowledge(log, key)
             elif roll < 0.7:
@@ -254,7 +259,7 @@ def recovery(down: tuple[float, float], logs: list[CounterLog]) -> str:
     )
 
 
-def run_cli(data_dir: Path, url: str, args: list[str], report: list[str]) -> None:
+def run_cli(data_dir: Path, url: str, args: list[str], report: list[str], ended: list[float]) -> None:
     """One `main.py` command against the chain's server, as an owner runs it beside the working counters."""
     started = time.perf_counter()
     done = subprocess.run(
@@ -266,6 +271,37 @@ def run_cli(data_dir: Path, url: str, args: list[str], report: list[str]) -> Non
     report.append(f"`{' '.join(args[:2])}` exit {done.returncode} in {time.perf_counter() - started:.1f} s: {last[0]}")
     if done.returncode != 0:
         report.extend(f"    {line}" for line in done.stderr.strip().splitlines()[-10:])
+    ended.append(time.monotonic())
+
+
+def split_by_window(
+    logs: list[CounterLog], window: tuple[float, float] | None
+) -> list[tuple[str, list[float], list[float], list[float], list[float]]]:
+    """(what, lookups, their CPU, purchases, their CPU) made while `db check` and the backup ran, and the others."""
+    if window is None:
+        return []
+    start, end = window
+    parts = []
+    for name, inside in (("while db check and backup ran", True), ("the rest of the run", False)):
+
+        def pick(
+            values: list[float], cpu: list[float], at: list[float], inside: bool = inside
+        ) -> tuple[list[float], list[float]]:
+            chosen = [i for i, t in enumerate(at) if (start <= t <= end) == inside]
+            return [values[i] for i in chosen], [cpu[i] for i in chosen]
+
+        lookups = [pick(log.lookups, log.lookup_cpu, log.lookup_at) for log in logs]
+        purchases = [pick(log.purchases, log.purchase_cpu, log.purchase_at) for log in logs]
+        parts.append(
+            (
+                f"{name} ({end - start:.1f} s)" if inside else name,
+                [v for values, _ in lookups for v in values],
+                [v for _, cpu in lookups for v in cpu],
+                [v for values, _ in purchases for v in values],
+                [v for _, cpu in purchases for v in cpu],
+            )
+        )
+    return parts
 
 
 def verify(data_dir: Path, url: str, acked: list[str]) -> list[str]:
@@ -324,13 +360,16 @@ def run(
         down: tuple[float, float] | None = None
         beside: list[threading.Thread] = []
         reports: list[str] = []
+        ended: list[float] = []
+        beside_from = 0.0
         while time.monotonic() < deadline:
             time.sleep(1.0)
             most = max(most, client_connections(cluster) or 0)
             if commands and not beside and time.monotonic() > deadline - seconds * 3 / 4:
                 print(f"  running {' and '.join(' '.join(c[:2]) for c in commands)} beside the counters…", flush=True)
+                beside_from = time.monotonic()
                 beside = [
-                    threading.Thread(target=run_cli, args=(data_dir, cluster.url, command, reports))
+                    threading.Thread(target=run_cli, args=(data_dir, cluster.url, command, reports, ended))
                     for command in commands
                 ]
                 for thread in beside:
@@ -357,6 +396,12 @@ def run(
         print("    " + describe("purchase", purchases, [v for log in logs for v in log.purchase_cpu]))
         if down is None:
             print(f"    server CPU {server_used:.1f} s over the run (of {seconds * (os.cpu_count() or 1):.0f} core-s)")
+        for what, lookup, lookup_cpu, purchase, purchase_cpu in split_by_window(
+            logs, (beside_from, max(ended)) if ended else None
+        ):
+            print(f"    {what}:")
+            print("      " + describe("lookup", lookup, lookup_cpu))
+            print("      " + describe("purchase", purchase, purchase_cpu))
         print(f"  most client connections {most}; acknowledged operations {len(acked)}")
         print(
             f"  errors {len(errors)}; outage retries {sum(log.outage_retries for log in logs)}; "
