@@ -342,7 +342,8 @@ def run(
         print("  baseline: one counter alone, no think time, in this process")
         print("    " + describe("lookup", alone.lookups, alone.lookup_cpu))
         print("    " + describe("purchase", alone.purchases, alone.purchase_cpu))
-        print(f"    server CPU {(server_cpu_s(cluster) - server_before) * 1000 / max(1, operations):.2f} ms a lookup or purchase")
+        per_operation = (server_cpu_s(cluster) - server_before) * 1000 / max(1, operations)
+        print(f"    server CPU {per_operation:.2f} ms a lookup or purchase")
         server_before = server_cpu_s(cluster)
         deadline = time.monotonic() + seconds
         out: mp.Queue = mp.Queue()

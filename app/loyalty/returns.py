@@ -145,7 +145,9 @@ class Returns(LoyaltyJob):
         restored = restore_coupon(session, self.operator, original.coupon_id, ret.id, idempotency_key, now)
         return ret.id, restored
 
-    def _take_from_day_totals(self, session: Session, original: Sale, now: dt.datetime, settings: StoreSettings) -> None:
+    def _take_from_day_totals(
+        self, session: Session, original: Sale, now: dt.datetime, settings: StoreSettings
+    ) -> None:
         """The return in the branch's and categories' day totals (dashboard). Every counter of the branch writes
         these rows, so the return does it last, after its audit entry (see Purchases._add_to_day_totals)."""
         conn = session.connection()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, Unpack
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Row, Select, bindparam, cast, func, literal, null, select, union_all
@@ -141,7 +141,7 @@ TAG_SEPARATOR = "\x1f"
 character: app.members.validation.clean_tags refuses them)."""
 
 
-def _profile_row(basis: str) -> Select[Unpack[TupleAny]]:
+def _profile_row(basis: str) -> Select[*TupleAny]:
     """The member with everything the panel shows that is one value: tier and the next tier up, referrer, segment,
     tags, the counts, the expiring points, and the tier figure (the very sum the purchase decides the tier on), in
     one statement: each part an index lookup by member id (tests/services/test_profile.py checks the plans)."""
@@ -244,7 +244,7 @@ _LISTS = union_all(select(*_TASKS.c), select(*_CATEGORIES.c))
 (kind 0 or 1, task id or amount, title or name, -, due) rows; the NULLs are cast so both halves agree on PostgreSQL."""
 
 
-def _segment(row: Row[Unpack[TupleAny]]) -> str | None:
+def _segment(row: Row[*TupleAny]) -> str | None:
     if row.pyramid_level is None:
         return None
     return segment_line(row.pyramid_level, row.rfm_class, row.lifecycle_stage, row.churn_warning, row.p_alive_permille)

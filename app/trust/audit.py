@@ -50,9 +50,7 @@ _MOVE_HEAD = (
 # statement, so the lock is held for two statements and the commit (there were five).
 _NEXT_ENTRY_ID = text("SELECT nextval(pg_get_serial_sequence('audit_log', 'id'))")
 _APPEND_AND_MOVE = _MOVE_HEAD.add_cte(
-    insert(AuditLog)
-    .values({c.name: bindparam(f"e_{c.name}") for c in AuditLog.__table__.columns})
-    .cte("entry")
+    insert(AuditLog).values({c.name: bindparam(f"e_{c.name}") for c in AuditLog.__table__.columns}).cte("entry")
 )
 
 

@@ -184,9 +184,7 @@ def same_categories(a: list[CategoryShare], b: list[CategoryShare]) -> bool:
 
 def test_every_member_gets_the_same_profile_as_before(demo: Store) -> None:
     owner = demo.operator("owner")
-    members = demo.db.read(
-        lambda s: list(s.scalars(select(Member.id).where(Member.status != MemberStatus.ANONYMISED)))
-    )
+    members = demo.db.read(lambda s: list(s.scalars(select(Member.id).where(Member.status != MemberStatus.ANONYMISED))))
     seen: dict[str, int] = {}
     # A year's warning reaches the lots earned in the demo's first weeks (points last 24 months).
     for basis in ("spend", "points"):
