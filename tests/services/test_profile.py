@@ -35,7 +35,7 @@ from app.security.crypto import FieldCipher
 from app.security.operator import Operator
 from app.settings import read_settings
 from db.engine import Database
-from db.enums import ComplaintStatus, CouponStatus, MemberStatus, TaskStatus
+from db.enums import ComplaintSeverity, ComplaintStatus, CouponStatus, MemberStatus, TaskStatus
 from db.models import (
     Category,
     Complaint,
@@ -174,7 +174,31 @@ def demo(database: Database, tmp_path: Path) -> Store:
     store = Store(paths, database, FieldCipher.from_key_file(paths.key_file), FixedClock(NOW))
     generate_demo(store, DemoOptions(members=150, days=400, seed=11), lambda *_: True)
     store.services(store.operator("owner")).segments.refresh()
+    store.db.write(add_service_desk_work)
     return store
+
+
+def add_service_desk_work(session: Session) -> None:
+    """Complaints in every state and open, done and undated follow-up tasks for a few members (150 demo members
+    may have none)."""
+    members = list(session.execute(select(Member.id, Member.home_branch_id).order_by(Member.id).limit(6)))
+    for n, (member_id, branch_id) in enumerate(members):
+        for status in list(ComplaintStatus)[: n + 1]:
+            session.add(
+                Complaint(
+                    member_id=member_id,
+                    branch_id=branch_id,
+                    channel="counter",
+                    category="其他",
+                    severity=ComplaintSeverity.LOW,
+                    status=status,
+                    subject="test",
+                )
+            )
+        for day in (3, None, 1, None, 2)[: n + 1]:
+            due = None if day is None else NOW + dt.timedelta(days=day)
+            session.add(FollowUpTask(member_id=member_id, branch_id=branch_id, title=f"回访 {day}", due_at=due))
+        session.add(FollowUpTask(member_id=member_id, branch_id=branch_id, title="已完成", status=TaskStatus.DONE))
 
 
 def same_categories(a: list[CategoryShare], b: list[CategoryShare]) -> bool:
@@ -212,7 +236,7 @@ def test_every_member_gets_the_same_profile_as_before(demo: Store) -> None:
 
 def test_the_profile_is_three_statements(demo: Store) -> None:
     member_id = demo.db.read(lambda s: s.scalar(select(func.max(Member.id))))
-    cashier = demo.operator("cashier")
+    cashier = demo.operator()
     demo.db.read(lambda s: load_profile(s, cashier, member_id, NOW))
     sent: list[str] = []
 
@@ -233,7 +257,7 @@ def test_each_profile_statement_finds_its_rows_by_index(demo: Store) -> None:
     if demo.db.is_sqlite:
         pytest.skip("the plans are PostgreSQL's")
     member_id = demo.db.read(lambda s: s.scalar(select(func.max(Member.id))))
-    cashier = demo.operator("cashier")
+    cashier = demo.operator()
     demo.db.read(read_settings)  # kept: the profile then reads only the settings' version
     plans: list[str] = []
 
