@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Row, Select, bindparam, cast, func, literal, null, select, union_all
+from sqlalchemy import BigInteger, BindParameter, Row, Select, bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.util.typing import TupleAny
 
@@ -130,7 +130,7 @@ def _birthday_flags(birthday: dt.date | None, today: dt.date) -> tuple[bool, boo
     return key == (today.month, today.day), key in same
 
 
-_MEMBER = bindparam("member_id")
+_MEMBER: BindParameter[int] = bindparam("member_id")
 _TIER = aliased(Tier, name="tier")
 _NEXT = aliased(Tier, name="next_tier")
 _HIGHER = aliased(Tier, name="higher_tier")
