@@ -1,7 +1,7 @@
 """the settings' version row: a counter keeps the settings it read until this row changes (app/settings.py)
 
 Revision ID: 0018
-Revises: 0011
+Revises: 0014
 Create Date: 2026-11-29 18:10:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import db.base
 
 revision: str = "0018"
-down_revision: str | None = "0011"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
