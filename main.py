@@ -159,8 +159,7 @@ def _fail(message: str) -> int:
 
 def cmd_db(args: argparse.Namespace) -> int:
     from app.context import Store
-    from app.integrity import check_database, rebuild_indexes
-    from app.trust.verify import chain_heads
+    from app.integrity import check_store, rebuild_indexes
 
     store = Store.open(_data_dir(args), args.database, migrate=True)
     try:
@@ -170,8 +169,9 @@ def cmd_db(args: argparse.Namespace) -> int:
                 print(f"{rebuilt} lookup indexes left down by a stopped import or demo were built again")
             print("database is at the current version")
             return 0
-        problems = check_database(store.db)
-        for head in store.db.read(chain_heads):
+        checked = check_store(store.db)
+        problems = checked.problems
+        for head in checked.heads:
             print(
                 f"audit chain head, branch {head.branch_name}: {head} (keep it: it proves later that nothing before "
                 "it changed)"

@@ -11,7 +11,7 @@ from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
 from app.insights.aggregates import month_total_differences
 from app.settings import read_settings
-from app.trust.verify import check_audit
+from app.trust.verify import ChainHead, chain_heads, check_audit
 from db import day_totals, points_totals
 from db.bulk import pending_indexes, restore_indexes
 from db.engine import Database
@@ -165,54 +165,71 @@ def _run(session: Session, message: str, sql: str) -> Problem | None:
     return Problem(message, len(rows), rows[:SAMPLE])
 
 
+@dataclass(frozen=True)
+class StoreCheck:
+    problems: list[Problem]
+    """Every problem found; empty when the store is sound."""
+    heads: list[ChainHead]
+    """Each branch chain's head as verified (the last entry the check saw)."""
+
+
 def check_database(db: Database) -> list[Problem]:
     """Every problem found; an empty list means the database is sound."""
+    return check_store(db).problems
+
+
+def check_store(db: Database) -> StoreCheck:
+    """The whole check, read from one snapshot of the store (`Database.read_snapshot`): counters writing meanwhile
+    never make a consistent store look inconsistent, and a real problem is still seen."""
+    return db.read_snapshot(lambda session: StoreCheck(_problems(session, db.is_sqlite), chain_heads(session)))
+
+
+def _problems(session: Session, is_sqlite: bool) -> list[Problem]:
     problems: list[Problem] = []
-    with db.session() as session:
-        if db.is_sqlite:
-            result = [r[0] for r in session.execute(text("PRAGMA integrity_check"))]
-            if result != ["ok"]:
-                problems.append(
-                    Problem(
-                        S("Integrity", "SQLite reports the file is damaged: {examples}"),
-                        len(result),
-                        result[:SAMPLE],
-                    )
+    if is_sqlite:
+        result = [r[0] for r in session.execute(text("PRAGMA integrity_check"))]
+        if result != ["ok"]:
+            problems.append(
+                Problem(
+                    S("Integrity", "SQLite reports the file is damaged: {examples}"),
+                    len(result),
+                    result[:SAMPLE],
                 )
-                return problems
-            fk = session.execute(text("PRAGMA foreign_key_check")).all()
-            if fk:
-                problems.append(
-                    Problem(
-                        S("Integrity", "{count} rows point at rows that do not exist ({examples})"),
-                        len(fk),
-                        [f"{r[0]}#{r[1]}" for r in fk[:SAMPLE]],
-                    )
-                )
-        for message, sql in _CHECKS:
-            problem = _run(session, message, sql)
-            if problem is not None:
-                problems.append(problem)
-        problems += [Problem(f.message, f.count, f.examples) for f in check_audit(session)]
-        problems.extend(_care_problems(session))
-        problems.extend(coupon_problems(session))
-        month_totals = _month_totals_problem(session)
-        if month_totals is not None:
-            problems.append(month_totals)
-        day_figures = _day_totals_problem(session)
-        if day_figures is not None:
-            problems.append(day_figures)
-        points_days = points_totals.differences(session.connection(), read_settings(session).store_timezone)
-        if points_days:
-            problems.append(Problem(POINTS_TOTALS_DIFFER, len(points_days), points_days[:SAMPLE]))
-        pending = [name for name, _create in pending_indexes(session.connection())]
-        if pending:
-            message = S(
-                "Integrity",
-                "{count} lookup indexes are missing because an import or demo was stopped half-way; "
-                "`main.py db upgrade` builds them again ({examples})",
             )
-            problems.append(Problem(message, len(pending), pending[:SAMPLE]))
+            return problems
+        fk = session.execute(text("PRAGMA foreign_key_check")).all()
+        if fk:
+            problems.append(
+                Problem(
+                    S("Integrity", "{count} rows point at rows that do not exist ({examples})"),
+                    len(fk),
+                    [f"{r[0]}#{r[1]}" for r in fk[:SAMPLE]],
+                )
+            )
+    for message, sql in _CHECKS:
+        problem = _run(session, message, sql)
+        if problem is not None:
+            problems.append(problem)
+    problems += [Problem(f.message, f.count, f.examples) for f in check_audit(session)]
+    problems.extend(_care_problems(session))
+    problems.extend(coupon_problems(session))
+    month_totals = _month_totals_problem(session)
+    if month_totals is not None:
+        problems.append(month_totals)
+    day_figures = _day_totals_problem(session)
+    if day_figures is not None:
+        problems.append(day_figures)
+    points_days = points_totals.differences(session.connection(), read_settings(session).store_timezone)
+    if points_days:
+        problems.append(Problem(POINTS_TOTALS_DIFFER, len(points_days), points_days[:SAMPLE]))
+    pending = [name for name, _create in pending_indexes(session.connection())]
+    if pending:
+        message = S(
+            "Integrity",
+            "{count} lookup indexes are missing because an import or demo was stopped half-way; "
+            "`main.py db upgrade` builds them again ({examples})",
+        )
+        problems.append(Problem(message, len(pending), pending[:SAMPLE]))
     return problems
 
 

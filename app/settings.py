@@ -3,6 +3,8 @@ of a chain). Changes are audited."""
 
 from __future__ import annotations
 
+import threading
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -337,16 +339,69 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
+VERSION_KEY = "settings.version"
+"""A row of the settings table that every change of the store's settings rewrites with a new random value
+(SettingsService.update; migration 0018 writes the first). A Database keeps the settings it last read with the
+version they were read at, so reading them again is one primary-key lookup, and a change made at any counter of a
+chain is seen at every counter's next read. Whatever writes settings rows must write a new version too."""
+_VERSION = select(Setting.value).where(Setting.key == VERSION_KEY)
+
+
+class SettingsMemo:
+    """The settings one store last gave, with their version (one per Database, shared by its sessions and
+    threads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: tuple[str, StoreSettings] | None = None
+
+    def at(self, version: str) -> StoreSettings | None:
+        kept = self._kept
+        return kept[1] if kept is not None and kept[0] == version else None
+
+    def keep(self, version: str, settings: StoreSettings) -> None:
+        with self._lock:
+            self._kept = (version, settings)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._kept = None
+
+    @staticmethod
+    def of(memo: dict[str, Any]) -> SettingsMemo:
+        """The settings memo in a Database's memo (made on first use)."""
+        kept = memo.get("settings")
+        if kept is None:
+            kept = memo.setdefault("settings", SettingsMemo())  # one memo even if two threads get here at once
+        assert isinstance(kept, SettingsMemo)
+        return kept
+
+
 def read_settings(session: Session) -> StoreSettings:
-    """Every setting, stored values over defaults (unknown stored keys and values of the wrong type are ignored)."""
+    """Every setting, stored values over defaults (unknown stored keys and values of the wrong type are ignored).
+    A session of a Database reads the version row first and takes the settings it kept when that has not changed."""
+    conn = session.connection()
+    memo_of_store = session.info.get("memo")
+    memo = SettingsMemo.of(memo_of_store) if isinstance(memo_of_store, dict) else None
+    if memo is not None:
+        version = conn.scalar(_VERSION)
+        kept = memo.at(version) if isinstance(version, str) else None
+        if kept is not None:
+            return kept
     values = {key: d.default for key, d in REGISTRY.items()}
-    for key, value in session.connection().execute(_ALL_SETTINGS):
+    version = None
+    for key, value in conn.execute(_ALL_SETTINGS):
         if key in REGISTRY:
             try:
                 values[key] = _coerce(REGISTRY[key], value)
             except ValidationError:
                 continue
-    return StoreSettings.from_values(values)
+        elif key == VERSION_KEY:
+            version = value
+    settings = StoreSettings.from_values(values)
+    if memo is not None and isinstance(version, str):
+        memo.keep(version, settings)  # read in the same statement as the values: the version they belong to
+    return settings
 
 
 @dataclass(frozen=True)
@@ -376,7 +431,7 @@ class SettingsService:
 
         def work(session: Session) -> None:
             before = read_settings(session).by_key()
-            for key, value in clean.items():
+            for key, value in [*clean.items(), (VERSION_KEY, uuid.uuid4().hex)]:
                 row = session.get(Setting, key)
                 if row is None:
                     session.add(Setting(key=key, value=value, updated_by_id=self.operator.staff_id))
@@ -392,5 +447,8 @@ class SettingsService:
                 {k: {"from": before[k], "to": v} for k, v in clean.items()},
             )
 
-        self.db.write(work)
+        try:
+            self.db.write(work)
+        finally:  # the new version tells every counter; this one need not even look
+            SettingsMemo.of(self.db.memo).forget()
         return SettingsResult(Changes.SETTINGS)

@@ -2,9 +2,12 @@
 counter has, in a few processes with one thread per counter. Every 2–6 s a counter looks a member up by phone and
 opens the profile, then records a purchase (60 %), a gift (10 %) or a return of one of its own purchases (10 %).
 
-The benchmark starts its own PostgreSQL cluster on a unix socket (durable: fsync on, as a real server), makes a store
-with `--members` members, and prints per N the lookup (lookup + profile) and purchase p50/p95/p99/max, the most
-client connections pg_stat_activity showed, and the errors. An operation refused because the server could not be
+The benchmark starts its own PostgreSQL cluster on a unix socket (durable settings: fsync on; in RAM, /dev/shm, unless
+`--server-dir` names a folder on disk, where every commit waits for the disk as on a real server), makes a store with
+`--members` members, and prints per N the lookup (lookup + profile) and purchase p50/p95/p99/max with the counter
+thread's own CPU time per operation (comparable on a busy machine, where wall times are waits for a core), the
+server's CPU, the load average, the most client connections pg_stat_activity showed, and the errors. The baseline,
+one counter alone with no think time, runs first in the same run. An operation refused because the server could not be
 reached is retried with the same idempotency key, as the counter's dialog does.
 
 `--restart-mid-run` stops the server half-way for `--outage` seconds (`pg_ctl stop -m fast`, then start), and then
@@ -15,15 +18,18 @@ proves every acknowledged purchase, gift and return is stored exactly once, noth
     .venv/bin/python bench/bench_chain.py --counters 50 --seconds 60 --restart-mid-run
     .venv/bin/python bench/bench_chain.py --counters 50 --seconds 120 --restart-mid-run --outage 30
     .venv/bin/python bench/bench_chain.py --counters 50 --seconds 90 --check-and-backup
+    .venv/bin/python bench/bench_chain.py --counters 50 --seconds 90 --server-dir /var/tmp
 
 `--check-and-backup` runs `main.py db check` and `main.py backup` (pg_dump) against the server a quarter into the
-run, beside the counters, and prints each one's exit status, time and last line.
+run, beside the counters, and prints each one's exit status, time and last line (and the problems of one that
+failed).
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import random
 import shutil
 import subprocess
@@ -65,6 +71,13 @@ TARGETS = "targets at 50 counters (issue 16): lookup p95 <= 5 ms, p99 <= 20 ms; 
 class CounterLog:
     lookups: list[float] = field(default_factory=list)
     purchases: list[float] = field(default_factory=list)
+    lookup_cpu: list[float] = field(default_factory=list)
+    """The counter thread's own CPU time of each lookup (time.thread_time: waiting for the server or a core is not
+    in it), the figure to compare across runs on a busy machine."""
+    purchase_cpu: list[float] = field(default_factory=list)
+    lookup_at: list[float] = field(default_factory=list)
+    """time.monotonic() at the end of each lookup (to tell apart those made while `db check` and the backup ran)"""
+    purchase_at: list[float] = field(default_factory=list)
     acked: list[str] = field(default_factory=list)
     acked_at: list[float] = field(default_factory=list)
     """time.monotonic() of each acknowledgement (one clock for every process on the machine)"""
@@ -125,19 +138,23 @@ def counter(
     while time.monotonic() < deadline:
         time.sleep(rng.uniform(*think))
         try:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             number = rng.randrange(members)
             hit = patiently(log, services.members.lookup, phone(number))
             member_id = hit.hits[0].id
             patiently(log, services.members.profile, member_id)
             log.lookups.append(time.perf_counter() - started)
+            log.lookup_cpu.append(time.thread_time() - cpu)
+            log.lookup_at.append(time.monotonic())
             roll = rng.random()
             key = f"chain:{uuid.uuid4()}"
             if roll < 0.6:
                 request = PurchaseRequest(member_id, rng.randint(500, 50_000), key)
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.thread_time()
                 result = patiently(log, services.loyalty.record_purchase, request)
                 log.purchases.append(time.perf_counter() - started)
+                log.purchase_cpu.append(time.thread_time() - cpu)
+                log.purchase_at.append(time.monotonic())
                 mine.append(result.sale_id)
                 acknowledge(log, key)
             elif roll < 0.7:
@@ -176,11 +193,41 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
 
 
-def describe(name: str, values: list[float]) -> str:
+def describe(name: str, values: list[float], cpu: list[float]) -> str:
     return (
         f"{name:9s} n={len(values):5d}  p50 {pct(values, 0.5):7.1f}  p95 {pct(values, 0.95):7.1f}  "
-        f"p99 {pct(values, 0.99):7.1f}  max {max(values, default=float('nan')) * 1000:7.1f} ms"
+        f"p99 {pct(values, 0.99):7.1f}  max {max(values, default=float('nan')) * 1000:7.1f} ms;  "
+        f"client CPU p50 {pct(cpu, 0.5):5.2f}  p95 {pct(cpu, 0.95):5.2f} ms"
     )
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def _stat(pid: int) -> list[str]:
+    return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+
+
+def server_cpu_s(cluster: PgCluster) -> float:
+    """CPU seconds the server has used so far: the postmaster, its children that have exited (which it has waited
+    for), and its live backends, from /proc (0 when the server is not running)."""
+    try:
+        postmaster = int((cluster.datadir / "postmaster.pid").read_text().split()[0])
+        own = _stat(postmaster)
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    ticks = sum(int(v) for v in own[11:15])  # utime, stime, cutime, cstime
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = _stat(int(entry.name))
+        except OSError:
+            continue
+        if int(fields[1]) == postmaster:  # ppid
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def client_connections(cluster: PgCluster) -> int | None:
@@ -212,7 +259,7 @@ def recovery(down: tuple[float, float], logs: list[CounterLog]) -> str:
     )
 
 
-def run_cli(data_dir: Path, url: str, args: list[str], report: list[str]) -> None:
+def run_cli(data_dir: Path, url: str, args: list[str], report: list[str], ended: list[float]) -> None:
     """One `main.py` command against the chain's server, as an owner runs it beside the working counters."""
     started = time.perf_counter()
     done = subprocess.run(
@@ -222,6 +269,39 @@ def run_cli(data_dir: Path, url: str, args: list[str], report: list[str]) -> Non
     )
     last = (done.stdout.strip() or done.stderr.strip()).splitlines()[-1:] or [""]
     report.append(f"`{' '.join(args[:2])}` exit {done.returncode} in {time.perf_counter() - started:.1f} s: {last[0]}")
+    if done.returncode != 0:
+        report.extend(f"    {line}" for line in done.stderr.strip().splitlines()[-10:])
+    ended.append(time.monotonic())
+
+
+def split_by_window(
+    logs: list[CounterLog], window: tuple[float, float] | None
+) -> list[tuple[str, list[float], list[float], list[float], list[float]]]:
+    """(what, lookups, their CPU, purchases, their CPU) made while `db check` and the backup ran, and the others."""
+    if window is None:
+        return []
+    start, end = window
+    parts = []
+    for name, inside in (("while db check and backup ran", True), ("the rest of the run", False)):
+
+        def pick(
+            values: list[float], cpu: list[float], at: list[float], inside: bool = inside
+        ) -> tuple[list[float], list[float]]:
+            chosen = [i for i, t in enumerate(at) if (start <= t <= end) == inside]
+            return [values[i] for i in chosen], [cpu[i] for i in chosen]
+
+        lookups = [pick(log.lookups, log.lookup_cpu, log.lookup_at) for log in logs]
+        purchases = [pick(log.purchases, log.purchase_cpu, log.purchase_at) for log in logs]
+        parts.append(
+            (
+                f"{name} ({end - start:.1f} s)" if inside else name,
+                [v for values, _ in lookups for v in values],
+                [v for _, cpu in lookups for v in cpu],
+                [v for values, _ in purchases for v in values],
+                [v for _, cpu in purchases for v in cpu],
+            )
+        )
+    return parts
 
 
 def verify(data_dir: Path, url: str, acked: list[str]) -> list[str]:
@@ -240,18 +320,33 @@ def verify(data_dir: Path, url: str, acked: list[str]) -> list[str]:
     return problems
 
 
-def run(n: int, seconds: float, members: int, restart: bool, outage: float, commands: list[list[str]]) -> bool:
-    cluster = PgCluster(PORT, durable=True)
+def run(
+    n: int,
+    seconds: float,
+    members: int,
+    restart: bool,
+    outage: float,
+    commands: list[list[str]],
+    server_dir: str | None,
+) -> bool:
+    cluster = PgCluster(PORT, durable=True, parent=server_dir)
     cluster.start()
     data_dir = Path(tempfile.mkdtemp(prefix="memberdesk-chain-"))
     try:
         gift = make_store(data_dir, cluster.url, members)
         alone = CounterLog()
+        time.sleep(1.0)  # the server counts an exited backend's CPU once it has reaped it
+        server_before = server_cpu_s(cluster)
         counter(data_dir, cluster.url, members, gift, time.monotonic() + BASELINE_S, -1, alone, think=(0.0, 0.0))
-        print(f"N={n} counters, {seconds:.0f} s, {members} members")
+        operations = len(alone.lookups) + len(alone.purchases)
+        time.sleep(1.0)
+        print(f"N={n} counters, {seconds:.0f} s, {members} members; server in {cluster.workdir}; {load()}")
         print("  baseline: one counter alone, no think time, in this process")
-        print("    " + describe("lookup", alone.lookups))
-        print("    " + describe("purchase", alone.purchases))
+        print("    " + describe("lookup", alone.lookups, alone.lookup_cpu))
+        print("    " + describe("purchase", alone.purchases, alone.purchase_cpu))
+        per_operation = (server_cpu_s(cluster) - server_before) * 1000 / max(1, operations)
+        print(f"    server CPU {per_operation:.2f} ms a lookup or purchase")
+        server_before = server_cpu_s(cluster)
         deadline = time.monotonic() + seconds
         out: mp.Queue = mp.Queue()
         seeds = list(range(n))
@@ -268,13 +363,16 @@ def run(n: int, seconds: float, members: int, restart: bool, outage: float, comm
         down: tuple[float, float] | None = None
         beside: list[threading.Thread] = []
         reports: list[str] = []
+        ended: list[float] = []
+        beside_from = 0.0
         while time.monotonic() < deadline:
             time.sleep(1.0)
             most = max(most, client_connections(cluster) or 0)
             if commands and not beside and time.monotonic() > deadline - seconds * 3 / 4:
                 print(f"  running {' and '.join(' '.join(c[:2]) for c in commands)} beside the counters…", flush=True)
+                beside_from = time.monotonic()
                 beside = [
-                    threading.Thread(target=run_cli, args=(data_dir, cluster.url, command, reports))
+                    threading.Thread(target=run_cli, args=(data_dir, cluster.url, command, reports, ended))
                     for command in commands
                 ]
                 for thread in beside:
@@ -295,9 +393,18 @@ def run(n: int, seconds: float, members: int, restart: bool, outage: float, comm
         purchases = [v for log in logs for v in log.purchases]
         errors = [e for log in logs for e in log.errors]
         acked = [k for log in [alone, *logs] for k in log.acked]
-        print(f"  {n} counters together")
-        print("    " + describe("lookup", lookups))
-        print("    " + describe("purchase", purchases))
+        server_used = server_cpu_s(cluster) - server_before
+        print(f"  {n} counters together; {load()}")
+        print("    " + describe("lookup", lookups, [v for log in logs for v in log.lookup_cpu]))
+        print("    " + describe("purchase", purchases, [v for log in logs for v in log.purchase_cpu]))
+        if down is None:
+            print(f"    server CPU {server_used:.1f} s over the run (of {seconds * (os.cpu_count() or 1):.0f} core-s)")
+        for what, lookup, lookup_cpu, purchase, purchase_cpu in split_by_window(
+            logs, (beside_from, max(ended)) if ended else None
+        ):
+            print(f"    {what}:")
+            print("      " + describe("lookup", lookup, lookup_cpu))
+            print("      " + describe("purchase", purchase, purchase_cpu))
         print(f"  most client connections {most}; acknowledged operations {len(acked)}")
         print(
             f"  errors {len(errors)}; outage retries {sum(log.outage_retries for log in logs)}; "
@@ -329,13 +436,21 @@ def main() -> int:
     parser.add_argument(
         "--check-and-backup", action="store_true", help="run `db check` and `backup` from the command line mid-run"
     )
+    parser.add_argument(
+        "--server-dir",
+        help="folder for the server's cluster (default: RAM, /dev/shm, where fsync costs nothing; a folder on disk "
+        "makes every commit wait for the disk as a real server's does)",
+    )
     args = parser.parse_args()
     print(TARGETS)
     commands = []
     if args.check_and_backup:
         backups = Path(tempfile.mkdtemp(prefix="memberdesk-chain-backup-"))
         commands = [["db", "check"], ["backup", "--out", str(backups)]]
-    ok = [run(n, args.seconds, args.members, args.restart_mid_run, args.outage, commands) for n in args.counters]
+    ok = [
+        run(n, args.seconds, args.members, args.restart_mid_run, args.outage, commands, args.server_dir)
+        for n in args.counters
+    ]
     return 0 if all(ok) else 1
 
 

@@ -151,11 +151,16 @@ def _pg_connect_args(url: URL) -> dict[str, Any]:
     return args
 
 
-def _begun(maker: sessionmaker[Session]) -> Session:
+SNAPSHOT_OPTIONS: dict[str, Any] = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+"""A PostgreSQL transaction that reads one moment of the store: a read-only snapshot never fails to serialise and
+takes no row locks."""
+
+
+def _begun(maker: sessionmaker[Session], options: dict[str, Any] | None = None) -> Session:
     """A new session with its connection checked out and its transaction begun, so an unreachable server shows now."""
     session = maker()
     try:
-        session.connection()
+        session.connection(execution_options=options)
     except BaseException:
         session.close()
         raise
@@ -223,10 +228,16 @@ class Database:
             _install_sqlite_pragmas(self.engine, cache_kib)
             self.counter_engine = create_engine(self.url, pool_size=1, max_overflow=COUNTER_SPARE_CONNECTIONS, **kwargs)
             _install_sqlite_pragmas(self.counter_engine, cache_kib)
+        self.memo: dict[str, Any] = {}
+        """What app/ keeps of this store between sessions (the settings last read, app/settings.py); every session
+        of this Database has it as `session.info["memo"]`."""
+        info = {"memo": self.memo}
         self._makers = {
             on_counter: (
-                sessionmaker(engine, expire_on_commit=False),
-                sessionmaker(engine.execution_options(sqlite_begin="BEGIN IMMEDIATE"), expire_on_commit=False),
+                sessionmaker(engine, expire_on_commit=False, info=info),
+                sessionmaker(
+                    engine.execution_options(sqlite_begin="BEGIN IMMEDIATE"), expire_on_commit=False, info=info
+                ),
             )
             for on_counter, engine in ((False, self.engine), (True, self.counter_engine))
         }
@@ -330,6 +341,18 @@ class Database:
 
         def attempt() -> T:
             with _begun(self._reader) as session:
+                return work(session)
+
+        return self._patiently(attempt)
+
+    def read_snapshot(self, work: Callable[[Session], T]) -> T:
+        """`read`, with every statement of `work` seeing the same moment of the store, whatever counters commit
+        meanwhile (`db check`: a purchase committed between reading the audit chain and reading the sales must not
+        look like an untied row). PostgreSQL: one REPEATABLE READ, READ ONLY transaction. SQLite: one read
+        transaction (its first read takes a WAL snapshot that it keeps while others commit)."""
+
+        def attempt() -> T:
+            with _begun(self._reader, None if self.is_sqlite else SNAPSHOT_OPTIONS) as session:
                 return work(session)
 
         return self._patiently(attempt)

@@ -18,13 +18,16 @@ INITDB = ("-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
 
 
 class PgCluster:
-    def __init__(self, port: int, settings: dict[str, str] | None = None, durable: bool = False) -> None:
+    def __init__(
+        self, port: int, settings: dict[str, str] | None = None, durable: bool = False, parent: str | None = None
+    ) -> None:
+        """`parent`: the folder the cluster goes in (default dev.pg_parent_dir(): RAM when there is room)."""
         bindir = find_pg_bindir()
         if bindir is None:
             raise RuntimeError("initdb/pg_ctl not found (apt package postgresql)")
         self.port = port
         self._as_user: list[str] = []
-        self.workdir = Path(tempfile.mkdtemp(prefix="memberdesk-pgc-", dir=pg_parent_dir()))
+        self.workdir = Path(tempfile.mkdtemp(prefix="memberdesk-pgc-", dir=parent or pg_parent_dir()))
         if is_root():
             import pwd  # POSIX only
 

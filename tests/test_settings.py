@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from app.context import Store
-from app.settings import REGISTRY, StoreSettings, attribute_of, read_settings
+from app.settings import REGISTRY, VERSION_KEY, StoreSettings, attribute_of, read_settings
 from db.models import Setting
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +48,8 @@ def test_stored_values_override_defaults_and_bad_ones_are_ignored(tmp_path: Path
                 {"key": "no.such.key", "value": 1},
             ],
         )
+        # Whatever writes settings rows writes a new version, or counters keep the settings they read before.
+        conn.execute(update(Setting).where(Setting.key == VERSION_KEY).values(value="written-by-hand"))
     settings = store.db.read(read_settings)
     assert settings.points_redeem_cap_pct == 30
     assert settings.points_fen_per_point == REGISTRY["points.fen_per_point"].default

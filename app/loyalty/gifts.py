@@ -52,14 +52,6 @@ class Gifts(LoyaltyJob):
                     balance=member.points_balance,
                     needed=points,
                 )
-            taken = session.execute(
-                update(Gift)
-                .where(Gift.id == gift_id, Gift.stock >= quantity)
-                .values(stock=Gift.stock - quantity)
-                .execution_options(synchronize_session=False)
-            )
-            if cast(CursorResult[Any], taken).rowcount != 1:
-                raise ConflictError(S("Errors", "Not enough {gift} in stock."), gift=gift.name)
             now = self.clock.now()
             entry_id = post_points(
                 session,
@@ -87,9 +79,19 @@ class Gifts(LoyaltyJob):
             )
             session.add(redemption)
             session.flush()
+            # Last, the rows every counter of the branch writes (the chain head, this gift's stock): each stays
+            # locked from here to the commit only. Too little stock undoes it all.
             record_audit(
                 session, self.operator, "redeem_gift", "member", member.id, {"gift_id": gift.id, "points": points}
             )
+            taken = session.execute(
+                update(Gift)
+                .where(Gift.id == gift_id, Gift.stock >= quantity)
+                .values(stock=Gift.stock - quantity)
+                .execution_options(synchronize_session=False)
+            )
+            if cast(CursorResult[Any], taken).rowcount != 1:
+                raise ConflictError(S("Errors", "Not enough {gift} in stock."), gift=gift.name)
             return GiftResult(redemption.id, points, member.points_balance)
 
         return self._write_once(work)

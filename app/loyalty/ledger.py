@@ -192,14 +192,3 @@ def insert_row(conn: Connection, statement: Insert, values: dict[str, Any]) -> i
     key = conn.execute(statement, values).inserted_primary_key
     assert key is not None and key[0] is not None
     return int(key[0])
-
-
-def expiring_points(session: Session, member_id: int, until: dt.datetime) -> tuple[int, dt.datetime | None]:
-    """Points that expire before `until`, and the first date among them."""
-    rows = session.execute(
-        select(PointsLot.remaining, PointsLot.expires_at).where(
-            PointsLot.member_id == member_id, PointsLot.remaining > 0, PointsLot.expires_at <= until
-        )
-    ).all()
-    dates = [r[1] for r in rows if r[1] is not None]
-    return sum(r[0] for r in rows), min(dates) if dates else None

@@ -134,7 +134,10 @@ class Purchases(LoyaltyJob):
                 self._reward_referrer(session, member, settings, at)
             new_tier = move_tier(session, self.operator, tiers, member, at, settings)
             save_member(session, member)
+            # Last, the rows every counter of the branch writes (the chain head, the day totals): each stays locked
+            # from here to the commit only.
             record_audit(session, self.operator, "purchase", "sale", sale_id, {"member_id": member.id})
+            self._add_to_day_totals(session, at, price, lines, coupon, settings)
             return PurchaseResult(
                 sale_id,
                 price.points_to_earn,
@@ -220,8 +223,8 @@ class Purchases(LoyaltyJob):
     ) -> int:
         """THE PLACE A PURCHASE WRITES ITS SALE ROW (and lines), in the purchase's transaction with the member
         locked. What must happen with every sale, in the same transaction, goes here: the member's monthly totals
-        (segments), the branch's and categories' day totals (dashboard), redeeming the coupon behind
-        `coupon_discount_fen`. Returns the sale's id."""
+        (segments), redeeming the coupon behind `coupon_discount_fen` (the day totals are added at the end of the
+        transaction, `_add_to_day_totals`). Returns the sale's id."""
         conn = session.connection()
         sale_id = insert_row(
             conn,
@@ -261,21 +264,27 @@ class Purchases(LoyaltyJob):
                 ],
             )
         add_sale(conn, member.id, at, price.total_fen, settings.store_timezone)
-        day_totals.add_sales(
-            conn,
-            [
-                SaleFact(
-                    at,
-                    self.operator.branch_id,
-                    self.operator.staff_id,
-                    False,
-                    True,
-                    coupon is not None,
-                    price.total_fen,
-                )
-            ],
-            settings.store_timezone,
+        if coupon is not None:  # taken in the sale's transaction, or the sale does not happen
+            redeem_coupon(session, self.operator, coupon, sale_id, req.idempotency_key, at)
+        return sale_id
+
+    def _add_to_day_totals(
+        self,
+        session: Session,
+        at: dt.datetime,
+        price: Price,
+        lines: SaleLines,
+        coupon: CouponQuote | None,
+        settings: StoreSettings,
+    ) -> None:
+        """The branch's and categories' day totals (dashboard), in the purchase's transaction. Every counter of the
+        branch adds to the same rows, so the purchase does it last, after its audit entry (which locks the branch's
+        chain head, the other row they all write): each stays locked only until the commit."""
+        conn = session.connection()
+        fact = SaleFact(
+            at, self.operator.branch_id, self.operator.staff_id, False, True, coupon is not None, price.total_fen
         )
+        day_totals.add_sales(conn, [fact], settings.store_timezone)
         if lines:
             day_totals.add_lines(
                 conn,
@@ -284,9 +293,6 @@ class Purchases(LoyaltyJob):
                 [(category_id, line.amount_fen, line.quantity) for line, category_id in lines],
                 settings.store_timezone,
             )
-        if coupon is not None:  # taken in the sale's transaction, or the sale does not happen
-            redeem_coupon(session, self.operator, coupon, sale_id, req.idempotency_key, at)
-        return sale_id
 
     def _replayed_sale(self, session: Session, req: PurchaseRequest, receipt: str | None) -> PurchaseResult | None:
         conn = session.connection()

@@ -85,6 +85,8 @@ class Returns(LoyaltyJob):
             member.lifetime_spend_fen -= original.total_fen
             move_tier(session, self.operator, ladder(session, settings), member, now, settings)
             save_member(session, member)
+            # Last, the rows every counter of the branch writes (the chain head, the day totals): each stays locked
+            # from here to the commit only.
             record_audit(
                 session,
                 self.operator,
@@ -93,6 +95,7 @@ class Returns(LoyaltyJob):
                 original.id,
                 {"return_sale_id": return_id, "reason": reason},
             )
+            self._take_from_day_totals(session, original, now, settings)
             return ReturnResult(
                 return_id,
                 original.points_earned,
@@ -115,8 +118,9 @@ class Returns(LoyaltyJob):
     ) -> tuple[int, bool]:
         """THE PLACE A RETURN WRITES ITS SALE ROW, in the return's transaction with the member locked: the
         original's figures negated. What must be undone with every return, in the same transaction, goes here:
-        the member's monthly totals (segments; recounted from the sales), the day totals (dashboard), restoring the
-        original's coupon. Returns the return row's id and whether the coupon was given back."""
+        the member's monthly totals (segments; recounted from the sales), restoring the original's coupon (the day
+        totals are taken at the end of the transaction, `_take_from_day_totals`). Returns the return row's id and
+        whether the coupon was given back."""
         ret = Sale(
             idempotency_key=idempotency_key,
             kind=SaleKind.RETURN,
@@ -137,18 +141,21 @@ class Returns(LoyaltyJob):
         session.add(ret)
         session.flush()
         tie_object(session, self.operator, "sales", ret)
+        recount_members(session.connection(), [member.id], settings.store_timezone)
+        restored = restore_coupon(session, self.operator, original.coupon_id, ret.id, idempotency_key, now)
+        return ret.id, restored
+
+    def _take_from_day_totals(
+        self, session: Session, original: Sale, now: dt.datetime, settings: StoreSettings
+    ) -> None:
+        """The return in the branch's and categories' day totals (dashboard). Every counter of the branch writes
+        these rows, so the return does it last, after its audit entry (see Purchases._add_to_day_totals)."""
         conn = session.connection()
-        recount_members(conn, [member.id], settings.store_timezone)
         branch_id = self.operator.branch_id
-        day_totals.add_sales(
-            conn,
-            [
-                SaleFact(
-                    now, branch_id, self.operator.staff_id, True, True, original.coupon_id is not None, ret.total_fen
-                )
-            ],
-            settings.store_timezone,
+        fact = SaleFact(
+            now, branch_id, self.operator.staff_id, True, True, original.coupon_id is not None, -original.total_fen
         )
+        day_totals.add_sales(conn, [fact], settings.store_timezone)
         lines = session.execute(
             select(SaleLine.category_id, SaleLine.amount_fen, SaleLine.quantity).where(SaleLine.sale_id == original.id)
         )
@@ -160,8 +167,6 @@ class Returns(LoyaltyJob):
             settings.store_timezone,
             sign=-1,
         )
-        restored = restore_coupon(session, self.operator, original.coupon_id, ret.id, idempotency_key, now)
-        return ret.id, restored
 
     @staticmethod
     def _expiries_used(session: Session, original: Sale) -> list[dt.datetime | None]:

@@ -27,12 +27,14 @@ class TierProgress:
     missing: int
 
 
-_ROLLING = {
+ROLLING = {
     basis: select(func.coalesce(func.sum(column), 0)).where(
         Sale.member_id == bindparam("member_id"), Sale.sold_at > bindparam("since")
     )
     for basis, column in (("spend", Sale.total_fen), ("points", Sale.points_earned))
 }
+"""The 12-month figure of each basis (binds member_id and since): what a purchase decides the tier on, and what
+the member panel shows as the tier progress."""
 _INSERT_TIER_CHANGE = insert(TierChange)
 _TIER_RULES = select(
     Tier.id, Tier.rank, Tier.min_spend_12m_fen, Tier.min_points_12m, Tier.earn_multiplier_pct
@@ -50,7 +52,7 @@ class NewTier:
 
 
 def rolling_metric(session: Session, member_id: int, now: dt.datetime, basis: str) -> int:
-    value = session.connection().scalar(_ROLLING[basis], {"member_id": member_id, "since": now - YEAR})
+    value = session.connection().scalar(ROLLING[basis], {"member_id": member_id, "since": now - YEAR})
     return int(value or 0)
 
 
@@ -61,17 +63,6 @@ def all_tiers(session: Session) -> list[Tier]:
 def ladder(session: Session, settings: StoreSettings) -> TierLadder:
     """The store's tiers as the book decides with them: one Core query, no ORM objects."""
     return TierLadder([TierRule(*row) for row in session.connection().execute(_TIER_RULES)], settings.tiers_basis)
-
-
-def progress(session: Session, member: Member, now: dt.datetime, settings: StoreSettings) -> TierProgress:
-    basis = settings.tiers_basis
-    metric = rolling_metric(session, member.id, now, basis)
-    higher = [t for t in all_tiers(session) if t.rank > member.tier.rank]
-    if not higher:
-        return TierProgress(metric, basis, None, None, 0)
-    nxt = higher[0]
-    threshold = nxt.min_spend_12m_fen if basis == "spend" else nxt.min_points_12m
-    return TierProgress(metric, basis, nxt.name, nxt.name_en, max(0, threshold - metric))
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, BindParameter, Row, Select, bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.util.typing import TupleAny
 
 from app.errors import NotFoundError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.insights.labels import segment_line
-from app.loyalty.ledger import expiring_points
-from app.loyalty.tiers import TierProgress, progress
+from app.loyalty.tiers import ROLLING, YEAR, TierProgress
 from app.members.validation import mask_phone
 from app.security.operator import Operator
 from app.settings import read_settings
@@ -28,10 +28,12 @@ from db.models import (
     MemberSegment,
     MemberTag,
     PointsLedger,
+    PointsLot,
     Sale,
     SaleLine,
     Staff,
     Tag,
+    Tier,
 )
 
 T = TypeVar("T")
@@ -128,93 +130,186 @@ def _birthday_flags(birthday: dt.date | None, today: dt.date) -> tuple[bool, boo
     return key == (today.month, today.day), key in same
 
 
-def _segment(session: Session, member_id: int) -> str | None:
-    row = session.get(MemberSegment, member_id)
-    if row is None:
+_MEMBER: BindParameter[int] = bindparam("member_id")
+_TIER = aliased(Tier, name="tier")
+_NEXT = aliased(Tier, name="next_tier")
+_HIGHER = aliased(Tier, name="higher_tier")
+_REFERRER = aliased(Member, name="referrer")
+_EXPIRING = (PointsLot.member_id == _MEMBER, PointsLot.remaining > 0, PointsLot.expires_at <= bindparam("until"))
+TAG_SEPARATOR = "\x1f"
+"""Between the member's tags in the one string the profile row carries them in (a tag never holds a control
+character: app.members.validation.clean_tags refuses them)."""
+
+
+def _profile_row(basis: str) -> Select[*TupleAny]:
+    """The member with everything the panel shows that is one value: tier and the next tier up, referrer, segment,
+    tags, the counts, the expiring points, and the tier figure (the very sum the purchase decides the tier on), in
+    one statement: each part an index lookup by member id (tests/services/test_profile.py checks the plans)."""
+    return (
+        select(
+            Member.id,
+            Member.member_no,
+            Member.name,
+            Member.phone,
+            Member.card_no,
+            Member.gender,
+            Member.birthday,
+            Member.status,
+            Member.points_balance,
+            Member.visit_count,
+            Member.lifetime_spend_fen,
+            Member.last_visit_at,
+            Member.joined_at,
+            Member.marketing_consent,
+            Member.notes,
+            _TIER.name.label("tier_name"),
+            _TIER.name_en.label("tier_name_en"),
+            _NEXT.name.label("next_name"),
+            _NEXT.name_en.label("next_name_en"),
+            (_NEXT.min_spend_12m_fen if basis == "spend" else _NEXT.min_points_12m).label("next_threshold"),
+            _REFERRER.name.label("referrer_name"),
+            MemberSegment.pyramid_level,
+            MemberSegment.rfm_class,
+            MemberSegment.lifecycle_stage,
+            MemberSegment.churn_warning,
+            MemberSegment.p_alive_permille,
+            select(func.aggregate_strings(Tag.name, TAG_SEPARATOR))
+            .join(MemberTag, MemberTag.tag_id == Tag.id)
+            .where(MemberTag.member_id == _MEMBER)
+            .scalar_subquery()
+            .label("tags"),
+            select(func.count())
+            .where(
+                Complaint.member_id == _MEMBER,
+                Complaint.status.in_([ComplaintStatus.OPEN, ComplaintStatus.IN_PROGRESS]),
+            )
+            .scalar_subquery()
+            .label("open_complaints"),
+            select(func.count())
+            .where(Coupon.member_id == _MEMBER, Coupon.status == CouponStatus.ISSUED)
+            .scalar_subquery()
+            .label("coupons_held"),
+            select(func.coalesce(func.sum(PointsLot.remaining), 0))
+            .where(*_EXPIRING)
+            .scalar_subquery()
+            .label("expiring"),
+            select(func.min(PointsLot.expires_at)).where(*_EXPIRING).scalar_subquery().label("expiring_at"),
+            ROLLING[basis].scalar_subquery().label("metric"),
+        )
+        .join(_TIER, _TIER.id == Member.tier_id)
+        .outerjoin(
+            _NEXT,
+            _NEXT.rank
+            == select(func.min(_HIGHER.rank)).where(_HIGHER.rank > _TIER.rank).correlate(_TIER).scalar_subquery(),
+        )
+        .outerjoin(_REFERRER, _REFERRER.id == Member.referrer_id)
+        .outerjoin(MemberSegment, MemberSegment.member_id == Member.id)
+        .where(Member.id == _MEMBER)
+    )
+
+
+_PROFILE_ROW = {basis: _profile_row(basis) for basis in ROLLING}
+_TASKS = (
+    select(
+        literal(0).label("kind"),
+        FollowUpTask.id.label("number"),
+        FollowUpTask.title.label("text"),
+        cast(null(), Category.name_en.type).label("text_en"),
+        FollowUpTask.due_at.label("due_at"),
+    )
+    .where(FollowUpTask.member_id == _MEMBER, FollowUpTask.status == TaskStatus.OPEN)
+    .order_by(FollowUpTask.due_at.nulls_last(), FollowUpTask.id)
+    .limit(10)
+    .subquery()
+)
+_SPENT = func.sum(SaleLine.amount_fen)
+_CATEGORIES = (
+    select(
+        literal(1).label("kind"),
+        cast(_SPENT, BigInteger).label("number"),
+        Category.name.label("text"),
+        Category.name_en.label("text_en"),
+        cast(null(), FollowUpTask.due_at.type).label("due_at"),
+    )
+    .join(SaleLine, SaleLine.category_id == Category.id)
+    .join(Sale, Sale.id == SaleLine.sale_id)
+    .where(Sale.member_id == _MEMBER)
+    .group_by(Category.id, Category.name, Category.name_en)
+    .order_by(_SPENT.desc())
+    .limit(3)
+    .subquery()
+)
+_LISTS = union_all(select(*_TASKS.c), select(*_CATEGORIES.c))
+"""The open tasks (10 at most, dated ones first by due date) and the three categories the member spent most on, as
+(kind 0 or 1, task id or amount, title or name, -, due) rows; the NULLs are cast so both halves agree on PostgreSQL."""
+
+
+def _segment(row: Row[*TupleAny]) -> str | None:
+    if row.pyramid_level is None:
         return None
     return segment_line(row.pyramid_level, row.rfm_class, row.lifecycle_stage, row.churn_warning, row.p_alive_permille)
 
 
 def load_profile(session: Session, operator: Operator, member_id: int, now: dt.datetime) -> MemberProfile:
-    member = session.get(Member, member_id)
-    if member is None or member.status == MemberStatus.ANONYMISED:
-        raise NotFoundError(S("Errors", "Member not found."))
+    """Three statements: the settings' version (app.settings), the member's row, and the tasks and categories."""
     settings = read_settings(session)
+    conn = session.connection()
+    params = {
+        "member_id": member_id,
+        "until": now + dt.timedelta(days=settings.points_expiry_warning_days),
+        "since": now - YEAR,
+    }
+    m = conn.execute(_PROFILE_ROW[settings.tiers_basis], params).first()
+    if m is None or m.status == MemberStatus.ANONYMISED:
+        raise NotFoundError(S("Errors", "Member not found."))
     today = now.astimezone(ZoneInfo(settings.store_timezone)).date()
-    is_today, this_week = _birthday_flags(member.birthday, today)
-    warn_until = now + dt.timedelta(days=settings.points_expiry_warning_days)
-    expiring, expiring_at = expiring_points(session, member.id, warn_until)
-    tags = list(
-        session.scalars(
-            select(Tag.name).join(MemberTag, MemberTag.tag_id == Tag.id).where(MemberTag.member_id == member.id)
-        )
-    )
-    open_complaints = session.scalar(
-        select(func.count()).where(
-            Complaint.member_id == member.id,
-            Complaint.status.in_([ComplaintStatus.OPEN, ComplaintStatus.IN_PROGRESS]),
-        )
-    )
-    coupons = session.scalar(
-        select(func.count()).where(Coupon.member_id == member.id, Coupon.status == CouponStatus.ISSUED)
-    )
-    tasks = [
-        TaskItem(t.id, t.title, t.due_at)
-        for t in session.scalars(
-            select(FollowUpTask)
-            .where(FollowUpTask.member_id == member.id, FollowUpTask.status == TaskStatus.OPEN)
-            .order_by(FollowUpTask.due_at)
-            .limit(10)
-        )
-    ]
-    categories = [
-        CategoryShare(name, name_en, int(amount))
-        for name, name_en, amount in session.execute(
-            select(Category.name, Category.name_en, func.sum(SaleLine.amount_fen).label("amount"))
-            .join(SaleLine, SaleLine.category_id == Category.id)
-            .join(Sale, Sale.id == SaleLine.sale_id)
-            .where(Sale.member_id == member.id)
-            .group_by(Category.id, Category.name, Category.name_en)
-            .order_by(func.sum(SaleLine.amount_fen).desc())
-            .limit(3)
-        )
-        if amount and amount > 0
-    ]
-    referrer = aliased(Member)
-    referrer_name = (
-        session.scalar(select(referrer.name).where(referrer.id == member.referrer_id)) if member.referrer_id else None
-    )
+    is_today, this_week = _birthday_flags(m.birthday, today)
+    tasks: list[TaskItem] = []
+    categories: list[CategoryShare] = []
+    for kind, number, text, text_en, due_at in conn.execute(_LISTS, params):
+        if kind == 0:
+            tasks.append(TaskItem(int(number), text, due_at))
+        elif number and number > 0:
+            categories.append(CategoryShare(text, text_en, int(number)))
+    tasks.sort(key=lambda t: (t.due_at is None, t.due_at or now, t.id))
+    categories.sort(key=lambda c: -c.amount_fen)
+    metric = int(m.metric or 0)
+    if m.next_name is None:
+        tier_progress = TierProgress(metric, settings.tiers_basis, None, None, 0)
+    else:
+        missing = max(0, m.next_threshold - metric)
+        tier_progress = TierProgress(metric, settings.tiers_basis, m.next_name, m.next_name_en, missing)
     return MemberProfile(
-        id=member.id,
-        member_no=member.member_no,
-        name=member.name or "",
-        masked_phone=mask_phone(member.phone),
-        phone=member.phone if operator.sees_full_phone else None,
-        card_no=member.card_no,
-        gender=member.gender,
-        birthday=member.birthday,
+        id=m.id,
+        member_no=m.member_no,
+        name=m.name or "",
+        masked_phone=mask_phone(m.phone),
+        phone=m.phone if operator.sees_full_phone else None,
+        card_no=m.card_no,
+        gender=m.gender,
+        birthday=m.birthday,
         birthday_today=is_today,
         birthday_this_week=this_week,
-        tier_name=member.tier.name,
-        tier_name_en=member.tier.name_en,
-        tier_progress=progress(session, member, now, settings),
-        points_balance=member.points_balance,
-        points_expiring=expiring,
-        points_expiring_at=expiring_at,
-        tags=sorted(tags),
-        segment=_segment(session, member.id),
-        open_complaints=open_complaints or 0,
-        coupons_held=coupons or 0,
+        tier_name=m.tier_name,
+        tier_name_en=m.tier_name_en,
+        tier_progress=tier_progress,
+        points_balance=m.points_balance,
+        points_expiring=int(m.expiring or 0),
+        points_expiring_at=m.expiring_at,
+        tags=sorted(m.tags.split(TAG_SEPARATOR)) if m.tags else [],
+        segment=_segment(m),
+        open_complaints=m.open_complaints or 0,
+        coupons_held=m.coupons_held or 0,
         open_tasks=tasks,
         preferred_categories=categories,
-        visit_count=member.visit_count,
-        lifetime_spend_fen=member.lifetime_spend_fen,
-        last_visit_at=member.last_visit_at,
-        joined_at=member.joined_at,
-        marketing_consent=member.marketing_consent,
-        status=member.status,
-        notes=member.notes,
-        referrer_name=referrer_name,
+        visit_count=m.visit_count,
+        lifetime_spend_fen=m.lifetime_spend_fen,
+        last_visit_at=m.last_visit_at,
+        joined_at=m.joined_at,
+        marketing_consent=m.marketing_consent,
+        status=m.status,
+        notes=m.notes,
+        referrer_name=m.referrer_name,
     )
 
 

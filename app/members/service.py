@@ -339,8 +339,8 @@ class MemberService:
             )
 
     def profile(self, member_id: int) -> MemberProfile:
-        with self.db.session() as session:
-            return load_profile(session, self.operator, member_id, self.clock.now())
+        now = self.clock.now()
+        return self.db.read(lambda session: load_profile(session, self.operator, member_id, now))
 
     def sales_page(self, member_id: int, offset: int = 0, limit: int = 20) -> Page[SaleRow]:
         with self.db.session() as session:

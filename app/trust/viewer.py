@@ -122,7 +122,7 @@ class AuditService:
     def verify(self) -> list[Finding]:
         """The chain and the ties to sales and ledger rows, as `db check` verifies them."""
         require_role(self.operator, StaffRole.OWNER)
-        return self.db.read(check_audit)
+        return self.db.read_snapshot(check_audit)
 
 
 def _readable(details: dict[str, Any]) -> str:
