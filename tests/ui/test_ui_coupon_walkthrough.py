@@ -172,7 +172,6 @@ def test_a_tier_campaign_from_the_screen_to_a_restored_coupon(
     qtbot.keyClicks(purchase.amount, "150")
     qtbot.keyClicks(purchase.coupon, code)
     qtbot.waitUntil(lambda: purchase.preview_labels["coupon"].text() == "减¥20.00", timeout=3000)
-    assert purchase.preview_labels["cash"].text() == "¥130.00"
     grab(purchase, shots / "purchase-with-coupon.png")
     purchase.ok.click()
     purchase.ok.click()
