@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 
-import main
 from app.context import Services, Store
 from app.integrity import check_database
 from app.loyalty.service import PurchaseRequest
@@ -24,38 +21,13 @@ from app.trust.notice import TITLE
 from app.trust.verify import chain_heads
 from db.enums import MemberStatus
 from db.models import AuditLog, Branch, Member
+from tests.cli_support import Run
 from tests.printing.readback import fonts, squeeze
 from tests.printing.readback import text as pdf_text
 from tests.staff_support import CASHIER_PIN, MANAGER_PIN
 
 PHONE = "13812345678"
 ID_NUMBER = "11010519491231002X"
-
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def run(store: Store, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
-    """`main.main` on the fixture's store; `as_user`/`pin` sign in as that account (PIN from $MEMBERDESK_PIN)."""
-    url = store.db.url.render_as_string(hide_password=False)
-    logger = logging.getLogger("memberdesk")
-    handlers = list(logger.handlers)
-
-    def command(*args: str, as_user: str | None = None, pin: str | None = None) -> tuple[int, str, str]:
-        if pin is not None:
-            monkeypatch.setenv(main.PIN_ENV, pin)
-        signed = ["--as", as_user] if as_user else []
-        try:
-            code = main.main([*args, *signed, "--data-dir", str(store.paths.root), "--database", url])
-        except SystemExit as exc:  # argparse refusing an option it cannot read
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    yield command
-    for handler in logger.handlers[len(handlers) :]:  # the command's log handlers point into this test's folder
-        logger.removeHandler(handler)
-        handler.close()
 
 
 @pytest.fixture
