@@ -63,7 +63,8 @@ def test_coupons_print_every_layout_and_count_it(
     new = [c.code for c in boss.coupons.print_job(campaign_id, only_unprinted=True).coupons]
     code, out, _err = run("coupons", "print", NAME, "--out", str(roll), "--layout", "80mm", "--only-unprinted")
     assert code == 0 and "2 coupons on 2 pages" in out
-    assert readback.barcodes(roll, DPI["80mm"]) == sorted([("CODE-128", c) for c in new] + [("QR-Code", c) for c in new])
+    both = [("CODE-128", c) for c in new] + [("QR-Code", c) for c in new]
+    assert readback.barcodes(roll, DPI["80mm"]) == sorted(both)
     assert round(readback.page_size_mm(roll)[0]) == 80
 
     narrow = tmp_path / "58mm.pdf"
@@ -89,7 +90,6 @@ def test_coupons_export_to_csv_and_xlsx_is_audited(
     assert run("coupons", "export", CODE, str(book))[0] == 0 and book.stat().st_size > 1000
     code, _out, err = run("coupons", "export", CODE, str(tmp_path / "coupons.txt"))
     assert code == 1 and ".csv or .xlsx" in err and not (tmp_path / "coupons.txt").exists()
-    exports = store.db.read(
-        lambda s: list(s.scalars(select(AuditLog.details).where(AuditLog.action == "export", AuditLog.entity == "coupons")))
-    )
+    audited = select(AuditLog.details).where(AuditLog.action == "export", AuditLog.entity == "coupons")
+    exports = store.db.read(lambda s: list(s.scalars(audited.order_by(AuditLog.id))))
     assert [(d["file"], d["count"]) for d in exports] == [("coupons.csv", 3), ("coupons.xlsx", 3)]
