@@ -410,6 +410,10 @@ def cmd_coupons(args: argparse.Namespace) -> int:
             return 0
         from app.printing.coupon import write_print_job
 
+        if not args.lang:  # coupons are for the store's customers: printed in Chinese unless --lang en asks otherwise
+            from ui.i18n import use_language_without_gui
+
+            use_language_without_gui("zh_CN")
         job = coupons.print_job(campaign, only_unprinted=args.only_unprinted)
         partial = args.out.with_name(args.out.name + ".part")
         try:

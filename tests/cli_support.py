@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 import main
+from app import i18n
 from app.context import Store
 
 __all__ = ["Run", "run"]
@@ -22,6 +23,7 @@ def run(store: Store, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mo
     url = store.db.url.render_as_string(hide_password=False)
     logger = logging.getLogger("memberdesk")
     handlers = list(logger.handlers)
+    language = i18n._translator
 
     def command(*args: str, as_user: str | None = None, pin: str | None = None) -> tuple[int, str, str]:
         if pin is not None:
@@ -31,6 +33,8 @@ def run(store: Store, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mo
             code = main.main([*args, *signed, "--data-dir", str(store.paths.root), "--database", url])
         except SystemExit as exc:  # argparse refusing an option it cannot read
             code = int(exc.code or 0)
+        finally:  # a command given --lang zh_CN (or printing coupons) puts the whole process into Chinese
+            i18n.set_translator(language)
         out = capsys.readouterr()
         return code, out.out, out.err
 

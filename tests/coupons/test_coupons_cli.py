@@ -58,7 +58,7 @@ def test_coupons_print_every_layout_and_count_it(
 
     roll = tmp_path / "80mm.pdf"
     code, _out, err = run("coupons", "print", NAME, "--out", str(roll), "--layout", "80mm", "--only-unprinted")
-    assert code == 1 and "printed already" in err and not roll.exists()
+    assert code == 1 and "都已打印过" in err and not roll.exists()  # printing speaks Chinese unless --lang en
     boss.coupons.issue(campaign_id, str(uuid.uuid4()), count=2)
     new = [c.code for c in boss.coupons.print_job(campaign_id, only_unprinted=True).coupons]
     code, out, _err = run("coupons", "print", NAME, "--out", str(roll), "--layout", "80mm", "--only-unprinted")

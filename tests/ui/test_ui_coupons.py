@@ -213,8 +213,7 @@ def test_a_campaign_for_a_set_offers_every_kind_with_the_screens_rules(
     members = MemberSet.of_members(ids, "图表：本月新会员")
 
     def set_dialog(code: str, kind: CouponKind) -> SetCampaignDialog:
-        dialog = SetCampaignDialog(tasks, manager_services, members, None)
-        qtbot.addWidget(dialog)
+        dialog = SetCampaignDialog(tasks, manager_services, members, None)  # deletes itself on close
         dialog.show()
         dialog.code.setText(code)
         dialog.offer.kind.setCurrentIndex(dialog.offer.kind.findData(kind))
@@ -223,7 +222,7 @@ def test_a_campaign_for_a_set_offers_every_kind_with_the_screens_rules(
     def screen_refusal(field: str, fill: Callable[[CampaignDialog], None]) -> str:
         """What the campaigns screen says of the same input."""
         screen = CampaignDialog(tasks, manager_services, manager_services.coupons.choices(), None, None, None)
-        qtbot.addWidget(screen)
+        screen.show()
         screen.code.setText("SCREEN")
         screen.name.setText("同样的输入")
         fill(screen)
