@@ -238,6 +238,8 @@ def test_a_campaign_for_a_set_offers_every_kind_with_the_screens_rules(
     assert not offer.value.isVisibleTo(percent) and not offer.gift.isVisibleTo(percent)
     percent.ok.click()  # 0 % off
     refused = percent.errors.field_text("percent")
+    assert grab_window_png(percent, shots / "set_campaign_refused.png") == []
+    assert offer.percent.height() >= offer.percent.minimumSizeHint().height(), "the refusal squeezed the field"
 
     def zero_percent(screen: CampaignDialog) -> None:
         screen.offer.kind.setCurrentIndex(screen.offer.kind.findData(CouponKind.PERCENT_OFF))

@@ -45,7 +45,7 @@ from app.i18n import translate
 from app.money import format_yuan, parse_yuan
 from ui import formatting as fmt
 from ui.coupons.printing import print_coupons
-from ui.forms import ActionDialog, InputError
+from ui.forms import ActionDialog, InputError, grow_to_fit
 from ui.local_settings import LocalSettings
 from ui.messages import show_info
 from ui.models import Column, RowsModel, number_column, row_table, show_rows
@@ -163,6 +163,7 @@ class OfferFields:
             value_label.setText(QCoreApplication.translate("CampaignDialog", "Gift's value (¥)"))
         elif isinstance(value_label, QLabel):
             value_label.setText(QCoreApplication.translate("CampaignDialog", "Amount off (¥)"))
+        grow_to_fit(self.kind)  # a kind with more rows than the last one
 
     def offer(self) -> dict[str, Any]:
         """The draft's offer fields as typed for the chosen kind (the hidden rows' values are not kept); a bad amount
