@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +67,42 @@ def upgrade(db: Database, backup_dir: Path | None = None) -> Path | None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         backup = backup_sqlite(path, backup_dir / f"before-upgrade-{current}-{stamp}.sqlite3")
         log.info("backed up %s to %s before migrating", path, backup)
-    cfg = alembic_config(db)
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    _run_alembic(db, lambda cfg: command.upgrade(cfg, "head"))
     log.info("database migrated from %s to %s", current, head)
     return backup
+
+
+def downgrade(db: Database, revision: str) -> None:
+    """Take the schema back to `revision` (support work and migration tests; the app itself only upgrades)."""
+    _run_alembic(db, lambda cfg: command.downgrade(cfg, revision))
+
+
+def _run_alembic(db: Database, step: Callable[[Config], None]) -> None:
+    """Run an Alembic command in one transaction on the store's own engine.
+
+    On SQLite, batch migrations rebuild a table (copy, drop the old one, rename): with foreign keys enforced, SQLite
+    refuses to drop a table that other rows reference (a campaign that has coupons), so the rebuild would fail on
+    any store with data. SQLite's documented procedure is followed: foreign keys off (the pragma only takes effect
+    outside a transaction, hence on the raw connection before BEGIN), the change, `PRAGMA foreign_key_check` before
+    the commit (a broken reference rolls everything back), foreign keys on again.
+    """
+    cfg = alembic_config(db)
+    sqlite = db.engine.dialect.name == "sqlite"
+    with db.engine.connect() as conn:
+        raw = conn.connection.cursor()  # the DBAPI cursor: no BEGIN is sent before it
+        if sqlite:
+            raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                step(cfg)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the migration would leave {len(broken)} broken references: {broken[:5]}")
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys = ON")
 
 
 def drift(db: Database) -> list[Any]:
