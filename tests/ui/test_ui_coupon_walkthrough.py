@@ -81,7 +81,8 @@ def test_a_tier_campaign_from_the_screen_to_a_restored_coupon(
     assert isinstance(page, CampaignsPage)
     demo_campaigns = page.model.rows()
     assert {c.kind for c in demo_campaigns} == set(CouponKind), "the demo store has a campaign of each kind"
-    assert all(c.issued for c in demo_campaigns) and any(c.redeemed for c in demo_campaigns), [(c.code, c.issued, c.redeemed) for c in demo_campaigns]
+    demo_figures = [(c.code, c.issued, c.redeemed) for c in demo_campaigns]
+    assert all(c.issued for c in demo_campaigns) and any(c.redeemed for c in demo_campaigns), demo_figures
 
     # A campaign for the tier with the most members: 满100减20.
     sizes = dict(demo.db.read(lambda s: s.execute(select(Member.tier_id, func.count()).group_by(Member.tier_id)).all()))
