@@ -23,6 +23,7 @@ from app.context import Store
 from app.coupons.codes import grouped
 from app.demo import DemoOptions, generate_demo
 from app.integrity import check_database
+from app.printing.coupon import CELL_H, ORIGIN_Y
 from db.enums import CampaignTarget, CouponKind
 from db.models import Member
 from tests.printing import readback
@@ -65,7 +66,7 @@ def top_two_rows(pdf: Path, target: Path) -> None:
     with tempfile.TemporaryDirectory() as folder:
         subprocess.run(["pdftoppm", "-r", "100", "-f", "1", "-l", "1", "-png", str(pdf), f"{folder}/p"], check=True)
         page = Image.open(next(Path(folder).glob("p*.png")))
-        page.crop((0, 0, page.width, round(page.height * 0.44))).save(target)
+        page.crop((0, 0, page.width, round((ORIGIN_Y + 2 * CELL_H) * 100 / 72) + 2)).save(target)
 
 
 def test_a_tier_campaign_from_the_screen_to_a_restored_coupon(
