@@ -16,6 +16,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import os
 import resource
 import sqlite3
 import subprocess
@@ -34,6 +35,7 @@ LOCAL_DAY = "CAST(julianday(s.sold_at, '+480 minutes') - 2440587.5 AS INTEGER)"
 
 def refresh_in_this_process(data_dir: Path) -> dict[str, object]:
     from app.context import Store
+    from app.insights.refresh import parameters
 
     marks: list[tuple[str, float]] = []
 
@@ -51,11 +53,14 @@ def refresh_in_this_process(data_dir: Path) -> dict[str, object]:
     return {
         "open_store_s": round(opened - started, 2),
         "phases_s": phases,
+        "work_phases_wall_cpu_s": {name: [round(v, 2) for v in both] for name, both in report.phases.items()},
         "fit_and_scoring_s": round(report.fit.seconds, 2),
+        "fit_and_scoring_cpu_s": round(report.fit.cpu_seconds, 2),
         "refresh_total_s": round(marks[-1][1] - marks[0][1], 2),
         "refresh_child_cpu_s": round(used.ru_utime + used.ru_stime, 2),
         "members": report.members,
         "model": report.fit.model,
+        "parameters": {name: round(value, 4) for name, value in parameters(report.fit).items()},
         "as_of": report.as_of.isoformat(),
         "counts": report.counts,
         "peak_rss_mb_asking_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
@@ -129,23 +134,28 @@ def duckdb_rfm(data_dir: Path, as_of: dt.date) -> dict[str, float]:
                NTILE(5) OVER (ORDER BY frequency) AS f,
                NTILE(5) OVER (ORDER BY monetary) AS m
         FROM per"""
-    timings = []
-    cpu = []
-    for _ in range(3):
-        begin, begin_cpu = time.perf_counter(), time.process_time()
-        result = con.execute(query).fetchnumpy()
-        timings.append(time.perf_counter() - begin)
-        cpu.append(time.process_time() - begin_cpu)
-    con.close()
-    path.unlink()
-    return {
+    threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])  # type: ignore[index]
+    figures: dict[str, float] = {
         "load_s": round(loaded - started, 1),
         "sales": float(count[0] if count else 0),
-        "members": float(len(result["member_id"])),
-        "rfm_best_s": round(min(timings), 3),
-        "rfm_best_cpu_s": round(min(cpu), 3),
-        "rfm_runs_s": [round(t, 3) for t in timings],  # type: ignore[dict-item]
+        "threads": float(threads),
     }
+    for label in ("rfm", "rfm_one_thread"):
+        if label == "rfm_one_thread":
+            con.execute("SET threads = 1")
+        timings = []
+        cpu = []
+        for _ in range(3):
+            begin, begin_cpu = time.perf_counter(), time.process_time()
+            result = con.execute(query).fetchnumpy()
+            timings.append(time.perf_counter() - begin)
+            cpu.append(time.process_time() - begin_cpu)
+        figures["members"] = float(len(result["member_id"]))
+        figures[f"{label}_best_s"] = round(min(timings), 3)
+        figures[f"{label}_best_cpu_s"] = round(min(cpu), 3)
+    con.close()
+    path.unlink()
+    return figures
 
 
 def main() -> None:
@@ -167,24 +177,29 @@ def main() -> None:
     print("DuckDB, same RFM on the live sales already loaded:", json.dumps(duck, indent=1))
     raw = raw_floor(data_dir)
     print("raw sqlite3, the refresh's reads and writes alone:", json.dumps(raw, indent=1))
-    phases = ours["phases_s"]
-    assert isinstance(phases, dict)
-    fit = float(str(ours["fit_and_scoring_s"]))
-    read_compute = float(phases["Reading members and totals"]) + float(
-        phases["Computing segments and fitting the models"]
-    )
-    stored = float(phases["Storing the results"])
+    work = ours["work_phases_wall_cpu_s"]
+    assert isinstance(work, dict)
+    fit = (float(str(ours["fit_and_scoring_s"])), float(str(ours["fit_and_scoring_cpu_s"])))
+    read, computed = work["read"], work["compute"]
+    rfm = (read[0] + computed[0] - fit[0], read[1] + computed[1] - fit[1])
+    stored = work.get("store", [0.0, 0.0])
     print(
-        f"\nRFM/pyramid/lifecycle, read totals + compute (fit left out): {read_compute - fit:.2f} s;"
-        f" with storing {ours['members']:,} result rows ({stored:.2f} s): {read_compute - fit + stored:.2f} s"
-        f"  vs DuckDB RFM {duck['rfm_best_s']:.2f} s"
-        f"\nwhole refresh, fit and storing included: {ours['refresh_total_s']} s,"
-        f" {ours['refresh_child_cpu_s']} s of CPU (DuckDB's RFM: {duck['rfm_best_cpu_s']:.2f} s of CPU, all threads)"
+        f"\nRFM/pyramid/lifecycle (read totals + compute, fit left out): {rfm[0]:.2f} s wall, {rfm[1]:.2f} s CPU"
+        f"  vs DuckDB's RFM {duck['rfm_best_s']:.2f} s wall, {duck['rfm_best_cpu_s']:.2f} s CPU"
+        f" ({duck['threads']:.0f} threads; one thread: {duck['rfm_one_thread_best_s']:.2f} s wall,"
+        f" {duck['rfm_one_thread_best_cpu_s']:.2f} s CPU)"
+        f"\n  read {read[0]:.2f} s wall / {read[1]:.2f} s CPU; compute {computed[0] - fit[0]:.2f} / "
+        f"{computed[1] - fit[1]:.2f} s"
+        f"\nstoring {ours['members']:,} result rows: {stored[0]:.2f} s wall, {stored[1]:.2f} s CPU"
+        f"\nBG/NBD + Gamma-Gamma fit and scoring: {fit[0]:.2f} s wall, {fit[1]:.2f} s CPU"
+        f" for {ours['members']:,} members ({ours['model']}: {ours['parameters']})"
+        f"\nwhole refresh as the asking process saw it: {ours['refresh_total_s']} s,"
+        f" {ours['refresh_child_cpu_s']} s of CPU in its process"
         f"\nraw sqlite3 floor: reading {raw['month_rows']:,.0f} monthly rows {raw['read_month_rows_s']} s,"
         f" writing {raw['result_rows']:,.0f} result rows {raw['write_result_rows_s']} s"
-        f"\nBG/NBD + Gamma-Gamma fit and scoring: {ours['fit_and_scoring_s']} s for {ours['members']:,} members"
         f"\npeak RSS: asking process (the GUI's place) {ours['peak_rss_mb_asking_process']} MB,"
-        f" refresh child {ours['peak_rss_mb_refresh_child']} MB"
+        f" refresh process {ours['peak_rss_mb_refresh_child']} MB"
+        f"\nload average: {' '.join(f'{v:.1f}' for v in os.getloadavg())}"
     )
 
 

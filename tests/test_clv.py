@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from app.insights.clv import BgNbd, expected_purchases, p_alive
+from app.insights.clv import BgNbd, _minimise, expected_purchases, p_alive
 
 PUBLISHED = BgNbd(r=0.2426, alpha=4.4135, a=0.7927, b=2.4248)
 
@@ -51,3 +51,12 @@ def test_a_daily_buyer_gets_a_finite_expectation() -> None:
     found = expected_purchases(PUBLISHED, 52.0, x, t_x, big_t)[0]
     ceiling = 600 / 104 * 52 * p_alive(PUBLISHED, x, t_x, big_t)[0]  # its own rate for a year, if it stays alive
     assert math.isfinite(found) and 0.5 * ceiling < found < ceiling
+
+
+def test_a_step_outside_the_objectives_domain_counts_as_worse() -> None:
+    # A line search that overshoots where the objective cannot be taken (math raises, as math.lgamma(0.0) does when
+    # a fitted parameter underflows) backs off instead of ending the fit with a traceback.
+    def objective(point: np.ndarray) -> float:
+        return float((point[0] - 4.0) ** 2 + 0.0 * math.sqrt(5.0 - point[0]))
+
+    assert _minimise(objective, np.array([0.0]))[0] == pytest.approx(4.0, abs=1e-3)

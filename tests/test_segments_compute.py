@@ -102,3 +102,74 @@ def test_lifecycle_stages_and_rfm_by_hand() -> None:
     assert np.isfinite(seg.p_alive[1:]).all() and np.isfinite(seg.value_fen[1:]).all()
     # Member 4 bought twice and is past the rule's interval; churn warnings start at 3 purchase days.
     assert seg.churn_warning.tolist() == [False] * 6
+
+
+def _reference_stages(days: dict[int, list[dt.date]], members: list[int], today: dt.date) -> dict[int, str]:
+    """The lifecycle rules (default thresholds) member by member, in plain Python, from each member's purchase
+    days up to `today`."""
+    seen = {m: sorted(d for d in days.get(m, []) if d <= today) for m in members}
+    usual = {m: (d[-1] - d[0]).days / (len(d) - 1) for m, d in seen.items() if len(d) > 1}
+    store_usual = float(np.median(list(usual.values()))) if usual else 180.0
+    month = today.year * 12 + today.month - 1
+    stages = {}
+    for m, bought in seen.items():
+        if not bought:
+            stages[m] = "registered"
+            continue
+        recency = (today - bought[-1]).days
+        dormant = recency * 100 > usual.get(m, store_usual) * 200
+        months = {d.year * 12 + d.month - 1 for d in bought if d.year * 12 + d.month - 1 > month - 12}
+        if (today - min(days[m])).days < 30:
+            stages[m] = "new"
+        elif recency > 180:
+            stages[m] = "lost"
+        elif dormant:
+            stages[m] = "dormant"
+        elif len(months) >= 6:
+            stages[m] = "loyal"
+        else:
+            stages[m] = "active"
+    return stages
+
+
+def test_stages_and_moves_match_the_rules_member_by_member() -> None:
+    """Random histories of 400 members over 30 months: the stages at the as-of day and at each of the last 12
+    month ends, and the moves between them, as the rules give them one member at a time."""
+    rng = np.random.default_rng(12)
+    as_of = dt.date(2026, 6, 17)
+    days: dict[int, list[dt.date]] = {}
+    for member in range(1, 401):
+        if rng.random() < 0.15:
+            continue  # registered, never bought
+        start = dt.date(2024, 1, 1) + dt.timedelta(days=int(rng.integers(0, 900)))
+        gap = int(rng.integers(3, 90))
+        bought = [start + dt.timedelta(days=int(v)) for v in np.cumsum(rng.integers(1, 2 * gap, 40))]
+        days[member] = sorted({d for d in bought if d <= as_of} | {start})
+    days = {m: d for m, d in days.items() if d[0] <= as_of}
+    rows = []
+    for member, bought in sorted(days.items()):
+        by_month: dict[int, int] = {}
+        for d in bought:
+            by_month[d.year * 100 + d.month] = by_month.get(d.year * 100 + d.month, 0) | 1 << (d.day - 1)
+        rows += [(member, month, 100, mask, 100) for month, mask in sorted(by_month.items())]
+    table = MonthRows(*(np.array(column, dtype=np.int64) for column in zip(*rows, strict=True)))
+    members = list(range(1, 401))
+    seg, _fit = compute(np.array(members, dtype=np.int64), table, as_of, SegmentOptions())
+
+    assert [STAGES[s] for s in seg.stage] == list(_reference_stages(days, members, as_of).values())
+    ends = [  # the ends of June 2025 .. May 2026
+        dt.date((month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1)
+        for month in range(2025 * 12 + 5, 2026 * 12 + 5)
+    ]
+    stages = [_reference_stages(days, members, end) for end in [*ends, as_of]]
+    expected = {}
+    for before, after, end in zip(stages[:-1], stages[1:], [*ends[1:], as_of], strict=True):
+        moved: dict[str, int] = {}
+        for m in members:
+            if before[m] != after[m]:
+                moved[f"{before[m]}>{after[m]}"] = moved.get(f"{before[m]}>{after[m]}", 0) + 1
+        expected[f"{end.year:04d}-{end.month:02d}"] = moved
+    assert {k: dict(sorted(v.items())) for k, v in seg.moves.items()} == {
+        k: dict(sorted(v.items())) for k, v in expected.items()
+    }
+    assert sum(len(v) for v in expected.values()) > 12  # the test moves members between many stages

@@ -55,10 +55,14 @@ def _lgamma(values: Floats) -> Floats:
 
 def _minimise(objective: Callable[[Floats], float], start: Floats) -> Floats:
     """A minimum of a smooth `objective` by BFGS with forward-difference gradients and a backtracking line search.
-    A step that leaves the objective's domain (not finite) counts as a worse point."""
+    A step that leaves the objective's domain (a value that is not finite, or a log-gamma of zero when a parameter
+    underflows) counts as a worse point."""
 
     def value(point: Floats) -> float:
-        found = objective(point)
+        try:
+            found = objective(point)
+        except (ValueError, OverflowError):
+            return math.inf
         return found if math.isfinite(found) else math.inf
 
     def gradient(point: Floats, at_point: float) -> Floats:
@@ -101,26 +105,56 @@ def _minimise(objective: Callable[[Floats], float], start: Floats) -> Floats:
     return point
 
 
-def _bgnbd_log_likelihood(
-    params: Floats, x: Floats, t_x: Floats, big_t: Floats, weights: Floats, counts: Floats, at: Indexes
-) -> float:
-    """`counts` are the distinct values of x, and x = counts[at]."""
+@dataclass(frozen=True)
+class _Histories:
+    """Distinct (x, t_x, T) histories with their weights, and for each value the likelihood takes a log or a
+    log-gamma of, its distinct values and where each history finds its own: the logs are taken once per distinct
+    value (a few hundred ages and spans, not a million members) and gathered."""
+
+    x: Floats
+    weights: Floats
+    counts: Floats
+    """The distinct values of x, and x = counts[at]."""
+    at: Indexes
+    ages: Floats
+    """The distinct values of T, and T = ages[age_at]."""
+    age_at: Indexes
+    repeat: Indexes
+    """The histories with x > 0."""
+    spans: Floats
+    """The distinct values of t_x among those, and t_x[repeat] = spans[span_at]."""
+    span_at: Indexes
+
+    @classmethod
+    def of(cls, x: Floats, t_x: Floats, big_t: Floats) -> _Histories:
+        (ux, ut, u_big), rows = _distinct(x, t_x, big_t)
+        counts, at = np.unique(ux, return_inverse=True)
+        ages, age_at = np.unique(u_big, return_inverse=True)
+        repeat = np.flatnonzero(ux > 0)
+        spans, span_at = np.unique(ut[repeat], return_inverse=True)
+        weights = np.bincount(rows).astype(np.float64)
+        return cls(ux, weights, counts, at, ages, age_at, repeat, spans, span_at)
+
+
+def _bgnbd_log_likelihood(params: Floats, h: _Histories) -> float:
     r, alpha, a, b = np.exp(params)
     # lgamma(r + x) - lgamma(r) + lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x), per distinct x
     gammas = (
-        _lgamma(r + counts)
+        _lgamma(r + h.counts)
         - math.lgamma(r)
         + math.lgamma(a + b)
-        + _lgamma(b + counts)
+        + _lgamma(b + h.counts)
         - math.lgamma(b)
-        - _lgamma(a + b + counts)
+        - _lgamma(a + b + h.counts)
     )
-    a12 = gammas[at] + r * np.log(alpha)
-    a3 = -(r + x) * np.log(alpha + big_t)
-    repeat = x > 0
-    a4 = np.full_like(x, -np.inf)
-    a4[repeat] = np.log(a) - np.log(b + x[repeat] - 1) - (r + x[repeat]) * np.log(alpha + t_x[repeat])
-    return float(np.sum(weights * (a12 + np.logaddexp(a3, a4))))
+    a12 = gammas[h.at] + r * np.log(alpha)
+    a3 = -(r + h.x) * np.log(alpha + h.ages)[h.age_at]
+    a4 = np.full_like(h.x, -np.inf)
+    x_repeat = h.x[h.repeat]
+    # log(b + x - 1) for x >= 1, per distinct x (a purchase count of 0 takes log(b), never used)
+    log_b = np.log(b + np.maximum(h.counts, 1.0) - 1)
+    a4[h.repeat] = np.log(a) - log_b[h.at[h.repeat]] - (r + x_repeat) * np.log(alpha + h.spans)[h.span_at]
+    return float(np.sum(h.weights * (a12 + np.logaddexp(a3, a4))))
 
 
 def _distinct(*columns: Floats) -> tuple[list[Floats], Indexes]:
@@ -135,13 +169,11 @@ def _distinct(*columns: Floats) -> tuple[list[Floats], Indexes]:
 
 
 def fit_bgnbd(x: Floats, t_x: Floats, big_t: Floats) -> BgNbd:
-    (ux, ut, u_big), rows = _distinct(x, t_x, big_t)
-    weights = np.bincount(rows).astype(np.float64)
-    counts, at = np.unique(ux, return_inverse=True)
-    total = float(weights.sum())
+    histories = _Histories.of(x, t_x, big_t)
+    total = float(histories.weights.sum())
 
     def objective(params: Floats) -> float:
-        return -_bgnbd_log_likelihood(params, ux, ut, u_big, weights, counts, at) / total
+        return -_bgnbd_log_likelihood(params, histories) / total
 
     start = np.log(np.array([1.0, max(float(np.mean(big_t)), 1.0), 1.0, 1.0]))
     r, alpha, a, b = (float(v) for v in np.exp(_minimise(objective, start)))
@@ -202,12 +234,16 @@ def expected_purchases(m: BgNbd, horizon: float, x: Floats, t_x: Floats, big_t: 
     return numerator * p_alive(m, x, t_x, big_t)
 
 
-def _gg_log_likelihood(params: Floats, x: Floats, zbar: Floats, counts: Floats, at: Indexes) -> float:
-    """`counts` are the distinct values of x, and x = counts[at]."""
+def _gg_log_likelihood(
+    params: Floats, x: Floats, logs: tuple[Floats, Floats, Floats], counts: Floats, at: Indexes
+) -> float:
+    """`logs` are log(zbar), log(x) and x·zbar (taken once, they do not depend on the parameters); `counts` are
+    the distinct values of x, and x = counts[at]."""
     p, q, gamma = np.exp(params)
+    log_zbar, log_x, spend = logs
     gammas = _lgamma(p * counts + q) - _lgamma(p * counts) - math.lgamma(q)
     px = p * x
-    ll = gammas[at] + q * np.log(gamma) + (px - 1) * np.log(zbar) + px * np.log(x) - (px + q) * np.log(x * zbar + gamma)
+    ll = gammas[at] + q * np.log(gamma) + (px - 1) * log_zbar + px * log_x - (px + q) * np.log(spend + gamma)
     return float(np.sum(ll))
 
 
@@ -215,9 +251,10 @@ def fit_gamma_gamma(x: Floats, zbar: Floats) -> GammaGamma:
     """Fitted on members with repeat purchases and a positive mean spend."""
 
     counts, at = np.unique(x, return_inverse=True)
+    logs = (np.log(zbar), np.log(x), x * zbar)
 
     def objective(params: Floats) -> float:
-        return -_gg_log_likelihood(params, x, zbar, counts, at) / len(x)
+        return -_gg_log_likelihood(params, x, logs, counts, at) / len(x)
 
     start = np.log(np.array([1.0, 2.0, max(float(np.mean(zbar)), 1.0)]))
     p, q, gamma = (float(v) for v in np.exp(_minimise(objective, start)))

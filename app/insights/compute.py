@@ -7,9 +7,14 @@ the store's time zone; the RFM and pyramid period is the as-of month and the mon
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
+import itertools
+import os
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,6 +39,9 @@ if TYPE_CHECKING:
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
+Counts = npt.NDArray[np.int32]
+"""Rows per member up to a month (small counts, kept by the dozen)."""
+Stages = npt.NDArray[np.int8]
 
 EPOCH = dt.date(1970, 1, 1)
 MIN_FIT_MEMBERS = 50
@@ -85,6 +93,16 @@ class MonthRows:
     days_mask: Ints
     first_day_spend_fen: Ints
 
+    def where(self, keep: Bools) -> MonthRows:
+        """The rows where `keep` is true."""
+        return MonthRows(*(getattr(self, column.name)[keep] for column in fields(self)))
+
+    def release(self) -> None:
+        """Let go of the arrays: the rows are empty afterwards (`measure` does this once it has what it needs, so
+        a million members' rows are not kept through the month ends by whoever passed them)."""
+        for column in fields(self):
+            setattr(self, column.name, np.zeros(0, dtype=np.int64))
+
 
 @dataclass
 class Segments:
@@ -121,19 +139,31 @@ class Fit:
     repeat_buyers: int
     seconds: float
     """Time taken by the fit and the scoring (for the benchmark and the log)."""
+    cpu_seconds: float
+    """The CPU time of the same: the figure that a busy machine changes least."""
+
+
+def _since(started: tuple[float, float]) -> tuple[float, float]:
+    """Wall and CPU seconds since `started` (perf_counter, process_time)."""
+    return time.perf_counter() - started[0], time.process_time() - started[1]
 
 
 def day_number(day: dt.date) -> int:
     return (day - EPOCH).days
 
 
-def _month_start_days(month: Ints) -> Ints:
-    months = (month // 100 - 1970) * 12 + month % 100 - 1
-    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-
-
 def _month_index(month: Ints) -> Ints:
     return (month // 100) * 12 + month % 100 - 1
+
+
+def _month_start_days(month_index: Ints) -> Ints:
+    """The day number of each month's first day, worked out once per month of the range, not once per row."""
+    if len(month_index) == 0:
+        return np.zeros(0, dtype=np.int64)
+    low = int(month_index.min())
+    months = np.arange(low - 1970 * 12, int(month_index.max()) - 1970 * 12 + 1)
+    starts = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    return starts[month_index - low]
 
 
 def quintile_scores(values: Ints | Floats, higher_is_better: bool = True) -> Ints:
@@ -143,9 +173,20 @@ def quintile_scores(values: Ints | Floats, higher_is_better: bool = True) -> Int
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     keyed = values if higher_is_better else -values
-    order = np.sort(keyed)
-    below = np.searchsorted(order, keyed, side="left")  # how many are strictly worse
+    below = _count_below(keyed)  # how many are strictly worse
     return (1 + (5 * below) // n).astype(np.int64)
+
+
+def _count_below(values: Ints | Floats) -> Ints:
+    """For each value, how many values are smaller. Whole numbers in a range not much wider than their count
+    (days, purchase days) are counted by value in one pass; anything else by sorting."""
+    if values.dtype.kind == "i":
+        low = int(values.min())
+        if int(values.max()) - low <= 4 * len(values):
+            shifted = values - low
+            tally = np.bincount(shifted)
+            return (np.cumsum(tally) - tally)[shifted]
+    return np.searchsorted(np.sort(values), values, side="left")
 
 
 def pyramid_levels(spend: Ints, shares_pct: tuple[int, int, int]) -> Ints:
@@ -156,13 +197,15 @@ def pyramid_levels(spend: Ints, shares_pct: tuple[int, int, int]) -> Ints:
     levels = np.full(n, 3, dtype=np.int64)
     if n == 0:
         return levels
-    descending = np.sort(spend)[::-1]
+    counts = []
     cumulative = 0
-    cuts = []
     for share in shares_pct:
         cumulative += share
-        count = min(n, -(-n * cumulative // 100))
-        cuts.append(descending[count - 1] if count > 0 else None)
+        counts.append(min(n, -(-n * cumulative // 100)))
+    # The count-th largest spend is the (n - count)-th smallest: a partition finds the three without sorting.
+    ranks = sorted({n - count for count in counts if count > 0})
+    ordered = np.partition(spend, ranks) if ranks else spend
+    cuts = [ordered[n - count] if count > 0 else None for count in counts]
     for level in (2, 1, 0):
         threshold = cuts[level]
         if threshold is not None:
@@ -184,11 +227,14 @@ class _PerMember:
 
     def __init__(self, rows: MonthRows, member_ids: Ints) -> None:
         self.n = len(member_ids)
-        position = np.searchsorted(member_ids, rows.member_id)
-        runs = np.ones(len(position), dtype=np.bool_)
-        runs[1:] = position[1:] != position[:-1]
+        runs = np.ones(len(rows.member_id), dtype=np.bool_)
+        runs[1:] = rows.member_id[1:] != rows.member_id[:-1]
         self.starts = np.flatnonzero(runs)
-        self.members = position[self.starts]
+        self.members = np.zeros(0, dtype=np.int64)
+        if len(self.starts):  # each member's position, looked up by id (ids are row ids: small, positive)
+            position = np.zeros(int(member_ids[-1]) + 1, dtype=np.int64)
+            position[member_ids] = np.arange(self.n)
+            self.members = position[rows.member_id[self.starts]]
 
     def _placed(self, per_run: Ints, fill: int) -> Ints:
         out = np.full(self.n, fill, dtype=np.int64)
@@ -198,46 +244,113 @@ class _PerMember:
     def add(self, values: Ints | Bools) -> Ints:
         if len(self.starts) == 0:
             return np.zeros(self.n, dtype=np.int64)
-        return self._placed(np.add.reduceat(values.astype(np.int64), self.starts), 0)
-
-    def most(self, values: Ints, fill: int) -> Ints:
-        """The largest value of each member's rows, else `fill` (which must be below every value)."""
-        if len(self.starts) == 0:
-            return np.full(self.n, fill, dtype=np.int64)
-        return self._placed(np.maximum.reduceat(values, self.starts), fill)
+        return self._placed(np.add.reduceat(values, self.starts, dtype=np.int64), 0)
 
     def first(self, values: Ints, fill: int) -> Ints:
         """The value of each member's first row (rows are ordered by month), else `fill`."""
         return self._placed(values[self.starts], fill)
 
 
+class _Months:
+    """Each member's purchases up to the end of a month. A member's rows are ordered by month, so the last of
+    their rows up to a month holds the latest purchase day, and a running total of purchase days taken there
+    counts every purchase day up to it: what changes from month to month is only how many rows count."""
+
+    def __init__(self, per: _PerMember, month_index: Ints, last_days: Ints, days: Ints) -> None:
+        self.per = per
+        self.month_index = month_index
+        self.last_days = last_days
+        self.running_days = np.cumsum(days)
+        self.first_row = per.first(np.arange(len(days), dtype=np.int64), 0)
+        self.days_before = per.first(self.running_days - days, 0)
+
+    def rows_up_to(self, month: int) -> Ints:
+        """How many of each member's rows are of months up to `month` (a month index)."""
+        return self.per.add(self.month_index <= month)
+
+    def rows_up_to_each(self, first: int, last: int) -> Iterator[Counts]:
+        """`rows_up_to` for each month from `first` to `last` in turn: each month adds one to the members with a
+        row of that month (a member has at most one row a month), found by comparing months, not by counting
+        every member's rows again."""
+        count = self.rows_up_to(first).astype(np.int32)  # the copies handed out are half the size
+        yield count.copy()
+        if len(self.per.starts) == 0:
+            for _ in range(first + 1, last + 1):
+                yield count.copy()
+            return
+        for month in range(first + 1, last + 1):
+            found = np.flatnonzero(self.month_index == month)
+            count[self.per.members[np.searchsorted(self.per.starts, found, side="right") - 1]] += 1
+            yield count.copy()
+
+    def at(self, count: Ints | Counts, year_before: Ints | Counts) -> tuple[Ints, Ints, Ints]:
+        """Per member, from how many of their rows count up to a month and up to the same month a year before:
+        purchase days, the last purchase day (-1: none) and how many of the 12 months ending with the month had
+        a purchase."""
+        count = count.astype(np.int64, copy=False)
+        months_bought = count - year_before
+        if len(self.running_days) == 0:
+            return count, np.full(self.per.n, -1, dtype=np.int64), months_bought
+        bought = count > 0
+        last_row = np.where(bought, self.first_row + count - 1, 0)
+        purchase_days = np.where(bought, self.running_days[last_row] - self.days_before, 0)
+        return purchase_days, np.where(bought, self.last_days[last_row], -1), months_bought
+
+
+@dataclass
+class Measured:
+    """Each member's figures from their month rows, before the models (`measure`, then `score`)."""
+
+    segments: Segments
+    """Everything but the model figures (NaN until scored)."""
+    bought: Bools
+    x: Ints
+    span_days: Ints
+    age_days: Ints
+    zbar_fen: Floats
+    usual: Floats
+    day_spend_fen: Floats
+
+
 def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentOptions) -> tuple[Segments, Fit]:
     """Every member's segments as of the end of `as_of`. `rows` must hold no purchase after `as_of`."""
+    return score(measure(member_ids, rows, as_of, options), options)
+
+
+def measure(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentOptions) -> Measured:
+    """Pyramid, RFM, lifecycle and its moves, and what the models need, per member. The month rows and everything
+    made from them per row are let go: `rows` is emptied (`MonthRows.release`) once read."""
     n = len(member_ids)
+    given = rows
     keep = rows.days_mask != 0
     if not keep.all():
-        rows = MonthRows(
-            *(getattr(rows, f)[keep] for f in ("member_id", "month", "spend_fen", "days_mask", "first_day_spend_fen"))
-        )
+        rows = rows.where(keep)
     per = _PerMember(rows, member_ids)
-    starts = _month_start_days(rows.month)
-    lowest = rows.days_mask & -rows.days_mask
-    first_days = starts + np.bitwise_count(lowest - 1).astype(np.int64)
+    month_index = _month_index(rows.month)
+    starts = _month_start_days(month_index)
     last_days = starts + np.frexp(rows.days_mask.astype(np.float64))[1].astype(np.int64) - 1
+    first_masks = rows.days_mask[per.starts]  # the first purchase day is in each member's first row
+    first_day = per.first(starts, -1)
+    first_day[per.members] += np.bitwise_count((first_masks & -first_masks) - 1).astype(np.int64)
+    del starts
     days = np.bitwise_count(rows.days_mask).astype(np.int64)
 
     today = day_number(as_of)
     as_of_month = as_of.year * 12 + as_of.month - 1
-    month_index = _month_index(rows.month)
     in_period = month_index > as_of_month - options.period_months
-
-    life = _lifecycle(per, month_index, first_days, last_days, days, today, as_of_month, options)
-    bought, first_day, last_day, purchase_days, recency, usual, stage = life
-    first_day_spend = per.first(rows.first_day_spend_fen, 0)
-    total_spend = per.add(rows.spend_fen)
     frequency = per.add(np.where(in_period, days, 0))
     monetary = per.add(np.where(in_period, rows.spend_fen, 0))
+    del in_period
+    first_day_spend = per.first(rows.first_day_spend_fen, 0)
+    total_spend = per.add(rows.spend_fen)
+    given.release()
+    rows.release()
 
+    months = _Months(per, month_index, last_days, days)
+    purchase_days, last_day, months_bought = months.at(
+        months.rows_up_to(as_of_month), months.rows_up_to(as_of_month - 12)
+    )
+    bought, recency, usual, stage = _lifecycle(first_day, purchase_days, last_day, months_bought, today, options)
     pyramid = pyramid_levels(monetary, (options.vip_pct, options.major_pct, options.regular_pct))
 
     r_score = np.zeros(n, dtype=np.int64)
@@ -252,7 +365,7 @@ def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentO
 
     x = np.maximum(purchase_days - 1, 0)
     span = np.where(bought, last_day - first_day, 0)
-    moves = _monthly_moves(per, month_index, first_days, last_days, days, as_of_month, stage, options)
+    moves = _monthly_moves(months, first_day, as_of_month, stage, options)
 
     segments = Segments(
         member_ids=member_ids,
@@ -276,96 +389,92 @@ def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentO
     repeat_spend = (total_spend - first_day_spend).astype(np.float64)
     zbar = np.where(x > 0, repeat_spend / np.maximum(x, 1), 0.0)
     day_spend = total_spend / np.maximum(purchase_days, 1)
-    fit = _value(segments, bought, x, span, today - first_day, zbar, recency, usual, day_spend, options)
-    return segments, fit
+    return Measured(segments, bought, x, span, today - first_day, zbar, usual, day_spend)
+
+
+def score(m: Measured, options: SegmentOptions) -> tuple[Segments, Fit]:
+    """The models' figures (or the interval rule's) for the measured members, and the fit."""
+    return m.segments, _value(m, options)
 
 
 def _lifecycle(
-    per: _PerMember,
-    month_index: Ints,
-    first_days: Ints,
-    last_days: Ints,
-    days: Ints,
+    first_day: Ints,
+    purchase_days: Ints,
+    last_day: Ints,
+    months_bought: Ints,
     today: int,
-    month: int,
     options: SegmentOptions,
-) -> tuple[Bools, Ints, Ints, Ints, Ints, Floats, Ints]:
-    """Stages at the end of day `today` from the rows of months up to `month` (a month index): bought, first and
-    last purchase day, purchase days, recency, usual interval and the stage of every member."""
-    kept = month_index <= month
-    purchase_days = per.add(np.where(kept, days, 0))
+) -> tuple[Bools, Ints, Floats, Ints]:
+    """Stages at the end of day `today` from each member's first purchase day and, counting the months up to
+    today's, their purchase days, last purchase day and months with a purchase among the last 12: whether they
+    bought, recency, usual interval and the stage of every member."""
     bought = purchase_days > 0
-    first_day = per.first(first_days, -1)
-    last_day = per.most(np.where(kept, last_days, -1), -1)
     recency = np.where(bought, today - last_day, -1)
-    months_bought = per.add(kept & (month_index > month - 12))
     x = np.maximum(purchase_days - 1, 0)
     span = np.where(bought, last_day - first_day, 0)
     usual_interval = np.where(x > 0, span / np.maximum(x, 1), np.nan)
     store_interval = float(np.median(usual_interval[x > 0])) if (x > 0).any() else float(options.lost_days)
     usual = np.where(x > 0, usual_interval, store_interval)
 
-    stage = np.full(per.n, STAGES.index("active"), dtype=np.int64)
+    stage = np.full(len(bought), STAGES.index("active"), dtype=np.int64)
     dormant = recency * 100 > usual * options.dormant_factor_pct
     stage[(months_bought >= options.loyal_months) & ~dormant] = STAGES.index("loyal")
     stage[dormant] = STAGES.index("dormant")
     stage[recency > options.lost_days] = STAGES.index("lost")
     stage[bought & (today - first_day < options.new_days)] = STAGES.index("new")
     stage[~bought] = STAGES.index("registered")
-    return bought, first_day, last_day, purchase_days, recency, usual, stage
+    return bought, recency, usual, stage
 
 
 MOVE_MONTHS = 12
+MAX_THREADS = 4
 
 
 def _monthly_moves(
-    per: _PerMember,
-    month_index: Ints,
-    first_days: Ints,
-    last_days: Ints,
-    days: Ints,
-    as_of_month: int,
-    current: Ints,
-    options: SegmentOptions,
+    months: _Months, first_day: Ints, as_of_month: int, current: Ints, options: SegmentOptions
 ) -> dict[str, dict[str, int]]:
     """Moves between stages month by month: the stages at the end of each of the last 12 months (and at the
-    as-of day for the last step), and how many members went from one stage to another, keyed "YYYY-MM"."""
+    as-of day for the last step), and how many members went from one stage to another, keyed "YYYY-MM". The
+    month ends are worked out side by side on the machine's cores (numpy lets go of the interpreter lock)."""
+    first = as_of_month - MOVE_MONTHS
+
+    def stage_at_end(month: int, count: Counts, year_before: Counts) -> Stages:
+        end = dt.date((month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1)
+        return _lifecycle(first_day, *months.at(count, year_before), day_number(end), options)[-1].astype(np.int8)
+
+    workers = min(os.cpu_count() or 1, MAX_THREADS)
+    year: collections.deque[Counts] = collections.deque(maxlen=13)  # counts up to a month and the 12 before it
+    stages: list[Stages] = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        working: collections.deque[Future[Stages]] = collections.deque()
+        for month, count in zip(
+            range(first - 12, as_of_month), months.rows_up_to_each(first - 12, as_of_month - 1), strict=True
+        ):
+            year.append(count)
+            if month >= first:
+                if len(working) == workers:  # no more month ends under way than cores: memory stays bounded
+                    stages.append(working.popleft().result())
+                working.append(pool.submit(stage_at_end, month, count, year[0]))
+        stages += [end.result() for end in working]
+    stages.append(current.astype(np.int8))
     moves: dict[str, dict[str, int]] = {}
-    previous: Ints | None = None
-    for month in range(as_of_month - MOVE_MONTHS, as_of_month + 1):
-        if month == as_of_month:
-            stage = current
-        else:
-            end = dt.date((month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1)
-            stage = _lifecycle(per, month_index, first_days, last_days, days, day_number(end), month, options)[-1]
-        if previous is not None:
-            changed = previous != stage
-            pairs = previous[changed] * len(STAGES) + stage[changed]
-            found = np.bincount(pairs, minlength=len(STAGES) ** 2)
-            moves[f"{month // 12:04d}-{month % 12 + 1:02d}"] = {
-                f"{STAGES[i // len(STAGES)]}>{STAGES[i % len(STAGES)]}": int(c) for i, c in enumerate(found) if c
-            }
-        previous = stage
+    for month, (previous, stage) in zip(range(first + 1, as_of_month + 1), itertools.pairwise(stages), strict=True):
+        changed = previous != stage
+        pairs = previous[changed].astype(np.int64) * len(STAGES) + stage[changed]
+        found = np.bincount(pairs, minlength=len(STAGES) ** 2)
+        moves[f"{month // 12:04d}-{month % 12 + 1:02d}"] = {
+            f"{STAGES[i // len(STAGES)]}>{STAGES[i % len(STAGES)]}": int(c) for i, c in enumerate(found) if c
+        }
     return moves
 
 
-def _value(
-    seg: Segments,
-    bought: Bools,
-    x_all: Ints,
-    span_days: Ints,
-    age_days: Ints,
-    zbar_fen: Floats,
-    recency: Ints,
-    usual: Floats,
-    day_spend_fen: Floats,
-    options: SegmentOptions,
-) -> Fit:
-    started = time.perf_counter()
-    x = x_all[bought].astype(np.float64)
-    t_x = span_days[bought] / 7.0
-    big_t = age_days[bought] / 7.0
-    zbar = zbar_fen[bought] / 100.0  # the spend model in yuan, as published
+def _value(m: Measured, options: SegmentOptions) -> Fit:
+    started = (time.perf_counter(), time.process_time())
+    seg, bought = m.segments, m.bought
+    x = m.x[bought].astype(np.float64)
+    t_x = m.span_days[bought] / 7.0
+    big_t = m.age_days[bought] / 7.0
+    zbar = m.zbar_fen[bought] / 100.0  # the spend model in yuan, as published
     horizon = options.horizon_days / 7.0
     repeaters = (x > 0) & (zbar > 0)
     buyers, repeat_buyers = int(bought.sum()), int(repeaters.sum())
@@ -380,10 +489,10 @@ def _value(
             gg = fit_gamma_gamma(x[repeaters], zbar[repeaters])
         except FitFailed:
             reason = S("Segments", "the model fit did not converge")
-    often = x_all + 1 >= options.churn_min_purchases
+    often = m.x + 1 >= options.churn_min_purchases
     if reason is not None:
-        _interval_rule(seg, bought, recency, usual, day_spend_fen, options, often)
-        return Fit("interval rule", None, None, reason, buyers, repeat_buyers, time.perf_counter() - started)
+        _interval_rule(seg, bought, seg.recency_days, m.usual, m.day_spend_fen, options, often)
+        return Fit("interval rule", None, None, reason, buyers, repeat_buyers, *_since(started))
     alive = p_alive(bgnbd, x, t_x, big_t)
     purchases = expected_purchases(bgnbd, horizon, x, t_x, big_t)
     spend = expected_spend(gg, x, np.where(repeaters, zbar, 0.0)) * 100.0
@@ -392,7 +501,7 @@ def _value(
     seg.expected_spend_fen[bought] = spend
     seg.value_fen[bought] = purchases * spend
     seg.churn_warning[bought] = (alive * 100 < options.churn_p_alive_pct) & often[bought]
-    return Fit("bgnbd+gg", bgnbd, gg, None, buyers, repeat_buyers, time.perf_counter() - started)
+    return Fit("bgnbd+gg", bgnbd, gg, None, buyers, repeat_buyers, *_since(started))
 
 
 def _interval_rule(

@@ -1,10 +1,10 @@
 """The segment refresh: monthly totals in, per-member segments out (stored, and for the command line's file).
-Heavy imports (numpy, scipy): loaded only when a refresh runs.
+Heavy imports (numpy): loaded only when a refresh runs.
 
 Where a fork helps, the whole refresh (read, compute, store) runs in a process of its own (app/child_process.py),
 with its own connections, so a refresh started from the GUI leaves the counter's interpreter free and its memory
-small. The monthly totals come straight from the driver as integers, packed (month and day bits in one value);
-the results go back column by column through executemany.
+small. On SQLite the monthly totals come over as one text per column and slice of rows, parsed by numpy; the
+results go back column by column through executemany.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ from app.insights.compute import (
     MonthRows,
     SegmentOptions,
     Segments,
-    compute,
+    measure,
+    score,
 )
 from app.insights.labels import PYRAMID, RFM_CLASSES, STAGES
 from app.security.operator import Operator
@@ -82,6 +83,9 @@ class SegmentReport:
     later_sales_ignored: int
     members: int
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    phases: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Wall and CPU seconds of each phase ("read", "compute" with the fit, "store"), taken in the process that
+    did the work (for the benchmark and the log)."""
 
     def per_member(self) -> Segments:
         if self.segments is None:
@@ -109,34 +113,99 @@ def _int_table(conn: Connection, sql: str, params: tuple[Any, ...], width: int) 
     return np.concatenate(parts)
 
 
-def _month_table(conn: Connection, month: int) -> Ints:
-    """The monthly totals up to `month` as columns (member, month, spend, days, first day's spend), ordered by
-    member and month."""
-    packed = _int_table(
+TEXT_SLICE = 1_000_000
+"""Rows per query when SQLite hands a big table over as text (one text per column and slice of row ids)."""
+
+
+def _where(conditions: list[str]) -> str:
+    return f" WHERE {' AND '.join(conditions)}" if conditions else ""
+
+
+def _int_columns(
+    conn: Connection,
+    columns: tuple[str, ...],
+    table: str,
+    where: str | None = None,
+    params: tuple[Any, ...] = (),
+    by_row_id: bool = False,
+) -> list[Ints]:
+    """Integer `columns` (SQL expressions, never NULL; `{p}` for the driver's parameter marker) of the rows of
+    `table` that match `where`, one int64 array per column.
+
+    On SQLite the rows come back as one comma-separated text per column, made by SQLite and read by numpy, both in
+    C: the driver makes no Python object per value, which is where handing millions of rows over one by one
+    spends most of its time (bench/README.md). `by_row_id` reads a big table in slices of row ids (a range of
+    its b-tree each), so no text grows past a few tens of megabytes. Elsewhere through `_int_table`."""
+    conditions = [where] if where else []
+    if conn.dialect.name != "sqlite":
+        sql = f"SELECT {', '.join(columns)} FROM {table}{_where(conditions)}"
+        found = _int_table(conn, sql, params, len(columns))
+        return [np.ascontiguousarray(found[:, j]) for j in range(len(columns))]
+    ranges: list[tuple[int, ...]] = [()]
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if by_row_id:
+            top = int(cursor.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}").fetchone()[0])
+            ranges = [(low, low + TEXT_SLICE) for low in range(0, top, TEXT_SLICE)]
+            conditions.append("rowid > {p} AND rowid <= {p}")
+        texts = ", ".join(f"group_concat({column})" for column in columns)
+        sql = f"SELECT COUNT(*), {texts} FROM {table}{_where(conditions)}"
+        parts: list[list[Ints]] = [[np.zeros(0, dtype=np.int64)] for _ in columns]
+        for bounds in ranges:
+            count, *found = cursor.execute(sql.format(p="?"), (*params, *bounds)).fetchone()
+            if count:
+                for part, text in zip(parts, found, strict=True):
+                    part.append(np.fromstring(text, dtype=np.int64, sep=","))
+    finally:
+        cursor.close()
+    columns_found = []
+    while parts:  # each column's slices let go as soon as it is whole
+        columns_found.append(np.concatenate(parts.pop(0)))
+    return columns_found
+
+
+def _month_rows(conn: Connection, month: int) -> tuple[MonthRows, int]:
+    """The monthly totals up to `month` (a month key), ordered by member and month, and how many sales the
+    months after it hold (one pass over the table for both)."""
+    member_id, packed, spend, first_day_spend, later = _int_columns(
         conn,
-        f"""SELECT member_id, month * {1 << MONTH_SHIFT} + days_mask, spend_fen, first_day_spend_fen
-            FROM member_month_totals WHERE month <= {{p}}""",
-        (month,),
-        4,
+        (
+            "member_id",
+            f"month * {1 << MONTH_SHIFT} + days_mask",
+            "spend_fen",
+            "first_day_spend_fen",
+            "CASE WHEN month > {p} THEN sales ELSE 0 END",
+        ),
+        "member_month_totals",
+        params=(month,),
+        by_row_id=True,
     )
-    if len(packed) > 1:
-        keys = packed[:, :2]
-        if ((keys[1:, 0] < keys[:-1, 0]) | ((keys[1:, 0] == keys[:-1, 0]) & (keys[1:, 1] < keys[:-1, 1]))).any():
-            packed = packed[np.lexsort((packed[:, 1], packed[:, 0]))]
-    table = np.empty((len(packed), 5), dtype=np.int64)
-    table[:, 0] = packed[:, 0]
-    table[:, 1] = packed[:, 1] >> MONTH_SHIFT
-    table[:, 2] = packed[:, 2]
-    table[:, 3] = packed[:, 1] & ((1 << MONTH_SHIFT) - 1)
-    table[:, 4] = packed[:, 3]
-    return table
+    months = packed >> MONTH_SHIFT
+    if (months > month).any():
+        kept = months <= month
+        member_id, packed, spend, first_day_spend, months = (
+            column[kept] for column in (member_id, packed, spend, first_day_spend, months)
+        )
+    # Rows come in the order they were written: member by member from a recount, then each purchase's month as it
+    # came. A stable sort (timsort) of nearly sorted keys costs little more than checking them.
+    keys = (member_id << 20) | months
+    if (keys[1:] < keys[:-1]).any():
+        order = np.argsort(keys, kind="stable")
+        member_id, packed, spend, first_day_spend, months = (
+            column[order] for column in (member_id, packed, spend, first_day_spend, months)
+        )
+    mask = packed & ((1 << MONTH_SHIFT) - 1)
+    return MonthRows(member_id, months, spend, mask, first_day_spend), int(later.sum())
 
 
-def _distinct_sorted(values: Ints) -> Ints:
-    ordered = np.sort(values)
-    first = np.ones(len(ordered), dtype=np.bool_)
-    first[1:] = ordered[1:] != ordered[:-1]
-    return ordered[first]
+def _distinct_sorted(*ids: Ints) -> Ints:
+    """The ids (positive, as row ids are) found in any of the arrays, in order, without sorting them."""
+    if not any(len(found) for found in ids):
+        return np.zeros(0, dtype=np.int64)
+    present = np.zeros(max(int(found.max()) for found in ids if len(found)) + 1, dtype=np.bool_)
+    for found in ids:
+        present[found] = True
+    return np.flatnonzero(present).astype(np.int64)
 
 
 def _member_numbers(conn: Connection, ids: Any) -> MemberNumbers:
@@ -160,6 +229,20 @@ def _counts(seg: Segments) -> dict[str, dict[str, int]]:
         "churn_warning": {"yes": int(seg.churn_warning.sum())},
         **{f"{MOVES_KEY}{month}": moved for month, moved in seg.moves.items()},
     }
+
+
+class _Stopwatch:
+    """Wall and CPU seconds of named phases; time between a lap without a name and the next is not counted."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, tuple[float, float]] = {}
+        self._mark = (time.perf_counter(), time.process_time())
+
+    def lap(self, name: str | None = None) -> None:
+        now = (time.perf_counter(), time.process_time())
+        if name is not None:
+            self.phases[name] = (now[0] - self._mark[0], now[1] - self._mark[1])
+        self._mark = now
 
 
 class Refresher:
@@ -230,6 +313,7 @@ class Refresher:
         with_numbers: bool,
     ) -> SegmentReport:
         started = time.perf_counter()
+        watch = _Stopwatch()
         if not step(0, STEPS, S("Segments", "Counting monthly totals")):
             raise RefreshCancelled()
         if recount:
@@ -239,22 +323,30 @@ class Refresher:
         if not step(1, STEPS, S("Segments", "Reading members and totals")):
             raise RefreshCancelled()
         end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), ZoneInfo(timezone))
+        watch.lap()
         ids, numbers, rows, later = self.db.read(
             lambda s: self._read(s.connection(), as_of, end, timezone, with_numbers)
         )
+        watch.lap("read")
         if not step(2, STEPS, S("Segments", "Computing segments and fitting the models")):
             raise RefreshCancelled()
-        segments, fit = compute(ids, rows, as_of, options)
-        del rows
+        watch.lap()
+        measured = measure(ids, rows, as_of, options)  # empties the rows as soon as it has read them
+        segments, fit = score(measured, options)
+        del measured
         report = SegmentReport(
             as_of, options.horizon_days, segments, fit, numbers, False, later, len(ids), _counts(segments)
         )
+        report.phases = watch.phases
+        watch.lap("compute")
         if as_of >= self.latest_day(timezone):
             if not step(3, STEPS, S("Segments", "Storing the results")):
                 raise RefreshCancelled()
+            watch.lap()
             duration = int((time.perf_counter() - started) * 1000)
             self.db.write(lambda s: self._store(s, segments, report, duration))
             report.stored = True
+            watch.lap("store")
         step(STEPS, STEPS, S("Segments", "Done"))
         return report
 
@@ -262,35 +354,29 @@ class Refresher:
         self, conn: Connection, as_of: dt.date, end: dt.datetime, timezone: str, with_numbers: bool
     ) -> tuple[Any, MemberNumbers, MonthRows, int]:
         values = DriverValues(sqlite=conn.dialect.name == "sqlite")
-        anonymised = (values(MemberStatus.ANONYMISED),)
-        joined = _int_table(
-            conn, "SELECT id FROM members WHERE status <> {p} AND joined_at < {p}", (*anonymised, values(end)), 1
-        )[:, 0]
-        gone = _int_table(conn, "SELECT id FROM members WHERE status = {p}", anonymised, 1)[:, 0]
-        month = aggregates.month_key(as_of)
-        later = int(
-            _int_table(
-                conn,
-                "SELECT CAST(COALESCE(SUM(sales), 0) AS BIGINT) FROM member_month_totals WHERE month > {p}",
-                (month,),
-                1,
-            )[0, 0]
-        )
-        table = _month_table(conn, month)
+        # The joined_at index answers this alone, without reading a member's row; the few anonymised members
+        # come from their own small index and are taken out here.
+        (joined,) = _int_columns(conn, ("id",), "members", "joined_at < {p}", (values(end),))
+        (gone,) = _int_columns(conn, ("id",), "members", "status = {p}", (values(MemberStatus.ANONYMISED),))
         if len(gone):
-            table = table[~np.isin(table[:, 0], gone)]
-        partial = (table[:, 1] == month) & ((table[:, 3] >> as_of.day) != 0)
+            joined = joined[~np.isin(joined, gone)]
+        month = aggregates.month_key(as_of)
+        rows, later = _month_rows(conn, month)
+        if len(gone):
+            rows = rows.where(~np.isin(rows.member_id, gone))
+        partial = (rows.month == month) & ((rows.days_mask >> as_of.day) != 0)
         if partial.any():
-            later += self._clip_as_of_month(conn, table, partial, as_of, timezone)
-        if (table[:, 3] == 0).any():
-            table = table[table[:, 3] != 0]
+            later += self._clip_as_of_month(conn, rows, partial, as_of, timezone)
+        if (rows.days_mask == 0).any():
+            rows = rows.where(rows.days_mask != 0)
         # Members who joined after the as-of day are left out, unless they had bought by then (imported history).
-        ids = _distinct_sorted(np.concatenate((joined, table[:, 0])))
+        ids = _distinct_sorted(joined, rows.member_id)
         numbers = _member_numbers(conn, ids) if with_numbers else MemberNumbers([], [])
-        rows = MonthRows(*(np.ascontiguousarray(table[:, column]) for column in range(5)))
         return ids, numbers, rows, later
 
-    def _clip_as_of_month(self, conn: Connection, table: Ints, partial: Bools, as_of: dt.date, timezone: str) -> int:
+    def _clip_as_of_month(
+        self, conn: Connection, rows: MonthRows, partial: Bools, as_of: dt.date, timezone: str
+    ) -> int:
         """Rows of the as-of month with purchases after the as-of day lose those purchases: the sales from the end
         of the as-of day to the end of its month (one range query, not one per member) are taken off. The month's
         first purchase day stays unless every purchase was later (the row then empties). Returns how many sales
@@ -307,10 +393,12 @@ class Refresher:
         kept_days = (1 << as_of.day) - 1
         left_out = 0
         for i in np.flatnonzero(partial):
-            spend, sales = later.get(int(table[i, 0]), (0, 0))
+            spend, sales = later.get(int(rows.member_id[i]), (0, 0))
             left_out += sales
-            mask = int(table[i, 3]) & kept_days
-            table[i, 2:5] = (table[i, 2] - spend, mask, table[i, 4]) if mask else (0, 0, 0)
+            mask = int(rows.days_mask[i]) & kept_days
+            rows.spend_fen[i] = rows.spend_fen[i] - spend if mask else 0
+            rows.first_day_spend_fen[i] = rows.first_day_spend_fen[i] if mask else 0
+            rows.days_mask[i] = mask
         return left_out
 
     def _store(self, session: Session, segments: Segments, report: SegmentReport, duration_ms: int) -> None:
