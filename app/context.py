@@ -1,46 +1,54 @@
-"""Building the services for one operator. The GUI and the command line share this; nothing here is global."""
+"""Building the services for one operator. The GUI and the command line share this; nothing here is global.
+
+Each service is made, and its module imported, when it is first used (`Services`): the counter's first lookup loads
+the member lookup and the sign-in, not charts, segments, coupons or backups (docs/ARCHITECTURE.md §7, launch → first
+lookup ≤ 0.8 s)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.actions.service import ActionService
 from app.bootstrap import ensure_store
-from app.care.services import CareServices
-from app.charts.service import ChartService
 from app.clock import Clock, SystemClock
-from app.coupons.service import CouponService
-from app.dashboard.actions import WorkListActions
-from app.dashboard.figures import CloseOfDayService
 from app.errors import NotFoundError
 from app.i18n import QT_TRANSLATE_NOOP as S
-from app.insights.saved import SavedSegmentService
-from app.insights.service import SegmentService
 from app.keyfile import load_or_create_key, seal_for
-from app.loyalty.catalogue import CatalogueService
-from app.loyalty.service import LoyaltyService
-from app.members.service import MemberService
 from app.paths import DataPaths, check_store_folder
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator
 from app.security.sign_in import SignInService
-from app.security.staff import StaffService
-from app.settings import SettingsService
-from app.store_info import StoreInfoService
 from app.storelock import StoreLock, this_program
-from app.trust.backup import BackupService
-from app.trust.privacy import PrivacyService
-from app.trust.viewer import AuditService
 from db.engine import Database, resolve_url
 from db.enums import StaffRole
 from db.migrate import upgrade
 from db.models import Staff
+
+if TYPE_CHECKING:
+    from app.actions.service import ActionService
+    from app.care.services import CareServices
+    from app.charts.service import ChartService
+    from app.coupons.service import CouponService
+    from app.dashboard.actions import WorkListActions
+    from app.dashboard.figures import CloseOfDayService
+    from app.insights.saved import SavedSegmentService
+    from app.insights.service import SegmentService
+    from app.loyalty.catalogue import CatalogueService
+    from app.loyalty.service import LoyaltyService
+    from app.members.service import MemberService
+    from app.security.staff import StaffService
+    from app.settings import SettingsService
+    from app.store_info import StoreInfoService
+    from app.trust.backup import BackupService
+    from app.trust.privacy import PrivacyService
+    from app.trust.viewer import AuditService
 
 log = logging.getLogger("memberdesk")
 
@@ -118,28 +126,7 @@ class Store:
         return self.sign_ins().sign_in(username, pin).operator
 
     def services(self, operator: Operator) -> Services:
-        coupons = CouponService(self.db, operator, self.clock)
-        return Services(
-            store=self,
-            operator=operator,
-            settings=SettingsService(self.db, operator),
-            members=MemberService(self.db, operator, self.clock, self.cipher),
-            loyalty=LoyaltyService(self.db, operator, self.clock),
-            catalogue=CatalogueService(self.db, operator),
-            staff=StaffService(self.db, operator),
-            info=StoreInfoService(self.db, operator),
-            audit=AuditService(self.db, operator),
-            backups=BackupService(self.db, operator, self.clock, self.paths),
-            privacy=PrivacyService(self.db, operator, self.clock, self.cipher),
-            care=CareServices.build(self.db, operator, self.clock),
-            coupons=coupons,
-            segments=SegmentService(self.db, operator, self.clock),
-            saved_segments=SavedSegmentService(self.db, operator),
-            close_of_day=CloseOfDayService(self.db, operator, self.clock),
-            work_lists=WorkListActions(self.db, operator, self.clock),
-            actions=ActionService(self.db, operator, self.clock, coupons),
-            charts=ChartService(self.db, operator, self.clock),
-        )
+        return Services(self, operator)
 
     def check(self) -> list[str]:
         """`db check`'s findings (empty when the store is sound), for the self-test."""
@@ -154,24 +141,119 @@ class Store:
             self.lock = None
 
 
-@dataclass
 class Services:
-    store: Store
-    operator: Operator
-    settings: SettingsService
-    members: MemberService
-    loyalty: LoyaltyService
-    catalogue: CatalogueService
-    staff: StaffService
-    info: StoreInfoService
-    audit: AuditService
-    backups: BackupService
-    privacy: PrivacyService
-    care: CareServices
-    coupons: CouponService
-    segments: SegmentService
-    saved_segments: SavedSegmentService
-    close_of_day: CloseOfDayService
-    work_lists: WorkListActions
-    actions: ActionService
-    charts: ChartService
+    """Every service, as `operator`. Each is made on first use, on whichever thread asks (a worker, usually), and
+    its module imported then."""
+
+    def __init__(self, store: Store, operator: Operator) -> None:
+        self.store = store
+        self.operator = operator
+
+    def prepare(self) -> None:
+        """Make every service now, on this thread: the GUI asks a worker once the counter's first answer is on
+        screen, so no screen opened later imports a service's modules on the GUI thread."""
+        for name, member in vars(Services).items():
+            if isinstance(member, cached_property):
+                getattr(self, name)
+
+    @cached_property
+    def settings(self) -> SettingsService:
+        from app.settings import SettingsService
+
+        return SettingsService(self.store.db, self.operator)
+
+    @cached_property
+    def members(self) -> MemberService:
+        from app.members.service import MemberService
+
+        return MemberService(self.store.db, self.operator, self.store.clock, self.store.cipher)
+
+    @cached_property
+    def loyalty(self) -> LoyaltyService:
+        from app.loyalty.service import LoyaltyService
+
+        return LoyaltyService(self.store.db, self.operator, self.store.clock)
+
+    @cached_property
+    def catalogue(self) -> CatalogueService:
+        from app.loyalty.catalogue import CatalogueService
+
+        return CatalogueService(self.store.db, self.operator)
+
+    @cached_property
+    def staff(self) -> StaffService:
+        from app.security.staff import StaffService
+
+        return StaffService(self.store.db, self.operator)
+
+    @cached_property
+    def info(self) -> StoreInfoService:
+        from app.store_info import StoreInfoService
+
+        return StoreInfoService(self.store.db, self.operator)
+
+    @cached_property
+    def audit(self) -> AuditService:
+        from app.trust.viewer import AuditService
+
+        return AuditService(self.store.db, self.operator)
+
+    @cached_property
+    def backups(self) -> BackupService:
+        from app.trust.backup import BackupService
+
+        return BackupService(self.store.db, self.operator, self.store.clock, self.store.paths)
+
+    @cached_property
+    def privacy(self) -> PrivacyService:
+        from app.trust.privacy import PrivacyService
+
+        return PrivacyService(self.store.db, self.operator, self.store.clock, self.store.cipher)
+
+    @cached_property
+    def care(self) -> CareServices:
+        from app.care.services import CareServices
+
+        return CareServices.build(self.store.db, self.operator, self.store.clock)
+
+    @cached_property
+    def coupons(self) -> CouponService:
+        from app.coupons.service import CouponService
+
+        return CouponService(self.store.db, self.operator, self.store.clock)
+
+    @cached_property
+    def segments(self) -> SegmentService:
+        from app.insights.service import SegmentService
+
+        return SegmentService(self.store.db, self.operator, self.store.clock)
+
+    @cached_property
+    def saved_segments(self) -> SavedSegmentService:
+        from app.insights.saved import SavedSegmentService
+
+        return SavedSegmentService(self.store.db, self.operator)
+
+    @cached_property
+    def close_of_day(self) -> CloseOfDayService:
+        from app.dashboard.figures import CloseOfDayService
+
+        return CloseOfDayService(self.store.db, self.operator, self.store.clock)
+
+    @cached_property
+    def work_lists(self) -> WorkListActions:
+        from app.dashboard.actions import WorkListActions
+
+        return WorkListActions(self.store.db, self.operator, self.store.clock)
+
+    @cached_property
+    def actions(self) -> ActionService:
+        from app.actions.service import ActionService
+
+        return ActionService(self.store.db, self.operator, self.store.clock, self.coupons)
+
+    @cached_property
+    def charts(self) -> ChartService:
+        from app.charts.service import ChartService
+
+        return ChartService(self.store.db, self.operator, self.store.clock)

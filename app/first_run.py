@@ -25,7 +25,7 @@ from app.paths import DataPaths
 from app.security.pins import hash_pin
 from app.security.staff import DEFAULT_PINS, check_pin
 from app.trust.audit import record_audit
-from db.engine import SQLITE_FILENAME, save_database_url, saved_database_url
+from db.engine import save_database_url
 from db.models import Staff
 
 log = logging.getLogger("memberdesk.first_run")
@@ -47,11 +47,6 @@ class NewStore:
     """This many points pay ¥1 at the till."""
     expiry_months: int
     """Points last this many months; 0: they never expire."""
-
-
-def needs_first_run(data_dir: Path, database: str | None) -> bool:
-    """A PC with no store yet: no `--database`, no saved server address and no store file in the data folder."""
-    return not database and saved_database_url(data_dir) is None and not (data_dir / SQLITE_FILENAME).exists()
 
 
 def _check_new_store(setup: NewStore) -> None:

@@ -20,6 +20,7 @@ import platformdirs
 
 from app.errors import MemberDeskError
 from app.i18n import QT_TRANSLATE_NOOP as S
+from db.location import SQLITE_FILENAME, saved_database_url
 
 APP_NAME = "MemberDesk"
 PORTABLE_MARKER = "portable.txt"
@@ -114,6 +115,12 @@ def default_data_dir(machine: Machine | None = None) -> Path:
         except DataFolderError:
             raise DataFolderError(PORTABLE_READ_ONLY, path=str(path.parent)) from None
     return path
+
+
+def needs_first_run(data_dir: Path, database: str | None) -> bool:
+    """A PC with no store yet: no `--database`, no saved server address and no store file in the data folder. Asked
+    before the window is built, so it loads no database library."""
+    return not database and saved_database_url(data_dir) is None and not (data_dir / SQLITE_FILENAME).exists()
 
 
 def probe_writable(folder: Path) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,17 +21,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from db.location import SQLITE_FILENAME as SQLITE_FILENAME
+from db.location import save_database_url as save_database_url
+from db.location import saved_database_url as saved_database_url
 
 log = logging.getLogger("memberdesk.db")
 
 T = TypeVar("T")
 
-SQLITE_FILENAME = "memberdesk.sqlite3"
-SAVED_URL_FILENAME = "database.url"
 BUSY_TIMEOUT_MS = 15000
 _RETRY_SQLSTATES = {"40001", "40P01"}
 _OUTAGE_SQLSTATES = {"53300", "57014", "57P01", "57P02", "57P03"}
@@ -92,22 +93,6 @@ def resolve_url(data_dir: Path, database: str | None) -> str:
     return saved_database_url(data_dir) or sqlite_url(data_dir / SQLITE_FILENAME)
 
 
-def saved_database_url(data_dir: Path) -> str | None:
-    try:
-        saved = (data_dir / SAVED_URL_FILENAME).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    return saved or None
-
-
-def save_database_url(data_dir: Path, url: str) -> None:
-    """Kept readable by this account only where POSIX permissions apply (the address may hold a password)."""
-    path = data_dir / SAVED_URL_FILENAME
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(url + "\n")
-
-
 def _install_sqlite_pragmas(engine: Engine, cache_kib: int | None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -124,7 +109,9 @@ def _install_sqlite_pragmas(engine: Engine, cache_kib: int | None) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+        begin = conn.get_execution_options().get("sqlite_begin", "BEGIN")
+        if begin:  # None: `Database.quick_reads`, where each statement is its own read transaction
+            conn.exec_driver_sql(begin)
 
 
 class StorageFull(OSError):
@@ -245,6 +232,19 @@ class Database:
         if not self.is_sqlite:
             self._patiently(lambda: _reachable_through(session))
         return session
+
+    @contextmanager
+    def quick_reads(self) -> Iterator[Connection]:
+        """A connection for a few short reads that need no ORM (the counter's lookups), from this thread's engine.
+        On SQLite no transaction is begun: each statement reads the last commit by itself and nothing is left to
+        roll back. On a server it is reached as patiently as `session()`."""
+        engine = self.counter_engine if _on_counter_thread() else self.engine
+        if self.is_sqlite:
+            with engine.connect().execution_options(sqlite_begin=None) as connection:
+                yield connection
+            return
+        with self._patiently(engine.connect) as connection:
+            yield connection
 
     @property
     def reachable(self) -> bool:

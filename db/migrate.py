@@ -1,30 +1,40 @@
-"""Schema migrations: backup, upgrade to head, and the models-versus-migrations drift check."""
+"""Schema migrations: backup, upgrade to head, and the models-versus-migrations drift check.
+
+Alembic is loaded only when there is something to migrate: a store already at head is recognised from the migration
+files' own `revision` lines and one read of `alembic_version` (loading Alembic and every migration script to find
+the head took a good part of the counter's start-up)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from sqlalchemy.exc import DBAPIError
 
 import db.models  # noqa: F401 - registers every table on Base.metadata
 from db.base import Base
 from db.engine import Database
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger("memberdesk.db")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+_REVISION_LINE = re.compile(r"^(down_)?revision\b[^=\n]*=(.*)$", re.MULTILINE)
+_QUOTED = re.compile(r"""['"]([^'"]+)['"]""")
+
+
 def alembic_config(db: Database) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", db.url.render_as_string(hide_password=False).replace("%", "%%"))
@@ -32,12 +42,42 @@ def alembic_config(db: Database) -> Config:
 
 
 def head_revision(db: Database) -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config(db)).get_current_head()
 
 
 def current_revision(db: Database) -> str | None:
+    from alembic.migration import MigrationContext
+
     with db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_in_files() -> str | None:
+    """The head revision as the migration files write it (each file's `revision` and `down_revision`), without
+    Alembic: the one revision that is no other's parent; None when that is not plain (no files, two heads)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for down, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8")):
+            (parents if down else revisions).update(_QUOTED.findall(value))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def at_head(db: Database) -> bool:
+    """The store is at the files' head revision (one read, no Alembic). False whenever that is not certain: Alembic
+    then decides."""
+    head = head_in_files()
+    if head is None:
+        return False
+    try:
+        with db.engine.connect() as conn:
+            versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
+    except DBAPIError:  # a new store: no version table yet
+        return False
+    return list(versions) == [head]
 
 
 def backup_sqlite(source: Path, dest: Path) -> Path:
@@ -57,6 +97,10 @@ def backup_sqlite(source: Path, dest: Path) -> Path:
 
 def upgrade(db: Database, backup_dir: Path | None = None) -> Path | None:
     """Bring the schema to head. An existing SQLite database is backed up first; returns the backup's path."""
+    if at_head(db):
+        return None
+    from alembic import command
+
     current = current_revision(db)
     head = head_revision(db)
     if current == head:
@@ -74,6 +118,8 @@ def upgrade(db: Database, backup_dir: Path | None = None) -> Path | None:
 
 def downgrade(db: Database, revision: str) -> None:
     """Take the schema back to `revision` (support work and migration tests; the app itself only upgrades)."""
+    from alembic import command
+
     _run_alembic(db, lambda cfg: command.downgrade(cfg, revision))
 
 
@@ -107,6 +153,9 @@ def _run_alembic(db: Database, step: Callable[[Config], None]) -> None:
 
 def drift(db: Database) -> list[Any]:
     """Differences between the models and the migrated database; empty when they agree."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
     with db.engine.connect() as conn:
         ctx = MigrationContext.configure(
             conn,

@@ -38,6 +38,29 @@ from db.engine import Database, sqlite_url  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 
 PG_URL_ENV = "MEMBERDESK_TEST_PG_URL"
+NO_FORK_ENV = "MEMBERDESK_TEST_NO_FORK"
+
+
+def _multiprocessing_as_on_windows() -> None:
+    """MEMBERDESK_TEST_NO_FORK=1: multiprocessing as Windows has it, spawn only, so a run on Linux shows which code
+    and which tests still assume fork (issue 15 finding 12). Tests that need fork itself are marked `NEEDS_FORK`."""
+    import multiprocessing
+    import multiprocessing.context
+
+    real_get_context = multiprocessing.get_context
+
+    def get_context(method: str | None = None) -> multiprocessing.context.BaseContext:
+        if method in ("fork", "forkserver"):
+            raise ValueError(f"cannot find context for {method!r}")
+        return real_get_context("spawn" if method is None else method)
+
+    multiprocessing.set_start_method("spawn", force=True)
+    multiprocessing.get_all_start_methods = lambda: ["spawn"]
+    multiprocessing.get_context = get_context
+
+
+if os.environ.get(NO_FORK_ENV):
+    _multiprocessing_as_on_windows()
 BACKENDS = ["sqlite", pytest.param("pg", marks=pytest.mark.pg)]
 
 
@@ -56,8 +79,11 @@ class PostgresDatabases:
         return self._server_url.set(database=name).render_as_string(hide_password=False)
 
     def _create(self, name: str, template: str) -> str:
+        # UTF-8 whatever the server's default: a Windows server's may be its ANSI code page (WIN1252), which has no
+        # Chinese. Copies of the template inherit it.
+        encoding = " ENCODING 'UTF8'" if template == "template0" else ""
         with self._admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{encoding}')
         return self.url(name)
 
     def _template_name(self) -> str:

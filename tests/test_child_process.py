@@ -7,6 +7,10 @@ import os
 import pytest
 
 from app.child_process import Progress, run_in_child
+from tests.windows.support import NEEDS_FORK
+
+# Only used where a fork helps (`app.workers.fork_helps`): never on Windows, whose callers do the work themselves.
+pytestmark = NEEDS_FORK
 
 
 class Unpicklable(Exception):

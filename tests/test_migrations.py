@@ -17,7 +17,7 @@ from sqlalchemy import inspect, select
 
 import db.migrate
 from db.engine import Database, sqlite_url
-from db.migrate import current_revision, drift, head_revision, upgrade
+from db.migrate import at_head, current_revision, drift, head_in_files, head_revision, upgrade
 from db.models import Member
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -63,6 +63,22 @@ def test_upgrade_from_empty_reaches_head(db_url: str, tmp_path: Path) -> None:
         assert current_revision(db) == head_revision(db)
         assert "members" in inspect(db.engine).get_table_names()
         assert not (tmp_path / "backups").exists()
+    finally:
+        db.dispose()
+
+
+def test_the_start_up_knows_the_head_without_alembic(db_url: str) -> None:
+    """A store at head is recognised from the migration files' own lines and one read (no Alembic at start-up);
+    a new store, or one behind, is not, and goes through Alembic."""
+    db = Database(db_url)
+    try:
+        assert head_in_files() == head_revision(db)
+        assert not at_head(db)
+        upgrade(db)
+        assert at_head(db)
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0001'")
+        assert not at_head(db)
     finally:
         db.dispose()
 

@@ -19,7 +19,7 @@ from app.clock import pc_utc_offset, pc_zone_differs
 from app.errors import MemberDeskError
 from app.lanes import Lane, favour_the_counter
 from app.logs import GUI_LOG, setup_logging
-from app.paths import resource_path
+from app.paths import needs_first_run, resource_path
 from ui import formatting as fmt
 from ui.crash import install_crash_handlers, report_crash
 from ui.i18n import ENGLISH, Translators
@@ -108,10 +108,17 @@ def use_store_time(window: MainWindow, services: Services) -> None:
         warning.deleteLater()
     now = services.store.clock.now()
     if pc_zone_differs(fmt.shown_zone(), now):
-        text = QCoreApplication.translate(
-            "Application", "This PC's clock is set to {pc}; times are shown in the store's time ({store})."
-        ).format(pc=pc_utc_offset(now), store=zone_name)
-        label = QLabel(text)
+        # Short: at 150 % on a 1366-pixel screen the status bar has room for about 45 characters in all.
+        label = QLabel(
+            QCoreApplication.translate("Application", "Store time {store} · this PC {pc}").format(
+                pc=pc_utc_offset(now), store=zone_name
+            )
+        )
+        label.setToolTip(
+            QCoreApplication.translate(
+                "Application", "This PC's clock is set to {pc}; times are shown in the store's time ({store})."
+            ).format(pc=pc_utc_offset(now), store=zone_name)
+        )
         label.setObjectName("zoneWarning")
         window.statusBar().addPermanentWidget(label)
         log.warning("the PC's time zone (%s) is not the store's (%s)", pc_utc_offset(now), zone_name)
@@ -210,12 +217,18 @@ def run_first_run(data_dir: Path, lang: str | None) -> bool:
         translators.remove()
 
 
-def run_gui(data_dir: Path, database: str | None, lang: str | None) -> int:
-    from app.first_run import needs_first_run
-
+def launch(data_dir: Path, database: str | None, lang: str | None) -> RunningGui | None:
+    """What `main.py` starts: the first-run wizard on a PC with no store yet, then the counter window (None when
+    the wizard was cancelled). The start-up benchmark starts the same."""
     if needs_first_run(data_dir, database) and not run_first_run(data_dir, lang):
+        return None
+    return start_gui(data_dir, database, lang)
+
+
+def run_gui(data_dir: Path, database: str | None, lang: str | None) -> int:
+    session = launch(data_dir, database, lang)
+    if session is None:
         return 0
-    session = start_gui(data_dir, database, lang)
     try:
         return session.app.exec()
     finally:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFileDialog,
@@ -29,9 +30,14 @@ from app.errors import MemberDeskError, ValidationError
 from app.first_run import NewStore, check_server, create_demo_store, create_store, join_chain
 from app.i18n import QT_TRANSLATE_NOOP
 from ui.forms import error_label
+from ui.local_settings import LAST_USERNAME, LocalSettings
+from ui.signals import emit
 from ui.tasks import TaskRunner
 
 CHOICE_PAGE, NEW_STORE_PAGE, JOIN_CHAIN_PAGE, DEMO_PAGE = range(4)
+PREFERRED_SIZE = QSize(640, 480)
+WINDOW_FRAME = QSize(16, 40)
+"""The title bar and borders the system adds around the wizard, in logical pixels."""
 PINS_DIFFER = QT_TRANSLATE_NOOP("Errors", "The two PINs differ.")
 NO_KEY_FILE = QT_TRANSLATE_NOOP("Errors", "Choose the key file exported on the chain's first counter.")
 
@@ -213,6 +219,9 @@ class JoinChainPage(QWizardPage):
 class FirstRunWizard(QWizard):
     """Accepted once the store is made (or joined, or filled with the demo); `summary` says what was done."""
 
+    progressed = Signal(int, int)
+    """Members of the demo store made so far, and how many in all (emitted from the worker)."""
+
     def __init__(self, tasks: TaskRunner, data_dir: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("firstRunWizard")
@@ -223,6 +232,9 @@ class FirstRunWizard(QWizard):
         self.data_dir = data_dir
         self.summary = ""
         self._finished_work = False
+        self._working = False
+        self.first_account = ""
+        """The account the sign-in after the wizard offers first: the new owner's, or the demo's owner."""
         self.choice = ChoicePage()
         self.new_store = NewStorePage()
         self.join_chain = JoinChainPage(tasks)
@@ -231,17 +243,36 @@ class FirstRunWizard(QWizard):
         self.setPage(JOIN_CHAIN_PAGE, self.join_chain)
         self.demo = DemoPage()
         self.setPage(DEMO_PAGE, self.demo)
+        # Under the fields of the page whose Finish started the work: what is being done, and how far.
+        self.working = QWidget(self)
+        self.working_note = QLabel(self.tr("Making the store…"))
         self.busy = QProgressBar()
         self.busy.setObjectName("firstRunBusy")
         self.busy.setRange(0, 0)
         self.busy.setTextVisible(False)
-        self.busy.hide()
-        self.setSideWidget(self.busy)
+        working_layout = QVBoxLayout(self.working)
+        working_layout.setContentsMargins(0, 0, 0, 0)
+        working_layout.addWidget(self.working_note)
+        working_layout.addWidget(self.busy)
+        self.working.hide()
+        self.progressed.connect(self._show_progress)
         self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("Start"))
         self.setButtonText(QWizard.WizardButton.NextButton, self.tr("Next >"))
         self.setButtonText(QWizard.WizardButton.BackButton, self.tr("< Back"))
         self.setButtonText(QWizard.WizardButton.CancelButton, self.tr("Cancel"))
-        self.resize(640, 480)
+        self._place_on_screen()
+
+    def _place_on_screen(self) -> None:
+        """640×480 centred where that fits; on a small screen at 125–150 % (1366×768 at 150 % leaves about 910×470
+        logical pixels above the taskbar) only as big as the room there, so Next and Start stay on the screen."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry()
+        size = PREFERRED_SIZE.boundedTo(available.size() - WINDOW_FRAME).expandedTo(self.minimumSizeHint())
+        self.resize(size)
+        self.move(
+            available.x() + max(0, (available.width() - size.width() - WINDOW_FRAME.width()) // 2),
+            available.y() + max(0, (available.height() - size.height() - WINDOW_FRAME.height()) // 2),
+        )
 
     def accept(self) -> None:
         """Finish runs the chosen work; the wizard closes only when it is done."""
@@ -255,7 +286,7 @@ class FirstRunWizard(QWizard):
         except MemberDeskError as error:
             self._failed(page, error)
             return
-        self._busy(True)
+        self._busy(True, page)
         self.tasks.run(work, self._done, lambda error: self._failed(page, error))
 
     def _work(self, page: QWizardPage, data_dir: Path) -> Callable[[], str]:
@@ -263,6 +294,7 @@ class FirstRunWizard(QWizard):
         if page is self.new_store:
             setup = self.new_store.setup()
             ready = self.tr("The new store is ready.")
+            self.first_account = setup.owner_username.strip().lower()
 
             def make_store() -> str:
                 create_store(data_dir, setup)
@@ -274,16 +306,48 @@ class FirstRunWizard(QWizard):
             passphrase = self.join_chain.passphrase.text()
             joined = self.tr("Joined the chain's server ({version}).")
             return lambda: joined.format(version=join_chain(data_dir, address, key_path, passphrase))
-        return lambda: create_demo_store(data_dir, lambda _done, _total, _what: True)
 
-    def _busy(self, busy: bool) -> None:
-        self.busy.setVisible(busy)
-        for button in (QWizard.WizardButton.FinishButton, QWizard.WizardButton.BackButton):
+        def progress(done: int, total: int, _what: str) -> bool:
+            emit(self.progressed, done, total)
+            return True
+
+        self.first_account = "owner"  # the demo page says: sign in as owner, PIN 0000
+        return lambda: create_demo_store(data_dir, progress)
+
+    def reject(self) -> None:
+        """Cancel, Esc or the window's close button: not while the store is being made, which would leave it half
+        made (and the next start would take it for a finished store)."""
+        if not self._working:
+            super().reject()
+
+    def _busy(self, busy: bool, page: QWizardPage | None = None) -> None:
+        self._working = busy
+        layout = page.layout() if page is not None else None
+        if busy and layout is not None:
+            layout.addWidget(self.working)
+            self.busy.setRange(0, 0)
+        self.working.setVisible(busy)
+        for button in (
+            QWizard.WizardButton.FinishButton,
+            QWizard.WizardButton.BackButton,
+            QWizard.WizardButton.CancelButton,
+        ):
             self.button(button).setEnabled(not busy)
+
+    def _show_progress(self, done: int, total: int) -> None:
+        """How many members are made; once all are, the rest of the work has no count: the bar moves without one
+        rather than stand full."""
+        if done >= total:
+            self.busy.setRange(0, 0)
+            return
+        self.busy.setRange(0, total)
+        self.busy.setValue(done)
 
     def _done(self, summary: str) -> None:
         self._busy(False)
         self.summary = summary
+        if self.first_account:
+            LocalSettings(self.data_dir).set(LAST_USERNAME, self.first_account)
         self._finished_work = True
         self.accept()
 

@@ -47,7 +47,11 @@ log = logging.getLogger("memberdesk.ui")
 COMPLAINTS_ROW = 2
 MAINTENANCE_INTERVAL_MS = 24 * 60 * 60 * 1000
 MAINTENANCE_DELAY_MS = 20_000
-"""At start-up daily maintenance waits for the counter's first lookup to be answered, or this long if nobody types."""
+"""At start-up daily maintenance waits for the counter's first lookup to be answered and painted, or this long if
+nobody types."""
+QUIET_MS = 1000
+"""…and then for a pause: no key and no answer for this long (a cashier serving the first customers is not slowed
+by the other services being loaded and the day's maintenance starting)."""
 BUSY_DELAY_MS = 200
 """Work quicker than this (every lookup) shows no busy indicator, so the status bar does not flicker."""
 DEFAULT_SIZE = QSize(1280, 800)
@@ -327,35 +331,64 @@ class MainWindow(QMainWindow):
 
         It runs on the heavy lane (app/lanes.py): on a big store a clearing day can mean thousands of members, and
         neither the counter's lookups nor the lists may queue behind them. At start-up it waits until the first
-        lookup has been answered (or MAINTENANCE_DELAY_MS), so it never competes with the first keystroke."""
+        lookup has been answered and painted and the counter then pauses for QUIET_MS (or MAINTENANCE_DELAY_MS at
+        the latest), so it never competes with the first keystrokes."""
         timer = QTimer(self, interval=MAINTENANCE_INTERVAL_MS)
         timer.timeout.connect(self._run_maintenance)
         first = QTimer(self, singleShot=True, interval=MAINTENANCE_DELAY_MS)
+        quiet = QTimer(self, singleShot=True, interval=QUIET_MS)
+
+        armed = False
+
+        def restart(*_typed: str) -> None:
+            quiet.start()
+
+        def arm() -> None:  # the first answer is painted: from now on every key and every answer holds the work back
+            nonlocal armed
+            armed = True
+            self.counter.answered.disconnect(arm)
+            self.counter.answered.connect(restart)
+            self.counter.lookup.textEdited.connect(restart)
+            quiet.start()
 
         def begin() -> None:
-            self.counter.answered.disconnect(begin)
+            if armed:
+                self.counter.answered.disconnect(restart)
+                self.counter.lookup.textEdited.disconnect(restart)
+            else:
+                self.counter.answered.disconnect(arm)
             first.stop()
+            quiet.stop()
+            if self.services is not None:  # what the counter has not used yet, made on a worker (app/context.py)
+                self.tasks.run(self.services.prepare)
             timer.start()
             self._run_maintenance()
 
         first.timeout.connect(begin)
-        self.counter.answered.connect(begin)
+        quiet.timeout.connect(begin)
+        self.counter.answered.connect(arm)
         first.start()
 
     def _run_maintenance(self) -> None:
-        if self.services is not None:
-            heavy = self.tasks.for_lane(Lane.HEAVY)
-            heavy.run(
-                self.services.loyalty.daily_maintenance,
-                lambda result: log.info("daily maintenance: %s", result),
-                changes=Changes.POINTS | Changes.MEMBERS,
-            )
+        services = self.services
+        if services is None:
+            return
+        heavy = self.tasks.for_lane(Lane.HEAVY)
+        # Each service is made, and its modules imported, on the heavy lane's worker, never on the GUI thread.
+        heavy.run(
+            lambda: services.loyalty.daily_maintenance(),
+            lambda result: log.info("daily maintenance: %s", result),
+            changes=Changes.POINTS | Changes.MEMBERS,
+        )
+
+        def coupons() -> object:
             from app.coupons.automatic import run_daily
 
-            coupons, greetings = self.services.coupons, self.services.store.paths.root / "greetings"
-            heavy.run(lambda: run_daily(coupons, greetings), lambda result: log.info("coupon maintenance: %s", result))
-            heavy.run(self.services.backups.auto_backup, lambda made: log.info("daily backup: %s", made and made.path))
-            heavy.run(self.services.segments.refresh_if_due)
+            return run_daily(services.coupons, services.store.paths.root / "greetings")
+
+        heavy.run(coupons, lambda result: log.info("coupon maintenance: %s", result))
+        heavy.run(lambda: services.backups.auto_backup(), lambda made: log.info("daily backup: %s", made and made.path))
+        heavy.run(lambda: services.segments.refresh_if_due())
 
     def _check_starting_pin(self) -> None:
         services = self.services
@@ -449,13 +482,21 @@ class MainWindow(QMainWindow):
                         waiting.reject()  # it would act as the previous operator
                 self._hidden_dialogs = []
                 self.counter.clear_for_new_operator()
-            self.attach(self.store.services(operator))
+            serving = bool(self.counter.lookup.text().strip())  # typed while the store opened: the counter stays
+            services = self.store.services(operator)
+            self.attach(services)
             from app.vocabulary import StaffRole  # not at import: the first screen loads no database library
 
-            if operator.at_least(StaffRole.MANAGER):  # owners and managers land on the close-of-day figures
-                self.show_page(self.dashboard_row)
+            if operator.at_least(StaffRole.MANAGER) and not serving:  # owners and managers land on the day's figures
+                self.tasks.run(services.prepare, lambda _made: self._land_on_dashboard(services))
         if result.starting_pin:
             self.change_pin(starting_pin=True)
+
+    def _land_on_dashboard(self, services: Services) -> None:
+        """The close-of-day figures, once their services are made on a worker (else the page's first use would
+        import them on the GUI thread); not if someone else signed in or a customer's number was typed meanwhile."""
+        if services is self.services and not self.counter.lookup.text().strip():
+            self.show_page(self.dashboard_row)
 
     def _idle_ms(self) -> int:
         """Read at every restart, so a change on the This PC tab counts from the next key."""

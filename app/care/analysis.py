@@ -1,11 +1,15 @@
 """Complaint analysis: counts and median time to resolve by category, product/supplier, branch and staff; repeat
-complainers; this month's top issues against last month's. Grouped by the database, medians included (window
-functions, which SQLite and PostgreSQL both have): only a row per group comes back, even at 100,000 complaints."""
+complainers; this month's top issues against last month's.
+
+Two reads, so the screen paints its first view early: `groups` (the table and chart by the chosen dimension) and
+`patterns` (repeat complainers and the top issues, which do not change with the dimension). Each statement reads
+the covering index `ix_complaints_analysis` (or `ix_complaints_member_created`) alone, never the complaints' text."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import statistics
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -66,12 +70,21 @@ class TopIssue:
 
 
 @dataclass(frozen=True)
-class ComplaintAnalysis:
+class GroupTable:
+    """The first view: counts and median time to resolve by one dimension over the period."""
+
     dimension: Dimension
     since: dt.datetime | None
     until: dt.datetime | None
     total: int
     groups: list[GroupFigures]
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """The views that do not depend on the dimension: repeat complainers over the period, and this month's top
+    issues against last month's."""
+
     repeat: list[RepeatComplainer]
     top: list[TopIssue]
 
@@ -96,122 +109,126 @@ class ComplaintAnalysisService:
         self.operator = operator
         self.clock = clock
 
-    def analyse(
+    def groups(
         self, dimension: Dimension, since: dt.datetime | None = None, until: dt.datetime | None = None
-    ) -> ComplaintAnalysis:
-        def work(session: Session) -> ComplaintAnalysis:
-            period: list[ColumnElement[bool]] = []
-            if since is not None:
-                period.append(Complaint.created_at >= since)
-            if until is not None:
-                period.append(Complaint.created_at < until)
-            groups = self._groups(session, dimension, period)
-            return ComplaintAnalysis(
-                dimension,
-                since,
-                until,
-                sum(g.count for g in groups),
-                groups,
-                self._repeat(session, period),
-                self._top(session),
-            )
+    ) -> GroupTable:
+        """Each group's complaints, still open, resolved and median time to resolve (the middle one, or the mean of
+        the middle two), from one read of the period's (group, status, resolve time) off the covering index."""
+
+        def work(session: Session) -> GroupTable:
+            groups = _groups(session, dimension, _period(since, until))
+            return GroupTable(dimension, since, until, sum(g.count for g in groups), groups)
 
         return self.db.read(work)
 
-    def _groups(self, session: Session, dimension: Dimension, period: list[ColumnElement[bool]]) -> list[GroupFigures]:
-        key: Any
-        if dimension == Dimension.CATEGORY:
-            key = Complaint.category
-        elif dimension == Dimension.PRODUCT:
-            key = Complaint.product
-        elif dimension == Dimension.BRANCH:
-            key = Branch.name
-        else:
-            key = Staff.display_name
-        resolve_seconds = _seconds(session, Complaint.created_at, Complaint.resolved_at)
-        rows = select(key.label("label"), Complaint.status.label("status"), resolve_seconds.label("seconds")).where(
-            *period
-        )
-        if dimension == Dimension.BRANCH:
-            rows = rows.join(Branch, Branch.id == Complaint.branch_id)
-        elif dimension == Dimension.STAFF:
-            rows = rows.outerjoin(Staff, Staff.id == Complaint.assigned_to_id)
-        picked = rows.subquery()
-        counts = session.execute(
-            select(
-                picked.c.label,
-                func.count(),
-                func.coalesce(func.sum(case((picked.c.status.in_(OPEN_STATES), 1), else_=0)), 0),
-                func.count(picked.c.seconds),
-            ).group_by(picked.c.label)
-        ).all()
-        # The median in the database: each group's resolve times numbered in order, the middle one (or two) kept.
-        # 100,000 complaints then cost a sort, not 100,000 rows carried into Python.
-        ranked = (
-            select(
-                picked.c.label,
-                picked.c.seconds,
-                func.row_number().over(partition_by=picked.c.label, order_by=picked.c.seconds).label("rank"),
-                func.count().over(partition_by=picked.c.label).label("n"),
-            )
-            .where(picked.c.seconds.is_not(None))
-            .subquery()
-        )
-        medians = dict(
-            session.execute(
-                select(ranked.c.label, func.avg(ranked.c.seconds))
-                .where(ranked.c.rank.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]))
-                .group_by(ranked.c.label)
-            ).all()
-        )
-        none = translate("Care", NONE_LABEL)
-        groups = [
-            GroupFigures(
-                label if label else none,
-                int(total),
-                int(still_open),
-                int(resolved),
-                float(medians[label]) / 3600 if label in medians else None,
-            )
-            for label, total, still_open, resolved in counts
-        ]
-        return sorted(groups, key=lambda g: (-g.count, g.label))
+    def patterns(self, since: dt.datetime | None = None, until: dt.datetime | None = None) -> Patterns:
+        def work(session: Session) -> Patterns:
+            zone = ZoneInfo(read_settings(session).store_timezone)
+            return Patterns(_repeat(session, _period(since, until)), _top(session, self.clock.now(), zone))
 
-    def _repeat(self, session: Session, period: list[ColumnElement[bool]]) -> list[RepeatComplainer]:
-        many = (
-            select(Complaint.member_id, func.count().label("n"), func.max(Complaint.created_at).label("last"))
-            .where(Complaint.member_id.is_not(None), *period)
-            .group_by(Complaint.member_id)
-            .having(func.count() >= 2)
-            .subquery()
-        )
-        rows = session.execute(
-            select(Member.member_no, Member.name, many.c.n, many.c.last)
-            .join(many, many.c.member_id == Member.id)
-            .order_by(many.c.n.desc(), many.c.last.desc())
-            .limit(REPEAT_LIMIT)
-        ).all()
-        return [RepeatComplainer(no, name, int(n), _aware(last)) for no, name, n, last in rows]
+        return self.db.read(work)
 
-    def _top(self, session: Session) -> list[TopIssue]:
-        zone = ZoneInfo(read_settings(session).store_timezone)
-        this_start, last_start = month_starts(self.clock.now(), zone)
-        this = dict(
-            session.execute(
-                select(Complaint.category, func.count())
-                .where(Complaint.created_at >= this_start)
-                .group_by(Complaint.category)
-            ).all()
+
+def _period(since: dt.datetime | None, until: dt.datetime | None) -> list[ColumnElement[bool]]:
+    period: list[ColumnElement[bool]] = []
+    if since is not None:
+        period.append(Complaint.created_at >= since)
+    if until is not None:
+        period.append(Complaint.created_at < until)
+    return period
+
+
+def _groups(session: Session, dimension: Dimension, period: list[ColumnElement[bool]]) -> list[GroupFigures]:
+    key: Any
+    if dimension == Dimension.CATEGORY:
+        key = Complaint.category
+    elif dimension == Dimension.PRODUCT:
+        key = Complaint.product
+    elif dimension == Dimension.BRANCH:
+        key = Complaint.branch_id
+    else:
+        key = Complaint.assigned_to_id
+    # One plain read of the index, no sort: (group, still open?, seconds to resolve) per complaint, gathered here.
+    # Measured at 100,000 complaints, this costs less than half of having the database number each group's resolve
+    # times with a window function for the median (its sort and partition buffers), and less than a GROUP BY for
+    # the counts plus that window for the medians.
+    # Through the connection, row by row: the session would carry every row through the ORM's loading, and
+    # `.all()` builds a list of rows first (each cost half as much again as this loop, measured at 50,000 rows).
+    rows = session.connection().execute(
+        select(
+            key,
+            case((Complaint.status.in_(OPEN_STATES), 1), else_=0),
+            _seconds(session, Complaint.created_at, Complaint.resolved_at),
+        ).where(*period)
+    )
+    counts: dict[Any, list[int]] = {}
+    times: dict[Any, list[float]] = {}
+    for group, still_open, seconds in rows:
+        figures = counts.get(group)
+        if figures is None:
+            figures = counts[group] = [0, 0]
+            times[group] = []
+        figures[0] += 1
+        figures[1] += still_open
+        if seconds is not None:
+            times[group].append(float(seconds))
+    names = _names(session, dimension, list(counts))
+    none = translate("Care", NONE_LABEL)
+    groups = [
+        GroupFigures(
+            names.get(group, none) if group is not None else none,
+            total,
+            still_open,
+            len(times[group]),
+            statistics.median(times[group]) / 3600 if times[group] else None,
         )
-        last = dict(
-            session.execute(
-                select(Complaint.category, func.count())
-                .where(Complaint.created_at >= last_start, Complaint.created_at < this_start)
-                .group_by(Complaint.category)
-            ).all()
+        for group, (total, still_open) in counts.items()
+    ]
+    return sorted(groups, key=lambda g: (-g.count, g.label))
+
+
+def _names(session: Session, dimension: Dimension, keys: list[Any]) -> dict[Any, str]:
+    """Branch and staff groups are by id (the index holds ids; two staff may share a name): their names, looked up
+    for the few groups only."""
+    if dimension == Dimension.BRANCH:
+        return dict(session.execute(select(Branch.id, Branch.name).where(Branch.id.in_(keys))).all())
+    if dimension == Dimension.STAFF:
+        found = [k for k in keys if k is not None]
+        return dict(session.execute(select(Staff.id, Staff.display_name).where(Staff.id.in_(found))).all())
+    return {k: k for k in keys if k}
+
+
+def _repeat(session: Session, period: list[ColumnElement[bool]]) -> list[RepeatComplainer]:
+    many = (
+        select(Complaint.member_id, func.count().label("n"), func.max(Complaint.created_at).label("last"))
+        .where(Complaint.member_id.is_not(None), *period)
+        .group_by(Complaint.member_id)
+        .having(func.count() >= 2)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Member.member_no, Member.name, many.c.n, many.c.last)
+        .join(many, many.c.member_id == Member.id)
+        .order_by(many.c.n.desc(), many.c.last.desc())
+        .limit(REPEAT_LIMIT)
+    ).all()
+    return [RepeatComplainer(no, name, int(n), _aware(last)) for no, name, n, last in rows]
+
+
+def _top(session: Session, now: dt.datetime, zone: dt.tzinfo) -> list[TopIssue]:
+    """Both months in one pass over last month's start onwards (an index range on `created_at`)."""
+    this_start, last_start = month_starts(now, zone)
+    rows = session.execute(
+        select(
+            Complaint.category,
+            func.count(case((Complaint.created_at >= this_start, 1))),
+            func.count(case((Complaint.created_at < this_start, 1))),
         )
-        issues = [TopIssue(c, int(this.get(c, 0)), int(last.get(c, 0))) for c in set(this) | set(last)]
-        return sorted(issues, key=lambda i: (-i.this_month, -i.last_month, i.category))
+        .where(Complaint.created_at >= last_start)
+        .group_by(Complaint.category)
+    ).all()
+    issues = [TopIssue(category, int(this), int(last)) for category, this, last in rows]
+    return sorted(issues, key=lambda i: (-i.this_month, -i.last_month, i.category))
 
 
 def _aware(value: Any) -> dt.datetime:

@@ -16,8 +16,6 @@ from app.context import Services
 from app.errors import ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
-from app.importing.tables import write_table
-from app.trust.audit import record_export
 
 EXPORT_COLUMNS = (
     S("Care", "Number"),
@@ -85,22 +83,7 @@ def export_complaints(services: Services, path: Path, date_from: str | None, dat
         for row in services.care.complaints.rows_for_export(since, until):
             yield complaint_cells(row, zone)
 
-    count = write_atomically(path, [translate("Care", c) for c in EXPORT_COLUMNS], rows())
-    record_export(services.store.db, services.operator, "complaints", path, count)
-    return count
-
-
-def write_atomically(path: Path, columns: list[str], rows: Iterator[list[object]]) -> int:
-    """A table written beside its destination and moved there: a failure leaves no half file."""
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".part-", suffix=path.suffix)
-    os.close(handle)
-    try:
-        count = write_table(Path(temp), columns, rows)
-        os.replace(temp, path)
-        return count
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    return services.care.exports.save(path, "complaints", ([translate("Care", c) for c in EXPORT_COLUMNS], rows()))
 
 
 def print_survey_forms(services: Services, code: str, count: int, out: Path, member_no: str | None) -> FormBatch:
@@ -124,7 +107,7 @@ def survey_results(services: Services, code: str, out: Path | None, english: boo
     results = services.care.surveys.results(code)
     columns, rows = results_table(results, english)
     if out is not None:
-        write_atomically(out, columns, iter(rows))
+        services.care.exports.save(out, "survey_results", (columns, rows))
     title = results.template.shown_title(english)
     lines = [f"{results.template.code} v{results.template.version} {title}"]
     lines += ["\t".join(str(cell) for cell in row) for row in rows]

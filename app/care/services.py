@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from app.care.analysis import ComplaintAnalysisService
 from app.care.complaints import ComplaintService
+from app.care.exports import TableExportService
 from app.care.follow_ups import FollowUpService
 from app.care.settings import CareSettingsService
 from app.care.surveys import SurveyService
@@ -21,6 +22,7 @@ class CareServices:
     follow_ups: FollowUpService
     surveys: SurveyService
     settings: CareSettingsService
+    exports: TableExportService
 
     @classmethod
     def build(cls, db: Database, operator: Operator, clock: Clock) -> CareServices:
@@ -30,4 +32,5 @@ class CareServices:
             FollowUpService(db, operator, clock),
             SurveyService(db, operator, clock),
             CareSettingsService(db, operator),
+            TableExportService(db, operator),
         )

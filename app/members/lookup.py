@@ -4,6 +4,8 @@
 is one or more parts that never share a member, each an index range scan in index order (docs/ARCHITECTURE.md §7:
 p95 ≤ 2 ms on 1M members), so the counter takes the first `limit` rows part after part and the member list pages
 through the parts one after another. Both go through here, so the same text finds the same members in both.
+Every stage is built once, at import, with the text as a parameter: a keystroke runs statements already built and
+compiled, the counter's straight on a connection (`first_rows`, `find_first`), never through the ORM.
 
 The member list pages by key, never by offset: a page starts right after the last row shown (`ListCursor`), a search
 of the index wherever the page is, and only the first page counts the rows (the count rides along in the cursor).
@@ -22,11 +24,11 @@ What the text is taken for (spaces dropped, full-width characters folded to ASCI
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, not_, select, text, true, tuple_
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func, not_, or_, select, text, true, tuple_
 from sqlalchemy.orm import Session
 
 from app.members.validation import fold_width
@@ -35,11 +37,15 @@ from db.models import Member
 _SPACES = re.compile(r"\s+")
 EXACT_MIN = 5
 """A card or member number is at least this long; shorter text is never looked up as one exactly."""
+PREFIX_END = "\U0010ffff"
+"""Appended to a prefix, the end of its range."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Part:
     where: ColumnElement[bool]
+    """On the parameters `text` and `text_end` (`Step.params`): every part is built once, and each lookup runs the
+    same statements with new parameters (nothing to build or compile per keystroke)."""
     order: tuple[Any, ...]
     """The index's own order, ties broken by id in the same direction (free in SQLite: the id ends every index)."""
     keys: tuple[Any, ...] = ()
@@ -62,11 +68,23 @@ class ListCursor:
     """The stage's rows, counted once for the first page."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Stage:
     parts: tuple[Part, ...]
     exact: bool = False
     """A full phone, card or member number: a single hit opens the member at once."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """A stage of the plan and the text it looks for."""
+
+    stage: Stage
+    text: str
+
+    @property
+    def params(self) -> dict[str, str]:
+        return {"text": self.text, "text_end": self.text + PREFIX_END}
 
 
 def lookup_text(raw: str) -> str:
@@ -74,68 +92,86 @@ def lookup_text(raw: str) -> str:
     return _SPACES.sub("", fold_width(raw or ""))
 
 
-def _prefix(column: Any, prefix: str) -> ColumnElement[bool]:
+def _prefix(column: Any) -> ColumnElement[bool]:
     """A prefix match as an index range (SQLite's LIKE never uses the index)."""
-    return and_(column >= prefix, column < prefix + "\U0010ffff")
+    return and_(column >= bindparam("text"), column < bindparam("text_end"))
 
 
-def _ranges(*columns: tuple[Any, str]) -> Stage:
+def _ranges(*columns: Any) -> Stage:
     """Prefix parts over several columns, each leaving out what the ones before it found."""
     parts: list[Part] = []
     taken: list[ColumnElement[bool]] = []
-    for column, prefix in columns:
-        where = _prefix(column, prefix)
+    for column in columns:
+        where = _prefix(column)
         parts.append(Part(and_(where, *[not_(t) for t in taken]), (column, Member.id), (column, Member.id)))
         taken.append(where)
     return Stage(tuple(parts))
 
 
-def _exact(column: Any, value: str) -> Stage:
-    return Stage((Part(column == value, ()),), exact=True)
+def _exact(*columns: Any) -> Stage:
+    """Whoever holds the text in one of `columns` (each indexed): one statement, a search of each index."""
+    return Stage((Part(or_(*[column == bindparam("text") for column in columns]), ()),), exact=True)
 
 
-def plan_lookup(raw: str) -> list[Stage]:
-    """The stages for `raw`; none for blank text."""
+NAME = _ranges(Member.name)
+LAST4 = Stage((Part(Member.phone_last4 == bindparam("text"), (Member.last_visit_at.desc(), Member.id.desc())),))
+PHONE = _exact(Member.phone)
+CARD_OR_NUMBER = _exact(Member.card_no, Member.member_no)
+PHONE_OR_CARD_PREFIX = _ranges(Member.phone, Member.card_no)
+PINYIN = _ranges(Member.pinyin_initials, Member.pinyin_full)
+CARD_OR_NUMBER_PREFIX = _ranges(Member.card_no, Member.member_no)
+
+
+def plan_lookup(raw: str) -> list[Step]:
+    """The steps for `raw`; none for blank text."""
     text = lookup_text(raw)
     if not text:
         return []
     if not text.isascii():
-        return [_ranges((Member.name, text))]
+        return [Step(NAME, text)]
     digits = text.isdigit()
     if digits and len(text) == 4:
-        return [Stage((Part(Member.phone_last4 == text, (Member.last_visit_at.desc(), Member.id.desc())),))]
+        return [Step(LAST4, text)]
     upper = text.upper()
-    stages: list[Stage] = []
+    steps: list[Step] = []
     if digits and len(text) == 11 and text[0] == "1":
-        stages.append(_exact(Member.phone, text))
+        steps.append(Step(PHONE, text))
     if len(text) >= EXACT_MIN:
-        stages += [_exact(Member.card_no, upper), _exact(Member.member_no, upper)]
+        steps.append(Step(CARD_OR_NUMBER, upper))
     if digits:
-        stages.append(_ranges((Member.phone, text), (Member.card_no, text)))
-        return stages
+        steps.append(Step(PHONE_OR_CARD_PREFIX, text))
+        return steps
     if text.isalpha():
-        key = text.lower()
-        stages.append(_ranges((Member.pinyin_initials, key), (Member.pinyin_full, key)))
-    stages.append(_ranges((Member.card_no, upper), (Member.member_no, upper)))
-    return stages
+        steps.append(Step(PINYIN, text.lower()))
+    steps.append(Step(CARD_OR_NUMBER_PREFIX, upper))
+    return steps
 
 
-def find_first(session: Session, base: Select, stages: Sequence[Stage], limit: int) -> tuple[list[Any], bool]:
-    """The counter's matches: the first `limit` rows of `base` of the first stage that has any, and whether they
-    are one exact hit."""
-    for stage in stages:
-        want = 2 if stage.exact else limit
+def first_rows(base: Select, part: Part) -> Select:
+    """`base`'s first `:limit` rows of `part`, in the part's order (built once per part by the caller)."""
+    return base.where(part.where).order_by(*part.order).limit(bindparam("limit"))
+
+
+def find_first(
+    reader: Connection | Session, statement: Callable[[Part], Select], steps: Sequence[Step], limit: int
+) -> tuple[list[Any], bool]:
+    """The counter's matches: the first `limit` rows of the first step that has any (`statement(part)`, from
+    `first_rows`), and whether they are one exact hit."""
+    for step in steps:
+        want = 2 if step.stage.exact else limit
+        params: dict[str, Any] = step.params
         rows: list[Any] = []
-        for part in stage.parts:
-            rows += session.execute(base.where(part.where).order_by(*part.order).limit(want - len(rows))).all()
+        for part in step.stage.parts:
+            params["limit"] = want - len(rows)
+            rows += reader.execute(statement(part), params).all()
             if len(rows) >= want:
                 break
         if rows:
-            return rows, stage.exact and len(rows) == 1
+            return rows, step.stage.exact and len(rows) == 1
     return [], False
 
 
-EVERYONE = Stage((Part(true(), (Member.id.desc(),), (Member.id,), descending=True),))
+EVERYONE = Step(Stage((Part(true(), (Member.id.desc(),), (Member.id,), descending=True),)), "")
 """The list without a filter: every member, newest first."""
 ANONYMISED = text("status = 'anonymised'")
 """Written as the partial index `ix_members_anonymised` is, so counting them searches that small index."""
@@ -147,32 +183,34 @@ def _after(part: Part, keys: tuple[Any, ...]) -> ColumnElement[bool]:
     return mine < theirs if part.descending else mine > theirs
 
 
-def _count(session: Session, part: Part) -> int:
+def _count(session: Session, part: Part, params: dict[str, str]) -> int:
     """The members of `part` less the anonymised ones, each count read from an index alone (filtering on the status
     instead reads every matching member's row: 0.4 s warm and 5.6 s cold for `z` on 1M members)."""
     everyone = select(func.count()).select_from(Member)
-    listed = everyone if part is EVERYONE.parts[0] else everyone.where(part.where)
-    return (session.scalar(listed) or 0) - (session.scalar(everyone.where(ANONYMISED, part.where)) or 0)
+    listed = everyone if part is EVERYONE.stage.parts[0] else everyone.where(part.where)
+    return (session.scalar(listed, params) or 0) - (session.scalar(everyone.where(ANONYMISED, part.where), params) or 0)
 
 
-def _first(session: Session, stages: Sequence[Stage]) -> ListCursor | None:
-    for number, stage in enumerate(stages):
-        total = sum(_count(session, part) for part in stage.parts)
+def _first(session: Session, steps: Sequence[Step]) -> ListCursor | None:
+    for number, step in enumerate(steps):
+        total = sum(_count(session, part, step.params) for part in step.stage.parts)
         if total:
             return ListCursor(number, 0, (), 0, total)
     return None
 
 
 def find_page(
-    session: Session, base: Select, stages: Sequence[Stage], after: ListCursor | None, limit: int
+    session: Session, base: Select, steps: Sequence[Step], after: ListCursor | None, limit: int
 ) -> tuple[list[Any], ListCursor | None, int]:
-    """A page of the member list: `limit` rows of the first stage that has any, from `after` (None: the first
-    page, which counts the stage's rows); where the next page starts (None at the end) and the stage's count.
+    """A page of the member list: `limit` rows of the first step that has any, from `after` (None: the first
+    page, which counts the step's rows); where the next page starts (None at the end) and the step's count.
     The rows end with the part's keys (the caller reads its own columns and ignores them)."""
-    start = after or _first(session, stages or [EVERYONE])
+    steps = steps or [EVERYONE]
+    start = after or _first(session, steps)
     if start is None:
         return [], None, 0
-    parts = (stages or [EVERYONE])[start.stage].parts
+    step = steps[start.stage]
+    parts = step.stage.parts
     rows: list[Any] = []
     keys, shown = start.after, start.shown_in_part
     for number in range(start.part, len(parts)):
@@ -183,7 +221,7 @@ def find_page(
         elif shown:
             query = query.offset(shown)
         wanted = limit - len(rows)
-        found = session.execute(query.limit(wanted)).all()
+        found = session.execute(query.limit(wanted), step.params).all()
         rows += found
         if len(found) == wanted:
             last = tuple(found[-1])

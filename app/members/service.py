@@ -10,16 +10,17 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
 from app.clock import Clock
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
-from app.members.lookup import Stage, find_first, plan_lookup
+from app.members.lookup import Part, Step, find_first, first_rows, plan_lookup
 from app.members.numbers import member_no_for
 from app.members.pinyin import pinyin_keys
 from app.members.profile import (
@@ -57,6 +58,13 @@ PERSONAL = frozenset(
     | {"id_number_enc", "id_number_hash"}
 )
 """Fields the audit log names but never copies: the trail outlives a member's deletion (PIPL)."""
+_HITS = listed_members()
+
+
+@cache
+def _hits(part: Part) -> Select:
+    """The statement of one lookup part, built the first time it is used (there are a dozen parts)."""
+    return first_rows(_HITS, part)
 
 
 @dataclass(frozen=True)
@@ -120,14 +128,16 @@ class MemberService:
         )
 
     def lookup(self, query: str, limit: int = LOOKUP_LIMIT) -> LookupResult:
-        stages = plan_lookup(query)
-        if not stages:
+        """The counter's lookup: plain statements on a connection (no session, no ORM objects; on SQLite no
+        transaction either), each built and compiled once."""
+        steps = plan_lookup(query)
+        if not steps:
             return LookupResult([], False)
-        with self.db.session() as session:
-            return self._lookup(session, stages, limit)
+        with self.db.quick_reads() as connection:
+            return self._lookup(connection, steps, limit)
 
-    def _lookup(self, session: Session, stages: list[Stage], limit: int) -> LookupResult:
-        rows, exact = find_first(session, listed_members(), stages, limit)
+    def _lookup(self, reader: Connection | Session, steps: list[Step], limit: int) -> LookupResult:
+        rows, exact = find_first(reader, _hits, steps, limit)
         return LookupResult([self._hit(r) for r in rows], exact)
 
     # ---- register and edit ---------------------------------------------------------------------------------

@@ -65,6 +65,11 @@ Name: "desktopicon"; Description: "{cm:CreateDesktopIcon}"; GroupDescription: "{
 ; One store for the PC; the counter accounts are ordinary users, so they get modify rights on it.
 Name: "{commonappdata}\{#AppName}"; Permissions: users-modify; Flags: uninsneveruninstall
 
+[InstallDelete]
+; An upgrade replaces the programs' own folder whole: a library or module left from the previous version must not be
+; found by the new one. Only {app} is cleared; the data in {commonappdata} is never named here.
+Type: filesandordirs; Name: "{app}\_internal"
+
 [Files]
 Source: "{#DistDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
 Source: "all-users.txt"; DestDir: "{app}"; Flags: ignoreversion

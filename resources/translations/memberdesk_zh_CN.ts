@@ -304,6 +304,14 @@
         <translation>导出…</translation>
     </message>
     <message>
+        <source>By the chosen dimension</source>
+        <translation>按所选维度的统计</translation>
+    </message>
+    <message>
+        <source>Top issues</source>
+        <translation>主要问题</translation>
+    </message>
+    <message>
         <source>By</source>
         <translation>按</translation>
     </message>
@@ -349,6 +357,10 @@
 </context>
 <context>
     <name>Application</name>
+    <message>
+        <source>Store time {store} · this PC {pc}</source>
+        <translation>门店时间 {store} · 本机 {pc}</translation>
+    </message>
     <message>
         <source>This PC&apos;s clock is set to {pc}; times are shown in the store&apos;s time ({store}).</source>
         <translation>本机时钟设置为 {pc}；时间按门店时区（{store}）显示。</translation>
@@ -3485,6 +3497,10 @@
     <message>
         <source>MemberDesk: first start on this PC</source>
         <translation>会员台：首次在这台电脑上使用</translation>
+    </message>
+    <message>
+        <source>Making the store…</source>
+        <translation>正在准备门店…</translation>
     </message>
     <message>
         <source>Start</source>

@@ -4,8 +4,10 @@ bad input refused with nothing written, and `db check` agreeing after every scen
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -33,6 +35,7 @@ from db.enums import (
     StaffRole,
 )
 from db.models import (
+    AuditLog,
     Complaint,
     ComplaintEvent,
     Coupon,
@@ -312,17 +315,92 @@ def test_analysis_counts_medians_repeat_and_months(svc: Services, member: int, c
         clock.advance(dt.timedelta(hours=hours))
         complaints.resolve(cid, Resolution("ok", follow_up=False))
     complaints.log(draft(category="缺货"), key())
-    analysis = svc.care.analysis.analyse(Dimension.CATEGORY)
-    assert analysis.total == 4
-    quality = next(g for g in analysis.groups if g.label == "商品质量")
+    analysis = svc.care.analysis
+    table = analysis.groups(Dimension.CATEGORY)
+    assert table.total == 4
+    quality = next(g for g in table.groups if g.label == "商品质量")
     assert (quality.count, quality.resolved, quality.still_open) == (3, 3, 0)
     assert quality.median_hours == pytest.approx(4, abs=0.01)
-    assert [(r.member_no, r.count) for r in analysis.repeat] == [(analysis.repeat[0].member_no, 3)]
-    assert {(t.category, t.this_month) for t in analysis.top} == {("商品质量", 3), ("缺货", 1)}
-    by_product = svc.care.analysis.analyse(Dimension.PRODUCT)
-    assert {g.label: g.count for g in by_product.groups}["光明"] == 3
-    assert svc.care.analysis.analyse(Dimension.STAFF).total == 4
-    assert svc.care.analysis.analyse(Dimension.BRANCH, since=clock.now() + dt.timedelta(seconds=1)).total == 0
+    patterns = analysis.patterns()
+    assert [(r.member_no, r.count) for r in patterns.repeat] == [(patterns.repeat[0].member_no, 3)]
+    assert {(t.category, t.this_month) for t in patterns.top} == {("商品质量", 3), ("缺货", 1)}
+    by_product = analysis.groups(Dimension.PRODUCT)
+    assert {g.label: g.count for g in by_product.groups} == {"光明": 3, "(none)": 1}
+    by_staff = analysis.groups(Dimension.STAFF)
+    assert by_staff.total == 4 and sum(g.count for g in by_staff.groups) == 4
+    assert {g.label for g in analysis.groups(Dimension.BRANCH).groups} == {"总店"}
+    assert analysis.groups(Dimension.BRANCH, since=clock.now() + dt.timedelta(seconds=1)).total == 0
+    assert analysis.patterns(since=clock.now() + dt.timedelta(seconds=1)).repeat == []
+
+
+def test_analysis_medians_equal_pythons_for_odd_even_and_unresolved_groups(
+    svc: Services, store: Store, clock: FixedClock
+) -> None:
+    """Resolve times made by hand, many per group (odd and even counts, open ones among them, a group with none
+    resolved): each group's figures equal those Python computes from the same complaints."""
+    complaints = svc.care.complaints
+    plan: dict[str, list[int | None]] = {
+        "商品质量": [5, 1, 9, None, 3],
+        "价格标签": [2, 8, 4, 6, None, None],
+        "缺货": [None],
+        "其他": [7],
+    }
+    for category, hours in plan.items():
+        for value in hours:
+            cid = complaints.log(draft(category=category), key()).complaint_id
+            if value is None:
+                continue
+            with store.db.session() as session, session.begin():
+                # resolved now, logged `value` hours ago
+                logged = clock.now() - dt.timedelta(hours=value)
+                session.execute(update(Complaint).where(Complaint.id == cid).values(created_at=logged))
+            complaints.resolve(cid, Resolution("ok", follow_up=False))
+    table = svc.care.analysis.groups(Dimension.CATEGORY)
+    found = {g.label: (g.count, g.resolved, g.still_open, g.median_hours) for g in table.groups}
+    expected = {}
+    for category, values in plan.items():
+        done = [v for v in values if v is not None]
+        median = statistics.median(done) if done else None
+        expected[category] = (len(values), len(done), len(values) - len(done), median)
+    assert found.keys() == expected.keys()
+    for category, (count, resolved, still_open, median) in expected.items():
+        assert found[category][:3] == (count, resolved, still_open)
+        assert found[category][3] == (None if median is None else pytest.approx(median, abs=1e-3))
+    assert [g.label for g in table.groups][:2] == ["价格标签", "商品质量"]  # most complaints first
+
+
+def test_analysis_reads_covering_indexes(svc: Services, store: Store, member: int) -> None:
+    """The analysis statements read the indexes made for them and never the complaints table (SQLite's plan)."""
+    if store.db.sqlite_path is None:
+        pytest.skip("SQLite's EXPLAIN QUERY PLAN")
+    svc.care.complaints.log(draft(member_id=member), key())
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "complaints" in statement:
+            statements.append(statement)
+
+    from sqlalchemy import event
+
+    engine = store.db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for dimension in Dimension:
+            svc.care.analysis.groups(dimension, since=START - dt.timedelta(days=365))
+        svc.care.analysis.patterns(since=START - dt.timedelta(days=365))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(statements) == 6
+    with store.db.session() as session:
+        for statement in statements:
+            plan = [
+                str(row[-1])
+                for row in session.connection().exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + statement, tuple([None] * statement.count("?"))
+                )
+            ]
+            reads = [step for step in plan if step.startswith(("SCAN complaints", "SEARCH complaints"))]
+            assert reads and all("COVERING INDEX ix_complaints_" in step for step in reads), plan
 
 
 def test_care_settings_are_validated_and_need_a_manager(svc: Services, boss: Services) -> None:
@@ -462,6 +540,18 @@ def test_results_move_with_entries(svc: Services, member: int) -> None:
     quality = second.questions[0]
     assert quality.distribution == {"1": 0, "2": 1, "3": 0, "4": 0, "5": 1} and quality.csat == 50.0
     assert second.trend[0].responses == 2 and second.branches[0].responses == 2
+
+
+def test_survey_results_written_to_a_file_are_audited(svc: Services, store: Store, tmp_path: Path) -> None:
+    """`surveys results --out` is an export like any other: an audited entry naming the file and its rows."""
+    from app.care.cli import survey_results
+
+    lines = survey_results(svc, "SAT", tmp_path / "results.xlsx", english=False)
+    with store.db.session() as session:
+        entries = session.execute(select(AuditLog.entity, AuditLog.details).where(AuditLog.action == "export")).all()
+    assert [(entity, details["file"], details["count"]) for entity, details in entries] == [
+        ("survey_results", "results.xlsx", len(lines) - 1)
+    ]
 
 
 def test_no_reward_for_anonymous_forms_or_when_switched_off(

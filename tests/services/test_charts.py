@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.care.cli import write_atomically
 from app.care.complaints import ComplaintDraft, Resolution
+from app.care.exports import write_atomically
 from app.charts.model import ChartFilter, ChartId, Grain, Look
 from app.clock import FixedClock
 from app.context import Services

@@ -25,6 +25,7 @@ from app.members.service import MemberForm
 from db.engine import Database
 from db.enums import SaleKind
 from db.models import Gift, GiftRedemption, Member, Sale
+from tests.windows.support import NEEDS_FORK
 
 KILLS = 200
 CHECK_EVERY = 25
@@ -90,6 +91,7 @@ def in_store(db: Database, key: str) -> int:
     return db.read(count)
 
 
+@NEEDS_FORK
 def test_sigkill_during_purchases_redemptions_and_returns(store: Store) -> None:
     if store.db.sqlite_path is None:
         pytest.skip("one counter's file killed; the server case is the concurrency test")

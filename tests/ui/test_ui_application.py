@@ -69,6 +69,17 @@ def test_keys_typed_while_the_store_opens_are_answered_after_sign_in(qtbot: QtBo
     qtbot.waitUntil(lambda: window.counter.panel.profile is not None, timeout=10_000)
     assert window.counter.panel.profile is not None and window.counter.panel.profile.name == "张伟"
     assert window.store_label.text() == "会员台示例超市 · 总店"
+    assert window.stack.currentWidget() is window.counter, "the owner typed a customer's number: the counter stays"
+
+
+def test_an_owner_who_typed_nothing_lands_on_the_close_of_day_figures(qtbot: QtBot, session: RunningGui) -> None:
+    window = session.window
+    dialog = sign_in_dialog(qtbot, window)
+    dialog.account.setCurrentIndex(dialog.account.findData("owner"))
+    qtbot.keyClicks(dialog.pin, "0000")
+    qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.stack.currentIndex() == window.dashboard_row, timeout=10_000)
+    assert window.services is not None and "close_of_day" in vars(window.services), "made on a worker first"
 
 
 def test_the_first_screen_imports_no_database_or_chart_library() -> None:

@@ -9,14 +9,18 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
 from app.care.complaints import ComplaintDraft, ComplaintFilter
 from app.care.surveys import form_number
 from app.context import Services, Store
 from app.coupons.campaigns import CampaignDraft
 from app.coupons.codes import grouped
+from app.integrity import check_database
 from db.enums import CampaignTarget, ComplaintSeverity, ComplaintStatus, CouponKind
+from db.models import AuditLog
 from tests.staff_support import MANAGER_PIN
 from tests.ui.ui_support import buy, open_member, register, shown
 from ui.care.complaint_dialogs import ComplaintDialog, NoteDialog, ResolveDialog
@@ -118,8 +122,8 @@ def test_workflow_with_goodwill_in_the_list(
     call.ok.click()
     assert page.follow_ups.model.rowCount() == 0
     page.tabs.setCurrentIndex(1)
-    result = page.analysis.result
-    assert result is not None and result.total == 1 and result.groups[0].label == "价格标签"
+    table = page.analysis.table
+    assert table is not None and table.total == 1 and table.groups[0].label == "价格标签"
 
 
 def test_resolved_with_a_coupon_from_the_list(
@@ -272,3 +276,59 @@ def test_print_forms_opens_a_preview(qtbot: QtBot, window: MainWindow, services:
     assert preview.document.pageCount() == 2
     preview.reject()
     assert [t.forms for t in services.care.surveys.templates()] == [4]
+
+
+def audited_exports(store: Store) -> list[tuple[str, str, int]]:
+    with store.db.session() as session:
+        rows = session.execute(
+            select(AuditLog.entity, AuditLog.details).where(AuditLog.action == "export").order_by(AuditLog.id)
+        ).all()
+    return [(entity, details["file"], details["count"]) for entity, details in rows]
+
+
+def test_every_analysis_and_results_export_is_audited(
+    qtbot: QtBot,
+    window: MainWindow,
+    services: Services,
+    store: Store,
+    member_id: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 9: each table the analysis and the survey results export writes an audited `export` entry (who, which
+    file, how many rows); a file that cannot be written is refused with a message and audits nothing."""
+    care = services.care.complaints
+    for subject in ("价签错误", "找零少了"):
+        care.log(ComplaintDraft(subject, "counter", "价格标签", ComplaintSeverity.LOW, member_id), subject)
+    chosen: list[Path] = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(chosen[-1]), ""))
+    page = complaints_page(window)
+    page.tabs.setCurrentIndex(1)
+    view = page.analysis
+    assert view.patterns is not None and [r.count for r in view.patterns.repeat] == [2]
+    for which, name in (("groups", "by-category.xlsx"), ("repeat", "repeat.csv"), ("top", "top.csv")):
+        chosen.append(tmp_path / name)
+        next(a for a in view.export_menu.actions() if a.objectName() == f"export-{which}").trigger()
+        shown(QMessageBox).close()
+    assert audited_exports(store) == [
+        ("complaint_analysis", "by-category.xlsx", 1),
+        ("complaint_analysis", "repeat.csv", 1),
+        ("complaint_analysis", "top.csv", 1),
+    ]
+    repeat = (tmp_path / "repeat.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert repeat[1].split(",")[1:3] == ["张伟", "2"]
+    chosen.append(tmp_path / "gone" / "top.csv")  # the folder was removed (a USB stick pulled out)
+    view.export("top")
+    refused = shown(QMessageBox)
+    assert "top.csv" in refused.text()
+    refused.close()
+    assert len(audited_exports(store)) == 3 and not (tmp_path / "gone").exists()
+    services.care.surveys.print_forms("SAT", 1, None, lambda batch: None)
+    services.care.surveys.enter(form_number(1), {"nps": "9"}, "k-form", "SAT")
+    results = surveys_page(window)
+    results.tabs.setCurrentIndex(1)
+    chosen.append(tmp_path / "survey.csv")
+    results.results.export()
+    shown(QMessageBox).close()
+    assert audited_exports(store)[-1][:2] == ("survey_results", "survey.csv")
+    assert check_database(store.db) == []

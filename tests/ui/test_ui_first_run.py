@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QLabel, QWizard
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QProgressBar, QWizard
 from pytestqt.qtbot import QtBot
 
 from app.context import Store
-from app.first_run import needs_first_run
 from app.keyfile import export_key, load_or_create_key, read_key
+from app.paths import needs_first_run
 from db.engine import SQLITE_FILENAME, saved_database_url
 from ui.first_run import FirstRunWizard
 from ui.i18n import Translators
-from ui.tasks import SyncTaskRunner
+from ui.local_settings import LAST_USERNAME, LocalSettings
+from ui.tasks import SyncTaskRunner, _Task
 
 PG_URL_ENV = "MEMBERDESK_TEST_PG_URL"
 
@@ -57,6 +60,7 @@ def test_a_new_store_gets_its_name_owner_pin_and_points_rules(
     wizard.grab().save(str(tmp_path / "first-run-new-store.png"))
     with qtbot.waitSignal(wizard.accepted, timeout=10_000):
         wizard.button(QWizard.WizardButton.FinishButton).click()
+    assert LocalSettings(tmp_path / "data").get(LAST_USERNAME) == "wang"
     store = Store.open(tmp_path / "data")
     try:
         owner = store.sign_in("wang", "2580")
@@ -90,6 +94,42 @@ def test_a_demo_store_for_training(qtbot: QtBot, wizard: FirstRunWizard, tmp_pat
     with qtbot.waitSignal(wizard.accepted, timeout=120_000):
         wizard.button(QWizard.WizardButton.FinishButton).click()
     assert "3,000" in wizard.summary
+    assert (tmp_path / "data" / SQLITE_FILENAME).exists()
+    assert LocalSettings(tmp_path / "data").get(LAST_USERNAME) == "owner", "the sign-in offers the account named"
+
+
+class HeldTaskRunner(SyncTaskRunner):
+    """Runs the work only when released, as a worker still busy making the store would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: list[Callable[[], None]] = []
+
+    def _submit(self, task: _Task) -> None:
+        self.held.append(lambda: SyncTaskRunner._submit(self, task))
+
+    def release(self) -> None:
+        while self.held:
+            self.held.pop(0)()
+
+
+def test_the_wizard_cannot_be_cancelled_while_the_store_is_made(qtbot: QtBot, tmp_path: Path) -> None:
+    """Cancel, Esc or closing the window half-way would leave a half-made store that the next start takes for a
+    finished one."""
+    tasks = HeldTaskRunner()
+    wizard = FirstRunWizard(tasks, tmp_path / "data")
+    qtbot.addWidget(wizard)
+    wizard.show()
+    fill_new_store(wizard)
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    assert tasks.held and wizard.findChild(QProgressBar, "firstRunBusy").isVisible()
+    assert not wizard.button(QWizard.WizardButton.CancelButton).isEnabled()
+    with qtbot.assertNotEmitted(wizard.rejected):
+        qtbot.keyClick(wizard, Qt.Key.Key_Escape)
+        wizard.close()
+    assert wizard.isVisible()
+    with qtbot.waitSignal(wizard.accepted, timeout=10_000):
+        tasks.release()
     assert (tmp_path / "data" / SQLITE_FILENAME).exists()
 
 

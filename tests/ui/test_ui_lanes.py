@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.changes import Changes
 from app.context import Services, Store
 from app.lanes import Lane
+from app.members.service import LookupResult
 from db.models import Member
 from tests.ui.ui_support import register
 from ui.application import build_main_window
@@ -122,3 +123,28 @@ def test_start_up_maintenance_waits_for_the_first_lookup(
     qtbot.keyClicks(window.counter.lookup, "zw")
     qtbot.waitUntil(lambda: window.counter.hits.rowCount() == 1, timeout=3000)
     assert runs == ["maintenance"], "once at start-up, then daily"
+
+
+def test_keys_typed_while_a_lookup_is_on_its_way_are_looked_up_together(
+    qtbot: QtBot, services: Services, runner: TaskRunner, release: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No timer holds the last key back, and a burst never queues a lookup per key: what was typed while one was
+    on its way is looked up once it is back, and its stale answer is never shown."""
+    register(services, "13812345678", "张伟")
+    asked: list[str] = []
+    lookup = services.members.lookup
+
+    def asking(query: str) -> LookupResult:
+        asked.append(query)
+        return lookup(query)
+
+    monkeypatch.setattr(services.members, "lookup", asking)
+    window = build_main_window(services, runner)
+    qtbot.addWidget(window)
+    runner.for_lane(Lane.COUNTER).run(lambda: release.wait(LONG_S))  # the first key's lookup waits behind it
+    qtbot.keyClicks(window.counter.lookup, "138")
+    qtbot.wait(50)
+    assert asked == []
+    release.set()
+    qtbot.waitUntil(lambda: [hit.name for hit in window.counter.hits.rows()] == ["张伟"], timeout=3000)
+    assert asked == ["1", "138"]

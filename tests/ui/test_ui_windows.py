@@ -1,5 +1,5 @@
-"""Windows conditions met at the counter, simulated on Linux: a PC clock in another zone (finding 10) and Windows 11
-dark mode (finding 8)."""
+"""Windows conditions met at the counter, simulated on Linux: a PC clock in another zone (finding 10), Windows 11
+dark mode (finding 8) and a Chinese input method's full-width digits (finding 5)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.context import Services
 from app.paths import resource_path
 from tests.ui.ui_support import open_member, register
+from tests.windows.support import NEEDS_TZSET
 from ui import formatting as fmt
 from ui.application import build_main_window, configure_application
+from ui.counter.page import prefill_for
 from ui.i18n import Translators
+from ui.main_window import MainWindow
 from ui.tasks import SyncTaskRunner
 
 SOLD_AT_UTC = dt.datetime(2026, 11, 23, 2, 30, tzinfo=dt.UTC)  # 10:30 in Shanghai, 21:30 the day before in New York
@@ -50,6 +54,7 @@ def pc_in_shanghai() -> Iterator[None]:
     yield from pc_zone("Asia/Shanghai")
 
 
+@NEEDS_TZSET
 @pytest.mark.usefixtures("pc_in_new_york")
 def test_times_are_shown_in_the_stores_zone_not_the_pcs(
     qtbot: QtBot, services: Services, tasks: SyncTaskRunner, translators: Translators
@@ -62,6 +67,7 @@ def test_times_are_shown_in_the_stores_zone_not_the_pcs(
     assert fmt.local_datetime(SOLD_AT_UTC.replace(tzinfo=None)) == "2026-11-23 10:30"  # naive = UTC, never the PC's
 
 
+@NEEDS_TZSET
 @pytest.mark.usefixtures("pc_in_new_york")
 def test_the_status_bar_warns_when_the_pcs_zone_differs(
     qtbot: QtBot, services: Services, tasks: SyncTaskRunner, translators: Translators
@@ -71,8 +77,10 @@ def test_the_status_bar_warns_when_the_pcs_zone_differs(
     warning = window.findChild(QLabel, "zoneWarning")
     assert warning is not None
     assert "UTC-05:00" in warning.text() and "Asia/Shanghai" in warning.text()
+    assert "UTC-05:00" in warning.toolTip() and "Asia/Shanghai" in warning.toolTip()
 
 
+@NEEDS_TZSET
 @pytest.mark.usefixtures("pc_in_shanghai")
 def test_no_warning_when_the_pc_keeps_the_stores_time(
     qtbot: QtBot, services: Services, tasks: SyncTaskRunner, translators: Translators
@@ -175,3 +183,26 @@ def test_every_stylesheet_background_comes_with_a_text_colour() -> None:
     for selector, body in re.findall(r"([^{}]+)\{([^}]*)\}", sheet):
         if re.search(r"(^|[;\s])background(-color)?\s*:", body) and "::chunk" not in selector:
             assert re.search(r"(^|[;\s])color\s*:", body), f"{selector.strip()} sets a background but no text colour"
+
+
+# --- finding 5 at the counter: a Chinese input method in full-width mode
+
+
+def test_fullwidth_digits_from_an_input_method_open_the_member(
+    qtbot: QtBot, window: MainWindow, members: dict[str, int]
+) -> None:
+    """Sogou or Microsoft Pinyin in full-width mode hands the box １３７…, one committed character per key."""
+    page = window.counter
+    for char in "１３７００００５６７８":
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(page.lookup, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, char))
+        qtbot.wait(30)
+    qtbot.waitUntil(lambda: page.panel.profile is not None, timeout=3000)
+    assert page.panel.profile is not None and page.panel.profile.id == members["单田芳"]
+
+
+def test_fullwidth_input_starts_a_registration_in_the_right_field() -> None:
+    """No match for what the input method typed: F2 puts a full-width phone or card where an ASCII one would go."""
+    assert prefill_for("１３９１２３５００００").phone == "13912350000"
+    assert prefill_for("８８００００００００１３").card_no == "880000000013"
+    assert prefill_for("王小明").name == "王小明"

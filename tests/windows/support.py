@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+
+NEEDS_FORK = pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(),
+    reason="needs os.fork: Windows has none (nor a run with MEMBERDESK_TEST_NO_FORK=1)",
+)
+NEEDS_TZSET = pytest.mark.skipif(
+    not hasattr(time, "tzset"), reason="moves the PC's zone with TZ and time.tzset(), which Windows lacks"
+)
 
 
 def run_main(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import stat
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path, PureWindowsPath
 
@@ -113,8 +115,16 @@ def test_store_in_use_is_a_message_not_a_crash() -> None:
 
 @pytest.fixture
 def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder this account may read but not write, as Program Files is to a counter's ordinary account."""
     folder = tmp_path / "Program Files" / "MemberDesk"
     folder.mkdir(parents=True)
+    if os.name == "nt":
+        # Windows ignores a folder's mode bits; an ACL denying Everyone (S-1-1-0) writing does it, admins included.
+        everyone = "*S-1-1-0"
+        subprocess.run(["icacls", str(folder), "/deny", f"{everyone}:(OI)(CI)(W)"], check=True, capture_output=True)
+        yield folder
+        subprocess.run(["icacls", str(folder), "/remove:d", everyone], check=True, capture_output=True)
+        return
     folder.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
     yield folder
     folder.chmod(0o755)

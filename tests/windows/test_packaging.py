@@ -1,18 +1,20 @@
-"""Finding 11: the icon, the installer's promises and separate logs for the two programs."""
+"""Finding 11: the icon, the installer's promises, separate logs for the two programs and a rotation that waits for
+the other program of the same kind to let go of the file."""
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import struct
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QImage
 
-from app.logs import CLI_LOG, GUI_LOG
+from app.logs import CLI_LOG, GUI_LOG, PatientRotatingFileHandler
 from tests.windows.support import ROOT, run_main
 
 ICO = ROOT / "resources" / "icons" / "memberdesk.ico"
@@ -90,3 +92,45 @@ def test_the_command_line_and_the_gui_write_separate_logs(tmp_path: Path) -> Non
     assert run_main("--data-dir", str(tmp_path), "db", "check").returncode == 0
     logs = {path.name for path in (tmp_path / "logs").iterdir()}
     assert CLI_LOG in logs and GUI_LOG not in logs
+
+
+def test_a_log_another_program_holds_open_is_rotated_later_and_loses_no_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two command-line programs at once (a scheduled backup during an import): Windows refuses to rename the log
+    while the other holds it open, played here by refusing the rename of that file."""
+    path = tmp_path / CLI_LOG
+    (tmp_path / f"{CLI_LOG}.1").write_text("yesterday\n", encoding="utf-8")
+    held_open = True
+
+    def refused(rename: Callable[[str, str], None]) -> Callable[[str, str], None]:
+        def attempt(src: str, dst: str) -> None:
+            if held_open and os.fspath(src) == str(path):
+                raise PermissionError(13, "The process cannot access the file: it is used by another process", src)
+            rename(src, dst)
+
+        return attempt
+
+    monkeypatch.setattr(os, "rename", refused(os.rename))
+    monkeypatch.setattr(os, "replace", refused(os.replace))
+    handler = PatientRotatingFileHandler(path, maxBytes=300, backupCount=3, encoding="utf-8")
+    logger = logging.getLogger("memberdesk.test_rotation")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        for number in range(20):
+            logger.info("收银 line %02d", number)
+        assert "Logging error" not in capsys.readouterr().err
+        written = path.read_text(encoding="utf-8")
+        assert all(f"收银 line {number:02d}" in written for number in range(20)), "no line lost"
+        assert (tmp_path / f"{CLI_LOG}.1").read_text(encoding="utf-8") == "yesterday\n", "no backup shifted in vain"
+        assert not (tmp_path / f"{CLI_LOG}.2").exists()
+        held_open = False  # the other program has ended
+        logger.info("收银 line 20")
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    assert "收银 line 19" in (tmp_path / f"{CLI_LOG}.1").read_text(encoding="utf-8")
+    assert (tmp_path / f"{CLI_LOG}.2").read_text(encoding="utf-8") == "yesterday\n"
+    assert path.read_text(encoding="utf-8") == "收银 line 20\n"

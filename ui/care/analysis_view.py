@@ -1,9 +1,13 @@
 """Complaint analysis: counts and median time to resolve by category, product/supplier, branch or staff, with a
-chart; repeat complainers; this month's top issues against last month's; CSV/XLSX export of each table."""
+chart; repeat complainers; this month's top issues against last month's; CSV/XLSX export of each table (audited).
+
+The table by the chosen dimension is read and painted first; repeat complainers and the top issues (which do not
+change with the dimension) follow in a second read, and only when the period or the data changed."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -11,12 +15,21 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from app.care.analysis import DIMENSION_LABELS, ComplaintAnalysis, Dimension, GroupFigures, RepeatComplainer, TopIssue
+from app.care.analysis import (
+    DIMENSION_LABELS,
+    Dimension,
+    GroupFigures,
+    GroupTable,
+    Patterns,
+    RepeatComplainer,
+    TopIssue,
+)
 from app.i18n import translate
 from ui import formatting as fmt
 from ui.care.charts import Chart
@@ -41,12 +54,15 @@ class AnalysisView(QWidget):
         self.setObjectName("complaintAnalysis")
         self.tasks = tasks
         self.services: Services | None = None
-        self.result: ComplaintAnalysis | None = None
+        self.table: GroupTable | None = None
+        self.patterns: Patterns | None = None
+        self._patterns_for: tuple[dt.datetime | None, dt.datetime | None] | None = None
+        """The period `patterns` were read for; None: read them again (the data changed)."""
         self.dimension = QComboBox()
         self.dimension.setObjectName("dimension")
         for dimension in Dimension:
             self.dimension.addItem(translate("Care", DIMENSION_LABELS[dimension]), dimension)
-        self.dimension.currentIndexChanged.connect(lambda _i: self.reload())
+        self.dimension.currentIndexChanged.connect(lambda _i: self.reload(patterns=False))
         self.period = PeriodBox("365")
         self.period.changed.connect(self.reload)
         self.summary = QLabel()
@@ -87,7 +103,16 @@ class AnalysisView(QWidget):
         self.top_chart = Chart("topChart")
         export = QPushButton(self.tr("Export…"))
         export.setObjectName("exportAnalysis")
-        export.clicked.connect(self.export)
+        self.export_menu = QMenu(export)
+        for text, which in (
+            (self.tr("By the chosen dimension"), "groups"),
+            (self.tr("Repeat complainers"), "repeat"),
+            (self.tr("Top issues"), "top"),
+        ):
+            action = self.export_menu.addAction(text)
+            action.setObjectName(f"export-{which}")
+            action.triggered.connect(lambda _c=False, which=which: self.export(which))
+        export.setMenu(self.export_menu)
         bar = QHBoxLayout()
         bar.addWidget(QLabel(self.tr("By")))
         bar.addWidget(self.dimension)
@@ -121,29 +146,64 @@ class AnalysisView(QWidget):
 
     def attach(self, services: Services) -> None:
         self.services = services
+        self._patterns_for = None
 
-    def reload(self) -> None:
+    def data_changed(self) -> None:
+        """Complaints changed: the next reload reads every view again."""
+        self._patterns_for = None
+
+    def reload(self, patterns: bool = True) -> None:
+        """Read the table by the chosen dimension, then (unless only the dimension changed) the other views if their
+        period or the data changed since they were read."""
         if self.services is None:
             return
-        analysis, dimension = self.services.care.analysis, self.dimension.currentData()
+        analysis, dimension = self.services.care.analysis, Dimension(self.dimension.currentData())
         since, until = self.period.bounds()
-        self.tasks.run(lambda: analysis.analyse(dimension, since, until), self.show_result)
+        stale = patterns and self._patterns_for != (since, until)
 
-    def show_result(self, result: ComplaintAnalysis) -> None:
-        self.result = result
-        self.summary.setText(self.tr("{count} complaints in the period").format(count=fmt.points(result.total)))
-        self.groups.set_rows(result.groups)
-        self.repeat.set_rows(result.repeat)
-        self.top.set_rows(result.top)
-        shown = result.groups[:CHART_GROUPS]
+        def shown(table: GroupTable) -> None:
+            self.show_groups(table)
+            if stale:
+                self._patterns_for = (since, until)
+                self.tasks.run(lambda: analysis.patterns(since, until), self.show_patterns)
+
+        self.tasks.run(lambda: analysis.groups(dimension, since, until), shown)
+
+    def show_groups(self, table: GroupTable) -> None:
+        self.table = table
+        self.summary.setText(self.tr("{count} complaints in the period").format(count=fmt.points(table.total)))
+        self.groups.set_rows(table.groups)
+        shown = table.groups[:CHART_GROUPS]
         self.group_chart.bars([g.label for g in shown], [g.count for g in shown])
-        top = result.top[:CHART_GROUPS]
+
+    def show_patterns(self, patterns: Patterns) -> None:
+        self.patterns = patterns
+        self.repeat.set_rows(patterns.repeat)
+        self.top.set_rows(patterns.top)
+        top = patterns.top[:CHART_GROUPS]
         self.top_chart.bars([t.category for t in top], [t.this_month for t in top], [t.last_month for t in top])
 
-    def export(self) -> None:
-        result = self.result
-        if result is None:
+    def export(self, which: str) -> None:
+        """Save one of the tables as shown (the figures as numbers) as CSV or XLSX; audited."""
+        if self.services is None:
             return
-        heads = [self.groups.headerData(i, Qt.Orientation.Horizontal) for i in range(self.groups.columnCount())]
-        rows = [[g.label, g.count, g.still_open, g.resolved, _hours(g.median_hours)] for g in result.groups]
-        export_table(self.tasks, self, f"complaints-{result.dimension.value}.csv", lambda: (heads, rows))
+        table, patterns = self.table, self.patterns
+        models: dict[str, RowsModel[Any]] = {"groups": self.groups, "repeat": self.repeat, "top": self.top}
+        model = models[which]
+        heads = [str(model.headerData(i, Qt.Orientation.Horizontal)) for i in range(model.columnCount())]
+        rows: list[list[object]]
+        if which == "groups" and table is not None:
+            rows = [
+                [g.label, g.count, g.still_open, g.resolved, "" if g.median_hours is None else round(g.median_hours, 1)]
+                for g in table.groups
+            ]
+            name = f"complaints-{table.dimension.value}.csv"
+        elif which == "repeat" and patterns is not None:
+            rows = [[r.member_no, r.name or "", r.count, fmt.local_date(r.last_at)] for r in patterns.repeat]
+            name = "complaints-repeat.csv"
+        elif which == "top" and patterns is not None:
+            rows = [[t.category, t.this_month, t.last_month, t.this_month - t.last_month] for t in patterns.top]
+            name = "complaints-top-issues.csv"
+        else:
+            return
+        export_table(self.tasks, self, self.services.care.exports, "complaint_analysis", name, lambda: (heads, rows))

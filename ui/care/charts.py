@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from PySide6.QtGui import QFont
@@ -12,6 +13,7 @@ BAR = "#1f4e79"
 SECOND = "#9e9e9e"
 LINE_COLORS = ("#1f4e79", "#e65100")
 MAX_LABEL = 8
+MAX_TICKS = 6
 
 
 def _short(label: str) -> str:
@@ -51,12 +53,15 @@ class Chart(pg.PlotWidget):
         self.setXRange(-0.6, max(len(labels), 1) - 0.4, padding=0)
         top = max([*values, *(second or []), 1])
         self.setYRange(0, top * 1.1, padding=0)
+        # whole numbers on the count axis (pyqtgraph would mark 0.5, 1.5… under a bar of 3)
+        step = max(1, math.ceil(top / MAX_TICKS))
+        self.getAxis("left").setTicks([[(v, f"{v:,}") for v in range(0, int(top * 1.1) + 1, step)], []])
 
     def lines(self, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]]) -> None:
         """One line per series over the labels (a gap where a value is None)."""
         self.clear()
         if self.legend is None:
-            self.legend = self.addLegend(offset=(10, 5), labelTextColor="k")
+            self.legend = self.addLegend(offset=(10, 5), labelTextColor="k", brush=(255, 255, 255, 210))
         xs = list(range(len(labels)))
         for (name, values), color in zip(series, LINE_COLORS, strict=False):
             points = [(x, v) for x, v in zip(xs, values, strict=True) if v is not None]

@@ -81,6 +81,8 @@ class ComplaintDialog(ActionDialog):
         self.product.setPlaceholderText(self.tr("Optional: product or supplier"))
         self.sale = QComboBox()
         self.sale.setObjectName("complaintSale")
+        # as wide as the purchases it lists (date, receipt and amount), which arrive after the dialog opened
+        self.sale.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.sale.addItem(self.tr("No particular purchase"), None)
         self.description = _text_box(self.tr("Optional: what the customer said"))
         self.description.setObjectName("complaintDescription")

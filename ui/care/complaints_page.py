@@ -188,6 +188,7 @@ class ComplaintsPage(Page):
         if changes & Changes.SETTINGS and self.services is not None:
             self.tasks.run(self.services.care.complaints.choices, self._choices_loaded)
         if changes & (Changes.COMPLAINTS | Changes.FOLLOW_UPS | Changes.SETTINGS):
+            self.analysis.data_changed()
             self.reload_when_seen()
 
     def _choices_loaded(self, choices: ComplaintChoices) -> None:

@@ -1,25 +1,33 @@
-"""Saving a table the screen shows as CSV or XLSX: the file is chosen on the GUI thread, written on the worker."""
+"""Saving a table the screen shows as CSV or XLSX: the file is chosen on the GUI thread, written and audited on the
+worker (app.care.exports)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from app.changes import Changes
 from app.lanes import Lane
 from ui.messages import show_info
 from ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from app.care.exports import TableData, TableExportService
 
 
 def export_table(
     tasks: TaskRunner,
     parent: QWidget,
+    exports: TableExportService,
+    entity: str,
     suggested: str,
-    table: Callable[[], tuple[Sequence[str], Sequence[Sequence[object]]]],
+    table: Callable[[], TableData],
 ) -> None:
-    """Ask where; `table()` runs on the worker and gives the columns and rows."""
+    """Ask where; `table()` runs on the worker and gives the columns and rows; the export is audited as `entity`."""
     title = QCoreApplication.translate("CareExport", "Export")
     path, _filter = QFileDialog.getSaveFileName(parent, title, suggested, "CSV (*.csv);;Excel (*.xlsx)")
     if not path:
@@ -28,14 +36,8 @@ def export_table(
     if target.suffix.lower() not in (".csv", ".xlsx"):
         target = target.with_suffix(".csv")
 
-    def write() -> int:
-        from app.care.cli import write_atomically
-
-        columns, rows = table()
-        return write_atomically(target, list(columns), iter([list(r) for r in rows]))
-
     def saved(count: int) -> None:
         text = QCoreApplication.translate("CareExport", "{count} rows saved to {file}")
         show_info(parent, text.format(count=count, file=target))
 
-    tasks.run(write, saved, lane=Lane.HEAVY)
+    tasks.run(lambda: exports.save(target, entity, table()), saved, changes=Changes.AUDIT, lane=Lane.HEAVY)

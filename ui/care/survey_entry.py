@@ -192,13 +192,13 @@ class SurveyEntryView(QWidget):
             field.textEdited.connect(lambda text, q=question, f=field: self._typed(q, f, text))
             label = f"{number}. {question.shown(english)}"
             if question.choices:
-                label += "  " + "  ".join(
+                label += "\n" + "  ".join(
                     f"{letter} {c.text_en or c.text if english else c.text}"
                     for letter, c in zip(question.letters, question.choices, strict=True)
                 )
-            caption = QLabel(label)
-            caption.setWordWrap(True)
-            self.answers_layout.addRow(caption, field)
+            # Lines broken here, not by word wrap: a wrapped question in a form row was sized for one line and
+            # cut off top and bottom. The choices go on a line of their own.
+            self.answers_layout.addRow(QLabel(label), field)
             self.fields.append((question, field))
         self.save.setEnabled(True)
         if self.fields:

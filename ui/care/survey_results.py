@@ -154,8 +154,15 @@ class SurveyResultsView(QWidget):
         self.distribution.bars(list(item.distribution), list(item.distribution.values()))
 
     def export(self) -> None:
-        results = self.results
-        if results is None:
+        results, services = self.results, self.services
+        if results is None or services is None:
             return
         english = not is_chinese()
-        export_table(self.tasks, self, f"survey-{results.template.code}.csv", lambda: results_table(results, english))
+        export_table(
+            self.tasks,
+            self,
+            services.care.exports,
+            "survey_results",
+            f"survey-{results.template.code}.csv",
+            lambda: results_table(results, english),
+        )

@@ -279,6 +279,6 @@ class ChartsPage(Page):
             show_info(self, self.tr("Could not write {file}.").format(file=target))
 
     def export_csv(self) -> None:
-        data = self.data
-        if data is not None:
-            export_table(self.tasks, self, self._suggested(".csv"), data.table)
+        data, services = self.data, self.services
+        if data is not None and services is not None:
+            export_table(self.tasks, self, services.care.exports, "chart", self._suggested(".csv"), data.table)

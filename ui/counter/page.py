@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.changes import Changes
-from app.errors import ValidationError
-from app.members.validation import normalize_phone
+from app.errors import MemberDeskError, ValidationError
+from app.members.validation import fold_width, normalize_phone
 from ui import formatting as fmt
 from ui.counter.lookup_box import LookupBox
 from ui.counter.panel import MemberPanel
@@ -32,6 +32,7 @@ from ui.flow_layout import FlowLayout
 from ui.forms import ActionDialog
 from ui.i18n import local_name
 from ui.local_settings import SLIP_WIDTH_MM, LocalSettings
+from ui.messages import show_error
 from ui.models import Column, RowsModel, number_column, row_table
 from ui.pages.base import Page
 from ui.signals import emit
@@ -43,9 +44,6 @@ if TYPE_CHECKING:
     from app.members.service import LookupResult, MemberForm, MemberHit
     from ui.printing.slips import SlipContent
 
-LOOKUP_DEBOUNCE_MS = 80
-"""Keys closer together than this are looked up once, after the last (a burst of typing or a scanner); a key after
-a pause is looked up at once, so a single keystroke paints its matches within docs/ARCHITECTURE.md §7's 30 ms."""
 _CARD = re.compile(r"(?=.*\d)[0-9A-Za-z]{6,20}")
 MEMBER_CHANGES = (
     Changes.MEMBERS
@@ -59,10 +57,11 @@ MEMBER_CHANGES = (
 
 
 def prefill_for(text: str) -> MemberForm:
-    """A registration form started from what was typed: a phone, a scanned card, or else a name."""
+    """A registration form started from what was typed: a phone, a scanned card, or else a name. Full-width
+    digits and letters from a Chinese input method count as the ASCII ones."""
     from app.members.service import MemberForm
 
-    text = text.strip()
+    text = fold_width(text).strip()
     try:
         return MemberForm(phone=normalize_phone(text), name="")
     except ValidationError:
@@ -74,7 +73,7 @@ def prefill_for(text: str) -> MemberForm:
 
 class CounterPage(Page):
     answered = Signal()
-    """A lookup's answer is shown (the main window starts the work that can wait after the first one)."""
+    """A lookup's answer is on screen, painted (the main window starts the work that can wait after the first)."""
 
     def __init__(self, tasks: TaskRunner, local: LocalSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(tasks, parent)
@@ -88,6 +87,8 @@ class CounterPage(Page):
         self._member_seq = 0
         self._answered: tuple[str, LookupResult] | None = None
         """The query the pick-list shows the answer to, and that answer."""
+        self._unpainted = False
+        """An answer is set but not yet painted (`answered` is emitted once it is)."""
         self._enter_pending: bool | None = None
         """Enter was pressed before the answer for the current text came: open it when it does (True: a scan)."""
         self.dialog: ActionDialog | None = None
@@ -101,9 +102,10 @@ class CounterPage(Page):
         self.lookup.move_selection.connect(self._move_selection)
         self.lookup.submitted.connect(self._submitted)
         self.lookup.escaped.connect(self._escaped)
-        self._debounce = QTimer(self, singleShot=True, interval=LOOKUP_DEBOUNCE_MS)
-        self._debounce.timeout.connect(lambda: self._run_lookup())
-        self._since_lookup = QElapsedTimer()
+        self._in_flight = False
+        """A lookup is on its way: keys typed meanwhile are looked up once it is back (`_again`)."""
+        self._again: bool | None = None
+        """Look up again when the answer on its way is back (True: only to refresh what is shown)."""
 
         self.hits: RowsModel[MemberHit] = RowsModel(self._hit_columns(), self)
         self.hits_view = row_table(self.hits, takes_focus=False)
@@ -131,6 +133,8 @@ class CounterPage(Page):
         self.results = QStackedWidget()
         for widget in (self.idle, self.hits_view, self.no_match_page):
             self.results.addWidget(widget)
+        for painted in (self.hits_view.viewport(), self.no_match_page):
+            painted.installEventFilter(self)
 
         self.panel = MemberPanel(tasks)
         panel_scroll = QScrollArea()  # on a small screen (1366×768 at 150 %) the member scrolls, the window fits
@@ -243,38 +247,57 @@ class CounterPage(Page):
         if self.member_id is not None:
             self.close_member()
         if text.strip():
-            recent = self._since_lookup.isValid() and self._since_lookup.elapsed() < LOOKUP_DEBOUNCE_MS
-            if recent or self._debounce.isActive():
-                self._debounce.start()
-            else:
-                self._run_lookup()
+            self._run_lookup()
             return
-        self._debounce.stop()
         self._lookup_seq += 1  # anything still on its way answers a question nobody asks any more
         self._answered = None
         self.hits.set_rows([])
         self.results.setCurrentWidget(self.idle)
 
     def _run_lookup(self, refresh: bool = False) -> None:
-        self._debounce.stop()
+        """Look the box's text up at once. While a lookup is on its way the keys typed meanwhile wait for it and
+        are then looked up together (a burst or a scanner costs a lookup per answer, not per key, and the last key
+        is never kept waiting by a timer: docs/ARCHITECTURE.md §7, last key → painted ≤ 30 ms, ≤ 50 ms after a
+        burst)."""
         services = self.services
         query = self.lookup.text()
         if services is None or not query.strip():
             return
+        if self._in_flight:
+            self._again = refresh and self._again is not False
+            return
+        self._in_flight = True
         self._lookup_seq += 1
         seq = self._lookup_seq
-        self._since_lookup.start()
         self.tasks.run(
             lambda: lookup_with_coupons(services, query),
             lambda result: self._answer(seq, query, result, refresh),
+            self._lookup_refused,
+            on_failed=self._lookup_failed,
         )
 
+    def _lookup_back(self) -> bool | None:
+        """The lookup on its way is back; whether (and how) to look up again."""
+        again, self._again, self._in_flight = self._again, None, False
+        return again
+
+    def _lookup_refused(self, error: MemberDeskError) -> None:
+        self._lookup_back()
+        show_error(self, str(error))
+
+    def _lookup_failed(self) -> None:
+        self._lookup_back()
+
     def _answer(self, seq: int, query: str, result: LookupResult, refresh: bool) -> None:
-        if seq != self._lookup_seq:
-            return  # a newer query is on its way; this answer is stale
+        again = self._lookup_back()
+        if seq != self._lookup_seq or (again is not None and query != self.lookup.text()):
+            # The box was emptied, or has moved on: what it holds now is looked up, this stale answer never shown.
+            if again is not None:
+                self._run_lookup(again)
+            return
         selected = self._selected_hit()
         self._answered = (query, result)
-        emit(self.answered)
+        self._unpainted = True
         self.hits.set_rows(result.hits)
         if not result.hits:
             self._show_no_match(query)
@@ -282,6 +305,8 @@ class CounterPage(Page):
             self.results.setCurrentWidget(self.hits_view)
             ids = [hit.id for hit in result.hits]
             self._select_row(ids.index(selected.id) if refresh and selected and selected.id in ids else 0)
+        if again is not None:
+            self._run_lookup(again)
         if refresh:
             return
         pending, self._enter_pending = self._enter_pending, None
@@ -289,6 +314,12 @@ class CounterPage(Page):
             self._open_hit(0)
         elif pending is not None:
             self._act_on_answer(scan=pending)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self._unpainted and event.type() == QEvent.Type.Paint:
+            self._unpainted = False
+            QTimer.singleShot(0, lambda: emit(self.answered))  # after the paint, not inside it
+        return False
 
     def _show_no_match(self, query: str) -> None:
         self.no_match.setText(self.tr('No member matches "{query}".').format(query=query.strip()))

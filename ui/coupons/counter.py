@@ -10,7 +10,7 @@ from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from app.changes import Changes
-from app.coupons.codes import grouped
+from app.coupons.codes import grouped, is_well_formed, normalise
 from app.i18n import QT_TRANSLATE_NOOP
 from ui import formatting as fmt
 from ui.forms import ActionDialog, InputError
@@ -60,8 +60,9 @@ def describe_quote(quote: CouponQuote | None) -> str:
 
 
 def lookup_with_coupons(services: Services, query: str) -> LookupResult:
-    """The lookup box's search, where a scanned coupon of a member opens that member."""
-    member_no = services.coupons.holder_member_no(query)
+    """The lookup box's search, where a scanned coupon of a member opens that member. Only text that is a coupon
+    code asks the coupon service (so the counter's first lookup does not wait for its modules to load)."""
+    member_no = services.coupons.holder_member_no(query) if is_well_formed(normalise(query)) else None
     return services.members.lookup(member_no or query)
 
 
