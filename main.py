@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from app.context import Store
     from app.importing.members import ImportReport
+    from app.security.operator import Operator
 
 
 def _add_common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
@@ -112,6 +114,38 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(cexport)
     cexport.add_argument("campaign", help="campaign code or name")
     cexport.add_argument("file", type=Path)
+    privacy = sub.add_parser("privacy", help="members' rights (PIPL): consent, their data, deletion, the review")
+    _add_common(privacy)
+    psub = privacy.add_subparsers(dest="privacy_command", required=True)
+    pexport = _signed(psub.add_parser("export", help="everything held on a member, as readable JSON (manager)"))
+    pexport.add_argument("member", help=MEMBER_HELP)
+    pexport.add_argument("--out", type=Path, required=True, help="the file, or a folder for member-NUMBER.json")
+    pconsent = _signed(psub.add_parser("withdraw-consent", help="withdraw a member's marketing consent (any staff)"))
+    pconsent.add_argument("member", help=MEMBER_HELP)
+    pdelete = _signed(psub.add_parser("anonymise", help="delete a member's personal data for good (owner)"))
+    pdelete.add_argument("member", help=MEMBER_HELP)
+    pdelete.add_argument("--reason", default="at the member's request", help="goes into the audit log")
+    pdelete.add_argument("--yes", action="store_true", help="confirm: it cannot be undone")
+    pinactive = _signed(psub.add_parser("inactive", help="members gone longer than the review time (manager)"))
+    pinactive.add_argument("--days", type=int, help="no visit in this many days (default: the review setting)")
+    pinactive.add_argument("--out", type=Path, help="write them all to FILE.csv or .xlsx (phones masked)")
+    pnotice = _signed(psub.add_parser("notice", help="the privacy notice in Chinese, an A4 PDF to print and sign"))
+    pnotice.add_argument("--out", type=Path, required=True, help="the PDF to write")
+
+    audit = sub.add_parser("audit", help="the audit log (owner)")
+    _add_common(audit)
+    asub = audit.add_subparsers(dest="audit_command", required=True)
+    alist = _signed(asub.add_parser("list", help="entries, newest first; --out writes every one that matches"))
+    alist.add_argument("--from", dest="date_from", type=_date, help="first day (YYYY-MM-DD, store time)")
+    alist.add_argument("--to", dest="date_to", type=_date, help="last day (YYYY-MM-DD, store time)")
+    alist.add_argument("--actor", help="staff username or name")
+    alist.add_argument("--action", help="e.g. purchase, anonymise, export, sign_in_failed")
+    alist.add_argument("--entity", help="e.g. member, sale, coupon, staff, settings")
+    alist.add_argument("--branch", help="branch name or number")
+    alist.add_argument("--limit", type=int, default=50, help="entries printed (default 50)")
+    alist.add_argument("--out", type=Path, help="write them to FILE.csv or .xlsx instead (audited)")
+    _signed(asub.add_parser("verify", help="check every chain and its ties; print each chain's head to keep"))
+
     segments = sub.add_parser("segments", help="per-member pyramid, RFM, lifecycle, churn warning and value")
     _add_common(segments)
     segments.add_argument("--as-of", type=_date, default=None, help="as of the end of this day (default yesterday)")
@@ -136,6 +170,19 @@ def build_parser() -> argparse.ArgumentParser:
         ("check", "integrity and points-ledger invariants"),
     ):
         _add_common(dbsub.add_parser(name, help=text))
+    return parser
+
+
+MEMBER_HELP = "member number, card number or phone"
+PIN_ENV = "MEMBERDESK_PIN"
+
+
+def _signed(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """A subcommand that may run as a given staff account (its PIN checked), so the services' role rules apply."""
+    _add_common(parser)
+    parser.add_argument(
+        "--as", dest="as_user", metavar="USERNAME", help=f"run as this staff account (PIN asked, or ${PIN_ENV})"
+    )
     return parser
 
 
@@ -363,6 +410,10 @@ def cmd_coupons(args: argparse.Namespace) -> int:
             return 0
         from app.printing.coupon import write_print_job
 
+        if not args.lang:  # coupons are for the store's customers: printed in Chinese unless --lang en asks otherwise
+            from ui.i18n import use_language_without_gui
+
+            use_language_without_gui("zh_CN")
         job = coupons.print_job(campaign, only_unprinted=args.only_unprinted)
         partial = args.out.with_name(args.out.name + ".part")
         try:
@@ -372,6 +423,70 @@ def cmd_coupons(args: argparse.Namespace) -> int:
             partial.unlink(missing_ok=True)
         coupons.mark_printed([c.id for c in job.coupons], str(uuid.uuid4()))
         print(f"{len(job.coupons)} coupons on {pages} pages written to {args.out}")
+        return 0
+    finally:
+        store.close()
+
+
+def _signed_in(store: Store, args: argparse.Namespace) -> Operator:
+    """`--as USERNAME`: that account, signed in with its PIN (wrong PINs count towards its lockout, and the sign-in
+    is audited); without it the command runs as the owner account, as every other command does."""
+    if not args.as_user:
+        return store.operator("owner")
+    import getpass
+    import os
+
+    pin = os.environ.get(PIN_ENV) or getpass.getpass(f"PIN for {args.as_user}: ")
+    return store.sign_in(args.as_user, pin)
+
+
+def cmd_privacy(args: argparse.Namespace) -> int:
+    from app.context import Store
+    from app.trust import cli
+
+    store = Store.open(_data_dir(args), args.database)
+    try:
+        services = store.services(_signed_in(store, args))
+        command = args.privacy_command
+        if command == "inactive":
+            for line in cli.inactive(services, args.days, args.out):
+                print(line)
+            return 0
+        if command == "notice":
+            print(cli.notice(services, args.out))
+        elif command == "export":
+            print(cli.member_data(services, args.member, args.out))
+        elif command == "withdraw-consent":
+            print(cli.withdraw_consent(services, args.member))
+        else:
+            print(cli.anonymise(services, args.member, args.reason, args.yes))
+        return 0
+    finally:
+        store.close()
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from app.context import Store
+    from app.trust import cli
+
+    store = Store.open(_data_dir(args), args.database)
+    try:
+        services = store.services(_signed_in(store, args))
+        if args.audit_command == "verify":
+            problems, heads = cli.audit_verify(services)
+            for line in heads:
+                print(line)
+            for problem in problems:
+                print(f"problem: {problem}", file=sys.stderr)
+            if problems:
+                return 1
+            print("audit log: OK")
+            return 0
+        wanted = cli.audit_filter(
+            services, args.date_from, args.date_to, args.actor, args.action, args.entity, args.branch
+        )
+        for line in cli.audit_list(services, wanted, args.limit, args.out):
+            print(line)
         return 0
     finally:
         store.close()
@@ -471,6 +586,8 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "complaints": cmd_complaints,
     "surveys": cmd_surveys,
     "coupons": cmd_coupons,
+    "privacy": cmd_privacy,
+    "audit": cmd_audit,
     "segments": cmd_segments,
     "report": cmd_report,
 }

@@ -64,16 +64,17 @@ _CHANGE_SIGNALS = ("textEdited", "toggled", "currentIndexChanged", "valueChanged
 """The signal by which each kind of field says the cashier changed it (the first one the widget has)."""
 
 
-def _make_room(label: QLabel) -> None:
-    """A dialog grows to show a refusal whole (a wrapped line must not be cut off at the dialog's edge)."""
-    window = label.window()
+def grow_to_fit(widget: QWidget) -> None:
+    """The dialog `widget` is in grows to show what it has just been given whole (a refusal's wrapped line, rows a
+    choice made visible): nothing cut off at the dialog's edge or squeezed."""
+    window = widget.window()
     layout = window.layout() if window is not None else None
     if window is None or layout is None or not window.isVisible():
         return
     layout.activate()
-    needed = (
-        layout.totalHeightForWidth(window.width()) if layout.hasHeightForWidth() else layout.totalSizeHint().height()
-    )
+    needed = layout.totalSizeHint().height()
+    if layout.hasHeightForWidth():  # a form's height for its width can come out at its minimum: take the larger
+        needed = max(needed, layout.totalHeightForWidth(window.width()))
     if needed > window.height():
         window.resize(window.width(), needed)
 
@@ -120,7 +121,7 @@ class FormErrors:
         widget, label = self._fields.get(field or "", (None, self.general))
         label.setText(text)
         label.show()
-        _make_room(label)
+        grow_to_fit(label)
         if widget is not None and focus:
             widget.setFocus()
             if isinstance(widget, QLineEdit):

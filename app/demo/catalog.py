@@ -41,7 +41,7 @@ class StaffSpec:
 
 
 STAFF = (
-    StaffSpec("manager", "王丽（店长）", StaffRole.MANAGER, HQ_CODE, "6666"),
+    StaffSpec("manager", "王丽", StaffRole.MANAGER, HQ_CODE, "6666"),
     StaffSpec("cashier1", "李娜", StaffRole.CASHIER, HQ_CODE, "1234"),
     StaffSpec("cashier2", "张伟", StaffRole.CASHIER, "EG", "1234"),
     StaffSpec("cashier3", "陈静", StaffRole.CASHIER, "WC", "1234"),

@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.changes import Changes
 from app.clock import Clock
-from app.errors import NotFoundError
+from app.errors import NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
-from app.members.validation import mask_phone
+from app.importing.tables import write_table
+from app.members.validation import fold_width, mask_phone
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
-from app.trust.audit import record_audit
+from app.trust.audit import record_audit, record_export
 from app.trust.chain import utc_text
 from app.trust.notice import write_privacy_notice
 from db.engine import Database
@@ -42,6 +45,8 @@ from db.models import (
 )
 
 REVIEW_LIMIT = 500
+MAX_INACTIVE_DAYS = 36_500
+INACTIVE_COLUMNS = ["member_no", "name", "phone", "joined_at", "last_visit_at", "points"]
 PERSONAL_FIELDS = (
     "name",
     "phone",
@@ -85,8 +90,15 @@ class InactiveMember:
 @dataclass(frozen=True)
 class InactiveReview:
     months: int
+    """The review setting (隐私复核); `days` is the cut-off actually used (the setting's, unless one was asked for)."""
     total: int
     members: list[InactiveMember]
+    days: int
+
+
+def _check_days(days: int | None) -> None:
+    if days is not None and not 1 <= days <= MAX_INACTIVE_DAYS:
+        raise ValidationError(S("Errors", "The number of days must be between 1 and 36,500."), field="days")
 
 
 def _when(value: dt.datetime | None) -> str | None:
@@ -106,6 +118,24 @@ class PrivacyService:
         if member is None or member.status == MemberStatus.ANONYMISED:
             raise NotFoundError(S("Errors", "Member not found."))
         return member
+
+    def find_member(self, number: str) -> int:
+        """The member a request names by member number, card number or phone (any staff: nothing is shown)."""
+        wanted = fold_width(number).strip()
+
+        def read(session: Session) -> int | None:
+            for column in (Member.member_no, Member.card_no, Member.phone):
+                found = session.scalar(
+                    select(Member.id).where(column == wanted, Member.status != MemberStatus.ANONYMISED).limit(1)
+                )
+                if found is not None:
+                    return found
+            return None
+
+        member_id = self.db.read(read) if wanted else None
+        if member_id is None:
+            raise NotFoundError(S("Errors", "No member with number {number}."), number=number)
+        return member_id
 
     def withdraw_marketing_consent(self, member_id: int) -> PrivacyDone:
         """One step, any staff at the member's request; withdrawing twice changes nothing the second time."""
@@ -245,35 +275,69 @@ class PrivacyService:
         settings = self.db.read(read_settings)
         return write_privacy_notice(dest, settings.store_name, settings.privacy_inactive_months)
 
-    def inactive_members(self) -> InactiveReview:
-        """Active members with no visit (or, never having bought, no joining) within the set time, oldest first,
-        for the owner or a manager to review and delete. Masked phones: the list is for review, not contact."""
+    def inactive_members(self, days: int | None = None) -> InactiveReview:
+        """Active members with no visit (or, never having bought, no joining) within the set time — the review
+        setting's months, or `days` when given — oldest first, for the owner or a manager to review and delete.
+        Masked phones: the list is for review, not contact."""
         require_role(self.operator, StaffRole.MANAGER)
+        _check_days(days)
 
         def read(session: Session) -> InactiveReview:
             months = read_settings(session).privacy_inactive_months
-            cutoff = self.clock.now() - dt.timedelta(days=months * 365 // 12)
-            last_seen = func.coalesce(Member.last_visit_at, Member.joined_at)
-            where = (
-                Member.status == MemberStatus.ACTIVE,
-                or_(Member.last_visit_at < cutoff, Member.last_visit_at.is_(None) & (Member.joined_at < cutoff)),
-            )
+            cutoff_days, where = self._inactive(session, days)
             total = session.scalar(select(func.count(Member.id)).where(*where)) or 0
-            rows = session.execute(
-                select(
-                    Member.id,
-                    Member.member_no,
-                    Member.name,
-                    Member.phone,
-                    Member.joined_at,
-                    Member.last_visit_at,
-                    Member.points_balance,
-                )
-                .where(*where)
-                .order_by(last_seen, Member.id)
-                .limit(REVIEW_LIMIT)
-            ).all()
-            members = [InactiveMember(r[0], r[1], r[2] or "", mask_phone(r[3]), r[4], r[5], r[6]) for r in rows]
-            return InactiveReview(months, total, members)
+            members = list(self._inactive_rows(session, where, REVIEW_LIMIT))
+            return InactiveReview(months, total, members, cutoff_days)
 
         return self.db.read(read)
+
+    def export_inactive(self, dest: Path, days: int | None = None) -> int:
+        """The whole inactive list (not only the first screenful) to CSV or XLSX, phones masked; audited."""
+        require_role(self.operator, StaffRole.MANAGER)
+        if dest.suffix.lower() not in (".csv", ".xlsx"):
+            raise ValidationError(S("Errors", "Export to a .csv or .xlsx file."))
+        _check_days(days)
+
+        def rows(session: Session) -> Iterator[list[object]]:
+            zone = ZoneInfo(read_settings(session).store_timezone)
+            _, where = self._inactive(session, days)
+            for m in self._inactive_rows(session, where, None):
+                last = None if m.last_visit_at is None else f"{m.last_visit_at.astimezone(zone):%Y-%m-%d %H:%M}"
+                yield [m.member_no, m.name, m.masked_phone, f"{m.joined_at.astimezone(zone):%Y-%m-%d}", last, m.points]
+
+        with self.db.session() as session:
+            count = write_table(dest, INACTIVE_COLUMNS, rows(session))
+        record_export(self.db, self.operator, "inactive_members", dest, count)
+        return count
+
+    def _inactive(self, session: Session, days: int | None) -> tuple[int, tuple[ColumnElement[bool], ...]]:
+        if days is None:
+            days = read_settings(session).privacy_inactive_months * 365 // 12
+        cutoff = self.clock.now() - dt.timedelta(days=days)
+        return days, (
+            Member.status == MemberStatus.ACTIVE,
+            or_(Member.last_visit_at < cutoff, Member.last_visit_at.is_(None) & (Member.joined_at < cutoff)),
+        )
+
+    @staticmethod
+    def _inactive_rows(
+        session: Session, where: tuple[ColumnElement[bool], ...], limit: int | None
+    ) -> Iterator[InactiveMember]:
+        last_seen = func.coalesce(Member.last_visit_at, Member.joined_at)
+        query = (
+            select(
+                Member.id,
+                Member.member_no,
+                Member.name,
+                Member.phone,
+                Member.joined_at,
+                Member.last_visit_at,
+                Member.points_balance,
+            )
+            .where(*where)
+            .order_by(last_seen, Member.id)
+            .limit(limit)
+            .execution_options(yield_per=5000)
+        )
+        for r in session.execute(query):
+            yield InactiveMember(r[0], r[1], r[2] or "", mask_phone(r[3]), r[4], r[5], r[6])

@@ -75,14 +75,6 @@
         <translation>名称</translation>
     </message>
     <message>
-        <source>Amount off (¥)</source>
-        <translation>减免金额（元）</translation>
-    </message>
-    <message>
-        <source>Minimum spend (¥)</source>
-        <translation>最低消费（元）</translation>
-    </message>
-    <message>
         <source>Last day</source>
         <translation>最后一天</translation>
     </message>
@@ -3130,6 +3122,26 @@
     <message>
         <source>The backup file is damaged: {detail}</source>
         <translation>备份文件已损坏：{detail}</translation>
+    </message>
+    <message>
+        <source>Deleting a member&apos;s personal data cannot be undone: run the command again with --yes. Nothing was changed.</source>
+        <translation>删除会员个人信息后无法恢复：确认请加上 --yes 再运行一次。未做任何更改。</translation>
+    </message>
+    <message>
+        <source>The last day comes before the first.</source>
+        <translation>结束日期早于开始日期。</translation>
+    </message>
+    <message>
+        <source>--limit must be between 1 and 10,000.</source>
+        <translation>--limit 必须在 1 到 10,000 之间。</translation>
+    </message>
+    <message>
+        <source>The number of days must be between 1 and 36,500.</source>
+        <translation>天数必须在 1 到 36,500 之间。</translation>
+    </message>
+    <message>
+        <source>No branch named {name}.</source>
+        <translation>没有名为{name}的门店。</translation>
     </message>
     <message>
         <source>Only {left} of the campaign&apos;s {total} coupons are left to issue.</source>

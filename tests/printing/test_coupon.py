@@ -19,11 +19,13 @@ from tests.printing import readback
 DPI = {"a4": 150, "80mm": 203, "58mm": 203}
 
 
-def sheet_cells(path: Path, dpi: int = DPI["a4"]) -> list[list[tuple[str, str]]]:
-    """What zbar reads in each coupon of an A4 sheet, cut out at its cut marks as the store would (a scanner at the
-    counter sees one coupon, not a page of ten: zbar's QR finder misses some on a whole page it reads alone)."""
+def sheet_cells(path: Path, dpi: int = DPI["a4"], pages: tuple[int, int] | None = None) -> list[list[tuple[str, str]]]:
+    """What zbar reads in each coupon of an A4 sheet (of its pages first to last, when given), cut out at its cut
+    marks as the store would (a scanner at the counter sees one coupon, not a page of ten: zbar's QR finder misses
+    some on a whole page it reads alone)."""
+    some = ["-f", str(pages[0]), "-l", str(pages[1])] if pages else []
     with tempfile.TemporaryDirectory() as folder:
-        subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(path), f"{folder}/page"], check=True)
+        subprocess.run(["pdftoppm", "-r", str(dpi), *some, "-png", str(path), f"{folder}/page"], check=True)
         cells = []
         for page in sorted(Path(folder).glob("page*.png")):
             image = Image.open(page)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from app.context import Services, Store
 from app.coupons.campaigns import CampaignDraft
@@ -301,6 +301,38 @@ def test_db_check_sees_a_coupon_state_that_left_its_ledger(manager: Services, st
     assert any("ledger" in p and code in p for p in problems), problems
     with store.db.session() as session, session.begin():
         session.execute(update(Coupon).values(status=CouponStatus.ISSUED))
+
+
+def test_db_check_sees_a_second_redemption_and_a_discount_without_its_redemption(
+    svc: Services, manager: Services, store: Store, member: int
+) -> None:
+    _, [code, *_] = active_campaign(manager)
+    buy(svc, member, 15_000, code)
+    plain = buy(svc, member, 15_000, None).sale_id  # type: ignore[attr-defined]
+    with store.db.session() as session:
+        coupon_id = session.scalar(select(Coupon.id).where(Coupon.code == code))
+        redeemed = session.scalars(select(CouponLedger).where(CouponLedger.action == "redeem")).one()
+        forged = CouponLedger(
+            idempotency_key=key(),
+            coupon_id=redeemed.coupon_id,
+            action=redeemed.action,
+            sale_id=redeemed.sale_id,
+            staff_id=redeemed.staff_id,
+            branch_id=redeemed.branch_id,
+            created_at=redeemed.created_at,
+            audit_id=redeemed.audit_id,
+        )
+    with store.db.session() as session, session.begin():
+        session.add(forged)
+        session.flush()
+        forged_id = forged.id
+        session.execute(update(Sale).where(Sale.id == plain).values(coupon_id=coupon_id))
+    problems = [str(p) for p in check_database(store.db)]
+    assert any("redeemed more than once" in p and code in p for p in problems), problems
+    assert any("belong to no coupon redemption" in p and str(plain) in p for p in problems), problems
+    with store.db.session() as session, session.begin():  # put back, for the fixture's final check
+        session.execute(update(Sale).where(Sale.id == plain).values(coupon_id=None))
+        session.execute(delete(CouponLedger).where(CouponLedger.id == forged_id))
 
 
 def test_automatic_birthday_and_holiday_campaigns_once_switched_on(

@@ -110,7 +110,7 @@ def test_saved_segments_screen_makes_a_segment_and_acts_on_it(
 
     page.campaign_button.click()
     campaign = shown(SetCampaignDialog)
-    assert campaign.code.text().startswith("WB-") and campaign.value.text() == "¥20.00"
+    assert campaign.code.text().startswith("WB-") and campaign.offer.value.text() == "20.00"
     assert "3" in campaign.size_label.text()
     assert grab_window_png(campaign, shots / "set_campaign_dialog.png") == []
     campaign.ok.click()

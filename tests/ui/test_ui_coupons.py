@@ -5,15 +5,18 @@ coupon scan in the lookup box, and the member's coupons in the panel with a mana
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDate, Qt
 from pytestqt.qtbot import QtBot
 
+from app.actions.member_sets import MemberSet
 from app.context import Services, Store
-from app.coupons.campaigns import CampaignDraft
+from app.coupons.campaigns import KIND_LABELS, CampaignDraft
 from db.enums import CampaignTarget, CouponKind
 from tests.printing import readback
 from tests.printing.test_coupon import sheet_cells
@@ -23,13 +26,22 @@ from ui.counter.purchase_dialog import PurchaseDialog
 from ui.coupons.campaigns import CampaignDialog, CampaignsPage, IssueDialog
 from ui.coupons.counter import VoidCouponDialog
 from ui.coupons.printing import CouponPreviewDialog
+from ui.insights.member_actions import SetCampaignDialog
 from ui.main_window import MainWindow
+from ui.selftest import grab_window_png
 from ui.tasks import SyncTaskRunner
 
 
 @pytest.fixture
 def manager_services(store: Store) -> Services:
     return store.services(store.operator("manager"))
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("MEMBERDESK_UI_SHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture
@@ -65,8 +77,8 @@ def test_create_refused_then_activate_issue_and_print(qtbot: QtBot, campaigns: C
     dialog = shown(CampaignDialog)
     dialog.code.setText("GOLD-MJ")
     dialog.name.setText("金卡满100减20")
-    dialog.value.setText("20")
-    dialog.min_spend.setText("100")
+    dialog.offer.value.setText("20")
+    dialog.offer.min_spend.setText("100")
     dialog.last_day.setDate(QDate.currentDate().addDays(-3))
     dialog.ok.click()
     assert "结束日期必须晚于开始日期" in dialog.errors.field_text("valid_until")
@@ -185,3 +197,95 @@ def test_a_manager_voids_a_coupon_with_a_reason(
             continue
         assert not dialog.isVisible()
         assert tab.model.data(tab.model.index(0, 4)) == "已作废"
+
+
+def test_a_campaign_for_a_set_offers_every_kind_with_the_screens_rules(
+    qtbot: QtBot,
+    services: Services,
+    manager_services: Services,
+    tasks: SyncTaskRunner,
+    translators: object,
+    shots: Path,
+) -> None:
+    """The set-campaign dialog (reached from segments, charts and work lists) offers what the campaigns screen does,
+    and a bad value gets the screen's own refusal at the same field."""
+    ids = [register(services, f"1381234000{i}", name) for i, name in enumerate(("张伟", "李娜", "王芳"))]
+    members = MemberSet.of_members(ids, "图表：本月新会员")
+
+    def set_dialog(code: str, kind: CouponKind) -> SetCampaignDialog:
+        dialog = SetCampaignDialog(tasks, manager_services, members, None)  # deletes itself on close
+        dialog.show()
+        dialog.code.setText(code)
+        dialog.offer.kind.setCurrentIndex(dialog.offer.kind.findData(kind))
+        return dialog
+
+    def screen_refusal(field: str, fill: Callable[[CampaignDialog], None]) -> str:
+        """What the campaigns screen says of the same input."""
+        screen = CampaignDialog(tasks, manager_services, manager_services.coupons.choices(), None, None, None)
+        screen.show()
+        screen.code.setText("SCREEN")
+        screen.name.setText("同样的输入")
+        fill(screen)
+        screen.ok.click()
+        text = screen.errors.field_text(field)
+        screen.close()
+        return text
+
+    percent = set_dialog("SET-PCT", CouponKind.PERCENT_OFF)
+    offer = percent.offer
+    assert [offer.kind.itemData(i) for i in range(offer.kind.count())] == list(KIND_LABELS)
+    assert offer.percent.isVisibleTo(percent) and offer.cap.isVisibleTo(percent)
+    assert not offer.value.isVisibleTo(percent) and not offer.gift.isVisibleTo(percent)
+    percent.ok.click()  # 0 % off
+    refused = percent.errors.field_text("percent")
+    assert grab_window_png(percent, shots / "set_campaign_refused.png") == []
+    assert offer.percent.height() >= offer.percent.minimumSizeHint().height(), "the refusal squeezed the field"
+
+    def zero_percent(screen: CampaignDialog) -> None:
+        screen.offer.kind.setCurrentIndex(screen.offer.kind.findData(CouponKind.PERCENT_OFF))
+
+    assert refused and refused == screen_refusal("percent", zero_percent)
+    assert manager_services.coupons.campaigns() == []
+    offer.percent.setValue(15)
+    offer.cap.setText("30")
+    assert grab_window_png(percent, shots / "set_campaign_percent.png") == []
+    percent.ok.click()
+    assert not percent.isVisible()
+
+    gift = set_dialog("SET-GIFT", CouponKind.GIFT)
+    gift.offer.value.setText("25")
+    gift.ok.click()
+    refused = gift.errors.field_text("gift")
+
+    def no_gift(screen: CampaignDialog) -> None:
+        screen.offer.kind.setCurrentIndex(screen.offer.kind.findData(CouponKind.GIFT))
+        screen.offer.value.setText("25")
+
+    assert refused and refused == screen_refusal("gift", no_gift)
+    gift.offer.gift.setText("保温杯")
+    gift.ok.click()
+    assert not gift.isVisible()
+
+    double = set_dialog("SET-X2", CouponKind.POINTS_MULTIPLIER)
+    double.offer.multiplier.setValue(100)
+    double.ok.click()
+    assert double.errors.field_text("multiplier")
+    double.offer.multiplier.setValue(200)
+    double.ok.click()
+    assert not double.isVisible()
+
+    made = {row.code: row for row in manager_services.coupons.campaigns()}
+    assert {code: (row.kind, row.issued) for code, row in made.items()} == {
+        "SET-PCT": (CouponKind.PERCENT_OFF, 3),
+        "SET-GIFT": (CouponKind.GIFT, 3),
+        "SET-X2": (CouponKind.POINTS_MULTIPLIER, 3),
+    }
+    pct = manager_services.coupons.draft_of(made["SET-PCT"].id)
+    assert (pct.percent_off, pct.max_discount_fen, pct.value_fen, pct.target) == (
+        15,
+        3_000,
+        0,
+        CampaignTarget.CHOSEN_MEMBERS,
+    )
+    assert manager_services.coupons.draft_of(made["SET-GIFT"].id).gift_name == "保温杯"
+    assert manager_services.coupons.draft_of(made["SET-X2"].id).points_multiplier_pct == 200

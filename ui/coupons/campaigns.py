@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate, QStandardPaths, Qt
+from PySide6.QtCore import QCoreApplication, QDate, QStandardPaths, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -45,7 +45,7 @@ from app.i18n import translate
 from app.money import format_yuan, parse_yuan
 from ui import formatting as fmt
 from ui.coupons.printing import print_coupons
-from ui.forms import ActionDialog, InputError
+from ui.forms import ActionDialog, InputError, grow_to_fit
 from ui.local_settings import LocalSettings
 from ui.messages import show_info
 from ui.models import Column, RowsModel, number_column, row_table, show_rows
@@ -62,8 +62,13 @@ UNDATED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 """Stands in for a draft's dates until the worker turns the chosen days into the store's instants."""
 
 
-def _yuan_field(fen: int) -> QLineEdit:
-    line = QLineEdit(format_yuan(fen).replace("¥", "").replace(",", "") if fen else "")
+def _yuan_text(fen: int) -> str:
+    """An amount as typed into a field: 20.00, no ¥ and no thousands separator; nothing for 0."""
+    return format_yuan(fen).replace("¥", "").replace(",", "") if fen else ""
+
+
+def _yuan_field() -> QLineEdit:
+    line = QLineEdit()
     line.setPlaceholderText("0.00")
     return line
 
@@ -76,6 +81,104 @@ def _fen(line: QLineEdit, field: str) -> int:
         return parse_yuan(text)
     except Exception as exc:
         raise InputError(str(exc), field) from exc
+
+
+class OfferFields:
+    """The offer part of a campaign form: the kind, and what that kind needs — amount off, percent off with its cap,
+    the points multiplier, the gift and its value — and the minimum spend; only the rows of the chosen kind show.
+    The campaigns screen and the set-campaign dialog (ui/insights/member_actions.py) both build their offer from it,
+    so both offer every kind and hand the same draft fields to the same validation (app.coupons.campaigns)."""
+
+    def __init__(self, dialog: ActionDialog, draft: CampaignDraft | None) -> None:
+        self.dialog = dialog
+        self._boxes: dict[QWidget, QWidget] = {}
+        self.kind = QComboBox()
+        self.kind.setObjectName("campaignKind")
+        for kind, text in KIND_LABELS.items():
+            self.kind.addItem(translate("Coupons", text), kind)
+        self.value = _yuan_field()
+        self.value.setObjectName("campaignValue")
+        self.percent = QSpinBox()
+        self.percent.setObjectName("campaignPercent")
+        self.percent.setRange(0, 100)
+        self.percent.setSuffix(" %")
+        self.cap = _yuan_field()
+        self.cap.setObjectName("campaignCap")
+        self.multiplier = QSpinBox()
+        self.multiplier.setObjectName("campaignMultiplier")
+        self.multiplier.setRange(100, 1000)
+        self.multiplier.setSingleStep(50)
+        self.multiplier.setSuffix(" %")
+        self.multiplier.setValue(200)
+        self.gift = QLineEdit()
+        self.gift.setObjectName("campaignGift")
+        self.min_spend = _yuan_field()
+        self.min_spend.setObjectName("campaignMinSpend")
+        if draft is not None:
+            self.fill(draft)
+
+    def add_rows(self) -> None:
+        """The rows, in the dialog's form where it has come to."""
+        for label, field, widget in (
+            (QCoreApplication.translate("CampaignDialog", "Kind"), "kind", self.kind),
+            (QCoreApplication.translate("CampaignDialog", "Amount off (¥)"), "value", self.value),
+            (QCoreApplication.translate("CampaignDialog", "Percent off"), "percent", self.percent),
+            (QCoreApplication.translate("CampaignDialog", "At most (¥, 0: no cap)"), "max_discount", self.cap),
+            (QCoreApplication.translate("CampaignDialog", "Points multiplier"), "multiplier", self.multiplier),
+            (QCoreApplication.translate("CampaignDialog", "Gift"), "gift", self.gift),
+            (QCoreApplication.translate("CampaignDialog", "Minimum spend (¥)"), "min_spend", self.min_spend),
+        ):
+            box = self.dialog.errors.wrap(field, widget)
+            self.dialog.form.addRow(label, box)
+            self._boxes[widget] = box
+        self.kind.currentIndexChanged.connect(self.show_for_kind)
+        self.show_for_kind()
+
+    def fill(self, draft: CampaignDraft) -> None:
+        self.kind.setCurrentIndex(self.kind.findData(draft.kind))
+        for line, fen in (
+            (self.value, draft.value_fen),
+            (self.cap, draft.max_discount_fen),
+            (self.min_spend, draft.min_spend_fen),
+        ):
+            line.setText(_yuan_text(fen))
+        self.percent.setValue(draft.percent_off)
+        if draft.kind == CouponKind.POINTS_MULTIPLIER:
+            self.multiplier.setValue(draft.points_multiplier_pct)
+        self.gift.setText(draft.gift_name)
+
+    def show_for_kind(self) -> None:
+        kind = self.kind.currentData()
+        form = self.dialog.form
+        for widget, visible in (
+            (self.value, kind in (CouponKind.AMOUNT_OFF, CouponKind.GIFT)),
+            (self.percent, kind == CouponKind.PERCENT_OFF),
+            (self.cap, kind == CouponKind.PERCENT_OFF),
+            (self.multiplier, kind == CouponKind.POINTS_MULTIPLIER),
+            (self.gift, kind == CouponKind.GIFT),
+        ):
+            form.setRowVisible(self._boxes[widget], visible)
+        value_label = form.labelForField(self._boxes[self.value])
+        if isinstance(value_label, QLabel) and kind == CouponKind.GIFT:
+            value_label.setText(QCoreApplication.translate("CampaignDialog", "Gift's value (¥)"))
+        elif isinstance(value_label, QLabel):
+            value_label.setText(QCoreApplication.translate("CampaignDialog", "Amount off (¥)"))
+        grow_to_fit(self.kind)  # a kind with more rows than the last one
+
+    def offer(self) -> dict[str, Any]:
+        """The draft's offer fields as typed for the chosen kind (the hidden rows' values are not kept); a bad amount
+        is refused here, at its field."""
+        kind = self.kind.currentData()
+        percent = kind == CouponKind.PERCENT_OFF
+        return {
+            "kind": kind,
+            "value_fen": _fen(self.value, "value") if kind in (CouponKind.AMOUNT_OFF, CouponKind.GIFT) else 0,
+            "percent_off": self.percent.value() if percent else 0,
+            "max_discount_fen": _fen(self.cap, "max_discount") if percent else 0,
+            "points_multiplier_pct": self.multiplier.value() if kind == CouponKind.POINTS_MULTIPLIER else 100,
+            "gift_name": self.gift.text() if kind == CouponKind.GIFT else "",
+            "min_spend_fen": _fen(self.min_spend, "min_spend"),
+        }
 
 
 class CampaignDialog(ActionDialog):
@@ -104,24 +207,7 @@ class CampaignDialog(ActionDialog):
         self.code.setReadOnly(draft is not None)
         self.name = QLineEdit(draft.name if draft else "")
         self.name.setObjectName("campaignName")
-        self.kind = QComboBox()
-        self.kind.setObjectName("campaignKind")
-        for kind, text in KIND_LABELS.items():
-            self.kind.addItem(translate("Coupons", text), kind)
-        self.value = _yuan_field(draft.value_fen if draft else 0)
-        self.value.setObjectName("campaignValue")
-        self.percent = QSpinBox()
-        self.percent.setObjectName("campaignPercent")
-        self.percent.setRange(0, 100)
-        self.percent.setSuffix(" %")
-        self.cap = _yuan_field(draft.max_discount_fen if draft else 0)
-        self.multiplier = QSpinBox()
-        self.multiplier.setRange(100, 1000)
-        self.multiplier.setSingleStep(50)
-        self.multiplier.setSuffix(" %")
-        self.gift = QLineEdit(draft.gift_name if draft else "")
-        self.min_spend = _yuan_field(draft.min_spend_fen if draft else 0)
-        self.min_spend.setObjectName("campaignMinSpend")
+        self.offer = OfferFields(self, draft)
         today = QDate.currentDate()
         self.first_day = QDateEdit(today)
         self.last_day = QDateEdit(today.addDays(30))
@@ -149,9 +235,6 @@ class CampaignDialog(ActionDialog):
         self.terms.setPlaceholderText(self.tr("Printed on the coupon, e.g. 每单限用一张，不找零"))
         self.terms.setFixedHeight(60)
         if draft is not None:
-            self.kind.setCurrentIndex(self.kind.findData(draft.kind))
-            self.percent.setValue(draft.percent_off)
-            self.multiplier.setValue(draft.points_multiplier_pct)
             self.target.setCurrentIndex(self.target.findData(draft.target))
             if draft.tier_id is not None:
                 self.tier.setCurrentIndex(self.tier.findData(draft.tier_id))
@@ -163,13 +246,7 @@ class CampaignDialog(ActionDialog):
 
         self._row(self.tr("Code"), "code", self.code)
         self._row(self.tr("Name"), "name", self.name)
-        self._row(self.tr("Kind"), "kind", self.kind)
-        self._row(self.tr("Amount off (¥)"), "value", self.value)
-        self._row(self.tr("Percent off"), "percent", self.percent)
-        self._row(self.tr("At most (¥, 0: no cap)"), "max_discount", self.cap)
-        self._row(self.tr("Points multiplier"), "multiplier", self.multiplier)
-        self._row(self.tr("Gift"), "gift", self.gift)
-        self._row(self.tr("Minimum spend (¥)"), "min_spend", self.min_spend)
+        self.offer.add_rows()
         self._row(self.tr("First day"), "valid_from", self.first_day)
         self._row(self.tr("Last day"), "valid_until", self.last_day)
         self._row(self.tr("For"), "target", self.target)
@@ -178,9 +255,8 @@ class CampaignDialog(ActionDialog):
         self._row(self.tr("Per member"), "per_member", self.per_member)
         self._row(self.tr("Excluded categories"), "categories", self.excluded)
         self._row(self.tr("Terms"), "terms", self.terms)
-        self.kind.currentIndexChanged.connect(self._show_fields)
-        self.target.currentIndexChanged.connect(self._show_fields)
-        self._show_fields()
+        self.target.currentIndexChanged.connect(self._show_target)
+        self._show_target()
         self.resize(520, self.sizeHint().height())
         (self.name if draft else self.code).setFocus()
 
@@ -189,20 +265,8 @@ class CampaignDialog(ActionDialog):
         self.form.addRow(label, box)
         self._boxes[widget] = box
 
-    def _show_fields(self) -> None:
-        kind, target = self.kind.currentData(), self.target.currentData()
-        for widget, visible in (
-            (self.value, kind in (CouponKind.AMOUNT_OFF, CouponKind.GIFT)),
-            (self.percent, kind == CouponKind.PERCENT_OFF),
-            (self.cap, kind == CouponKind.PERCENT_OFF),
-            (self.multiplier, kind == CouponKind.POINTS_MULTIPLIER),
-            (self.gift, kind == CouponKind.GIFT),
-            (self.tier, target == CampaignTarget.TIER),
-        ):
-            self.form.setRowVisible(self._boxes[widget], visible)
-        value_label = self.form.labelForField(self._boxes[self.value])
-        if isinstance(value_label, QLabel):
-            value_label.setText(self.tr("Gift's value (¥)") if kind == CouponKind.GIFT else self.tr("Amount off (¥)"))
+    def _show_target(self) -> None:
+        self.form.setRowVisible(self._boxes[self.tier], self.target.currentData() == CampaignTarget.TIER)
 
     def draft(self) -> tuple[CampaignDraft, StoreDays]:
         """The form as a draft; its dates are filled on the worker (they need the store's time zone)."""
@@ -212,15 +276,9 @@ class CampaignDialog(ActionDialog):
         draft = CampaignDraft(
             code=self.code.text(),
             name=self.name.text(),
-            kind=self.kind.currentData(),
             valid_from=UNDATED,
             valid_until=UNDATED,
-            value_fen=_fen(self.value, "value"),
-            percent_off=self.percent.value(),
-            max_discount_fen=_fen(self.cap, "max_discount"),
-            points_multiplier_pct=self.multiplier.value(),
-            gift_name=self.gift.text(),
-            min_spend_fen=_fen(self.min_spend, "min_spend"),
+            **self.offer.offer(),
             target=self.target.currentData(),
             tier_id=self.tier.currentData(),
             excluded_categories=tuple(code.upper() for code in self.excluded.text().replace(",", " ").split()),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,13 +20,13 @@ from app.actions.member_sets import MemberSet
 from app.actions.service import ContactList, FollowUpsMade, SetSummary
 from app.care.follow_ups import FollowUpReason
 from app.changes import Changes
-from app.coupons.campaigns import CampaignDraft, CouponKind
+from app.coupons.campaigns import CampaignDraft
 from app.coupons.service import TargetedCampaign
-from app.errors import MemberDeskError, ValidationError
+from app.errors import MemberDeskError
 from app.i18n import translate
-from app.money import format_yuan, parse_yuan
 from ui import formatting as fmt
 from ui.care.follow_ups_view import PlanFields
+from ui.coupons.campaigns import OfferFields
 from ui.forms import ActionDialog, InputError
 from ui.signals import emit
 from ui.tasks import TaskRunner
@@ -117,8 +118,9 @@ class SetActionDialog(ActionDialog):
 
 
 class SetCampaignDialog(SetActionDialog):
-    """An amount-off campaign, active at once, one coupon for each active member of the set (the win-back offer
-    ready-made); the campaigns screen has the full range of kinds."""
+    """A campaign of any kind (amount off, percent off with a cap, gift, points multiplier: the campaigns screen's
+    own offer fields and validation), active at once, one coupon for each active member of the set; the win-back
+    offer comes ready-made."""
 
     changes = Changes.COUPONS
 
@@ -139,10 +141,7 @@ class SetCampaignDialog(SetActionDialog):
         self.name = QLineEdit()
         self.name.setObjectName("setCampaignName")
         self.name.setMaxLength(100)
-        self.value = QLineEdit()
-        self.value.setObjectName("setCampaignValue")
-        self.min_spend = QLineEdit()
-        self.min_spend.setObjectName("setCampaignMinSpend")
+        self.offer = OfferFields(self, None)
         self.last_day = QDateEdit()
         self.last_day.setObjectName("setCampaignLastDay")
         self.last_day.setCalendarPopup(True)
@@ -151,8 +150,7 @@ class SetCampaignDialog(SetActionDialog):
         self.terms.setMaxLength(500)
         self.add_row(QCoreApplication.translate("Actions", "Code"), "code", self.code)
         self.add_row(QCoreApplication.translate("Actions", "Name"), "name", self.name)
-        self.add_row(QCoreApplication.translate("Actions", "Amount off (¥)"), "value", self.value)
-        self.add_row(QCoreApplication.translate("Actions", "Minimum spend (¥)"), "min_spend", self.min_spend)
+        self.offer.add_rows()
         self.add_row(QCoreApplication.translate("Actions", "Last day"), "valid_until", self.last_day)
         self.add_row(QCoreApplication.translate("Actions", "Terms"), "terms", self.terms)
         self.resize(480, self.sizeHint().height())
@@ -167,8 +165,7 @@ class SetCampaignDialog(SetActionDialog):
         self.draft = draft
         self.code.setText(draft.code)
         self.name.setText(draft.name)
-        self.value.setText(format_yuan(draft.value_fen))
-        self.min_spend.setText(format_yuan(draft.min_spend_fen))
+        self.offer.fill(draft)
         last = (draft.valid_until - dt.timedelta(microseconds=1)).astimezone(fmt.shown_zone()).date()
         self._default_last = last
         self.last_day.setDate(QDate(last.year, last.month, last.day))
@@ -177,22 +174,12 @@ class SetCampaignDialog(SetActionDialog):
     def prepare(self) -> Callable[[], Any]:
         if self.draft is None:
             raise InputError(QCoreApplication.translate("Actions", "Still loading; try again in a moment."), "code")
-        value, minimum = _yuan(self.value.text(), "value"), _yuan(self.min_spend.text() or "0", "min_spend")
+        offer = self.offer.offer()
         last = self.last_day.date().toPython()
         assert isinstance(last, dt.date)
         until = self.draft.valid_until + dt.timedelta(days=(last - self._default_last).days)
-        draft = CampaignDraft(
-            **{
-                **self.draft.__dict__,
-                "code": self.code.text(),
-                "name": self.name.text(),
-                "kind": CouponKind.AMOUNT_OFF,
-                "value_fen": value,
-                "min_spend_fen": minimum,
-                "valid_until": until,
-                "terms": self.terms.text(),
-            }
-        )
+        typed = {"code": self.code.text(), "name": self.name.text(), "terms": self.terms.text(), **offer}
+        draft = replace(self.draft, valid_until=until, **typed)
         service, members, key = self.services.actions, self.members, self.idempotency_key
         return lambda: service.create_campaign(members, draft, key, self.report)
 
@@ -200,13 +187,6 @@ class SetCampaignDialog(SetActionDialog):
         return QCoreApplication.translate("Actions", "Campaign {code}: {count} coupons issued.").format(
             code=result.code, count=fmt.points(result.issued)
         )
-
-
-def _yuan(text: str, field: str) -> int:
-    try:
-        return parse_yuan(text)
-    except ValidationError as exc:
-        raise InputError(str(exc), field) from None
 
 
 class SetFollowUpsDialog(SetActionDialog):
