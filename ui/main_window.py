@@ -164,6 +164,9 @@ class MainWindow(QMainWindow):
         self.server_status = ServerStatus(self.tasks)
         self.jobs = JobStatus(self.tasks)
         bar.addWidget(self.store_label)
+        # Qt hides the bar's normal widgets for a message only if they are visible when it comes: the sign-in's
+        # message, posted while the window was still hidden, was painted over the store's name for 8 s.
+        bar.messageChanged.connect(lambda message: self.store_label.setVisible(not message))
         bar.addPermanentWidget(self.server_status)
         bar.addPermanentWidget(self.jobs)
         bar.addPermanentWidget(self.pin_hint)

@@ -88,6 +88,17 @@ def test_status_bar_names_store_branch_and_operator(window: MainWindow) -> None:
     assert window.operator_label.text() == "李收银（收银员）"
 
 
+def test_a_message_never_shares_the_bars_left_with_the_store_name(qtbot: QtBot, window: MainWindow) -> None:
+    """The sign-in's message comes while the window may still be hidden; it used to be painted over the store name."""
+    window.hide()
+    window.statusBar().showMessage("已登录：李收银（收银员）。", 8000)
+    window.show()
+    qtbot.waitExposed(window)
+    assert not window.store_label.isVisible()
+    window.statusBar().clearMessage()
+    assert window.store_label.isVisible()
+
+
 def test_member_list_pages_and_opens_a_member(
     qtbot: QtBot, qtmodeltester: ModelTester, window: MainWindow, services: Services
 ) -> None:
