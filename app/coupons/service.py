@@ -967,7 +967,9 @@ class CouponService:
                     f.discount_fen,
                 ]
 
-        return write_table(path, FIGURE_COLUMNS, rows())
+        count = write_table(path, FIGURE_COLUMNS, rows())
+        record_export(self.db, self.operator, "campaign_figures", path, count)
+        return count
 
 
 FIGURE_COLUMNS = [

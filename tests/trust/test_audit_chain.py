@@ -153,19 +153,21 @@ def test_coupon_ledger_rows_are_tied_and_a_forged_one_is_reported(store: Store, 
 
 
 def test_every_export_is_audited(store: Store, boss: Services, coupon_moves: None, tmp_path: Path) -> None:
-    """Exports of members, coupons and complaints name who wrote how many rows to which file."""
+    """Exports of members, coupons, campaign figures and complaints name who wrote how many rows to which file."""
     from app.care.cli import export_complaints
     from app.importing.export import export_members
 
     export_members(store.db, boss.operator, store.cipher, tmp_path / "members.csv")
     campaign = boss.coupons.find_campaign("C1")
     boss.coupons.export(campaign, tmp_path / "coupons.xlsx")
+    campaigns = boss.coupons.export_figures(tmp_path / "campaigns.csv")
     export_complaints(boss, tmp_path / "complaints.csv", None, None)
     with store.db.session() as session:
         exports = session.execute(select(AuditLog.entity, AuditLog.details).where(AuditLog.action == "export")).all()
     assert [(entity, details["file"], details["count"]) for entity, details in exports] == [
         ("members", "members.csv", 1),
         ("coupons", "coupons.xlsx", 3),
+        ("campaign_figures", "campaigns.csv", campaigns),
         ("complaints", "complaints.csv", 0),
     ]
     assert [str(p) for p in check_database(store.db)] == []
