@@ -127,7 +127,7 @@ def main() -> None:
     parser.add_argument("--charts", default="", help="comma-separated chart ids (default: all)")
     args = parser.parse_args()
     app = QApplication([])
-    from app.care.cli import write_atomically
+    from app.care.exports import write_atomically
     from ui.application import configure_application
     from ui.charts.view import ChartView
 
