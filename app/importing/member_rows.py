@@ -256,6 +256,7 @@ class RowParser:
                 map(itemgetter(1), keys),
                 points,
                 *map(repeat, self.fixed),
+                strict=False,  # the fixed values repeat without end
             )
         )
 

@@ -179,7 +179,8 @@ class _RowMaker:
         if len(joined) > CELL_MAX and max(map(len, values)) > CELL_MAX:
             message = translate("Errors", S("Errors", "A value has more than {max} characters."))
             return Row(line, {}, message.format(max=CELL_MAX))
-        return Row(line, dict(zip(self.names, map(str.strip, compress(values, self.known)))))
+        cells = map(str.strip, compress(values, self.known))
+        return Row(line, dict(zip(self.names, cells, strict=False)))  # a short line lacks its last cells
 
 
 def _lines(text: str) -> int:

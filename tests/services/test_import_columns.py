@@ -44,7 +44,8 @@ Judged = tuple[list[tuple[int, str]], list[tuple[int, tuple[Any, ...], list[str]
 def parser_for(store: Store) -> RowParser:
     settings = store.db.read(read_settings)
     tiers = store.db.read(lambda s: list(s.scalars(select(Tier).order_by(Tier.rank))))
-    return RowParser(settings, tiers, store.clock.now(), store.operator("owner"), store.cipher, sqlite=store.db.is_sqlite)
+    owner = store.operator("owner")
+    return RowParser(settings, tiers, store.clock.now(), owner, store.cipher, sqlite=store.db.is_sqlite)
 
 
 def row_by_row(parser: RowParser, rows: list[Row]) -> Judged:
