@@ -18,7 +18,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from functools import lru_cache
-from itertools import islice, repeat
+from itertools import islice
 from operator import itemgetter
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -43,10 +43,8 @@ from app.members.validation import (
     split_tags,
 )
 from app.security.crypto import FieldCipher
-from app.security.operator import Operator
 from app.settings import StoreSettings
 from db.bulk import DriverValues, ordered_uuids
-from db.enums import MemberStatus
 from db.models import Tier
 
 MEMBER_INSERT = (
@@ -69,7 +67,8 @@ MEMBER_INSERT = (
     "pinyin_full",
     "points_balance",
 )
-"""The member columns that differ from row to row, in the order RowParser.judge makes them."""
+"""The member columns that differ from row to row, in the order RowParser.judge makes them (BatchWriter adds
+those that are the same for every row)."""
 UNNUMBERED = "t"
 """Stands in front of the phone as a member number until the member's id is known (a member number from the file
 is upper-cased, so it can never start with a lower-case t)."""
@@ -92,7 +91,7 @@ class ParsedBatch(NamedTuple):
     lines: list[int]
     """The line of each valid row, in the file."""
     members: list[tuple[Any, ...]]
-    """Each valid row as RowParser.columns, the way the driver takes them."""
+    """Each valid row as MEMBER_INSERT, the way the driver takes them."""
     tags: dict[int, list[str]]
     """Tag names by position in `members`, for the rows that have any."""
 
@@ -105,7 +104,6 @@ class RowParser:
         settings: StoreSettings,
         tiers: Sequence[Tier],
         now: dt.datetime,
-        operator: Operator,
         cipher: FieldCipher,
         *,
         sqlite: bool,
@@ -117,19 +115,6 @@ class RowParser:
         self.cipher = cipher
         self.convert = DriverValues(sqlite=sqlite)
         self.uuids = ordered_uuids(now)
-        # The same for every row, as the driver takes them.
-        fixed = {
-            "status": MemberStatus.ACTIVE,
-            "home_branch_id": operator.branch_id,
-            "lifetime_spend_fen": 0,
-            "visit_count": 0,
-            "marketing_consent": False,
-            "referral_rewarded": False,
-            "created_by_id": operator.staff_id,
-            "updated_at": now,
-        }
-        self.columns = (*MEMBER_INSERT, *fixed)
-        self.fixed = tuple(self.convert(v) for v in fixed.values())
         self.seen: tuple[dict[str, int], ...] = ({}, {}, {})
         """Line of each member number, phone and card number of the valid rows so far."""
         self.card_prefix = settings.cards_prefix
@@ -143,7 +128,7 @@ class RowParser:
             yield self.judge(batch)
 
     def judge(self, batch: list[Row]) -> ParsedBatch:
-        """The batch's valid rows as the values to insert (RowParser.columns, ID numbers sealed) with their tags,
+        """The batch's valid rows as the values to insert (MEMBER_INSERT, ID numbers sealed) with their tags,
         and each other row refused for its first fault, in the order a registration checks the fields."""
         cells = [row.values for row in batch]
 
@@ -227,7 +212,7 @@ class RowParser:
         return refused, valid
 
     def _members(self, valid: list[int], judged: list[Verdicts]) -> list[tuple[Any, ...]]:
-        """The valid rows as the driver's tuples (RowParser.columns)."""
+        """The valid rows as the driver's tuples (MEMBER_INSERT)."""
         every = len(valid) == len(judged[0][0])
         columns = [results if every else [results[i] for i in valid] for results, _refused in judged]
         names, phones, numbers, cards, genders, birthdays, joined, tiers, points, notes, ids = columns
@@ -255,8 +240,7 @@ class RowParser:
                 map(itemgetter(0), keys),
                 map(itemgetter(1), keys),
                 points,
-                *map(repeat, self.fixed),
-                strict=False,  # the fixed values repeat without end
+                strict=True,
             )
         )
 

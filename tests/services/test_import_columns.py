@@ -44,8 +44,7 @@ Judged = tuple[list[tuple[int, str]], list[tuple[int, tuple[Any, ...], list[str]
 def parser_for(store: Store) -> RowParser:
     settings = store.db.read(read_settings)
     tiers = store.db.read(lambda s: list(s.scalars(select(Tier).order_by(Tier.rank))))
-    owner = store.operator("owner")
-    return RowParser(settings, tiers, store.clock.now(), owner, store.cipher, sqlite=store.db.is_sqlite)
+    return RowParser(settings, tiers, store.clock.now(), store.cipher, sqlite=store.db.is_sqlite)
 
 
 def row_by_row(parser: RowParser, rows: list[Row]) -> Judged:
@@ -111,7 +110,6 @@ def row_by_row(parser: RowParser, rows: list[Row]) -> Judged:
             initials,
             full,
             points,
-            *parser.fixed,
         )
         valid.append((row.line, values, tags))
     return refused, valid
