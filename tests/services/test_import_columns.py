@@ -22,6 +22,7 @@ from app.importing.cells import parse_gender, parse_points
 from app.importing.member_rows import MEMBER_INSERT, UNNUMBERED, ParsedBatch, RowParser
 from app.importing.report import RefusedRow
 from app.importing.tables import MEMBER_COLUMNS, Row, read_table, unquote_formula
+from app.members.pinyin import pinyin_keys
 from app.members.validation import (
     clean_member_no,
     clean_name,
@@ -91,7 +92,7 @@ def row_by_row(parser: RowParser, rows: list[Row]) -> Judged:
         for key, value in keys:
             if value:
                 seen[key][value] = row.line
-        initials, full = parser.pinyin(name)
+        initials, full = pinyin_keys(name)
         values = (
             member_no or UNNUMBERED + phone,
             phone,
