@@ -7,8 +7,8 @@ hold in app.members.validation (shared with the import and the dialogs).
 from __future__ import annotations
 
 import dataclasses
-import enum
 import datetime as dt
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
