@@ -20,6 +20,8 @@ from app.errors import ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.importing.cells import parse_gender, parse_points
 from app.importing.member_rows import MEMBER_INSERT, UNNUMBERED, ParsedBatch, RowParser
+from app.importing.member_store import _new_ids
+from app.importing.members import MemberImporter
 from app.importing.report import RefusedRow
 from app.importing.tables import MEMBER_COLUMNS, Row, read_table, unquote_formula
 from app.members.pinyin import pinyin_keys
@@ -34,7 +36,7 @@ from app.members.validation import (
     split_tags,
 )
 from app.settings import read_settings
-from db.models import Tier
+from db.models import Member, Tier
 from tests.services.test_import_properties import MEMBER_ROW, SETTINGS, write_rows
 
 UUID_AT, ID_AT = MEMBER_INSERT.index("client_uuid"), MEMBER_INSERT.index("id_number_enc")
@@ -187,3 +189,20 @@ def test_repeats_across_batches_and_after_refused_rows(store: Store, tmp_path: P
     reasons = " ".join(reason for _line, reason in refused)
     assert "Same member_no" in reasons and "Same phone" in reasons and "Same card_no" in reasons
     assert len(valid) > 100 and len(refused) + len(valid) == 2000
+
+
+def test_new_members_ids_are_looked_up_when_they_do_not_follow_the_highest_id(store: Store, tmp_path: Path) -> None:
+    """The writer takes the new members' ids from the highest id when it grew by exactly their count, and looks them
+    up by member number otherwise (a gap: a PostgreSQL sequence that moved on, a concurrent insert)."""
+    path = tmp_path / "three.csv"
+    path.write_text("member_no,phone,name\nA1,13900000001,张三\nA2,13900000002,李四\nA3,13900000003,王五\n")
+    assert MemberImporter(store.db, store.operator("owner"), store.clock, store.cipher).run(path).imported == 3
+    with store.db.session() as session:
+        stored = dict(session.execute(select(Member.member_no, Member.id)).all())
+    numbers = ["A3", "A1", "A2"]
+    with store.db.session() as session:
+        looked_up = _new_ids(session.connection(), -5, numbers)
+    assert looked_up == [stored[n] for n in numbers]
+    with store.db.session() as session:
+        following = _new_ids(session.connection(), max(stored.values()) - 3, ["A1", "A2", "A3"])
+    assert following == [stored[n] for n in ("A1", "A2", "A3")]
