@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Counter lookups while other work runs in the same program (issue 14: p99 ≤ 10 ms, max ≤ 50 ms).
 
-    python bench/bench_counter_busy.py --data-dir DIR [--jobs idle maintenance scroll import segments]
-        [--import-members N] [--due-members N] [--in-thread] [--spawn]
+    python bench/bench_counter_busy.py --data-dir DIR [--jobs idle maintenance scroll filter import segments pdf
+        export] [--import-members N] [--due-members N] [--coupons N] [--export-members N] [--in-thread] [--spawn]
 
 The counter's lookups run as the GUI's counter lane runs them: one thread, on the counter's own connection
 (db.engine.counter_connection), with the GUI's interpreter-lock switch interval (app.lanes.favour_the_counter),
@@ -14,8 +14,15 @@ GUI runs it:
   6,000) have lots due — then the tier reviews, as the daily maintenance runs them (batches of members);
 - scroll: the member list paged through by key, 100 rows a page, as fast as the thread can (the browse lane's
   work: it stays in this process, as the member list does);
+- filter: the member list filtered as a manager types (`z`, `zh`, `zha`, a name's first character, a phone's
+  first digits, last 4 digits, a card number), each filter's first page (which counts its members) and two more
+  pages, as the browse lane runs them, in this process;
 - import: `--import-members` members (default 100,000) imported from a CSV (bench_import's file);
-- segments: the segment refresh.
+- segments: the segment refresh;
+- pdf: a campaign of `--coupons` bearer coupons (default 10,000; made once, in the store) printed to an A4 PDF, as
+  the coupons page prints it;
+- export: the contact list of `--export-members` members (default 100,000) written as CSV and audited, as the
+  segments' "Export contacts…" writes it.
 `--in-thread` runs the jobs in this interpreter instead (the way before app/jobs.py: the same-run comparison);
 `--spawn` starts the jobs' processes as Windows does (a fresh interpreter), not by fork.
 Each job ends the lookups when it finishes; jobs that finish within a few seconds are repeated until 200 lookups
@@ -35,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,8 +54,9 @@ from make_big_store import SQLITE_NAME
 from sqlalchemy import text
 
 from app import child_process
+from app.actions.member_sets import MemberSet
 from app.clock import FixedClock
-from app.context import Store
+from app.context import Services, Store
 from app.jobs import BackgroundJobs
 from app.lanes import favour_the_counter
 from app.members.queries import member_page
@@ -56,7 +65,10 @@ from db.engine import counter_connection
 P99_TARGET_MS = 10.0
 MAX_TARGET_MS = 50.0
 MIN_LOOKUPS = 200
-JOBS = ("idle", "maintenance", "scroll", "import", "segments")
+JOBS = ("idle", "maintenance", "scroll", "filter", "import", "segments", "pdf", "export")
+FILTERS = ("z", "zh", "zha", "张", "王", "138", "5678", "1390")
+"""What a manager types into the member list's filter (the kinds the lookup box reads)."""
+BENCH_CAMPAIGN = "BUSYBENCH"
 
 
 def clearing_day(data_dir: Path, due_members: int) -> dt.datetime:
@@ -76,6 +88,31 @@ def clearing_day(data_dir: Path, due_members: int) -> dt.datetime:
     finally:
         conn.close()
     raise SystemExit(f"fewer than {due_members:,} members have open lots")
+
+
+def bench_campaign(owner: Services, coupons: int) -> int:
+    """The campaign the pdf job prints: `coupons` bearer coupons, made once in the store and kept."""
+    from app.coupons.campaigns import CampaignDraft
+    from db.enums import CampaignTarget, CouponKind
+
+    known = [row.id for row in owner.coupons.campaigns() if row.code == BENCH_CAMPAIGN]
+    if known:
+        return known[0]
+    now = owner.store.clock.now()
+    draft = CampaignDraft(
+        code=BENCH_CAMPAIGN,
+        name="忙时测试券",
+        kind=CouponKind.AMOUNT_OFF,
+        value_fen=2000,
+        min_spend_fen=10000,
+        valid_from=now,
+        valid_until=now + dt.timedelta(days=30),
+        target=CampaignTarget.BEARER,
+    )
+    campaign = owner.coupons.create_campaign(draft).campaign_id
+    owner.coupons.activate(campaign)
+    owner.coupons.issue(campaign, str(uuid.uuid4()), count=coupons)
+    return campaign
 
 
 def _children_cpu() -> float:
@@ -124,6 +161,8 @@ def main() -> None:
     parser.add_argument("--jobs", nargs="+", default=list(JOBS), choices=JOBS)
     parser.add_argument("--import-members", type=int, default=100_000)
     parser.add_argument("--due-members", type=int, default=6_000)
+    parser.add_argument("--coupons", type=int, default=10_000)
+    parser.add_argument("--export-members", type=int, default=100_000)
     parser.add_argument("--in-thread", action="store_true", help="the jobs in this interpreter (the old way)")
     parser.add_argument("--spawn", action="store_true", help="the jobs' processes spawned, as on Windows")
     args = parser.parse_args()
@@ -155,6 +194,31 @@ def main() -> None:
                 break
             page = member_page(store.db, page.next, 100)
 
+    def filter_members() -> None:
+        for typed in FILTERS:
+            page = member_page(store.db, None, 100, typed)
+            for _ in range(2):
+                if page.next is None:
+                    break
+                page = member_page(store.db, page.next, 100, typed)
+
+    campaign = bench_campaign(owner, args.coupons) if "pdf" in args.jobs else 0
+
+    def coupon_pdf() -> None:
+        path, _job = jobs.coupon_pdf(campaign, "a4")
+        path.unlink()
+
+    with store.db.session() as session:
+        exported = (
+            session.execute(text("SELECT id FROM members ORDER BY id LIMIT :n"), {"n": args.export_members})
+            .scalars()
+            .all()
+        )
+    contacts = MemberSet.of_members(exported, "bench")
+
+    def export() -> None:
+        jobs.export_contacts(contacts, scratch / "contacts.csv")
+
     def import_members() -> None:
         path = scratch / "members.csv"
         if not path.exists():
@@ -168,6 +232,9 @@ def main() -> None:
         "scroll": scroll,
         "import": import_members,
         "segments": lambda: owner.segments.refresh(per_member=False),
+        "filter": filter_members,
+        "pdf": coupon_pdf,
+        "export": export,
     }
     where = "in this interpreter (--in-thread)" if args.in_thread else "in a process of its own"
     if not args.in_thread:
