@@ -65,6 +65,7 @@ from db.engine import counter_connection
 P99_TARGET_MS = 10.0
 MAX_TARGET_MS = 50.0
 MIN_LOOKUPS = 200
+PROBE_S = 0.002
 JOBS = ("idle", "maintenance", "scroll", "filter", "import", "segments", "pdf", "export")
 FILTERS = ("z", "zh", "zha", "张", "王", "138", "5678", "1390")
 """What a manager types into the member list's filter (the kinds the lookup box reads)."""
@@ -121,13 +122,28 @@ def _children_cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
+def longest_late(done: threading.Event, late: list[float]) -> None:
+    """Sleeps PROBE_S again and again until `done`; `late` gets the most any wake-up came late, in ms: how long this
+    interpreter's lock was held by others at a stretch (and the process kept off a core by the machine)."""
+    worst = 0.0
+    while not done.is_set():
+        start = time.perf_counter()
+        time.sleep(PROBE_S)
+        worst = max(worst, time.perf_counter() - start - PROBE_S)
+    late.append(worst * 1000)
+
+
 def lookups_while(
     job: Callable[[], object], lookup: Callable[[str], object], queries: list[str]
-) -> tuple[list[float], float]:
+) -> tuple[list[float], float, float]:
     """Spaced counter lookups on the counter's connection while `job` runs on another thread (repeated until
-    MIN_LOOKUPS were timed); the lookup times and the job's first run's duration."""
+    MIN_LOOKUPS were timed); the lookup times, the job's first run's duration and the longest stretch the
+    interpreter was out of reach (`longest_late`)."""
     done = threading.Event()
     first_run: list[float] = []
+    late: list[float] = []
+    probe = threading.Thread(target=longest_late, args=(done, late), daemon=True)
+    probe.start()
 
     def background() -> None:
         while True:
@@ -152,7 +168,8 @@ def lookups_while(
             else:
                 done.set()
                 worker.join(0.05)
-    return samples, first_run[0]
+    probe.join()
+    return samples, first_run[0], late[0]
 
 
 def main() -> None:
@@ -162,6 +179,7 @@ def main() -> None:
     parser.add_argument("--import-members", type=int, default=100_000)
     parser.add_argument("--due-members", type=int, default=6_000)
     parser.add_argument("--coupons", type=int, default=10_000)
+    parser.add_argument("--campaign", type=int, help="print this campaign (read only) instead of making one")
     parser.add_argument("--export-members", type=int, default=100_000)
     parser.add_argument("--in-thread", action="store_true", help="the jobs in this interpreter (the old way)")
     parser.add_argument("--spawn", action="store_true", help="the jobs' processes spawned, as on Windows")
@@ -202,7 +220,7 @@ def main() -> None:
                     break
                 page = member_page(store.db, page.next, 100, typed)
 
-    campaign = bench_campaign(owner, args.coupons) if "pdf" in args.jobs else 0
+    campaign = args.campaign or (bench_campaign(owner, args.coupons) if "pdf" in args.jobs else 0)
 
     def coupon_pdf() -> None:
         path, _job = jobs.coupon_pdf(campaign, "a4")
@@ -241,17 +259,19 @@ def main() -> None:
         where += " (spawned)" if args.spawn else f" ({child_process.start_method()})"
     print(
         f"counter lookups (one every 50–150 ms, {len(queries)} real queries of 7 kinds) while a background job runs"
-        f" {where}; {members:,} members; ms; CPU = this process's / the jobs' processes' CPU seconds during the job"
+        f" {where}; {members:,} members; ms; CPU = this process's / the jobs' processes' CPU seconds during the job;"
+        f" late = the longest a {PROBE_S * 1000:.0f} ms sleep in this process overslept (the interpreter's lock held"
+        " by another thread, or no free core)"
     )
     print(
         f"{'job':<12} {'job took':>9} {'lookups':>7}  {'p50':>6} {'p95':>6} {'p99':>6} {'max':>7}  "
-        f"{'CPU here':>8} {'CPU jobs':>8} {'load':>9}"
+        f"{'late':>6} {'CPU here':>8} {'CPU jobs':>8} {'load':>9}"
     )
     missed = []
     for name in args.jobs:
         load_before = os.getloadavg()[0]
         cpu_here, cpu_jobs = time.process_time(), _children_cpu()
-        samples, took = lookups_while(work[name], cashier.members.lookup, queries)
+        samples, took, late = lookups_while(work[name], cashier.members.lookup, queries)
         cpu_here, cpu_jobs = time.process_time() - cpu_here, _children_cpu() - cpu_jobs
         p50, p95, p99, top = figures(samples)
         ok = p99 <= P99_TARGET_MS and top <= MAX_TARGET_MS
@@ -259,7 +279,7 @@ def main() -> None:
             missed.append(name)
         print(
             f"{name:<12} {took:>8.1f}s {len(samples):>7}  {p50:>6.2f} {p95:>6.2f} {p99:>6.2f} {top:>7.1f}  "
-            f"{cpu_here:>7.1f}s {cpu_jobs:>7.1f}s {load_before:>4.1f}→{os.getloadavg()[0]:<4.1f}  "
+            f"{late:>6.1f} {cpu_here:>7.1f}s {cpu_jobs:>7.1f}s {load_before:>4.1f}→{os.getloadavg()[0]:<4.1f}  "
             f"{'ok' if ok else 'MISSED'} (p99 ≤ {P99_TARGET_MS:.0f}, max ≤ {MAX_TARGET_MS:.0f})"
         )
     store.close()

@@ -14,12 +14,14 @@ import pytest
 from sqlalchemy import func, select
 
 from app.actions.member_sets import MemberSet
+from app.actions.service import ActionCancelled
 from app.clock import FixedClock
 from app.context import Services, Store
 from app.coupons.codes import grouped
 from app.integrity import check_database
 from app.jobs import BackgroundJobs
 from app.members.service import MemberForm
+from app.printing.coupon import PrintingStopped
 from db.engine import counter_connection
 from db.models import AuditLog, SurveyForm
 from tests.jobs_support import hold_the_interpreter
@@ -201,3 +203,28 @@ def test_the_counter_answers_while_a_pdf_or_an_export_holds_its_interpreter(
     assert order == ["lookup", "job"], "the counter answered while the job held its own interpreter"
     assert [hit.id for hit in hits] == [member]
     check(store, outcome[0], tmp_path)
+
+
+def test_stopping_a_coupon_pdf_leaves_no_pdf(store: Store, manager: Services, jobs: BackgroundJobs) -> None:
+    """Progress comes back page by page from the job's process; the answer False stops it at the next page."""
+    campaign, _codes = active_campaign(manager, count=25)
+    heard: list[tuple[int, int, str]] = []
+
+    def told(done: int, total: int, what: str) -> bool:
+        heard.append((done, total, what))
+        return done == 0
+
+    with pytest.raises(PrintingStopped):
+        jobs.coupon_pdf(campaign, "a4", progress=told)
+    assert heard == [(0, 25, "Writing the PDF"), (10, 25, "Writing the PDF")]
+    assert list((store.paths.root / "printouts").glob("*.pdf")) == []
+
+
+def test_cancelling_a_contact_list_writes_and_audits_nothing(
+    store: Store, jobs: BackgroundJobs, member: int, tmp_path: Path
+) -> None:
+    """The dialog's Cancel crosses to the job's process and its refusal comes back as itself."""
+    target = tmp_path / "contacts.csv"
+    with pytest.raises(ActionCancelled):
+        jobs.export_contacts(MemberSet.of_members([member], "张伟"), target, lambda _done, _total, _what: False)
+    assert list(tmp_path.glob("*contacts*")) == [] and exports(store) == 0
