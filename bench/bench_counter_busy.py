@@ -60,6 +60,7 @@ from app.context import Services, Store
 from app.jobs import BackgroundJobs
 from app.lanes import favour_the_counter
 from app.members.queries import member_page
+from app.printing.scratch import FOLDER
 from db.engine import counter_connection
 
 P99_TARGET_MS = 10.0
@@ -222,6 +223,9 @@ def main() -> None:
 
     campaign = args.campaign or (bench_campaign(owner, args.coupons) if "pdf" in args.jobs else 0)
 
+    printouts = store.paths.root / FOLDER
+    printouts_made = not printouts.exists()  # by this run: removed again at the end (a shared store stays as it was)
+
     def coupon_pdf() -> None:
         path, _job = jobs.coupon_pdf(campaign, "a4")
         path.unlink()
@@ -282,6 +286,8 @@ def main() -> None:
             f"{late:>6.1f} {cpu_here:>7.1f}s {cpu_jobs:>7.1f}s {load_before:>4.1f}→{os.getloadavg()[0]:<4.1f}  "
             f"{'ok' if ok else 'MISSED'} (p99 ≤ {P99_TARGET_MS:.0f}, max ≤ {MAX_TARGET_MS:.0f})"
         )
+    if printouts_made and printouts.exists() and not any(printouts.iterdir()):
+        printouts.rmdir()
     store.close()
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores); missed: {', '.join(missed) or 'none'}")
 

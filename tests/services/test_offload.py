@@ -228,3 +228,15 @@ def test_cancelling_a_contact_list_writes_and_audits_nothing(
     with pytest.raises(ActionCancelled):
         jobs.export_contacts(MemberSet.of_members([member], "张伟"), target, lambda _done, _total, _what: False)
     assert list(tmp_path.glob("*contacts*")) == [] and exports(store) == 0
+
+
+def test_a_coupon_pdf_and_a_contact_list_cross_to_a_spawned_process(
+    store: Store, manager: Services, clock: FixedClock, member: int, tmp_path: Path
+) -> None:
+    """Windows' start method: the jobs, their arguments and their results pickle."""
+    jobs = BackgroundJobs(store.db, manager.operator, clock, store.paths, method="spawn")
+    campaign, codes = active_campaign(manager, count=3)
+    path, job = jobs.coupon_pdf(campaign, "80mm")
+    assert sorted(coupon.code for coupon in job.coupons) == sorted(codes) and readback.page_count(path) == 3
+    listed = jobs.export_contacts(MemberSet.of_members([member], "张伟"), tmp_path / "contacts.xlsx")
+    assert listed.rows == 1 and exports(store) == 1
