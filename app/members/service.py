@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, lazyload
 from app.clock import Clock
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
-from app.members.lookup import Part, Step, find_first, first_rows, plan_lookup
+from app.members.lookup import Part, SQLiteParts, Step, find_first, first_rows, plan_lookup
 from app.members.numbers import member_no_for
 from app.members.pinyin import pinyin_keys
 from app.members.profile import (
@@ -65,6 +65,10 @@ _HITS = listed_members()
 def _hits(part: Part) -> Select:
     """The statement of one lookup part, built the first time it is used (there are a dozen parts)."""
     return first_rows(_HITS, part)
+
+
+SQLITE_HITS = SQLiteParts(_hits)
+"""The counter's lookup statements, compiled for SQLite once."""
 
 
 @dataclass(frozen=True)
@@ -112,33 +116,40 @@ class MemberService:
         self.cipher = cipher
 
     # ---- lookup -------------------------------------------------------------------------------------------
-    def _hit(self, row: Any) -> MemberHit:
-        phone = row[3]
-        return MemberHit(
-            id=row[0],
-            member_no=row[1],
-            name=row[2] or "",
-            phone=phone if self.operator.sees_full_phone else None,
-            masked_phone=mask_phone(phone),
-            card_no=row[4],
-            tier_name=row[5],
-            tier_name_en=row[6],
-            points=row[7],
-            last_visit_at=row[8],
-        )
+    def _hits(self, rows: Sequence[Any]) -> list[MemberHit]:
+        sees_phone = self.operator.sees_full_phone
+        return [
+            MemberHit(
+                id=member_id,
+                member_no=member_no,
+                name=name or "",
+                phone=phone if sees_phone else None,
+                masked_phone=mask_phone(phone),
+                card_no=card_no,
+                tier_name=tier_name,
+                tier_name_en=tier_name_en,
+                points=points,
+                last_visit_at=last_visit_at,
+            )
+            for member_id, member_no, name, phone, card_no, tier_name, tier_name_en, points, last_visit_at in rows
+        ]
 
     def lookup(self, query: str, limit: int = LOOKUP_LIMIT) -> LookupResult:
-        """The counter's lookup: plain statements on a connection (no session, no ORM objects; on SQLite no
-        transaction either), each built and compiled once."""
+        """The counter's lookup: statements built and compiled once, on a connection (no session, no ORM objects;
+        on SQLite no transaction either, and straight on the driver's connection)."""
         steps = plan_lookup(query)
         if not steps:
             return LookupResult([], False)
         with self.db.quick_reads() as connection:
+            if self.db.is_sqlite:
+                driver = connection.connection.driver_connection
+                rows, exact = find_first(lambda part, params: SQLITE_HITS.rows(driver, part, params), steps, limit)
+                return LookupResult(self._hits(rows), exact)
             return self._lookup(connection, steps, limit)
 
     def _lookup(self, reader: Connection | Session, steps: list[Step], limit: int) -> LookupResult:
-        rows, exact = find_first(reader, _hits, steps, limit)
-        return LookupResult([self._hit(r) for r in rows], exact)
+        rows, exact = find_first(lambda part, params: reader.execute(_hits(part), params).all(), steps, limit)
+        return LookupResult(self._hits(rows), exact)
 
     # ---- register and edit ---------------------------------------------------------------------------------
     def _clean(self, session: Session, form: MemberForm, member_id: int | None) -> dict[str, Any]:
