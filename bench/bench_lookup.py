@@ -182,8 +182,9 @@ def main() -> None:
 
         def empty_caches() -> None:
             evict(files)
-            with store.db.quick_reads() as connection:  # the counter's own connection, as the service gets it
-                connection.connection.driver_connection.execute("PRAGMA shrink_memory")
+            plain = store.db.plain_sqlite()  # the connection the service reads on (this thread's)
+            assert plain is not None
+            plain.execute("PRAGMA shrink_memory")
             raw.execute("PRAGMA shrink_memory")
 
         print(f"member lookup, {count:,} members, {args.queries:,} queries of each kind per mode; ms")

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -231,6 +233,9 @@ class Database:
         self.memo: dict[str, Any] = {}
         """What app/ keeps of this store between sessions (the settings last read, app/settings.py); every session
         of this Database has it as `session.info["memo"]`."""
+        self._plain = threading.local()
+        self._plain_opened: list[sqlite3.Connection] = []
+        self._plain_pid = os.getpid()
         info = {"memo": self.memo}
         self._makers = {
             on_counter: (
@@ -427,6 +432,32 @@ class Database:
         finally:
             loader.dispose()
 
+    def plain_sqlite(self) -> sqlite3.Connection | None:
+        """An SQLite file's plain sqlite3 connection of this thread, for short reads (the counter's lookups): kept
+        open for the thread, read-only, in autocommit (each statement reads the last commit by itself). No pool to
+        check a connection out of and back in, no SQLAlchemy connection around it: on a machine whose CPU caches
+        went cold between two keys those took ~0.25 ms of a ~0.5 ms phone lookup. None on a server, for an
+        in-memory store, and in a process forked from the one that made this Database (a connection must not cross
+        a fork); `dispose` closes them all."""
+        if self.sqlite_path is None or self._plain_pid != os.getpid():
+            return None
+        reader: sqlite3.Connection | None = getattr(self._plain, "connection", None)
+        if reader is not None:
+            return reader
+        reader = sqlite3.connect(
+            self.sqlite_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
+        reader.execute("PRAGMA query_only = ON")
+        with self._state_lock:
+            self._plain_opened.append(reader)
+        self._plain.connection = reader
+        return reader
+
     def dispose(self) -> None:
+        with self._state_lock:
+            opened, self._plain_opened, self._plain = self._plain_opened, [], threading.local()
+        if self._plain_pid == os.getpid():
+            for reader in opened:
+                reader.close()
         self.engine.dispose()
         self.counter_engine.dispose()

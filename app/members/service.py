@@ -135,16 +135,16 @@ class MemberService:
         ]
 
     def lookup(self, query: str, limit: int = LOOKUP_LIMIT) -> LookupResult:
-        """The counter's lookup: statements built and compiled once, on a connection (no session, no ORM objects;
-        on SQLite no transaction either, and straight on the driver's connection)."""
+        """The counter's lookup: statements built and compiled once, run on a connection (no session, no ORM
+        objects, no transaction); on an SQLite file straight on this thread's plain sqlite3 connection."""
         steps = plan_lookup(query)
         if not steps:
             return LookupResult([], False)
+        plain = self.db.plain_sqlite()
+        if plain is not None:
+            rows, exact = find_first(lambda part, params: SQLITE_HITS.rows(plain, part, params), steps, limit)
+            return LookupResult(self._hits(rows), exact)
         with self.db.quick_reads() as connection:
-            if self.db.is_sqlite:
-                driver = connection.connection.driver_connection
-                rows, exact = find_first(lambda part, params: SQLITE_HITS.rows(driver, part, params), steps, limit)
-                return LookupResult(self._hits(rows), exact)
             return self._lookup(connection, steps, limit)
 
     def _lookup(self, reader: Connection | Session, steps: list[Step], limit: int) -> LookupResult:

@@ -5,6 +5,9 @@ through SQLAlchemy do (the reference below, on a read session), for a cashier (m
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from app.bootstrap import ensure_store
 from app.clock import FixedClock
-from app.context import Store
+from app.context import Services, Store
 from app.demo import DemoOptions, generate_demo
 from app.members.lookup import find_first, first_rows, plan_lookup
 from app.members.queries import listed_members
-from app.members.service import LOOKUP_LIMIT, LookupResult, MemberHit
+from app.members.service import LOOKUP_LIMIT, LookupResult, MemberForm, MemberHit
 from app.members.validation import mask_phone
 from app.paths import DataPaths
 from app.security.crypto import FieldCipher
@@ -113,3 +116,42 @@ def test_a_search_over_two_parts_stops_at_the_limit(demo: Store) -> None:
             assert got == demo.db.read(lambda s, q=query, n=limit: reference(s, cashier, q, n)), (query, limit)
             assert len(got.hits) <= limit
     assert len(service.lookup("z", 5).hits) == 5
+
+
+def test_the_plain_connection_is_the_threads_own_reads_each_commit_and_closes(store: Store, svc: Services) -> None:
+    db = store.db
+    if not db.is_sqlite:
+        assert db.plain_sqlite() is None
+        return
+    mine = db.plain_sqlite()
+    assert mine is not None and db.plain_sqlite() is mine
+    other: list[sqlite3.Connection | None] = []
+    thread = threading.Thread(target=lambda: other.append(db.plain_sqlite()))
+    thread.start()
+    thread.join()
+    assert other[0] is not None and other[0] is not mine
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        mine.execute("DELETE FROM members")
+    assert svc.members.lookup("张").hits == []
+    member_id = svc.members.register(MemberForm(phone="13812345678", name="张三", membership_consent=True))
+    assert [h.id for h in svc.members.lookup("张").hits] == [member_id], "each lookup reads the last commit"
+    db.dispose()
+    for closed in (mine, other[0]):
+        with pytest.raises(sqlite3.ProgrammingError):
+            closed.execute("SELECT 1")
+    assert db.plain_sqlite() not in (None, mine), "a new one after dispose"
+    assert [h.id for h in svc.members.lookup("张").hits] == [member_id]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")
+def test_a_forked_process_never_reads_on_its_parents_plain_connection(store: Store, svc: Services) -> None:
+    if not store.db.is_sqlite:
+        pytest.skip("SQLite's plain connection (a server's pooled connection must not cross a fork either)")
+    member_id = svc.members.register(MemberForm(phone="13812345678", name="张三", membership_consent=True))
+    assert [h.id for h in svc.members.lookup("5678").hits] == [member_id]
+    child = os.fork()
+    if child == 0:  # the child: no plain connection of the parent's, the lookup on the pooled one
+        ok = store.db.plain_sqlite() is None and [h.id for h in svc.members.lookup("5678").hits] == [member_id]
+        os._exit(0 if ok else 1)
+    assert os.waitpid(child, 0)[1] == 0
+    assert store.db.plain_sqlite() is not None
