@@ -236,6 +236,7 @@ class Database:
         self._plain = threading.local()
         self._plain_opened: list[sqlite3.Connection] = []
         self._plain_pid = os.getpid()
+        self._plain_path = self.sqlite_path
         info = {"memo": self.memo}
         self._makers = {
             on_counter: (
@@ -439,13 +440,13 @@ class Database:
         went cold between two keys those took ~0.25 ms of a ~0.5 ms phone lookup. None on a server, for an
         in-memory store, and in a process forked from the one that made this Database (a connection must not cross
         a fork); `dispose` closes them all."""
-        if self.sqlite_path is None or self._plain_pid != os.getpid():
+        if self._plain_path is None or self._plain_pid != os.getpid():
             return None
         reader: sqlite3.Connection | None = getattr(self._plain, "connection", None)
         if reader is not None:
             return reader
         reader = sqlite3.connect(
-            self.sqlite_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            self._plain_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
         )
         reader.execute("PRAGMA query_only = ON")
         with self._state_lock:

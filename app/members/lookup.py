@@ -23,7 +23,6 @@ What the text is taken for (spaces dropped, full-width characters folded to ASCI
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,7 +35,6 @@ from sqlalchemy.orm import Session
 from app.members.validation import fold_width
 from db.models import Member
 
-_SPACES = re.compile(r"\s+")
 EXACT_MIN = 5
 """A card or member number is at least this long; shorter text is never looked up as one exactly."""
 PREFIX_END = "\U0010ffff"
@@ -90,8 +88,9 @@ class Step:
 
 
 def lookup_text(raw: str) -> str:
-    """The text as the lookup reads it: full-width folded to ASCII, all spaces dropped."""
-    return _SPACES.sub("", fold_width(raw or ""))
+    """The text as the lookup reads it: full-width folded to ASCII, all spaces dropped (any white space, as `\\s`
+    matches it; split and join, not a regular expression, on the counter's path)."""
+    return "".join(fold_width(raw or "").split())
 
 
 def _prefix(column: Any) -> ColumnElement[bool]:
