@@ -6,9 +6,9 @@ spaced and warm, ≤ 5 ms cold, p99 ≤ 10 ms, for every kind).
 
 Queries are real ones drawn from the store (a seeded sample of its members): full phone, last 4 digits, card
 number, name prefix (one and two characters), pinyin initials and full pinyin. Each goes through
-`MemberService.lookup` on the counter's own connection (db.engine.counter_connection), as the counter's lane runs
-it. The baseline, in the same run, is raw sqlite3 running *the same statements with the same parameters*: the
-statements the service sent for that query (each part's SQL and its parameters, `SQLiteParts.statement`) are
+`MemberService.lookup` as the counter's lane runs it (on SQLite: the thread's own plain connection,
+`Database.plain_reads`). The baseline, in the same run, is raw sqlite3 running *the same statements with the same
+parameters*: the statements the service passed to its plain connection for that query (`PlainReads.rows`) are
 recorded once, untimed, and replayed, so the difference is the service's own cost, never a different plan or a
 different number of statements.
 
@@ -38,7 +38,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,14 +47,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from make_big_store import SQLITE_NAME, ensure_big_store
 
 from app.context import Store
-from app.members.lookup import Part
-from app.members.service import SQLITE_HITS, MemberService
+from app.members.service import MemberService
 from db.engine import counter_connection
+from db.plain import PlainReads
 
 TARGETS_MS = {"back-to-back": (2.0, 10.0), "spaced": (2.0, 10.0), "cold": (5.0, 10.0)}
 """Mode: (p95, p99) targets."""
 KINDS = ("phone", "last4", "card", "name1", "name2", "initials", "pinyin")
-Statement = tuple[str, Sequence[Any]]
+Statement = tuple[str, dict[str, Any]]
 
 
 def sample_queries(conn: sqlite3.Connection, count: int, seed: int) -> dict[str, list[str]]:
@@ -75,20 +75,20 @@ def sample_queries(conn: sqlite3.Connection, count: int, seed: int) -> dict[str,
     return queries
 
 
-def record(members: MemberService, query: str) -> list[Statement]:
-    """The statements `members.lookup(query)` runs (untimed: the counter's compiled statements, watched)."""
+def record(members: MemberService, reads: PlainReads, query: str) -> list[Statement]:
+    """The statements `members.lookup(query)` runs on `reads`, this thread's plain connection (untimed, watched)."""
     seen: list[Statement] = []
-    run = SQLITE_HITS.rows
+    run = reads.rows
 
-    def watched(driver: sqlite3.Connection, part: Part, params: dict[str, Any]) -> list[Any]:
-        seen.append(SQLITE_HITS.statement(part, params))
-        return run(driver, part, params)
+    def watched(sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        seen.append((sql, dict(params or {})))
+        return run(sql, params)
 
-    SQLITE_HITS.rows = watched  # type: ignore[method-assign]
+    reads.rows = watched  # type: ignore[method-assign]
     try:
         members.lookup(query)
     finally:
-        del SQLITE_HITS.rows
+        del reads.rows
     return seen
 
 
@@ -173,7 +173,9 @@ def main() -> None:
     with counter_connection():
         count = members.count()
         # The statements of every query, recorded once (untimed) for the raw side; this also reads their pages.
-        statements = {kind: [record(members, q) for q in qs] for kind, qs in queries.items()}
+        reads = store.db.plain_reads()  # the connection the service reads on (this thread's)
+        assert reads is not None, "an SQLite file"
+        statements = {kind: [record(members, reads, q) for q in qs] for kind, qs in queries.items()}
         per_query = {kind: statistics.mean(len(s) for s in runs) for kind, runs in statements.items()}
 
         def raw_run(batch: list[Statement]) -> None:
@@ -182,9 +184,7 @@ def main() -> None:
 
         def empty_caches() -> None:
             evict(files)
-            plain = store.db.plain_sqlite()  # the connection the service reads on (this thread's)
-            assert plain is not None
-            plain.execute("PRAGMA shrink_memory")
+            reads.connection.execute("PRAGMA shrink_memory")
             raw.execute("PRAGMA shrink_memory")
 
         print(f"member lookup, {count:,} members, {args.queries:,} queries of each kind per mode; ms")

@@ -23,22 +23,16 @@ What the text is taken for (spaces dropped, full-width characters folded to ASCI
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, not_, or_, select, text, true, tuple_
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func, not_, or_, select, text, true, tuple_
 from sqlalchemy.orm import Session
 
-from app.members.validation import fold_width
+from app.members.plan import first_matches, plan_stages, text_params
+from app.members.plan import lookup_text as lookup_text
 from db.models import Member
-
-EXACT_MIN = 5
-"""A card or member number is at least this long; shorter text is never looked up as one exactly."""
-PREFIX_END = "\U0010ffff"
-"""Appended to a prefix, the end of its range."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,14 +77,8 @@ class Step:
     text: str
 
     @property
-    def params(self) -> dict[str, str]:
-        return {"text": self.text, "text_end": self.text + PREFIX_END}
-
-
-def lookup_text(raw: str) -> str:
-    """The text as the lookup reads it: full-width folded to ASCII, all spaces dropped (any white space, as `\\s`
-    matches it; split and join, not a regular expression, on the counter's path)."""
-    return "".join(fold_width(raw or "").split())
+    def params(self) -> dict[str, Any]:
+        return text_params(self.text)
 
 
 def _prefix(column: Any) -> ColumnElement[bool]:
@@ -123,29 +111,21 @@ PINYIN = _ranges(Member.pinyin_initials, Member.pinyin_full)
 CARD_OR_NUMBER_PREFIX = _ranges(Member.card_no, Member.member_no)
 
 
+STAGES = {
+    "NAME": NAME,
+    "LAST4": LAST4,
+    "PHONE": PHONE,
+    "CARD_OR_NUMBER": CARD_OR_NUMBER,
+    "PHONE_OR_CARD_PREFIX": PHONE_OR_CARD_PREFIX,
+    "PINYIN": PINYIN,
+    "CARD_OR_NUMBER_PREFIX": CARD_OR_NUMBER_PREFIX,
+}
+"""Every stage by the name `app.members.plan.plan_stages` gives it."""
+
+
 def plan_lookup(raw: str) -> list[Step]:
     """The steps for `raw`; none for blank text."""
-    text = lookup_text(raw)
-    if not text:
-        return []
-    if not text.isascii():
-        return [Step(NAME, text)]
-    digits = text.isdigit()
-    if digits and len(text) == 4:
-        return [Step(LAST4, text)]
-    upper = text.upper()
-    steps: list[Step] = []
-    if digits and len(text) == 11 and text[0] == "1":
-        steps.append(Step(PHONE, text))
-    if len(text) >= EXACT_MIN:
-        steps.append(Step(CARD_OR_NUMBER, upper))
-    if digits:
-        steps.append(Step(PHONE_OR_CARD_PREFIX, text))
-        return steps
-    if text.isalpha():
-        steps.append(Step(PINYIN, text.lower()))
-    steps.append(Step(CARD_OR_NUMBER_PREFIX, upper))
-    return steps
+    return [Step(STAGES[name], text) for name, text in plan_stages(raw)]
 
 
 def first_rows(base: Select, part: Part) -> Select:
@@ -153,94 +133,16 @@ def first_rows(base: Select, part: Part) -> Select:
     return base.where(part.where).order_by(*part.order).limit(bindparam("limit"))
 
 
-PartRows = Callable[[Part, dict[str, Any]], Sequence[Any]]
-"""The rows of one part for the step's parameters (`Step.params` and `limit`)."""
-
-
-def find_first(rows: PartRows, steps: Sequence[Step], limit: int) -> tuple[list[Any], bool]:
-    """The counter's matches: the first `limit` rows of the first step that has any (`rows(part, params)`), and
-    whether they are one exact hit."""
-    for step in steps:
-        want = 2 if step.stage.exact else limit
-        params: dict[str, Any] = step.params
-        found: list[Any] = []
-        for part in step.stage.parts:
-            params["limit"] = want - len(found)
-            found += rows(part, params)
-            if len(found) >= want:
-                break
-        if found:
-            return found, step.stage.exact and len(found) == 1
-    return [], False
-
-
-_SQLITE = sqlite.dialect()
-SQLiteStatement = tuple[str, tuple[Any, ...]]
-"""SQL text and its positional parameters, as the sqlite3 driver takes them."""
-
-
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    slots: tuple[tuple[str | None, Any], ...]
-    """Each positional parameter: the name of a lookup parameter (`text`, `text_end`, `limit`), or None and the
-    statement's own constant, already as the driver takes it."""
-    results: tuple[tuple[int, Callable[[Any], Any]], ...]
-    """The columns whose stored value SQLAlchemy would convert (a UTC time from its text), with the conversion."""
-
-    def args(self, params: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple([params[key] if key else value for key, value in self.slots])
-
-
-class SQLiteParts:
-    """Each part's statement (`build(part)`) compiled once for SQLite and run on the driver's own connection: a
-    keystroke costs SQLite's search and a few microseconds of Python, not SQLAlchemy's execution of a statement
-    (its cache key, execution context and result rows: ~0.1 ms a statement, most of a lookup's CPU time). The rows
-    are what SQLAlchemy would return for the same statement: the same SQL, the same parameters, each column
-    converted by its own type."""
-
-    def __init__(self, build: Callable[[Part], Select]) -> None:
-        self._build = build
-        self._compiled: dict[Part, _Compiled] = {}
-
-    def _compile(self, part: Part) -> _Compiled:
-        statement = self._build(part)
-        compiled = statement.compile(dialect=_SQLITE)
-        slots: list[tuple[str | None, Any]] = []
-        for name in compiled.positiontup or ():
-            bind = compiled.binds[name]
-            if bind.required:
-                slots.append((bind.key, None))
-            else:
-                process = bind.type.dialect_impl(_SQLITE).bind_processor(_SQLITE)
-                slots.append((None, process(bind.value) if process else bind.value))
-        results = tuple(
-            (index, process)
-            for index, column in enumerate(statement.selected_columns)
-            if (process := column.type.dialect_impl(_SQLITE).result_processor(_SQLITE, None)) is not None
-        )
-        self._compiled[part] = done = _Compiled(compiled.string, tuple(slots), results)
-        return done
-
-    def statement(self, part: Part, params: dict[str, Any]) -> SQLiteStatement:
-        """The SQL of `part` and its parameters for `params`, as `rows` runs them."""
-        compiled = self._compiled.get(part) or self._compile(part)
-        return compiled.sql, compiled.args(params)
-
-    def rows(self, driver: sqlite3.Connection, part: Part, params: dict[str, Any]) -> list[Any]:
-        """The rows of `part` for `params`, read on `driver` (a sqlite3 connection in autocommit: the statement is
-        its own read transaction)."""
-        compiled = self._compiled.get(part) or self._compile(part)
-        found = driver.execute(compiled.sql, compiled.args(params)).fetchall()
-        if not compiled.results:
-            return found
-        converted: list[Any] = []
-        for row in found:
-            values = list(row)
-            for index, process in compiled.results:
-                values[index] = process(values[index])
-            converted.append(values)
-        return converted
+def find_first(
+    reader: Connection | Session, statement: Callable[[Part], Select], steps: Sequence[Step], limit: int
+) -> tuple[list[Any], bool]:
+    """The counter's matches: the first `limit` rows of the first step that has any (`statement(part)`, from
+    `first_rows`), and whether they are one exact hit."""
+    return first_matches(
+        [(step.stage.exact, step.stage.parts, step.params) for step in steps],
+        lambda part, params: reader.execute(statement(part), params).all(),
+        limit,
+    )
 
 
 EVERYONE = Step(Stage((Part(true(), (Member.id.desc(),), (Member.id,), descending=True),)), "")

@@ -1,4 +1,4 @@
-"""The counter's lookup runs its statements compiled once, on SQLite straight on the driver's connection (issue 14):
+"""The counter's lookup on SQLite runs its statements as SQLite gets them on the thread's plain connection (issue 14):
 every kind of lookup must find the same members, in the same order, with the same figures, as the statements run
 through SQLAlchemy do (the reference below, on a read session), for a cashier (masked phone) and an owner."""
 
@@ -29,6 +29,7 @@ from app.security.operator import Operator
 from db.engine import Database, counter_connection
 from db.enums import MemberStatus
 from db.models import Member
+from db.plain import PlainReads
 
 NOW = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
 
@@ -46,10 +47,7 @@ def reference(session: Session, operator: Operator, query: str, limit: int = LOO
     """The lookup through SQLAlchemy: the same plan, each part's statement executed on the session."""
     base = listed_members()
 
-    def rows(part: Any, params: dict[str, Any]) -> list[Any]:
-        return list(session.execute(first_rows(base, part), params).all())
-
-    found, exact = find_first(rows, plan_lookup(query), limit)
+    found, exact = find_first(session, lambda part: first_rows(base, part), plan_lookup(query), limit)
     hits = [
         MemberHit(
             id=r[0],
@@ -121,25 +119,26 @@ def test_a_search_over_two_parts_stops_at_the_limit(demo: Store) -> None:
 def test_the_plain_connection_is_the_threads_own_reads_each_commit_and_closes(store: Store, svc: Services) -> None:
     db = store.db
     if not db.is_sqlite:
-        assert db.plain_sqlite() is None
+        assert db.plain_reads() is None
         return
-    mine = db.plain_sqlite()
-    assert mine is not None and db.plain_sqlite() is mine
-    other: list[sqlite3.Connection | None] = []
-    thread = threading.Thread(target=lambda: other.append(db.plain_sqlite()))
+    mine = db.plain_reads()
+    assert mine is not None and db.plain_reads() is mine
+    other: list[PlainReads | None] = []
+    thread = threading.Thread(target=lambda: other.append(db.plain_reads()))
     thread.start()
     thread.join()
-    assert other[0] is not None and other[0] is not mine
+    theirs = other[0]
+    assert theirs is not None and theirs is not mine
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        mine.execute("DELETE FROM members")
+        mine.rows("DELETE FROM members")
     assert svc.members.lookup("张").hits == []
     member_id = svc.members.register(MemberForm(phone="13812345678", name="张三", membership_consent=True))
     assert [h.id for h in svc.members.lookup("张").hits] == [member_id], "each lookup reads the last commit"
     db.dispose()
-    for closed in (mine, other[0]):
+    for closed in (mine, theirs):
         with pytest.raises(sqlite3.ProgrammingError):
-            closed.execute("SELECT 1")
-    assert db.plain_sqlite() not in (None, mine), "a new one after dispose"
+            closed.rows("SELECT 1")
+    assert db.plain_reads() not in (None, mine), "a new one after dispose"
     assert [h.id for h in svc.members.lookup("张").hits] == [member_id]
 
 
@@ -151,7 +150,7 @@ def test_a_forked_process_never_reads_on_its_parents_plain_connection(store: Sto
     assert [h.id for h in svc.members.lookup("5678").hits] == [member_id]
     child = os.fork()
     if child == 0:  # the child: no plain connection of the parent's, the lookup on the pooled one
-        ok = store.db.plain_sqlite() is None and [h.id for h in svc.members.lookup("5678").hits] == [member_id]
+        ok = store.db.plain_reads() is None and [h.id for h in svc.members.lookup("5678").hits] == [member_id]
         os._exit(0 if ok else 1)
     assert os.waitpid(child, 0)[1] == 0
-    assert store.db.plain_sqlite() is not None
+    assert store.db.plain_reads() is not None
