@@ -180,6 +180,9 @@ def test_a_sign_in_on_the_plain_connection_is_recorded_once_the_database_is_made
         assert plain.connection.execute("SELECT failures FROM pin_guards").fetchall() == [(1,)]
         started.sign_ins().sign_in("cashier", CASHIER_PIN)
         assert plain.connection.execute(audited, ("sign_in",)).fetchone() == (2,)
+        details = "SELECT details FROM audit_log WHERE action = 'sign_in' ORDER BY id"
+        first, second = (row[0] or "" for row in plain.connection.execute(details))
+        assert "signed_in_at" in first and "signed_in_at" not in second, "the deferred entry keeps the PIN's time"
         assert plain.connection.execute("SELECT count(*) FROM pin_guards").fetchone() == (0,)
     finally:
         started.close()

@@ -90,13 +90,16 @@ class SignInService:
         if not verify_pin(pin, stored):
             actor = previous or Operator(None, branch_id, StaffRole.CASHIER, "")
             raise self.throttle.failed(Attempt(key, actor, staff_id, {"username": username}), "sign_in_failed")
-        details: dict[str, int | None] = {}
+        details: dict[str, int | str | None] = {}
+        if self._record is not None:  # written when the store's full services load, about a second later
+            details["signed_in_at"] = self.clock.now().isoformat(timespec="seconds")
         if previous is None:
             action = "sign_in"
         elif previous.staff_id == staff_id:
             action = "unlock"
         else:
-            action, details = "switch_operator", {"from_staff_id": previous.staff_id}
+            action = "switch_operator"
+            details["from_staff_id"] = previous.staff_id
         new_hash = hash_pin(pin) if stored is not None and needs_rehash(stored) else None
 
         def work(session: Session) -> None:
