@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, lazyload
 from app.clock import Clock
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.members.first_lookup import first_lookup
 from app.members.hits import LOOKUP_LIMIT as LOOKUP_LIMIT
 from app.members.hits import LookupResult as LookupResult
 from app.members.hits import MemberHit as MemberHit
@@ -118,8 +119,13 @@ class MemberService:
 
     # ---- lookup -------------------------------------------------------------------------------------------
     def lookup(self, query: str, limit: int = LOOKUP_LIMIT) -> LookupResult:
-        """The counter's lookup: plain statements on a connection (no session, no ORM objects; on SQLite no
-        transaction either), each built and compiled once."""
+        """The counter's lookup: plain statements on a connection (no session, no ORM objects, no transaction),
+        each built and compiled once. On an SQLite file it runs on this thread's plain sqlite3 connection
+        (`Database.plain_reads`), the statements as SQLite gets them (`app.members.first_lookup`): no pool, no
+        SQLAlchemy execution or result objects."""
+        reads = self.db.plain_reads()
+        if reads is not None:
+            return first_lookup(reads, query, self.operator.sees_full_phone, limit)
         steps = plan_lookup(query)
         if not steps:
             return LookupResult([], False)
