@@ -45,6 +45,8 @@ class Page(Generic[T]):
     total: int
     next: Any = None
     """Where the next page starts, for a list paged by key (app.members.lookup.ListCursor); None at its end."""
+    more: bool = False
+    """There are more than `total` rows: the count stopped there (a list paged by key pages on to the end)."""
 
 
 @dataclass(frozen=True)
