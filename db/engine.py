@@ -487,14 +487,19 @@ class Database:
 
     def _write(self, work: Callable[[Session], T], attempts: int) -> T:
         for attempt in range(1, attempts + 1):
-            # Connecting is retried while the server is unreachable; once the transaction has begun, an outage is
-            # raised (the caller's idempotency key makes trying again safe).
-            session = self._patiently(lambda: _begun(self._writer))
             try:
-                result = work(session)
-                session.commit()
+                # Reaching the server and the work up to the commit are retried whole while the server is
+                # unreachable: a transaction that never sent its COMMIT left nothing behind. An outage during the
+                # commit is raised (the outcome is unknown; the caller's idempotency key makes trying again safe).
+                session, result = self._patiently(lambda: self._run_uncommitted(work))
+                try:
+                    session.commit()
+                finally:
+                    session.close()  # rolls back whatever did not commit
                 return result
             except DBAPIError as exc:
+                if is_server_unreachable(exc):
+                    self._set_reachable(False)
                 if _is_storage_full(exc):
                     where = str(self.sqlite_path or self.url.render_as_string(hide_password=True))
                     raise StorageFull(
@@ -504,9 +509,16 @@ class Database:
                     raise
                 log.warning("write conflict (attempt %d): %s; retrying", attempt, exc.orig)
                 time.sleep(0.02 * attempt)
-            finally:
-                session.close()  # rolls back whatever did not commit
         raise AssertionError("unreachable")
+
+    def _run_uncommitted(self, work: Callable[[Session], T]) -> tuple[Session, T]:
+        """A write session begun and `work` run in it, not committed; on failure the session is closed."""
+        session = _begun(self._writer)
+        try:
+            return session, work(session)
+        except BaseException:
+            session.close()
+            raise
 
     @contextmanager
     def bulk_loader(self) -> Iterator[Database]:
