@@ -386,7 +386,9 @@ def read_settings(session: Session) -> StoreSettings:
     """Every setting, stored values over defaults (unknown stored keys and values of the wrong type are ignored).
     A session of a Database reads the version row first and takes the settings it kept when that has not changed."""
     memo_of_store = session.info.get("memo")
-    return settings_on(session.connection(), SettingsMemo.of(memo_of_store) if isinstance(memo_of_store, dict) else None)
+    return settings_on(
+        session.connection(), SettingsMemo.of(memo_of_store) if isinstance(memo_of_store, dict) else None
+    )
 
 
 def settings_on(conn: Connection, memo: SettingsMemo | None) -> StoreSettings:

@@ -96,7 +96,7 @@ def _counting_waits() -> None:
         return plain(self, counted(gen), *args, **kwargs)
 
     wait.counts_trips = True  # type: ignore[attr-defined]
-    psycopg.Connection.wait = wait  # type: ignore[method-assign]
+    psycopg.Connection.wait = wait  # type: ignore[method-assign,assignment]
 
 
 def trips() -> int:

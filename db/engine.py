@@ -163,7 +163,7 @@ def _pg_connect_args(url: URL) -> dict[str, Any]:
     return args
 
 
-def _keeps_prepared_statements() -> type:
+def _keeps_prepared_statements() -> type[Any]:
     """psycopg's connection, except that a rollback keeps the statements prepared on it. psycopg forgets them all
     at a rollback (and sends DEALLOCATE ALL), against a DDL rolled back under them; nothing here runs DDL in a
     transaction that rolls back, and a prepared statement outlives its transaction on the server. Every read session
@@ -171,7 +171,7 @@ def _keeps_prepared_statements() -> type:
     import psycopg
     from psycopg import pq
 
-    class KeepsPrepared(psycopg.Connection):  # type: ignore[type-arg]
+    class KeepsPrepared(psycopg.Connection):
         def rollback(self) -> None:
             if self._pipeline is not None:
                 super().rollback()

@@ -147,7 +147,7 @@ def test_a_counter_idles_on_one_connection_and_keeps_its_statements_prepared(clu
     # The lookup, run 30 times on the one connection, is prepared (the server plans it once), and read sessions,
     # which end in a rollback, leave it prepared (psycopg would forget every statement at a rollback).
     count = "SELECT count(*) FROM pg_prepared_statements WHERE strpos(statement, 'pg_prepared_statements') = 0"
-    prepared = [store.db.read(lambda s: s.connection().exec_driver_sql(count).scalar()) for _ in range(3)]
+    prepared = [store.db.read(lambda s: int(s.connection().exec_driver_sql(count).scalar_one())) for _ in range(3)]
     assert prepared[0] >= 1 and len(set(prepared)) == 1, prepared
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
@@ -286,7 +287,9 @@ def _segment(row: Row[*TupleAny]) -> str | None:
     return segment_line(row.pyramid_level, row.rfm_class, row.lifecycle_stage, row.churn_warning, row.p_alive_permille)
 
 
-def _profile_rows(reader: Connection, settings: StoreSettings, member_id: int, now: dt.datetime) -> list[Any]:
+def _profile_rows(
+    reader: Connection, settings: StoreSettings, member_id: int, now: dt.datetime
+) -> Sequence[Row[*TupleAny]]:
     params = {
         "member_id": member_id,
         "until": now + dt.timedelta(days=settings.points_expiry_warning_days),

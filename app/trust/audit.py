@@ -45,6 +45,8 @@ _MOVE_HEAD = (
     .where(AuditHead.__table__.c.branch_id == bindparam("b_chain"))
     .values(seq=bindparam("b_seq"), row_hash=bindparam("b_hash"))
 )
+
+
 def _subsets(names: tuple[str, ...]) -> list[tuple[str, ...]]:
     """Every subset of `names` (the tables a transaction may have tied rows in)."""
     if not names:
@@ -282,7 +284,7 @@ def _append_to_server_chain(
     conn = session.connection()
     created_at = utcnow()
     key = None if entity_id is None else str(entity_id)
-    values = {"branch_id": operator.branch_id, "staff_id": operator.staff_id, "created_at": created_at}
+    values: dict[str, Any] = {"branch_id": operator.branch_id, "staff_id": operator.staff_id, "created_at": created_at}
     values |= {"action": action, "entity": entity, "entity_id": key, "details": plain}
     ids = {name: ids for name, ids in (pending.ids if pending is not None else {}).items() if ids}
     params: dict[str, Any] = {f"e_{name}": value for name, value in values.items()}

@@ -215,7 +215,9 @@ def test_every_member_gets_the_same_profile_as_before(demo: Store) -> None:
         demo.services(owner).settings.update({"tiers.basis": basis, "points.expiry_warning_days": 365})
         for member_id in members:
             # With the store's memo: the first member after the change finds the settings' version moved on.
-            lean = demo.db.quick_read(lambda c, m=member_id: load_profile(c, SettingsMemo.of(demo.db.memo), owner, m, NOW))
+            lean = demo.db.quick_read(
+                lambda c, m=member_id: load_profile(c, SettingsMemo.of(demo.db.memo), owner, m, NOW)
+            )
             before = demo.db.read(lambda s, m=member_id: reference_profile(s, owner, m, NOW))
             assert same_categories(lean.preferred_categories, before.preferred_categories), member_id
             assert {**vars(lean), "preferred_categories": None} == {**vars(before), "preferred_categories": None}
@@ -261,7 +263,9 @@ def test_a_settings_change_at_another_counter_is_seen_by_the_next_profile(demo: 
     other = Database(demo.db.url)
     try:
         basis = "points" if before.tier_progress.basis == "spend" else "spend"
-        Store(demo.paths, other, demo.cipher, demo.clock).services(demo.operator("owner")).settings.update({"tiers.basis": basis})
+        Store(demo.paths, other, demo.cipher, demo.clock).services(demo.operator("owner")).settings.update(
+            {"tiers.basis": basis}
+        )
     finally:
         other.dispose()
     after = demo.services(cashier).members.profile(member_id)
