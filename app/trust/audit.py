@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Integer, Table, Text, bindparam, cast, event, func, insert, literal, select, update
+from sqlalchemy import Integer, Table, bindparam, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.security.operator import Operator
-from app.trust.chain import GENESIS, TIED_COLUMNS, RowDigest, entry_hash, entry_hash_tail, plain_details
+from app.trust.chain import GENESIS, TIED_COLUMNS, RowDigest, entry_hash, plain_details
 from db.base import utcnow
 from db.engine import Database
 from db.models import AuditHead, AuditLog, CouponLedger, PointsLedger, Sale
@@ -37,6 +37,7 @@ TABLES: dict[str, Table] = {
 }
 
 _INSERT_ENTRY = insert(AuditLog)
+_ENTRY_COLUMNS = [c.name for c in AuditLog.__table__.columns if c.name != "id"]
 _LOCK_HEAD = (
     select(AuditHead.seq, AuditHead.row_hash).where(AuditHead.branch_id == bindparam("chain")).with_for_update()
 )
@@ -55,46 +56,15 @@ def _subsets(names: tuple[str, ...]) -> list[tuple[str, ...]]:
     return rest + [(names[0], *chosen) for chosen in rest]
 
 
-_HEAD = AuditHead.__table__.c
-_ENTRY_VALUES = ("created_at", "staff_id", "branch_id", "action", "entity", "entity_id", "details")
-
-
 def _append_on_server(tables: frozenset[str]) -> Any:
-    """PostgreSQL, where counters write at once and the branch's head row is the one row all of them lock: one
-    statement locks the head, finishes the entry's hash from it (`entry_hash_tail`, SHA-256 in the server), inserts
-    the entry, moves the head and stamps the tied rows of `tables` (ids in arrays): the head is held for this
-    statement and the commit. The head is read by `SELECT … FOR UPDATE` in its own part (after a wait it reads the
-    head as the other counter left it); the UPDATE then joins only the entry made from it."""
-    head = (
-        select((_HEAD.seq + 1).label("seq"), _HEAD.row_hash.label("prev_hash"))
-        .where(_HEAD.branch_id == bindparam("chain"))
-        .with_for_update()
-        .cte("head")
-    )
-    text_hashed = literal('["') + head.c.prev_hash + '",' + cast(head.c.seq, Text) + "," + bindparam("tail", type_=Text)
-    row_hash = func.encode(func.sha256(func.convert_to(text_hashed, "UTF8")), "hex")
-    columns = AuditLog.__table__.c
+    """PostgreSQL, where counters write at once and the branch's head row is the one row all of them lock: once the
+    head is locked (`_LOCK_HEAD`) and the entry's hash made, one statement inserts the entry, moves the head and
+    stamps the tied rows of `tables` (ids in arrays) with the entry's id, so the head is held for two statements and
+    the commit (the entry's id drawn, the rows stamped, the head locked, the entry written: five before)."""
     entry = (
-        insert(AuditLog)
-        .from_select(
-            [*_ENTRY_VALUES, "seq", "prev_hash", "row_hash"],
-            select(
-                *[bindparam(f"e_{name}", type_=columns[name].type) for name in _ENTRY_VALUES],
-                head.c.seq,
-                head.c.prev_hash,
-                row_hash,
-            ),
-        )
-        .returning(columns.id, columns.seq, columns.row_hash)
-        .cte("entry")
+        insert(AuditLog).values({c: bindparam(f"e_{c}") for c in _ENTRY_COLUMNS}).returning(AuditLog.id).cte("entry")
     )
-    moved = (
-        update(AuditHead)
-        .where(_HEAD.branch_id == bindparam("chain"), _HEAD.seq + 1 == entry.c.seq)
-        .values(seq=entry.c.seq, row_hash=entry.c.row_hash)
-        .cte("moved")
-    )
-    statement = select(entry.c.id).add_cte(moved)
+    statement = select(entry.c.id).add_cte(_MOVE_HEAD.cte("moved"))
     for name in sorted(tables):
         table = TABLES[name]
         stamp = (
@@ -241,8 +211,6 @@ def record_audit(
             plain["rows"] = rows
     chain = chain_of(operator.branch_id)
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        return _append_to_server_chain(session, operator, chain, action, entity, entity_id, plain, pending)
     seq, prev_hash = _lock_head(session, chain)
     seq += 1
     created_at = utcnow()
@@ -261,43 +229,19 @@ def record_audit(
         "row_hash": row_hash,
     }
     head = {"b_chain": chain, "b_seq": seq, "b_hash": row_hash}
+    if conn.dialect.name == "postgresql":
+        ids = {name: chosen for name, chosen in (pending.ids if pending is not None else {}).items() if chosen}
+        params = {**{f"e_{c}": v for c, v in entry.items()}, **head, **{f"ids_{n}": v for n, v in ids.items()}}
+        audit_id = int(conn.execute(_APPEND[frozenset(ids)], params).scalar_one())
+        if pending is not None and pending.since:  # a bulk load's rows, past its marks
+            _stamp(session, _Pending(operator, since=pending.since), audit_id)
+        return audit_id
     # SQLite: one writer at a time whatever the order.
     audit_id = int(conn.execute(_INSERT_ENTRY, entry).inserted_primary_key[0])  # type: ignore[index]
     conn.execute(_MOVE_HEAD, head)
     if pending is not None:
         _stamp(session, pending, audit_id)
     return audit_id
-
-
-def _append_to_server_chain(
-    session: Session,
-    operator: Operator,
-    chain: int,
-    action: str,
-    entity: str,
-    entity_id: int | str | None,
-    plain: dict[str, Any],
-    pending: _Pending | None,
-) -> int:
-    """`record_audit` on PostgreSQL: one statement (`_append_on_server`); rows tied since a mark (a bulk load) are
-    stamped after it."""
-    conn = session.connection()
-    created_at = utcnow()
-    key = None if entity_id is None else str(entity_id)
-    values: dict[str, Any] = {"branch_id": operator.branch_id, "staff_id": operator.staff_id, "created_at": created_at}
-    values |= {"action": action, "entity": entity, "entity_id": key, "details": plain}
-    ids = {name: ids for name, ids in (pending.ids if pending is not None else {}).items() if ids}
-    params: dict[str, Any] = {f"e_{name}": value for name, value in values.items()}
-    params |= {f"ids_{name}": chosen for name, chosen in ids.items()}
-    params |= {"chain": chain, "tail": entry_hash_tail(**values)}
-    audit_id = conn.scalar(_APPEND[frozenset(ids)], params)
-    if audit_id is None:  # the branch's first entry: make its head, then append
-        _lock_head(session, chain)
-        audit_id = conn.scalar(_APPEND[frozenset(ids)], params)
-    assert audit_id is not None
-    if pending is not None and pending.since:
-        _stamp(session, _Pending(operator, since=pending.since), int(audit_id))
-    return int(audit_id)
 
 
 def record_export(db: Database, operator: Operator, entity: str, path: Path, rows: int) -> None:

@@ -89,21 +89,6 @@ def entry_hash(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def entry_hash_tail(
-    branch_id: int | None,
-    staff_id: int | None,
-    created_at: dt.datetime,
-    action: str,
-    entity: str,
-    entity_id: str | None,
-    details: dict[str, Any],
-) -> str:
-    """What `entry_hash` hashes after the previous hash and the sequence number: the hashed text is
-    `["<prev_hash>",<seq>,` followed by this (a hash is hex, a sequence number an integer: neither needs escaping),
-    so a PostgreSQL statement can finish the hash where it reads the chain's head (app.trust.audit)."""
-    return canonical([branch_id, staff_id, utc_text(created_at), action, entity, entity_id, details])[1:]
-
-
 class RowDigest:
     """A digest of one table's rows in id order: what an audit entry records of the sales and ledger rows it wrote.
 
