@@ -19,12 +19,12 @@ import errno
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,12 +32,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.location import SQLITE_FILENAME as SQLITE_FILENAME
 from db.location import save_database_url as save_database_url
 from db.location import saved_database_url as saved_database_url
+from db.plain import BUSY_TIMEOUT_MS, apply_sqlite_pragmas, on_counter_thread
+from db.plain import counter_connection as counter_connection
 
 log = logging.getLogger("memberdesk.db")
 
 T = TypeVar("T")
 
-BUSY_TIMEOUT_MS = 15000
 _RETRY_SQLSTATES = {"40001", "40P01"}
 _OUTAGE_SQLSTATES = {"53300", "57014", "57P01", "57P02", "57P03"}
 """Too many clients / slots reserved, statement timeout, admin shutdown, crash shutdown, cannot connect now."""
@@ -67,26 +68,6 @@ BULK_CACHE_KIB = 256 * 1024
 COUNTER_SPARE_CONNECTIONS = 2
 """Connections the counter's own SQLite pool may open beyond its one kept connection (a read nested in a write)."""
 
-_this_thread = threading.local()
-
-
-@contextmanager
-def counter_connection() -> Iterator[None]:
-    """Sessions opened on this thread inside the block use the counter's own SQLite connection: the counter's
-    lookups and sales never wait for a pooled connection another worker holds, and the pages of the lookup indexes
-    stay in that connection's cache instead of rotating through the pool. On a server the counter shares the one
-    pooled connection (a chain's server counts every idle connection of every counter)."""
-    before = getattr(_this_thread, "counter", False)
-    _this_thread.counter = True
-    try:
-        yield
-    finally:
-        _this_thread.counter = before
-
-
-def _on_counter_thread() -> bool:
-    return bool(getattr(_this_thread, "counter", False))
-
 
 def sqlite_url(path: Path) -> str:
     """The URL of an SQLite file, every character of the path kept as typed: written by hand (`sqlite:///D:\\a%20b`)
@@ -107,14 +88,7 @@ def _install_sqlite_pragmas(engine: Engine, cache_kib: int | None) -> None:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (pysqlite's own handling is wrong for us).
         dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA journal_mode = WAL")
-        cur.execute("PRAGMA synchronous = FULL")
-        cur.execute("PRAGMA foreign_keys = ON")
-        if cache_kib is not None:
-            cur.execute(f"PRAGMA cache_size = -{cache_kib}")
-        cur.close()
+        apply_sqlite_pragmas(dbapi_conn, cache_kib)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -203,7 +177,7 @@ def _install_pg_connections(engine: Engine) -> None:
 
     @event.listens_for(engine, "checkout")
     def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
-        if getattr(_this_thread, "unpinged", False):
+        if getattr(_pinging, "off", False):
             return
         if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE_S:
             return
@@ -215,16 +189,19 @@ def _install_pg_connections(engine: Engine) -> None:
             raise DisconnectionError(str(exc)) from exc
 
 
+_pinging = threading.local()
+
+
 @contextmanager
 def _unpinged() -> Iterator[None]:
     """Connections checked out on this thread inside the block are not pinged: the work is retried whole when the
     connection turns out to be lost (`Database._patiently`)."""
-    before = getattr(_this_thread, "unpinged", False)
-    _this_thread.unpinged = True
+    before = getattr(_pinging, "off", False)
+    _pinging.off = True
     try:
         yield
     finally:
-        _this_thread.unpinged = before
+        _pinging.off = before
 
 
 SNAPSHOT_OPTIONS: dict[str, Any] = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
@@ -322,11 +299,11 @@ class Database:
 
     @property
     def _reader(self) -> sessionmaker[Session]:
-        return self._makers[_on_counter_thread()][0]
+        return self._makers[on_counter_thread()][0]
 
     @property
     def _writer(self) -> sessionmaker[Session]:
-        return self._makers[_on_counter_thread()][1]
+        return self._makers[on_counter_thread()][1]
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -349,7 +326,7 @@ class Database:
         roll back (SQLite: no BEGIN; PostgreSQL: autocommit, so a statement is one round trip). On a server it is
         reached as patiently as `session()`, but not pinged: use `quick_read`, which tries the reads again whole on
         a lost connection."""
-        engine = self.counter_engine if _on_counter_thread() else self.engine
+        engine = self.counter_engine if on_counter_thread() else self.engine
         if self.is_sqlite:
             with engine.connect().execution_options(sqlite_begin=None) as connection:
                 yield connection
@@ -440,6 +417,11 @@ class Database:
 
         return self._patiently(attempt)
 
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """One SQL text (`:name` parameters) read as tuples: the checks written once for this and for the plain
+        connection the counter starts on (`db.plain.Reads`)."""
+        return self.read(lambda session: [tuple(row) for row in session.execute(text(sql), dict(params or {}))])
+
     def read_snapshot(self, work: Callable[[Session], T]) -> T:
         """`read`, with every statement of `work` seeing the same moment of the store, whatever counters commit
         meanwhile (`db check`: a purchase committed between reading the audit chain and reading the sales must not
@@ -474,7 +456,7 @@ class Database:
 
     def write(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
         """Run `work` in one transaction: all of it commits, or none of it. Retried on lock conflicts."""
-        if not _on_counter_thread():
+        if not on_counter_thread():
             return self._write(work, attempts)
         signals = (self._counter_idle, *self._shared_idle)
         for signal in signals:
