@@ -46,7 +46,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg.waiting import Wait
 from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -58,7 +57,7 @@ from app.loyalty.catalogue import GiftInput
 from app.loyalty.service import PurchaseRequest
 from app.members.service import MemberForm
 from db.models import GiftRedemption, Sale
-from tests.pg_cluster import PgCluster
+from tests.pg_cluster import PgCluster, count_round_trips, round_trips
 from tests.staff_support import add_counter_staff
 
 T = TypeVar("T")
@@ -68,40 +67,6 @@ THINK_S = (2.0, 6.0)
 BASELINE_S = 10.0
 COUNTERS_PER_PROCESS = 10
 TARGETS = "targets at 50 counters (issue 16): lookup p95 <= 5 ms, p99 <= 20 ms; purchase p95 <= 30 ms; 0 errors"
-
-
-_trips = threading.local()
-
-
-def _counting_waits() -> None:
-    """Count, per thread, the waits of psycopg for the server's answer (a generator that waited to read): the round
-    trips. Installed once per process."""
-    if getattr(psycopg.Connection.wait, "counts_trips", False):
-        return
-    plain = psycopg.Connection.wait
-
-    def counted(gen: Any) -> Any:
-        waited = False
-        try:
-            state = next(gen)
-            while True:
-                waited = waited or bool(state & Wait.R)
-                state = gen.send((yield state))
-        except StopIteration as done:
-            return done.value
-        finally:
-            _trips.count = getattr(_trips, "count", 0) + waited
-
-    def wait(self: psycopg.Connection, gen: Any, *args: Any, **kwargs: Any) -> Any:
-        return plain(self, counted(gen), *args, **kwargs)
-
-    wait.counts_trips = True  # type: ignore[attr-defined]
-    psycopg.Connection.wait = wait  # type: ignore[method-assign,assignment]
-
-
-def trips() -> int:
-    """Round trips this thread has made so far."""
-    return int(getattr(_trips, "count", 0))
 
 
 @dataclass
@@ -171,7 +136,7 @@ def counter(
     lookups_only: bool = False,
 ) -> None:
     """`lookups_only`: lookup + profile and nothing else (the baseline's first part)."""
-    _counting_waits()
+    count_round_trips()
     rng = random.Random(seed)
     store = Store.open(data_dir, url, migrate=False)
     services: Services = store.services(store.operator("cashier"))
@@ -180,14 +145,14 @@ def counter(
     while time.monotonic() < deadline:
         time.sleep(rng.uniform(*think))
         try:
-            started, cpu, sent = time.perf_counter(), time.thread_time(), trips()
+            started, cpu, sent = time.perf_counter(), time.thread_time(), round_trips()
             number = rng.randrange(members)
             hit = patiently(log, services.members.lookup, phone(number))
             member_id = hit.hits[0].id
             patiently(log, services.members.profile, member_id)
             log.lookups.append(time.perf_counter() - started)
             log.lookup_cpu.append(time.thread_time() - cpu)
-            log.lookup_trips.append(trips() - sent)
+            log.lookup_trips.append(round_trips() - sent)
             log.lookup_at.append(time.monotonic())
             if lookups_only:
                 continue
@@ -195,11 +160,11 @@ def counter(
             key = f"chain:{uuid.uuid4()}"
             if roll < 0.6:
                 request = PurchaseRequest(member_id, rng.randint(500, 50_000), key)
-                started, cpu, sent = time.perf_counter(), time.thread_time(), trips()
+                started, cpu, sent = time.perf_counter(), time.thread_time(), round_trips()
                 result = patiently(log, services.loyalty.record_purchase, request)
                 log.purchases.append(time.perf_counter() - started)
                 log.purchase_cpu.append(time.thread_time() - cpu)
-                log.purchase_trips.append(trips() - sent)
+                log.purchase_trips.append(round_trips() - sent)
                 log.purchase_at.append(time.monotonic())
                 mine.append(result.sale_id)
                 acknowledge(log, key)

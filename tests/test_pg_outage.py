@@ -7,11 +7,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
-from psycopg.waiting import Wait
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
@@ -21,7 +19,7 @@ from app.loyalty.service import PurchaseRequest
 from app.members.service import MemberForm
 from db.models import Sale
 from dev import find_pg_bindir
-from tests.pg_cluster import PgCluster
+from tests.pg_cluster import PgCluster, count_round_trips, round_trips
 from tests.staff_support import add_counter_staff
 from ui.server_status import ServerStatus
 from ui.tasks import SyncTaskRunner
@@ -176,32 +174,11 @@ def test_lookup_and_profile_are_a_round_trip_each(cluster: PgCluster, store: Sto
 
 
 def _round_trips(work: Callable[[], object]) -> int:
-    """How many times `work` waited for the server's answer (psycopg's waits that read)."""
-    waited = 0
-    plain = psycopg.Connection.wait
-
-    def counted(gen: Any) -> Any:
-        nonlocal waited
-        read = False
-        try:
-            state = next(gen)
-            while True:
-                read = read or bool(state & Wait.R)
-                state = gen.send((yield state))
-        except StopIteration as done:
-            return done.value
-        finally:
-            waited += read
-
-    def wait(self: psycopg.Connection, gen: Any, *args: Any, **kwargs: Any) -> Any:
-        return plain(self, counted(gen), *args, **kwargs)
-
-    psycopg.Connection.wait = wait  # type: ignore[method-assign]
-    try:
-        work()
-    finally:
-        psycopg.Connection.wait = plain  # type: ignore[method-assign]
-    return waited
+    """How many times `work` waited for the server's answer."""
+    count_round_trips()
+    before = round_trips()
+    work()
+    return round_trips() - before
 
 
 def test_the_counter_reads_an_outage_as_one_and_shows_the_server_state(
