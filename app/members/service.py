@@ -52,7 +52,7 @@ from app.members.validation import (
 )
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator
-from app.settings import read_settings
+from app.settings import SettingsMemo, read_settings
 from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import Gender, MemberStatus
@@ -129,8 +129,7 @@ class MemberService:
         steps = plan_lookup(query)
         if not steps:
             return LookupResult([], False)
-        with self.db.quick_reads() as connection:
-            return self._lookup(connection, steps, limit)
+        return self.db.quick_read(lambda connection: self._lookup(connection, steps, limit))
 
     def _lookup(self, reader: Connection | Session, steps: list[Step], limit: int) -> LookupResult:
         rows, exact = find_first(reader, _hits, steps, limit)
@@ -335,8 +334,10 @@ class MemberService:
             )
 
     def profile(self, member_id: int) -> MemberProfile:
+        """The member panel's figures: one statement, on the counter's plain connection like the lookup."""
         now = self.clock.now()
-        return self.db.read(lambda session: load_profile(session, self.operator, member_id, now))
+        memo = SettingsMemo.of(self.db.memo)
+        return self.db.quick_read(lambda connection: load_profile(connection, memo, self.operator, member_id, now))
 
     def sales_page(self, member_id: int, offset: int = 0, limit: int = 20) -> Page[SaleRow]:
         with self.db.session() as session:
