@@ -177,6 +177,9 @@ class Member(Base):
         # New members by day, referred or not, per home branch (the new-members chart, the dashboard's count): read
         # from this index alone, never from the members' rows (migration 0015; it replaces the plain joined_at one).
         Index("ix_members_joined", "joined_at", "referrer_id", "home_branch_id"),
+        # Members per tier of a home branch (the tier chart), from this index alone (migration 0020; it replaces the
+        # plain home_branch_id one, which it serves as well).
+        Index("ix_members_branch_tier", "home_branch_id", "tier_id"),
     )
 
     id: Mapped[IntPK]
@@ -196,7 +199,7 @@ class Member(Base):
     tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id"), index=True)
     tier_review_at: Mapped[UTC | None] = mapped_column(index=True)
     """Indexed: the tier review at start-up reads only the members whose review is due."""
-    home_branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    home_branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     referrer_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     referral_rewarded: Mapped[bool] = mapped_column(Boolean, default=False)
     membership_consent_at: Mapped[UTC | None]
@@ -653,6 +656,35 @@ class MemberMonthTotal(Base):
     sales: Mapped[int] = mapped_column(Integer, default=0)
     days_mask: Mapped[int] = mapped_column(Integer, default=0)
     first_day_spend_fen: Mapped[Fen]
+
+
+class MemberBranchMonth(Base):
+    """A member's spend at one branch in one calendar month of the store's time zone (sales not returned), kept in
+    the same transaction as every purchase and return (db/spend_months.py): the Pareto curve reads these, never the
+    sales. Clustered by month and branch (no row ids on SQLite), so a month of a branch is one range of the table."""
+
+    __tablename__ = "member_branch_months"
+    __table_args__ = (Index("ix_member_branch_months_member", "member_id"), {"sqlite_with_rowid": False})
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    """year * 100 + month, e.g. 202611."""
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    spend_fen: Mapped[Fen]
+
+
+class SpendPack(Base):
+    """One month of one branch of `member_branch_months` as two int64 arrays (member ids ascending, their spend):
+    a chart reads a few blobs instead of hundreds of thousands of rows. Made for past months by the daily
+    catch-up; a purchase or return that changes its month and branch deletes it in its own transaction, and the
+    rows are read until it is made again (db/spend_months.py)."""
+
+    __tablename__ = "spend_packs"
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), primary_key=True)
+    member_ids: Mapped[bytes] = mapped_column(LargeBinary)
+    spend_fen: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class MemberSegment(Base):

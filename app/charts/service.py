@@ -24,7 +24,7 @@ from app.i18n import translate
 from app.members.validation import mask_phone
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
-from db import points_totals
+from db import points_totals, spend_months
 from db.engine import Database
 from db.enums import StaffRole
 from db.models import (
@@ -81,7 +81,10 @@ class ChartService:
 
     def today(self) -> dt.date:
         """Today in the store's time zone (the charts' periods end on it)."""
-        return self.db.read(lambda s: self.clock.now().astimezone(ZoneInfo(read_settings(s).store_timezone)).date())
+        return self.db.read(self._today)
+
+    def _today(self, session: Session) -> dt.date:
+        return self.clock.now().astimezone(ZoneInfo(read_settings(session).store_timezone)).date()
 
     def branches(self) -> list[tuple[int, str]]:
         """The branches to filter by (id, name), in the order they were opened."""
@@ -100,6 +103,11 @@ class ChartService:
             if not step:
                 return moved
             moved += step
+
+    def pack_spend_months(self) -> int:
+        """The past months' spend packed for the Pareto curve (db/spend_months.py), one transaction (the daily
+        maintenance, any operator: it shows nothing). Returns how many months of a branch it packed."""
+        return self.db.write(lambda s: spend_months.pack_months(s.connection(), self._today(s)))
 
     def surveys(self) -> list[SurveyChoice]:
         """The surveys the CSAT / NPS chart can follow (those answered at least once), most answered first: the

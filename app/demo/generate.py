@@ -58,7 +58,7 @@ from app.money import format_yuan
 from app.security.operator import Operator
 from app.trust.audit import record_audit
 from app.workers import fork_helps, in_child
-from db import day_totals, points_totals
+from db import day_totals, points_totals, spend_months
 from db.enums import MemberStatus, StaffRole
 from db.models import Member
 
@@ -130,6 +130,7 @@ def generate_demo(store: Store, options: DemoOptions, progress: Progress) -> str
 def _count_totals(conn: Connection, timezone: str) -> None:
     """The demo writes its sales in bulk: the members' months and the day totals are counted from them after."""
     rebuild_all(conn, timezone)
+    spend_months.rebuild(conn, timezone)
     day_totals.rebuild(conn, timezone)
     points_totals.rebuild(conn, timezone)
 

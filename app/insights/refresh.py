@@ -42,6 +42,7 @@ from app.insights.compute import (
 from app.insights.labels import PYRAMID, RFM_CLASSES, STAGES
 from app.security.operator import Operator
 from app.settings import read_settings
+from db import spend_months
 from db.bulk import DriverValues, bulk_insert, marker
 from db.engine import Database
 from db.enums import MemberStatus
@@ -298,6 +299,7 @@ class Refresher:
             raise RefreshCancelled()
         if recount:
             self.db.write(lambda s: aggregates.rebuild_all(s.connection(), timezone))
+            self.db.write(lambda s: spend_months.rebuild(s.connection(), timezone))
         else:
             aggregates.ensure_month_totals(self.db, timezone)
         if not step(1, STEPS, S("Segments", "Reading members and totals")):
