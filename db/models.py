@@ -728,6 +728,20 @@ class SegmentRun(Base):
     created_at: Mapped[UTC] = _created()
 
 
+class SegmentBranchCount(Base):
+    """Members of each home branch per segment code of the latest stored refresh, counted when it stored its
+    figures (app/charts/segment_counts.py): the segment charts of one branch read these few rows, not a million
+    members. `chart` is pyramid, rfm, lifecycle or heat (code: recency score × 10 + frequency score)."""
+
+    __tablename__ = "segment_branch_counts"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("segment_runs.id", ondelete="CASCADE"), primary_key=True)
+    branch_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chart: Mapped[Str20] = mapped_column(primary_key=True)
+    code: Mapped[Str20] = mapped_column(primary_key=True)
+    members: Mapped[int] = mapped_column(Integer)
+
+
 class SavedSegment(Base):
     """A named filter over members and their segment figures (app/insights/saved.py); coupons and follow-ups
     target these."""

@@ -1,4 +1,5 @@
-"""spend months: members' spend per branch and month with its packs (the Pareto curve), members by branch and tier
+"""chart aggregates: members' spend per branch and month with its packs (the Pareto curve), segment counts per
+home branch, members by branch and tier
 
 Revision ID: 0020
 Revises: 0018
@@ -6,7 +7,8 @@ Create Date: 2026-11-29 21:00:00
 
 The new table is filled from the existing sales here (db/spend_months.py, the same code `db check` compares with),
 in the store's time zone (the `store.timezone` setting, else China's), and the past months are packed. The index on
-(home_branch_id, tier_id) replaces the plain home_branch_id one (the tier chart of a branch reads it alone).
+(home_branch_id, tier_id) replaces the plain home_branch_id one (the tier chart of a branch reads it alone). The
+segment counts per branch start with the next refresh (until then the charts count them from the members).
 """
 
 from __future__ import annotations
@@ -68,6 +70,21 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["branch_id"], ["branches.id"], name=op.f("fk_spend_packs_branch_id_branches")),
         sa.PrimaryKeyConstraint("month", "branch_id", name=op.f("pk_spend_packs")),
     )
+    op.create_table(
+        "segment_branch_counts",
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("branch_id", sa.Integer(), nullable=False),
+        sa.Column("chart", sa.String(length=20), nullable=False),
+        sa.Column("code", sa.String(length=20), nullable=False),
+        sa.Column("members", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["segment_runs.id"],
+            name=op.f("fk_segment_branch_counts_run_id_segment_runs"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("run_id", "branch_id", "chart", "code", name=op.f("pk_segment_branch_counts")),
+    )
     with op.batch_alter_table("members") as batch_op:
         batch_op.drop_index("ix_members_home_branch_id")
         batch_op.create_index("ix_members_branch_tier", ["home_branch_id", "tier_id"], unique=False)
@@ -79,6 +96,7 @@ def downgrade() -> None:
     with op.batch_alter_table("members") as batch_op:
         batch_op.drop_index("ix_members_branch_tier")
         batch_op.create_index("ix_members_home_branch_id", ["home_branch_id"], unique=False)
+    op.drop_table("segment_branch_counts")
     op.drop_table("spend_packs")
     op.drop_index("ix_member_branch_months_member", table_name="member_branch_months")
     op.drop_table("member_branch_months")
