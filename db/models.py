@@ -664,20 +664,34 @@ class MemberBranchMonth(Base):
     sales. Clustered by month and branch (no row ids on SQLite), so a month of a branch is one range of the table."""
 
     __tablename__ = "member_branch_months"
-    __table_args__ = (Index("ix_member_branch_months_member", "member_id"), {"sqlite_with_rowid": False})
+    __table_args__ = (
+        Index("ix_member_branch_months_member", "member_id"),
+        # The rows changed since their month was packed: a reader puts them over the pack.
+        Index(
+            "ix_member_branch_months_since_pack",
+            "month",
+            "branch_id",
+            "member_id",
+            "spend_fen",
+            sqlite_where=text("since_pack = true"),
+            postgresql_where=text("since_pack = true"),
+        ),
+        {"sqlite_with_rowid": False},
+    )
 
     month: Mapped[int] = mapped_column(Integer, primary_key=True)
     """year * 100 + month, e.g. 202611."""
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
     spend_fen: Mapped[Fen]
+    since_pack: Mapped[bool] = mapped_column(Boolean, default=True)
+    """Changed since its month was last packed (db/spend_months.py)."""
 
 
 class SpendPack(Base):
     """One month of one branch of `member_branch_months` as two int64 arrays (member ids ascending, their spend):
-    a chart reads a few blobs instead of hundreds of thousands of rows. Made for past months by the daily
-    catch-up; a purchase or return that changes its month and branch deletes it in its own transaction, and the
-    rows are read until it is made again (db/spend_months.py)."""
+    a chart reads a few blobs instead of hundreds of thousands of rows, with the rows marked `since_pack` put over
+    them. Made again for every month with marked rows by the daily catch-up (db/spend_months.py)."""
 
     __tablename__ = "spend_packs"
 

@@ -1,12 +1,14 @@
 """Members' spend per branch and calendar month (`member_branch_months`) and its packed copy (`spend_packs`).
 
-A row holds the spend of a member's sales not returned at one branch in one month of the store's time zone. The
-purchase path adds to its row in the same transaction (`add_sale`); a return, an import or a demo recounts the
-members it touched from their sales (`recount_members`, `rebuild`). A pack is one month of one branch as two int64
-arrays (member ids ascending, their spend), so the Pareto curve reads a dozen blobs instead of a million rows. The
-daily catch-up packs the past months (`pack_months`); whatever changes a month of a branch deletes its pack in the
-same transaction, and its rows are read until it is packed again, so a pack is never stale. `differences` (run by
-`db check`) recounts every row from the sales and compares every pack with its rows.
+A row holds the spend of a member's sales not returned at one branch in one month of the store's time zone (a row
+of 0 counts as no row). The purchase path adds to its row in the same transaction (`add_sale`); a return, an import
+or a demo recounts the members it touched from their sales (`recount_members`, `rebuild`). A pack is one month of
+one branch as two int64 arrays (member ids ascending, their spend), so the Pareto curve reads a dozen blobs instead
+of a million rows. Every write marks the rows it changed `since_pack` (a partial index holds just those); a reader
+takes the packs and puts the marked rows over them, so a month is right without waiting for its next pack. The
+daily catch-up packs every month with marked rows again and clears their marks (`pack_months`): between two, only
+the day's buyers are read as rows. `differences` (run by `db check`) recounts every row from the sales and compares
+what a reader sees of every month and branch with its rows.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, text, tuple_
+from sqlalchemy import Connection, bindparam, delete, insert, select, text, tuple_, update
 
 from db.bulk import marker
 from db.models import Branch, MemberBranchMonth, SpendPack
@@ -52,28 +54,21 @@ def months_between(first: int, last: int) -> list[int]:
 
 
 _UPSERT = text(
-    """INSERT INTO member_branch_months (month, branch_id, member_id, spend_fen)
-       VALUES (:month, :branch, :member, :total)
+    """INSERT INTO member_branch_months (month, branch_id, member_id, spend_fen, since_pack)
+       VALUES (:month, :branch, :member, :total, true)
        ON CONFLICT (month, branch_id, member_id) DO UPDATE
-       SET spend_fen = member_branch_months.spend_fen + excluded.spend_fen"""
+       SET spend_fen = member_branch_months.spend_fen + excluded.spend_fen, since_pack = true"""
 )
-
-
-def _unpack(conn: Connection, pairs: Iterable[tuple[int, int]]) -> None:
-    """Delete the packs of these (month, branch) pairs: their rows changed."""
-    wanted = sorted(set(pairs))
-    for start in range(0, len(wanted), CHUNK):
-        chunk = wanted[start : start + CHUNK]
-        conn.execute(delete(SpendPack).where(tuple_(SpendPack.month, SpendPack.branch_id).in_(chunk)))
+MARKED = "since_pack = true"
+"""The partial index's condition, written the same in every query that should use it."""
 
 
 def add_sale(
     conn: Connection, member_id: int, branch_id: int, sold_at: dt.datetime, total_fen: int, timezone: str
 ) -> None:
-    """A purchase just written: add it to its month at its branch (and forget that month's pack, if any)."""
+    """A purchase just written: add it to its month at its branch."""
     month = month_key(sold_at.astimezone(ZoneInfo(timezone)).date())
     conn.execute(_UPSERT, {"month": month, "branch": branch_id, "member": member_id, "total": total_fen})
-    _unpack(conn, [(month, branch_id)])
 
 
 def _month_sql(conn: Connection, timezone: str) -> tuple[str, dict[str, object]]:
@@ -93,7 +88,7 @@ def _counted_sql(conn: Connection, timezone: str, where: str = "") -> tuple[str,
     sql = f"""SELECT {month} AS month, s.branch_id, s.member_id, SUM(s.total_fen) AS spend_fen FROM sales s
               WHERE s.kind = 'sale' AND s.member_id IS NOT NULL {where}
                 AND NOT EXISTS (SELECT 1 FROM sales r WHERE r.original_sale_id = s.id)
-              GROUP BY 1, 2, 3"""
+              GROUP BY 1, 2, 3 HAVING SUM(s.total_fen) <> 0"""
     return sql, params
 
 
@@ -102,15 +97,15 @@ def _insert(conn: Connection, rows: list[tuple[int, int, int, int]]) -> None:
         conn.execute(
             insert(MemberBranchMonth),
             [
-                {"month": m, "branch_id": b, "member_id": i, "spend_fen": s}
+                {"month": m, "branch_id": b, "member_id": i, "spend_fen": s, "since_pack": True}
                 for m, b, i, s in rows[start : start + INSERT_BATCH]
             ],
         )
 
 
 def recount_members(conn: Connection, member_ids: Iterable[int], timezone: str) -> None:
-    """Recount these members' rows from their sales (after a return or a bulk write of sales); the packs of the
-    months and branches whose rows changed are deleted."""
+    """Recount these members' rows from their sales (after a return or a bulk write of sales). The rows that
+    change are written again, marked; one that is gone becomes a marked 0, so it covers its member in the pack."""
     ids = sorted(set(member_ids))
     sql, params = _counted_sql(conn, timezone, "AND s.member_id IN :members")
     statement = text(sql).bindparams(bindparam("members", expanding=True))
@@ -120,106 +115,149 @@ def recount_members(conn: Connection, member_ids: Iterable[int], timezone: str) 
         old = {
             (int(m), int(b), int(i)): int(s)
             for m, b, i, s in conn.execute(
-                select(*columns, MemberBranchMonth.spend_fen).where(MemberBranchMonth.member_id.in_(chunk))
+                select(*columns, MemberBranchMonth.spend_fen).where(
+                    MemberBranchMonth.member_id.in_(chunk), MemberBranchMonth.spend_fen != 0
+                )
             )
         }
         new = {(int(m), int(b), int(i)): int(s) for m, b, i, s in conn.execute(statement, {**params, "members": chunk})}
-        changed = {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
-        if not changed:
-            continue
-        conn.execute(delete(MemberBranchMonth).where(MemberBranchMonth.member_id.in_(chunk)))
-        _insert(conn, [(*key, spend) for key, spend in sorted(new.items())])
-        _unpack(conn, ((m, b) for m, b, _i in changed))
+        changed = sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key))
+        for part in range(0, len(changed), CHUNK):
+            keys = changed[part : part + CHUNK]
+            conn.execute(delete(MemberBranchMonth).where(tuple_(*columns).in_(keys)))
+            _insert(conn, [(*key, new.get(key, 0)) for key in keys])
 
 
 def rebuild(conn: Connection, timezone: str) -> None:
-    """Every row counted again from all the sales, and the months before this one packed (a demo, migration 0020,
-    a segment recount). "This month" is the computer's: it only decides what is packed, and a pack is right
-    whatever the date, since whatever changes its rows deletes it."""
+    """Every row counted again from all the sales, and every month packed (a demo, migration 0020, a segment
+    recount)."""
     conn.execute(delete(SpendPack))
     conn.execute(delete(MemberBranchMonth))
     counted, params = _counted_sql(conn, timezone)
     conn.execute(
-        text(f"INSERT INTO member_branch_months (month, branch_id, member_id, spend_fen) {counted} ORDER BY 1, 2, 3"),
+        text(
+            "INSERT INTO member_branch_months (month, branch_id, member_id, spend_fen, since_pack) "
+            f"SELECT c.*, true FROM ({counted}) c ORDER BY 1, 2, 3"
+        ),
         params,
     )
-    pack_months(conn, dt.datetime.now(ZoneInfo(timezone)).date())
+    pack_months(conn)
 
 
-def _rows(conn: Connection, month: int, branch_id: int) -> tuple[Ints, Ints]:
-    """A month of a branch from its rows: member ids ascending and their spend."""
+def _int_rows(conn: Connection, sql: str, params: tuple[Any, ...], width: int) -> Ints:
+    """A query's integer rows as an int64 array of `width` columns (`{p}`: the driver's parameter marker)."""
     import numpy as np
 
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        p = marker(conn)
-        cursor.execute(
-            f"""SELECT member_id, spend_fen FROM member_branch_months
-                WHERE month = {p} AND branch_id = {p} ORDER BY member_id""",
-            (month, branch_id),
-        )
+        cursor.execute(sql.format(p=marker(conn)), params)
         found = cursor.fetchall()
     finally:
         cursor.close()
-    flat = np.array(found, dtype=np.int64).reshape(-1, 2)
-    return np.ascontiguousarray(flat[:, 0]), np.ascontiguousarray(flat[:, 1])
+    return np.array(found, dtype=np.int64).reshape(-1, width)
 
 
 def _branches(conn: Connection) -> list[int]:
     return [int(b) for b in conn.scalars(select(Branch.id).order_by(Branch.id))]
 
 
-def pack_months(conn: Connection, today: dt.date) -> int:
-    """Pack every month before `today`'s that has rows and no pack. Returns how many packs it made."""
-    packed = {(int(m), int(b)) for m, b in conn.execute(select(SpendPack.month, SpendPack.branch_id))}
-    current = month_key(today)
-    first = conn.scalar(select(MemberBranchMonth.month).order_by(MemberBranchMonth.month).limit(1))
-    made = 0
-    if first is None:
-        return made
-    for month in months_between(int(first), previous_month(current)):
-        for branch_id in _branches(conn):
-            if (month, branch_id) in packed:
-                continue
-            ids, spend = _rows(conn, month, branch_id)
-            if not len(ids):
-                continue
-            conn.execute(
-                insert(SpendPack).values(
-                    month=month,
-                    branch_id=branch_id,
-                    member_ids=ids.astype(LITTLE).tobytes(),
-                    spend_fen=spend.astype(LITTLE).tobytes(),
-                )
-            )
-            made += 1
-    return made
+def _marked(conn: Connection, first: int, last: int, branch_id: int | None, lock: bool = False) -> Ints:
+    """The marked rows (month, branch, member, spend) of months `first`..`last` (of a branch), from their index."""
+    sql = f"SELECT month, branch_id, member_id, spend_fen FROM member_branch_months WHERE {MARKED}"
+    sql += " AND month >= {p} AND month <= {p}"
+    params: tuple[int, ...] = (first, last)
+    if branch_id is not None:
+        sql += " AND branch_id = {p}"
+        params += (branch_id,)
+    if lock and conn.dialect.name != "sqlite":
+        sql += " FOR UPDATE"  # a purchase meanwhile waits: the marks cleared are those of the values packed
+    return _int_rows(conn, sql + " ORDER BY month, branch_id, member_id", params, 4)
 
 
-def spend_by_member(conn: Connection, first: int | None, last: int, branch_id: int | None) -> tuple[Ints, Ints]:
-    """Each member's spend in the months `first`..`last` (month keys; None: from the first) at a branch (None: all
-    of them): member ids ascending and their spend, members without a row left out. Packed months come from their
-    pack; the others (the current month, one a return just changed) from their rows."""
+Pair = tuple[int, int]
+
+
+def _seen(conn: Connection, first: int, last: int, branch_id: int | None) -> dict[Pair, tuple[Ints, Ints]]:
+    """What a reader sees of each month (`first`..`last`) and branch: its pack with the marked rows put over it,
+    members with 0 left out; member ids ascending."""
     import numpy as np
 
-    branches = _branches(conn) if branch_id is None else [branch_id]
-    if first is None:
-        first = conn.scalar(select(MemberBranchMonth.month).order_by(MemberBranchMonth.month).limit(1)) or last
     query = select(SpendPack.month, SpendPack.branch_id, SpendPack.member_ids, SpendPack.spend_fen).where(
         SpendPack.month >= first, SpendPack.month <= last
     )
     if branch_id is not None:
         query = query.where(SpendPack.branch_id == branch_id)
-    parts: list[tuple[Ints, Ints]] = []
-    packed = set()
-    for month, branch, id_bytes, spend_bytes in conn.execute(query):
-        packed.add((int(month), int(branch)))
-        parts.append((np.frombuffer(id_bytes, dtype=LITTLE), np.frombuffer(spend_bytes, dtype=LITTLE)))
-    for month in months_between(first, last):
-        for branch in branches:
-            if (month, branch) not in packed:
-                parts.append(_rows(conn, month, branch))
-    parts = [(ids, spend) for ids, spend in parts if len(ids)]
+    seen: dict[Pair, tuple[Ints, Ints]] = {
+        (int(m), int(b)): (np.frombuffer(ids, dtype=LITTLE), np.frombuffer(spend, dtype=LITTLE))
+        for m, b, ids, spend in conn.execute(query)
+    }
+    marked = _marked(conn, first, last, branch_id)
+    if len(marked):
+        pair_keys = marked[:, 0] * 1_000_000 + marked[:, 1]
+        starts = np.flatnonzero(np.concatenate(([True], pair_keys[1:] != pair_keys[:-1])))
+        for begin, end in zip(starts.tolist(), [*starts[1:].tolist(), len(marked)], strict=True):
+            pair = (int(marked[begin, 0]), int(marked[begin, 1]))
+            ids, spend = marked[begin:end, 2], marked[begin:end, 3]
+            if pair in seen:
+                packed_ids, packed_spend = seen[pair]
+                kept = ~np.isin(packed_ids, ids, assume_unique=True)
+                ids = np.concatenate((packed_ids[kept], ids))
+                spend = np.concatenate((packed_spend[kept], spend))
+                order = np.argsort(ids, kind="stable")
+                ids, spend = ids[order], spend[order]
+            seen[pair] = (ids, spend)
+    for pair, (ids, spend) in seen.items():
+        if (spend == 0).any():
+            seen[pair] = (ids[spend != 0], spend[spend != 0])
+    return seen
+
+
+def _first_month(conn: Connection) -> int | None:
+    first = conn.scalar(select(MemberBranchMonth.month).order_by(MemberBranchMonth.month).limit(1))
+    return None if first is None else int(first)
+
+
+def pack_months(conn: Connection) -> int:
+    """Pack again every month of a branch that has marked rows, and clear their marks (rows of 0 go). Returns how
+    many packs it wrote."""
+    first = _first_month(conn)
+    if first is None:
+        return 0
+    marked = {
+        (int(m), int(b))
+        for m, b in conn.execute(text(f"SELECT DISTINCT month, branch_id FROM member_branch_months WHERE {MARKED}"))
+    }
+    for month, branch_id in sorted(marked):
+        taken = _marked(conn, month, month, branch_id, lock=True)[:, 2].tolist()
+        part = _seen(conn, month, month, branch_id).get((month, branch_id))
+        conn.execute(delete(SpendPack).where(SpendPack.month == month, SpendPack.branch_id == branch_id))
+        if part is not None and len(part[0]):
+            conn.execute(
+                insert(SpendPack).values(
+                    month=month,
+                    branch_id=branch_id,
+                    member_ids=part[0].astype(LITTLE).tobytes(),
+                    spend_fen=part[1].astype(LITTLE).tobytes(),
+                )
+            )
+        in_pair = (MemberBranchMonth.month == month, MemberBranchMonth.branch_id == branch_id)
+        for start in range(0, len(taken), INSERT_BATCH):
+            chunk = taken[start : start + INSERT_BATCH]
+            these = (*in_pair, MemberBranchMonth.member_id.in_(chunk))
+            conn.execute(delete(MemberBranchMonth).where(*these, MemberBranchMonth.spend_fen == 0))
+            conn.execute(update(MemberBranchMonth).where(*these).values(since_pack=False))
+    return len(marked)
+
+
+def spend_by_member(conn: Connection, first: int | None, last: int, branch_id: int | None) -> tuple[Ints, Ints]:
+    """Each member's spend in the months `first`..`last` (month keys; None: from the first) at a branch (None: all
+    of them): member ids ascending and their spend, members without any left out. The packs with the rows marked
+    since put over them (`_seen`): normally a dozen blobs and the day's buyers."""
+    import numpy as np
+
+    if first is None:
+        first = _first_month(conn) or last
+    parts = [part for part in _seen(conn, first, last, branch_id).values() if len(part[0])]
     if not parts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     total = np.zeros(max(int(ids[-1]) for ids, _spend in parts) + 1, dtype=np.int64)
@@ -232,24 +270,31 @@ def spend_by_member(conn: Connection, first: int | None, last: int, branch_id: i
 
 
 def differences(conn: Connection, timezone: str) -> list[str]:
-    """The months and branches ("2026-11 branch 1") whose rows differ from the sales or whose pack differs from
-    its rows; empty when all agree. The rows are compared in the database (both ways of EXCEPT), not in memory."""
+    """The months and branches ("2026-11 branch 1") whose rows differ from the sales, or where what a reader sees
+    (packs and marked rows) differs from the rows; empty when all agree. Rows are compared with the sales in the
+    database (both ways of EXCEPT), not in memory."""
     import numpy as np
 
     sql, params = _counted_sql(conn, timezone)
-    stored = "SELECT month, branch_id, member_id, spend_fen FROM member_branch_months"
+    stored = "SELECT month, branch_id, member_id, spend_fen FROM member_branch_months WHERE spend_fen <> 0"
     statement = text(
         f"""SELECT DISTINCT month, branch_id FROM ({sql} EXCEPT {stored}) a
             UNION SELECT DISTINCT month, branch_id FROM ({stored} EXCEPT {sql}) b"""
     )
     found = {(int(m), int(b)) for m, b in conn.execute(statement, params)}
-    for month, branch, ids, spend in conn.execute(
-        select(SpendPack.month, SpendPack.branch_id, SpendPack.member_ids, SpendPack.spend_fen)
-    ):
-        row_ids, row_spend = _rows(conn, int(month), int(branch))
-        if not (
-            np.array_equal(np.frombuffer(ids, dtype=LITTLE), row_ids)
-            and np.array_equal(np.frombuffer(spend, dtype=LITTLE), row_spend)
-        ):
-            found.add((int(month), int(branch)))
+    packed = {(int(m), int(b)) for m, b in conn.execute(select(SpendPack.month, SpendPack.branch_id))}
+    with_rows = {
+        (int(m), int(b)) for m, b in conn.execute(text("SELECT DISTINCT month, branch_id FROM member_branch_months"))
+    }
+    for month, branch_id in sorted(packed | with_rows):
+        ids, spend = _seen(conn, month, month, branch_id).get((month, branch_id), (np.zeros(0, np.int64),) * 2)
+        rows = _int_rows(
+            conn,
+            "SELECT member_id, spend_fen FROM member_branch_months"
+            " WHERE month = {p} AND branch_id = {p} AND spend_fen <> 0 ORDER BY member_id",
+            (month, branch_id),
+            2,
+        )
+        if not (np.array_equal(ids, rows[:, 0]) and np.array_equal(spend, rows[:, 1])):
+            found.add((month, branch_id))
     return [f"{m // 100}-{m % 100:02d} branch {b}" for m, b in sorted(found)]

@@ -81,10 +81,7 @@ class ChartService:
 
     def today(self) -> dt.date:
         """Today in the store's time zone (the charts' periods end on it)."""
-        return self.db.read(self._today)
-
-    def _today(self, session: Session) -> dt.date:
-        return self.clock.now().astimezone(ZoneInfo(read_settings(session).store_timezone)).date()
+        return self.db.read(lambda s: self.clock.now().astimezone(ZoneInfo(read_settings(s).store_timezone)).date())
 
     def branches(self) -> list[tuple[int, str]]:
         """The branches to filter by (id, name), in the order they were opened."""
@@ -105,9 +102,10 @@ class ChartService:
             moved += step
 
     def pack_spend_months(self) -> int:
-        """The past months' spend packed for the Pareto curve (db/spend_months.py), one transaction (the daily
-        maintenance, any operator: it shows nothing). Returns how many months of a branch it packed."""
-        return self.db.write(lambda s: spend_months.pack_months(s.connection(), self._today(s)))
+        """The months of a branch whose spend changed since they were packed, packed again for the Pareto curve
+        (db/spend_months.py), one transaction (the daily catch-up, any operator: it shows nothing). Returns how
+        many it packed."""
+        return self.db.write(lambda s: spend_months.pack_months(s.connection()))
 
     def surveys(self) -> list[SurveyChoice]:
         """The surveys the CSAT / NPS chart can follow (those answered at least once), most answered first: the

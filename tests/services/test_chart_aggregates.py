@@ -50,6 +50,7 @@ def buy(svc: Services, member: int, fen: int, at: dt.datetime) -> int:
 
 
 def stored_rows(store: Store) -> dict[tuple[int, int, int], int]:
+    """The rows, a row of 0 (a member's month emptied by a return, until the next packing) left out."""
     return store.db.read(
         lambda s: {
             (m, b, i): spend
@@ -59,9 +60,15 @@ def stored_rows(store: Store) -> dict[tuple[int, int, int], int]:
                     MemberBranchMonth.branch_id,
                     MemberBranchMonth.member_id,
                     MemberBranchMonth.spend_fen,
-                )
+                ).where(MemberBranchMonth.spend_fen != 0)
             )
         }
+    )
+
+
+def marked(store: Store) -> int:
+    return store.db.read(
+        lambda s: s.scalar(select(func.count()).select_from(MemberBranchMonth).where(MemberBranchMonth.since_pack))
     )
 
 
@@ -99,9 +106,10 @@ def test_spend_per_branch_and_month_follows_purchases_returns_and_packs(
     unpacked = top_share(boss, AUTUMN)
     assert unpacked == pytest.approx(100.0 * 80_000 / 115_000)  # 李娜 80,000 of 115,000
 
-    assert boss.charts.pack_spend_months() == 2  # October at both branches; November is still going on
-    assert packs(store) == {(202610, home), (202610, east)}
-    assert boss.charts.pack_spend_months() == 0
+    assert marked(store) == 5
+    assert boss.charts.pack_spend_months() == 4  # October and November at both branches
+    assert packs(store) == {(202610, home), (202610, east), (202611, home), (202611, east)}
+    assert marked(store) == 0 and boss.charts.pack_spend_months() == 0
     # The same figures from the packs (another filter over the same months: not the figures kept for the first).
     assert top_share(boss, ChartFilter(dt.date(2026, 10, 2), dt.date(2026, 11, 18))) == unpacked
     at_east = ChartFilter(dt.date(2026, 10, 1), dt.date(2026, 11, 18), east)
@@ -110,13 +118,17 @@ def test_spend_per_branch_and_month_follows_purchases_returns_and_packs(
 
     boss.loyalty.return_sale(far, str(uuid.uuid4()))  # 李娜's October purchase at 城东店 is returned
     assert (202610, east, li) not in stored_rows(store)
-    assert packs(store) == {(202610, home)}  # only the month and branch it changed is read from its rows again
+    assert marked(store) == 1  # 李娜's October at 城东店, now 0, put over its pack by every reader
     assert top_share(boss, AUTUMN) == pytest.approx(100.0 * 35_000 / 65_000)  # 张伟 35,000, 李娜 30,000
     assert top_share(boss, at_east) == 100.0  # 张伟 alone at 城东店 now
     assert store.db.read(lambda s: spend_months.differences(s.connection(), "Asia/Shanghai")) == []
     assert check_database(store.db) == []
 
-    assert boss.charts.pack_spend_months() == 0  # no sale left at 城东店 in October: nothing to pack
+    buy(there, li, 7_000, local(11, 17))  # a purchase after the packing is seen at once too
+    assert top_share(boss, at_east) == pytest.approx(100.0 * 7_000 / 12_000)
+    assert boss.charts.pack_spend_months() == 2  # 城东店's October (now empty: its pack goes) and November
+    assert packs(store) == {(202610, home), (202611, home), (202611, east)} and marked(store) == 0
+    assert top_share(boss, at_east) == pytest.approx(100.0 * 7_000 / 12_000)
     store.db.write(
         lambda s: s.execute(
             update(MemberBranchMonth)

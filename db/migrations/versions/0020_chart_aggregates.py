@@ -6,7 +6,7 @@ Revises: 0018
 Create Date: 2026-11-29 21:00:00
 
 The new table is filled from the existing sales here (db/spend_months.py, the same code `db check` compares with),
-in the store's time zone (the `store.timezone` setting, else China's), and the past months are packed. The index on
+in the store's time zone (the `store.timezone` setting, else China's), and every month is packed. The index on
 (home_branch_id, tier_id) replaces the plain home_branch_id one (the tier chart of a branch reads it alone). The
 segment counts per branch start with the next refresh (until then the charts count them from the members).
 """
@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("branch_id", sa.Integer(), nullable=False),
         sa.Column("member_id", sa.Integer(), nullable=False),
         sa.Column("spend_fen", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("since_pack", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["branch_id"], ["branches.id"], name=op.f("fk_member_branch_months_branch_id_branches")
         ),
@@ -61,6 +62,14 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_index("ix_member_branch_months_member", "member_branch_months", ["member_id"], unique=False)
+    op.create_index(
+        "ix_member_branch_months_since_pack",
+        "member_branch_months",
+        ["month", "branch_id", "member_id", "spend_fen"],
+        unique=False,
+        sqlite_where=sa.text("since_pack = true"),
+        postgresql_where=sa.text("since_pack = true"),
+    )
     op.create_table(
         "spend_packs",
         sa.Column("month", sa.Integer(), nullable=False),
@@ -98,5 +107,11 @@ def downgrade() -> None:
         batch_op.create_index("ix_members_home_branch_id", ["home_branch_id"], unique=False)
     op.drop_table("segment_branch_counts")
     op.drop_table("spend_packs")
+    op.drop_index(
+        "ix_member_branch_months_since_pack",
+        table_name="member_branch_months",
+        sqlite_where=sa.text("since_pack = true"),
+        postgresql_where=sa.text("since_pack = true"),
+    )
     op.drop_index("ix_member_branch_months_member", table_name="member_branch_months")
     op.drop_table("member_branch_months")
