@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, bindparam, delete, insert, select, text, tuple_, update
 
 from db.bulk import marker
-from db.models import Branch, MemberBranchMonth, SpendPack
+from db.models import MemberBranchMonth, SpendPack
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,20 +37,6 @@ made: the purchase path never needs it)."""
 
 def month_key(day: dt.date) -> int:
     return day.year * 100 + day.month
-
-
-def previous_month(key: int) -> int:
-    return key - 1 if key % 100 > 1 else (key // 100 - 1) * 100 + 12
-
-
-def months_between(first: int, last: int) -> list[int]:
-    """Month keys from `first` to `last`, both included."""
-    found = []
-    at = first
-    while at <= last:
-        found.append(at)
-        at = at + 1 if at % 100 < 12 else (at // 100 + 1) * 100 + 1
-    return found
 
 
 _UPSERT = text(
@@ -137,11 +123,13 @@ def rebuild(conn: Connection, timezone: str) -> None:
     conn.execute(
         text(
             "INSERT INTO member_branch_months (month, branch_id, member_id, spend_fen, since_pack) "
-            f"SELECT c.*, true FROM ({counted}) c ORDER BY 1, 2, 3"
+            f"SELECT c.*, false FROM ({counted}) c ORDER BY 1, 2, 3"
         ),
         params,
     )
-    pack_months(conn)
+    pairs = conn.execute(text("SELECT DISTINCT month, branch_id FROM member_branch_months ORDER BY 1, 2")).all()
+    for month, branch_id in pairs:
+        _write_pack(conn, int(month), int(branch_id), _pair_rows(conn, int(month), int(branch_id)))
 
 
 def _int_rows(conn: Connection, sql: str, params: tuple[Any, ...], width: int) -> Ints:
@@ -157,8 +145,30 @@ def _int_rows(conn: Connection, sql: str, params: tuple[Any, ...], width: int) -
     return np.array(found, dtype=np.int64).reshape(-1, width)
 
 
-def _branches(conn: Connection) -> list[int]:
-    return [int(b) for b in conn.scalars(select(Branch.id).order_by(Branch.id))]
+def _pair_rows(conn: Connection, month: int, branch_id: int) -> tuple[Ints, Ints]:
+    """A month of a branch read from its rows (0 left out): member ids ascending and their spend."""
+    rows = _int_rows(
+        conn,
+        "SELECT member_id, spend_fen FROM member_branch_months"
+        " WHERE month = {p} AND branch_id = {p} AND spend_fen <> 0 ORDER BY member_id",
+        (month, branch_id),
+        2,
+    )
+    return rows[:, 0].copy(), rows[:, 1].copy()
+
+
+def _write_pack(conn: Connection, month: int, branch_id: int, part: tuple[Ints, Ints] | None) -> None:
+    """Replace the pack of a month of a branch (none when it has no member left)."""
+    conn.execute(delete(SpendPack).where(SpendPack.month == month, SpendPack.branch_id == branch_id))
+    if part is not None and len(part[0]):
+        conn.execute(
+            insert(SpendPack).values(
+                month=month,
+                branch_id=branch_id,
+                member_ids=part[0].astype(LITTLE).tobytes(),
+                spend_fen=part[1].astype(LITTLE).tobytes(),
+            )
+        )
 
 
 def _marked(conn: Connection, first: int, last: int, branch_id: int | None, lock: bool = False) -> Ints:
@@ -229,17 +239,7 @@ def pack_months(conn: Connection) -> int:
     }
     for month, branch_id in sorted(marked):
         taken = _marked(conn, month, month, branch_id, lock=True)[:, 2].tolist()
-        part = _seen(conn, month, month, branch_id).get((month, branch_id))
-        conn.execute(delete(SpendPack).where(SpendPack.month == month, SpendPack.branch_id == branch_id))
-        if part is not None and len(part[0]):
-            conn.execute(
-                insert(SpendPack).values(
-                    month=month,
-                    branch_id=branch_id,
-                    member_ids=part[0].astype(LITTLE).tobytes(),
-                    spend_fen=part[1].astype(LITTLE).tobytes(),
-                )
-            )
+        _write_pack(conn, month, branch_id, _seen(conn, month, month, branch_id).get((month, branch_id)))
         in_pair = (MemberBranchMonth.month == month, MemberBranchMonth.branch_id == branch_id)
         for start in range(0, len(taken), INSERT_BATCH):
             chunk = taken[start : start + INSERT_BATCH]
@@ -288,13 +288,7 @@ def differences(conn: Connection, timezone: str) -> list[str]:
     }
     for month, branch_id in sorted(packed | with_rows):
         ids, spend = _seen(conn, month, month, branch_id).get((month, branch_id), (np.zeros(0, np.int64),) * 2)
-        rows = _int_rows(
-            conn,
-            "SELECT member_id, spend_fen FROM member_branch_months"
-            " WHERE month = {p} AND branch_id = {p} AND spend_fen <> 0 ORDER BY member_id",
-            (month, branch_id),
-            2,
-        )
-        if not (np.array_equal(ids, rows[:, 0]) and np.array_equal(spend, rows[:, 1])):
+        row_ids, row_spend = _pair_rows(conn, month, branch_id)
+        if not (np.array_equal(ids, row_ids) and np.array_equal(spend, row_spend)):
             found.add((month, branch_id))
     return [f"{m // 100}-{m % 100:02d} branch {b}" for m, b in sorted(found)]
