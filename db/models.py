@@ -689,7 +689,7 @@ class MemberBranchMonth(Base):
 
 
 class SpendPack(Base):
-    """One month of one branch of `member_branch_months` as two int64 arrays (member ids ascending, their spend):
+    """One month of one branch of `member_branch_months` as two integer arrays (member ids ascending, their spend):
     a chart reads a few blobs instead of hundreds of thousands of rows, with the rows marked `since_pack` put over
     them. Made again for every month with marked rows by the daily catch-up (db/spend_months.py)."""
 
@@ -697,6 +697,8 @@ class SpendPack(Base):
 
     month: Mapped[int] = mapped_column(Integer, primary_key=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), primary_key=True)
+    members: Mapped[int] = mapped_column(Integer)
+    """How many members: each blob holds that many int32 numbers, or int64 when they did not all fit."""
     member_ids: Mapped[bytes] = mapped_column(LargeBinary)
     spend_fen: Mapped[bytes] = mapped_column(LargeBinary)
 

@@ -30,9 +30,10 @@ if TYPE_CHECKING:
 
 CHUNK = 500
 INSERT_BATCH = 20_000
-LITTLE = "<i8"
-"""The packs' numbers: int64, little-endian whatever the machine's (numpy is loaded only where packs are read or
-made: the purchase path never needs it)."""
+NARROW, WIDE = "<i4", "<i8"
+"""The packs' numbers, little-endian whatever the machine's: int32 when every number of the array fits (half the
+bytes to read), else int64; `spend_packs.members` tells which. numpy is loaded only where packs are read or made:
+the purchase path never needs it."""
 
 
 def month_key(day: dt.date) -> int:
@@ -157,6 +158,23 @@ def _pair_rows(conn: Connection, month: int, branch_id: int) -> tuple[Ints, Ints
     return rows[:, 0].copy(), rows[:, 1].copy()
 
 
+def _packed(values: Ints) -> bytes:
+    import numpy as np
+
+    narrow = (
+        bool(len(values))
+        and int(values.min()) >= np.iinfo(np.int32).min
+        and int(values.max()) <= np.iinfo(np.int32).max
+    )
+    return values.astype(NARROW if narrow else WIDE).tobytes()
+
+
+def _unpacked(blob: bytes, members: int) -> Ints:
+    import numpy as np
+
+    return np.frombuffer(blob, dtype=NARROW if len(blob) == 4 * members else WIDE)
+
+
 def _write_pack(conn: Connection, month: int, branch_id: int, part: tuple[Ints, Ints] | None) -> None:
     """Replace the pack of a month of a branch (none when it has no member left)."""
     conn.execute(delete(SpendPack).where(SpendPack.month == month, SpendPack.branch_id == branch_id))
@@ -165,8 +183,9 @@ def _write_pack(conn: Connection, month: int, branch_id: int, part: tuple[Ints, 
             insert(SpendPack).values(
                 month=month,
                 branch_id=branch_id,
-                member_ids=part[0].astype(LITTLE).tobytes(),
-                spend_fen=part[1].astype(LITTLE).tobytes(),
+                members=len(part[0]),
+                member_ids=_packed(part[0]),
+                spend_fen=_packed(part[1]),
             )
         )
 
@@ -192,14 +211,13 @@ def _seen(conn: Connection, first: int, last: int, branch_id: int | None) -> dic
     members with 0 left out; member ids ascending."""
     import numpy as np
 
-    query = select(SpendPack.month, SpendPack.branch_id, SpendPack.member_ids, SpendPack.spend_fen).where(
-        SpendPack.month >= first, SpendPack.month <= last
-    )
+    query = select(
+        SpendPack.month, SpendPack.branch_id, SpendPack.members, SpendPack.member_ids, SpendPack.spend_fen
+    ).where(SpendPack.month >= first, SpendPack.month <= last)
     if branch_id is not None:
         query = query.where(SpendPack.branch_id == branch_id)
     seen: dict[Pair, tuple[Ints, Ints]] = {
-        (int(m), int(b)): (np.frombuffer(ids, dtype=LITTLE), np.frombuffer(spend, dtype=LITTLE))
-        for m, b, ids, spend in conn.execute(query)
+        (int(m), int(b)): (_unpacked(ids, n), _unpacked(spend, n)) for m, b, n, ids, spend in conn.execute(query)
     }
     marked = _marked(conn, first, last, branch_id)
     if len(marked):
@@ -261,11 +279,9 @@ def spend_by_member(conn: Connection, first: int | None, last: int, branch_id: i
     if not parts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     total = np.zeros(max(int(ids[-1]) for ids, _spend in parts) + 1, dtype=np.int64)
-    seen = np.zeros(len(total), dtype=np.bool_)
     for ids, spend in parts:  # a member appears once in a part: no two additions to one cell at once
         total[ids] += spend
-        seen[ids] = True
-    members = np.flatnonzero(seen).astype(np.int64)
+    members = np.flatnonzero(total).astype(np.int64)  # a member whose spend adds up to 0 bought nothing
     return members, total[members]
 
 

@@ -215,3 +215,14 @@ def test_tiers_of_a_branch_and_new_members_by_day(store: Store, boss: Services, 
     assert by_day.series[0].values == (4.0,)
     at_east = boss.charts.chart(ChartId.NEW_MEMBERS, ChartFilter(dt.date(2026, 11, 16), dt.date(2026, 11, 18), east))
     assert at_east.series[0].values == (2.0,)
+
+
+def test_a_pack_is_int32_when_every_number_fits_else_int64() -> None:
+    import numpy as np
+
+    from db.spend_months import _packed, _unpacked
+
+    small = np.array([1, 2**31 - 1], dtype=np.int64)
+    big = np.array([-(2**31) - 1, 2**40], dtype=np.int64)
+    assert len(_packed(small)) == 8 and _unpacked(_packed(small), 2).tolist() == small.tolist()
+    assert len(_packed(big)) == 16 and _unpacked(_packed(big), 2).tolist() == big.tolist()

@@ -74,6 +74,7 @@ def upgrade() -> None:
         "spend_packs",
         sa.Column("month", sa.Integer(), nullable=False),
         sa.Column("branch_id", sa.Integer(), nullable=False),
+        sa.Column("members", sa.Integer(), nullable=False),
         sa.Column("member_ids", sa.LargeBinary(), nullable=False),
         sa.Column("spend_fen", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(["branch_id"], ["branches.id"], name=op.f("fk_spend_packs_branch_id_branches")),
