@@ -133,15 +133,14 @@ class NewMembers:
                 else min(earliest.astimezone(ask.period.zone).date(), ask.period.last)
             )
         starts = buckets(first, ask.period.last, ask.filter.grain)
-        referred = Member.referrer_id.is_not(None)
         plain_n: list[float] = []
         referred_n: list[float] = []
         for start in starts:
             since, until = span(ask.period, bucket_key(start, ask.filter.grain))
-            query = _in_branch(ask, select(referred, func.count()).where(*between(Member.joined_at, since, until)))
-            counts = {bool(r): int(n) for r, n in ask.session.execute(query.group_by(referred))}
-            plain_n.append(float(counts.get(False, 0)))
-            referred_n.append(float(counts.get(True, 0)))
+            query = select(func.count(), func.count(Member.referrer_id)).where(*between(Member.joined_at, since, until))
+            everyone, referred = ask.session.execute(_in_branch(ask, query)).one()
+            plain_n.append(float(everyone - referred))
+            referred_n.append(float(referred))
         plain, by_referral = tuple(plain_n), tuple(referred_n)
         labels, keys = _labels(ask, starts)
         return ChartData(
