@@ -198,9 +198,10 @@ def _marked(conn: Connection, first: int, last: int, branch_id: int | None, lock
     if branch_id is not None:
         sql += " AND branch_id = {p}"
         params += (branch_id,)
+    sql += " ORDER BY month, branch_id, member_id"
     if lock and conn.dialect.name != "sqlite":
         sql += " FOR UPDATE"  # a purchase meanwhile waits: the marks cleared are those of the values packed
-    return _int_rows(conn, sql + " ORDER BY month, branch_id, member_id", params, 4)
+    return _int_rows(conn, sql, params, 4)
 
 
 Pair = tuple[int, int]

@@ -115,8 +115,8 @@ def generate_demo(store: Store, options: DemoOptions, progress: Progress) -> str
     try:
         with _collector_paused():
             builder = _load(store, options, shop, calendar, existing > 0, progress)
-    except DemoCancelled:  # the whole batches written stay: the day totals count their sales
-        store.db.write(lambda session: day_totals.rebuild(session.connection(), shop.settings.store_timezone))
+    except DemoCancelled:  # the whole batches written stay: the day totals and the spend months count their sales
+        store.db.write(lambda session: _count_cancelled(session.connection(), shop.settings.store_timezone))
         raise
     complaints, tasks = store.db.write(lambda session: _finish(session, options, shop, builder, calendar))
     if options.coupons:
@@ -133,6 +133,11 @@ def _count_totals(conn: Connection, timezone: str) -> None:
     spend_months.rebuild(conn, timezone)
     day_totals.rebuild(conn, timezone)
     points_totals.rebuild(conn, timezone)
+
+
+def _count_cancelled(conn: Connection, timezone: str) -> None:
+    day_totals.rebuild(conn, timezone)
+    spend_months.rebuild(conn, timezone)
 
 
 @contextmanager
