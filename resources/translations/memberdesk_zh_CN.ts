@@ -4904,6 +4904,10 @@ F2 registers a new member.</source>
         <source>{count} members</source>
         <translation>共 {count} 名会员</translation>
     </message>
+    <message>
+        <source>More than {count} members</source>
+        <translation>超过 {count} 名会员</translation>
+    </message>
 </context>
 <context>
     <name>Messages</name>

@@ -148,7 +148,8 @@ class MembersPage(Page):
         self.model.set_keyset_loader(lambda after, limit: info.member_page(after, limit, text))
 
     def _show_count(self) -> None:
-        self.count.setText(self.tr("{count} members").format(count=fmt.points(self.model.total)))
+        shown = self.tr("More than {count} members") if self.model.more else self.tr("{count} members")
+        self.count.setText(shown.format(count=fmt.points(self.model.total)))
 
     def _activated(self) -> None:
         row = self.model.row_at(self.view.currentIndex().row())
