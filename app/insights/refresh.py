@@ -22,6 +22,7 @@ import numpy as np
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.orm import Session
 
+from app.charts import segment_counts
 from app.child_process import run_job
 from app.clock import Clock
 from app.errors import MemberDeskError, ValidationError
@@ -42,6 +43,7 @@ from app.insights.compute import (
 from app.insights.labels import PYRAMID, RFM_CLASSES, STAGES
 from app.security.operator import Operator
 from app.settings import read_settings
+from db import spend_months
 from db.bulk import DriverValues, bulk_insert, marker
 from db.engine import Database
 from db.enums import MemberStatus
@@ -298,6 +300,7 @@ class Refresher:
             raise RefreshCancelled()
         if recount:
             self.db.write(lambda s: aggregates.rebuild_all(s.connection(), timezone))
+            self.db.write(lambda s: spend_months.rebuild(s.connection(), timezone))
         else:
             aggregates.ensure_month_totals(self.db, timezone)
         if not step(1, STEPS, S("Segments", "Reading members and totals")):
@@ -388,8 +391,9 @@ class Refresher:
         as_of = DriverValues(sqlite=conn.dialect.name == "sqlite")(report.as_of)
         for rows in _result_rows(segments, as_of):
             bulk_insert(conn, MemberSegment.__tablename__, columns, rows)
-        conn.execute(
-            insert(SegmentRun).values(
+        run_id = conn.execute(
+            insert(SegmentRun)
+            .values(
                 as_of=report.as_of,
                 horizon_days=report.horizon_days,
                 model=report.fit.model,
@@ -399,7 +403,9 @@ class Refresher:
                 duration_ms=duration_ms,
                 created_at=self.clock.now(),
             )
-        )
+            .returning(SegmentRun.id)
+        ).scalar_one()
+        segment_counts.record(conn, run_id, segments)  # the charts' counts per home branch
 
 
 WRITE_SLICE = 50_000
