@@ -1,4 +1,4 @@
-"""Segments computed from the monthly totals, for every member at once (numpy, no database, no Qt).
+"""Segments computed from the members' histories, for every member at once (numpy, no Qt).
 
 Pyramid, RFM, lifecycle, and P(alive) / expected purchases / value from BG/NBD + Gamma-Gamma, or from the interval
 rule when the data are too few for a fit. Every figure is as of the end of the as-of day; time is in whole days of
@@ -32,6 +32,7 @@ from app.insights.clv import (
     p_alive,
 )
 from app.insights.labels import STAGES
+from db import member_histories
 
 if TYPE_CHECKING:
     from app.settings import StoreSettings
@@ -39,9 +40,9 @@ if TYPE_CHECKING:
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
-Counts = npt.NDArray[np.int32]
-"""Rows per member up to a month (small counts, kept by the dozen)."""
 Stages = npt.NDArray[np.int8]
+AsOf = tuple[Ints, Ints, Ints]
+"""Purchase days, last purchase day and months with a purchase among the last 12, per member, at some day."""
 
 EPOCH = dt.date(1970, 1, 1)
 MIN_FIT_MEMBERS = 50
@@ -96,12 +97,6 @@ class MonthRows:
     def where(self, keep: Bools) -> MonthRows:
         """The rows where `keep` is true."""
         return MonthRows(*(getattr(self, column.name)[keep] for column in fields(self)))
-
-    def release(self) -> None:
-        """Let go of the arrays: the rows are empty afterwards (`measure` does this once it has what it needs, so
-        a million members' rows are not kept through the month ends by whoever passed them)."""
-        for column in fields(self):
-            setattr(self, column.name, np.zeros(0, dtype=np.int64))
 
 
 @dataclass
@@ -221,85 +216,84 @@ def rfm_classes(r: Ints, f: Ints, m: Ints) -> Ints:
     return high_r.astype(np.int64) + 2 * high_f + 4 * high_m
 
 
-class _PerMember:
-    """Reductions of the month rows (ordered by member and month) into one value per member: each member's rows
-    are one run, reduced in one pass (reduceat) and placed at the member's position."""
-
-    def __init__(self, rows: MonthRows, member_ids: Ints) -> None:
-        self.n = len(member_ids)
-        runs = np.ones(len(rows.member_id), dtype=np.bool_)
-        runs[1:] = rows.member_id[1:] != rows.member_id[:-1]
-        self.starts = np.flatnonzero(runs)
-        self.members = np.zeros(0, dtype=np.int64)
-        if len(self.starts):  # each member's position, looked up by id (ids are row ids: small, positive)
-            position = np.zeros(int(member_ids[-1]) + 1, dtype=np.int64)
-            position[member_ids] = np.arange(self.n)
-            self.members = position[rows.member_id[self.starts]]
-
-    def _placed(self, per_run: Ints, fill: int) -> Ints:
-        out = np.full(self.n, fill, dtype=np.int64)
-        out[self.members] = per_run
-        return out
-
-    def add(self, values: Ints | Bools) -> Ints:
-        if len(self.starts) == 0:
-            return np.zeros(self.n, dtype=np.int64)
-        return self._placed(np.add.reduceat(values, self.starts, dtype=np.int64), 0)
-
-    def first(self, values: Ints, fill: int) -> Ints:
-        """The value of each member's first row (rows are ordered by month), else `fill`."""
-        return self._placed(values[self.starts], fill)
+HEAD_FIELDS = (
+    ("member_id", "<i4"),
+    ("first_day", "<i4"),
+    ("head_month", "<i4"),
+    ("months", "u1"),
+    ("days_before", "<i4"),
+    ("last_before", "<i4"),
+    ("first_spend", "<i8"),
+    ("spend_before", "<i8"),
+)
+"""A history row's `head` (db/member_histories.py HEAD), as numpy reads it."""
+MONTH_FIELDS = (("back", "u1"), ("days_mask", "<u4"), ("spend", "<i8"))
+"""One month of a history row's `months` (db/member_histories.py MONTH)."""
+HEAD = np.dtype(list(HEAD_FIELDS))
+MONTH = np.dtype(list(MONTH_FIELDS))
+MEMBER_FIELDS = len(HEAD_FIELDS)
 
 
-class _Months:
-    """Each member's purchases up to the end of a month. A member's rows are ordered by month, so the last of
-    their rows up to a month holds the latest purchase day, and a running total of purchase days taken there
-    counts every purchase day up to it: what changes from month to month is only how many rows count."""
+@dataclass
+class Histories:
+    """Members' history rows (db/member_histories.py) as columns: the head's fields, one entry per member with a
+    purchase, ordered by member id; then the months' fields, each member's months together, in the same order.
+    `head_month` is a month index (year * 12 + month - 1); days are days since 1970-01-01."""
 
-    def __init__(self, per: _PerMember, month_index: Ints, last_days: Ints, days: Ints) -> None:
-        self.per = per
-        self.month_index = month_index
-        self.last_days = last_days
-        self.running_days = np.cumsum(days)
-        self.first_row = per.first(np.arange(len(days), dtype=np.int64), 0)
-        self.days_before = per.first(self.running_days - days, 0)
+    member_id: Ints
+    first_day: Ints
+    head_month: Ints
+    months: Ints
+    days_before: Ints
+    last_before: Ints
+    first_spend: Ints
+    spend_before: Ints
+    back: Ints
+    days_mask: Ints
+    spend: Ints
 
-    def rows_up_to(self, month: int) -> Ints:
-        """How many of each member's rows are of months up to `month` (a month index)."""
-        return self.per.add(self.month_index <= month)
+    @classmethod
+    def parse(cls, heads: bytes, months: bytes) -> Histories:
+        """From the rows' `head` and `months` bytes, each set joined in member order."""
+        head = np.frombuffer(heads, dtype=HEAD)
+        month = np.frombuffer(months, dtype=MONTH)
+        return cls(
+            *(head[name].astype(np.int64) for name, _ in HEAD_FIELDS),
+            *(month[name].astype(np.int64) for name, _ in MONTH_FIELDS),
+        )
 
-    def rows_up_to_each(self, first: int, last: int) -> Iterator[Counts]:
-        """`rows_up_to` for each month from `first` to `last` in turn: each month adds one to the members with a
-        row of that month (a member has at most one row a month), found by comparing months, not by counting
-        every member's rows again."""
-        count = self.rows_up_to(first).astype(np.int32)  # the copies handed out are half the size
-        yield count.copy()
-        if len(self.per.starts) == 0:
-            for _ in range(first + 1, last + 1):
-                yield count.copy()
-            return
-        for month in range(first + 1, last + 1):
-            found = np.flatnonzero(self.month_index == month)
-            count[self.per.members[np.searchsorted(self.per.starts, found, side="right") - 1]] += 1
-            yield count.copy()
+    @classmethod
+    def from_month_rows(cls, rows: MonthRows) -> Histories:
+        """The rows the monthly totals would make (the same packing as the stored rows)."""
+        columns = (rows.member_id, rows.month, rows.spend_fen, rows.days_mask, rows.first_day_spend_fen)
+        made = member_histories.expected(zip(*(column.tolist() for column in columns), strict=True))
+        return cls.parse(b"".join(head for head, _ in made.values()), b"".join(m for _, m in made.values()))
 
-    def at(self, count: Ints | Counts, year_before: Ints | Counts) -> tuple[Ints, Ints, Ints]:
-        """Per member, from how many of their rows count up to a month and up to the same month a year before:
-        purchase days, the last purchase day (-1: none) and how many of the 12 months ending with the month had
-        a purchase."""
-        count = count.astype(np.int64, copy=False)
-        months_bought = count - year_before
-        if len(self.running_days) == 0:
-            return count, np.full(self.per.n, -1, dtype=np.int64), months_bought
-        bought = count > 0
-        last_row = np.where(bought, self.first_row + count - 1, 0)
-        purchase_days = np.where(bought, self.running_days[last_row] - self.days_before, 0)
-        return purchase_days, np.where(bought, self.last_days[last_row], -1), months_bought
+    def last_days(self) -> Ints:
+        """Each member's last purchase day (in their head month, the first of their months)."""
+        head = self.days_mask[np.cumsum(self.months) - self.months]
+        return _month_start_days(self.head_month) + np.frexp(head.astype(np.float64))[1].astype(np.int64) - 1
+
+    def where(self, keep: Bools) -> Histories:
+        """The members where `keep` is true, with their months."""
+        columns = [getattr(self, column.name) for column in fields(self)]
+        months = np.repeat(keep, self.months)
+        return Histories(*(c[keep] for c in columns[:MEMBER_FIELDS]), *(c[months] for c in columns[MEMBER_FIELDS:]))
+
+    def merged(self, other: Histories) -> Histories:
+        """These members and `other`'s (none in both), ordered by member id."""
+        both = [np.concatenate((getattr(self, c.name), getattr(other, c.name))) for c in fields(self)]
+        counts = both[3]
+        order = np.argsort(both[0], kind="stable")
+        moved = counts[order]
+        first = np.cumsum(counts) - counts
+        months = np.repeat(first[order] - (np.cumsum(moved) - moved), moved) + np.arange(int(moved.sum()))
+        return Histories(*(c[order] for c in both[:MEMBER_FIELDS]), *(c[months] for c in both[MEMBER_FIELDS:]))
 
 
 @dataclass
 class Measured:
-    """Each member's figures from their month rows, before the models (`measure`, then `score`)."""
+    """Each member's figures from their history, before the models (`measure`, then `score`)."""
 
     segments: Segments
     """Everything but the model figures (NaN until scored)."""
@@ -314,42 +308,100 @@ class Measured:
 
 def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentOptions) -> tuple[Segments, Fit]:
     """Every member's segments as of the end of `as_of`. `rows` must hold no purchase after `as_of`."""
-    return score(measure(member_ids, rows, as_of, options), options)
+    return score(measure(member_ids, Histories.from_month_rows(rows), as_of, options), options)
 
 
-def measure(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentOptions) -> Measured:
-    """Pyramid, RFM, lifecycle and its moves, and what the models need, per member. The month rows and everything
-    made from them per row are let go: `rows` is emptied (`MonthRows.release`) once read."""
+MOVE_MONTHS = 12
+MAX_THREADS = 4
+YEAR = (1 << 12) - 1
+"""A month's bit and the 11 before it."""
+
+
+class _Buyers:
+    """The members with a purchase, from their history, as of the end of the as-of day: each figure one entry per
+    buyer, in the history's order. `back` counts a month's distance from the as-of month."""
+
+    def __init__(self, hist: Histories, as_of: dt.date) -> None:
+        self.hist = hist
+        self.n = len(hist.member_id)
+        self.as_of_month = as_of.year * 12 + as_of.month - 1
+        self.starts = np.cumsum(hist.months) - hist.months  # every row holds its head month
+        self.position = np.repeat(np.arange(self.n), hist.months)
+        self.back = np.repeat(self.as_of_month - hist.head_month, hist.months) + hist.back
+        if (self.back < 0).any():
+            raise ValueError("a history holds purchases after the as-of month")
+        self.days = np.bitwise_count(hist.days_mask).astype(np.int64)
+        starts = _month_start_days(self.as_of_month - self.back)
+        self.last_days = starts + np.frexp(hist.days_mask.astype(np.float64))[1].astype(np.int64) - 1
+        self.total_days = hist.days_before + self.per(self.days)
+        self.total_spend = hist.spend_before + self.per(hist.spend)
+        near = self.back < MOVE_MONTHS + 12
+        self.month_bits = self.per(np.where(near, np.left_shift(1, np.where(near, self.back, 0)), 0))
+
+    def per(self, values: Ints) -> Ints:
+        """Each buyer's months summed."""
+        if self.n == 0:
+            return np.zeros(0, dtype=np.int64)
+        return np.add.reduceat(values, self.starts)
+
+    def in_months(self, months: int) -> tuple[Ints, Ints]:
+        """Purchase days and spend in the as-of month and the `months` - 1 before it."""
+        inside = self.back < months
+        return self.per(np.where(inside, self.days, 0)), self.per(np.where(inside, self.hist.spend, 0))
+
+    def month_ends(self) -> Iterator[tuple[int, Ints, Ints, Ints]]:
+        """For the end of each of the MOVE_MONTHS months before the as-of month, oldest first, then for the as-of
+        day (`back` 0): purchase days, last purchase day (-1: none) and months with a purchase among the 12 ending
+        there. Walks from the oldest: each month adds its buyers' last day, the days after it come off one month
+        at a time."""
+        if self.n == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            for back in range(MOVE_MONTHS, -1, -1):
+                yield back, empty, empty, empty
+            return
+        recent = self.back <= MOVE_MONTHS
+        latest = np.maximum(
+            np.maximum.reduceat(np.where(recent, -1, self.last_days), self.starts), self.hist.last_before
+        )
+        later_days = self.per(np.where(self.back < MOVE_MONTHS, self.days, 0))
+        for back in range(MOVE_MONTHS, -1, -1):
+            found = np.flatnonzero(self.back == back)
+            at = self.position[found]
+            latest[at] = self.last_days[found]
+            if back < MOVE_MONTHS:
+                later_days[at] -= self.days[found]
+            bought = np.bitwise_count((self.month_bits >> back) & YEAR).astype(np.int64)
+            yield back, self.total_days - later_days, latest.copy(), bought
+
+
+def measure(member_ids: Ints, hist: Histories, as_of: dt.date, options: SegmentOptions) -> Measured:
+    """Pyramid, RFM, lifecycle and its moves, and what the models need, per member. `hist` holds the members with
+    a purchase (all of them in `member_ids`), none after the as-of day."""
     n = len(member_ids)
-    given = rows
-    keep = rows.days_mask != 0
-    if not keep.all():
-        rows = rows.where(keep)
-    per = _PerMember(rows, member_ids)
-    month_index = _month_index(rows.month)
-    starts = _month_start_days(month_index)
-    last_days = starts + np.frexp(rows.days_mask.astype(np.float64))[1].astype(np.int64) - 1
-    first_masks = rows.days_mask[per.starts]  # the first purchase day is in each member's first row
-    first_day = per.first(starts, -1)
-    first_day[per.members] += np.bitwise_count((first_masks & -first_masks) - 1).astype(np.int64)
-    del starts
-    days = np.bitwise_count(rows.days_mask).astype(np.int64)
-
     today = day_number(as_of)
-    as_of_month = as_of.year * 12 + as_of.month - 1
-    in_period = month_index > as_of_month - options.period_months
-    frequency = per.add(np.where(in_period, days, 0))
-    monetary = per.add(np.where(in_period, rows.spend_fen, 0))
-    del in_period
-    first_day_spend = per.first(rows.first_day_spend_fen, 0)
-    total_spend = per.add(rows.spend_fen)
-    given.release()
-    rows.release()
+    buyers = _Buyers(hist, as_of)
+    frequency_b, monetary_b = buyers.in_months(options.period_months)
+    moves, (purchase_days_b, last_day_b, months_bought_b) = _monthly_moves(buyers, today, options)
+    # Each buyer's place among all members (ids are row ids: small, positive).
+    at = np.zeros(0, dtype=np.int64)
+    if n:
+        position = np.zeros(int(member_ids.max()) + 1, dtype=np.int64)
+        position[member_ids] = np.arange(n)
+        at = position[hist.member_id]
 
-    months = _Months(per, month_index, last_days, days)
-    purchase_days, last_day, months_bought = months.at(
-        months.rows_up_to(as_of_month), months.rows_up_to(as_of_month - 12)
-    )
+    def placed(values: Ints, fill: int) -> Ints:
+        out = np.full(n, fill, dtype=np.int64)
+        out[at] = values
+        return out
+
+    first_day = placed(hist.first_day, -1)
+    purchase_days = placed(purchase_days_b, 0)
+    last_day = placed(last_day_b, -1)
+    frequency = placed(frequency_b, 0)
+    monetary = placed(monetary_b, 0)
+    total_spend = placed(buyers.total_spend, 0)
+    first_day_spend = placed(hist.first_spend, 0)
+    months_bought = placed(months_bought_b, 0)
     bought, recency, usual, stage = _lifecycle(first_day, purchase_days, last_day, months_bought, today, options)
     pyramid = pyramid_levels(monetary, (options.vip_pct, options.major_pct, options.regular_pct))
 
@@ -365,8 +417,6 @@ def measure(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentO
 
     x = np.maximum(purchase_days - 1, 0)
     span = np.where(bought, last_day - first_day, 0)
-    moves = _monthly_moves(months, first_day, as_of_month, stage, options)
-
     segments = Segments(
         member_ids=member_ids,
         recency_days=recency,
@@ -426,46 +476,46 @@ def _lifecycle(
     return bought, recency, usual, stage
 
 
-MOVE_MONTHS = 12
-MAX_THREADS = 4
+def _month_end(month: int) -> int:
+    """The day number of a month's last day (a month index)."""
+    return day_number(dt.date((month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1))
 
 
-def _monthly_moves(
-    months: _Months, first_day: Ints, as_of_month: int, current: Ints, options: SegmentOptions
-) -> dict[str, dict[str, int]]:
-    """Moves between stages month by month: the stages at the end of each of the last 12 months (and at the
-    as-of day for the last step), and how many members went from one stage to another, keyed "YYYY-MM". The
-    month ends are worked out side by side on the machine's cores (numpy lets go of the interpreter lock)."""
-    first = as_of_month - MOVE_MONTHS
+def _monthly_moves(buyers: _Buyers, today: int, options: SegmentOptions) -> tuple[dict[str, dict[str, int]], AsOf]:
+    """Moves between stages month by month: the buyers' stages at the end of each of the last 12 months and at the
+    as-of day, and how many went from one stage to another, keyed "YYYY-MM" (a member who never bought stays
+    registered: no move). Also the as-of day's purchase days, last purchase day and months bought. The stages are
+    worked out side by side on the machine's cores (numpy lets go of the interpreter lock), no more month ends
+    in flight than cores, so memory stays bounded."""
+    first_day = buyers.hist.first_day
 
-    def stage_at_end(month: int, count: Counts, year_before: Counts) -> Stages:
-        end = dt.date((month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1)
-        return _lifecycle(first_day, *months.at(count, year_before), day_number(end), options)[-1].astype(np.int8)
+    def stage_at(end: int, figures: AsOf) -> Stages:
+        return _lifecycle(first_day, *figures, end, options)[-1].astype(np.int8)
 
     workers = min(os.cpu_count() or 1, MAX_THREADS)
-    year: collections.deque[Counts] = collections.deque(maxlen=13)  # counts up to a month and the 12 before it
     stages: list[Stages] = []
+    as_of: AsOf | None = None
     with ThreadPoolExecutor(max_workers=workers) as pool:
         working: collections.deque[Future[Stages]] = collections.deque()
-        for month, count in zip(
-            range(first - 12, as_of_month), months.rows_up_to_each(first - 12, as_of_month - 1), strict=True
-        ):
-            year.append(count)
-            if month >= first:
-                if len(working) == workers:  # no more month ends under way than cores: memory stays bounded
-                    stages.append(working.popleft().result())
-                working.append(pool.submit(stage_at_end, month, count, year[0]))
+        for back, *figures in buyers.month_ends():
+            if len(working) == workers:
+                stages.append(working.popleft().result())
+            as_of = (figures[0], figures[1], figures[2])
+            end = today if back == 0 else _month_end(buyers.as_of_month - back)
+            working.append(pool.submit(stage_at, end, as_of))
         stages += [end.result() for end in working]
-    stages.append(current.astype(np.int8))
+    assert as_of is not None
     moves: dict[str, dict[str, int]] = {}
-    for month, (previous, stage) in zip(range(first + 1, as_of_month + 1), itertools.pairwise(stages), strict=True):
+    for month, (previous, stage) in zip(
+        range(buyers.as_of_month - MOVE_MONTHS + 1, buyers.as_of_month + 1), itertools.pairwise(stages), strict=True
+    ):
         changed = previous != stage
         pairs = previous[changed].astype(np.int64) * len(STAGES) + stage[changed]
         found = np.bincount(pairs, minlength=len(STAGES) ** 2)
         moves[f"{month // 12:04d}-{month % 12 + 1:02d}"] = {
             f"{STAGES[i // len(STAGES)]}>{STAGES[i % len(STAGES)]}": int(c) for i, c in enumerate(found) if c
         }
-    return moves
+    return moves, as_of
 
 
 def _value(m: Measured, options: SegmentOptions) -> Fit:
