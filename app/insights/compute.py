@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,6 +50,9 @@ MIN_FIT_MEMBERS = 50
 MIN_FIT_REPEATERS = 20
 
 MODELS = ("bgnbd+gg", "interval rule", "no purchase")
+REGISTERED, NEW, ACTIVE, LOYAL, DORMANT, LOST = (
+    STAGES.index(stage) for stage in ("registered", "new", "active", "loyal", "dormant", "lost")
+)
 MODEL_BGNBD, MODEL_RULE, MODEL_NONE = range(3)
 
 
@@ -93,10 +96,6 @@ class MonthRows:
     spend_fen: Ints
     days_mask: Ints
     first_day_spend_fen: Ints
-
-    def where(self, keep: Bools) -> MonthRows:
-        """The rows where `keep` is true."""
-        return MonthRows(*(getattr(self, column.name)[keep] for column in fields(self)))
 
 
 @dataclass
@@ -174,14 +173,21 @@ def quintile_scores(values: Ints | Floats, higher_is_better: bool = True) -> Int
 
 def _count_below(values: Ints | Floats) -> Ints:
     """For each value, how many values are smaller. Whole numbers in a range not much wider than their count
-    (days, purchase days) are counted by value in one pass; anything else by sorting."""
+    (days, purchase days) are counted by value in one pass; anything else by sorting: in sorted order, each run
+    of equal values has the place of its first."""
     if values.dtype.kind == "i":
         low = int(values.min())
         if int(values.max()) - low <= 4 * len(values):
             shifted = values - low
             tally = np.bincount(shifted)
             return (np.cumsum(tally) - tally)[shifted]
-    return np.searchsorted(np.sort(values), values, side="left")
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    first = np.ones(len(values), dtype=np.bool_)
+    first[1:] = ordered[1:] != ordered[:-1]
+    below = np.empty(len(values), dtype=np.int64)
+    below[order] = np.maximum.accumulate(np.where(first, np.arange(len(values)), 0))
+    return below
 
 
 def pyramid_levels(spend: Ints, shares_pct: tuple[int, int, int]) -> Ints:
@@ -231,14 +237,49 @@ MONTH_FIELDS = (("back", "u1"), ("days_mask", "<u4"), ("spend", "<i8"))
 """One month of a history row's `months` (db/member_histories.py MONTH)."""
 HEAD = np.dtype(list(HEAD_FIELDS))
 MONTH = np.dtype(list(MONTH_FIELDS))
-MEMBER_FIELDS = len(HEAD_FIELDS)
+
+
+@dataclass(frozen=True)
+class HistoryRows:
+    """Members' history rows (db/member_histories.py) as read: every `head` joined, and every `months` joined in
+    the same member order. Members can be left out and added as bytes, before the columns are made."""
+
+    heads: bytes = b""
+    months: bytes = b""
+
+    @classmethod
+    def from_month_rows(cls, rows: MonthRows) -> HistoryRows:
+        """The rows the monthly totals (ordered by member and month) make, packed as the stored rows are."""
+        columns = (rows.member_id, rows.month, rows.spend_fen, rows.days_mask, rows.first_day_spend_fen)
+        made = member_histories.expected(zip(*(column.tolist() for column in columns), strict=True))
+        return cls(b"".join(head for head, _ in made.values()), b"".join(m for _, m in made.values()))
+
+    def records(self) -> tuple[npt.NDArray[np.void], npt.NDArray[np.void]]:
+        return np.frombuffer(self.heads, dtype=HEAD), np.frombuffer(self.months, dtype=MONTH)
+
+    def last_days(self) -> tuple[Ints, Ints]:
+        """The members' ids and last purchase days (in the head month, each member's first month)."""
+        head, month = self.records()
+        counts = head["months"].astype(np.int64)
+        mask = month["days_mask"][np.cumsum(counts) - counts].astype(np.float64)
+        starts = _month_start_days(head["head_month"].astype(np.int64))
+        return head["member_id"].astype(np.int64), starts + np.frexp(mask)[1].astype(np.int64) - 1
+
+    def without(self, members: Ints) -> HistoryRows:
+        """These rows but those of `members`."""
+        head, month = self.records()
+        keep = ~np.isin(head["member_id"], members)
+        return HistoryRows(head[keep].tobytes(), month[np.repeat(keep, head["months"])].tobytes())
+
+    def __add__(self, other: HistoryRows) -> HistoryRows:
+        return HistoryRows(self.heads + other.heads, self.months + other.months)
 
 
 @dataclass
 class Histories:
-    """Members' history rows (db/member_histories.py) as columns: the head's fields, one entry per member with a
-    purchase, ordered by member id; then the months' fields, each member's months together, in the same order.
-    `head_month` is a month index (year * 12 + month - 1); days are days since 1970-01-01."""
+    """Members' history rows as columns: the head's fields, one entry per member with a purchase; then the months'
+    fields, each member's months together, members in the same order. `head_month` is a month index (year * 12 +
+    month - 1); days are days since 1970-01-01."""
 
     member_id: Ints
     first_day: Ints
@@ -253,42 +294,12 @@ class Histories:
     spend: Ints
 
     @classmethod
-    def parse(cls, heads: bytes, months: bytes) -> Histories:
-        """From the rows' `head` and `months` bytes, each set joined in member order."""
-        head = np.frombuffer(heads, dtype=HEAD)
-        month = np.frombuffer(months, dtype=MONTH)
+    def parse(cls, rows: HistoryRows) -> Histories:
+        head, month = rows.records()
         return cls(
             *(head[name].astype(np.int64) for name, _ in HEAD_FIELDS),
             *(month[name].astype(np.int64) for name, _ in MONTH_FIELDS),
         )
-
-    @classmethod
-    def from_month_rows(cls, rows: MonthRows) -> Histories:
-        """The rows the monthly totals would make (the same packing as the stored rows)."""
-        columns = (rows.member_id, rows.month, rows.spend_fen, rows.days_mask, rows.first_day_spend_fen)
-        made = member_histories.expected(zip(*(column.tolist() for column in columns), strict=True))
-        return cls.parse(b"".join(head for head, _ in made.values()), b"".join(m for _, m in made.values()))
-
-    def last_days(self) -> Ints:
-        """Each member's last purchase day (in their head month, the first of their months)."""
-        head = self.days_mask[np.cumsum(self.months) - self.months]
-        return _month_start_days(self.head_month) + np.frexp(head.astype(np.float64))[1].astype(np.int64) - 1
-
-    def where(self, keep: Bools) -> Histories:
-        """The members where `keep` is true, with their months."""
-        columns = [getattr(self, column.name) for column in fields(self)]
-        months = np.repeat(keep, self.months)
-        return Histories(*(c[keep] for c in columns[:MEMBER_FIELDS]), *(c[months] for c in columns[MEMBER_FIELDS:]))
-
-    def merged(self, other: Histories) -> Histories:
-        """These members and `other`'s (none in both), ordered by member id."""
-        both = [np.concatenate((getattr(self, c.name), getattr(other, c.name))) for c in fields(self)]
-        counts = both[3]
-        order = np.argsort(both[0], kind="stable")
-        moved = counts[order]
-        first = np.cumsum(counts) - counts
-        months = np.repeat(first[order] - (np.cumsum(moved) - moved), moved) + np.arange(int(moved.sum()))
-        return Histories(*(c[order] for c in both[:MEMBER_FIELDS]), *(c[months] for c in both[MEMBER_FIELDS:]))
 
 
 @dataclass
@@ -308,7 +319,7 @@ class Measured:
 
 def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentOptions) -> tuple[Segments, Fit]:
     """Every member's segments as of the end of `as_of`. `rows` must hold no purchase after `as_of`."""
-    return score(measure(member_ids, Histories.from_month_rows(rows), as_of, options), options)
+    return score(measure(member_ids, Histories.parse(HistoryRows.from_month_rows(rows)), as_of, options), options)
 
 
 MOVE_MONTHS = 12
@@ -359,13 +370,17 @@ class _Buyers:
             for back in range(MOVE_MONTHS, -1, -1):
                 yield back, empty, empty, empty
             return
-        recent = self.back <= MOVE_MONTHS
-        latest = np.maximum(
-            np.maximum.reduceat(np.where(recent, -1, self.last_days), self.starts), self.hist.last_before
-        )
+        recent = np.flatnonzero(self.back <= MOVE_MONTHS)
+        by_month = recent[np.argsort(self.back[recent].astype(np.uint8), kind="stable")]  # a counting sort
+        bounds = np.searchsorted(self.back[by_month], np.arange(MOVE_MONTHS + 2))
+        latest = np.full(self.n, -1, dtype=np.int64)
+        older = self.back > MOVE_MONTHS
+        if older.any():
+            latest = np.maximum.reduceat(np.where(older, self.last_days, -1), self.starts)
+        latest = np.maximum(latest, self.hist.last_before)
         later_days = self.per(np.where(self.back < MOVE_MONTHS, self.days, 0))
         for back in range(MOVE_MONTHS, -1, -1):
-            found = np.flatnonzero(self.back == back)
+            found = by_month[bounds[back] : bounds[back + 1]]
             at = self.position[found]
             latest[at] = self.last_days[found]
             if back < MOVE_MONTHS:
@@ -381,7 +396,9 @@ def measure(member_ids: Ints, hist: Histories, as_of: dt.date, options: SegmentO
     today = day_number(as_of)
     buyers = _Buyers(hist, as_of)
     frequency_b, monetary_b = buyers.in_months(options.period_months)
-    moves, (purchase_days_b, last_day_b, months_bought_b) = _monthly_moves(buyers, today, options)
+    moves, (purchase_days_b, last_day_b, _months_bought), (_bought, recency_b, usual_b, stage_b) = _monthly_moves(
+        buyers, today, options
+    )
     # Each buyer's place among all members (ids are row ids: small, positive).
     at = np.zeros(0, dtype=np.int64)
     if n:
@@ -401,8 +418,12 @@ def measure(member_ids: Ints, hist: Histories, as_of: dt.date, options: SegmentO
     monetary = placed(monetary_b, 0)
     total_spend = placed(buyers.total_spend, 0)
     first_day_spend = placed(hist.first_spend, 0)
-    months_bought = placed(months_bought_b, 0)
-    bought, recency, usual, stage = _lifecycle(first_day, purchase_days, last_day, months_bought, today, options)
+    bought = np.zeros(n, dtype=np.bool_)
+    bought[at] = True
+    recency = placed(recency_b, -1)
+    stage = placed(stage_b, REGISTERED)
+    usual = np.full(n, np.nan)  # no interval for who never bought
+    usual[at] = usual_b
     pyramid = pyramid_levels(monetary, (options.vip_pct, options.major_pct, options.regular_pct))
 
     r_score = np.zeros(n, dtype=np.int64)
@@ -460,19 +481,16 @@ def _lifecycle(
     bought, recency, usual interval and the stage of every member."""
     bought = purchase_days > 0
     recency = np.where(bought, today - last_day, -1)
-    x = np.maximum(purchase_days - 1, 0)
-    span = np.where(bought, last_day - first_day, 0)
-    usual_interval = np.where(x > 0, span / np.maximum(x, 1), np.nan)
-    store_interval = float(np.median(usual_interval[x > 0])) if (x > 0).any() else float(options.lost_days)
-    usual = np.where(x > 0, usual_interval, store_interval)
+    repeat = np.flatnonzero(purchase_days > 1)  # an interval needs two purchase days
+    intervals = (last_day[repeat] - first_day[repeat]) / (purchase_days[repeat] - 1)
+    usual = np.full(len(bought), float(np.median(intervals)) if len(repeat) else float(options.lost_days))
+    usual[repeat] = intervals
 
-    stage = np.full(len(bought), STAGES.index("active"), dtype=np.int64)
-    dormant = recency * 100 > usual * options.dormant_factor_pct
-    stage[(months_bought >= options.loyal_months) & ~dormant] = STAGES.index("loyal")
-    stage[dormant] = STAGES.index("dormant")
-    stage[recency > options.lost_days] = STAGES.index("lost")
-    stage[bought & (today - first_day < options.new_days)] = STAGES.index("new")
-    stage[~bought] = STAGES.index("registered")
+    stage = np.where(months_bought >= options.loyal_months, LOYAL, ACTIVE)
+    stage[recency * 100 > usual * options.dormant_factor_pct] = DORMANT
+    stage[recency > options.lost_days] = LOST
+    stage[bought & (today - first_day < options.new_days)] = NEW
+    stage[~bought] = REGISTERED
     return bought, recency, usual, stage
 
 
@@ -481,12 +499,14 @@ def _month_end(month: int) -> int:
     return day_number(dt.date((month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1))
 
 
-def _monthly_moves(buyers: _Buyers, today: int, options: SegmentOptions) -> tuple[dict[str, dict[str, int]], AsOf]:
+def _monthly_moves(
+    buyers: _Buyers, today: int, options: SegmentOptions
+) -> tuple[dict[str, dict[str, int]], AsOf, tuple[Bools, Ints, Floats, Ints]]:
     """Moves between stages month by month: the buyers' stages at the end of each of the last 12 months and at the
     as-of day, and how many went from one stage to another, keyed "YYYY-MM" (a member who never bought stays
-    registered: no move). Also the as-of day's purchase days, last purchase day and months bought. The stages are
-    worked out side by side on the machine's cores (numpy lets go of the interpreter lock), no more month ends
-    in flight than cores, so memory stays bounded."""
+    registered: no move). Also the as-of day's purchase days, last purchase day and months bought, and its
+    lifecycle (`_lifecycle`). The month ends are worked out side by side on the machine's cores (numpy lets go of
+    the interpreter lock), no more in flight than cores, so memory stays bounded."""
     first_day = buyers.hist.first_day
 
     def stage_at(end: int, figures: AsOf) -> Stages:
@@ -494,17 +514,18 @@ def _monthly_moves(buyers: _Buyers, today: int, options: SegmentOptions) -> tupl
 
     workers = min(os.cpu_count() or 1, MAX_THREADS)
     stages: list[Stages] = []
-    as_of: AsOf | None = None
     with ThreadPoolExecutor(max_workers=workers) as pool:
         working: collections.deque[Future[Stages]] = collections.deque()
-        for back, *figures in buyers.month_ends():
+        for back, purchase_days, last_day, months_bought in buyers.month_ends():
+            as_of = (purchase_days, last_day, months_bought)
+            if back == 0:
+                break
             if len(working) == workers:
                 stages.append(working.popleft().result())
-            as_of = (figures[0], figures[1], figures[2])
-            end = today if back == 0 else _month_end(buyers.as_of_month - back)
-            working.append(pool.submit(stage_at, end, as_of))
+            working.append(pool.submit(stage_at, _month_end(buyers.as_of_month - back), as_of))
+        current = _lifecycle(first_day, *as_of, today, options)
         stages += [end.result() for end in working]
-    assert as_of is not None
+    stages.append(current[-1].astype(np.int8))
     moves: dict[str, dict[str, int]] = {}
     for month, (previous, stage) in zip(
         range(buyers.as_of_month - MOVE_MONTHS + 1, buyers.as_of_month + 1), itertools.pairwise(stages), strict=True
@@ -515,7 +536,7 @@ def _monthly_moves(buyers: _Buyers, today: int, options: SegmentOptions) -> tupl
         moves[f"{month // 12:04d}-{month % 12 + 1:02d}"] = {
             f"{STAGES[i // len(STAGES)]}>{STAGES[i % len(STAGES)]}": int(c) for i, c in enumerate(found) if c
         }
-    return moves, as_of
+    return moves, as_of, current
 
 
 def _value(m: Measured, options: SegmentOptions) -> Fit:

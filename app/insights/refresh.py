@@ -35,6 +35,7 @@ from app.insights.compute import (
     Fit,
     Floats,
     Histories,
+    HistoryRows,
     Ints,
     MonthRows,
     SegmentOptions,
@@ -142,7 +143,7 @@ HISTORY_SLICE = 250_000
 """Member ids per query when SQLite hands the history rows over joined (a few tens of megabytes each)."""
 
 
-def _history_bytes(conn: Connection) -> tuple[bytes, bytes]:
+def _history_rows(conn: Connection) -> HistoryRows:
     """Every history row's `head`, and every row's `months`, each joined in member order.
 
     On SQLite, SQLite joins them itself, one slice of member ids at a time (a range of the table's b-tree, read in
@@ -156,7 +157,7 @@ def _history_bytes(conn: Connection) -> tuple[bytes, bytes]:
         ):
             heads.append(head)
             months.append(packed)
-        return b"".join(heads), b"".join(months)
+        return HistoryRows(b"".join(heads), b"".join(months))
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         top = int(cursor.execute("SELECT COALESCE(MAX(member_id), 0) FROM member_histories").fetchone()[0])
@@ -170,7 +171,7 @@ def _history_bytes(conn: Connection) -> tuple[bytes, bytes]:
         ]
     finally:
         cursor.close()
-    return b"".join(head or b"" for head, _ in slices), b"".join(packed or b"" for _, packed in slices)
+    return HistoryRows(b"".join(h or b"" for h, _ in slices), b"".join(m or b"" for _, m in slices))
 
 
 _TOTALS = text(
@@ -334,31 +335,34 @@ class Refresher:
         (gone,) = _int_columns(conn, ("id",), "members", "status = {p}", (values(MemberStatus.ANONYMISED),))
         if len(gone):
             joined = joined[~np.isin(joined, gone)]
-        hist = Histories.parse(*_history_bytes(conn))
-        if len(gone):
-            hist = hist.where(~np.isin(hist.member_id, gone))
-        hist, later = self._leave_out_later(conn, hist, as_of, timezone)
+        stored = _history_rows(conn)
+        hist, later = self._leave_out_later(conn, stored, gone, as_of, timezone)
         # Members who joined after the as-of day are left out, unless they had bought by then (imported history).
         ids = _distinct_sorted(joined, hist.member_id)
         numbers = _member_numbers(conn, ids) if with_numbers else MemberNumbers([], [])
         return ids, numbers, hist, later
 
     def _leave_out_later(
-        self, conn: Connection, hist: Histories, as_of: dt.date, timezone: str
+        self, conn: Connection, stored: HistoryRows, gone: Ints, as_of: dt.date, timezone: str
     ) -> tuple[Histories, int]:
-        """The histories as they stood at the end of the as-of day, and how many sales came after it. The members
-        who bought later (today's buyers, for the latest day) have theirs made again from their monthly totals up
-        to the as-of month, that month's later purchases taken off."""
-        later_buyers = hist.member_id[hist.last_days() > day_number(as_of)]
+        """The histories as they stood at the end of the as-of day, without the anonymised members, and how many
+        sales came after it. The members who bought later (today's buyers, for the latest day) have theirs made
+        again from their monthly totals up to the as-of month, that month's later purchases taken off."""
+        members, last_days = stored.last_days()
+        later_buyers = members[last_days > day_number(as_of)]
+        if len(gone):
+            later_buyers = later_buyers[~np.isin(later_buyers, gone)]
+        leave_out = np.concatenate((later_buyers, gone[np.isin(gone, members)]))
+        if len(leave_out):
+            stored = stored.without(leave_out)
         if not len(later_buyers):
-            return hist, 0
+            return Histories.parse(stored), 0
         month = aggregates.month_key(as_of)
         rows, later = _month_rows(conn, later_buyers.tolist(), month)
         partial = (rows.month == month) & ((rows.days_mask >> as_of.day) != 0)
         if partial.any():
             later += self._clip_as_of_month(conn, rows, partial, as_of, timezone)
-        redone = Histories.from_month_rows(rows)
-        return hist.where(~np.isin(hist.member_id, later_buyers)).merged(redone), later
+        return Histories.parse(stored + HistoryRows.from_month_rows(rows)), later
 
     def _clip_as_of_month(
         self, conn: Connection, rows: MonthRows, partial: Bools, as_of: dt.date, timezone: str
