@@ -99,19 +99,19 @@ def _insert(conn: Connection, rows: dict[int, tuple[bytes, bytes]]) -> None:
         conn.execute(_INSERT, [{"member_id": m, "head": h, "months": ms} for m, (h, ms) in rows.items()])
 
 
+_SOME_TOTALS = text(_TOTALS.format(where=" AND member_id IN :members")).bindparams(bindparam("members", expanding=True))
+_REMOVE = text("DELETE FROM member_histories WHERE member_id IN :members").bindparams(
+    bindparam("members", expanding=True)
+)
+
+
 def write(conn: Connection, member_ids: Iterable[int]) -> None:
     """These members' rows made again from their monthly totals (in the caller's transaction)."""
     ids = sorted(set(member_ids))
-    select_some = text(_TOTALS.format(where=" AND member_id IN :members")).bindparams(
-        bindparam("members", expanding=True)
-    )
-    remove = text("DELETE FROM member_histories WHERE member_id IN :members").bindparams(
-        bindparam("members", expanding=True)
-    )
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        rows = expected(conn.execute(select_some, {"members": chunk}))
-        conn.execute(remove, {"members": chunk})
+        rows = expected(conn.execute(_SOME_TOTALS, {"members": chunk}))
+        conn.execute(_REMOVE, {"members": chunk})
         _insert(conn, rows)
 
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +41,10 @@ Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 Stages = npt.NDArray[np.int8]
-AsOf = tuple[Ints, Ints, Ints]
+Days = npt.NDArray[np.int32]
+"""Day numbers and counts of days, months and bits, in 32 bits where a million of them go through every month end."""
+Whole = TypeVar("Whole", Ints, Days)
+AsOf = tuple[Days, Days, Days]
 """Purchase days, last purchase day and months with a purchase among the last 12, per member, at some day."""
 
 EPOCH = dt.date(1970, 1, 1)
@@ -341,18 +344,19 @@ class _Buyers:
         self.back = np.repeat(self.as_of_month - hist.head_month, hist.months) + hist.back
         if (self.back < 0).any():
             raise ValueError("a history holds purchases after the as-of month")
-        self.days = np.bitwise_count(hist.days_mask).astype(np.int64)
+        self.days: Days = np.bitwise_count(hist.days_mask).astype(np.int32)  # the month ends' figures in 32 bits
         starts = _month_start_days(self.as_of_month - self.back)
         self.last_days = starts + np.frexp(hist.days_mask.astype(np.float64))[1].astype(np.int64) - 1
-        self.total_days = hist.days_before + self.per(self.days)
+        self.total_days: Days = (hist.days_before + self.per(self.days).astype(np.int64)).astype(np.int32)
         self.total_spend = hist.spend_before + self.per(hist.spend)
         near = self.back < MOVE_MONTHS + 12
-        self.month_bits = self.per(np.where(near, np.left_shift(1, np.where(near, self.back, 0)), 0))
+        self.month_bits = self.per(np.where(near, np.left_shift(1, np.where(near, self.back, 0)), 0)).astype(np.int32)
+        self.first_day = hist.first_day.astype(np.int32)
 
-    def per(self, values: Ints) -> Ints:
+    def per(self, values: Whole) -> Whole:
         """Each buyer's months summed."""
         if self.n == 0:
-            return np.zeros(0, dtype=np.int64)
+            return values[:0]
         return np.add.reduceat(values, self.starts)
 
     def in_months(self, months: int) -> tuple[Ints, Ints]:
@@ -360,33 +364,34 @@ class _Buyers:
         inside = self.back < months
         return self.per(np.where(inside, self.days, 0)), self.per(np.where(inside, self.hist.spend, 0))
 
-    def month_ends(self) -> Iterator[tuple[int, Ints, Ints, Ints]]:
+    def month_ends(self) -> Iterator[tuple[int, Days, Days, Days]]:
         """For the end of each of the MOVE_MONTHS months before the as-of month, oldest first, then for the as-of
         day (`back` 0): purchase days, last purchase day (-1: none) and months with a purchase among the 12 ending
         there. Walks from the oldest: each month adds its buyers' last day, the days after it come off one month
         at a time."""
         if self.n == 0:
-            empty = np.zeros(0, dtype=np.int64)
+            empty = np.zeros(0, dtype=np.int32)
             for back in range(MOVE_MONTHS, -1, -1):
                 yield back, empty, empty, empty
             return
         recent = np.flatnonzero(self.back <= MOVE_MONTHS)
         by_month = recent[np.argsort(self.back[recent].astype(np.uint8), kind="stable")]  # a counting sort
         bounds = np.searchsorted(self.back[by_month], np.arange(MOVE_MONTHS + 2))
-        latest = np.full(self.n, -1, dtype=np.int64)
+        before = self.hist.last_before
         older = self.back > MOVE_MONTHS
         if older.any():
-            latest = np.maximum.reduceat(np.where(older, self.last_days, -1), self.starts)
-        latest = np.maximum(latest, self.hist.last_before)
-        later_days = self.per(np.where(self.back < MOVE_MONTHS, self.days, 0))
+            before = np.maximum(before, np.maximum.reduceat(np.where(older, self.last_days, -1), self.starts))
+        latest: Days = before.astype(np.int32)
+        later_days: Days = self.per(np.where(self.back < MOVE_MONTHS, self.days, 0).astype(np.int32))
         for back in range(MOVE_MONTHS, -1, -1):
             found = by_month[bounds[back] : bounds[back + 1]]
             at = self.position[found]
             latest[at] = self.last_days[found]
             if back < MOVE_MONTHS:
                 later_days[at] -= self.days[found]
-            bought = np.bitwise_count((self.month_bits >> back) & YEAR).astype(np.int64)
-            yield back, self.total_days - later_days, latest.copy(), bought
+            bought = np.bitwise_count((self.month_bits >> back) & YEAR).astype(np.int32)
+            purchase_days: Days = self.total_days - later_days
+            yield back, purchase_days, latest.copy(), bought
 
 
 def measure(member_ids: Ints, hist: Histories, as_of: dt.date, options: SegmentOptions) -> Measured:
@@ -406,7 +411,7 @@ def measure(member_ids: Ints, hist: Histories, as_of: dt.date, options: SegmentO
         position[member_ids] = np.arange(n)
         at = position[hist.member_id]
 
-    def placed(values: Ints, fill: int) -> Ints:
+    def placed(values: Ints | Days, fill: int) -> Ints:
         out = np.full(n, fill, dtype=np.int64)
         out[at] = values
         return out
@@ -469,13 +474,13 @@ def score(m: Measured, options: SegmentOptions) -> tuple[Segments, Fit]:
 
 
 def _lifecycle(
-    first_day: Ints,
-    purchase_days: Ints,
-    last_day: Ints,
-    months_bought: Ints,
+    first_day: Whole,
+    purchase_days: Whole,
+    last_day: Whole,
+    months_bought: Whole,
     today: int,
     options: SegmentOptions,
-) -> tuple[Bools, Ints, Floats, Ints]:
+) -> tuple[Bools, Whole, Floats, Ints]:
     """Stages at the end of day `today` from each member's first purchase day and, counting the months up to
     today's, their purchase days, last purchase day and months with a purchase among the last 12: whether they
     bought, recency, usual interval and the stage of every member."""
@@ -501,13 +506,13 @@ def _month_end(month: int) -> int:
 
 def _monthly_moves(
     buyers: _Buyers, today: int, options: SegmentOptions
-) -> tuple[dict[str, dict[str, int]], AsOf, tuple[Bools, Ints, Floats, Ints]]:
+) -> tuple[dict[str, dict[str, int]], AsOf, tuple[Bools, Days, Floats, Ints]]:
     """Moves between stages month by month: the buyers' stages at the end of each of the last 12 months and at the
     as-of day, and how many went from one stage to another, keyed "YYYY-MM" (a member who never bought stays
     registered: no move). Also the as-of day's purchase days, last purchase day and months bought, and its
     lifecycle (`_lifecycle`). The month ends are worked out side by side on the machine's cores (numpy lets go of
     the interpreter lock), no more in flight than cores, so memory stays bounded."""
-    first_day = buyers.hist.first_day
+    first_day = buyers.first_day
 
     def stage_at(end: int, figures: AsOf) -> Stages:
         return _lifecycle(first_day, *figures, end, options)[-1].astype(np.int8)

@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import Connection, bindparam, delete, insert, select, text
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.child_process import run_job
@@ -192,6 +192,20 @@ def _month_rows(conn: Connection, members: list[int], month: int) -> tuple[Month
     return MonthRows(*(np.ascontiguousarray(kept[:, j]) for j in range(5))), int(table[after, 5].sum())
 
 
+def _joined(conn: Connection, end: Any) -> Ints:
+    """The ids of the members who joined before `end` (a driver value). Members are never deleted, so their ids
+    are usually 1 to the highest, none missing: then only the few who joined since are read, and the rest is a
+    range. Otherwise the joined_at index answers it alone, without reading a member's row."""
+    count, top = conn.execute(select(func.count(), func.coalesce(func.max(Member.id), 0))).one()
+    if count != top:
+        return _int_columns(conn, ("id",), "members", "joined_at < {p}", (end,))[0]
+    (late,) = _int_columns(conn, ("id",), "members", "joined_at >= {p}", (end,))
+    kept = np.ones(int(top) + 1, dtype=np.bool_)
+    kept[0] = False
+    kept[late] = False
+    return np.flatnonzero(kept).astype(np.int64)
+
+
 def _distinct_sorted(*ids: Ints) -> Ints:
     """The ids (positive, as row ids are) found in any of the arrays, in order, without sorting them."""
     if not any(len(found) for found in ids):
@@ -329,9 +343,8 @@ class Refresher:
         self, conn: Connection, as_of: dt.date, end: dt.datetime, timezone: str, with_numbers: bool
     ) -> tuple[Any, MemberNumbers, Histories, int]:
         values = DriverValues(sqlite=conn.dialect.name == "sqlite")
-        # The joined_at index answers this alone, without reading a member's row; the few anonymised members
-        # come from their own small index and are taken out here.
-        (joined,) = _int_columns(conn, ("id",), "members", "joined_at < {p}", (values(end),))
+        joined = _joined(conn, values(end))
+        # The few anonymised members come from their own small index and are taken out here.
         (gone,) = _int_columns(conn, ("id",), "members", "status = {p}", (values(MemberStatus.ANONYMISED),))
         if len(gone):
             joined = joined[~np.isin(joined, gone)]
