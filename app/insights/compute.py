@@ -242,6 +242,12 @@ HEAD = np.dtype(list(HEAD_FIELDS))
 MONTH = np.dtype(list(MONTH_FIELDS))
 
 
+def _cut(data: bytes, starts: Ints, ends: Ints, then: bytes) -> bytes:
+    """`data` without the byte ranges from `starts` to `ends` (ascending, apart), followed by `then`."""
+    kept = zip([0, *ends.tolist()], [*starts.tolist(), len(data)], strict=True)
+    return b"".join([*(data[low:high] for low, high in kept), then])
+
+
 @dataclass(frozen=True)
 class HistoryRows:
     """Members' history rows (db/member_histories.py) as read: every `head` joined, and every `months` joined in
@@ -268,14 +274,18 @@ class HistoryRows:
         starts = _month_start_days(head["head_month"].astype(np.int64))
         return head["member_id"].astype(np.int64), starts + np.frexp(mask)[1].astype(np.int64) - 1
 
-    def without(self, members: Ints) -> HistoryRows:
-        """These rows but those of `members`."""
-        head, month = self.records()
-        keep = ~np.isin(head["member_id"], members)
-        return HistoryRows(head[keep].tobytes(), month[np.repeat(keep, head["months"])].tobytes())
-
-    def __add__(self, other: HistoryRows) -> HistoryRows:
-        return HistoryRows(self.heads + other.heads, self.months + other.months)
+    def without(self, members: Ints, then: HistoryRows | None = None) -> HistoryRows:
+        """These rows but those of `members` (a few), followed by `then`'s: the bytes between the rows left out
+        are copied once."""
+        head = np.frombuffer(self.heads, dtype=HEAD)
+        gone = np.flatnonzero(np.isin(head["member_id"], members))
+        ends = np.cumsum(head["months"], dtype=np.int64) * MONTH.itemsize
+        starts = ends - head["months"].astype(np.int64) * MONTH.itemsize
+        tail = then if then is not None else HistoryRows()
+        return HistoryRows(
+            _cut(self.heads, gone * HEAD.itemsize, (gone + 1) * HEAD.itemsize, tail.heads),
+            _cut(self.months, starts[gone], ends[gone], tail.months),
+        )
 
 
 @dataclass
@@ -473,6 +483,20 @@ def score(m: Measured, options: SegmentOptions) -> tuple[Segments, Fit]:
     return m.segments, _value(m, options)
 
 
+def _stage_of_flags() -> Ints:
+    """The stage for each combination of: bought, new, lost, dormant, loyal (bits 0–4): the first that holds of
+    registered (not bought), new, lost, dormant, loyal, else active."""
+    stages = []
+    for flags in range(32):
+        bought, new, lost, dormant, loyal = ((flags >> bit) & 1 for bit in range(5))
+        first = [(not bought, REGISTERED), (new, NEW), (lost, LOST), (dormant, DORMANT), (loyal, LOYAL)]
+        stages.append(next((stage for holds, stage in first if holds), ACTIVE))
+    return np.array(stages, dtype=np.int64)
+
+
+_STAGE_OF_FLAGS = _stage_of_flags()
+
+
 def _lifecycle(
     first_day: Whole,
     purchase_days: Whole,
@@ -491,11 +515,18 @@ def _lifecycle(
     usual = np.full(len(bought), float(np.median(intervals)) if len(repeat) else float(options.lost_days))
     usual[repeat] = intervals
 
-    stage = np.where(months_bought >= options.loyal_months, LOYAL, ACTIVE)
-    stage[recency * 100 > usual * options.dormant_factor_pct] = DORMANT
-    stage[recency > options.lost_days] = LOST
-    stage[bought & (today - first_day < options.new_days)] = NEW
-    stage[~bought] = REGISTERED
+    flags = bought.astype(np.uint8)
+    for bit, flag in enumerate(
+        (
+            first_day > today - options.new_days,
+            recency > options.lost_days,
+            recency * 100 > usual * options.dormant_factor_pct,
+            months_bought >= options.loyal_months,
+        ),
+        start=1,
+    ):
+        flags |= flag.view(np.uint8) << bit
+    stage = _STAGE_OF_FLAGS[flags]
     return bought, recency, usual, stage
 
 

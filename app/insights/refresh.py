@@ -366,16 +366,14 @@ class Refresher:
         if len(gone):
             later_buyers = later_buyers[~np.isin(later_buyers, gone)]
         leave_out = np.concatenate((later_buyers, gone[np.isin(gone, members)]))
-        if len(leave_out):
-            stored = stored.without(leave_out)
         if not len(later_buyers):
-            return Histories.parse(stored), 0
+            return Histories.parse(stored.without(leave_out) if len(leave_out) else stored), 0
         month = aggregates.month_key(as_of)
         rows, later = _month_rows(conn, later_buyers.tolist(), month)
         partial = (rows.month == month) & ((rows.days_mask >> as_of.day) != 0)
         if partial.any():
             later += self._clip_as_of_month(conn, rows, partial, as_of, timezone)
-        return Histories.parse(stored + HistoryRows.from_month_rows(rows)), later
+        return Histories.parse(stored.without(leave_out, then=HistoryRows.from_month_rows(rows))), later
 
     def _clip_as_of_month(
         self, conn: Connection, rows: MonthRows, partial: Bools, as_of: dt.date, timezone: str
