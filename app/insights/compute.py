@@ -184,7 +184,7 @@ def _count_below(values: Ints | Floats) -> Ints:
             shifted = values - low
             tally = np.bincount(shifted)
             return (np.cumsum(tally) - tally)[shifted]
-    order = np.argsort(values, kind="stable")
+    order = np.argsort(values)  # ties need no order: each run of equal values takes its first place
     ordered = values[order]
     first = np.ones(len(values), dtype=np.bool_)
     first[1:] = ordered[1:] != ordered[:-1]
@@ -377,31 +377,36 @@ class _Buyers:
     def month_ends(self) -> Iterator[tuple[int, Days, Days, Days]]:
         """For the end of each of the MOVE_MONTHS months before the as-of month, oldest first, then for the as-of
         day (`back` 0): purchase days, last purchase day (-1: none) and months with a purchase among the 12 ending
-        there. Walks from the oldest: each month adds its buyers' last day, the days after it come off one month
-        at a time."""
+        there. Each month's purchase days come off the later month ends' counts; then a walk from the oldest month
+        end adds each month's buyers' last day."""
         if self.n == 0:
             empty = np.zeros(0, dtype=np.int32)
             for back in range(MOVE_MONTHS, -1, -1):
                 yield back, empty, empty, empty
             return
         recent = np.flatnonzero(self.back <= MOVE_MONTHS)
-        by_month = recent[np.argsort(self.back[recent].astype(np.uint8), kind="stable")]  # a counting sort
-        bounds = np.searchsorted(self.back[by_month], np.arange(MOVE_MONTHS + 2))
-        before = self.hist.last_before
-        older = self.back > MOVE_MONTHS
-        if older.any():
-            before = np.maximum(before, np.maximum.reduceat(np.where(older, self.last_days, -1), self.starts))
-        latest: Days = before.astype(np.int32)
-        later_days: Days = self.per(np.where(self.back < MOVE_MONTHS, self.days, 0).astype(np.int32))
+        backs = self.back[recent].astype(np.uint8)
+        by_month = recent[np.argsort(backs, kind="stable")]  # a counting sort
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(backs, minlength=MOVE_MONTHS + 1))))
+        purchase_days = [self.total_days]  # up to the as-of day, then up to the end of each month before
+        for back in range(MOVE_MONTHS):
+            found = by_month[bounds[back] : bounds[back + 1]]
+            fewer = purchase_days[-1].copy()
+            fewer[self.position[found]] -= self.days[found]
+            purchase_days.append(fewer)
+        latest: Days = self.hist.last_before.astype(np.int32)
+        older = np.flatnonzero(self.back > MOVE_MONTHS)
+        if len(older):  # a member's months come newest first: their first older month is the latest
+            first = np.ones(len(older), dtype=np.bool_)
+            first[1:] = self.position[older[1:]] != self.position[older[:-1]]
+            older = older[first]
+            at = self.position[older]
+            latest[at] = np.maximum(latest[at], self.last_days[older])
         for back in range(MOVE_MONTHS, -1, -1):
             found = by_month[bounds[back] : bounds[back + 1]]
-            at = self.position[found]
-            latest[at] = self.last_days[found]
-            if back < MOVE_MONTHS:
-                later_days[at] -= self.days[found]
+            latest[self.position[found]] = self.last_days[found]
             bought = np.bitwise_count((self.month_bits >> back) & YEAR).astype(np.int32)
-            purchase_days: Days = self.total_days - later_days
-            yield back, purchase_days, latest.copy(), bought
+            yield back, purchase_days.pop(), latest.copy(), bought
 
 
 def measure(member_ids: Ints, hist: Histories, as_of: dt.date, options: SegmentOptions) -> Measured:
