@@ -703,6 +703,17 @@ class SpendPack(Base):
     spend_fen: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class MemberHistory(Base):
+    """One short row per member with purchases: their history as the segment refresh needs it, packed
+    (db/member_histories.py), made from their monthly totals whenever those change."""
+
+    __tablename__ = "member_histories"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    head: Mapped[bytes] = mapped_column(LargeBinary)
+    months: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class MemberSegment(Base):
     """The latest segment figures of a member (app/insights), read by the member panel and reports. No secondary
     indexes: the refresh rewrites every row daily, and counts by segment read the whole table anyway."""

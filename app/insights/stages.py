@@ -1,5 +1,5 @@
-"""Every buying member's lifecycle stage at the end of given months, worked out from the monthly totals the way the
-refresh does (`app.insights.compute.measure`): for the charts' list of who moved into a stage in a month
+"""Every buying member's lifecycle stage at the end of given months, worked out from the members' histories the way
+the refresh does (`app.insights.compute.measure`): for the charts' list of who moved into a stage in a month
 (app/charts/moves.py), which the refresh counts but does not keep per member."""
 
 from __future__ import annotations
@@ -9,18 +9,16 @@ import datetime as dt
 import numpy as np
 from sqlalchemy import Connection, select
 
-from app.insights.aggregates import month_key
 from app.insights.compute import (
+    MOVE_MONTHS,
+    Histories,
     Ints,
     SegmentOptions,
+    _Buyers,
     _lifecycle,
-    _month_index,
-    _month_start_days,
-    _Months,
-    _PerMember,
-    day_number,
+    _month_end,
 )
-from app.insights.refresh import _distinct_sorted, _month_rows
+from app.insights.refresh import _history_rows
 from db.enums import MemberStatus
 from db.models import Member
 
@@ -31,27 +29,27 @@ def month_end(month: int) -> dt.date:
 
 
 def stages_at_month_ends(conn: Connection, months: tuple[int, ...], options: SegmentOptions) -> tuple[Ints, list[Ints]]:
-    """The members who had bought by the end of the last of `months` (month indexes, ascending; anonymised members
-    left out), ids ascending, and their stage code (an index of `labels.STAGES`) at the end of each month."""
-    rows, _later = _month_rows(conn, month_key(month_end(months[-1])))
+    """The members who had bought by the end of the last of `months` (month indexes, ascending, within the 12 months
+    before the latest month with a purchase; anonymised members left out), ids ascending, and their stage code (an
+    index of `labels.STAGES`) at the end of each month. A month end counts only the purchases up to it, so the
+    stored histories serve as they are, later purchases and all."""
+    stored = _history_rows(conn)
     gone = np.fromiter(conn.scalars(select(Member.id).where(Member.status == MemberStatus.ANONYMISED)), dtype=np.int64)
-    rows = rows.where((rows.days_mask != 0) & ~np.isin(rows.member_id, gone))
-    member_ids = _distinct_sorted(rows.member_id)
-    per = _PerMember(rows, member_ids)
-    month_index = _month_index(rows.month)
-    starts = _month_start_days(month_index)
-    last_days = starts + np.frexp(rows.days_mask.astype(np.float64))[1].astype(np.int64) - 1
-    first_masks = rows.days_mask[per.starts]
-    first_day = per.first(starts, -1)
-    first_day[per.members] += np.bitwise_count((first_masks & -first_masks) - 1).astype(np.int64)
-    ends = _Months(per, month_index, last_days, np.bitwise_count(rows.days_mask).astype(np.int64))
-    stages = [
-        _lifecycle(
-            first_day,
-            *ends.at(ends.rows_up_to(m), ends.rows_up_to(m - 12)),
-            day_number(month_end(m)),
-            options,
-        )[-1]
-        for m in months
-    ]
-    return member_ids, stages
+    if len(gone):
+        stored = stored.without(gone)
+    hist = Histories.parse(stored)
+    latest = max(months[-1], int(hist.head_month.max()) if len(hist.head_month) else months[-1])
+    if latest - months[0] > MOVE_MONTHS:
+        raise ValueError(f"month ends further back than {MOVE_MONTHS} months before the latest purchase")
+    buyers = _Buyers(hist, dt.date(latest // 12, latest % 12 + 1, 1))
+    wanted = {latest - month: month for month in months}
+    stages: dict[int, Ints] = {}
+    bought = np.zeros(0, dtype=np.bool_)
+    for back, purchase_days, last_day, months_bought in buyers.month_ends():
+        if back in wanted:
+            end = _month_end(wanted[back])
+            stages[back] = _lifecycle(buyers.first_day, purchase_days, last_day, months_bought, end, options)[-1]
+            if wanted[back] == months[-1]:
+                bought = purchase_days > 0
+    order = np.argsort(hist.member_id[bought], kind="stable")
+    return hist.member_id[bought][order], [stages[latest - month][bought][order] for month in months]

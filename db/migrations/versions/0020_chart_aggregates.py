@@ -2,7 +2,7 @@
 home branch, members by branch and tier
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-11-29 21:00:00
 
 The new table is filled from the existing sales here (db/spend_months.py, the same code `db check` compares with),
@@ -23,7 +23,7 @@ from alembic import op
 from db import spend_months
 
 revision: str = "0020"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
