@@ -2,9 +2,10 @@
 like-for-like floor in the same run. docs/ARCHITECTURE.md §7: 1M realistic members in one process ≤ 40 s and ≤ 3× the
 floor.
 
-The floor: raw sqlite3 executemany of the same rows (the columns the file gives) into an *empty* members table of
-a fresh store, with its secondary indexes dropped before and built after, as the import does (the old baseline
-inserted into the table already holding the imported rows with every index up, which was slower than the import).
+The like-for-like floor: raw sqlite3 executemany of everything the file gives (members with every given column, tag
+rows, opening points ledger rows and lots) into the *empty* tables of a fresh store, with their secondary indexes
+dropped before and built after, as the import does. The members-only floor of the earlier sessions (five of the
+file's columns into members) is printed beside it. See `floor`.
 `--realistic`: 80 % of the rows carry a card number, 30 % an ID number, 40 % tags (as a real member file does).
 
     python bench/bench_import.py [--members 1000000] [--realistic] [--one-process] [--profile FILE]
