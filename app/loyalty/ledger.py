@@ -47,8 +47,11 @@ class LockedMember:
     tier_review_at: dt.datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Posting:
+    """One change of a member's points, as its caller asks for it (not frozen: a frozen dataclass's __init__ sets
+    each field through object.__setattr__, and a purchase makes two)."""
+
     member: LockedMember
     delta: int
     source: LedgerSource
@@ -118,9 +121,21 @@ def lock_member(session: Session, member_id: int) -> LockedMember:
 
 def save_member(session: Session, member: LockedMember) -> None:
     """Write back what the transaction changed on the member (and stamp updated_at)."""
-    values = {f"b_{name}": getattr(member, name) for name in _WRITTEN_BACK}
-    values["b_id"] = member.id
-    session.connection().execute(_SAVE_MEMBER, values)
+    session.connection().execute(
+        _SAVE_MEMBER,
+        {
+            "b_id": member.id,
+            "b_points_balance": member.points_balance,
+            "b_lifetime_spend_fen": member.lifetime_spend_fen,
+            "b_visit_count": member.visit_count,
+            "b_first_visit_at": member.first_visit_at,
+            "b_last_visit_at": member.last_visit_at,
+            "b_referrer_id": member.referrer_id,
+            "b_referral_rewarded": member.referral_rewarded,
+            "b_tier_id": member.tier_id,
+            "b_tier_review_at": member.tier_review_at,
+        },
+    )
 
 
 def find_posting(session: Session, idempotency_key: str) -> int | None:
@@ -136,17 +151,17 @@ def post_points(session: Session, operator: Operator, posting: Posting) -> int:
             return existing
     member = posting.member
     conn = session.connection()
-    lots = []
     if posting.delta < 0:
         lots = [Lot(*row) for row in conn.execute(_OPEN_LOTS, {"member_id": member.id})]
-    account = Account(member.points_balance, lots)
-    wanted = set(posting.from_lots)
-    movement = account.post(
-        posting.delta,
-        first=[lot for lot in lots if lot.id in wanted],
-        only_first=posting.only_lots,
-        allow_negative=posting.allow_negative,
-    )
+        wanted = posting.from_lots
+        movement = Account(member.points_balance, lots).post(
+            posting.delta,
+            first=[lot for lot in lots if lot.id in wanted] if wanted else (),
+            only_first=posting.only_lots,
+            allow_negative=posting.allow_negative,
+        )
+    else:
+        movement = Account[dt.datetime](member.points_balance).post(posting.delta)
     entry_id = insert_row(
         conn,
         _INSERT_LEDGER,
