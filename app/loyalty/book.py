@@ -178,21 +178,28 @@ class TierDecision:
     reason: str | None
 
 
+NEVER = 1 << 62
+"""A 12-month figure no member reaches: what qualifies for a tier above the highest."""
+_rank = attrgetter("rank")
+
+
 class TierLadder:
     """The store's tiers and its basis (12-month spend in fen, or 12-month points earned)."""
 
     __slots__ = ("_by_id", "basis", "rules", "upgrade_from")
 
     def __init__(self, rules: Sequence[TierRule], basis: str) -> None:
-        self.rules = sorted(rules, key=lambda rule: rule.rank)
+        self.rules = sorted(rules, key=_rank)
         self.basis = basis
         self._by_id = {rule.id: rule for rule in self.rules}
-        self.upgrade_from = {
-            rule.id: min((self.threshold(r) for r in self.rules if r.rank > rule.rank), default=1 << 62)
-            for rule in self.rules
-        }
-        """Per tier, the least 12-month figure that qualifies for any higher tier: below it, and with no review
-        due, `decide` changes nothing."""
+        self.upgrade_from: dict[int, int] = {}
+        """Per tier, the least 12-month figure that qualifies for any higher tier (none higher: never): below it,
+        and with no review due, `decide` changes nothing."""
+        least_above = NEVER
+        for rule in reversed(self.rules):  # made on every purchase: one pass, highest rank first
+            self.upgrade_from[rule.id] = least_above
+            threshold = self.threshold(rule)
+            least_above = threshold if threshold < least_above else least_above
 
     def rule(self, tier_id: int) -> TierRule:
         return self._by_id[tier_id]

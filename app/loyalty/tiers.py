@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
-from app.loyalty.book import TierLadder, TierRule
+from app.loyalty.book import NEVER, TierLadder, TierRule
 from app.loyalty.ledger import LockedMember
 from app.security.operator import Operator
 from app.settings import StoreSettings
@@ -83,9 +83,13 @@ def decide_tier(
     now: dt.datetime,
     settings: StoreSettings,
 ) -> TierMove | None:
-    """The book's decision (TierLadder.decide) on the member's 12-month figure, with the next review date."""
+    """The book's decision (TierLadder.decide) on the member's 12-month figure, with the next review date. A member
+    with no tier above and no review due keeps their tier whatever the figure: it is not summed."""
+    review_due = review_at is not None and review_at <= now
+    if not review_due and tiers.upgrade_from[tier_id] == NEVER:
+        return None
     metric = rolling_metric(session, member_id, now, tiers.basis)
-    decision = tiers.decide(tier_id, metric, review_at is not None and review_at <= now)
+    decision = tiers.decide(tier_id, metric, review_due)
     if decision is None:
         return None
     review_next = now + dt.timedelta(days=30 * settings.tiers_review_months)
