@@ -105,10 +105,7 @@ def child_lookup(out: Path, _args: argparse.Namespace) -> dict[str, Any]:
 def child_purchase(out: Path, args: argparse.Namespace) -> dict[str, Any]:
     from sqlalchemy import text
 
-    try:
-        from app.loyalty.results import PurchaseRequest
-    except ImportError:  # the baseline
-        from app.loyalty.service import PurchaseRequest  # type: ignore[no-redef]
+    from app.loyalty.service import PurchaseRequest  # both trees have it there
 
     store = open_store(out / "store", 1000, 90)
     loyalty = store.services(store.operator("cashier1")).loyalty
@@ -251,11 +248,15 @@ def report(figure: str, base: dict[str, Any], now: dict[str, Any], rev: str) -> 
         if base.get(key) is None or now.get(key) is None:
             continue
         b, n = base[key], now[key]
-        label = {"calls": "Python calls", "cpu_s": "CPU s (noisy)"}.get(key, key)
-        fmt = "{:,.3f}" if key == "cpu_s" else "{:,}"
+        if key == "cpu_s":
+            label, whole, each = "CPU (noisy)", "{:,.2f} s", "{:,.3f} ms"
+            b_each, n_each = 1000 * b / per, 1000 * n / per
+        else:
+            label, whole, each = {"calls": "Python calls"}.get(key, key), "{:,}", "{:,.1f}"
+            b_each, n_each = b / per, n / per
         print(
-            f"  {label:<16} {rev:>10}: {fmt.format(b):>16} ({b / per:,.2f})   this tree: "
-            f"{fmt.format(n):>16} ({n / per:,.2f})   {change(b, n)}"
+            f"  {label:<14} {rev:>8}: {whole.format(b):>16} ({each.format(b_each)})   this tree: "
+            f"{whole.format(n):>16} ({each.format(n_each)})   {change(b, n)}"
         )
     for key in ("ledger", "ledger_cg"):
         if key in base:
