@@ -4,15 +4,18 @@ The owner's first PIN is 0000 and the GUI asks for a new one at first sign-in (d
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
-from app.security.pins import hash_pin
-from db.engine import Database
+from app.security.pins import DEFAULT_PINS, hash_pin
 from db.enums import StaffRole
-from db.models import Branch, Category, Staff, Tier
+from db.plain import Reads
 
-DEFAULT_OWNER_PIN = "0000"
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from db.engine import Database
+
+DEFAULT_OWNER_PIN = DEFAULT_PINS[0]
 
 TIERS = [
     # code, name, name_en, rank, 12-month spend (fen), 12-month points, earn multiplier (%)
@@ -35,16 +38,34 @@ CATEGORIES = [
 ]
 
 
+BASE_ROWS_SQL = (
+    "SELECT (SELECT id FROM branches ORDER BY id LIMIT 1), (SELECT id FROM tiers LIMIT 1),"
+    " (SELECT id FROM categories LIMIT 1), (SELECT id FROM staff LIMIT 1)"
+)
+"""The store's first branch and whether it has tiers, categories and staff: one read, with or without SQLAlchemy."""
+
+
+def base_rows_missing(reads: Reads) -> bool:
+    """Some base row is missing: `ensure_store` has work to do (opening checks it before loading SQLAlchemy)."""
+    return None in reads.rows(BASE_ROWS_SQL)[0]
+
+
 def ensure_store(db: Database) -> None:
     """Create the base rows a store needs if they are missing; never touches existing ones."""
+    if not base_rows_missing(db):
+        return
+    from sqlalchemy import text
+
+    from db.models import Branch, Category, Staff, Tier
 
     def work(session: Session) -> None:
-        branch = session.scalar(select(Branch).order_by(Branch.id).limit(1))
-        if branch is None:
+        branch_id, tier, category, staff = session.execute(text(BASE_ROWS_SQL)).one()
+        if branch_id is None:
             branch = Branch(code="HQ", name="总店")
             session.add(branch)
             session.flush()
-        if session.scalar(select(Tier.id).limit(1)) is None:
+            branch_id = branch.id
+        if tier is None:
             for code, name, name_en, rank, spend, points, mult in TIERS:
                 session.add(
                     Tier(
@@ -57,16 +78,16 @@ def ensure_store(db: Database) -> None:
                         earn_multiplier_pct=mult,
                     )
                 )
-        if session.scalar(select(Category.id).limit(1)) is None:
+        if category is None:
             for code, name, name_en, earns in CATEGORIES:
                 session.add(Category(code=code, name=name, name_en=name_en, earns_points=earns))
-        if session.scalar(select(Staff.id).limit(1)) is None:
+        if staff is None:
             session.add(
                 Staff(
                     username="owner",
                     display_name="店主",
                     role=StaffRole.OWNER,
-                    branch_id=branch.id,
+                    branch_id=branch_id,
                     pin_hash=hash_pin(DEFAULT_OWNER_PIN),
                 )
             )

@@ -7,16 +7,13 @@ lookup ≤ 0.8 s)."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from app.bootstrap import ensure_store
+from app.bootstrap import base_rows_missing, ensure_store
 from app.clock import Clock, SystemClock
 from app.errors import NotFoundError
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -24,12 +21,9 @@ from app.keyfile import load_or_create_key, seal_for
 from app.paths import DataPaths, check_store_folder
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator
-from app.security.sign_in import SignInService
+from app.security.sign_in import SessionWork, SignInService
 from app.storelock import StoreLock, this_program
-from db.engine import Database, resolve_url
-from db.enums import StaffRole
-from db.migrate import upgrade
-from db.models import Staff
+from db.plain import PlainReads, local_store_file
 
 if TYPE_CHECKING:
     from app.actions.service import ActionService
@@ -42,6 +36,7 @@ if TYPE_CHECKING:
     from app.insights.service import SegmentService
     from app.loyalty.catalogue import CatalogueService
     from app.loyalty.service import LoyaltyService
+    from app.members.hits import LookupResult
     from app.members.service import MemberService
     from app.security.staff import StaffService
     from app.settings import SettingsService
@@ -49,49 +44,107 @@ if TYPE_CHECKING:
     from app.trust.backup import BackupService
     from app.trust.privacy import PrivacyService
     from app.trust.viewer import AuditService
+    from db.engine import Database
 
 log = logging.getLogger("memberdesk")
 
 
-@dataclass
 class Store:
-    """An opened store: data folder, database (migrated), key. Services are made from it per operator."""
+    """An opened store: data folder, database (migrated), key. Services are made from it per operator.
 
-    paths: DataPaths
-    db: Database
-    cipher: FieldCipher
-    clock: Clock
-    lock: StoreLock | None = None
-    """Held while the store is open: no second program writes the same SQLite file."""
+    On this PC's own SQLite file, already at the migrations' head and with its base rows, the store opens on a plain
+    connection (`plain`) and SQLAlchemy's `Database` is made when something first needs it (`db`), usually once the
+    counter's first lookup is on screen (docs/ARCHITECTURE.md §7). What a sign-in writes meanwhile waits for it."""
+
+    def __init__(
+        self,
+        paths: DataPaths,
+        db: Database | None,
+        cipher: FieldCipher,
+        clock: Clock,
+        lock: StoreLock | None = None,
+        *,
+        plain: PlainReads | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.paths = paths
+        self._db = db
+        self.cipher = cipher
+        self.clock = clock
+        self.lock = lock
+        """Held while the store is open: no second program writes the same SQLite file."""
+        self.plain = plain
+        """The plain connection the counter starts on, until the database is made (SQLite only)."""
+        self._url = url
+        self._later: list[SessionWork] = []
+        self._making = threading.Lock()
 
     @classmethod
     def open(
         cls, data_dir: Path, database: str | None = None, clock: Clock | None = None, migrate: bool = True
     ) -> Store:
-        url = resolve_url(data_dir, database)
-        db = Database(url)
-        store_file = db.sqlite_path
+        plain_file = local_store_file(data_dir, database) if migrate else None
+        db = None if plain_file is not None else _database(data_dir, database)
+        store_file = plain_file if db is None else db.sqlite_path
         if store_file is not None:
             check_store_folder(str(store_file.parent))
         paths = DataPaths(data_dir).ensure()
         lock = StoreLock.acquire(store_file, this_program()) if store_file is not None else None
+        plain: PlainReads | None = None
         try:
-            db.ping()  # a chain's server restarting or out of connections: wait and retry rather than fail at once
-            if migrate:
-                upgrade(db, paths.backups)
-                ensure_store(db)
+            if plain_file is not None:
+                plain = PlainReads(plain_file)
+                if not plain.at_head() or base_rows_missing(plain):  # to migrate or to fill: SQLAlchemy's work
+                    plain.close()
+                    plain = None
+                    db = _database(data_dir, database)
+            if db is not None:
+                db.ping()  # a chain's server restarting or out of connections: wait and retry rather than fail at once
+                if migrate:
+                    from db.migrate import upgrade
+
+                    upgrade(db, paths.backups)
+                    ensure_store(db)
             cipher = FieldCipher(load_or_create_key(paths.key_file, seal_for(paths.root)))
         except BaseException:
-            db.dispose()
+            if plain is not None:
+                plain.close()
+            if db is not None:
+                db.dispose()
             if lock is not None:
                 lock.release()
             raise
-        return cls(paths, db, cipher, clock or SystemClock(), lock)
+        return cls(paths, db, cipher, clock or SystemClock(), lock, plain=plain, url=database)
+
+    @property
+    def db(self) -> Database:
+        """The database, made (and SQLAlchemy loaded) the first time it is asked for; what the sign-in left to write
+        is written then, before anything else."""
+        with self._making:
+            if self._db is None:
+                self._db = _database(self.paths.root, self._url)
+            later, self._later = self._later, []
+            for work in later:
+                self._db.write(work)
+            return self._db
+
+    @property
+    def loaded(self) -> bool:
+        """The database is made: the services' modules may be used without loading SQLAlchemy on this thread."""
+        return self._db is not None
+
+    def _record(self, work: SessionWork) -> None:
+        """A sign-in's record: kept until the database is made when the store started on the plain connection."""
+        with self._making:
+            if self._db is None:
+                self._later.append(work)
+                return
+        self.db.write(work)
 
     @property
     def on_server(self) -> bool:
         """A chain's shared PostgreSQL server rather than this PC's own SQLite file."""
-        return not self.db.is_sqlite
+        return self.plain is None and not self.db.is_sqlite
 
     def watch_server(self, listener: Callable[[bool], None]) -> None:
         """`listener(reachable)` hears each change of the server's state, on the thread that noticed it."""
@@ -103,6 +156,11 @@ class Store:
 
     def operator(self, username: str | None = None) -> Operator:
         """The operator for `username`, or the store's first cashier (else its first manager, else owner)."""
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        from db.enums import StaffRole
+        from db.models import Staff
 
         def find(session: Session) -> Staff | None:
             query = select(Staff).where(Staff.active.is_(True))
@@ -120,6 +178,10 @@ class Store:
         return Operator(staff.id, staff.branch_id, staff.role, staff.display_name)
 
     def sign_ins(self) -> SignInService:
+        """Before the database is made the sign-in reads on the plain connection and keeps its record for later."""
+        plain = self.plain
+        if plain is not None and not self.loaded:
+            return SignInService(lambda: self.db, self.clock, plain, self._record)
         return SignInService(self.db, self.clock)
 
     def sign_in(self, username: str, pin: str) -> Operator:
@@ -135,10 +197,19 @@ class Store:
         return [str(problem) for problem in check_database(self.db)]
 
     def close(self) -> None:
-        self.db.dispose()
+        if self._db is not None or self._later:
+            self.db.dispose()
+        if self.plain is not None:
+            self.plain.close()
         if self.lock is not None:
             self.lock.release()
             self.lock = None
+
+
+def _database(data_dir: Path, database: str | None) -> Database:
+    from db.engine import Database, resolve_url
+
+    return Database(resolve_url(data_dir, database))
 
 
 class Services:
@@ -155,6 +226,16 @@ class Services:
         for name, member in vars(Services).items():
             if isinstance(member, cached_property):
                 getattr(self, name)
+
+    def lookup(self, query: str) -> LookupResult:
+        """The counter's lookup: on the plain connection the store started on until the member service is made
+        (`prepare`, once the first answer is on screen), then through it; the same plan, statements and hits."""
+        plain = self.store.plain
+        if plain is not None and "members" not in self.__dict__:
+            from app.members.first_lookup import first_lookup
+
+            return first_lookup(plain, query, self.operator.sees_full_phone)
+        return self.members.lookup(query)
 
     @cached_property
     def settings(self) -> SettingsService:

@@ -39,7 +39,7 @@ def working_in(lane: Lane) -> Iterator[None]:
     if lane is not Lane.COUNTER:
         yield
         return
-    from db.engine import counter_connection
+    from db.plain import counter_connection
 
     with counter_connection():
         yield

@@ -159,7 +159,7 @@ def child_app(data_dir: Path) -> None:
 
     def painted(what: str) -> None:
         if what == "first":
-            say("first_lookup")
+            say("first_lookup", sqlalchemy="sqlalchemy" in sys.modules)
             QTimer.singleShot(500, single_key)  # let the first paints settle
         elif what == "key":
             say("keystroke", ms=clock.nsecsElapsed() / 1e6)

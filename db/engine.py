@@ -16,12 +16,12 @@ import errno
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,12 +29,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.location import SQLITE_FILENAME as SQLITE_FILENAME
 from db.location import save_database_url as save_database_url
 from db.location import saved_database_url as saved_database_url
+from db.plain import BUSY_TIMEOUT_MS, apply_sqlite_pragmas, on_counter_thread
+from db.plain import counter_connection as counter_connection
 
 log = logging.getLogger("memberdesk.db")
 
 T = TypeVar("T")
 
-BUSY_TIMEOUT_MS = 15000
 _RETRY_SQLSTATES = {"40001", "40P01"}
 _OUTAGE_SQLSTATES = {"53300", "57014", "57P01", "57P02", "57P03"}
 """Too many clients / slots reserved, statement timeout, admin shutdown, crash shutdown, cannot connect now."""
@@ -58,26 +59,6 @@ BULK_CACHE_KIB = 256 * 1024
 COUNTER_SPARE_CONNECTIONS = 2
 """Connections the counter's own SQLite pool may open beyond its one kept connection (a read nested in a write)."""
 
-_this_thread = threading.local()
-
-
-@contextmanager
-def counter_connection() -> Iterator[None]:
-    """Sessions opened on this thread inside the block use the counter's own SQLite connection: the counter's
-    lookups and sales never wait for a pooled connection another worker holds, and the pages of the lookup indexes
-    stay in that connection's cache instead of rotating through the pool. On a server the counter shares the one
-    pooled connection (a chain's server counts every idle connection of every counter)."""
-    before = getattr(_this_thread, "counter", False)
-    _this_thread.counter = True
-    try:
-        yield
-    finally:
-        _this_thread.counter = before
-
-
-def _on_counter_thread() -> bool:
-    return bool(getattr(_this_thread, "counter", False))
-
 
 def sqlite_url(path: Path) -> str:
     """The URL of an SQLite file, every character of the path kept as typed: written by hand (`sqlite:///D:\\a%20b`)
@@ -98,14 +79,7 @@ def _install_sqlite_pragmas(engine: Engine, cache_kib: int | None) -> None:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (pysqlite's own handling is wrong for us).
         dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA journal_mode = WAL")
-        cur.execute("PRAGMA synchronous = FULL")
-        cur.execute("PRAGMA foreign_keys = ON")
-        if cache_kib is not None:
-            cur.execute(f"PRAGMA cache_size = -{cache_kib}")
-        cur.close()
+        apply_sqlite_pragmas(dbapi_conn, cache_kib)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -244,11 +218,11 @@ class Database:
 
     @property
     def _reader(self) -> sessionmaker[Session]:
-        return self._makers[_on_counter_thread()][0]
+        return self._makers[on_counter_thread()][0]
 
     @property
     def _writer(self) -> sessionmaker[Session]:
-        return self._makers[_on_counter_thread()][1]
+        return self._makers[on_counter_thread()][1]
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -269,7 +243,7 @@ class Database:
         """A connection for a few short reads that need no ORM (the counter's lookups), from this thread's engine.
         On SQLite no transaction is begun: each statement reads the last commit by itself and nothing is left to
         roll back. On a server it is reached as patiently as `session()`."""
-        engine = self.counter_engine if _on_counter_thread() else self.engine
+        engine = self.counter_engine if on_counter_thread() else self.engine
         if self.is_sqlite:
             with engine.connect().execution_options(sqlite_begin=None) as connection:
                 yield connection
@@ -345,6 +319,11 @@ class Database:
 
         return self._patiently(attempt)
 
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """One SQL text (`:name` parameters) read as tuples: the checks written once for this and for the plain
+        connection the counter starts on (`db.plain.Reads`)."""
+        return self.read(lambda session: [tuple(row) for row in session.execute(text(sql), dict(params or {}))])
+
     def read_snapshot(self, work: Callable[[Session], T]) -> T:
         """`read`, with every statement of `work` seeing the same moment of the store, whatever counters commit
         meanwhile (`db check`: a purchase committed between reading the audit chain and reading the sales must not
@@ -379,7 +358,7 @@ class Database:
 
     def write(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
         """Run `work` in one transaction: all of it commits, or none of it. Retried on lock conflicts."""
-        if not _on_counter_thread():
+        if not on_counter_thread():
             return self._write(work, attempts)
         signals = (self._counter_idle, *self._shared_idle)
         for signal in signals:

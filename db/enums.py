@@ -5,8 +5,6 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from sqlalchemy import Enum
-
 
 class StaffRole(enum.StrEnum):
     CASHIER = "cashier"
@@ -122,6 +120,8 @@ class TaskStatus(enum.StrEnum):
 
 def str_enum(kind: type[enum.StrEnum], length: int = 20) -> Any:
     """A portable enum column: VARCHAR holding the value, no native type (so SQLite and PostgreSQL agree)."""
+    from sqlalchemy import Enum  # here: the roles and states are read before the database library is loaded
+
     return Enum(
         kind,
         native_enum=False,

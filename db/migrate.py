@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -19,17 +18,13 @@ from sqlalchemy.exc import DBAPIError
 import db.models  # noqa: F401 - registers every table on Base.metadata
 from db.base import Base
 from db.engine import Database
+from db.plain import MIGRATIONS_DIR, VERSIONS_SQL, versions_at_head
+from db.plain import head_in_files as head_in_files
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 log = logging.getLogger("memberdesk.db")
-
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-
-
-_REVISION_LINE = re.compile(r"^(down_)?revision\b[^=\n]*=(.*)$", re.MULTILINE)
-_QUOTED = re.compile(r"""['"]([^'"]+)['"]""")
 
 
 def alembic_config(db: Database) -> Config:
@@ -54,30 +49,15 @@ def current_revision(db: Database) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def head_in_files() -> str | None:
-    """The head revision as the migration files write it (each file's `revision` and `down_revision`), without
-    Alembic: the one revision that is no other's parent; None when that is not plain (no files, two heads)."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        for down, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8")):
-            (parents if down else revisions).update(_QUOTED.findall(value))
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
-
-
 def at_head(db: Database) -> bool:
     """The store is at the files' head revision (one read, no Alembic). False whenever that is not certain: Alembic
     then decides."""
-    head = head_in_files()
-    if head is None:
-        return False
     try:
         with db.engine.connect() as conn:
-            versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
+            versions = conn.exec_driver_sql(VERSIONS_SQL).scalars().all()
     except DBAPIError:  # a new store: no version table yet
         return False
-    return list(versions) == [head]
+    return versions_at_head(list(versions))
 
 
 def backup_sqlite(source: Path, dest: Path) -> Path:

@@ -169,15 +169,16 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> Running
             window.store_failed(str(result))
             report_crash(result)
         else:
-            window.services_attached.connect(first_sign_in)
+            window.services_loaded.connect(first_loaded)
             window.store_opened(result)
 
-    def first_sign_in() -> None:
-        """The store's time zone and daily maintenance (which runs as the operator) start with the first sign-in;
-        the maintenance keeps its timer after that."""
-        window.services_attached.disconnect(first_sign_in)
+    def first_loaded() -> None:
+        """The store's time zone and daily maintenance (which runs as the operator) start once the first operator's
+        services are loaded; the maintenance keeps its timer after that."""
+        window.services_loaded.disconnect(first_loaded)
         if window.services is not None:
             use_store_time(window, window.services)
+            window.counter.hits_view.viewport().update()  # a first answer shown before the store's zone was read
         window.start_daily_maintenance()
 
     def open_in_worker() -> Store | Exception:

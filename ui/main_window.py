@@ -65,6 +65,9 @@ _ACTIVITY = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Whe
 
 class MainWindow(QMainWindow):
     services_attached = Signal()
+    services_loaded = Signal()
+    """The services are made (SQLAlchemy and the models loaded): at once on a server, else once the counter is quiet
+    after its first answer (app/context.py `Store`)."""
 
     def __init__(self, tasks: TaskRunner, local: LocalSettings | None = None) -> None:
         super().__init__()
@@ -74,6 +77,8 @@ class MainWindow(QMainWindow):
         self.services: Services | None = None
         self.store: Store | None = None
         self.sign_in_dialog: SignInDialog | None = None
+        self._first_answer = False
+        self._loading = False
         self._hidden_dialogs: list[QDialog] = []
         """Dialogs hidden by the idle lock, shown again when the same person unlocks."""
         self.setWindowTitle(self.tr("MemberDesk"))
@@ -82,6 +87,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
 
         self.counter = CounterPage(tasks.for_lane(Lane.COUNTER), local)
+        self.counter.answered.connect(self._answered)
         self._pages: dict[int, Page] = {0: self.counter}
         self._factories: list[tuple[str, Callable[[], Page]]] = [
             (self.tr("Counter"), lambda: self.counter),
@@ -312,10 +318,51 @@ class MainWindow(QMainWindow):
         )
         for page in self._pages.values():
             page.attach(services)
-        self._load_store_names()
-        self._check_starting_pin()
         self._watch_idle()
         emit(self.services_attached)
+        if services.store.loaded:
+            self._loaded()
+        elif not self._loading:
+            self._load_when_quiet(services)
+
+    def _answered(self) -> None:
+        self._first_answer = True
+
+    def _load_when_quiet(self, services: Services) -> None:
+        """The store opened without SQLAlchemy (app/context.py `Store`): it, the models and the services are loaded
+        on a worker once the counter is quiet — QUIET_MS without a key or an answer, counted from the first answer
+        when something was typed before the sign-in — so neither the first answer nor the next keys wait for it;
+        the lookups meanwhile run on the plain connection. Then the status bar's names and the checks that read
+        through the services follow."""
+        self._loading = True
+        quiet = QTimer(self, singleShot=True, interval=QUIET_MS)
+
+        def restart(*_typed: str) -> None:
+            quiet.start()
+
+        def load() -> None:
+            self.counter.answered.disconnect(restart)
+            self.counter.lookup.textEdited.disconnect(restart)
+            self.tasks.run(services.prepare, lambda _made: self._services_made())
+
+        quiet.timeout.connect(load)
+        self.counter.answered.connect(restart)
+        self.counter.lookup.textEdited.connect(restart)
+        if self._first_answer or not self.counter.lookup.text().strip():
+            quiet.start()
+
+    def _services_made(self) -> None:
+        self.counter.on_changed(Changes.SETTINGS)  # what the counter left unread while they were not loaded
+        self._loaded()
+
+    def _loaded(self) -> None:
+        """The services can be used without loading anything on the GUI thread (for whoever works now)."""
+        self._loading = False
+        if self.services is None:
+            return
+        self._load_store_names()
+        self._check_starting_pin()
+        emit(self.services_loaded)
 
     def _load_store_names(self) -> None:
         services = self.services
@@ -375,6 +422,8 @@ class MainWindow(QMainWindow):
         quiet.timeout.connect(begin)
         self.counter.answered.connect(arm)
         first.start()
+        if self._first_answer:  # the services were loaded after the first answer (`_load_when_quiet`)
+            arm()
 
     def _run_maintenance(self) -> None:
         """Each step in a process of its own (app/jobs.py), shown with a Stop button in the status bar."""

@@ -23,7 +23,6 @@ What the text is taken for (spaces dropped, full-width characters folded to ASCI
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,14 +30,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func, not_, or_, select, text, true, tuple_
 from sqlalchemy.orm import Session
 
-from app.members.validation import fold_width
+from app.members.plan import first_matches, plan_stages, text_params
+from app.members.plan import lookup_text as lookup_text
 from db.models import Member
-
-_SPACES = re.compile(r"\s+")
-EXACT_MIN = 5
-"""A card or member number is at least this long; shorter text is never looked up as one exactly."""
-PREFIX_END = "\U0010ffff"
-"""Appended to a prefix, the end of its range."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,13 +77,8 @@ class Step:
     text: str
 
     @property
-    def params(self) -> dict[str, str]:
-        return {"text": self.text, "text_end": self.text + PREFIX_END}
-
-
-def lookup_text(raw: str) -> str:
-    """The text as the lookup reads it: full-width folded to ASCII, all spaces dropped."""
-    return _SPACES.sub("", fold_width(raw or ""))
+    def params(self) -> dict[str, Any]:
+        return text_params(self.text)
 
 
 def _prefix(column: Any) -> ColumnElement[bool]:
@@ -122,29 +111,21 @@ PINYIN = _ranges(Member.pinyin_initials, Member.pinyin_full)
 CARD_OR_NUMBER_PREFIX = _ranges(Member.card_no, Member.member_no)
 
 
+STAGES = {
+    "NAME": NAME,
+    "LAST4": LAST4,
+    "PHONE": PHONE,
+    "CARD_OR_NUMBER": CARD_OR_NUMBER,
+    "PHONE_OR_CARD_PREFIX": PHONE_OR_CARD_PREFIX,
+    "PINYIN": PINYIN,
+    "CARD_OR_NUMBER_PREFIX": CARD_OR_NUMBER_PREFIX,
+}
+"""Every stage by the name `app.members.plan.plan_stages` gives it."""
+
+
 def plan_lookup(raw: str) -> list[Step]:
     """The steps for `raw`; none for blank text."""
-    text = lookup_text(raw)
-    if not text:
-        return []
-    if not text.isascii():
-        return [Step(NAME, text)]
-    digits = text.isdigit()
-    if digits and len(text) == 4:
-        return [Step(LAST4, text)]
-    upper = text.upper()
-    steps: list[Step] = []
-    if digits and len(text) == 11 and text[0] == "1":
-        steps.append(Step(PHONE, text))
-    if len(text) >= EXACT_MIN:
-        steps.append(Step(CARD_OR_NUMBER, upper))
-    if digits:
-        steps.append(Step(PHONE_OR_CARD_PREFIX, text))
-        return steps
-    if text.isalpha():
-        steps.append(Step(PINYIN, text.lower()))
-    steps.append(Step(CARD_OR_NUMBER_PREFIX, upper))
-    return steps
+    return [Step(STAGES[name], text) for name, text in plan_stages(raw)]
 
 
 def first_rows(base: Select, part: Part) -> Select:
@@ -157,18 +138,11 @@ def find_first(
 ) -> tuple[list[Any], bool]:
     """The counter's matches: the first `limit` rows of the first step that has any (`statement(part)`, from
     `first_rows`), and whether they are one exact hit."""
-    for step in steps:
-        want = 2 if step.stage.exact else limit
-        params: dict[str, Any] = step.params
-        rows: list[Any] = []
-        for part in step.stage.parts:
-            params["limit"] = want - len(rows)
-            rows += reader.execute(statement(part), params).all()
-            if len(rows) >= want:
-                break
-        if rows:
-            return rows, step.stage.exact and len(rows) == 1
-    return [], False
+    return first_matches(
+        [(step.stage.exact, step.stage.parts, step.params) for step in steps],
+        lambda part, params: reader.execute(statement(part), params).all(),
+        limit,
+    )
 
 
 EVERYONE = Step(Stage((Part(true(), (Member.id.desc(),), (Member.id,), descending=True),)), "")

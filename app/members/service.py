@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -20,7 +21,11 @@ from sqlalchemy.orm import Session, lazyload
 from app.clock import Clock
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
-from app.members.lookup import Part, Step, find_first, first_rows, plan_lookup
+from app.members.hits import LOOKUP_LIMIT as LOOKUP_LIMIT
+from app.members.hits import LookupResult as LookupResult
+from app.members.hits import MemberHit as MemberHit
+from app.members.hits import member_hit
+from app.members.lookup import STAGES, Part, Step, find_first, first_rows, plan_lookup
 from app.members.numbers import member_no_for
 from app.members.pinyin import pinyin_keys
 from app.members.profile import (
@@ -52,7 +57,6 @@ from db.engine import Database
 from db.enums import Gender, MemberStatus
 from db.models import Member, MemberTag, Tag, Tier
 
-LOOKUP_LIMIT = 20
 PERSONAL = frozenset(
     {"name", "phone", "phone_last4", "pinyin_initials", "pinyin_full", "birthday", "birthday_mmdd", "notes"}
     | {"id_number_enc", "id_number_hash"}
@@ -67,25 +71,26 @@ def _hits(part: Part) -> Select:
     return first_rows(_HITS, part)
 
 
-@dataclass(frozen=True)
-class MemberHit:
-    id: int
-    member_no: str
-    name: str
-    masked_phone: str
-    phone: str | None
-    card_no: str | None
-    tier_name: str
-    tier_name_en: str
-    points: int
-    last_visit_at: dt.datetime | None
+def sqlite_statements() -> dict[str, tuple[bool, list[tuple[str, dict[str, Any]]]]]:
+    """Every lookup stage as SQLite runs it (`app/members/first_sql.py` holds what this gives: written out by
+    `python -m app.members.first_sql`, checked by tests/members/test_first_lookup.py): by stage name, whether it is
+    exact and each part's SQL with the values it binds besides the typed text and the limit."""
+    from sqlalchemy.dialects import sqlite
 
-
-@dataclass(frozen=True)
-class LookupResult:
-    hits: list[MemberHit]
-    exact: bool
-    """True when the query was a full phone or a card/member number and found exactly one member: open it."""
+    dialect = sqlite.dialect(paramstyle="named")
+    stages: dict[str, tuple[bool, list[tuple[str, dict[str, Any]]]]] = {}
+    for name, stage in STAGES.items():
+        parts = []
+        for part in stage.parts:
+            compiled = _hits(part).compile(dialect=dialect)
+            fixed = {
+                key: str(value) if isinstance(value, enum.Enum) else value
+                for key, value in compiled.params.items()
+                if key not in ("text", "text_end", "limit")
+            }
+            parts.append((str(compiled), fixed))
+        stages[name] = (stage.exact, parts)
+    return stages
 
 
 @dataclass
@@ -112,21 +117,6 @@ class MemberService:
         self.cipher = cipher
 
     # ---- lookup -------------------------------------------------------------------------------------------
-    def _hit(self, row: Any) -> MemberHit:
-        phone = row[3]
-        return MemberHit(
-            id=row[0],
-            member_no=row[1],
-            name=row[2] or "",
-            phone=phone if self.operator.sees_full_phone else None,
-            masked_phone=mask_phone(phone),
-            card_no=row[4],
-            tier_name=row[5],
-            tier_name_en=row[6],
-            points=row[7],
-            last_visit_at=row[8],
-        )
-
     def lookup(self, query: str, limit: int = LOOKUP_LIMIT) -> LookupResult:
         """The counter's lookup: plain statements on a connection (no session, no ORM objects; on SQLite no
         transaction either), each built and compiled once."""
@@ -138,7 +128,7 @@ class MemberService:
 
     def _lookup(self, reader: Connection | Session, steps: list[Step], limit: int) -> LookupResult:
         rows, exact = find_first(reader, _hits, steps, limit)
-        return LookupResult([self._hit(r) for r in rows], exact)
+        return LookupResult([member_hit(r, self.operator.sees_full_phone) for r in rows], exact)
 
     # ---- register and edit ---------------------------------------------------------------------------------
     def _clean(self, session: Session, form: MemberForm, member_id: int | None) -> dict[str, Any]:

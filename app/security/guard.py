@@ -10,24 +10,27 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-
-from sqlalchemy import delete
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from app.clock import Clock
 from app.errors import PermissionDenied
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.security.operator import Operator
-from app.trust.audit import record_audit
-from db.engine import Database
-from db.models import PinGuard
+from db.plain import Reads, utc_from_store
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from db.engine import Database
 
 FREE_TRIES = 5
 FIRST_WAIT = dt.timedelta(seconds=30)
 LONGEST_WAIT = dt.timedelta(minutes=15)
 LOCK_AFTER = 30
 LOCKED_FOR = dt.timedelta(days=1)
+GUARD_SQL = "SELECT failures, locked_until FROM pin_guards WHERE key = :key"
 
 
 def sign_in_key(staff_id: int) -> str:
@@ -63,15 +66,18 @@ class PinLocked(PermissionDenied):
 
 
 class PinThrottle:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self.db = db
+    """`reads`: where the guard is read (a plain connection while the counter starts, else the database);
+    `database`: gives the database for writing a wrong PIN (made then, if the counter started without it)."""
+
+    def __init__(self, reads: Reads, database: Callable[[], Database], clock: Clock) -> None:
+        self.reads = reads
+        self.database = database
         self.clock = clock
 
     def check(self, key: str) -> None:
         """Refuse at once while `key` is waiting."""
-        guard = self.db.read(lambda session: session.get(PinGuard, key))
-        if guard is not None:
-            self._refuse_if_waiting(guard.failures, guard.locked_until)
+        for failures, locked_until in self.reads.rows(GUARD_SQL, {"key": key}):
+            self._refuse_if_waiting(failures, utc_from_store(locked_until))
 
     def _refuse_if_waiting(self, failures: int, locked_until: dt.datetime | None) -> None:
         now = self.clock.now()
@@ -88,6 +94,8 @@ class PinThrottle:
     def failed(self, attempt: Attempt, action: str) -> PermissionDenied:
         """Count a wrong PIN (in its own transaction, so the refusal that follows cannot roll it back), audit it,
         and return the refusal to raise."""
+        from app.trust.audit import record_audit
+        from db.models import PinGuard
 
         def work(session: Session) -> tuple[int, dt.datetime | None]:
             now = self.clock.now()
@@ -105,7 +113,7 @@ class PinThrottle:
                 record_audit(session, attempt.actor, "pin_locked", "staff", attempt.entity_id, details)
             return guard.failures, guard.locked_until
 
-        failures, locked_until = self.db.write(work)
+        failures, locked_until = self.database().write(work)
         if locked_until is not None:
             try:
                 self._refuse_if_waiting(failures, locked_until)
@@ -116,4 +124,8 @@ class PinThrottle:
     @staticmethod
     def cleared(session: Session, key: str) -> None:
         """A right PIN (or an owner's reset): the count starts again. Runs in the caller's transaction."""
+        from sqlalchemy import delete
+
+        from db.models import PinGuard
+
         session.execute(delete(PinGuard).where(PinGuard.key == key))

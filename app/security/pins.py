@@ -12,6 +12,8 @@ import hmac
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+DEFAULT_PINS = ("0000",)
+"""PINs a store starts with; the GUI asks their holders for a new one."""
 _LEGACY_SCHEME = "pbkdf2_sha256"
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 """OWASP's Argon2id minimum (19 MiB, 2 passes): a sign-in stays well under a second on an old counter PC."""

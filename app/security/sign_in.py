@@ -4,22 +4,31 @@ switching operator, the idle lock and the manager approval a cashier asks for â€
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from app.clock import Clock
 from app.errors import NotFoundError, PermissionDenied
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.security.guard import Attempt, PinLocked, PinThrottle, approval_key, sign_in_key
 from app.security.operator import Operator
-from app.security.pins import hash_pin, needs_rehash, verify_pin
-from app.security.staff import DEFAULT_PINS
-from app.trust.audit import record_audit
-from db.engine import Database
+from app.security.pins import DEFAULT_PINS, hash_pin, needs_rehash, verify_pin
 from db.enums import StaffRole
-from db.models import Staff
+from db.plain import Reads
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from db.engine import Database
+
+SessionWork = Callable[["Session"], None]
+"""A write done in the caller's transaction."""
+ACCOUNTS_SQL = "SELECT username, display_name, role FROM staff WHERE active"
+STAFF_SQL = "SELECT id, branch_id, role, display_name, pin_hash FROM staff WHERE username = :username AND active"
+APPROVERS_SQL = (
+    "SELECT id, pin_hash FROM staff WHERE active AND role IN ('manager', 'owner') AND pin_hash IS NOT NULL ORDER BY id"
+)
 
 _ROLE_ORDER = {StaffRole.CASHIER: 0, StaffRole.MANAGER: 1, StaffRole.OWNER: 2}
 
@@ -42,58 +51,78 @@ class SignedIn:
 
 
 class SignInService:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self.db = db
+    """`db`: the database, or what gives it when it is first needed (a counter that started on a plain connection
+    makes it then); `reads`: where accounts, PINs and guards are read (the database if not given); `record`: how
+    the right PIN's record (guard cleared, a new hash, the audit entry) is written â€” at once unless the store
+    keeps it until the database is loaded (`app.context.Store`)."""
+
+    def __init__(
+        self,
+        db: Database | Callable[[], Database],
+        clock: Clock,
+        reads: Reads | None = None,
+        record: Callable[[SessionWork], None] | None = None,
+    ) -> None:
+        self._db = db
         self.clock = clock
-        self.throttle = PinThrottle(db, clock)
+        self.reads: Reads = reads if reads is not None else self.db
+        self._record = record
+        self.throttle = PinThrottle(self.reads, lambda: self.db, clock)
+
+    @property
+    def db(self) -> Database:
+        return self._db() if callable(self._db) else self._db
 
     def accounts(self) -> list[SignInAccount]:
-        with self.db.session() as session:
-            rows = session.execute(
-                select(Staff.username, Staff.display_name, Staff.role).where(Staff.active.is_(True))
-            ).all()
-        accounts = [SignInAccount(username, name, role) for username, name, role in rows]
+        rows = self.reads.rows(ACCOUNTS_SQL)
+        accounts = [SignInAccount(username, name, StaffRole(role)) for username, name, role in rows]
         return sorted(accounts, key=lambda a: (_ROLE_ORDER[a.role], a.display_name))
 
     def sign_in(self, username: str, pin: str, previous: Operator | None = None) -> SignedIn:
         """`previous`: who worked at this counter until now (a switch, or the same person unlocking it)."""
-        found = self.db.read(
-            lambda s: s.execute(
-                select(Staff.id, Staff.branch_id, Staff.role, Staff.display_name, Staff.pin_hash).where(
-                    Staff.username == username, Staff.active.is_(True)
-                )
-            ).first()
-        )
-        if found is None:
+        found = self.reads.rows(STAFF_SQL, {"username": username})
+        if not found:
             raise NotFoundError(S("Errors", "No such staff account: {name}"), name=username)
-        staff_id, branch_id, role, display_name, stored = found
-        operator = Operator(staff_id, branch_id, role, display_name)
+        staff_id, branch_id, role, display_name, stored = found[0]
+        operator = Operator(staff_id, branch_id, StaffRole(role), display_name)
         key = sign_in_key(staff_id)
         self.throttle.check(key)
         if not verify_pin(pin, stored):
             actor = previous or Operator(None, branch_id, StaffRole.CASHIER, "")
             raise self.throttle.failed(Attempt(key, actor, staff_id, {"username": username}), "sign_in_failed")
-        details: dict[str, int | None] = {}
+        details: dict[str, int | str | None] = {}
+        if self._record is not None:  # written when the store's full services load, about a second later
+            details["signed_in_at"] = self.clock.now().isoformat(timespec="seconds")
         if previous is None:
             action = "sign_in"
         elif previous.staff_id == staff_id:
             action = "unlock"
         else:
-            action, details = "switch_operator", {"from_staff_id": previous.staff_id}
+            action = "switch_operator"
+            details["from_staff_id"] = previous.staff_id
+        new_hash = hash_pin(pin) if stored is not None and needs_rehash(stored) else None
 
         def work(session: Session) -> None:
+            from app.trust.audit import record_audit
+            from db.models import Staff
+
             PinThrottle.cleared(session, key)
-            if stored is not None and needs_rehash(stored):
+            if new_hash is not None:
                 staff = session.get(Staff, staff_id, with_for_update=True)
                 assert staff is not None
-                staff.pin_hash = hash_pin(pin)
+                staff.pin_hash = new_hash
             record_audit(session, operator, action, "staff", staff_id, details)
 
-        self.db.write(work)
+        if self._record is not None:
+            self._record(work)
+        else:
+            self.db.write(work)
         return SignedIn(operator, username, pin in DEFAULT_PINS)
 
     def sign_out(self, operator: Operator, action: str = "sign_out") -> None:
         """`action`: "sign_out" when the program closes, "lock" when the idle lock (or F12) hides the counter."""
+        from app.trust.audit import record_audit
+
         self.db.write(lambda session: record_audit(session, operator, action, "staff", operator.staff_id))
 
     def approve(self, operator: Operator, pin: str | None) -> int:
@@ -103,15 +132,7 @@ class SignInService:
             raise PermissionDenied(S("Errors", "A manager must approve this with their PIN."))
         key = approval_key(operator.staff_id)
         self.throttle.check(key)
-        with self.db.session() as session:
-            managers = session.execute(
-                select(Staff.id, Staff.pin_hash).where(
-                    Staff.active.is_(True),
-                    Staff.role.in_([StaffRole.MANAGER, StaffRole.OWNER]),
-                    Staff.pin_hash.is_not(None),
-                )
-            ).all()
-        for staff_id, stored in managers:
+        for staff_id, stored in self.reads.rows(APPROVERS_SQL):
             if verify_pin(pin, stored):
                 self.db.write(lambda session: PinThrottle.cleared(session, key))
                 return int(staff_id)

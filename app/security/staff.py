@@ -12,14 +12,12 @@ from app.errors import ConflictError, NotFoundError, PermissionDenied, Validatio
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.security.guard import PinThrottle, sign_in_key
 from app.security.operator import Operator, require_role
+from app.security.pins import DEFAULT_PINS as DEFAULT_PINS
 from app.security.pins import hash_pin, verify_pin
 from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import StaffRole
 from db.models import Staff
-
-DEFAULT_PINS = ("0000",)
-"""PINs a store starts with; the GUI asks their holders for a new one."""
 
 
 @dataclass(frozen=True)

@@ -215,7 +215,8 @@ class CounterPage(Page):
         self._load_card_setting()
 
     def _load_card_setting(self) -> None:
-        if (services := self.services) is not None:
+        """Read once the services are loaded (the main window asks again then: ui/main_window.py)."""
+        if (services := self.services) is not None and services.store.loaded:
             self.tasks.run(lambda: services.settings.current().cards_print_enabled, self._card_setting_loaded)
 
     def _card_setting_loaded(self, printable: bool) -> None:

@@ -63,7 +63,7 @@ def lookup_with_coupons(services: Services, query: str) -> LookupResult:
     """The lookup box's search, where a scanned coupon of a member opens that member. Only text that is a coupon
     code asks the coupon service (so the counter's first lookup does not wait for its modules to load)."""
     member_no = services.coupons.holder_member_no(query) if is_well_formed(normalise(query)) else None
-    return services.members.lookup(member_no or query)
+    return services.lookup(member_no or query)
 
 
 def _status(row: MemberCoupon) -> str:
