@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Issue 7's figures (lookup, purchase, import, demo) as deterministic counts, this tree against a baseline commit
 in the same run: Python function calls, SQL statements run by the driver and commits (cProfile), the demo's CPU
-instructions (callgrind, --instructions), and CPU time beside them (the machine is shared: CPU time is noisy, the
-counts are not).
+instructions (callgrind, --instructions), and the CPU time of the profiled runs beside them (indicative only: the
+machine is shared and cProfile's own cost grows with the calls; the counts do not move).
 
     python bench/bench_book.py [--baseline 8c6320b] [--members 2000] [--purchases 300] [--instructions]
 
