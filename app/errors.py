@@ -3,7 +3,7 @@ gives the translated, formatted text. Anything else that escapes a service is a 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
@@ -18,6 +18,10 @@ class MemberDeskError(Exception):
         super().__init__(message)
         self.message = message
         self.params = params
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Whole across processes (a job's own, app/child_process.py), whatever a subclass's `__init__` takes."""
+        return (_restored, (type(self), self.args, self.__dict__))
 
     def __str__(self) -> str:
         text, params = translate(CONTEXT, self.message), self._shown_params()
@@ -36,6 +40,16 @@ class MemberDeskError(Exception):
             key: f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
             for key, value in self.params.items()
         }
+
+
+E = TypeVar("E", bound=MemberDeskError)
+
+
+def _restored(kind: type[E], args: tuple[Any, ...], state: dict[str, Any]) -> E:
+    error = kind.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ValidationError(MemberDeskError):

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from app.changes import Changes
@@ -359,6 +359,11 @@ class SettingsMemo:
         kept = self._kept
         return kept[1] if kept is not None and kept[0] == version else None
 
+    def latest(self) -> tuple[str, StoreSettings] | None:
+        """The settings last kept and their version (a reader that reads the version in its own statement checks
+        it there, `app.members.profile`)."""
+        return self._kept
+
     def keep(self, version: str, settings: StoreSettings) -> None:
         with self._lock:
             self._kept = (version, settings)
@@ -380,9 +385,14 @@ class SettingsMemo:
 def read_settings(session: Session) -> StoreSettings:
     """Every setting, stored values over defaults (unknown stored keys and values of the wrong type are ignored).
     A session of a Database reads the version row first and takes the settings it kept when that has not changed."""
-    conn = session.connection()
     memo_of_store = session.info.get("memo")
-    memo = SettingsMemo.of(memo_of_store) if isinstance(memo_of_store, dict) else None
+    return settings_on(
+        session.connection(), SettingsMemo.of(memo_of_store) if isinstance(memo_of_store, dict) else None
+    )
+
+
+def settings_on(conn: Connection, memo: SettingsMemo | None) -> StoreSettings:
+    """`read_settings` on a plain connection, with the store's memo (`SettingsMemo.of(db.memo)`) if there is one."""
     if memo is not None:
         version = conn.scalar(_VERSION)
         kept = memo.at(version) if isinstance(version, str) else None

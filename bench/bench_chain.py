@@ -6,8 +6,10 @@ The benchmark starts its own PostgreSQL cluster on a unix socket (durable settin
 `--server-dir` names a folder on disk, where every commit waits for the disk as on a real server), makes a store with
 `--members` members, and prints per N the lookup (lookup + profile) and purchase p50/p95/p99/max with the counter
 thread's own CPU time per operation (comparable on a busy machine, where wall times are waits for a core), the
-server's CPU, the load average, the most client connections pg_stat_activity showed, and the errors. The baseline,
-one counter alone with no think time, runs first in the same run. An operation refused because the server could not be
+round trips to the server per operation (each time psycopg waited for the server's answer), the server's CPU per
+operation, the load average, the most client connections pg_stat_activity showed, and the errors. The baseline, one
+counter alone with no think time, runs first in the same run: lookups alone (the server's CPU per lookup + profile),
+then the whole mix. An operation refused because the server could not be
 reached is retried with the same idempotency key, as the counter's dialog does.
 
 `--restart-mid-run` stops the server half-way for `--outage` seconds (`pg_ctl stop -m fast`, then start), and then
@@ -55,7 +57,7 @@ from app.loyalty.catalogue import GiftInput
 from app.loyalty.service import PurchaseRequest
 from app.members.service import MemberForm
 from db.models import GiftRedemption, Sale
-from tests.pg_cluster import PgCluster
+from tests.pg_cluster import PgCluster, count_round_trips, round_trips
 from tests.staff_support import add_counter_staff
 
 T = TypeVar("T")
@@ -75,6 +77,8 @@ class CounterLog:
     """The counter thread's own CPU time of each lookup (time.thread_time: waiting for the server or a core is not
     in it), the figure to compare across runs on a busy machine."""
     purchase_cpu: list[float] = field(default_factory=list)
+    lookup_trips: list[int] = field(default_factory=list)
+    purchase_trips: list[int] = field(default_factory=list)
     lookup_at: list[float] = field(default_factory=list)
     """time.monotonic() at the end of each lookup (to tell apart those made while `db check` and the backup ran)"""
     purchase_at: list[float] = field(default_factory=list)
@@ -129,7 +133,10 @@ def counter(
     seed: int,
     log: CounterLog,
     think: tuple[float, float] = THINK_S,
+    lookups_only: bool = False,
 ) -> None:
+    """`lookups_only`: lookup + profile and nothing else (the baseline's first part)."""
+    count_round_trips()
     rng = random.Random(seed)
     store = Store.open(data_dir, url, migrate=False)
     services: Services = store.services(store.operator("cashier"))
@@ -138,22 +145,26 @@ def counter(
     while time.monotonic() < deadline:
         time.sleep(rng.uniform(*think))
         try:
-            started, cpu = time.perf_counter(), time.thread_time()
+            started, cpu, sent = time.perf_counter(), time.thread_time(), round_trips()
             number = rng.randrange(members)
             hit = patiently(log, services.members.lookup, phone(number))
             member_id = hit.hits[0].id
             patiently(log, services.members.profile, member_id)
             log.lookups.append(time.perf_counter() - started)
             log.lookup_cpu.append(time.thread_time() - cpu)
+            log.lookup_trips.append(round_trips() - sent)
             log.lookup_at.append(time.monotonic())
+            if lookups_only:
+                continue
             roll = rng.random()
             key = f"chain:{uuid.uuid4()}"
             if roll < 0.6:
                 request = PurchaseRequest(member_id, rng.randint(500, 50_000), key)
-                started, cpu = time.perf_counter(), time.thread_time()
+                started, cpu, sent = time.perf_counter(), time.thread_time(), round_trips()
                 result = patiently(log, services.loyalty.record_purchase, request)
                 log.purchases.append(time.perf_counter() - started)
                 log.purchase_cpu.append(time.thread_time() - cpu)
+                log.purchase_trips.append(round_trips() - sent)
                 log.purchase_at.append(time.monotonic())
                 mine.append(result.sale_id)
                 acknowledge(log, key)
@@ -193,12 +204,15 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
 
 
-def describe(name: str, values: list[float], cpu: list[float]) -> str:
-    return (
+def describe(name: str, values: list[float], cpu: list[float], sent: list[int] | None = None) -> str:
+    line = (
         f"{name:9s} n={len(values):5d}  p50 {pct(values, 0.5):7.1f}  p95 {pct(values, 0.95):7.1f}  "
         f"p99 {pct(values, 0.99):7.1f}  max {max(values, default=float('nan')) * 1000:7.1f} ms;  "
         f"client CPU p50 {pct(cpu, 0.5):5.2f}  p95 {pct(cpu, 0.95):5.2f} ms"
     )
+    if sent:
+        line += f";  round trips mean {sum(sent) / len(sent):4.1f} max {max(sent)}"
+    return line
 
 
 def load() -> str:
@@ -334,16 +348,26 @@ def run(
     data_dir = Path(tempfile.mkdtemp(prefix="memberdesk-chain-"))
     try:
         gift = make_store(data_dir, cluster.url, members)
-        alone = CounterLog()
+        looking = CounterLog()
         time.sleep(1.0)  # the server counts an exited backend's CPU once it has reaped it
+        server_before = server_cpu_s(cluster)
+        lookups_end = time.monotonic() + BASELINE_S / 2
+        counter(data_dir, cluster.url, members, gift, lookups_end, -2, looking, think=(0.0, 0.0), lookups_only=True)
+        time.sleep(1.0)
+        per_lookup = (server_cpu_s(cluster) - server_before) * 1000 / max(1, len(looking.lookups))
+        alone = CounterLog()
         server_before = server_cpu_s(cluster)
         counter(data_dir, cluster.url, members, gift, time.monotonic() + BASELINE_S, -1, alone, think=(0.0, 0.0))
         operations = len(alone.lookups) + len(alone.purchases)
         time.sleep(1.0)
         print(f"N={n} counters, {seconds:.0f} s, {members} members; server in {cluster.workdir}; {load()}")
         print("  baseline: one counter alone, no think time, in this process")
-        print("    " + describe("lookup", alone.lookups, alone.lookup_cpu))
-        print("    " + describe("purchase", alone.purchases, alone.purchase_cpu))
+        print("    lookups alone:")
+        print("    " + describe("lookup", looking.lookups, looking.lookup_cpu, looking.lookup_trips))
+        print(f"    server CPU {per_lookup:.2f} ms a lookup + profile")
+        print("    the whole mix:")
+        print("    " + describe("lookup", alone.lookups, alone.lookup_cpu, alone.lookup_trips))
+        print("    " + describe("purchase", alone.purchases, alone.purchase_cpu, alone.purchase_trips))
         per_operation = (server_cpu_s(cluster) - server_before) * 1000 / max(1, operations)
         print(f"    server CPU {per_operation:.2f} ms a lookup or purchase")
         server_before = server_cpu_s(cluster)
@@ -395,10 +419,15 @@ def run(
         acked = [k for log in [alone, *logs] for k in log.acked]
         server_used = server_cpu_s(cluster) - server_before
         print(f"  {n} counters together; {load()}")
-        print("    " + describe("lookup", lookups, [v for log in logs for v in log.lookup_cpu]))
-        print("    " + describe("purchase", purchases, [v for log in logs for v in log.purchase_cpu]))
+        lookup_trips = [v for log in logs for v in log.lookup_trips]
+        purchase_trips = [v for log in logs for v in log.purchase_trips]
+        print("    " + describe("lookup", lookups, [v for log in logs for v in log.lookup_cpu], lookup_trips))
+        print("    " + describe("purchase", purchases, [v for log in logs for v in log.purchase_cpu], purchase_trips))
         if down is None:
-            print(f"    server CPU {server_used:.1f} s over the run (of {seconds * (os.cpu_count() or 1):.0f} core-s)")
+            print(
+                f"    server CPU {server_used:.1f} s over the run (of {seconds * (os.cpu_count() or 1):.0f} core-s), "
+                f"{server_used * 1000 / max(1, len(lookups) + len(purchases)):.2f} ms a lookup or purchase"
+            )
         for what, lookup, lookup_cpu, purchase, purchase_cpu in split_by_window(
             logs, (beside_from, max(ended)) if ended else None
         ):

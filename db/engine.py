@@ -5,15 +5,19 @@ counters never deadlock upgrading a read lock. PostgreSQL: Read Committed; servi
 (`SELECT … FOR UPDATE`) or use guarded updates, and a serialization failure or deadlock retries the whole unit.
 
 PostgreSQL connections (a chain: many counters on one server): a counter keeps at most one idle connection; every
-connection has a connect timeout, a statement timeout and TCP keepalives, and prepares no statements (so it works
-behind PgBouncer in transaction pooling). When the server cannot be reached or refuses a connection (restarting,
-"too many clients"), reads and the start of a write wait and retry with back-off; listeners hear the server's state.
+connection has a connect timeout, a statement timeout and TCP keepalives. psycopg prepares a statement the connection
+has run a few times (the server then skips parsing and planning it, most of the server's work for an index lookup),
+and a rollback keeps them (psycopg would forget them all). The counter's lookups and member panel run in autocommit
+(no BEGIN, no ROLLBACK: one round trip a statement). When the server cannot be reached or refuses a connection
+(restarting, "too many clients"), reads and the start of a write wait and retry with back-off; listeners hear the
+server's state.
 """
 
 from __future__ import annotations
 
 import errno
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -23,13 +27,13 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.location import SQLITE_FILENAME as SQLITE_FILENAME
 from db.location import save_database_url as save_database_url
 from db.location import saved_database_url as saved_database_url
-from db.plain import BUSY_TIMEOUT_MS, apply_sqlite_pragmas, on_counter_thread
+from db.plain import BUSY_TIMEOUT_MS, PlainReads, apply_sqlite_pragmas, on_counter_thread
 from db.plain import counter_connection as counter_connection
 
 log = logging.getLogger("memberdesk.db")
@@ -49,6 +53,12 @@ PG_CONNECT_DEFAULTS: dict[str, Any] = {
 }
 """libpq connection settings a PostgreSQL URL gets unless its query sets them (`?connect_timeout=10&options=…`):
 a dead server is noticed within ~5 s on connect and ~60 s on an open connection, and no statement runs past 30 s."""
+PG_PREPARE_THRESHOLD = 2
+"""psycopg prepares a statement at its third run on a connection (a URL's `prepare_threshold=none` turns preparing off,
+for a PgBouncer older than 1.21 in transaction pooling)."""
+PING_AFTER_IDLE_S = 1.0
+"""A pooled connection idle this long is pinged before a session or a write uses it (one round trip); reads that are
+retried whole on a lost connection (`read`, `quick_read`) never ping."""
 PG_POOL_SIZE = 1
 """Idle connections a counter keeps; a second thread (maintenance) borrows an overflow one, closed on return."""
 PG_MAX_OVERFLOW = 4
@@ -120,9 +130,79 @@ def is_server_unreachable(exc: BaseException) -> bool:
 def _pg_connect_args(url: URL) -> dict[str, Any]:
     args = {key: value for key, value in PG_CONNECT_DEFAULTS.items() if key not in url.query}
     if url.get_driver_name() == "psycopg":
-        # Never server-side prepared statements: they are session state that PgBouncer's transaction pooling breaks.
-        args["prepare_threshold"] = None
+        asked = url.query.get("prepare_threshold")
+        if isinstance(asked, str):
+            args["prepare_threshold"] = None if asked.lower() in ("none", "off", "") else int(asked)
+        else:
+            args["prepare_threshold"] = PG_PREPARE_THRESHOLD
     return args
+
+
+def _keeps_prepared_statements() -> type[Any]:
+    """psycopg's connection, except that a rollback keeps the statements prepared on it. psycopg forgets them all
+    at a rollback (and sends DEALLOCATE ALL), against a DDL rolled back under them; nothing here runs DDL in a
+    transaction that rolls back, and a prepared statement outlives its transaction on the server. Every read session
+    ends in a rollback: without this the counter's statements were prepared and planned again at every customer."""
+    import psycopg
+    from psycopg import pq
+
+    class KeepsPrepared(psycopg.Connection):
+        def rollback(self) -> None:
+            if self._pipeline is not None:
+                super().rollback()
+                return
+            with self.lock:
+                if self.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+                    self.wait(self._exec_command(b"ROLLBACK"))
+
+    return KeepsPrepared
+
+
+def _install_pg_connections(engine: Engine) -> None:
+    """psycopg connections that keep their prepared statements, pinged before use only after being idle a while."""
+    import psycopg
+
+    connection_class = _keeps_prepared_statements()
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        return connection_class.connect(*cargs, **cparams)
+
+    @event.listens_for(engine, "connect")
+    def _connected(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if getattr(_pinging, "off", False):
+            return
+        if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE_S:
+            return
+        try:  # in autocommit: one round trip, no transaction left open
+            dbapi_conn.autocommit = True
+            dbapi_conn.execute("SELECT 1", prepare=False)
+            dbapi_conn.autocommit = False
+        except psycopg.Error as exc:
+            raise DisconnectionError(str(exc)) from exc
+
+
+_pinging = threading.local()
+
+
+@contextmanager
+def _unpinged() -> Iterator[None]:
+    """Connections checked out on this thread inside the block are not pinged: the work is retried whole when the
+    connection turns out to be lost (`Database._patiently`)."""
+    before = getattr(_pinging, "off", False)
+    _pinging.off = True
+    try:
+        yield
+    finally:
+        _pinging.off = before
 
 
 SNAPSHOT_OPTIONS: dict[str, Any] = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
@@ -191,13 +271,15 @@ class Database:
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
         else:
-            kwargs["pool_pre_ping"] = True
+            kwargs["pool_pre_ping"] = self.url.get_driver_name() != "psycopg"  # psycopg: `_install_pg_connections`
             kwargs["isolation_level"] = "READ COMMITTED"
             kwargs["pool_size"] = PG_POOL_SIZE
             kwargs["max_overflow"] = PG_MAX_OVERFLOW
             kwargs["connect_args"] = _pg_connect_args(self.url)
         self.engine = create_engine(self.url, **kwargs)
         self.counter_engine = self.engine
+        if not self.is_sqlite and self.url.get_driver_name() == "psycopg":
+            _install_pg_connections(self.engine)
         if self.is_sqlite:
             _install_sqlite_pragmas(self.engine, cache_kib)
             self.counter_engine = create_engine(self.url, pool_size=1, max_overflow=COUNTER_SPARE_CONNECTIONS, **kwargs)
@@ -205,6 +287,10 @@ class Database:
         self.memo: dict[str, Any] = {}
         """What app/ keeps of this store between sessions (the settings last read, app/settings.py); every session
         of this Database has it as `session.info["memo"]`."""
+        self._plain = threading.local()
+        self._plain_opened: list[PlainReads] = []
+        self._plain_pid = os.getpid()
+        self._plain_path = self.sqlite_path
         info = {"memo": self.memo}
         self._makers = {
             on_counter: (
@@ -240,16 +326,29 @@ class Database:
 
     @contextmanager
     def quick_reads(self) -> Iterator[Connection]:
-        """A connection for a few short reads that need no ORM (the counter's lookups), from this thread's engine.
-        On SQLite no transaction is begun: each statement reads the last commit by itself and nothing is left to
-        roll back. On a server it is reached as patiently as `session()`."""
+        """A connection for a few short reads that need no ORM (the counter's lookups and member panel), from this
+        thread's engine, with no transaction: each statement reads the last commit by itself and nothing is left to
+        roll back (SQLite: no BEGIN; PostgreSQL: autocommit, so a statement is one round trip). On a server it is
+        reached as patiently as `session()`, but not pinged: use `quick_read`, which tries the reads again whole on
+        a lost connection."""
         engine = self.counter_engine if on_counter_thread() else self.engine
         if self.is_sqlite:
             with engine.connect().execution_options(sqlite_begin=None) as connection:
                 yield connection
             return
-        with self._patiently(engine.connect) as connection:
+        with _unpinged():
+            connection = self._patiently(engine.connect)
+        with connection.execution_options(isolation_level="AUTOCOMMIT"):
             yield connection
+
+    def quick_read(self, work: Callable[[Connection], T]) -> T:
+        """`work` on `quick_reads`' connection, tried again whole while the server is unreachable."""
+
+        def attempt() -> T:
+            with self.quick_reads() as connection:
+                return work(connection)
+
+        return self._patiently(attempt)
 
     @property
     def reachable(self) -> bool:
@@ -274,12 +373,16 @@ class Database:
         `outage_wait_s`; then the last error is raised. Only for work that is safe to repeat."""
         deadline = time.monotonic() + self.outage_wait_s
         pause = 0.25
+        lost = False
         while True:
             try:
                 result = work()
             except DBAPIError as exc:
                 if not is_server_unreachable(exc):
                     raise
+                if exc.connection_invalidated and not lost:
+                    lost = True  # a pooled connection the server dropped (say, restarted): at once on a new one
+                    continue
                 self._set_reachable(False)
                 if time.monotonic() + pause > deadline:
                     raise
@@ -314,7 +417,7 @@ class Database:
         """Run `work` in a read session; retried whole while the server is unreachable (reading is repeatable)."""
 
         def attempt() -> T:
-            with _begun(self._reader) as session:
+            with _unpinged(), _begun(self._reader) as session:
                 return work(session)
 
         return self._patiently(attempt)
@@ -371,14 +474,19 @@ class Database:
 
     def _write(self, work: Callable[[Session], T], attempts: int) -> T:
         for attempt in range(1, attempts + 1):
-            # Connecting is retried while the server is unreachable; once the transaction has begun, an outage is
-            # raised (the caller's idempotency key makes trying again safe).
-            session = self._patiently(lambda: _begun(self._writer))
             try:
-                result = work(session)
-                session.commit()
+                # Reaching the server and the work up to the commit are retried whole while the server is
+                # unreachable: a transaction that never sent its COMMIT left nothing behind. An outage during the
+                # commit is raised (the outcome is unknown; the caller's idempotency key makes trying again safe).
+                session, result = self._patiently(lambda: self._run_uncommitted(work))
+                try:
+                    session.commit()
+                finally:
+                    session.close()  # rolls back whatever did not commit
                 return result
             except DBAPIError as exc:
+                if is_server_unreachable(exc):
+                    self._set_reachable(False)
                 if _is_storage_full(exc):
                     where = str(self.sqlite_path or self.url.render_as_string(hide_password=True))
                     raise StorageFull(
@@ -388,9 +496,16 @@ class Database:
                     raise
                 log.warning("write conflict (attempt %d): %s; retrying", attempt, exc.orig)
                 time.sleep(0.02 * attempt)
-            finally:
-                session.close()  # rolls back whatever did not commit
         raise AssertionError("unreachable")
+
+    def _run_uncommitted(self, work: Callable[[Session], T]) -> tuple[Session, T]:
+        """A write session begun and `work` run in it, not committed; on failure the session is closed."""
+        session = _begun(self._writer)
+        try:
+            return session, work(session)
+        except BaseException:
+            session.close()
+            raise
 
     @contextmanager
     def bulk_loader(self) -> Iterator[Database]:
@@ -406,6 +521,30 @@ class Database:
         finally:
             loader.dispose()
 
+    def plain_reads(self) -> PlainReads | None:
+        """This thread's plain connection to an SQLite file (`db.plain.PlainReads`), for short reads: the counter's
+        lookups after the first. Kept open for the thread, read-only, in autocommit (each statement reads the last
+        commit by itself): no pool to check a connection out of and back in, no SQLAlchemy connection around it (on
+        a machine whose CPU caches went cold between two keys those took ~0.25 ms of a ~0.5 ms phone lookup). None
+        on a server, for an in-memory store, and in a process forked from the one that made this Database (a
+        connection must not cross a fork); `dispose` closes them all."""
+        if self._plain_path is None or self._plain_pid != os.getpid():
+            return None
+        reads: PlainReads | None = getattr(self._plain, "reads", None)
+        if reads is not None:
+            return reads
+        reads = PlainReads(self._plain_path)
+        reads.connection.execute("PRAGMA query_only = ON")
+        with self._state_lock:
+            self._plain_opened.append(reads)
+        self._plain.reads = reads
+        return reads
+
     def dispose(self) -> None:
+        with self._state_lock:
+            opened, self._plain_opened, self._plain = self._plain_opened, [], threading.local()
+        if self._plain_pid == os.getpid():
+            for reads in opened:
+                reads.close()
         self.engine.dispose()
         self.counter_engine.dispose()

@@ -8,7 +8,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.waiting import Wait
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -73,3 +78,37 @@ class PgCluster:
     def remove(self) -> None:
         subprocess.run([*self._pg_ctl, "-m", "immediate", "stop"], cwd=self.workdir, capture_output=True)
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+_trips = threading.local()
+
+
+def count_round_trips() -> None:
+    """From now on count, per thread, psycopg's waits for the server's answer (a wait that read): the round trips
+    (`round_trips`). Once per process; psycopg works as before."""
+    if getattr(psycopg.Connection.wait, "counts_trips", False):
+        return
+    plain = psycopg.Connection.wait
+
+    def counted(gen: Any) -> Any:
+        waited = False
+        try:
+            state = next(gen)
+            while True:
+                waited = waited or bool(state & Wait.R)
+                state = gen.send((yield state))
+        except StopIteration as done:
+            return done.value
+        finally:
+            _trips.count = getattr(_trips, "count", 0) + waited
+
+    def wait(self: psycopg.Connection, gen: Any, *args: Any, **kwargs: Any) -> Any:
+        return plain(self, counted(gen), *args, **kwargs)
+
+    wait.counts_trips = True  # type: ignore[attr-defined]
+    psycopg.Connection.wait = wait  # type: ignore[method-assign,assignment]
+
+
+def round_trips() -> int:
+    """Round trips this thread has made so far."""
+    return int(getattr(_trips, "count", 0))

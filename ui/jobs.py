@@ -1,6 +1,6 @@
-"""The status bar's view of background jobs (daily maintenance, imports): what runs, how far it is, and a Stop
-button. The jobs themselves run on the heavy lane, each in a process of its own (app/jobs.py), so nothing here can
-slow the counter; progress crosses back from that process and is shown through a queued signal."""
+"""The status bar's view of background jobs (daily maintenance, imports, big PDFs, exports): what runs, how far it
+is, and a Stop button. The jobs themselves run on the heavy lane, each in a process of its own (app/jobs.py), so
+nothing here can slow the counter; progress crosses back from that process and is shown through a queued signal."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 import threading
 from collections.abc import Callable
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
@@ -21,11 +21,15 @@ from ui.messages import show_error
 from ui.signals import emit
 from ui.tasks import TaskRunner
 
+if TYPE_CHECKING:
+    from app.context import Services
+    from app.jobs import BackgroundJobs
+
 log = logging.getLogger("memberdesk.ui.jobs")
 
 T = TypeVar("T")
 Progress = Callable[[int, int, str], bool]
-STEP_CONTEXTS = ("Maintenance", "Segments", "Import")
+STEP_CONTEXTS = ("Maintenance", "Segments", "Import", "Printing")
 """Where the jobs' step names are translated (the job's process sends them untranslated)."""
 OUTCOME_MS = 10_000
 """How long "stopped" stays in the status bar."""
@@ -35,6 +39,19 @@ def job_language() -> Callable[[], None]:
     """What a job's process calls first (`BackgroundJobs(prepare=...)`): this window's language, so what the job
     writes in words (an import's refused rows) reads the same as the window, in a spawned process too."""
     return partial(use_language_without_gui, CHINESE if is_chinese() else ENGLISH)
+
+
+def jobs_for(services: Services) -> Callable[[], BackgroundJobs]:
+    """The operator's background jobs in this window's language (read now, on the GUI thread); call the factory on
+    the worker, where it imports app.jobs."""
+    language = job_language()
+
+    def make() -> BackgroundJobs:
+        from app.jobs import BackgroundJobs
+
+        return BackgroundJobs.of(services, language)
+
+    return make
 
 
 def step_name(what: str) -> str:

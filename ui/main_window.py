@@ -169,6 +169,7 @@ class MainWindow(QMainWindow):
         self.pin_hint.hide()
         self.server_status = ServerStatus(self.tasks)
         self.jobs = JobStatus(self.tasks)
+        self.tasks.show_jobs_in(self.jobs)
         bar.addWidget(self.store_label)
         # Qt hides the bar's normal widgets for a message only if they are visible when it comes: the sign-in's
         # message, posted while the window was still hidden, was painted over the store's name for 8 s.

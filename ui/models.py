@@ -131,12 +131,18 @@ class PagedModel(RowsModel[R]):
         self._keyset: Callable[[Any, int], Page[R]] | None = None
         self._next: Any = None
         self._total = 0
+        self._more = False
         self._generation = 0
         self._fetching = False
 
     @property
     def total(self) -> int:
         return self._total
+
+    @property
+    def more(self) -> bool:
+        """The list has more rows than `total` says (its count stopped there); paging by key goes on to the end."""
+        return self._more
 
     def set_loader(self, loader: Callable[[int, int], Page[R]] | None) -> None:
         """What to list (`loader(offset, limit)` runs on the worker); None empties the list."""
@@ -154,13 +160,14 @@ class PagedModel(RowsModel[R]):
         self._next = None
         self._fetching = False
         self._total = 0
+        self._more = False
         self.set_rows([])
         self._fetch(0)
 
     def canFetchMore(self, parent: Index) -> bool:
-        return (
-            not parent.isValid() and self._loader is not None and not self._fetching and self.rowCount() < self._total
-        )
+        if parent.isValid() or self._loader is None or self._fetching:
+            return False
+        return self._next is not None if self._keyset is not None else self.rowCount() < self._total
 
     def fetchMore(self, parent: Index) -> None:
         if self.canFetchMore(parent):
@@ -183,7 +190,9 @@ class PagedModel(RowsModel[R]):
         self._next = page.next
         self.append_rows(page.rows)
         # A list paged by key counts once, on its first page; at its end the rows shown are the true count.
-        self._total = self.rowCount() if self._keyset is not None and page.next is None else page.total
+        at_end = self._keyset is not None and page.next is None
+        self._total = self.rowCount() if at_end else page.total
+        self._more = page.more and not at_end
         emit(self.loaded)
 
 

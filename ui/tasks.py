@@ -16,7 +16,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QApplication
@@ -33,6 +33,23 @@ log = logging.getLogger("memberdesk.ui.tasks")
 T = TypeVar("T")
 OnDone = Callable[[Any], None]
 OnError = Callable[[MemberDeskError], None]
+Progress = Callable[[int, int, str], bool]
+
+
+class JobShower(Protocol):
+    """Where the window shows a background job's progress, with Stop (ui/jobs.py `JobStatus`)."""
+
+    def run(
+        self,
+        title: str,
+        job: Callable[[Progress], Any],
+        on_done: Callable[[Any], None] | None = None,
+        changes: Changes = Changes.NONE,
+    ) -> None: ...
+
+
+def _unheard(_done: int, _total: int, _what: str) -> bool:
+    return True
 
 
 @dataclass
@@ -71,6 +88,7 @@ class TaskRunner(QObject):
         self.lane = lane
         """Where `run` puts work that names no lane."""
         self._root = root or self
+        self._jobs: JobShower | None = None
         if root is not None:
             root.changed.connect(self.changed)
             root.busy_changed.connect(self.busy_changed)
@@ -89,6 +107,25 @@ class TaskRunner(QObject):
     def for_lane(self, lane: Lane) -> TaskRunner:
         """This runner, putting work on `lane` by default (same workers, same announcements)."""
         return type(self)(self._root, lane=lane, root=self._root)
+
+    def show_jobs_in(self, jobs: JobShower) -> None:
+        """Jobs started with `run_job` are shown there (the main window's status bar)."""
+        self._root._jobs = jobs
+
+    def run_job(
+        self,
+        title: str,
+        job: Callable[[Progress], T],
+        on_done: Callable[[T], None] | None = None,
+        changes: Changes = Changes.NONE,
+    ) -> None:
+        """`job(progress)` on the heavy lane (a big PDF, an export: app/jobs.py runs it in a process of its own),
+        shown with its progress and Stop where the window shows jobs; `title` is translated."""
+        jobs = self._root._jobs
+        if jobs is not None:
+            jobs.run(title, job, on_done, changes)
+        else:
+            self.run(lambda: job(_unheard), on_done, changes=changes, lane=Lane.HEAVY)
 
     @property
     def busy(self) -> bool:

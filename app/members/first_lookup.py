@@ -1,7 +1,8 @@
-"""The counter's lookup on the plain connection the store starts on (`db.plain.PlainReads`), before SQLAlchemy is
-loaded (docs/ARCHITECTURE.md §7). It runs what `MemberService.lookup` runs: the same plan (`app.members.plan`), the
-same statements as SQLite gets them (`app/members/first_sql.py`, written from the lookup's own statements and
-checked against them by the tests), the same hits (`app.members.hits`)."""
+"""The counter's lookup on a plain SQLite connection (`db.plain.PlainReads`): the one the store starts on, before
+SQLAlchemy is loaded (docs/ARCHITECTURE.md §7), then each thread's own (`Database.plain_reads`). It runs what
+`MemberService.lookup` runs through SQLAlchemy on a server: the same plan (`app.members.plan`), the same statements
+as SQLite gets them (`app/members/first_sql.py`, written from the lookup's own statements and checked against them
+by the tests), the same hits (`app.members.hits`)."""
 
 from __future__ import annotations
 

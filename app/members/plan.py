@@ -4,7 +4,6 @@ connection before SQLAlchemy is loaded (`app.members.first_lookup`, docs/ARCHITE
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -12,7 +11,6 @@ from app.members.validation import fold_width
 
 P = TypeVar("P")
 
-_SPACES = re.compile(r"\s+")
 EXACT_MIN = 5
 """A card or member number is at least this long; shorter text is never looked up as one exactly."""
 PREFIX_END = "\U0010ffff"
@@ -20,8 +18,9 @@ PREFIX_END = "\U0010ffff"
 
 
 def lookup_text(raw: str) -> str:
-    """The text as the lookup reads it: full-width folded to ASCII, all spaces dropped."""
-    return _SPACES.sub("", fold_width(raw or ""))
+    """The text as the lookup reads it: full-width folded to ASCII, all spaces dropped (any white space `\\s`
+    matches; split and join, not a regular expression, on the counter's path)."""
+    return "".join(fold_width(raw or "").split())
 
 
 def plan_stages(raw: str) -> list[tuple[str, str]]:

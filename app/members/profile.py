@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, BindParameter, Row, Select, bindparam, cast, func, literal, null, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    Connection,
+    Row,
+    Select,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.util.typing import TupleAny
 
@@ -17,7 +32,7 @@ from app.insights.labels import segment_line
 from app.loyalty.tiers import ROLLING, YEAR, TierProgress
 from app.members.validation import mask_phone
 from app.security.operator import Operator
-from app.settings import read_settings
+from app.settings import VERSION_KEY, SettingsMemo, StoreSettings, settings_on
 from db.enums import ComplaintStatus, CouponStatus, Gender, LedgerSource, MemberStatus, SaleKind, TaskStatus
 from db.models import (
     Category,
@@ -31,6 +46,7 @@ from db.models import (
     PointsLot,
     Sale,
     SaleLine,
+    Setting,
     Staff,
     Tag,
     Tier,
@@ -45,6 +61,8 @@ class Page(Generic[T]):
     total: int
     next: Any = None
     """Where the next page starts, for a list paged by key (app.members.lookup.ListCursor); None at its end."""
+    more: bool = False
+    """There are more than `total` rows: the count stopped there (a list paged by key pages on to the end)."""
 
 
 @dataclass(frozen=True)
@@ -208,7 +226,6 @@ def _profile_row(basis: str) -> Select[*TupleAny]:
     )
 
 
-_PROFILE_ROW = {basis: _profile_row(basis) for basis in ROLLING}
 _TASKS = (
     select(
         literal(0).label("kind"),
@@ -239,9 +256,31 @@ _CATEGORIES = (
     .limit(3)
     .subquery()
 )
-_LISTS = union_all(select(*_TASKS.c), select(*_CATEGORIES.c))
+_LISTS = union_all(select(*_TASKS.c), select(*_CATEGORIES.c)).subquery("lists")
 """The open tasks (10 at most, dated ones first by due date) and the three categories the member spent most on, as
 (kind 0 or 1, task id or amount, title or name, -, due) rows; the NULLs are cast so both halves agree on PostgreSQL."""
+_SETTINGS_VERSION = select(Setting.value).where(Setting.key == VERSION_KEY).scalar_subquery()
+
+
+def _profile(basis: str) -> Select[*TupleAny]:
+    """The profile in one statement: the member's row (`_profile_row`) with the settings' version, once for each of
+    the lists' rows (`_LISTS`, joined on nothing; once with NULLs when both lists are empty). One round trip on a
+    server, planned once per connection (psycopg prepares it)."""
+    return (
+        _profile_row(basis)
+        .add_columns(
+            _SETTINGS_VERSION.label("settings_version"),
+            _LISTS.c.kind.label("list_kind"),
+            _LISTS.c.number.label("list_number"),
+            _LISTS.c.text.label("list_text"),
+            _LISTS.c.text_en.label("list_text_en"),
+            _LISTS.c.due_at.label("list_due_at"),
+        )
+        .outerjoin(_LISTS, true())
+    )
+
+
+_PROFILE = {basis: _profile(basis) for basis in ROLLING}
 
 
 def _segment(row: Row[*TupleAny]) -> str | None:
@@ -250,27 +289,44 @@ def _segment(row: Row[*TupleAny]) -> str | None:
     return segment_line(row.pyramid_level, row.rfm_class, row.lifecycle_stage, row.churn_warning, row.p_alive_permille)
 
 
-def load_profile(session: Session, operator: Operator, member_id: int, now: dt.datetime) -> MemberProfile:
-    """Three statements: the settings' version (app.settings), the member's row, and the tasks and categories."""
-    settings = read_settings(session)
-    conn = session.connection()
+def _profile_rows(
+    reader: Connection, settings: StoreSettings, member_id: int, now: dt.datetime
+) -> Sequence[Row[*TupleAny]]:
     params = {
         "member_id": member_id,
         "until": now + dt.timedelta(days=settings.points_expiry_warning_days),
         "since": now - YEAR,
     }
-    m = conn.execute(_PROFILE_ROW[settings.tiers_basis], params).first()
+    return reader.execute(_PROFILE[settings.tiers_basis], params).all()
+
+
+def load_profile(
+    reader: Connection, memo: SettingsMemo | None, operator: Operator, member_id: int, now: dt.datetime
+) -> MemberProfile:
+    """One statement (`_profile`), with the settings last read (`memo`, the store's); when the version it read
+    with them shows the settings changed since, they are read again and the statement run again."""
+    kept = memo.latest() if memo is not None else None
+    settings = kept[1] if kept is not None else settings_on(reader, memo)
+    rows = _profile_rows(reader, settings, member_id, now)
+    if kept is not None and rows and rows[0].settings_version != kept[0]:
+        used, settings = settings, settings_on(reader, memo)
+        if (settings.tiers_basis, settings.points_expiry_warning_days) != (
+            used.tiers_basis,
+            used.points_expiry_warning_days,
+        ):
+            rows = _profile_rows(reader, settings, member_id, now)
+    m = rows[0] if rows else None
     if m is None or m.status == MemberStatus.ANONYMISED:
         raise NotFoundError(S("Errors", "Member not found."))
     today = now.astimezone(ZoneInfo(settings.store_timezone)).date()
     is_today, this_week = _birthday_flags(m.birthday, today)
     tasks: list[TaskItem] = []
     categories: list[CategoryShare] = []
-    for kind, number, text, text_en, due_at in conn.execute(_LISTS, params):
-        if kind == 0:
-            tasks.append(TaskItem(int(number), text, due_at))
-        elif number and number > 0:
-            categories.append(CategoryShare(text, text_en, int(number)))
+    for row in rows:
+        if row.list_kind == 0:
+            tasks.append(TaskItem(int(row.list_number), row.list_text, row.list_due_at))
+        elif row.list_kind == 1 and row.list_number and row.list_number > 0:
+            categories.append(CategoryShare(row.list_text, row.list_text_en, int(row.list_number)))
     tasks.sort(key=lambda t: (t.due_at is None, t.due_at or now, t.id))
     categories.sort(key=lambda c: -c.amount_fen)
     metric = int(m.metric or 0)

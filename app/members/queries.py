@@ -60,7 +60,7 @@ def member_page(db: Database, after: ListCursor | None, limit: int, text: str = 
     after `after` (the previous page's `next`; None for the first). The filter is read the way the counter's lookup
     box reads it (app.members.lookup), so both find the same members."""
     with db.session() as session:
-        rows, following, total = find_page(
+        rows, following, total, more = find_page(
             session, listed_members(Member.joined_at, Member.status), plan_lookup(text), after, limit
         )
     return Page(
@@ -82,6 +82,7 @@ def member_page(db: Database, after: ListCursor | None, limit: int, text: str = 
         ],
         total,
         following,
+        more,
     )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, lazyload
 from app.clock import Clock
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.i18n import QT_TRANSLATE_NOOP as S
+from app.members.first_lookup import first_lookup
 from app.members.hits import LOOKUP_LIMIT as LOOKUP_LIMIT
 from app.members.hits import LookupResult as LookupResult
 from app.members.hits import MemberHit as MemberHit
@@ -51,7 +52,7 @@ from app.members.validation import (
 )
 from app.security.crypto import FieldCipher
 from app.security.operator import Operator
-from app.settings import read_settings
+from app.settings import SettingsMemo, read_settings
 from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import Gender, MemberStatus
@@ -118,13 +119,17 @@ class MemberService:
 
     # ---- lookup -------------------------------------------------------------------------------------------
     def lookup(self, query: str, limit: int = LOOKUP_LIMIT) -> LookupResult:
-        """The counter's lookup: plain statements on a connection (no session, no ORM objects; on SQLite no
-        transaction either), each built and compiled once."""
+        """The counter's lookup: plain statements on a connection (no session, no ORM objects, no transaction),
+        each built and compiled once. On an SQLite file it runs on this thread's plain sqlite3 connection
+        (`Database.plain_reads`), the statements as SQLite gets them (`app.members.first_lookup`): no pool, no
+        SQLAlchemy execution or result objects."""
+        reads = self.db.plain_reads()
+        if reads is not None:
+            return first_lookup(reads, query, self.operator.sees_full_phone, limit)
         steps = plan_lookup(query)
         if not steps:
             return LookupResult([], False)
-        with self.db.quick_reads() as connection:
-            return self._lookup(connection, steps, limit)
+        return self.db.quick_read(lambda connection: self._lookup(connection, steps, limit))
 
     def _lookup(self, reader: Connection | Session, steps: list[Step], limit: int) -> LookupResult:
         rows, exact = find_first(reader, _hits, steps, limit)
@@ -329,8 +334,10 @@ class MemberService:
             )
 
     def profile(self, member_id: int) -> MemberProfile:
+        """The member panel's figures: one statement, on the counter's plain connection like the lookup."""
         now = self.clock.now()
-        return self.db.read(lambda session: load_profile(session, self.operator, member_id, now))
+        memo = SettingsMemo.of(self.db.memo)
+        return self.db.quick_read(lambda connection: load_profile(connection, memo, self.operator, member_id, now))
 
     def sales_page(self, member_id: int, offset: int = 0, limit: int = 20) -> Page[SaleRow]:
         with self.db.session() as session:

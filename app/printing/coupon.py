@@ -10,7 +10,7 @@ coupon, so a thousand coupons cost a thousand barcodes and little more.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from app.coupons.codes import grouped
 from app.coupons.service import PrintJob
+from app.errors import MemberDeskError
 from app.i18n import QT_TRANSLATE_NOOP, translate
 from app.printing.barcodes import Code128Symbol, QrSymbol
 from app.printing.fonts import regular_font
@@ -64,11 +65,26 @@ class CouponPrintData:
     logo_path: Path | None = None
 
 
+Progress = Callable[[int, int, str], bool]
+"""(coupons drawn, coupons in all, step) before each page; False stops the PDF (`PrintingStopped`)."""
+WRITING = QT_TRANSLATE_NOOP("Printing", "Writing the PDF")
+
+
+class PrintingStopped(MemberDeskError):
+    def __init__(self) -> None:
+        super().__init__(QT_TRANSLATE_NOOP("Errors", "Printing stopped: no PDF was made."))
+
+
+def _told(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None and not progress(done, total, WRITING):
+        raise PrintingStopped()
+
+
 def validity(data: CouponPrintData) -> str:
     return translate("Printing", VALIDITY).format(start=data.first_day.isoformat(), end=data.last_day.isoformat())
 
 
-def write_print_job(job: PrintJob, path: str | Path, layout: str) -> int:
+def write_print_job(job: PrintJob, path: str | Path, layout: str, progress: Progress | None = None) -> int:
     """A print job of the coupon service as a PDF; returns its page count."""
     data = CouponPrintData(
         job.store_name,
@@ -80,18 +96,18 @@ def write_print_job(job: PrintJob, path: str | Path, layout: str) -> int:
         [(coupon.code, coupon.member_name) for coupon in job.coupons],
         Path(job.logo_file) if job.logo_file else None,
     )
-    return write_coupons(data, path, layout)
+    return write_coupons(data, path, layout, progress)
 
 
-def write_coupons(data: CouponPrintData, path: str | Path, layout: str = "a4") -> int:
+def write_coupons(data: CouponPrintData, path: str | Path, layout: str = "a4", progress: Progress | None = None) -> int:
     """The PDF; returns its page count. A layout not in LAYOUTS is a programming error."""
     if layout not in LAYOUTS:
         raise ValueError(f"no coupon layout {layout!r}; use one of {LAYOUTS}")
     if not data.coupons:
         raise ValueError("no coupons to print")
     if layout == "a4":
-        return _write_sheets(data, path)
-    return _write_roll(data, path, int(layout.removesuffix("mm")))
+        return _write_sheets(data, path, progress)
+    return _write_roll(data, path, int(layout.removesuffix("mm")), progress)
 
 
 def _draw_logo(canvas: Canvas, data: CouponPrintData, x: float, y: float, side: float) -> None:
@@ -163,7 +179,7 @@ def _cut_marks(canvas: Canvas) -> None:
     canvas.restoreState()
 
 
-def _write_sheets(data: CouponPrintData, path: str | Path) -> int:
+def _write_sheets(data: CouponPrintData, path: str | Path, progress: Progress | None) -> int:
     canvas = open_canvas(path, A4, data.campaign_name)
     _cell_form(canvas, data)
     per_page = COLUMNS * ROWS
@@ -171,6 +187,7 @@ def _write_sheets(data: CouponPrintData, path: str | Path) -> int:
     for index, (code, holder) in enumerate(data.coupons):
         slot = index % per_page
         if slot == 0:
+            _told(progress, index, len(data.coupons))
             if index:
                 canvas.showPage()
             _cut_marks(canvas)
@@ -203,12 +220,14 @@ def _write_sheets(data: CouponPrintData, path: str | Path) -> int:
 
 
 # ---- single coupons on a roll ----------------------------------------------------------------------------------
-def _write_roll(data: CouponPrintData, path: str | Path, width_mm: int) -> int:
+def _write_roll(data: CouponPrintData, path: str | Path, width_mm: int, progress: Progress | None) -> int:
     page_width = width_mm * mm
     printable, body = PAPER[width_mm]
     left = (page_width - printable) / 2
     pages: list[_Layout] = []
-    for code, holder in data.coupons:
+    for index, (code, holder) in enumerate(data.coupons):
+        if index % (COLUMNS * ROWS) == 0:
+            _told(progress, index, len(data.coupons))
         layout = _Layout(left, printable, body)
         layout.add(
             LOGO + 1 * mm, lambda canvas, top: _draw_logo(canvas, data, page_width / 2 - LOGO / 2, top - LOGO, LOGO)

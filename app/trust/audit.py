@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, bindparam, event, func, insert, select, text, update
+from sqlalchemy import Integer, Table, bindparam, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,7 @@ TABLES: dict[str, Table] = {
 }
 
 _INSERT_ENTRY = insert(AuditLog)
+_ENTRY_COLUMNS = [c.name for c in AuditLog.__table__.columns if c.name != "id"]
 _LOCK_HEAD = (
     select(AuditHead.seq, AuditHead.row_hash).where(AuditHead.branch_id == bindparam("chain")).with_for_update()
 )
@@ -46,13 +47,38 @@ _MOVE_HEAD = (
     .where(AuditHead.__table__.c.branch_id == bindparam("b_chain"))
     .values(seq=bindparam("b_seq"), row_hash=bindparam("b_hash"))
 )
-# PostgreSQL, where counters write at once and the branch's head row is the one row all of them lock: the entry's id
-# is drawn and the tied rows stamped before the head is locked, and the entry is inserted and the head moved in one
-# statement, so the lock is held for two statements and the commit (there were five).
-_NEXT_ENTRY_ID = text("SELECT nextval(pg_get_serial_sequence('audit_log', 'id'))")
-_APPEND_AND_MOVE = _MOVE_HEAD.add_cte(
-    insert(AuditLog).values({c.name: bindparam(f"e_{c.name}") for c in AuditLog.__table__.columns}).cte("entry")
-)
+
+
+def _subsets(names: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Every subset of `names` (the tables a transaction may have tied rows in)."""
+    if not names:
+        return [()]
+    rest = _subsets(names[1:])
+    return rest + [(names[0], *chosen) for chosen in rest]
+
+
+def _append_on_server(tables: frozenset[str]) -> Any:
+    """PostgreSQL, where counters write at once and the branch's head row is the one row all of them lock: once the
+    head is locked (`_LOCK_HEAD`) and the entry's hash made, one statement inserts the entry, moves the head and
+    stamps the tied rows of `tables` (ids in arrays) with the entry's id, so the head is held for two statements and
+    the commit (the entry's id drawn, the rows stamped, the head locked, the entry written: five before)."""
+    entry = (
+        insert(AuditLog).values({c: bindparam(f"e_{c}") for c in _ENTRY_COLUMNS}).returning(AuditLog.id).cte("entry")
+    )
+    statement = select(entry.c.id).add_cte(_MOVE_HEAD.cte("moved"))
+    for name in sorted(tables):
+        table = TABLES[name]
+        stamp = (
+            update(table)
+            .where(table.c.id == func.any(bindparam(f"ids_{name}", type_=postgresql.ARRAY(Integer))))
+            .values(audit_id=select(entry.c.id).scalar_subquery())
+            .cte(f"stamp_{name}")
+        )
+        statement = statement.add_cte(stamp)
+    return statement
+
+
+_APPEND = {frozenset(chosen): _append_on_server(frozenset(chosen)) for chosen in _subsets(tuple(TABLES))}
 
 
 @dataclass
@@ -191,12 +217,6 @@ def record_audit(
             plain["rows"] = rows
     chain = chain_of(operator.branch_id)
     conn = session.connection()
-    on_server = conn.dialect.name == "postgresql"
-    audit_id = 0
-    if on_server:
-        audit_id = int(conn.scalar(_NEXT_ENTRY_ID))
-        if pending is not None:
-            _stamp(session, pending, audit_id)
     seq, prev_hash = _lock_head(session, chain)
     seq += 1
     created_at = utcnow()
@@ -215,8 +235,12 @@ def record_audit(
         "row_hash": row_hash,
     }
     head = {"b_chain": chain, "b_seq": seq, "b_hash": row_hash}
-    if on_server:
-        conn.execute(_APPEND_AND_MOVE, {"e_id": audit_id, **{f"e_{c}": v for c, v in entry.items()}, **head})
+    if conn.dialect.name == "postgresql":
+        ids = {name: chosen for name, chosen in (pending.ids if pending is not None else {}).items() if chosen}
+        params = {**{f"e_{c}": v for c, v in entry.items()}, **head, **{f"ids_{n}": v for n, v in ids.items()}}
+        audit_id = int(conn.execute(_APPEND[frozenset(ids)], params).scalar_one())
+        if pending is not None and pending.since:  # a bulk load's rows, past its marks
+            _stamp(session, _Pending(operator, since=pending.since), audit_id)
         return audit_id
     # SQLite: one writer at a time whatever the order.
     audit_id = int(conn.execute(_INSERT_ENTRY, entry).inserted_primary_key[0])  # type: ignore[index]

@@ -760,6 +760,10 @@
         <source>{count} rows written to {path}.</source>
         <translation>已写入 {count} 行到 {path}。</translation>
     </message>
+    <message>
+        <source>Exporting {file}</source>
+        <translation>正在导出 {file}</translation>
+    </message>
 </context>
 <context>
     <name>Care</name>
@@ -1965,6 +1969,10 @@
         <translation>优惠券 {campaign}</translation>
     </message>
     <message>
+        <source>Printing coupons</source>
+        <translation>正在打印优惠券</translation>
+    </message>
+    <message>
         <source>{percent}% off ({zhe}折)</source>
         <translation>{zhe}折（减{percent}%）</translation>
     </message>
@@ -2438,6 +2446,10 @@
     <message>
         <source>{count} rows saved to {file}</source>
         <translation>已保存 {count} 行到 {file}</translation>
+    </message>
+    <message>
+        <source>Exporting {file}</source>
+        <translation>正在导出 {file}</translation>
     </message>
     <message>
         <source>Day summary {date}</source>
@@ -3078,6 +3090,10 @@
     <message>
         <source>Daily maintenance was stopped. The members already done keep their changes; the others are done at the next run.</source>
         <translation>每日维护已停止。已处理的会员保留变更，其余会员在下次运行时处理。</translation>
+    </message>
+    <message>
+        <source>Printing stopped: no PDF was made.</source>
+        <translation>已停止打印：没有生成 PDF。</translation>
     </message>
     <message>
         <source>No such backup file: {path}</source>
@@ -4884,6 +4900,10 @@ F2 registers a new member.</source>
         <source>{count} members</source>
         <translation>共 {count} 名会员</translation>
     </message>
+    <message>
+        <source>More than {count} members</source>
+        <translation>超过 {count} 名会员</translation>
+    </message>
 </context>
 <context>
     <name>Messages</name>
@@ -5099,6 +5119,10 @@ F2 registers a new member.</source>
     <message>
         <source>Code {code}</source>
         <translation>券码 {code}</translation>
+    </message>
+    <message>
+        <source>Writing the PDF</source>
+        <translation>正在生成 PDF</translation>
     </message>
     <message>
         <source>Member</source>

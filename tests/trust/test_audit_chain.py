@@ -4,6 +4,7 @@ consistent ledger row, a changed sale and a removed audit entry (none of which i
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from app.integrity import DAY_TOTALS_DIFFER, check_database
 from app.loyalty.service import PurchaseRequest
 from app.members.service import MemberForm
 from app.trust.verify import ALTERED, BROKEN, CHANGED, HEAD, UNTIED, chain_heads
+from db.engine import Database
 from db.enums import CampaignTarget, CouponKind
 from db.models import AuditLog, CouponLedger, Gift, PointsLedger, Sale
 from tests.services.conftest import START
@@ -176,3 +178,39 @@ def test_every_export_is_audited(store: Store, boss: Services, coupon_moves: Non
 def test_an_edited_audit_entry_is_reported(store: Store, busy_member: int) -> None:
     raw(store, "UPDATE audit_log SET action = 'update' WHERE seq = 2")
     assert messages(store) == {CHANGED}
+
+
+def test_counters_appending_to_one_chain_at_once_never_fork_it(store: Store, svc: Services) -> None:
+    """Eight counters of one branch record purchases at the same moment, each on its own connection: every entry
+    gets its own place in the chain, the head is the last entry, and the chain checks (on PostgreSQL the head is
+    locked by one statement and moved by the next, with the sale's rows stamped in it)."""
+    members = [
+        svc.members.register(MemberForm(phone=f"1390000000{n}", name="并发", membership_consent=True)) for n in range(8)
+    ]  # one each: the member rows, locked first, do not put them in a queue before the head
+    operator = store.operator("cashier")
+    counters = [Store(store.paths, Database(store.db.url), store.cipher, store.clock) for _ in range(8)]
+    start = threading.Barrier(len(counters))
+    failures: list[BaseException] = []
+
+    def sell(counter: Store, member: int) -> None:
+        loyalty = counter.services(operator).loyalty
+        start.wait()
+        try:
+            for _ in range(15):
+                loyalty.record_purchase(PurchaseRequest(member, 1_000, key()))
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=sell, args=pair) for pair in zip(counters, members, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for counter in counters:
+        counter.db.dispose()
+    assert not failures, failures
+    seqs = store.db.read(
+        lambda s: list(s.scalars(select(AuditLog.seq).where(AuditLog.branch_id == operator.branch_id)))
+    )
+    assert sorted(seqs) == list(range(1, len(seqs) + 1))
+    assert messages(store) == set()

@@ -4,7 +4,6 @@ its interpreter's lock; progress and Stop in the status bar; results announced a
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from app.lanes import Lane
 from app.trust.backup import AUTO_FOLDER
 from db.engine import Database
 from db.models import Member
+from tests.jobs_support import hold_the_interpreter as hold_in_c
 from tests.ui.ui_support import buy, register, shown
 from ui.application import build_main_window
 from ui.i18n import Translators
@@ -31,9 +31,6 @@ from ui.main_window import MainWindow
 from ui.pages.members import MembersPage
 from ui.tasks import SyncTaskRunner, TaskRunner
 
-HOLD_LETTERS = 25
-"""A backtracking match over this many letters holds the interpreter's lock for two seconds or more (2^25 steps
-in C, never handing the lock over), far longer than a lookup takes even on a busy machine."""
 WAIT_MS = 120_000
 
 
@@ -41,7 +38,7 @@ def hold_the_interpreter(_db: Database, progress: Progress) -> bool:
     """Holds its interpreter's lock in C code, as SQLAlchemy's row processing or numpy can: while it runs, no other
     thread of the same interpreter (the counter's) gets a single step in."""
     progress(0, 1, "holding")
-    return re.match(r"(a+)+$", "a" * HOLD_LETTERS + "b") is None
+    return hold_in_c()
 
 
 @pytest.fixture

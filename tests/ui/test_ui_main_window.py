@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from app.context import Services
 from app.loyalty.service import PurchaseRequest
+from app.members import lookup
 from tests.staff_support import CASHIER_PIN, MANAGER_PIN
 from tests.ui.ui_support import register, settings_area
 from ui.application import build_main_window
@@ -115,10 +116,30 @@ def test_member_list_pages_and_opens_a_member(
     page.filter.setText("会员12")
     page._load()
     qtbot.waitUntil(lambda: page.model.total == 11, timeout=2000)  # 会员12 and 会员120–129
+    assert not page.model.more and page.count.text() == "共 11 名会员"
     page.view.selectRow(0)
     emit(page.open_member, page.model.rows()[0].id)
     assert window.stack.currentWidget() is window.counter
     assert window.counter.panel.profile is not None and window.counter.panel.profile.id in ids
+
+
+def test_a_filter_matching_more_than_the_cap_says_so_and_scrolls_to_the_end(
+    qtbot: QtBot, window: MainWindow, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lookup, "COUNT_CAP", 120)
+    for n in range(130):
+        register(services, f"1390000{n:04d}", f"会员{n}")
+    window.navigation.setCurrentRow(1)
+    page = window.stack.currentWidget()
+    assert isinstance(page, MembersPage)
+    page.filter.setText("hy")
+    page._load()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 100, timeout=2000)
+    assert (page.model.total, page.model.more) == (120, True) and page.count.text() == "超过 120 名会员"
+    page.model.fetchMore(page.view.rootIndex())
+    qtbot.waitUntil(lambda: page.model.rowCount() == 130, timeout=2000)
+    assert (page.model.total, page.model.more) == (130, False) and page.count.text() == "共 130 名会员"
+    assert not page.model.canFetchMore(page.view.rootIndex())
 
 
 def test_member_histories_and_hits_are_sound_models(

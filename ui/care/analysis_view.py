@@ -206,4 +206,4 @@ class AnalysisView(QWidget):
             name = "complaints-top-issues.csv"
         else:
             return
-        export_table(self.tasks, self, self.services.care.exports, "complaint_analysis", name, lambda: (heads, rows))
+        export_table(self.tasks, self, self.services, "complaint_analysis", name, lambda: (heads, rows))

@@ -1,5 +1,5 @@
-"""Saving a table the screen shows as CSV or XLSX: the file is chosen on the GUI thread, written and audited on the
-worker (app.care.exports)."""
+"""Saving a table the screen shows as CSV or XLSX: the file is chosen on the GUI thread, the table taken on the
+worker, then written and audited in a process of its own (app/jobs.py over app.care.exports)."""
 
 from __future__ import annotations
 
@@ -11,18 +11,19 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from app.changes import Changes
-from app.lanes import Lane
+from ui.jobs import Progress, jobs_for
 from ui.messages import show_info
 from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from app.care.exports import TableData, TableExportService
+    from app.care.exports import TableData
+    from app.context import Services
 
 
 def export_table(
     tasks: TaskRunner,
     parent: QWidget,
-    exports: TableExportService,
+    services: Services,
     entity: str,
     suggested: str,
     table: Callable[[], TableData],
@@ -40,4 +41,10 @@ def export_table(
         text = QCoreApplication.translate("CareExport", "{count} rows saved to {file}")
         show_info(parent, text.format(count=count, file=target))
 
-    tasks.run(lambda: exports.save(target, entity, table()), saved, changes=Changes.AUDIT, lane=Lane.HEAVY)
+    jobs = jobs_for(services)
+
+    def save(progress: Progress) -> int:
+        columns, rows = table()
+        return jobs().export_table(target, entity, columns, rows, progress)
+
+    tasks.run_job(title, save, saved, changes=Changes.AUDIT)

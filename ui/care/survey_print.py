@@ -1,5 +1,5 @@
-"""Printing numbered survey forms (the form rows and the PDF made together on the worker, then the preview) and a
-preview of a template being edited (no form rows)."""
+"""Printing numbered survey forms (the form rows and the PDF made together in a process of its own, app/jobs.py, then
+the preview) and a preview of a template being edited (no form rows)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from PySide6.QtWidgets import QLineEdit, QSpinBox, QWidget
 from app.care.surveys import MAX_FORMS, FormBatch, PrintedForm, TemplateInfo
 from app.changes import Changes
 from app.lanes import Lane
+from app.printing.scratch import scratch_pdf
 from ui.forms import ActionDialog
+from ui.jobs import jobs_for
 from ui.printing.preview import Printout, PrintPreviewDialog
-from ui.printing.printouts import _scratch_pdf
 from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -50,20 +51,9 @@ class PrintFormsDialog(ActionDialog):
         self.count.selectAll()
 
     def prepare(self) -> Callable[[], Any]:
-        surveys, root = self.services.care.surveys, self.services.store.paths.root
+        jobs = jobs_for(self.services)
         code, count, member = self.template.code, self.count.value(), self.member.text().strip() or None
-
-        def work() -> tuple[Path, FormBatch]:
-            from app.printing.survey_form import write_survey_forms
-
-            made: list[FormBatch] = []
-
-            def write(path: Path) -> None:
-                made.append(surveys.print_forms(code, count, member, lambda batch: write_survey_forms(batch, path)))
-
-            return _scratch_pdf(root, "survey", write), made[0]
-
-        return work
+        return lambda: jobs().survey_forms(code, count, member)
 
     def succeeded(self, result: tuple[Path, FormBatch]) -> str:
         path, batch = result
@@ -87,7 +77,7 @@ def preview_template(tasks: TaskRunner, services: Services, template: TemplateIn
         def write_pdf(path: Path) -> None:
             write_survey_forms(batch, path)
 
-        return _scratch_pdf(root, "survey-preview", write_pdf)
+        return scratch_pdf(root, "survey-preview", write_pdf)
 
     def show(path: Path) -> None:
         PrintPreviewDialog(tasks, Printout(path, template.title, roll_paper=False), parent).open()

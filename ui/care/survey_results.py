@@ -161,7 +161,7 @@ class SurveyResultsView(QWidget):
         export_table(
             self.tasks,
             self,
-            services.care.exports,
+            services,
             "survey_results",
             f"survey-{results.template.code}.csv",
             lambda: results_table(results, english),

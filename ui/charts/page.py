@@ -326,4 +326,4 @@ class ChartsPage(Page):
     def export_csv(self) -> None:
         data, services = self.data, self.services
         if data is not None and services is not None:
-            export_table(self.tasks, self, services.care.exports, "chart", self._suggested(".csv"), data.table)
+            export_table(self.tasks, self, services, "chart", self._suggested(".csv"), data.table)

@@ -46,6 +46,7 @@ from app.money import format_yuan, parse_yuan
 from ui import formatting as fmt
 from ui.coupons.printing import print_coupons
 from ui.forms import ActionDialog, InputError, grow_to_fit
+from ui.jobs import Progress, jobs_for
 from ui.local_settings import LocalSettings
 from ui.messages import show_info
 from ui.models import Column, RowsModel, number_column, row_table, show_rows
@@ -588,21 +589,23 @@ class CampaignsPage(Page):
         campaign = self.current()
         if campaign is None or self.services is None:
             return
-        coupons, campaign_id = self.services.coupons, campaign.id
+        jobs, campaign_id = jobs_for(self.services), campaign.id
         self._choose_export(
-            f"coupons-{campaign.code}.xlsx", lambda path: self._export(lambda: coupons.export(campaign_id, path), path)
+            f"coupons-{campaign.code}.xlsx",
+            lambda path: self._export(lambda progress: jobs().export_coupons(campaign_id, path, progress), path),
         )
 
     def export_figures(self) -> None:
         if self.services is None:
             return
-        coupons = self.services.coupons
+        jobs = jobs_for(self.services)
         self._choose_export(
-            "campaign-figures.xlsx", lambda path: self._export(lambda: coupons.export_figures(path), path)
+            "campaign-figures.xlsx",
+            lambda path: self._export(lambda progress: jobs().export_campaign_figures(path, progress), path),
         )
 
-    def _export(self, call: Callable[[], int], path: Path) -> None:
+    def _export(self, call: Callable[[Progress], int], path: Path) -> None:
         def written(count: int) -> None:
             show_info(self, self.tr("{count} rows written to {path}.").format(count=count, path=path))
 
-        self.tasks.run(call, written)
+        self.tasks.run_job(self.tr("Exporting {file}").format(file=path.name), call, written, changes=Changes.AUDIT)

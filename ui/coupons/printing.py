@@ -1,4 +1,5 @@
-"""Printing a campaign's coupons: the PDF is written on the worker, shown in the print preview, and the coupons are
+"""Printing a campaign's coupons: the PDF is written in a process of its own (app/jobs.py; progress and Stop in the
+status bar), shown in the print preview, and the coupons are
 counted printed once it went to a printer or was saved (a reprint counts again). Each layout remembers the printer it
 last went to on this PC: A4 sheets to the laser, single coupons to the receipt printer."""
 
@@ -14,10 +15,9 @@ from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 from PySide6.QtWidgets import QWidget
 
 from app.changes import Changes
-from app.lanes import Lane
+from ui.jobs import Progress, jobs_for
 from ui.local_settings import LocalSetting, LocalSettings
 from ui.printing.preview import Printout, PrintPreviewDialog
-from ui.printing.printouts import _scratch_pdf
 from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -80,18 +80,14 @@ def print_coupons(
     parent: QWidget | None,
     coupon_ids: Sequence[int] = (),
 ) -> None:
-    """Write the PDF on the worker, then open its preview; a refusal (nothing to print) comes back as a message."""
+    """Write the PDF in a job's process, then open its preview; a refusal (nothing to print) comes back as a
+    message."""
+    jobs = jobs_for(services)
 
-    def write() -> tuple[Path, PrintJob]:
-        from app.printing.coupon import write_print_job
-
-        job = services.coupons.print_job(campaign_id, only_unprinted=only_unprinted, coupon_ids=coupon_ids)
-
-        def pdf(target: Path) -> None:
-            write_print_job(job, target, layout)
-
-        path = _scratch_pdf(services.store.paths.root, "coupons", pdf)
-        return path, job
+    def write(progress: Progress) -> tuple[Path, PrintJob]:
+        return jobs().coupon_pdf(
+            campaign_id, layout, only_unprinted=only_unprinted, coupon_ids=coupon_ids, progress=progress
+        )
 
     def show(written: tuple[Path, PrintJob]) -> None:
         path, job = written
@@ -100,4 +96,4 @@ def print_coupons(
         ids = [coupon.id for coupon in job.coupons]
         CouponPreviewDialog(tasks, services, local, printout, layout, ids, parent).open()
 
-    tasks.run(write, show, lane=Lane.HEAVY)
+    tasks.run_job(QCoreApplication.translate("Coupons", "Printing coupons"), write, show)

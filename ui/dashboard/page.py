@@ -35,12 +35,13 @@ from app.changes import Changes
 from app.dashboard.figures import FIGURES, WORK_LISTS
 from app.dashboard.format import format_change, format_value
 from app.money import format_yuan
+from app.printing.scratch import scratch_pdf
 from ui.coupons.printing import print_coupons
 from ui.flow_layout import FlowLayout
+from ui.jobs import jobs_for
 from ui.messages import show_info
 from ui.pages.base import Page
 from ui.printing.preview import Printout, PrintPreviewDialog
-from ui.printing.printouts import _scratch_pdf
 
 if TYPE_CHECKING:
     from app.actions.member_sets import MemberSet
@@ -442,12 +443,16 @@ class DashboardPage(Page):
             return
         if path.suffix.lower() not in (".csv", ".xlsx"):
             path = path.with_suffix(".csv")
-        actions = self.services.work_lists
+        jobs = jobs_for(self.services)
 
         def saved(done: WorkDone) -> None:
             show_info(self, self.tr("{count} rows saved to {file}").format(count=done.count, file=path))
 
-        self.tasks.run(lambda: actions.export_expiring_points(path), saved)
+        self.tasks.run_job(
+            self.tr("Exporting {file}").format(file=path.name),
+            lambda progress: jobs().export_expiring_points(path, progress),
+            saved,
+        )
 
     def print_day(self) -> None:
         if self.services is None:
@@ -463,7 +468,7 @@ class DashboardPage(Page):
             def pdf(target: Path) -> None:
                 write_day_report(summary, target, printed_at)
 
-            return _scratch_pdf(services.store.paths.root, "day-summary", pdf)
+            return scratch_pdf(services.store.paths.root, "day-summary", pdf)
 
         title = self.tr("Day summary {date}").format(date=day.isoformat())
         self.tasks.run(write, lambda path: PrintPreviewDialog(self.tasks, Printout(path, title, False), self).open())

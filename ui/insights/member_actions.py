@@ -28,6 +28,7 @@ from ui import formatting as fmt
 from ui.care.follow_ups_view import PlanFields
 from ui.coupons.campaigns import OfferFields
 from ui.forms import ActionDialog, InputError
+from ui.jobs import jobs_for
 from ui.signals import emit
 from ui.tasks import TaskRunner
 
@@ -289,8 +290,8 @@ class ContactListDialog(SetActionDialog):
         text = self.path.text().strip()
         if not text:
             raise InputError(QCoreApplication.translate("Actions", "Choose the file to write."), "path")
-        path, service, members = Path(text), self.services.actions, self.members
-        return lambda: service.export_contacts(members, path, self.report)
+        path, jobs, members = Path(text), jobs_for(self.services), self.members
+        return lambda: jobs().export_contacts(members, path, self.report)
 
     def succeeded(self, result: ContactList) -> str:
         return QCoreApplication.translate("Actions", "{count} contacts written to {file}.").format(

@@ -23,7 +23,7 @@ from app.changes import Changes
 from app.vocabulary import StaffRole
 from ui import formatting as fmt
 from ui.i18n import local_name
-from ui.jobs import JobStatus, Progress, job_language
+from ui.jobs import JobStatus, Progress, jobs_for
 from ui.labels import MEMBER_STATUSES, label
 from ui.messages import show_info
 from ui.models import Column, PagedModel, number_column, row_table
@@ -110,12 +110,10 @@ class MembersPage(Page):
         time, so Stop keeps the batches already committed (importing the file again adds the rest)."""
         if self.services is None:
             return
-        from app.jobs import BackgroundJobs
-
-        jobs = BackgroundJobs.of(self.services, job_language())
+        jobs = jobs_for(self.services)
 
         def run(progress: Progress) -> ImportReport:
-            return jobs.import_members(path, progress=progress)
+            return jobs().import_members(path, progress=progress)
 
         self.import_button.setEnabled(False)
         self.job.run(
@@ -150,7 +148,8 @@ class MembersPage(Page):
         self.model.set_keyset_loader(lambda after, limit: info.member_page(after, limit, text))
 
     def _show_count(self) -> None:
-        self.count.setText(self.tr("{count} members").format(count=fmt.points(self.model.total)))
+        shown = self.tr("More than {count} members") if self.model.more else self.tr("{count} members")
+        self.count.setText(shown.format(count=fmt.points(self.model.total)))
 
     def _activated(self) -> None:
         row = self.model.row_at(self.view.currentIndex().row())

@@ -1,13 +1,10 @@
 """Making a member card or a receipt slip: the figures gathered and the PDF written on the worker (ReportLab is
 imported there, the first time something is printed), then the preview opened on the GUI thread.
 
-The PDFs are scratch files in the data folder's `printouts/`: written where the program may always write, removed
-when their preview closes; what a crash left behind is cleared the next time something is printed."""
+The PDFs are scratch files in the data folder's `printouts/` (app/printing/scratch.py)."""
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +13,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QWidget
 
 from app.clock import to_store_time
+from app.printing.scratch import scratch_pdf
 from ui import formatting as fmt
 from ui.i18n import local_name
 from ui.printing.preview import Printout, PrintPreviewDialog
@@ -25,26 +23,6 @@ if TYPE_CHECKING:
     from app.context import Services
     from app.members.profile import MemberProfile
     from ui.printing.slips import SlipContent
-
-FOLDER = "printouts"
-LEFTOVER_SECONDS = 24 * 60 * 60
-
-
-def _scratch_pdf(data_root: Path, kind: str, write: Callable[[Path], None]) -> Path:
-    """A new PDF written by `write`; a half-written one is removed before the error goes on."""
-    folder = data_root / FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    stale = time.time() - LEFTOVER_SECONDS
-    for old in folder.glob("*.pdf"):
-        if old.stat().st_mtime < stale:
-            old.unlink(missing_ok=True)
-    path = folder / f"{kind}-{uuid.uuid4().hex}.pdf"
-    try:
-        write(path)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _preview(tasks: TaskRunner, parent: QWidget | None, title: str, roll_paper: bool) -> Callable[[Path], None]:
@@ -66,7 +44,7 @@ def print_member_card(tasks: TaskRunner, services: Services, member: MemberProfi
         from app.printing.card import MemberCardData, write_member_card
 
         data = MemberCardData(services.settings.current().store_name, member.name, card_no, tier)
-        return _scratch_pdf(services.store.paths.root, "card", lambda path: write_member_card(data, path))
+        return scratch_pdf(services.store.paths.root, "card", lambda path: write_member_card(data, path))
 
     tasks.run(write, _preview(tasks, parent, title, roll_paper=False))
 
@@ -85,6 +63,6 @@ def print_slip(tasks: TaskRunner, services: Services, slip: SlipContent, width_m
             points_balance=slip.points_balance,
             printed_at=to_store_time(services.store.clock.now(), fmt.shown_zone()),
         )
-        return _scratch_pdf(services.store.paths.root, "slip", lambda path: write_slip(data, path, width_mm))
+        return scratch_pdf(services.store.paths.root, "slip", lambda path: write_slip(data, path, width_mm))
 
     tasks.run(write, _preview(tasks, parent, slip.title, roll_paper=True))
