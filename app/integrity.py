@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.charts.checks import spend_month_problems
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
 from app.insights.aggregates import month_total_differences
@@ -213,6 +214,7 @@ def _problems(session: Session, is_sqlite: bool) -> list[Problem]:
     problems += [Problem(f.message, f.count, f.examples) for f in check_audit(session)]
     problems.extend(_care_problems(session))
     problems.extend(coupon_problems(session))
+    problems.extend(Problem(message, len(found), found[:SAMPLE]) for message, found in spend_month_problems(session))
     month_totals = _month_totals_problem(session)
     if month_totals is not None:
         problems.append(month_totals)

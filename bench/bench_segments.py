@@ -69,12 +69,12 @@ def refresh_in_this_process(data_dir: Path) -> dict[str, object]:
 
 
 def raw_floor(data_dir: Path) -> dict[str, float]:
-    """Plain sqlite3 doing the refresh's own I/O and nothing else: every monthly total read as Python rows (in
-    slices, as the refresh reads), and the stored results written again (executemany, 50,000 rows a call) into a
+    """Plain sqlite3 doing the refresh's own I/O and nothing else: every member's history row read as Python rows
+    (fetchmany, 200,000 a call), and the stored results written again (executemany, 50,000 rows a call) into a
     temporary table of the same shape, rolled back."""
     con = sqlite3.connect(data_dir / SQLITE_NAME)
     begin = time.perf_counter()
-    cursor = con.execute("SELECT member_id, month, spend_fen, days_mask, first_day_spend_fen FROM member_month_totals")
+    cursor = con.execute("SELECT member_id, head, months FROM member_histories")
     months = 0
     while chunk := cursor.fetchmany(200_000):
         months += len(chunk)
@@ -91,8 +91,8 @@ def raw_floor(data_dir: Path) -> dict[str, float]:
     con.rollback()
     con.close()
     return {
-        "read_month_rows_s": round(read, 2),
-        "month_rows": float(months),
+        "read_history_rows_s": round(read, 2),
+        "history_rows": float(months),
         "write_result_rows_s": round(written, 2),
         "result_rows": float(results),
     }
@@ -184,7 +184,7 @@ def main() -> None:
     rfm = (read[0] + computed[0] - fit[0], read[1] + computed[1] - fit[1])
     stored = work.get("store", [0.0, 0.0])
     print(
-        f"\nRFM/pyramid/lifecycle (read totals + compute, fit left out): {rfm[0]:.2f} s wall, {rfm[1]:.2f} s CPU"
+        f"\nRFM/pyramid/lifecycle (read histories + compute, fit left out): {rfm[0]:.2f} s wall, {rfm[1]:.2f} s CPU"
         f"  vs DuckDB's RFM {duck['rfm_best_s']:.2f} s wall, {duck['rfm_best_cpu_s']:.2f} s CPU"
         f" ({duck['threads']:.0f} threads; one thread: {duck['rfm_one_thread_best_s']:.2f} s wall,"
         f" {duck['rfm_one_thread_best_cpu_s']:.2f} s CPU)"
@@ -195,7 +195,7 @@ def main() -> None:
         f" for {ours['members']:,} members ({ours['model']}: {ours['parameters']})"
         f"\nwhole refresh as the asking process saw it: {ours['refresh_total_s']} s,"
         f" {ours['refresh_child_cpu_s']} s of CPU in its process"
-        f"\nraw sqlite3 floor: reading {raw['month_rows']:,.0f} monthly rows {raw['read_month_rows_s']} s,"
+        f"\nraw sqlite3 floor: reading {raw['history_rows']:,.0f} history rows {raw['read_history_rows_s']} s,"
         f" writing {raw['result_rows']:,.0f} result rows {raw['write_result_rows_s']} s"
         f"\npeak RSS: asking process (the GUI's place) {ours['peak_rss_mb_asking_process']} MB,"
         f" refresh process {ours['peak_rss_mb_refresh_child']} MB"

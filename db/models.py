@@ -177,6 +177,9 @@ class Member(Base):
         # New members by day, referred or not, per home branch (the new-members chart, the dashboard's count): read
         # from this index alone, never from the members' rows (migration 0015; it replaces the plain joined_at one).
         Index("ix_members_joined", "joined_at", "referrer_id", "home_branch_id"),
+        # Members per tier of a home branch (the tier chart), from this index alone (migration 0020; it replaces the
+        # plain home_branch_id one, which it serves as well).
+        Index("ix_members_branch_tier", "home_branch_id", "tier_id"),
     )
 
     id: Mapped[IntPK]
@@ -196,7 +199,7 @@ class Member(Base):
     tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id"), index=True)
     tier_review_at: Mapped[UTC | None] = mapped_column(index=True)
     """Indexed: the tier review at start-up reads only the members whose review is due."""
-    home_branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    home_branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     referrer_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     referral_rewarded: Mapped[bool] = mapped_column(Boolean, default=False)
     membership_consent_at: Mapped[UTC | None]
@@ -655,6 +658,62 @@ class MemberMonthTotal(Base):
     first_day_spend_fen: Mapped[Fen]
 
 
+class MemberBranchMonth(Base):
+    """A member's spend at one branch in one calendar month of the store's time zone (sales not returned), kept in
+    the same transaction as every purchase and return (db/spend_months.py): the Pareto curve reads these, never the
+    sales. Clustered by month and branch (no row ids on SQLite), so a month of a branch is one range of the table."""
+
+    __tablename__ = "member_branch_months"
+    __table_args__ = (
+        Index("ix_member_branch_months_member", "member_id"),
+        # The rows changed since their month was packed: a reader puts them over the pack.
+        Index(
+            "ix_member_branch_months_since_pack",
+            "month",
+            "branch_id",
+            "member_id",
+            "spend_fen",
+            sqlite_where=text("since_pack = true"),
+            postgresql_where=text("since_pack = true"),
+        ),
+        {"sqlite_with_rowid": False},
+    )
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    """year * 100 + month, e.g. 202611."""
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    spend_fen: Mapped[Fen]
+    since_pack: Mapped[bool] = mapped_column(Boolean, default=True)
+    """Changed since its month was last packed (db/spend_months.py)."""
+
+
+class SpendPack(Base):
+    """One month of one branch of `member_branch_months` as two integer arrays (member ids ascending, their spend):
+    a chart reads a few blobs instead of hundreds of thousands of rows, with the rows marked `since_pack` put over
+    them. Made again for every month with marked rows by the daily catch-up (db/spend_months.py)."""
+
+    __tablename__ = "spend_packs"
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), primary_key=True)
+    members: Mapped[int] = mapped_column(Integer)
+    """How many members: each blob holds that many int32 numbers, or int64 when they did not all fit."""
+    member_ids: Mapped[bytes] = mapped_column(LargeBinary)
+    spend_fen: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class MemberHistory(Base):
+    """One short row per member with purchases: their history as the segment refresh needs it, packed
+    (db/member_histories.py), made from their monthly totals whenever those change."""
+
+    __tablename__ = "member_histories"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    head: Mapped[bytes] = mapped_column(LargeBinary)
+    months: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class MemberSegment(Base):
     """The latest segment figures of a member (app/insights), read by the member panel and reports. No secondary
     indexes: the refresh rewrites every row daily, and counts by segment read the whole table anyway."""
@@ -694,6 +753,20 @@ class SegmentRun(Base):
     members: Mapped[int] = mapped_column(Integer, default=0)
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[UTC] = _created()
+
+
+class SegmentBranchCount(Base):
+    """Members of each home branch per segment code of the latest stored refresh, counted when it stored its
+    figures (app/charts/segment_counts.py): the segment charts of one branch read these few rows, not a million
+    members. `chart` is pyramid, rfm, lifecycle or heat (code: recency score × 10 + frequency score)."""
+
+    __tablename__ = "segment_branch_counts"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("segment_runs.id", ondelete="CASCADE"), primary_key=True)
+    branch_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chart: Mapped[Str20] = mapped_column(primary_key=True)
+    code: Mapped[Str20] = mapped_column(primary_key=True)
+    members: Mapped[int] = mapped_column(Integer)
 
 
 class SavedSegment(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pytest
 
 from app.insights.compute import MonthRows, SegmentOptions, compute, pyramid_levels, quintile_scores, rfm_classes
 from app.insights.labels import RFM_CLASSES, STAGES
@@ -132,16 +133,18 @@ def _reference_stages(days: dict[int, list[dt.date]], members: list[int], today:
     return stages
 
 
-def test_stages_and_moves_match_the_rules_member_by_member() -> None:
-    """Random histories of 400 members over 30 months: the stages at the as-of day and at each of the last 12
-    month ends, and the moves between them, as the rules give them one member at a time."""
+@pytest.mark.parametrize(("since", "spread_days"), [(dt.date(2024, 1, 1), 900), (dt.date(2019, 1, 1), 2700)])
+def test_stages_and_moves_match_the_rules_member_by_member(since: dt.date, spread_days: int) -> None:
+    """Random histories of 400 members over 30 months, and over 7 years (beyond the 36 months a history row keeps
+    month by month): the stages at the as-of day and at each of the last 12 month ends, and the moves between
+    them, as the rules give them one member at a time; purchase days and spend over a 36-month period too."""
     rng = np.random.default_rng(12)
     as_of = dt.date(2026, 6, 17)
     days: dict[int, list[dt.date]] = {}
     for member in range(1, 401):
         if rng.random() < 0.15:
             continue  # registered, never bought
-        start = dt.date(2024, 1, 1) + dt.timedelta(days=int(rng.integers(0, 900)))
+        start = since + dt.timedelta(days=int(rng.integers(0, spread_days)))
         gap = int(rng.integers(3, 90))
         bought = [start + dt.timedelta(days=int(v)) for v in np.cumsum(rng.integers(1, 2 * gap, 40))]
         days[member] = sorted({d for d in bought if d <= as_of} | {start})
@@ -173,3 +176,10 @@ def test_stages_and_moves_match_the_rules_member_by_member() -> None:
         k: dict(sorted(v.items())) for k, v in expected.items()
     }
     assert sum(len(v) for v in expected.values()) > 12  # the test moves members between many stages
+
+    long, _fit = compute(np.array(members, dtype=np.int64), table, as_of, SegmentOptions(period_months=36))
+    first_month = as_of.year * 12 + as_of.month - 1 - 35
+    in_period = {m: [d for d in days.get(m, []) if d.year * 12 + d.month - 1 >= first_month] for m in members}
+    assert long.frequency.tolist() == [len(in_period[m]) for m in members]
+    assert long.monetary_fen.tolist() == [100 * len({(d.year, d.month) for d in in_period[m]}) for m in members]
+    assert long.recency_days.tolist() == [(as_of - days[m][-1]).days if m in days else -1 for m in members]

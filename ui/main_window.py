@@ -460,6 +460,9 @@ class MainWindow(QMainWindow):
         self.tasks.for_lane(Lane.HEAVY).run(
             lambda: services.charts.catch_up_points(), lambda moved: log.info("points day totals: %s rows", moved)
         )
+        self.tasks.for_lane(Lane.HEAVY).run(
+            services.charts.pack_spend_months, lambda packed: log.info("spend months packed: %s", packed)
+        )
 
     def _check_starting_pin(self) -> None:
         services = self.services

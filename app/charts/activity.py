@@ -22,10 +22,10 @@ from app.charts.periods import (
 )
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
-from app.insights.aggregates import month_key
-from db import points_totals
+from db import points_totals, spend_months
 from db.enums import SaleKind
 from db.models import PointsDayTotal, PointsLedger, Sale, SalesDayTotal
+from db.spend_months import month_key
 
 NOTHING = S("Charts", "Nothing in this period.")
 
@@ -135,50 +135,24 @@ PARETO_STEPS = 100
 
 
 class Pareto:
-    """What share of the members' sales the top x % of buying members bring. Without a branch it reads the members'
-    monthly totals (whole months of the period); with one, that branch's sales in the period."""
+    """What share of the members' sales the top x % of buying members bring: each member's spend in the whole
+    calendar months of the period (sales not returned), at the branch asked or all of them, read from the packed
+    monthly spend kept with every purchase and return (db/spend_months.py), never from the sales."""
 
-    def _ranked(self, ask: Ask) -> tuple[Any, Any]:
-        """The buying members (spend > 0) and their spend, most first (equal spend: lower id first), as int64
-        arrays. All branches: the monthly totals of the period's months, read straight from the driver in table
-        order (no GROUP BY walking the key index) and summed per member with numpy; one branch: its sales."""
-        import numpy as np
-
-        from app.insights.refresh import _int_table
-
-        conn = ask.session.connection()
-        if ask.filter.branch_id is None:
-            sql = "SELECT member_id, spend_fen FROM member_month_totals WHERE month <= {p}"
-            params: tuple[Any, ...] = (month_key(ask.period.last),)
-            if ask.period.first is not None:
-                sql += " AND month >= {p}"
-                params += (month_key(ask.period.first),)
-            rows = _int_table(conn, sql, params, 2)
-            order = np.argsort(rows[:, 0], kind="stable")
-            ids, spend = rows[order, 0], rows[order, 1]
-            starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1]))) if len(ids) else np.zeros(0, int)
-            ids = ids[starts]
-            spend = np.add.reduceat(spend, starts) if len(starts) else spend[:0]
-        else:
-            query = (
-                select(Sale.member_id, func.sum(Sale.total_fen))
-                .where(
-                    Sale.member_id.is_not(None),
-                    Sale.branch_id == ask.filter.branch_id,
-                    *between(Sale.sold_at, ask.period.start, ask.period.end),
-                )
-                .group_by(Sale.member_id)
-            )
-            found = ask.session.execute(query).all()
-            ids = np.array([int(m or 0) for m, _s in found], dtype=np.int64)  # member_id IS NOT NULL above
-            spend = np.array([int(s or 0) for _m, s in found], dtype=np.int64)
+    def _spend(self, ask: Ask) -> tuple[Any, Any]:
+        """The buying members (spend > 0), ids ascending, and their spend, as int64 arrays."""
+        first = None if ask.period.first is None else month_key(ask.period.first)
+        ids, spend = spend_months.spend_by_member(
+            ask.session.connection(), first, month_key(ask.period.last), ask.filter.branch_id
+        )
         buying = spend > 0
-        ids, spend = ids[buying], spend[buying]
-        ranked = np.lexsort((ids, -spend))
-        return ids[ranked], spend[ranked]
+        return ids[buying], spend[buying]
 
     def figures(self, ask: Ask) -> ChartData:
-        _ids, spend = self._ranked(ask)
+        import numpy as np  # loaded with the first Pareto curve, not with the charts
+
+        _ids, spend = self._spend(ask)
+        spend = np.sort(spend)[::-1]  # most first: only the amounts matter here, not who
         x_title = _t(S("Charts", "Top share of buying members (%)"))
         y_title = _t(S("Charts", "Share of member sales (%)"))
         if not len(spend):
@@ -194,8 +168,7 @@ class Pareto:
             )
             for pct in (1, 5, 20)
         ]
-        if ask.filter.branch_id is None:
-            notes.append(_t(S("Charts", "All branches: whole calendar months of the period are counted.")))
+        notes.append(_t(S("Charts", "Whole calendar months of the period are counted, sales not returned.")))
         return ChartData(
             ChartId.PARETO,
             Look.CURVE,
@@ -208,9 +181,12 @@ class Pareto:
         )
 
     def members(self, ask: Ask, key: str, series: int) -> list[int]:
-        """The top `key` % of buying members."""
-        ids, _spend = self._ranked(ask)
-        return [int(m) for m in ids[: _top(len(ids), int(key))].tolist()]
+        """The top `key` % of buying members (equal spend: lower id first)."""
+        import numpy as np
+
+        ids, spend = self._spend(ask)
+        ranked = ids[np.argsort(-spend, kind="stable")]
+        return [int(m) for m in ranked[: _top(len(ranked), int(key))].tolist()]
 
 
 def _top(n: int, pct: int) -> int:

@@ -3,7 +3,7 @@ bucket split by referral. The branch is the member's home branch (a tier move: t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, case, func, literal_column, select
 from sqlalchemy.orm import aliased
@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from app.charts.activity import NOTHING, _bucketed, _labels, _x_title
 from app.charts.base import Ask
 from app.charts.model import ChartData, ChartId, Look, Series
-from app.charts.periods import between, local_day, span
+from app.charts.periods import between, bucket_key, buckets, local_day, span
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
 from db.enums import MemberStatus
@@ -36,21 +36,16 @@ class TierDistribution:
 
     def figures(self, ask: Ask) -> ChartData:
         tiers = ask.session.execute(select(Tier.id, Tier.code, Tier.name).order_by(Tier.rank)).all()
-        by_tier = func.count()
-        if ask.filter.branch_id is None:
-            # Every member from the tier index alone, less the few anonymised ones (their own partial index).
-            everyone = dict(ask.session.execute(select(Member.tier_id, by_tier).group_by(Member.tier_id)).all())
-            anonymised = Member.status == literal_column(f"'{MemberStatus.ANONYMISED.value}'")
-            for tier_id in ask.session.scalars(select(Member.tier_id).where(anonymised)):  # no GROUP BY: the
-                everyone[tier_id] -= 1  # planner would walk the tier index and read every member's status
-        else:
-            everyone = dict(
-                ask.session.execute(
-                    select(Member.tier_id, by_tier)
-                    .where(Member.status != MemberStatus.ANONYMISED, Member.home_branch_id == ask.filter.branch_id)
-                    .group_by(Member.tier_id)
-                ).all()
-            )
+        # Every member from an index alone (tier; home branch and tier), less the few anonymised ones, from their
+        # own partial index: no GROUP BY with the status, or the planner would read every member's row for it.
+        query = select(Member.tier_id, func.count())
+        if ask.filter.branch_id is not None:
+            query = query.where(Member.home_branch_id == ask.filter.branch_id)
+        everyone = dict(ask.session.execute(query.group_by(Member.tier_id)).all())
+        anonymised = Member.status == literal_column(f"'{MemberStatus.ANONYMISED.value}'")
+        for tier_id, branch_id in ask.session.execute(select(Member.tier_id, Member.home_branch_id).where(anonymised)):
+            if ask.filter.branch_id in (None, branch_id):  # the branch here: the partial index stays the only one
+                everyone[tier_id] -= 1
         counts = {code: int(everyone.get(tier_id, 0)) for tier_id, code, _name in tiers}
         values = tuple(float(counts[code]) for _id, code, _name in tiers)
         return ChartData(
@@ -127,15 +122,26 @@ class NewMembers:
     """Members who joined in each bucket, those referred by another member apart."""
 
     def figures(self, ask: Ask) -> ChartData:
-        day = local_day(Member.joined_at, ask.dialect, ask.period.zone)
-        referred = Member.referrer_id.is_not(None)
-        query = select(day, referred, func.count()).where(*between(Member.joined_at, ask.period.start, ask.period.end))
-        if ask.filter.branch_id is not None:
-            query = query.where(Member.home_branch_id == ask.filter.branch_id)
-        rows = ask.session.execute(query.group_by(day, referred)).all()
-        starts, found = _bucketed(ask, [(d, (bool(r), int(n))) for d, r, n in rows])
-        plain = tuple(float(sum(n for r, n in found.get(s, []) if not r)) for s in starts)
-        by_referral = tuple(float(sum(n for r, n in found.get(s, []) if r)) for s in starts)
+        # One count per bucket over a range of the joined_at index (which holds the referrer and the branch too):
+        # no day worked out for every member who joined.
+        first = ask.period.first
+        if first is None:
+            earliest = ask.session.scalar(_in_branch(ask, select(func.min(Member.joined_at))))
+            first = (
+                ask.period.last
+                if earliest is None
+                else min(earliest.astimezone(ask.period.zone).date(), ask.period.last)
+            )
+        starts = buckets(first, ask.period.last, ask.filter.grain)
+        plain_n: list[float] = []
+        referred_n: list[float] = []
+        for start in starts:
+            since, until = span(ask.period, bucket_key(start, ask.filter.grain))
+            query = select(func.count(), func.count(Member.referrer_id)).where(*between(Member.joined_at, since, until))
+            everyone, referred = ask.session.execute(_in_branch(ask, query)).one()
+            plain_n.append(float(everyone - referred))
+            referred_n.append(float(referred))
+        plain, by_referral = tuple(plain_n), tuple(referred_n)
         labels, keys = _labels(ask, starts)
         return ChartData(
             ChartId.NEW_MEMBERS,
@@ -150,13 +156,19 @@ class NewMembers:
                     n=f"{int(sum(plain) + sum(by_referral)):,}", referred=f"{int(sum(by_referral)):,}"
                 ),
             ),
-            empty=None if rows else _t(NOTHING),
+            empty=None if any(plain) or any(by_referral) else _t(NOTHING),
         )
 
     def members(self, ask: Ask, key: str, series: int) -> Select[Any]:
         start, end = span(ask.period, key)
         referred = Member.referrer_id.is_not(None) if series == 1 else Member.referrer_id.is_(None)
-        query = select(Member.id).where(referred, *between(Member.joined_at, start, end))
-        if ask.filter.branch_id is not None:
-            query = query.where(Member.home_branch_id == ask.filter.branch_id)
-        return query
+        return _in_branch(ask, select(Member.id).where(referred, *between(Member.joined_at, start, end)))
+
+
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
+
+
+def _in_branch(ask: Ask, query: Q) -> Q:
+    """Members of the branch asked (their home branch), if one was. `+ 0`: the condition is checked in the
+    joined_at index (which holds the branch), never by walking the branch's index and reading each member's row."""
+    return query if ask.filter.branch_id is None else query.where(Member.home_branch_id + 0 == ask.filter.branch_id)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from app.charts import segment_counts
 from app.charts.base import Ask
 from app.charts.model import ChartData, ChartId, Look, Series
 from app.i18n import QT_TRANSLATE_NOOP as S
@@ -76,7 +77,11 @@ class _ByCode:
         run = _latest(ask)
         if run is None:
             return ChartData(self.chart, Look.BARS, _t(self.x_title), _t(MEMBERS), empty=_t(NOT_COMPUTED))
-        counts = _counts(ask, self.column) if ask.filter.branch_id is not None else run.counts.get(self.counted, {})
+        if ask.filter.branch_id is None:
+            counts = run.counts.get(self.counted, {})
+        else:
+            stored = segment_counts.counts(ask.session, run.id, self.counted, ask.filter.branch_id)
+            counts = _counts(ask, self.column) if stored is None else stored
         values = tuple(float(counts.get(code, 0)) for code in self.codes)
         empty = None if any(values) else _t(S("Charts", "No member of this branch has a segment."))
         return ChartData(
@@ -112,7 +117,12 @@ class RecencyFrequency:
         run = _latest(ask)
         if run is None:
             return ChartData(ChartId.HEAT, Look.HEAT, x_title, y_title, empty=_t(NOT_COMPUTED))
-        counts = _counts(ask, MemberSegment.r_score * 10 + MemberSegment.f_score)
+        stored = segment_counts.counts(ask.session, run.id, segment_counts.HEAT, ask.filter.branch_id)
+        counts = (
+            _counts(ask, MemberSegment.r_score * 10 + MemberSegment.f_score)
+            if stored is None
+            else {int(code): n for code, n in stored.items()}
+        )
         grid = tuple(tuple(counts.get(r * 10 + f, 0) for f in range(1, 6)) for r in range(1, 6))
         empty = None if any(map(any, grid)) else _t(S("Charts", "No member of this branch has bought yet."))
         return ChartData(

@@ -24,7 +24,7 @@ from app.i18n import translate
 from app.members.validation import mask_phone
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
-from db import points_totals
+from db import points_totals, spend_months
 from db.engine import Database
 from db.enums import StaffRole
 from db.models import (
@@ -100,6 +100,12 @@ class ChartService:
             if not step:
                 return moved
             moved += step
+
+    def pack_spend_months(self) -> int:
+        """The months of a branch whose spend changed since they were packed, packed again for the Pareto curve
+        (db/spend_months.py), one transaction (the daily catch-up, any operator: it shows nothing). Returns how
+        many it packed."""
+        return self.db.write(lambda s: spend_months.pack_months(s.connection()))
 
     def surveys(self) -> list[SurveyChoice]:
         """The surveys the CSAT / NPS chart can follow (those answered at least once), most answered first: the

@@ -58,7 +58,7 @@ from app.money import format_yuan
 from app.security.operator import Operator
 from app.trust.audit import record_audit
 from app.workers import fork_helps, in_child
-from db import day_totals, points_totals
+from db import day_totals, points_totals, spend_months
 from db.enums import MemberStatus, StaffRole
 from db.models import Member
 
@@ -115,8 +115,8 @@ def generate_demo(store: Store, options: DemoOptions, progress: Progress) -> str
     try:
         with _collector_paused():
             builder = _load(store, options, shop, calendar, existing > 0, progress)
-    except DemoCancelled:  # the whole batches written stay: the day totals count their sales
-        store.db.write(lambda session: day_totals.rebuild(session.connection(), shop.settings.store_timezone))
+    except DemoCancelled:  # the whole batches written stay: the day totals and the spend months count their sales
+        store.db.write(lambda session: _count_cancelled(session.connection(), shop.settings.store_timezone))
         raise
     complaints, tasks = store.db.write(lambda session: _finish(session, options, shop, builder, calendar))
     if options.coupons:
@@ -130,8 +130,14 @@ def generate_demo(store: Store, options: DemoOptions, progress: Progress) -> str
 def _count_totals(conn: Connection, timezone: str) -> None:
     """The demo writes its sales in bulk: the members' months and the day totals are counted from them after."""
     rebuild_all(conn, timezone)
+    spend_months.rebuild(conn, timezone)
     day_totals.rebuild(conn, timezone)
     points_totals.rebuild(conn, timezone)
+
+
+def _count_cancelled(conn: Connection, timezone: str) -> None:
+    day_totals.rebuild(conn, timezone)
+    spend_months.rebuild(conn, timezone)
 
 
 @contextmanager

@@ -11,7 +11,16 @@ from sqlalchemy.orm import Session
 
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.i18n import translate
-from app.importing.member_rows import CARD_AT, MEMBER_NO_AT, NAME_AT, PHONE_AT, POINTS_AT, UNNUMBERED, ParsedBatch
+from app.importing.member_rows import (
+    CARD_AT,
+    MEMBER_INSERT,
+    MEMBER_NO_AT,
+    NAME_AT,
+    PHONE_AT,
+    POINTS_AT,
+    UNNUMBERED,
+    ParsedBatch,
+)
 from app.importing.report import ImportReport, RefusedRow
 from app.loyalty.opening import post_opening_balances
 from app.loyalty.rules import expiry_for
@@ -34,16 +43,26 @@ class BatchWriter:
         operator: Operator,
         settings: StoreSettings,
         now: dt.datetime,
-        columns: tuple[str, ...],
         *,
         sqlite: bool,
     ) -> None:
         self.operator = operator
-        self.columns = columns
         self.now = now
         self.expires = expiry_for(now, settings)
         self.convert = DriverValues(sqlite=sqlite)
         self.uuids = ordered_uuids(now)
+        same = {
+            "status": MemberStatus.ACTIVE,
+            "home_branch_id": operator.branch_id,
+            "lifetime_spend_fen": 0,
+            "visit_count": 0,
+            "marketing_consent": False,
+            "referral_rewarded": False,
+            "created_by_id": operator.staff_id,
+            "updated_at": now,
+        }
+        self.same = {column: self.convert(value) for column, value in same.items()}
+        """The member columns that are the same for every imported member, as the driver takes them."""
 
     def store(self, session: Session, batch: ParsedBatch) -> ImportReport:
         """What became of the batch's rows; counted into the import's report once the transaction is committed."""
@@ -54,10 +73,10 @@ class BatchWriter:
             return report
         tie_new_rows(session, self.operator, row_marks(session))  # the batch's entry vouches for its opening points
         rows = [batch.members[i] for i in fresh]
-        bulk_insert(conn, "members", self.columns, rows)
+        before = _last_id(conn)
+        bulk_insert(conn, "members", MEMBER_INSERT, rows, same=self.same)
         numbers = [row[MEMBER_NO_AT] for row in rows]
-        id_of = dict(select_in(conn, "SELECT member_no, id FROM members WHERE member_no IN ({values})", numbers))
-        ids = [id_of[n] for n in numbers]
+        ids = _new_ids(conn, before, numbers)
         renumber = [
             {"b_id": mid, "b_no": member_no_for(mid)}
             for mid, number in zip(ids, numbers, strict=True)
@@ -134,6 +153,22 @@ class BatchWriter:
             known[name] = tag.id
         rows = sorted({(mid, known[tag]) for mid, tag in links})  # in key order: appended to the primary key
         bulk_insert(session.connection(), "member_tags", ("member_id", "tag_id"), rows)
+
+
+def _last_id(conn: Connection) -> int:
+    return int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM members").scalar_one())
+
+
+def _new_ids(conn: Connection, before: int, numbers: list[str]) -> list[int]:
+    """The ids of the members just inserted, in the order of their member numbers. When the highest id grew by
+    exactly their count, they took the ids after it one by one, in order (SQLite gives a new row the highest id
+    plus one; a PostgreSQL sequence hands out increasing ids, and a concurrent insert would leave a gap);
+    otherwise the ids are looked up by member number."""
+    after = _last_id(conn)
+    if after - before == len(numbers):
+        return list(range(before + 1, after + 1))
+    id_of = dict(select_in(conn, "SELECT member_no, id FROM members WHERE member_no IN ({values})", numbers))
+    return [id_of[n] for n in numbers]
 
 
 def table_of(model: type[Base]) -> Table:

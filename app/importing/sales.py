@@ -46,7 +46,7 @@ from app.money import format_yuan, parse_yuan
 from app.security.operator import Operator, require_role
 from app.settings import read_settings
 from app.trust.audit import record_audit, row_marks, tie_new_rows
-from db import day_totals
+from db import day_totals, spend_months
 from db.bulk import select_in
 from db.day_totals import SaleFact
 from db.engine import Database
@@ -299,6 +299,7 @@ class SalesImporter:
         record_audit(session, self.operator, "import_batch", "sales", None, {"sales": len(fresh)})
         timezone = read_settings(session).store_timezone
         recount_members(session.connection(), {member_id for _r, member_id in fresh}, timezone)
+        spend_months.recount_members(session.connection(), {member_id for _r, member_id in fresh}, timezone)
         day_totals.add_sales(
             session.connection(),
             (

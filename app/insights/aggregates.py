@@ -4,7 +4,9 @@ The segment refresh reads these rows (a few per member) instead of every sale. A
 member's sales not returned in one calendar month of the store's time zone, how many there were, a bit per
 purchase day and the spend of the month's first purchase day. The purchase path adds to its row in the same
 transaction (`add_sale`); a return, an import or a demo recounts the members it touched from their sales
-(`recount_members`); `month_total_differences` (run by `db check`) recounts everything and compares.
+(`recount_members`); `month_total_differences` (run by `db check`) recounts everything and compares. Each change
+also writes the member's short history row again from their months (db/member_histories.py), which is what the
+refresh reads.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import BindParameter, Connection, bindparam, delete, insert, select, text
 
+from db import member_histories
 from db.base import UTCDateTime
 from db.engine import Database
 from db.models import MemberMonthTotal, Setting
@@ -83,6 +86,7 @@ def add_sale(conn: Connection, member_id: int, sold_at: dt.datetime, total_fen: 
                 "first_day_spend_fen": total_fen,
             },
         )
+    member_histories.write(conn, [member_id])
 
 
 def _local_day_sql(conn: Connection, timezone: str) -> tuple[str, dict[str, object]]:
@@ -168,12 +172,14 @@ def recount_members(conn: Connection, member_ids: Iterable[int], timezone: str) 
         chunk = ids[start : start + CHUNK]
         conn.execute(delete(MemberMonthTotal).where(MemberMonthTotal.member_id.in_(chunk)))
         _write(conn, month_totals(sale_days(conn, timezone, chunk)))
+        member_histories.write(conn, chunk)
 
 
 def rebuild_all(conn: Connection, timezone: str) -> None:
     """Every member's months counted again from all the sales, and the store marked as counted."""
     conn.execute(delete(MemberMonthTotal))
     _write(conn, month_totals(sale_days(conn, timezone)))
+    member_histories.write_all(conn)
     if conn.execute(select(Setting.key).where(Setting.key == BUILT_MARKER)).first() is None:
         conn.execute(insert(Setting).values(key=BUILT_MARKER, value=True))
 
@@ -192,8 +198,8 @@ def ensure_month_totals(db: Database, timezone: str) -> bool:
 
 
 def month_total_differences(conn: Connection, timezone: str) -> list[str]:
-    """The member ids (as text) whose stored monthly totals differ from their sales; empty when all agree or the
-    totals were never built (the first refresh builds them)."""
+    """The member ids (as text) whose stored monthly totals, or history row, differ from their sales; empty when
+    all agree or the totals were never built (the first refresh builds them)."""
     if not totals_built(conn):
         return []
     expected = month_totals(sale_days(conn, timezone))
@@ -212,4 +218,8 @@ def month_total_differences(conn: Connection, timezone: str) -> list[str]:
     }
     differing = {key[0] for key in expected.keys() ^ stored.keys()}
     differing |= {key[0] for key in expected.keys() & stored.keys() if expected[key] != stored[key]}
+    months: dict[int, list[member_histories.MonthRow]] = {}
+    for (member_id, month), total in sorted(expected.items()):
+        months.setdefault(member_id, []).append((month, total.spend_fen, total.days_mask, total.first_day_spend_fen))
+    differing |= member_histories.differences(conn, months)
     return [str(m) for m in sorted(differing)]

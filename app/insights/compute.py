@@ -1,4 +1,4 @@
-"""Segments computed from the monthly totals, for every member at once (numpy, no database, no Qt).
+"""Segments computed from the members' histories, for every member at once (numpy, no Qt).
 
 Pyramid, RFM, lifecycle, and P(alive) / expected purchases / value from BG/NBD + Gamma-Gamma, or from the interval
 rule when the data are too few for a fit. Every figure is as of the end of the as-of day; time is in whole days of
@@ -14,8 +14,8 @@ import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +32,7 @@ from app.insights.clv import (
     p_alive,
 )
 from app.insights.labels import STAGES
+from db import member_histories
 
 if TYPE_CHECKING:
     from app.settings import StoreSettings
@@ -39,9 +40,12 @@ if TYPE_CHECKING:
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
-Counts = npt.NDArray[np.int32]
-"""Rows per member up to a month (small counts, kept by the dozen)."""
 Stages = npt.NDArray[np.int8]
+Days = npt.NDArray[np.int32]
+"""Day numbers and counts of days, months and bits, in 32 bits where a million of them go through every month end."""
+Whole = TypeVar("Whole", Ints, Days)
+AsOf = tuple[Days, Days, Days]
+"""Purchase days, last purchase day and months with a purchase among the last 12, per member, at some day."""
 
 EPOCH = dt.date(1970, 1, 1)
 MIN_FIT_MEMBERS = 50
@@ -49,6 +53,9 @@ MIN_FIT_MEMBERS = 50
 MIN_FIT_REPEATERS = 20
 
 MODELS = ("bgnbd+gg", "interval rule", "no purchase")
+REGISTERED, NEW, ACTIVE, LOYAL, DORMANT, LOST = (
+    STAGES.index(stage) for stage in ("registered", "new", "active", "loyal", "dormant", "lost")
+)
 MODEL_BGNBD, MODEL_RULE, MODEL_NONE = range(3)
 
 
@@ -92,16 +99,6 @@ class MonthRows:
     spend_fen: Ints
     days_mask: Ints
     first_day_spend_fen: Ints
-
-    def where(self, keep: Bools) -> MonthRows:
-        """The rows where `keep` is true."""
-        return MonthRows(*(getattr(self, column.name)[keep] for column in fields(self)))
-
-    def release(self) -> None:
-        """Let go of the arrays: the rows are empty afterwards (`measure` does this once it has what it needs, so
-        a million members' rows are not kept through the month ends by whoever passed them)."""
-        for column in fields(self):
-            setattr(self, column.name, np.zeros(0, dtype=np.int64))
 
 
 @dataclass
@@ -179,14 +176,21 @@ def quintile_scores(values: Ints | Floats, higher_is_better: bool = True) -> Int
 
 def _count_below(values: Ints | Floats) -> Ints:
     """For each value, how many values are smaller. Whole numbers in a range not much wider than their count
-    (days, purchase days) are counted by value in one pass; anything else by sorting."""
+    (days, purchase days) are counted by value in one pass; anything else by sorting: in sorted order, each run
+    of equal values has the place of its first."""
     if values.dtype.kind == "i":
         low = int(values.min())
         if int(values.max()) - low <= 4 * len(values):
             shifted = values - low
             tally = np.bincount(shifted)
             return (np.cumsum(tally) - tally)[shifted]
-    return np.searchsorted(np.sort(values), values, side="left")
+    order = np.argsort(values)  # ties need no order: each run of equal values takes its first place
+    ordered = values[order]
+    first = np.ones(len(values), dtype=np.bool_)
+    first[1:] = ordered[1:] != ordered[:-1]
+    below = np.empty(len(values), dtype=np.int64)
+    below[order] = np.maximum.accumulate(np.where(first, np.arange(len(values)), 0))
+    return below
 
 
 def pyramid_levels(spend: Ints, shares_pct: tuple[int, int, int]) -> Ints:
@@ -221,85 +225,99 @@ def rfm_classes(r: Ints, f: Ints, m: Ints) -> Ints:
     return high_r.astype(np.int64) + 2 * high_f + 4 * high_m
 
 
-class _PerMember:
-    """Reductions of the month rows (ordered by member and month) into one value per member: each member's rows
-    are one run, reduced in one pass (reduceat) and placed at the member's position."""
-
-    def __init__(self, rows: MonthRows, member_ids: Ints) -> None:
-        self.n = len(member_ids)
-        runs = np.ones(len(rows.member_id), dtype=np.bool_)
-        runs[1:] = rows.member_id[1:] != rows.member_id[:-1]
-        self.starts = np.flatnonzero(runs)
-        self.members = np.zeros(0, dtype=np.int64)
-        if len(self.starts):  # each member's position, looked up by id (ids are row ids: small, positive)
-            position = np.zeros(int(member_ids[-1]) + 1, dtype=np.int64)
-            position[member_ids] = np.arange(self.n)
-            self.members = position[rows.member_id[self.starts]]
-
-    def _placed(self, per_run: Ints, fill: int) -> Ints:
-        out = np.full(self.n, fill, dtype=np.int64)
-        out[self.members] = per_run
-        return out
-
-    def add(self, values: Ints | Bools) -> Ints:
-        if len(self.starts) == 0:
-            return np.zeros(self.n, dtype=np.int64)
-        return self._placed(np.add.reduceat(values, self.starts, dtype=np.int64), 0)
-
-    def first(self, values: Ints, fill: int) -> Ints:
-        """The value of each member's first row (rows are ordered by month), else `fill`."""
-        return self._placed(values[self.starts], fill)
+HEAD_FIELDS = (
+    ("member_id", "<i4"),
+    ("first_day", "<i4"),
+    ("head_month", "<i4"),
+    ("months", "u1"),
+    ("days_before", "<i4"),
+    ("last_before", "<i4"),
+    ("first_spend", "<i8"),
+    ("spend_before", "<i8"),
+)
+"""A history row's `head` (db/member_histories.py HEAD), as numpy reads it."""
+MONTH_FIELDS = (("back", "u1"), ("days_mask", "<u4"), ("spend", "<i8"))
+"""One month of a history row's `months` (db/member_histories.py MONTH)."""
+HEAD = np.dtype(list(HEAD_FIELDS))
+MONTH = np.dtype(list(MONTH_FIELDS))
 
 
-class _Months:
-    """Each member's purchases up to the end of a month. A member's rows are ordered by month, so the last of
-    their rows up to a month holds the latest purchase day, and a running total of purchase days taken there
-    counts every purchase day up to it: what changes from month to month is only how many rows count."""
+def _cut(data: bytes, starts: Ints, ends: Ints, then: bytes) -> bytes:
+    """`data` without the byte ranges from `starts` to `ends` (ascending, apart), followed by `then`."""
+    kept = zip([0, *ends.tolist()], [*starts.tolist(), len(data)], strict=True)
+    return b"".join([*(data[low:high] for low, high in kept), then])
 
-    def __init__(self, per: _PerMember, month_index: Ints, last_days: Ints, days: Ints) -> None:
-        self.per = per
-        self.month_index = month_index
-        self.last_days = last_days
-        self.running_days = np.cumsum(days)
-        self.first_row = per.first(np.arange(len(days), dtype=np.int64), 0)
-        self.days_before = per.first(self.running_days - days, 0)
 
-    def rows_up_to(self, month: int) -> Ints:
-        """How many of each member's rows are of months up to `month` (a month index)."""
-        return self.per.add(self.month_index <= month)
+@dataclass(frozen=True)
+class HistoryRows:
+    """Members' history rows (db/member_histories.py) as read: every `head` joined, and every `months` joined in
+    the same member order. Members can be left out and added as bytes, before the columns are made."""
 
-    def rows_up_to_each(self, first: int, last: int) -> Iterator[Counts]:
-        """`rows_up_to` for each month from `first` to `last` in turn: each month adds one to the members with a
-        row of that month (a member has at most one row a month), found by comparing months, not by counting
-        every member's rows again."""
-        count = self.rows_up_to(first).astype(np.int32)  # the copies handed out are half the size
-        yield count.copy()
-        if len(self.per.starts) == 0:
-            for _ in range(first + 1, last + 1):
-                yield count.copy()
-            return
-        for month in range(first + 1, last + 1):
-            found = np.flatnonzero(self.month_index == month)
-            count[self.per.members[np.searchsorted(self.per.starts, found, side="right") - 1]] += 1
-            yield count.copy()
+    heads: bytes = b""
+    months: bytes = b""
 
-    def at(self, count: Ints | Counts, year_before: Ints | Counts) -> tuple[Ints, Ints, Ints]:
-        """Per member, from how many of their rows count up to a month and up to the same month a year before:
-        purchase days, the last purchase day (-1: none) and how many of the 12 months ending with the month had
-        a purchase."""
-        count = count.astype(np.int64, copy=False)
-        months_bought = count - year_before
-        if len(self.running_days) == 0:
-            return count, np.full(self.per.n, -1, dtype=np.int64), months_bought
-        bought = count > 0
-        last_row = np.where(bought, self.first_row + count - 1, 0)
-        purchase_days = np.where(bought, self.running_days[last_row] - self.days_before, 0)
-        return purchase_days, np.where(bought, self.last_days[last_row], -1), months_bought
+    @classmethod
+    def from_month_rows(cls, rows: MonthRows) -> HistoryRows:
+        """The rows the monthly totals (ordered by member and month) make, packed as the stored rows are."""
+        columns = (rows.member_id, rows.month, rows.spend_fen, rows.days_mask, rows.first_day_spend_fen)
+        made = member_histories.expected(zip(*(column.tolist() for column in columns), strict=True))
+        return cls(b"".join(head for head, _ in made.values()), b"".join(m for _, m in made.values()))
+
+    def records(self) -> tuple[npt.NDArray[np.void], npt.NDArray[np.void]]:
+        return np.frombuffer(self.heads, dtype=HEAD), np.frombuffer(self.months, dtype=MONTH)
+
+    def last_days(self) -> tuple[Ints, Ints]:
+        """The members' ids and last purchase days (in the head month, each member's first month)."""
+        head, month = self.records()
+        counts = head["months"].astype(np.int64)
+        mask = month["days_mask"][np.cumsum(counts) - counts].astype(np.float64)
+        starts = _month_start_days(head["head_month"].astype(np.int64))
+        return head["member_id"].astype(np.int64), starts + np.frexp(mask)[1].astype(np.int64) - 1
+
+    def without(self, members: Ints, then: HistoryRows | None = None) -> HistoryRows:
+        """These rows but those of `members` (a few), followed by `then`'s: the bytes between the rows left out
+        are copied once."""
+        head = np.frombuffer(self.heads, dtype=HEAD)
+        gone = np.flatnonzero(np.isin(head["member_id"], members))
+        ends = np.cumsum(head["months"], dtype=np.int64) * MONTH.itemsize
+        starts = ends - head["months"].astype(np.int64) * MONTH.itemsize
+        tail = then if then is not None else HistoryRows()
+        return HistoryRows(
+            _cut(self.heads, gone * HEAD.itemsize, (gone + 1) * HEAD.itemsize, tail.heads),
+            _cut(self.months, starts[gone], ends[gone], tail.months),
+        )
+
+
+@dataclass
+class Histories:
+    """Members' history rows as columns: the head's fields, one entry per member with a purchase; then the months'
+    fields, each member's months together, members in the same order. `head_month` is a month index (year * 12 +
+    month - 1); days are days since 1970-01-01."""
+
+    member_id: Ints
+    first_day: Ints
+    head_month: Ints
+    months: Ints
+    days_before: Ints
+    last_before: Ints
+    first_spend: Ints
+    spend_before: Ints
+    back: Ints
+    days_mask: Ints
+    spend: Ints
+
+    @classmethod
+    def parse(cls, rows: HistoryRows) -> Histories:
+        head, month = rows.records()
+        return cls(
+            *(head[name].astype(np.int64) for name, _ in HEAD_FIELDS),
+            *(month[name].astype(np.int64) for name, _ in MONTH_FIELDS),
+        )
 
 
 @dataclass
 class Measured:
-    """Each member's figures from their month rows, before the models (`measure`, then `score`)."""
+    """Each member's figures from their history, before the models (`measure`, then `score`)."""
 
     segments: Segments
     """Everything but the model figures (NaN until scored)."""
@@ -314,43 +332,118 @@ class Measured:
 
 def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentOptions) -> tuple[Segments, Fit]:
     """Every member's segments as of the end of `as_of`. `rows` must hold no purchase after `as_of`."""
-    return score(measure(member_ids, rows, as_of, options), options)
+    return score(measure(member_ids, Histories.parse(HistoryRows.from_month_rows(rows)), as_of, options), options)
 
 
-def measure(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentOptions) -> Measured:
-    """Pyramid, RFM, lifecycle and its moves, and what the models need, per member. The month rows and everything
-    made from them per row are let go: `rows` is emptied (`MonthRows.release`) once read."""
+MOVE_MONTHS = 12
+MAX_THREADS = 4
+YEAR = (1 << 12) - 1
+"""A month's bit and the 11 before it."""
+
+
+class _Buyers:
+    """The members with a purchase, from their history, as of the end of the as-of day: each figure one entry per
+    buyer, in the history's order. `back` counts a month's distance from the as-of month."""
+
+    def __init__(self, hist: Histories, as_of: dt.date) -> None:
+        self.hist = hist
+        self.n = len(hist.member_id)
+        self.as_of_month = as_of.year * 12 + as_of.month - 1
+        self.starts = np.cumsum(hist.months) - hist.months  # every row holds its head month
+        self.position = np.repeat(np.arange(self.n), hist.months)
+        self.back = np.repeat(self.as_of_month - hist.head_month, hist.months) + hist.back
+        if (self.back < 0).any():
+            raise ValueError("a history holds purchases after the as-of month")
+        self.days: Days = np.bitwise_count(hist.days_mask).astype(np.int32)  # the month ends' figures in 32 bits
+        starts = _month_start_days(self.as_of_month - self.back)
+        self.last_days = starts + np.frexp(hist.days_mask.astype(np.float64))[1].astype(np.int64) - 1
+        self.total_days: Days = (hist.days_before + self.per(self.days).astype(np.int64)).astype(np.int32)
+        self.total_spend = hist.spend_before + self.per(hist.spend)
+        near = self.back < MOVE_MONTHS + 12
+        self.month_bits = self.per(np.where(near, np.left_shift(1, np.where(near, self.back, 0)), 0)).astype(np.int32)
+        self.first_day = hist.first_day.astype(np.int32)
+
+    def per(self, values: Whole) -> Whole:
+        """Each buyer's months summed."""
+        if self.n == 0:
+            return values[:0]
+        return np.add.reduceat(values, self.starts)
+
+    def in_months(self, months: int) -> tuple[Ints, Ints]:
+        """Purchase days and spend in the as-of month and the `months` - 1 before it."""
+        inside = self.back < months
+        return self.per(np.where(inside, self.days, 0)), self.per(np.where(inside, self.hist.spend, 0))
+
+    def month_ends(self) -> Iterator[tuple[int, Days, Days, Days]]:
+        """For the end of each of the MOVE_MONTHS months before the as-of month, oldest first, then for the as-of
+        day (`back` 0): purchase days, last purchase day (-1: none) and months with a purchase among the 12 ending
+        there. Each month's purchase days come off the later month ends' counts; then a walk from the oldest month
+        end adds each month's buyers' last day."""
+        if self.n == 0:
+            empty = np.zeros(0, dtype=np.int32)
+            for back in range(MOVE_MONTHS, -1, -1):
+                yield back, empty, empty, empty
+            return
+        recent = np.flatnonzero(self.back <= MOVE_MONTHS)
+        backs = self.back[recent].astype(np.uint8)
+        by_month = recent[np.argsort(backs, kind="stable")]  # a counting sort
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(backs, minlength=MOVE_MONTHS + 1))))
+        purchase_days = [self.total_days]  # up to the as-of day, then up to the end of each month before
+        for back in range(MOVE_MONTHS):
+            found = by_month[bounds[back] : bounds[back + 1]]
+            fewer = purchase_days[-1].copy()
+            fewer[self.position[found]] -= self.days[found]
+            purchase_days.append(fewer)
+        latest: Days = self.hist.last_before.astype(np.int32)
+        older = np.flatnonzero(self.back > MOVE_MONTHS)
+        if len(older):  # a member's months come newest first: their first older month is the latest
+            first = np.ones(len(older), dtype=np.bool_)
+            first[1:] = self.position[older[1:]] != self.position[older[:-1]]
+            older = older[first]
+            at = self.position[older]
+            latest[at] = np.maximum(latest[at], self.last_days[older])
+        for back in range(MOVE_MONTHS, -1, -1):
+            found = by_month[bounds[back] : bounds[back + 1]]
+            latest[self.position[found]] = self.last_days[found]
+            bought = np.bitwise_count((self.month_bits >> back) & YEAR).astype(np.int32)
+            yield back, purchase_days.pop(), latest.copy(), bought
+
+
+def measure(member_ids: Ints, hist: Histories, as_of: dt.date, options: SegmentOptions) -> Measured:
+    """Pyramid, RFM, lifecycle and its moves, and what the models need, per member. `hist` holds the members with
+    a purchase (all of them in `member_ids`), none after the as-of day."""
     n = len(member_ids)
-    given = rows
-    keep = rows.days_mask != 0
-    if not keep.all():
-        rows = rows.where(keep)
-    per = _PerMember(rows, member_ids)
-    month_index = _month_index(rows.month)
-    starts = _month_start_days(month_index)
-    last_days = starts + np.frexp(rows.days_mask.astype(np.float64))[1].astype(np.int64) - 1
-    first_masks = rows.days_mask[per.starts]  # the first purchase day is in each member's first row
-    first_day = per.first(starts, -1)
-    first_day[per.members] += np.bitwise_count((first_masks & -first_masks) - 1).astype(np.int64)
-    del starts
-    days = np.bitwise_count(rows.days_mask).astype(np.int64)
-
     today = day_number(as_of)
-    as_of_month = as_of.year * 12 + as_of.month - 1
-    in_period = month_index > as_of_month - options.period_months
-    frequency = per.add(np.where(in_period, days, 0))
-    monetary = per.add(np.where(in_period, rows.spend_fen, 0))
-    del in_period
-    first_day_spend = per.first(rows.first_day_spend_fen, 0)
-    total_spend = per.add(rows.spend_fen)
-    given.release()
-    rows.release()
-
-    months = _Months(per, month_index, last_days, days)
-    purchase_days, last_day, months_bought = months.at(
-        months.rows_up_to(as_of_month), months.rows_up_to(as_of_month - 12)
+    buyers = _Buyers(hist, as_of)
+    frequency_b, monetary_b = buyers.in_months(options.period_months)
+    moves, (purchase_days_b, last_day_b, _months_bought), (_bought, recency_b, usual_b, stage_b) = _monthly_moves(
+        buyers, today, options
     )
-    bought, recency, usual, stage = _lifecycle(first_day, purchase_days, last_day, months_bought, today, options)
+    # Each buyer's place among all members (ids are row ids: small, positive).
+    at = np.zeros(0, dtype=np.int64)
+    if n:
+        position = np.zeros(int(member_ids.max()) + 1, dtype=np.int64)
+        position[member_ids] = np.arange(n)
+        at = position[hist.member_id]
+
+    def placed(values: Ints | Days, fill: int) -> Ints:
+        out = np.full(n, fill, dtype=np.int64)
+        out[at] = values
+        return out
+
+    first_day = placed(hist.first_day, -1)
+    purchase_days = placed(purchase_days_b, 0)
+    last_day = placed(last_day_b, -1)
+    frequency = placed(frequency_b, 0)
+    monetary = placed(monetary_b, 0)
+    total_spend = placed(buyers.total_spend, 0)
+    first_day_spend = placed(hist.first_spend, 0)
+    bought = np.zeros(n, dtype=np.bool_)
+    bought[at] = True
+    recency = placed(recency_b, -1)
+    stage = placed(stage_b, REGISTERED)
+    usual = np.full(n, np.nan)  # no interval for who never bought
+    usual[at] = usual_b
     pyramid = pyramid_levels(monetary, (options.vip_pct, options.major_pct, options.regular_pct))
 
     r_score = np.zeros(n, dtype=np.int64)
@@ -365,8 +458,6 @@ def measure(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentO
 
     x = np.maximum(purchase_days - 1, 0)
     span = np.where(bought, last_day - first_day, 0)
-    moves = _monthly_moves(months, first_day, as_of_month, stage, options)
-
     segments = Segments(
         member_ids=member_ids,
         recency_days=recency,
@@ -397,75 +488,96 @@ def score(m: Measured, options: SegmentOptions) -> tuple[Segments, Fit]:
     return m.segments, _value(m, options)
 
 
+def _stage_of_flags() -> Ints:
+    """The stage for each combination of: bought, new, lost, dormant, loyal (bits 0–4): the first that holds of
+    registered (not bought), new, lost, dormant, loyal, else active."""
+    stages = []
+    for flags in range(32):
+        bought, new, lost, dormant, loyal = ((flags >> bit) & 1 for bit in range(5))
+        first = [(not bought, REGISTERED), (new, NEW), (lost, LOST), (dormant, DORMANT), (loyal, LOYAL)]
+        stages.append(next((stage for holds, stage in first if holds), ACTIVE))
+    return np.array(stages, dtype=np.int64)
+
+
+_STAGE_OF_FLAGS = _stage_of_flags()
+
+
 def _lifecycle(
-    first_day: Ints,
-    purchase_days: Ints,
-    last_day: Ints,
-    months_bought: Ints,
+    first_day: Whole,
+    purchase_days: Whole,
+    last_day: Whole,
+    months_bought: Whole,
     today: int,
     options: SegmentOptions,
-) -> tuple[Bools, Ints, Floats, Ints]:
+) -> tuple[Bools, Whole, Floats, Ints]:
     """Stages at the end of day `today` from each member's first purchase day and, counting the months up to
     today's, their purchase days, last purchase day and months with a purchase among the last 12: whether they
     bought, recency, usual interval and the stage of every member."""
     bought = purchase_days > 0
     recency = np.where(bought, today - last_day, -1)
-    x = np.maximum(purchase_days - 1, 0)
-    span = np.where(bought, last_day - first_day, 0)
-    usual_interval = np.where(x > 0, span / np.maximum(x, 1), np.nan)
-    store_interval = float(np.median(usual_interval[x > 0])) if (x > 0).any() else float(options.lost_days)
-    usual = np.where(x > 0, usual_interval, store_interval)
+    repeat = np.flatnonzero(purchase_days > 1)  # an interval needs two purchase days
+    intervals = (last_day[repeat] - first_day[repeat]) / (purchase_days[repeat] - 1)
+    usual = np.full(len(bought), float(np.median(intervals)) if len(repeat) else float(options.lost_days))
+    usual[repeat] = intervals
 
-    stage = np.full(len(bought), STAGES.index("active"), dtype=np.int64)
-    dormant = recency * 100 > usual * options.dormant_factor_pct
-    stage[(months_bought >= options.loyal_months) & ~dormant] = STAGES.index("loyal")
-    stage[dormant] = STAGES.index("dormant")
-    stage[recency > options.lost_days] = STAGES.index("lost")
-    stage[bought & (today - first_day < options.new_days)] = STAGES.index("new")
-    stage[~bought] = STAGES.index("registered")
+    flags = bought.astype(np.uint8)
+    for bit, flag in enumerate(
+        (
+            first_day > today - options.new_days,
+            recency > options.lost_days,
+            recency * 100 > usual * options.dormant_factor_pct,
+            months_bought >= options.loyal_months,
+        ),
+        start=1,
+    ):
+        flags |= flag.view(np.uint8) << bit
+    stage = _STAGE_OF_FLAGS[flags]
     return bought, recency, usual, stage
 
 
-MOVE_MONTHS = 12
-MAX_THREADS = 4
+def _month_end(month: int) -> int:
+    """The day number of a month's last day (a month index)."""
+    return day_number(dt.date((month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1))
 
 
 def _monthly_moves(
-    months: _Months, first_day: Ints, as_of_month: int, current: Ints, options: SegmentOptions
-) -> dict[str, dict[str, int]]:
-    """Moves between stages month by month: the stages at the end of each of the last 12 months (and at the
-    as-of day for the last step), and how many members went from one stage to another, keyed "YYYY-MM". The
-    month ends are worked out side by side on the machine's cores (numpy lets go of the interpreter lock)."""
-    first = as_of_month - MOVE_MONTHS
+    buyers: _Buyers, today: int, options: SegmentOptions
+) -> tuple[dict[str, dict[str, int]], AsOf, tuple[Bools, Days, Floats, Ints]]:
+    """Moves between stages month by month: the buyers' stages at the end of each of the last 12 months and at the
+    as-of day, and how many went from one stage to another, keyed "YYYY-MM" (a member who never bought stays
+    registered: no move). Also the as-of day's purchase days, last purchase day and months bought, and its
+    lifecycle (`_lifecycle`). The month ends are worked out side by side on the machine's cores (numpy lets go of
+    the interpreter lock), no more in flight than cores, so memory stays bounded."""
+    first_day = buyers.first_day
 
-    def stage_at_end(month: int, count: Counts, year_before: Counts) -> Stages:
-        end = dt.date((month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1)
-        return _lifecycle(first_day, *months.at(count, year_before), day_number(end), options)[-1].astype(np.int8)
+    def stage_at(end: int, figures: AsOf) -> Stages:
+        return _lifecycle(first_day, *figures, end, options)[-1].astype(np.int8)
 
     workers = min(os.cpu_count() or 1, MAX_THREADS)
-    year: collections.deque[Counts] = collections.deque(maxlen=13)  # counts up to a month and the 12 before it
     stages: list[Stages] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
         working: collections.deque[Future[Stages]] = collections.deque()
-        for month, count in zip(
-            range(first - 12, as_of_month), months.rows_up_to_each(first - 12, as_of_month - 1), strict=True
-        ):
-            year.append(count)
-            if month >= first:
-                if len(working) == workers:  # no more month ends under way than cores: memory stays bounded
-                    stages.append(working.popleft().result())
-                working.append(pool.submit(stage_at_end, month, count, year[0]))
+        for back, purchase_days, last_day, months_bought in buyers.month_ends():
+            as_of = (purchase_days, last_day, months_bought)
+            if back == 0:
+                break
+            if len(working) == workers:
+                stages.append(working.popleft().result())
+            working.append(pool.submit(stage_at, _month_end(buyers.as_of_month - back), as_of))
+        current = _lifecycle(first_day, *as_of, today, options)
         stages += [end.result() for end in working]
-    stages.append(current.astype(np.int8))
+    stages.append(current[-1].astype(np.int8))
     moves: dict[str, dict[str, int]] = {}
-    for month, (previous, stage) in zip(range(first + 1, as_of_month + 1), itertools.pairwise(stages), strict=True):
+    for month, (previous, stage) in zip(
+        range(buyers.as_of_month - MOVE_MONTHS + 1, buyers.as_of_month + 1), itertools.pairwise(stages), strict=True
+    ):
         changed = previous != stage
         pairs = previous[changed].astype(np.int64) * len(STAGES) + stage[changed]
         found = np.bincount(pairs, minlength=len(STAGES) ** 2)
         moves[f"{month // 12:04d}-{month % 12 + 1:02d}"] = {
             f"{STAGES[i // len(STAGES)]}>{STAGES[i % len(STAGES)]}": int(c) for i, c in enumerate(found) if c
         }
-    return moves
+    return moves, as_of, current
 
 
 def _value(m: Measured, options: SegmentOptions) -> Fit:

@@ -1,10 +1,12 @@
-"""The segment refresh: monthly totals in, per-member segments out (stored, and for the command line's file).
+"""The segment refresh: members' histories in, per-member segments out (stored, and for the command line's file).
 Heavy imports (numpy): loaded only when a refresh runs.
 
 The whole refresh (read, compute, store) runs in a process of its own (app/child_process.py: forked on Linux,
 spawned on Windows), with its own connections, so a refresh started from the GUI leaves the counter's interpreter
-free and its memory small. On SQLite the monthly totals come over as one text per column and slice of rows, parsed
-by numpy; the results go back column by column through executemany.
+free and its memory small. It reads one short history row per member (db/member_histories.py); on SQLite they come
+over joined by SQLite, one value per column and slice of members, read by numpy; members who bought after the
+as-of day have theirs made again from their monthly totals. The results go back column by column through
+executemany.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from app.charts import segment_counts
 from app.child_process import run_job
 from app.clock import Clock
 from app.errors import MemberDeskError, ValidationError
@@ -32,20 +35,24 @@ from app.insights.compute import (
     Bools,
     Fit,
     Floats,
+    Histories,
+    HistoryRows,
     Ints,
     MonthRows,
     SegmentOptions,
     Segments,
+    day_number,
     measure,
     score,
 )
 from app.insights.labels import PYRAMID, RFM_CLASSES, STAGES
 from app.security.operator import Operator
 from app.settings import read_settings
+from db import spend_months
 from db.bulk import DriverValues, bulk_insert, marker
 from db.engine import Database
 from db.enums import MemberStatus
-from db.models import Member, MemberSegment, SegmentRun
+from db.models import Member, MemberHistory, MemberSegment, SegmentRun
 
 Progress = Callable[[int, int, str], bool]
 STEPS = 4
@@ -93,10 +100,6 @@ class SegmentReport:
         return self.segments
 
 
-MONTH_SHIFT = 31
-"""The month and the day bits travel packed in one integer (a day mask needs 31 bits): fewer values to convert."""
-
-
 def _int_table(conn: Connection, sql: str, params: tuple[Any, ...], width: int) -> Ints:
     """The rows of a query of `width` integer columns as an int64 array, straight from the driver and read in
     slices, so a million members' rows never sit in memory as Python tuples all at once. `{p}` in `sql` stands
@@ -113,89 +116,96 @@ def _int_table(conn: Connection, sql: str, params: tuple[Any, ...], width: int) 
     return np.concatenate(parts)
 
 
-TEXT_SLICE = 1_000_000
-"""Rows per query when SQLite hands a big table over as text (one text per column and slice of row ids)."""
-
-
-def _where(conditions: list[str]) -> str:
-    return f" WHERE {' AND '.join(conditions)}" if conditions else ""
-
-
 def _int_columns(
-    conn: Connection,
-    columns: tuple[str, ...],
-    table: str,
-    where: str | None = None,
-    params: tuple[Any, ...] = (),
-    by_row_id: bool = False,
+    conn: Connection, columns: tuple[str, ...], table: str, where: str, params: tuple[Any, ...]
 ) -> list[Ints]:
     """Integer `columns` (SQL expressions, never NULL; `{p}` for the driver's parameter marker) of the rows of
     `table` that match `where`, one int64 array per column.
 
     On SQLite the rows come back as one comma-separated text per column, made by SQLite and read by numpy, both in
     C: the driver makes no Python object per value, which is where handing millions of rows over one by one
-    spends most of its time (bench/README.md). `by_row_id` reads a big table in slices of row ids (a range of
-    its b-tree each), so no text grows past a few tens of megabytes. Elsewhere through `_int_table`."""
-    conditions = [where] if where else []
+    spends most of its time (bench/README.md). Elsewhere through `_int_table`."""
     if conn.dialect.name != "sqlite":
-        sql = f"SELECT {', '.join(columns)} FROM {table}{_where(conditions)}"
-        found = _int_table(conn, sql, params, len(columns))
+        found = _int_table(conn, f"SELECT {', '.join(columns)} FROM {table} WHERE {where}", params, len(columns))
         return [np.ascontiguousarray(found[:, j]) for j in range(len(columns))]
-    ranges: list[tuple[int, ...]] = [()]
+    texts = ", ".join(f"group_concat({column})" for column in columns)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        if by_row_id:
-            top = int(cursor.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}").fetchone()[0])
-            ranges = [(low, low + TEXT_SLICE) for low in range(0, top, TEXT_SLICE)]
-            conditions.append("rowid > {p} AND rowid <= {p}")
-        texts = ", ".join(f"group_concat({column})" for column in columns)
-        sql = f"SELECT COUNT(*), {texts} FROM {table}{_where(conditions)}"
-        parts: list[list[Ints]] = [[np.zeros(0, dtype=np.int64)] for _ in columns]
-        for bounds in ranges:
-            count, *found = cursor.execute(sql.format(p="?"), (*params, *bounds)).fetchone()
-            if count:
-                for part, text in zip(parts, found, strict=True):
-                    part.append(np.fromstring(text, dtype=np.int64, sep=","))
+        count, *texts_found = cursor.execute(
+            f"SELECT COUNT(*), {texts} FROM {table} WHERE {where.format(p='?')}", params
+        ).fetchone()
     finally:
         cursor.close()
-    columns_found = []
-    while parts:  # each column's slices let go as soon as it is whole
-        columns_found.append(np.concatenate(parts.pop(0)))
-    return columns_found
+    if not count:
+        return [np.zeros(0, dtype=np.int64) for _ in columns]
+    return [np.fromstring(text, dtype=np.int64, sep=",") for text in texts_found]
 
 
-def _month_rows(conn: Connection, month: int) -> tuple[MonthRows, int]:
-    """The monthly totals up to `month` (a month key), ordered by member and month, and how many sales the
-    months after it hold (one pass over the table for both)."""
-    member_id, packed, spend, first_day_spend, later = _int_columns(
-        conn,
-        (
-            "member_id",
-            f"month * {1 << MONTH_SHIFT} + days_mask",
-            "spend_fen",
-            "first_day_spend_fen",
-            "CASE WHEN month > {p} THEN sales ELSE 0 END",
-        ),
-        "member_month_totals",
-        params=(month,),
-        by_row_id=True,
-    )
-    months = packed >> MONTH_SHIFT
-    if (months > month).any():
-        kept = months <= month
-        member_id, packed, spend, first_day_spend, months = (
-            column[kept] for column in (member_id, packed, spend, first_day_spend, months)
-        )
-    # Rows come in the order they were written: member by member from a recount, then each purchase's month as it
-    # came. A stable sort (timsort) of nearly sorted keys costs little more than checking them.
-    keys = (member_id << 20) | months
-    if (keys[1:] < keys[:-1]).any():
-        order = np.argsort(keys, kind="stable")
-        member_id, packed, spend, first_day_spend, months = (
-            column[order] for column in (member_id, packed, spend, first_day_spend, months)
-        )
-    mask = packed & ((1 << MONTH_SHIFT) - 1)
-    return MonthRows(member_id, months, spend, mask, first_day_spend), int(later.sum())
+HISTORY_SLICE = 250_000
+"""Member ids per query when SQLite hands the history rows over joined (a few tens of megabytes each)."""
+
+
+def _history_rows(conn: Connection) -> HistoryRows:
+    """Every history row's `head`, and every row's `months`, each joined in member order.
+
+    On SQLite, SQLite joins them itself, one slice of member ids at a time (a range of the table's b-tree, read in
+    its order), and hands each slice over as one value per column: the driver makes no Python object per member,
+    which is where handing a million rows over one by one spends most of its time (bench/README.md)."""
+    if conn.dialect.name != "sqlite":
+        heads: list[bytes] = []
+        months: list[bytes] = []
+        for head, packed in conn.execute(
+            select(MemberHistory.head, MemberHistory.months).order_by(MemberHistory.member_id)
+        ):
+            heads.append(head)
+            months.append(packed)
+        return HistoryRows(b"".join(heads), b"".join(months))
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        top = int(cursor.execute("SELECT COALESCE(MAX(member_id), 0) FROM member_histories").fetchone()[0])
+        slices = [
+            cursor.execute(
+                "SELECT CAST(group_concat(head, '') AS BLOB), CAST(group_concat(months, '') AS BLOB)"
+                " FROM member_histories WHERE member_id > ? AND member_id <= ?",
+                (low, low + HISTORY_SLICE),
+            ).fetchone()
+            for low in range(0, top, HISTORY_SLICE)
+        ]
+    finally:
+        cursor.close()
+    return HistoryRows(b"".join(h or b"" for h, _ in slices), b"".join(m or b"" for _, m in slices))
+
+
+_TOTALS = text(
+    """SELECT member_id, month, spend_fen, days_mask, first_day_spend_fen, sales FROM member_month_totals
+       WHERE member_id IN :members ORDER BY member_id, month"""
+).bindparams(bindparam("members", expanding=True))
+
+
+def _month_rows(conn: Connection, members: list[int], month: int) -> tuple[MonthRows, int]:
+    """The monthly totals of `members` up to `month` (a month key), ordered by member and month, and how many
+    sales their months after it hold."""
+    found: list[Any] = []
+    for start in range(0, len(members), aggregates.CHUNK):
+        found += conn.execute(_TOTALS, {"members": members[start : start + aggregates.CHUNK]}).all()
+    table = np.array(found, dtype=np.int64).reshape(-1, 6)
+    after = table[:, 1] > month
+    kept = table[~after]
+    return MonthRows(*(np.ascontiguousarray(kept[:, j]) for j in range(5))), int(table[after, 5].sum())
+
+
+def _joined(conn: Connection, end: Any) -> Ints:
+    """The ids of the members who joined before `end` (a driver value). Members are never deleted, so their ids
+    are usually 1 to the highest, none missing: then only the few who joined since are read, and the rest is a
+    range. Otherwise the joined_at index answers it alone, without reading a member's row."""
+    count, top = conn.execute(select(func.count(), func.coalesce(func.max(Member.id), 0))).one()
+    if count != top:
+        return _int_columns(conn, ("id",), "members", "joined_at < {p}", (end,))[0]
+    (late,) = _int_columns(conn, ("id",), "members", "joined_at >= {p}", (end,))
+    kept = np.ones(int(top) + 1, dtype=np.bool_)
+    kept[0] = False
+    kept[late] = False
+    return np.flatnonzero(kept).astype(np.int64)
 
 
 def _distinct_sorted(*ids: Ints) -> Ints:
@@ -298,20 +308,22 @@ class Refresher:
             raise RefreshCancelled()
         if recount:
             self.db.write(lambda s: aggregates.rebuild_all(s.connection(), timezone))
+            self.db.write(lambda s: spend_months.rebuild(s.connection(), timezone))
         else:
             aggregates.ensure_month_totals(self.db, timezone)
         if not step(1, STEPS, S("Segments", "Reading members and totals")):
             raise RefreshCancelled()
         end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), ZoneInfo(timezone))
         watch.lap()
-        ids, numbers, rows, later = self.db.read(
+        ids, numbers, histories, later = self.db.read(
             lambda s: self._read(s.connection(), as_of, end, timezone, with_numbers)
         )
         watch.lap("read")
         if not step(2, STEPS, S("Segments", "Computing segments and fitting the models")):
             raise RefreshCancelled()
         watch.lap()
-        measured = measure(ids, rows, as_of, options)  # empties the rows as soon as it has read them
+        measured = measure(ids, histories, as_of, options)
+        del histories
         segments, fit = score(measured, options)
         del measured
         report = SegmentReport(
@@ -332,27 +344,39 @@ class Refresher:
 
     def _read(
         self, conn: Connection, as_of: dt.date, end: dt.datetime, timezone: str, with_numbers: bool
-    ) -> tuple[Any, MemberNumbers, MonthRows, int]:
+    ) -> tuple[Any, MemberNumbers, Histories, int]:
         values = DriverValues(sqlite=conn.dialect.name == "sqlite")
-        # The joined_at index answers this alone, without reading a member's row; the few anonymised members
-        # come from their own small index and are taken out here.
-        (joined,) = _int_columns(conn, ("id",), "members", "joined_at < {p}", (values(end),))
+        joined = _joined(conn, values(end))
+        # The few anonymised members come from their own small index and are taken out here.
         (gone,) = _int_columns(conn, ("id",), "members", "status = {p}", (values(MemberStatus.ANONYMISED),))
         if len(gone):
             joined = joined[~np.isin(joined, gone)]
-        month = aggregates.month_key(as_of)
-        rows, later = _month_rows(conn, month)
+        stored = _history_rows(conn)
+        hist, later = self._leave_out_later(conn, stored, gone, as_of, timezone)
+        # Members who joined after the as-of day are left out, unless they had bought by then (imported history).
+        ids = _distinct_sorted(joined, hist.member_id)
+        numbers = _member_numbers(conn, ids) if with_numbers else MemberNumbers([], [])
+        return ids, numbers, hist, later
+
+    def _leave_out_later(
+        self, conn: Connection, stored: HistoryRows, gone: Ints, as_of: dt.date, timezone: str
+    ) -> tuple[Histories, int]:
+        """The histories as they stood at the end of the as-of day, without the anonymised members, and how many
+        sales came after it. The members who bought later (today's buyers, for the latest day) have theirs made
+        again from their monthly totals up to the as-of month, that month's later purchases taken off."""
+        members, last_days = stored.last_days()
+        later_buyers = members[last_days > day_number(as_of)]
         if len(gone):
-            rows = rows.where(~np.isin(rows.member_id, gone))
+            later_buyers = later_buyers[~np.isin(later_buyers, gone)]
+        leave_out = np.concatenate((later_buyers, gone[np.isin(gone, members)]))
+        if not len(later_buyers):
+            return Histories.parse(stored.without(leave_out) if len(leave_out) else stored), 0
+        month = aggregates.month_key(as_of)
+        rows, later = _month_rows(conn, later_buyers.tolist(), month)
         partial = (rows.month == month) & ((rows.days_mask >> as_of.day) != 0)
         if partial.any():
             later += self._clip_as_of_month(conn, rows, partial, as_of, timezone)
-        if (rows.days_mask == 0).any():
-            rows = rows.where(rows.days_mask != 0)
-        # Members who joined after the as-of day are left out, unless they had bought by then (imported history).
-        ids = _distinct_sorted(joined, rows.member_id)
-        numbers = _member_numbers(conn, ids) if with_numbers else MemberNumbers([], [])
-        return ids, numbers, rows, later
+        return Histories.parse(stored.without(leave_out, then=HistoryRows.from_month_rows(rows))), later
 
     def _clip_as_of_month(
         self, conn: Connection, rows: MonthRows, partial: Bools, as_of: dt.date, timezone: str
@@ -388,8 +412,9 @@ class Refresher:
         as_of = DriverValues(sqlite=conn.dialect.name == "sqlite")(report.as_of)
         for rows in _result_rows(segments, as_of):
             bulk_insert(conn, MemberSegment.__tablename__, columns, rows)
-        conn.execute(
-            insert(SegmentRun).values(
+        run_id = conn.execute(
+            insert(SegmentRun)
+            .values(
                 as_of=report.as_of,
                 horizon_days=report.horizon_days,
                 model=report.fit.model,
@@ -399,7 +424,9 @@ class Refresher:
                 duration_ms=duration_ms,
                 created_at=self.clock.now(),
             )
-        )
+            .returning(SegmentRun.id)
+        ).scalar_one()
+        segment_counts.record(conn, run_id, segments)  # the charts' counts per home branch
 
 
 WRITE_SLICE = 50_000

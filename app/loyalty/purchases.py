@@ -23,7 +23,7 @@ from app.loyalty.rules import EarnPolicy, RedeemPolicy, expiry_for
 from app.loyalty.tiers import ladder, move_tier
 from app.settings import StoreSettings, read_settings
 from app.trust.audit import record_audit, tie_row
-from db import day_totals
+from db import day_totals, spend_months
 from db.day_totals import SaleFact
 from db.enums import LedgerSource, SaleKind
 from db.models import Category, Member, Sale, SaleLine, Tier
@@ -280,6 +280,7 @@ class Purchases(LoyaltyJob):
                 ],
             )
         add_sale(conn, member.id, at, price.total_fen, settings.store_timezone)
+        spend_months.add_sale(conn, member.id, self.operator.branch_id, at, price.total_fen, settings.store_timezone)
         if coupon is not None:  # taken in the sale's transaction, or the sale does not happen
             redeem_coupon(session, self.operator, coupon, sale_id, req.idempotency_key, at)
         return sale_id

@@ -19,7 +19,7 @@ from app.loyalty.rules import expiry_for
 from app.loyalty.tiers import ladder, move_tier
 from app.settings import StoreSettings, read_settings
 from app.trust.audit import record_audit, tie_object
-from db import day_totals
+from db import day_totals, spend_months
 from db.day_totals import SaleFact
 from db.enums import LedgerSource, SaleKind
 from db.models import PointsLot, PointsLotUse, Sale, SaleLine
@@ -142,6 +142,7 @@ class Returns(LoyaltyJob):
         session.flush()
         tie_object(session, self.operator, "sales", ret)
         recount_members(session.connection(), [member.id], settings.store_timezone)
+        spend_months.recount_members(session.connection(), [member.id], settings.store_timezone)
         restored = restore_coupon(session, self.operator, original.coupon_id, ret.id, idempotency_key, now)
         return ret.id, restored
 

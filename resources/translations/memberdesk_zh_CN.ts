@@ -1141,16 +1141,16 @@
         <translation>销售额（元）</translation>
     </message>
     <message>
+        <source>Whole calendar months of the period are counted, sales not returned.</source>
+        <translation>按期间所含的整个自然月计算，已退货的销售不计。</translation>
+    </message>
+    <message>
         <source>Points</source>
         <translation>积分</translation>
     </message>
     <message>
         <source>Member share (%)</source>
         <translation>会员占比（%）</translation>
-    </message>
-    <message>
-        <source>All branches: whole calendar months of the period are counted.</source>
-        <translation>全部门店：按期间所含的整月计算。</translation>
     </message>
     <message>
         <source>Liability (yuan)</source>
@@ -3984,6 +3984,10 @@
     <message>
         <source>{count} days&apos; sales totals differ from the sales; `main.py report recount` counts them again ({examples})</source>
         <translation>{count} 天的销售汇总与消费记录不符；运行 `main.py report recount` 可重新汇总（{examples}）</translation>
+    </message>
+    <message>
+        <source>{count} months of a branch whose members&apos; spend (the Pareto curve) differs from the sales; `main.py segments --recount` counts them again ({examples})</source>
+        <translation>{count} 个门店月份的会员消费额（帕累托曲线）与销售记录不一致；`main.py segments --recount` 可重新统计（{examples}）</translation>
     </message>
     <message>
         <source>{count} days&apos; points totals differ from the points ledger; `main.py report recount` counts them again ({examples})</source>

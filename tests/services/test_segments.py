@@ -25,7 +25,8 @@ from app.insights.saved import SegmentFilter
 from app.integrity import check_database
 from app.loyalty.service import PurchaseRequest
 from app.members.service import MemberForm
-from db.models import MemberMonthTotal, MemberSegment
+from db import member_histories
+from db.models import MemberHistory, MemberMonthTotal, MemberSegment
 
 CDNOW = Path(__file__).resolve().parent.parent / "data" / "cdnow"
 PUBLISHED_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -111,6 +112,68 @@ def test_totals_follow_purchases_and_returns(store: Store, svc: Services, boss: 
             5000,
         )
         assert month_total_differences(session.connection(), "Asia/Shanghai") == []
+    assert check_database(store.db) == []
+
+
+def _history(store: Store, member: int) -> tuple[tuple[int, ...], list[tuple[int, ...]]] | None:
+    """A member's history row, unpacked (db/member_histories.py)."""
+    with store.db.session() as session:
+        row = session.get(MemberHistory, member)
+        if row is None:
+            return None
+        head = member_histories.HEAD.unpack(row.head)
+        months = [member_histories.MONTH.unpack_from(row.months, i) for i in range(0, len(row.months), 13)]
+        return head, months
+
+
+def day_no(day: dt.date) -> int:
+    return (day - dt.date(1970, 1, 1)).days
+
+
+def test_history_rows_follow_purchases_returns_and_imports(
+    store: Store, svc: Services, boss: Services, tmp_path: Path
+) -> None:
+    """The short per-member row the refresh reads: kept with each purchase, a return and an import, months more than
+    36 before the latest folded into the row's totals, and always what `db check` makes from the sales."""
+    member = register(svc, "13812345678")
+    boss.segments.refresh()  # the store's totals counted once: from here `db check` compares them
+    assert _history(store, member) is None
+    buy(svc, member, 4000, local(2022, 3, 5))  # 55 months before October 2026: outside the 36 months
+    buy(svc, member, 10000, local(2026, 10, 3))
+    buy(svc, member, 5000, local(2026, 10, 3, 18))
+    second = buy(svc, member, 2000, local(2026, 10, 9))
+    head_month = 2026 * 12 + 9
+    assert _history(store, member) == (
+        (member, day_no(dt.date(2022, 3, 5)), head_month, 1, 1, day_no(dt.date(2022, 3, 5)), 4000, 4000),
+        [(0, (1 << 2) | (1 << 8), 17000)],
+    )
+    buy(svc, member, 700, local(2026, 11, 2))  # a new head month: October moves one back
+    found = _history(store, member)
+    assert found is not None and found[0][2] == head_month + 1
+    assert found[1] == [(0, 1 << 1, 700), (1, (1 << 2) | (1 << 8), 17000)]
+    svc.loyalty.return_sale(second, str(uuid.uuid4()))
+    found = _history(store, member)
+    assert found is not None and found[1] == [(0, 1 << 1, 700), (1, 1 << 2, 15000)]
+
+    sales = tmp_path / "sales.csv"
+    sales.write_text("member_no,time,amount\nNEW001,2026-09-01,12.50\nNEW001,2026-09-20,3.00\n", encoding="utf-8")
+    report = SalesImporter(store.db, store.operator("owner"), store.clock).run(sales, create_missing=True)
+    assert report.imported == 2
+    with store.db.session() as session:
+        imported = session.scalar(select(MemberHistory.member_id).where(MemberHistory.member_id != member))
+        assert month_total_differences(session.connection(), "Asia/Shanghai") == []
+    assert imported is not None
+    assert _history(store, imported) == (
+        (imported, day_no(dt.date(2026, 9, 1)), 2026 * 12 + 8, 1, 0, -1, 1250, 0),
+        [(0, 1 | (1 << 19), 1550)],
+    )
+    assert check_database(store.db) == []
+
+    store.db.write(
+        lambda s: s.execute(update(MemberHistory).where(MemberHistory.member_id == member).values(months=b""))
+    )
+    assert any(str(member) in str(p) for p in check_database(store.db))
+    boss.segments.refresh(recount=True)
     assert check_database(store.db) == []
 
 
