@@ -144,26 +144,8 @@ class Totals:
     tiers: dict[str, int] = field(default_factory=dict)
 
 
-class _Lot(Lot[int]):
-    """A book lot with what its row needs."""
-
-    __slots__ = ("earned_value", "expires_value", "ledger_id", "points")
-
-    def __init__(
-        self,
-        lot_id: int,
-        ledger_id: int,
-        earned_at: int,
-        expires_at: int | None,
-        points: int,
-        earned_value: Any,
-        expires_value: Any,
-    ) -> None:
-        super().__init__(lot_id, earned_at, expires_at, points)
-        self.ledger_id = ledger_id
-        self.points = points
-        self.earned_value = earned_value
-        self.expires_value = expires_value
+LotRow = tuple[Lot[int], int, int, Any, Any]
+"""A lot the member had, with what its row needs besides the book's lot: ledger id, points, stored times."""
 
 
 class _Member:
@@ -175,7 +157,7 @@ class _Member:
         self.member_id = member_id
         self.home = home
         self.account: Account[int] = Account()
-        self.lots: list[_Lot] = []
+        self.lots: list[LotRow] = []
         """Every lot the member ever had, for the rows."""
         self.tier = tier
         self.review_at: int | None = None
@@ -195,7 +177,8 @@ class _Sold:
     paid_fen: int
     points_earned: int
     earn_lot: Lot[int] | None
-    redeemed_from: list[Lot[int]]
+    redeemed_from: list[tuple[Lot[int], int]]
+    """(lot, points) the points used were taken from."""
 
 
 @dataclass(frozen=True)
@@ -330,18 +313,9 @@ class HistoryBuilder:
         totals.referred += referrer_id is not None
         totals.tiers[account.tier.name] = totals.tiers.get(account.tier.name, 0) + 1
         self._member_row(person, member_id, referrer_id, account, spend)
-        for lot in account.lots:
-            self.rows.lots.append(
-                (
-                    lot.id,
-                    member_id,
-                    lot.ledger_id,
-                    lot.earned_value,
-                    lot.expires_value,
-                    lot.points,
-                    lot.remaining,
-                )
-            )
+        lots = self.rows.lots
+        for lot, ledger_id, points, earned_value, expires_value in account.lots:
+            lots.append((lot.id, member_id, ledger_id, earned_value, expires_value, points, lot.remaining))
         for tag in person.tags:
             self.rows.member_tags.append((member_id, shop.tag_ids[tag]))
 
@@ -461,7 +435,7 @@ class HistoryBuilder:
                         line.amount_fen,
                     )
                 )
-        redeemed_from: list[Lot[int]] = []
+        redeemed_from: list[tuple[Lot[int], int]] = []
         if used:
             _, redeemed_from = self._post(
                 account,
@@ -489,7 +463,7 @@ class HistoryBuilder:
                 sale_id=sale_id,
                 expires=self.expiry[visit.day],
             )
-            earn_lot = account.lots[-1] if len(account.lots) > lots_before else None
+            earn_lot = account.lots[-1][0] if len(account.lots) > lots_before else None
         if visit.u_complaint < (COMPLAINT_RATE if visit.at < self.recent else RECENT_COMPLAINT_RATE):
             self.complaint_candidates.append((account.member_id, sale_id, visit.branch_id, visit.at))
         totals = self.totals
@@ -566,7 +540,7 @@ class HistoryBuilder:
         return visit.total_fen
 
     def _refund_expiry(self, sold: _Sold, return_day: int) -> int | None:
-        return refund_expiry((lot.expires_at for lot in sold.redeemed_from), self.expiry[return_day])
+        return refund_expiry([lot.expires_at for lot, _points in sold.redeemed_from], self.expiry[return_day])
 
     def _maybe_gift(self, account: _Member, visit: Visit) -> None:
         """LoyaltyService.redeem_gift, now and then, for a gift the member can afford and that is in stock."""
@@ -663,11 +637,12 @@ class HistoryBuilder:
         from_lots: Sequence[Lot[int]] = (),
         only_lots: bool = False,
         allow_negative: bool = False,
-    ) -> tuple[int, list[Lot[int]]]:
+    ) -> tuple[int, list[tuple[Lot[int], int]]]:
         """app.loyalty.ledger.post_points in memory: the book moves the points; here are the ledger row, the new
-        lot and the lot uses it writes. Returns the ledger row's id and the lots points were taken from."""
+        lot and the lot uses it writes. Returns the ledger row's id and the (lot, points) taken."""
         ledger_id = self.ids.take("points_ledger")
-        movement = account.account.post(delta, first=from_lots, only_first=only_lots, allow_negative=allow_negative)
+        book = account.account
+        movement = book.post(delta, first=from_lots, only_first=only_lots, allow_negative=allow_negative)
         self.rows.ledger.append(
             (
                 ledger_id,
@@ -686,21 +661,15 @@ class HistoryBuilder:
             )
         )
         if movement.new_lot_points:
-            lot = _Lot(
-                self.ids.take("points_lots"),
-                ledger_id,
-                at,
-                expires,
-                movement.new_lot_points,
-                self._stamp(at),
-                None if expires is None else self._expiry_value(expires),
-            )
-            account.lots.append(lot)
-            account.account.add_lot(lot)
+            lot = Lot(self.ids.take("points_lots"), at, expires, movement.new_lot_points)
+            value = self._stamp(at)
+            expires_value = None if expires is None else self._expiry_value(expires)
+            account.lots.append((lot, ledger_id, movement.new_lot_points, value, expires_value))
+            book.add_lot(lot)
         lot_uses = self.rows.lot_uses
         for taken, take in movement.taken:
             lot_uses.append((self.ids.take("points_lot_uses"), ledger_id, taken.id, take))
-        return ledger_id, [taken for taken, _take in movement.taken]
+        return ledger_id, movement.taken
 
     # ---- tiers -------------------------------------------------------------------------------------------------
     def _count_in_window(self, account: _Member, at: int, spend: int, points: int) -> None:
@@ -718,6 +687,8 @@ class HistoryBuilder:
         metric = account.spend_12m if self.basis == "spend" else account.points_12m
         current = account.tier
         review_due = account.review_at is not None and account.review_at <= at
+        if not review_due and metric < self.ladder.upgrade_from[current.id]:
+            return  # the book's own shortcut (TierLadder.decide), without the call: most purchases end here
         decision = self.ladder.decide(current.id, metric, review_due)
         if decision is None:
             return

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Generic, NamedTuple, TypeVar
 
 from app.errors import InsufficientPoints
@@ -28,22 +29,29 @@ REVIEW_REASON = S("Tiers", "Review: 12-month figure below the tier's threshold")
 
 
 class Lot(Generic[M]):
-    """Points earned together, with one expiry; `remaining` goes down as they are spent or expire."""
+    """Points earned together, with one expiry; `remaining` goes down as they are spent or expire.
 
-    __slots__ = ("earned_at", "expires_at", "id", "remaining")
+    `order` is the order points are taken in: soonest expiry first (never-expiring last), then oldest, then lowest
+    id (the ledger's SQL orders the same way: `expires_at NULLS LAST, earned_at, id`). It never changes, so it is
+    made once here rather than by a key function on every debit."""
+
+    __slots__ = ("earned_at", "expires_at", "id", "order", "remaining")
 
     def __init__(self, lot_id: int, earned_at: M, expires_at: M | None, remaining: int) -> None:
         self.id = lot_id
         self.earned_at: M = earned_at
         self.expires_at: M | None = expires_at
         self.remaining = remaining
+        self.order: tuple[bool, M, M, int] = (
+            expires_at is None,
+            earned_at if expires_at is None else expires_at,
+            earned_at,
+            lot_id,
+        )
 
 
-def taking_order(lot: Lot[M]) -> tuple[bool, M, M, int]:
-    """The order points are taken in: soonest expiry first (never-expiring last), then oldest, then lowest id.
-    The ledger's SQL orders the same way (`expires_at NULLS LAST, earned_at, id`)."""
-    expires = lot.expires_at
-    return (expires is None, lot.earned_at if expires is None else expires, lot.earned_at, lot.id)
+_taking_order = attrgetter("order")
+_lot_id = attrgetter("id")
 
 
 class Movement(NamedTuple, Generic[M]):
@@ -56,18 +64,23 @@ class Movement(NamedTuple, Generic[M]):
     """(lot, points) a debit took, in order."""
 
 
+_movement = tuple.__new__
+"""Makes a Movement without the NamedTuple's Python-level __new__ (one call less per posting)."""
+
+
 class Account(Generic[M]):
     """A member's balance and the open lots a posting may take from.
 
     The demo keeps every lot here for a member's whole history; the counter's ledger builds one per posting with
-    the open lots it loaded (none for a credit, which takes nothing)."""
+    the open lots it loaded (none for a credit, which takes nothing). Written for the demo's millions of postings:
+    no key functions, no generators, no builtins where a comparison does."""
 
     __slots__ = ("balance", "next_expiry", "open_lots")
 
     def __init__(self, balance: int = 0, open_lots: Sequence[Lot[M]] = ()) -> None:
         self.balance = balance
         self.open_lots: list[Lot[M]] = [lot for lot in open_lots if lot.remaining > 0]
-        self.next_expiry: M | None = _soonest(self.open_lots)
+        self.next_expiry: M | None = _soonest(self.open_lots) if self.open_lots else None
 
     def post(
         self,
@@ -80,14 +93,14 @@ class Account(Generic[M]):
         """Apply one posting. A debit takes from `first` (lowest id first; alone when `only_first`), then from
         the open lots in taking order. Only `allow_negative` (a reversal) may take more than the lots hold."""
         balance = self.balance
-        new_lot_points = 0
-        taken: list[tuple[Lot[M], int]] = []
+        self.balance = after = balance + delta
         if delta > 0:
-            new_lot_points = delta - min(max(0, -balance), delta)
-        elif delta < 0:
-            taken = self._take(-delta, first, only_first, allow_negative)
-        self.balance = balance + delta
-        return Movement(self.balance, new_lot_points, taken)
+            # A credit first pays back any debt; the rest goes into a new lot.
+            new_lot = delta if balance >= 0 else (after if after > 0 else 0)
+            return _movement(Movement, (after, new_lot, []))
+        if delta < 0:
+            return _movement(Movement, (after, 0, self._take(-delta, first, only_first, allow_negative, balance)))
+        return _movement(Movement, (after, 0, []))
 
     def add_lot(self, lot: Lot[M]) -> None:
         """The lot a credit made (its id comes from whoever stores it)."""
@@ -101,33 +114,36 @@ class Account(Generic[M]):
         return [lot for lot in self.open_lots if lot.expires_at is not None and lot.expires_at <= until]
 
     def _take(
-        self, need: int, first: Sequence[Lot[M]], only_first: bool, allow_negative: bool
+        self, need: int, first: Sequence[Lot[M]], only_first: bool, allow_negative: bool, balance: int
     ) -> list[tuple[Lot[M], int]]:
-        preferred = sorted((lot for lot in first if lot.remaining > 0), key=_lot_id)
-        chosen = {lot.id for lot in preferred}
-        rest = [] if only_first else sorted((lot for lot in self.open_lots if lot.id not in chosen), key=taking_order)
-        lots = preferred + rest
-        if not allow_negative and sum(lot.remaining for lot in lots) < need:
+        open_lots = self.open_lots
+        if first:
+            lots = sorted([lot for lot in first if lot.remaining > 0], key=_lot_id)
+            if not only_first:
+                chosen = {lot.id for lot in lots}
+                lots += sorted([lot for lot in open_lots if lot.id not in chosen], key=_taking_order)
+        else:
+            lots = [] if only_first else sorted(open_lots, key=_taking_order)
+        if not allow_negative and sum([lot.remaining for lot in lots]) < need:
+            self.balance = balance
             raise InsufficientPoints(
                 S("Errors", "Not enough points: {balance} available, {needed} needed."),
-                balance=self.balance,
+                balance=balance,
                 needed=need,
             )
         taken: list[tuple[Lot[M], int]] = []
         for lot in lots:
-            if need == 0:
+            remaining = lot.remaining
+            if remaining >= need:
+                lot.remaining = remaining - need
+                taken.append((lot, need))
                 break
-            take = min(lot.remaining, need)
-            lot.remaining -= take
-            need -= take
-            taken.append((lot, take))
-        self.open_lots = [lot for lot in self.open_lots if lot.remaining > 0]
-        self.next_expiry = _soonest(self.open_lots)
+            lot.remaining = 0
+            need -= remaining
+            taken.append((lot, remaining))
+        self.open_lots = open_lots = [lot for lot in open_lots if lot.remaining > 0]
+        self.next_expiry = _soonest(open_lots) if open_lots else None
         return taken
-
-
-def _lot_id(lot: Lot[M]) -> int:
-    return lot.id
 
 
 def _soonest(lots: Iterable[Lot[M]]) -> M | None:
@@ -162,20 +178,28 @@ class TierDecision:
     reason: str | None
 
 
+NEVER = 1 << 62
+"""A 12-month figure no member reaches: what qualifies for a tier above the highest."""
+_rank = attrgetter("rank")
+
+
 class TierLadder:
     """The store's tiers and its basis (12-month spend in fen, or 12-month points earned)."""
 
-    __slots__ = ("_by_id", "_upgrade_from", "basis", "rules")
+    __slots__ = ("_by_id", "basis", "rules", "upgrade_from")
 
     def __init__(self, rules: Sequence[TierRule], basis: str) -> None:
-        self.rules = sorted(rules, key=lambda rule: rule.rank)
+        self.rules = sorted(rules, key=_rank)
         self.basis = basis
         self._by_id = {rule.id: rule for rule in self.rules}
-        self._upgrade_from = {
-            rule.id: min((self.threshold(r) for r in self.rules if r.rank > rule.rank), default=1 << 62)
-            for rule in self.rules
-        }
-        """Per tier, the least 12-month figure that qualifies for any higher tier."""
+        self.upgrade_from: dict[int, int] = {}
+        """Per tier, the least 12-month figure that qualifies for any higher tier (none higher: never): below it,
+        and with no review due, `decide` changes nothing."""
+        least_above = NEVER
+        for rule in reversed(self.rules):  # made on every purchase: one pass, highest rank first
+            self.upgrade_from[rule.id] = least_above
+            threshold = self.threshold(rule)
+            least_above = threshold if threshold < least_above else least_above
 
     def rule(self, tier_id: int) -> TierRule:
         return self._by_id[tier_id]
@@ -193,7 +217,7 @@ class TierLadder:
     def decide(self, tier_id: int, metric: int, review_due: bool) -> TierDecision | None:
         """Upgrade at once when the member qualifies for more; downgrade only when the review date has come (and
         then the review date moves on even when the tier stays). None: nothing changes."""
-        if not review_due and metric < self._upgrade_from[tier_id]:
+        if not review_due and metric < self.upgrade_from[tier_id]:
             return None
         current = self._by_id[tier_id]
         target = self.qualifying(metric)

@@ -32,10 +32,9 @@ class Price(NamedTuple):
 def eligible_fen(total_fen: int, excluded_fen: int, paid_fen: int) -> int:
     """The part of a purchase that earns: goods outside excluded categories, in proportion to what was paid in
     money (no points on the part paid with points or a coupon). Rounds down."""
-    if total_fen <= 0 or paid_fen <= 0:
+    if total_fen <= 0 or paid_fen <= 0 or excluded_fen >= total_fen:
         return 0
-    earning_goods = max(0, total_fen - excluded_fen)
-    return earning_goods * min(paid_fen, total_fen) // total_fen
+    return (total_fen - excluded_fen) * (paid_fen if paid_fen < total_fen else total_fen) // total_fen
 
 
 def points_for(eligible: int, fen_per_point: int, tier_pct: int, day_pct: int) -> int:
@@ -69,9 +68,11 @@ def price_purchase(
         )
     after_coupon = total_fen - coupon_discount_fen
     most = redeem.max_points(after_coupon, balance)
+    step = redeem.step
+    value = 0
     if points_to_use:
-        if points_to_use % redeem.step:
-            raise ValidationError(S("Errors", "Points are used in steps of {step}."), field="points", step=redeem.step)
+        if points_to_use % step:
+            raise ValidationError(S("Errors", "Points are used in steps of {step}."), field="points", step=step)
         if points_to_use > balance:
             raise InsufficientPoints(
                 S("Errors", "Not enough points: {balance} available, {needed} needed."),
@@ -82,7 +83,7 @@ def price_purchase(
             raise ValidationError(
                 S("Errors", "At most {most} points can be used on this purchase."), field="points", most=most
             )
-    value = redeem.value_fen(points_to_use)
+        value = redeem.value_fen(points_to_use)
     paid = after_coupon - value
     earned = points_for(eligible_fen(total_fen, excluded_fen, paid), fen_per_point, tier_pct, day_pct)
-    return Price(total_fen, coupon_discount_fen, points_to_use, value, paid, earned, most, redeem.step)
+    return Price(total_fen, coupon_discount_fen, points_to_use, value, paid, earned, most, step)

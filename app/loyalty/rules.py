@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -52,29 +52,29 @@ def _date_or_none(text: str) -> dt.date | None:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RedeemPolicy:
     points_per_yuan: int
     cap_pct: int
+    step: int = field(init=False)
+    """The smallest number of points worth a whole fen (100 points = ¥1 → 1; 200 points = ¥1 → 2): worked out
+    once here, not on every purchase priced (the demo prices millions)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "step", self.points_per_yuan // math.gcd(self.points_per_yuan, 100))
 
     @classmethod
     def from_settings(cls, settings: StoreSettings) -> RedeemPolicy:
         return cls(settings.points_redeem_points_per_yuan, settings.points_redeem_cap_pct)
-
-    @property
-    def step(self) -> int:
-        """The smallest number of points worth a whole fen (100 points = ¥1 → 1; 200 points = ¥1 → 2)."""
-        return self.points_per_yuan // math.gcd(self.points_per_yuan, 100)
 
     def value_fen(self, points: int) -> int:
         return points * 100 // self.points_per_yuan
 
     def max_points(self, total_fen: int, balance: int) -> int:
         """Most points usable on a purchase: the cap, the balance, whole fen only."""
-        cap_fen = total_fen * self.cap_pct // 100
-        by_cap = cap_fen * self.points_per_yuan // 100
-        most = max(0, min(by_cap, balance))
-        return most - most % self.step
+        by_cap = total_fen * self.cap_pct // 100 * self.points_per_yuan // 100
+        most = by_cap if by_cap < balance else balance
+        return most - most % self.step if most > 0 else 0
 
 
 def expiry_for(earned_at: dt.datetime, settings: StoreSettings) -> dt.datetime | None:

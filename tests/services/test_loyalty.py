@@ -129,6 +129,30 @@ def test_bad_amounts_are_refused(svc: Services, store: Store, member: int) -> No
         assert session.scalar(select(func.count()).select_from(Sale)) == 0
 
 
+def test_same_key_without_receipt_is_found_by_the_sales_unique_key(svc: Services, store: Store, member: int) -> None:
+    """No receipt: the replay is not looked for before the sale is written; the second INSERT is refused by the
+    key's unique index and the second try returns the first sale."""
+    req = PurchaseRequest(member_id=member, total_fen=5_000, idempotency_key=key())
+    first = svc.loyalty.record_purchase(req)
+    again = svc.loyalty.record_purchase(req)
+    assert again.replayed and not first.replayed
+    assert (again.sale_id, again.points_earned, again.balance_after) == (first.sale_id, 50, 50)
+    with store.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Sale)) == 1
+
+
+def test_a_replay_the_pricing_would_refuse_returns_the_first_result(svc: Services, store: Store, member: int) -> None:
+    """The points the first try used are gone, so pricing the resend again fails: the replay is found then."""
+    buy(svc, member, 30_000)  # 300 points
+    req = PurchaseRequest(member_id=member, total_fen=10_000, idempotency_key=key(), points_to_use=300)
+    first = svc.loyalty.record_purchase(req)
+    assert balance(store, member) < 300
+    again = svc.loyalty.record_purchase(req)
+    assert again.replayed and (again.sale_id, again.points_used) == (first.sale_id, 300)
+    with pytest.raises(InsufficientPoints):  # a new purchase asking the same is refused
+        buy(svc, member, 10_000, points_to_use=300)
+
+
 def test_same_key_or_receipt_never_records_twice(svc: Services, store: Store, member: int) -> None:
     req = PurchaseRequest(member_id=member, total_fen=5_000, idempotency_key=key(), receipt_no="R-001")
     first = svc.loyalty.record_purchase(req)
