@@ -1,6 +1,7 @@
 """A chain's counters against one PostgreSQL server: N simulated counters, each with its own connection pool as a real
-counter has, in a few processes with one thread per counter. Every 2–6 s a counter looks a member up by phone and
-opens the profile, then records a purchase (60 %), a gift (10 %) or a return of one of its own purchases (10 %).
+counter has, each in a process of its own as on its own PC (`--per-process N`: N counters' threads share one
+interpreter). Every 2–6 s a counter looks a member up by phone and opens the profile, then records a purchase
+(60 %), a gift (10 %) or a return of one of its own purchases (10 %).
 
 The benchmark starts its own PostgreSQL cluster on a unix socket (durable settings: fsync on; in RAM, /dev/shm, unless
 `--server-dir` names a folder on disk, where every commit waits for the disk as on a real server), makes a store with
@@ -65,7 +66,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PORT = 5442
 THINK_S = (2.0, 6.0)
 BASELINE_S = 10.0
-COUNTERS_PER_PROCESS = 10
+COUNTERS_PER_PROCESS = 1
+"""A counter is a PC of its own: one interpreter each. `--per-process N` puts N counters' threads in one interpreter,
+whose lock then makes them wait for each other (a wait a counter PC never has)."""
 TARGETS = "targets at 50 counters (issue 16): lookup p95 <= 5 ms, p99 <= 20 ms; purchase p95 <= 30 ms; 0 errors"
 
 
@@ -342,6 +345,7 @@ def run(
     outage: float,
     commands: list[list[str]],
     server_dir: str | None,
+    per_process: int = COUNTERS_PER_PROCESS,
 ) -> bool:
     cluster = PgCluster(PORT, durable=True, parent=server_dir)
     cluster.start()
@@ -360,7 +364,8 @@ def run(
         counter(data_dir, cluster.url, members, gift, time.monotonic() + BASELINE_S, -1, alone, think=(0.0, 0.0))
         operations = len(alone.lookups) + len(alone.purchases)
         time.sleep(1.0)
-        print(f"N={n} counters, {seconds:.0f} s, {members} members; server in {cluster.workdir}; {load()}")
+        print(f"N={n} counters ({per_process} a process), {seconds:.0f} s, {members} members; {load()}")
+        print(f"  server in {cluster.workdir}")
         print("  baseline: one counter alone, no think time, in this process")
         print("    lookups alone:")
         print("    " + describe("lookup", looking.lookups, looking.lookup_cpu, looking.lookup_trips))
@@ -377,9 +382,9 @@ def run(
         processes = [
             mp.Process(
                 target=process_main,
-                args=(data_dir, cluster.url, members, gift, deadline, seeds[i : i + COUNTERS_PER_PROCESS], out),
+                args=(data_dir, cluster.url, members, gift, deadline, seeds[i : i + per_process], out),
             )
-            for i in range(0, n, COUNTERS_PER_PROCESS)
+            for i in range(0, n, per_process)
         ]
         for process in processes:
             process.start()
@@ -470,14 +475,21 @@ def main() -> int:
         help="folder for the server's cluster (default: RAM, /dev/shm, where fsync costs nothing; a folder on disk "
         "makes every commit wait for the disk as a real server's does)",
     )
+    parser.add_argument(
+        "--per-process",
+        type=int,
+        default=COUNTERS_PER_PROCESS,
+        help="counters simulated in one process, one thread each (default 1: a counter is a PC of its own)",
+    )
     args = parser.parse_args()
     print(TARGETS)
     commands = []
     if args.check_and_backup:
         backups = Path(tempfile.mkdtemp(prefix="memberdesk-chain-backup-"))
         commands = [["db", "check"], ["backup", "--out", str(backups)]]
+    per_process = args.per_process
     ok = [
-        run(n, args.seconds, args.members, args.restart_mid_run, args.outage, commands, args.server_dir)
+        run(n, args.seconds, args.members, args.restart_mid_run, args.outage, commands, args.server_dir, per_process)
         for n in args.counters
     ]
     return 0 if all(ok) else 1

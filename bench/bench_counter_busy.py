@@ -241,12 +241,12 @@ def main() -> None:
     def export() -> None:
         jobs.export_contacts(contacts, scratch / "contacts.csv")
 
+    members_csv = scratch / "members.csv"
+    if "import" in args.jobs:  # written before the lookups are timed: writing it here would hold this interpreter
+        make_csv(members_csv, args.import_members, seed=int(time.time()))
+
     def import_members() -> None:
-        path = scratch / "members.csv"
-        if not path.exists():
-            make_csv(path, args.import_members, seed=int(time.time()))
-        jobs.import_members(path)
-        path.unlink()
+        jobs.import_members(members_csv)
 
     work: dict[str, Callable[[], object]] = {
         "idle": lambda: time.sleep(MIN_LOOKUPS * 0.1 + 1),

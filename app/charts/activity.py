@@ -157,11 +157,11 @@ class Pareto:
         y_title = _t(S("Charts", "Share of member sales (%)"))
         if not len(spend):
             return ChartData(ChartId.PARETO, Look.CURVE, x_title, y_title, empty=_t(NOTHING))
-        running = [0, *spend.cumsum().tolist()]  # integer fen
-        total = running[-1]
+        running = spend.cumsum()  # integer fen; only the 101 points of the curve become Python numbers
+        total = int(running[-1])
         n = len(spend)
         steps = range(0, PARETO_STEPS + 1)
-        shares = tuple(100.0 * running[_top(n, pct)] / total for pct in steps)
+        shares = tuple(100.0 * (int(running[top - 1]) if top else 0) / total for top in (_top(n, p) for p in steps))
         notes = [
             _t(S("Charts", "{members} buying members; the top {pct}% bring {share:.1f}% of their sales.")).format(
                 members=f"{n:,}", pct=pct, share=shares[pct]
