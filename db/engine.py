@@ -15,6 +15,7 @@ server's state.
 
 from __future__ import annotations
 
+import enum
 import errno
 import logging
 import os
@@ -22,19 +23,25 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from db.location import SQLITE_FILENAME as SQLITE_FILENAME
 from db.location import save_database_url as save_database_url
 from db.location import saved_database_url as saved_database_url
 from db.plain import BUSY_TIMEOUT_MS, PlainReads, apply_sqlite_pragmas, on_counter_thread
 from db.plain import counter_connection as counter_connection
+
+if TYPE_CHECKING:
+    from db.driver import DriverReads
 
 log = logging.getLogger("memberdesk.db")
 
@@ -56,6 +63,9 @@ a dead server is noticed within ~5 s on connect and ~60 s on an open connection,
 PG_PREPARE_THRESHOLD = 2
 """psycopg prepares a statement at its third run on a connection (a URL's `prepare_threshold=none` turns preparing off,
 for a PgBouncer older than 1.21 in transaction pooling)."""
+PLANNED_AFTER = 6
+"""Runs of a prepared statement before PostgreSQL keeps one plan for it: it plans the first five runs afresh with
+their values (3.5 ms of the profile's ~4 ms), then keeps the generic plan when that costs no more."""
 PING_AFTER_IDLE_S = 1.0
 """A pooled connection idle this long is pinged before a session or a write uses it (one round trip); reads that are
 retried whole on a lost connection (`read`, `quick_read`) never ping."""
@@ -68,6 +78,22 @@ BULK_CACHE_KIB = 256 * 1024
 """SQLite page cache of a bulk loader's connections (the counter keeps SQLite's default 2 MB)."""
 COUNTER_SPARE_CONNECTIONS = 2
 """Connections the counter's own SQLite pool may open beyond its one kept connection (a read nested in a write)."""
+
+
+@cache
+def compiled_sql(statement: ClauseElement, dialect: Dialect) -> tuple[str, dict[str, Any]]:
+    """`statement` as `dialect` sends it (`%(name)s` parameters, the IN lists and literal binds written out) and the
+    values it binds itself, as the driver takes them (an enum as its value)."""
+    compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
+    runtime = {name: None for name, value in compiled.params.items() if value is None}
+    expanded = compiled.construct_expanded_state(runtime)
+    fixed = {
+        name: value.value if isinstance(value, enum.Enum) else value
+        for name, value in expanded.parameters.items()
+        if name not in runtime
+    }
+    return expanded.statement, fixed
 
 
 def sqlite_url(path: Path) -> str:
@@ -311,6 +337,12 @@ class Database:
         return self._makers[on_counter_thread()][1]
 
     @property
+    def reads_on_driver(self) -> bool:
+        """A server reached through psycopg: the counter's lookup and member panel read on the driver's connection
+        (`driver_read`)."""
+        return not self.is_sqlite and self.url.get_driver_name() == "psycopg"
+
+    @property
     def sqlite_path(self) -> Path | None:
         if not self.is_sqlite or not self.url.database or self.url.database == ":memory:":
             return None
@@ -347,6 +379,48 @@ class Database:
         def attempt() -> T:
             with self.quick_reads() as connection:
                 return work(connection)
+
+        return self._patiently(attempt)
+
+    def driver_read(self, work: Callable[[DriverReads], T]) -> T:
+        """On a server (psycopg): `work` on the DB-API connection of `quick_reads`' pooled connection, through
+        `db.driver.DriverReads` (SQLAlchemy's statements, psycopg's cursor and rows), in autocommit, not pinged, and
+        tried again whole while the server is unreachable (an error of the driver is raised as SQLAlchemy's, the
+        connection dropped from the pool when it was lost). The counter's lookup and member panel: no SQLAlchemy
+        connection, execution context or result objects around the driver."""
+        from db.driver import DriverReads  # psycopg: imported on a server only
+
+        dialect = self.engine.dialect
+        driver_error: Any = dialect.loaded_dbapi.Error
+        engine = self.counter_engine if on_counter_thread() else self.engine
+
+        def failed(exc: Any, lost: bool) -> DBAPIError:
+            error = DBAPIError.instance(None, None, exc, driver_error, connection_invalidated=lost, dialect=dialect)
+            assert isinstance(error, DBAPIError)
+            return error
+
+        def attempt() -> T:
+            with _unpinged():
+                try:
+                    pooled = engine.raw_connection()
+                except driver_error as exc:
+                    raise failed(exc, False) from exc
+            try:
+                connection = pooled.driver_connection
+                assert connection is not None
+                connection.autocommit = True
+                try:
+                    return work(DriverReads(connection, dialect))
+                finally:
+                    if not connection.closed:
+                        connection.autocommit = False
+            except driver_error as exc:
+                lost = dialect.is_disconnect(exc, pooled.dbapi_connection, None)
+                if lost:
+                    pooled.invalidate(exc)
+                raise failed(exc, lost) from exc
+            finally:
+                pooled.close()  # back to the pool
 
         return self._patiently(attempt)
 
