@@ -31,6 +31,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, QueuePool
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -184,6 +185,58 @@ def _keeps_prepared_statements() -> type[Any]:
     return KeepsPrepared
 
 
+def _give_back(connection: PoolProxiedConnection) -> None:
+    """A connection a driver read used, out of autocommit (as the pool hands them out) and back to the pool."""
+    driver = connection.driver_connection
+    try:
+        if driver is not None and not driver.closed:
+            driver.autocommit = False
+    except Exception:  # a broken connection: the pool drops it
+        connection.invalidate()
+    connection.close()
+
+
+class ParkingPool(QueuePool):
+    """A server's pool, in which `Database.driver_read` leaves the connection it used until the next one (parked)
+    instead of handing it back and checking it out again: the pool's two steps cost ~0.35 ms of Python a read on a
+    counter whose CPU caches went cold between two customers, half a lookup's. The parked connection is still the
+    pool's one idle connection: any other checkout takes it first, and a connection handed back sends it back first,
+    so a counter idles on one connection as before."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._parked: PoolProxiedConnection | None = None
+        self._parking = threading.Lock()
+
+    def take_parked(self) -> PoolProxiedConnection | None:
+        with self._parking:
+            parked, self._parked = self._parked, None
+        return parked
+
+    def park(self, connection: PoolProxiedConnection) -> None:
+        """Leave `connection` (checked out, in autocommit) for the next driver read; handed back instead when the pool
+        has an idle connection or another one is parked."""
+        with self._parking:
+            if self._parked is None and self.checkedin() == 0:
+                connection.info["parked_since"] = time.monotonic()
+                self._parked = connection
+                return
+        _give_back(connection)
+
+    def unpark(self) -> None:
+        parked = self.take_parked()
+        if parked is not None:
+            _give_back(parked)
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        self.unpark()
+        return super()._do_get()
+
+    def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
+        self.unpark()
+        super()._do_return_conn(record)
+
+
 def _install_pg_connections(engine: Engine) -> None:
     """psycopg connections that keep their prepared statements, pinged before use only after being idle a while."""
     import psycopg
@@ -200,7 +253,7 @@ def _install_pg_connections(engine: Engine) -> None:
 
     @event.listens_for(engine, "checkin")
     def _checked_in(_dbapi_conn: Any, record: Any) -> None:
-        record.info["idle_since"] = time.monotonic()
+        record.info["idle_since"] = record.info.pop("parked_since", None) or time.monotonic()
 
     @event.listens_for(engine, "checkout")
     def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
@@ -299,6 +352,8 @@ class Database:
         else:
             kwargs["pool_pre_ping"] = self.url.get_driver_name() != "psycopg"  # psycopg: `_install_pg_connections`
             kwargs["isolation_level"] = "READ COMMITTED"
+            if self.url.get_driver_name() == "psycopg":
+                kwargs["poolclass"] = ParkingPool
             kwargs["pool_size"] = PG_POOL_SIZE
             kwargs["max_overflow"] = PG_MAX_OVERFLOW
             kwargs["connect_args"] = _pg_connect_args(self.url)
@@ -399,28 +454,35 @@ class Database:
             assert isinstance(error, DBAPIError)
             return error
 
+        pool = engine.pool
+
         def attempt() -> T:
-            with _unpinged():
-                try:
-                    pooled = engine.raw_connection()
-                except driver_error as exc:
-                    raise failed(exc, False) from exc
+            pooled = pool.take_parked() if isinstance(pool, ParkingPool) else None
+            if pooled is None:
+                with _unpinged():
+                    try:
+                        pooled = engine.raw_connection()
+                    except driver_error as exc:
+                        raise failed(exc, False) from exc
+            connection = pooled.driver_connection
+            assert connection is not None
             try:
-                connection = pooled.driver_connection
-                assert connection is not None
                 connection.autocommit = True
-                try:
-                    return work(DriverReads(connection, dialect))
-                finally:
-                    if not connection.closed:
-                        connection.autocommit = False
+                result = work(DriverReads(connection, dialect))
             except driver_error as exc:
                 lost = dialect.is_disconnect(exc, pooled.dbapi_connection, None)
                 if lost:
                     pooled.invalidate(exc)
+                _give_back(pooled)
                 raise failed(exc, lost) from exc
-            finally:
-                pooled.close()  # back to the pool
+            except BaseException:
+                _give_back(pooled)
+                raise
+            if isinstance(pool, ParkingPool):
+                pool.park(pooled)  # in autocommit still: the next driver read uses it as it is
+            else:
+                _give_back(pooled)
+            return result
 
         return self._patiently(attempt)
 
@@ -620,5 +682,7 @@ class Database:
         if self._plain_pid == os.getpid():
             for reads in opened:
                 reads.close()
+        if isinstance(self.engine.pool, ParkingPool):
+            self.engine.pool.unpark()
         self.engine.dispose()
         self.counter_engine.dispose()
