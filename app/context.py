@@ -190,6 +190,15 @@ class Store:
     def services(self, operator: Operator) -> Services:
         return Services(self, operator)
 
+    def plan_counter_reads(self) -> None:
+        """On a chain's server, the counter's lookup and member panel made ready on its connection before the first
+        customer (`app.members.service.plan_counter_reads`); nothing on SQLite."""
+        if not self.on_server:
+            return
+        from app.members.service import plan_counter_reads
+
+        plan_counter_reads(self.db, self.clock)
+
     def check(self) -> list[str]:
         """`db check`'s findings (empty when the store is sound), for the self-test."""
         from app.integrity import check_database

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
@@ -19,6 +19,9 @@ from app.trust.audit import record_audit
 from db.engine import Database
 from db.enums import StaffRole
 from db.models import Setting
+
+if TYPE_CHECKING:
+    from db.driver import DriverReads
 
 
 @dataclass(frozen=True)
@@ -391,8 +394,9 @@ def read_settings(session: Session) -> StoreSettings:
     )
 
 
-def settings_on(conn: Connection, memo: SettingsMemo | None) -> StoreSettings:
-    """`read_settings` on a plain connection, with the store's memo (`SettingsMemo.of(db.memo)`) if there is one."""
+def settings_on(conn: Connection | DriverReads, memo: SettingsMemo | None) -> StoreSettings:
+    """`read_settings` on a plain connection (or the driver's, `db.driver.DriverReads`), with the store's memo
+    (`SettingsMemo.of(db.memo)`) if there is one."""
     if memo is not None:
         version = conn.scalar(_VERSION)
         kept = memo.at(version) if isinstance(version, str) else None

@@ -1,7 +1,9 @@
 """A chain's counters against one PostgreSQL server: N simulated counters, each with its own connection pool as a real
 counter has, each in a process of its own as on its own PC (`--per-process N`: N counters' threads share one
 interpreter). Every 2–6 s a counter looks a member up by phone and opens the profile, then records a purchase
-(60 %), a gift (10 %) or a return of one of its own purchases (10 %).
+(60 %), a gift (10 %) or a return of one of its own purchases (10 %). The run starts once every counter has opened
+the store and made its connection ready as the GUI does (`Store.plan_counter_reads`): a chain's counters are opened
+before the customers come, not all at once on the server's two cores while the others serve.
 
 The benchmark starts its own PostgreSQL cluster on a unix socket (durable settings: fsync on; in RAM, /dev/shm, unless
 `--server-dir` names a folder on disk, where every commit waits for the disk as on a real server), makes a store with
@@ -132,17 +134,25 @@ def counter(
     url: str,
     members: int,
     gift: int,
-    deadline: float,
+    seconds: float,
     seed: int,
     log: CounterLog,
     think: tuple[float, float] = THINK_S,
     lookups_only: bool = False,
+    opened: Any = None,
 ) -> None:
-    """`lookups_only`: lookup + profile and nothing else (the baseline's first part)."""
+    """`seconds` of work once the store is open and made ready as the GUI does (`Store.plan_counter_reads`) and,
+    with `opened` (a barrier), every other counter too: the counters of a chain are opened before the customers
+    come, not all at once on the server's machine while the others serve. `lookups_only`: lookup + profile and
+    nothing else (the baseline's first part)."""
     count_round_trips()
     rng = random.Random(seed)
     store = Store.open(data_dir, url, migrate=False)
+    store.plan_counter_reads()
     services: Services = store.services(store.operator("cashier"))
+    if opened is not None:
+        opened.wait()
+    deadline = time.monotonic() + seconds
     mine: list[int] = []
     time.sleep(rng.uniform(0, think[1] / 3))
     while time.monotonic() < deadline:
@@ -188,11 +198,13 @@ def counter(
 
 
 def process_main(
-    data_dir: Path, url: str, members: int, gift: int, deadline: float, seeds: list[int], out: mp.Queue
+    data_dir: Path, url: str, members: int, gift: int, seconds: float, seeds: list[int], opened: Any, out: mp.Queue
 ) -> None:
     logs = [CounterLog() for _ in seeds]
     threads = [
-        threading.Thread(target=counter, args=(data_dir, url, members, gift, deadline, seed, log))
+        threading.Thread(
+            target=counter, args=(data_dir, url, members, gift, seconds, seed, log, THINK_S, False, opened)
+        )
         for seed, log in zip(seeds, logs, strict=True)
     ]
     for thread in threads:
@@ -355,13 +367,12 @@ def run(
         looking = CounterLog()
         time.sleep(1.0)  # the server counts an exited backend's CPU once it has reaped it
         server_before = server_cpu_s(cluster)
-        lookups_end = time.monotonic() + BASELINE_S / 2
-        counter(data_dir, cluster.url, members, gift, lookups_end, -2, looking, think=(0.0, 0.0), lookups_only=True)
+        counter(data_dir, cluster.url, members, gift, BASELINE_S / 2, -2, looking, think=(0.0, 0.0), lookups_only=True)
         time.sleep(1.0)
         per_lookup = (server_cpu_s(cluster) - server_before) * 1000 / max(1, len(looking.lookups))
         alone = CounterLog()
         server_before = server_cpu_s(cluster)
-        counter(data_dir, cluster.url, members, gift, time.monotonic() + BASELINE_S, -1, alone, think=(0.0, 0.0))
+        counter(data_dir, cluster.url, members, gift, BASELINE_S, -1, alone, think=(0.0, 0.0))
         operations = len(alone.lookups) + len(alone.purchases)
         time.sleep(1.0)
         print(f"N={n} counters ({per_process} a process), {seconds:.0f} s, {members} members; {load()}")
@@ -376,18 +387,22 @@ def run(
         per_operation = (server_cpu_s(cluster) - server_before) * 1000 / max(1, operations)
         print(f"    server CPU {per_operation:.2f} ms a lookup or purchase")
         server_before = server_cpu_s(cluster)
-        deadline = time.monotonic() + seconds
         out: mp.Queue = mp.Queue()
         seeds = list(range(n))
+        opened = mp.Barrier(n + 1)
         processes = [
             mp.Process(
                 target=process_main,
-                args=(data_dir, cluster.url, members, gift, deadline, seeds[i : i + per_process], out),
+                args=(data_dir, cluster.url, members, gift, seconds, seeds[i : i + per_process], opened, out),
             )
             for i in range(0, n, per_process)
         ]
         for process in processes:
             process.start()
+        opened.wait()  # every counter's store open: the run starts
+        deadline = time.monotonic() + seconds
+        server_before = server_cpu_s(cluster)
+        print(f"  {n} counters open; {load()}", flush=True)
         most = 0
         down: tuple[float, float] | None = None
         beside: list[threading.Thread] = []

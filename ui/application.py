@@ -171,6 +171,8 @@ def start_gui(data_dir: Path, database: str | None, lang: str | None) -> Running
         else:
             window.services_loaded.connect(first_loaded)
             window.store_opened(result)
+            # While the operator signs in (an outage meanwhile is the status bar's, not a message here).
+            tasks.run(result.plan_counter_reads, on_error=lambda _refused: None, lane=Lane.COUNTER)
 
     def first_loaded() -> None:
         """The store's time zone and daily maintenance (which runs as the operator) start once the first operator's

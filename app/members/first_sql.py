@@ -1,11 +1,12 @@
-"""Written by `python -m app.members.first_sql` from the lookup's own statements (`MemberService.sqlite_statements`);
-tests/members/test_first_lookup.py fails when they differ. Do not edit: write it again."""
+"""Written by `python -m app.members.first_sql` from the lookup's own statements
+(`app.members.service.sqlite_statements`); tests/test_start_up.py fails when they differ. Do not edit: write it
+again."""
 
 from __future__ import annotations
 
-from typing import Any
+from app.members.plan import Stages
 
-STAGES: dict[str, tuple[bool, list[tuple[str, dict[str, Any]]]]] = {
+STAGES: Stages = {
     "CARD_OR_NUMBER": (
         True,
         [
@@ -151,8 +152,6 @@ if __name__ == "__main__":
     text = path.read_text(encoding="utf-8")
     start = text.index("STAGES: ")
     end = text.index("\n\nif __name__")
-    written = "STAGES: dict[str, tuple[bool, list[tuple[str, dict[str, Any]]]]] = " + pprint.pformat(
-        sqlite_statements(), width=110
-    )
+    written = "STAGES: Stages = " + pprint.pformat(sqlite_statements(), width=110)
     path.write_text(text[:start] + written + text[end:], encoding="utf-8")
     subprocess.run([sys.executable, "-m", "ruff", "format", str(path)], check=True)

@@ -13,6 +13,9 @@ P = TypeVar("P")
 
 EXACT_MIN = 5
 """A card or member number is at least this long; shorter text is never looked up as one exactly."""
+Stages = dict[str, tuple[bool, list[tuple[str, dict[str, Any]]]]]
+"""The lookup's statements for one kind of database, by stage name: whether the stage is exact, and each part's SQL
+with the values it binds besides the typed text and the limit (`app/members/first_sql.py` for SQLite)."""
 PREFIX_END = "\U0010ffff"
 """Appended to a prefix, the end of its range."""
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BigInteger,
     BindParameter,
     Connection,
-    Row,
     Select,
     bindparam,
     cast,
@@ -51,6 +50,10 @@ from db.models import (
     Tag,
     Tier,
 )
+from db.plain import utc_from_store
+
+if TYPE_CHECKING:
+    from db.driver import DriverReads
 
 T = TypeVar("T")
 
@@ -283,15 +286,15 @@ def _profile(basis: str) -> Select[*TupleAny]:
 _PROFILE = {basis: _profile(basis) for basis in ROLLING}
 
 
-def _segment(row: Row[*TupleAny]) -> str | None:
+def _segment(row: Any) -> str | None:
     if row.pyramid_level is None:
         return None
     return segment_line(row.pyramid_level, row.rfm_class, row.lifecycle_stage, row.churn_warning, row.p_alive_permille)
 
 
-def _profile_rows(
-    reader: Connection, settings: StoreSettings, member_id: int, now: dt.datetime
-) -> Sequence[Row[*TupleAny]]:
+def profile_rows(
+    reader: Connection | DriverReads, settings: StoreSettings, member_id: int, now: dt.datetime
+) -> Sequence[Any]:
     params = {
         "member_id": member_id,
         "until": now + dt.timedelta(days=settings.points_expiry_warning_days),
@@ -301,22 +304,24 @@ def _profile_rows(
 
 
 def load_profile(
-    reader: Connection, memo: SettingsMemo | None, operator: Operator, member_id: int, now: dt.datetime
+    reader: Connection | DriverReads, memo: SettingsMemo | None, operator: Operator, member_id: int, now: dt.datetime
 ) -> MemberProfile:
     """One statement (`_profile`), with the settings last read (`memo`, the store's); when the version it read
-    with them shows the settings changed since, they are read again and the statement run again."""
+    with them shows the settings changed since, they are read again and the statement run again. `reader`: a
+    connection, or on a chain's server the driver's (`db.driver.DriverReads`: enums as text, times in the session's
+    zone, made the same here)."""
     kept = memo.latest() if memo is not None else None
     settings = kept[1] if kept is not None else settings_on(reader, memo)
-    rows = _profile_rows(reader, settings, member_id, now)
+    rows = profile_rows(reader, settings, member_id, now)
     if kept is not None and rows and rows[0].settings_version != kept[0]:
         used, settings = settings, settings_on(reader, memo)
         if (settings.tiers_basis, settings.points_expiry_warning_days) != (
             used.tiers_basis,
             used.points_expiry_warning_days,
         ):
-            rows = _profile_rows(reader, settings, member_id, now)
+            rows = profile_rows(reader, settings, member_id, now)
     m = rows[0] if rows else None
-    if m is None or m.status == MemberStatus.ANONYMISED:
+    if m is None or MemberStatus(m.status) == MemberStatus.ANONYMISED:
         raise NotFoundError(S("Errors", "Member not found."))
     today = now.astimezone(ZoneInfo(settings.store_timezone)).date()
     is_today, this_week = _birthday_flags(m.birthday, today)
@@ -324,7 +329,7 @@ def load_profile(
     categories: list[CategoryShare] = []
     for row in rows:
         if row.list_kind == 0:
-            tasks.append(TaskItem(int(row.list_number), row.list_text, row.list_due_at))
+            tasks.append(TaskItem(int(row.list_number), row.list_text, utc_from_store(row.list_due_at)))
         elif row.list_kind == 1 and row.list_number and row.list_number > 0:
             categories.append(CategoryShare(row.list_text, row.list_text_en, int(row.list_number)))
     tasks.sort(key=lambda t: (t.due_at is None, t.due_at or now, t.id))
@@ -342,7 +347,7 @@ def load_profile(
         masked_phone=mask_phone(m.phone),
         phone=m.phone if operator.sees_full_phone else None,
         card_no=m.card_no,
-        gender=m.gender,
+        gender=Gender(m.gender),
         birthday=m.birthday,
         birthday_today=is_today,
         birthday_this_week=this_week,
@@ -351,7 +356,7 @@ def load_profile(
         tier_progress=tier_progress,
         points_balance=m.points_balance,
         points_expiring=int(m.expiring or 0),
-        points_expiring_at=m.expiring_at,
+        points_expiring_at=utc_from_store(m.expiring_at),
         tags=sorted(m.tags.split(TAG_SEPARATOR)) if m.tags else [],
         segment=_segment(m),
         open_complaints=m.open_complaints or 0,
@@ -360,10 +365,10 @@ def load_profile(
         preferred_categories=categories,
         visit_count=m.visit_count,
         lifetime_spend_fen=m.lifetime_spend_fen,
-        last_visit_at=m.last_visit_at,
-        joined_at=m.joined_at,
+        last_visit_at=utc_from_store(m.last_visit_at),
+        joined_at=m.joined_at.astimezone(dt.UTC),
         marketing_consent=m.marketing_consent,
-        status=m.status,
+        status=MemberStatus(m.status),
         notes=m.notes,
         referrer_name=m.referrer_name,
     )
