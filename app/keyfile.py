@@ -161,7 +161,6 @@ def load_or_create_key(path: Path, seal: KeySeal | None) -> bytes:
     if not path.exists():
         from cryptography.fernet import Fernet
 
-
         write_key(path, Fernet.generate_key(), seal)
     return read_key(path, seal)
 
