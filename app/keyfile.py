@@ -21,9 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
 from app.errors import MemberDeskError
 from app.i18n import QT_TRANSLATE_NOOP as S
 
@@ -31,6 +28,7 @@ SEALED_HEADER = b"memberdesk-key"
 EXPORT_HEADER = b"memberdesk-key-export 1"
 SCRYPT_N = 2**15
 MIN_PASSPHRASE = 8
+KEY_BYTES = 32
 
 KEY_UNREADABLE = S("Errors", "The key file {path} cannot be read on this PC or by this account ({reason}).")
 KEY_DAMAGED = S("Errors", "The key file {path} is damaged: it holds no MemberDesk key.")
@@ -111,11 +109,14 @@ def seal_for(data_dir: Path, environ: Mapping[str, str] = os.environ) -> KeySeal
 
 
 def _check_key(key: bytes, path: Path) -> bytes:
+    """A Fernet key is 32 bytes in URL-safe base64, as `Fernet(key)` checks it; checked here without loading
+    `cryptography` (35 ms), which only the encrypting services and the key's export and import need."""
     try:
-        Fernet(key)
-    except ValueError:
-        raise KeyFileError(KEY_DAMAGED, path=str(path)) from None
-    return key
+        if len(base64.urlsafe_b64decode(key)) == KEY_BYTES:
+            return key
+    except ValueError:  # binascii.Error is a ValueError
+        pass
+    raise KeyFileError(KEY_DAMAGED, path=str(path))
 
 
 def _write_private(path: Path, content: bytes) -> None:
@@ -158,11 +159,15 @@ def read_key(path: Path, seal: KeySeal | None) -> bytes:
 
 def load_or_create_key(path: Path, seal: KeySeal | None) -> bytes:
     if not path.exists():
+        from cryptography.fernet import Fernet
+
         write_key(path, Fernet.generate_key(), seal)
     return read_key(path, seal)
 
 
 def _passphrase_key(passphrase: str, salt: bytes) -> bytes:
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
     derived = Scrypt(salt=salt, length=32, n=SCRYPT_N, r=8, p=1).derive(passphrase.encode("utf-8"))
     return base64.urlsafe_b64encode(derived)
 
@@ -171,6 +176,8 @@ def export_key(key_file: Path, target: Path, passphrase: str, seal: KeySeal | No
     """A copy of the store's key sealed with `passphrase`, for the other counters of a chain and for backups."""
     if len(passphrase) < MIN_PASSPHRASE:
         raise KeyFileError(SHORT_PASSPHRASE, count=MIN_PASSPHRASE)
+    from cryptography.fernet import Fernet
+
     key = read_key(key_file, seal)
     salt = os.urandom(16)
     token = Fernet(_passphrase_key(passphrase, salt)).encrypt(key)
@@ -180,6 +187,8 @@ def export_key(key_file: Path, target: Path, passphrase: str, seal: KeySeal | No
 def import_key(source: Path, key_file: Path, passphrase: str, seal: KeySeal | None) -> None:
     """Take in an exported key as this counter's key (sealed for this PC). A counter that already has a different
     key is refused: its encrypted ID numbers would become unreadable."""
+    from cryptography.fernet import Fernet, InvalidToken
+
     try:
         header, salt, token = source.read_bytes().strip().split(b"\n")
         if header.strip() != EXPORT_HEADER:

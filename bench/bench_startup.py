@@ -182,7 +182,10 @@ def child_app(data_dir: Path) -> None:
 # -- the parent ---------------------------------------------------------------------------------------------------
 def run_child(args: list[str]) -> dict[str, dict[str, float]]:
     """Start one measured process; each event's time is taken here, from just before the process started."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    # Bytecode is written (the warm-up run writes it): an installed counter runs compiled modules, not sources
+    # compiled afresh at every start as under PYTHONDONTWRITEBYTECODE.
+    inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = {**inherited, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, __file__, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env

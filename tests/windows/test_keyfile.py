@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +55,35 @@ def test_a_key_from_before_is_sealed_when_first_read(tmp_path: Path) -> None:
     key_file.write_bytes(key + b"\n")
     assert load_or_create_key(key_file, StandInSeal(9)) == key
     assert key not in key_file.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"not a key", base64.urlsafe_b64encode(b"k" * 31), base64.urlsafe_b64encode(b"k" * 33), b"\xff" * 44],
+)
+def test_a_damaged_key_is_refused_as_fernet_refuses_it(tmp_path: Path, content: bytes) -> None:
+    key_file = tmp_path / "memberdesk.key"
+    key_file.write_bytes(content)
+    with pytest.raises(ValueError):
+        Fernet(content)
+    with pytest.raises(KeyFileError, match="is damaged"):
+        read_key(key_file, None)
+
+
+def test_reading_the_key_leaves_cryptography_unloaded(tmp_path: Path) -> None:
+    """The counter reads its key at every start, before the first lookup: checked without loading `cryptography`,
+    which the encrypting services load later, off the first answer's path."""
+    key_file = tmp_path / "memberdesk.key"
+    key = Fernet.generate_key()
+    key_file.write_bytes(key + b"\n")
+    probe = (
+        "import sys; from pathlib import Path; from app.keyfile import load_or_create_key;"
+        f"key = load_or_create_key(Path({str(key_file)!r}), None);"
+        "print(key.decode(), 'cryptography' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True).stdout
+    assert out.split() == [key.decode(), "False"]
 
 
 def test_export_and_import_carry_the_key_to_another_counter(tmp_path: Path) -> None:
