@@ -115,6 +115,20 @@ def write(conn: Connection, member_ids: Iterable[int]) -> None:
         _insert(conn, rows)
 
 
+_UPSERT = text(
+    "INSERT INTO member_histories (member_id, head, months) VALUES (:member_id, :head, :months)"
+    " ON CONFLICT (member_id) DO UPDATE SET head = excluded.head, months = excluded.months"
+)
+
+
+def write_one(conn: Connection, member_id: int, months: Sequence[MonthRow]) -> None:
+    """A member's row made again from their months (ordered by month), which the caller has just read: a purchase
+    (app.insights.aggregates.add_sale), whose month has a purchase day, so the member has a row."""
+    packed = pack(member_id, months)
+    assert packed is not None, "a purchase's month has a purchase day"
+    conn.execute(_UPSERT, {"member_id": member_id, "head": packed[0], "months": packed[1]})
+
+
 def write_all(conn: Connection) -> None:
     """Every member's row made again from the monthly totals."""
     conn.execute(text("DELETE FROM member_histories"))
