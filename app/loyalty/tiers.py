@@ -12,7 +12,8 @@ from app.loyalty.book import NEVER, TierLadder, TierRule
 from app.loyalty.ledger import LockedMember
 from app.security.operator import Operator
 from app.settings import VERSION_SQL, StoreSettings, settings_at
-from db.bulk import DriverValues, marker
+from db.bulk import DriverValues
+from db.later import read
 from db.models import Member, Sale, Tier, TierChange
 
 YEAR = dt.timedelta(days=365)
@@ -60,15 +61,11 @@ class NewTier:
 
 
 def rolling_metric(session: Session, member_id: int, now: dt.datetime, basis: str) -> int:
-    """The member's 12-month figure (ROLLING, sent straight to the driver)."""
+    """The member's 12-month figure (ROLLING, sent straight to the driver with the writes queued before it,
+    `db.later`)."""
     conn = session.connection()
-    sqlite = conn.dialect.name == "sqlite"
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    cursor.execute(_ROLLING_SQL[basis].format(p=marker(conn)), (member_id, DriverValues(sqlite=sqlite)(now - YEAR)))
-    row = cursor.fetchone()
-    cursor.close()
-    assert row is not None
-    return int(row[0] or 0)
+    since = DriverValues(sqlite=conn.dialect.name == "sqlite")(now - YEAR)
+    return int(read(conn, _ROLLING_SQL[basis], (member_id, since))[0][0] or 0)
 
 
 def all_tiers(session: Session) -> list[Tier]:
@@ -78,10 +75,7 @@ def all_tiers(session: Session) -> list[Tier]:
 def settings_and_ladder(session: Session) -> tuple[StoreSettings, TierLadder]:
     """The store's settings and its tiers as the book decides with them: one query straight to the driver (the
     tiers and the settings' version), no ORM objects; read after the member's lock."""
-    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    cursor.execute(_TIER_RULES)
-    rows = cursor.fetchall()
-    cursor.close()
+    rows = read(session.connection(), _TIER_RULES)
     settings = settings_at(session, rows[0][5] if rows else None)
     return settings, TierLadder([TierRule(*row[:5]) for row in rows], settings.tiers_basis)
 
