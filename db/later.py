@@ -31,7 +31,8 @@ Write = tuple[str, Any, bool]
 
 
 def _queue(conn: Connection) -> list[Write] | None:
-    return conn.info.get(_QUEUE)
+    """What is queued on the connection (nothing on one the server dropped: its queue went with it)."""
+    return None if conn.invalidated else conn.info.get(_QUEUE)
 
 
 def later(conn: Connection, sql: str, params: Sequence[Any], *, many: bool = False) -> None:
@@ -117,9 +118,10 @@ def _before_commit(conn: Connection) -> None:
 @event.listens_for(Engine, "begin")
 @event.listens_for(Engine, "rollback")
 def _forget(conn: Connection) -> None:
-    conn.info.pop(_QUEUE, None)
+    if not conn.invalidated:
+        conn.info.pop(_QUEUE, None)
 
 
 @event.listens_for(Engine, "rollback_savepoint")
 def _forget_since_savepoint(conn: Connection, *_: Any) -> None:
-    conn.info.pop(_QUEUE, None)  # what was queued before the savepoint was sent when it was made
+    _forget(conn)  # what was queued before the savepoint was sent when it was made
