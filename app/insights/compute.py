@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
@@ -242,16 +242,10 @@ HEAD = np.dtype(list(HEAD_FIELDS))
 MONTH = np.dtype(list(MONTH_FIELDS))
 
 
-def _cut(data: bytes, starts: Ints, ends: Ints, then: bytes) -> bytes:
-    """`data` without the byte ranges from `starts` to `ends` (ascending, apart), followed by `then`."""
-    kept = zip([0, *ends.tolist()], [*starts.tolist(), len(data)], strict=True)
-    return b"".join([*(data[low:high] for low, high in kept), then])
-
-
 @dataclass(frozen=True)
 class HistoryRows:
     """Members' history rows (db/member_histories.py) as read: every `head` joined, and every `months` joined in
-    the same member order. Members can be left out and added as bytes, before the columns are made."""
+    the same member order."""
 
     heads: bytes = b""
     months: bytes = b""
@@ -263,29 +257,32 @@ class HistoryRows:
         made = member_histories.expected(zip(*(column.tolist() for column in columns), strict=True))
         return cls(b"".join(head for head, _ in made.values()), b"".join(m for _, m in made.values()))
 
-    def records(self) -> tuple[npt.NDArray[np.void], npt.NDArray[np.void]]:
-        return np.frombuffer(self.heads, dtype=HEAD), np.frombuffer(self.months, dtype=MONTH)
+    def records(self) -> HistoryRecords:
+        """The rows as numpy records, without copying the bytes."""
+        return HistoryRecords(np.frombuffer(self.heads, dtype=HEAD), np.frombuffer(self.months, dtype=MONTH))
 
-    def last_days(self) -> tuple[Ints, Ints]:
-        """The members' ids and last purchase days (in the head month, each member's first month)."""
-        head, month = self.records()
-        counts = head["months"].astype(np.int64)
-        mask = month["days_mask"][np.cumsum(counts) - counts].astype(np.float64)
-        starts = _month_start_days(head["head_month"].astype(np.int64))
-        return head["member_id"].astype(np.int64), starts + np.frexp(mask)[1].astype(np.int64) - 1
 
-    def without(self, members: Ints, then: HistoryRows | None = None) -> HistoryRows:
-        """These rows but those of `members` (a few), followed by `then`'s: the bytes between the rows left out
-        are copied once."""
-        head = np.frombuffer(self.heads, dtype=HEAD)
-        gone = np.flatnonzero(np.isin(head["member_id"], members))
-        ends = np.cumsum(head["months"], dtype=np.int64) * MONTH.itemsize
-        starts = ends - head["months"].astype(np.int64) * MONTH.itemsize
-        tail = then if then is not None else HistoryRows()
-        return HistoryRows(
-            _cut(self.heads, gone * HEAD.itemsize, (gone + 1) * HEAD.itemsize, tail.heads),
-            _cut(self.months, starts[gone], ends[gone], tail.months),
-        )
+@dataclass(frozen=True)
+class HistoryRecords:
+    """History rows as numpy records (HEAD, MONTH): one `head` per member, and every member's `months` together,
+    members in the same order. Members are left out as records, before the columns are made."""
+
+    head: npt.NDArray[np.void]
+    month: npt.NDArray[np.void]
+
+    def last_days(self) -> Ints:
+        """Each member's last purchase day (in the head month, each member's first month)."""
+        counts = self.head["months"].astype(np.int64)
+        mask = self.month["days_mask"][np.cumsum(counts) - counts].astype(np.float64)
+        starts = _month_start_days(self.head["head_month"].astype(np.int64))
+        return starts + np.frexp(mask)[1].astype(np.int64) - 1
+
+    def without(self, members: Ints) -> HistoryRecords:
+        """These rows but those of `members`."""
+        kept = ~np.isin(self.head["member_id"], members)
+        if kept.all():
+            return self
+        return HistoryRecords(self.head[kept], self.month[np.repeat(kept, self.head["months"])])
 
 
 @dataclass
@@ -307,12 +304,18 @@ class Histories:
     spend: Ints
 
     @classmethod
-    def parse(cls, rows: HistoryRows) -> Histories:
-        head, month = rows.records()
+    def parse(cls, rows: HistoryRecords) -> Histories:
         return cls(
-            *(head[name].astype(np.int64) for name, _ in HEAD_FIELDS),
-            *(month[name].astype(np.int64) for name, _ in MONTH_FIELDS),
+            *(rows.head[name].astype(np.int64) for name, _ in HEAD_FIELDS),
+            *(rows.month[name].astype(np.int64) for name, _ in MONTH_FIELDS),
         )
+
+    @classmethod
+    def joined(cls, parts: list[Histories]) -> Histories:
+        """The parts' members one after the other."""
+        if not parts:
+            return cls.parse(HistoryRows().records())
+        return cls(*(np.concatenate([getattr(part, f.name) for part in parts]) for f in fields(cls)))
 
 
 @dataclass
@@ -332,7 +335,8 @@ class Measured:
 
 def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentOptions) -> tuple[Segments, Fit]:
     """Every member's segments as of the end of `as_of`. `rows` must hold no purchase after `as_of`."""
-    return score(measure(member_ids, Histories.parse(HistoryRows.from_month_rows(rows)), as_of, options), options)
+    hist = Histories.parse(HistoryRows.from_month_rows(rows).records())
+    return score(measure(member_ids, hist, as_of, options), options)
 
 
 MOVE_MONTHS = 12

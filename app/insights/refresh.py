@@ -15,6 +15,7 @@ import datetime as dt
 import itertools
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -141,39 +142,60 @@ def _int_columns(
     return [np.fromstring(text, dtype=np.int64, sep=",") for text in texts_found]
 
 
-HISTORY_SLICE = 250_000
-"""Member ids per query when SQLite hands the history rows over joined (a few tens of megabytes each)."""
+HISTORY_SLICE = 32_768
+"""Member ids per query when SQLite hands the history rows over joined (a few megabytes each: small enough that
+the memory of one slice is used again for the next)."""
 
 
-def _history_rows(conn: Connection) -> HistoryRows:
-    """Every history row's `head`, and every row's `months`, each joined in member order.
+def _history_slices(conn: Connection) -> Iterator[HistoryRows]:
+    """Every history row, in member order, a slice at a time.
 
-    On SQLite, SQLite joins them itself, one slice of member ids at a time (a range of the table's b-tree, read in
-    its order), and hands each slice over as one value per column: the driver makes no Python object per member,
-    which is where handing a million rows over one by one spends most of its time (bench/README.md)."""
+    On SQLite, SQLite joins each slice's `head`s and `months` itself (a range of member ids: a range of the table's
+    b-tree, read in its order) and hands it over as one value per column: the driver makes no Python object per
+    member, which is where handing a million rows over one by one spends most of its time (bench/README.md)."""
     if conn.dialect.name != "sqlite":
-        heads: list[bytes] = []
-        months: list[bytes] = []
-        for head, packed in conn.execute(
-            select(MemberHistory.head, MemberHistory.months).order_by(MemberHistory.member_id)
-        ):
-            heads.append(head)
-            months.append(packed)
-        return HistoryRows(b"".join(heads), b"".join(months))
+        statement = select(MemberHistory.head, MemberHistory.months).order_by(MemberHistory.member_id)
+        for part in conn.execute(statement.execution_options(yield_per=HISTORY_SLICE)).partitions():
+            yield HistoryRows(b"".join(head for head, _ in part), b"".join(months for _, months in part))
+        return
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         top = int(cursor.execute("SELECT COALESCE(MAX(member_id), 0) FROM member_histories").fetchone()[0])
-        slices = [
-            cursor.execute(
+        for low in range(0, top, HISTORY_SLICE):
+            heads, months = cursor.execute(
                 "SELECT CAST(group_concat(head, '') AS BLOB), CAST(group_concat(months, '') AS BLOB)"
                 " FROM member_histories WHERE member_id > ? AND member_id <= ?",
                 (low, low + HISTORY_SLICE),
             ).fetchone()
-            for low in range(0, top, HISTORY_SLICE)
-        ]
+            yield HistoryRows(heads or b"", months or b"")
     finally:
         cursor.close()
-    return HistoryRows(b"".join(h or b"" for h, _ in slices), b"".join(m or b"" for _, m in slices))
+
+
+def read_histories(conn: Connection, gone: Ints, after_day: int | None = None) -> tuple[list[Histories], Ints]:
+    """Every member's history row as columns, a slice at a time in member order (`Histories.joined` makes them
+    one), without the members in `gone`; when `after_day` (a day number) is given, also without the members who
+    bought after it, whose ids come back beside (ascending, none of `gone`): their rows as of that day are made
+    again from their monthly totals.
+
+    While SQLite reads a slice (the driver lets go of the interpreter lock while SQLite works), a thread makes the
+    columns of the slice before (numpy lets go of it too), so the two overlap on a machine with two cores."""
+
+    def columns(rows: HistoryRows) -> tuple[Histories, Ints]:
+        records = rows.records()
+        bought_later = np.zeros(0, dtype=np.int64)
+        if after_day is not None:
+            bought_later = records.head["member_id"][records.last_days() > after_day].astype(np.int64)
+        leave_out = np.concatenate((gone, bought_later))
+        return Histories.parse(records.without(leave_out) if len(leave_out) else records), bought_later
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        made = [pool.submit(columns, rows) for rows in _history_slices(conn)]
+        parts = [future.result() for future in made]
+    later_buyers = np.concatenate([np.zeros(0, dtype=np.int64), *(later for _, later in parts)])
+    if len(gone):
+        later_buyers = later_buyers[~np.isin(later_buyers, gone)]
+    return [part for part, _ in parts], later_buyers
 
 
 _TOTALS = text(
@@ -351,32 +373,28 @@ class Refresher:
         (gone,) = _int_columns(conn, ("id",), "members", "status = {p}", (values(MemberStatus.ANONYMISED),))
         if len(gone):
             joined = joined[~np.isin(joined, gone)]
-        stored = _history_rows(conn)
-        hist, later = self._leave_out_later(conn, stored, gone, as_of, timezone)
+        stored, later_buyers = read_histories(conn, gone, day_number(as_of))
+        hist, later = self._as_of_day(conn, stored, later_buyers, as_of, timezone)
         # Members who joined after the as-of day are left out, unless they had bought by then (imported history).
         ids = _distinct_sorted(joined, hist.member_id)
         numbers = _member_numbers(conn, ids) if with_numbers else MemberNumbers([], [])
         return ids, numbers, hist, later
 
-    def _leave_out_later(
-        self, conn: Connection, stored: HistoryRows, gone: Ints, as_of: dt.date, timezone: str
+    def _as_of_day(
+        self, conn: Connection, stored: list[Histories], later_buyers: Ints, as_of: dt.date, timezone: str
     ) -> tuple[Histories, int]:
-        """The histories as they stood at the end of the as-of day, without the anonymised members, and how many
-        sales came after it. The members who bought later (today's buyers, for the latest day) have theirs made
-        again from their monthly totals up to the as-of month, that month's later purchases taken off."""
-        members, last_days = stored.last_days()
-        later_buyers = members[last_days > day_number(as_of)]
-        if len(gone):
-            later_buyers = later_buyers[~np.isin(later_buyers, gone)]
-        leave_out = np.concatenate((later_buyers, gone[np.isin(gone, members)]))
+        """The histories as they stood at the end of the as-of day, and how many sales came after it: the members
+        who bought later (today's buyers, for the latest day; left out of `stored`) have theirs made again from
+        their monthly totals up to the as-of month, that month's later purchases taken off."""
         if not len(later_buyers):
-            return Histories.parse(stored.without(leave_out) if len(leave_out) else stored), 0
+            return Histories.joined(stored), 0
         month = aggregates.month_key(as_of)
         rows, later = _month_rows(conn, later_buyers.tolist(), month)
         partial = (rows.month == month) & ((rows.days_mask >> as_of.day) != 0)
         if partial.any():
             later += self._clip_as_of_month(conn, rows, partial, as_of, timezone)
-        return Histories.parse(stored.without(leave_out, then=HistoryRows.from_month_rows(rows))), later
+        made = Histories.parse(HistoryRows.from_month_rows(rows).records())
+        return Histories.joined([*stored, made]), later
 
     def _clip_as_of_month(
         self, conn: Connection, rows: MonthRows, partial: Bools, as_of: dt.date, timezone: str

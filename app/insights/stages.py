@@ -18,7 +18,7 @@ from app.insights.compute import (
     _lifecycle,
     _month_end,
 )
-from app.insights.refresh import _history_rows
+from app.insights.refresh import read_histories
 from db.enums import MemberStatus
 from db.models import Member
 
@@ -33,11 +33,8 @@ def stages_at_month_ends(conn: Connection, months: tuple[int, ...], options: Seg
     before the latest month with a purchase; anonymised members left out), ids ascending, and their stage code (an
     index of `labels.STAGES`) at the end of each month. A month end counts only the purchases up to it, so the
     stored histories serve as they are, later purchases and all."""
-    stored = _history_rows(conn)
     gone = np.fromiter(conn.scalars(select(Member.id).where(Member.status == MemberStatus.ANONYMISED)), dtype=np.int64)
-    if len(gone):
-        stored = stored.without(gone)
-    hist = Histories.parse(stored)
+    hist = Histories.joined(read_histories(conn, gone)[0])
     latest = max(months[-1], int(hist.head_month.max()) if len(hist.head_month) else months[-1])
     if latest - months[0] > MOVE_MONTHS:
         raise ValueError(f"month ends further back than {MOVE_MONTHS} months before the latest purchase")
