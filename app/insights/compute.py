@@ -7,13 +7,12 @@ the store's time zone; the RFM and pyramid period is the as-of month and the mon
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import itertools
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, TypeVar
 
@@ -336,7 +335,7 @@ class Measured:
 def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentOptions) -> tuple[Segments, Fit]:
     """Every member's segments as of the end of `as_of`. `rows` must hold no purchase after `as_of`."""
     hist = Histories.parse(HistoryRows.from_month_rows(rows).records())
-    return score(measure(member_ids, hist, as_of, options), options)
+    return score(measure(member_ids, BuyerFigures.of(hist, as_of, options.period_months), as_of, options), options)
 
 
 MOVE_MONTHS = 12
@@ -413,35 +412,76 @@ class _Buyers:
             yield back, purchase_days.pop(), latest.copy(), bought
 
 
-def measure(member_ids: Ints, hist: Histories, as_of: dt.date, options: SegmentOptions) -> Measured:
-    """Pyramid, RFM, lifecycle and its moves, and what the models need, per member. `hist` holds the members with
-    a purchase (all of them in `member_ids`), none after the as-of day."""
+@dataclass
+class BuyerFigures:
+    """What `measure` needs of each member with a purchase, worked out from their history alone (`of`), so it can
+    be made a slice of members at a time, while the next slice is read (app/insights/refresh.py), and joined
+    (`joined`). One entry per buyer, in the history's order; the `ends` figures are rows, one per month end: the
+    end of each of the MOVE_MONTHS months before the as-of month, oldest first, then the as-of day."""
+
+    member_id: Ints
+    first_day: Days
+    first_spend: Ints
+    total_spend: Ints
+    frequency: Ints
+    """Purchase days in the RFM and pyramid period."""
+    monetary: Ints
+    """Spend in the period."""
+    purchase_days: Days
+    """Rows per month end (`_Buyers.month_ends`): purchase days up to it."""
+    last_day: Days
+    """Rows per month end: the last purchase day up to it (-1: none)."""
+    months_bought: Days
+    """Rows per month end: months with a purchase among the 12 ending there."""
+
+    @classmethod
+    def of(cls, hist: Histories, as_of: dt.date, period_months: int) -> BuyerFigures:
+        """The figures of `hist`'s members (none with a purchase after the as-of day)."""
+        buyers = _Buyers(hist, as_of)
+        frequency, monetary = buyers.in_months(period_months)
+        ends = list(buyers.month_ends())
+        return cls(
+            hist.member_id,
+            buyers.first_day,
+            hist.first_spend,
+            buyers.total_spend,
+            frequency,
+            monetary,
+            *(np.stack([end[i] for end in ends]) for i in (1, 2, 3)),
+        )
+
+    @classmethod
+    def joined(cls, parts: list[BuyerFigures]) -> BuyerFigures:
+        """The parts' buyers one after the other."""
+        return cls(*(np.concatenate([getattr(part, f.name) for part in parts], axis=-1) for f in fields(cls)))
+
+
+def measure(member_ids: Ints, buyers: BuyerFigures, as_of: dt.date, options: SegmentOptions) -> Measured:
+    """Pyramid, RFM, lifecycle and its moves, and what the models need, per member. `buyers` holds the figures of
+    the members with a purchase (all of them in `member_ids`, made with the same as-of day and period)."""
     n = len(member_ids)
     today = day_number(as_of)
-    buyers = _Buyers(hist, as_of)
-    frequency_b, monetary_b = buyers.in_months(options.period_months)
-    moves, (purchase_days_b, last_day_b, _months_bought), (_bought, recency_b, usual_b, stage_b) = _monthly_moves(
-        buyers, today, options
-    )
+    moves, (_bought, recency_b, usual_b, stage_b) = _monthly_moves(buyers, as_of, options)
+    purchase_days_b, last_day_b = buyers.purchase_days[-1], buyers.last_day[-1]
     # Each buyer's place among all members (ids are row ids: small, positive).
     at = np.zeros(0, dtype=np.int64)
     if n:
         position = np.zeros(int(member_ids.max()) + 1, dtype=np.int64)
         position[member_ids] = np.arange(n)
-        at = position[hist.member_id]
+        at = position[buyers.member_id]
 
     def placed(values: Ints | Days, fill: int) -> Ints:
         out = np.full(n, fill, dtype=np.int64)
         out[at] = values
         return out
 
-    first_day = placed(hist.first_day, -1)
+    first_day = placed(buyers.first_day, -1)
     purchase_days = placed(purchase_days_b, 0)
     last_day = placed(last_day_b, -1)
-    frequency = placed(frequency_b, 0)
-    monetary = placed(monetary_b, 0)
+    frequency = placed(buyers.frequency, 0)
+    monetary = placed(buyers.monetary, 0)
     total_spend = placed(buyers.total_spend, 0)
-    first_day_spend = placed(hist.first_spend, 0)
+    first_day_spend = placed(buyers.first_spend, 0)
     bought = np.zeros(n, dtype=np.bool_)
     bought[at] = True
     recency = placed(recency_b, -1)
@@ -545,35 +585,30 @@ def _month_end(month: int) -> int:
 
 
 def _monthly_moves(
-    buyers: _Buyers, today: int, options: SegmentOptions
-) -> tuple[dict[str, dict[str, int]], AsOf, tuple[Bools, Days, Floats, Ints]]:
+    buyers: BuyerFigures, as_of: dt.date, options: SegmentOptions
+) -> tuple[dict[str, dict[str, int]], tuple[Bools, Days, Floats, Ints]]:
     """Moves between stages month by month: the buyers' stages at the end of each of the last 12 months and at the
     as-of day, and how many went from one stage to another, keyed "YYYY-MM" (a member who never bought stays
-    registered: no move). Also the as-of day's purchase days, last purchase day and months bought, and its
-    lifecycle (`_lifecycle`). The month ends are worked out side by side on the machine's cores (numpy lets go of
-    the interpreter lock), no more in flight than cores, so memory stays bounded."""
+    registered: no move). Also the as-of day's lifecycle (`_lifecycle`). The month ends are worked out side by
+    side on the machine's cores (numpy lets go of the interpreter lock)."""
     first_day = buyers.first_day
+    as_of_month = as_of.year * 12 + as_of.month - 1
 
-    def stage_at(end: int, figures: AsOf) -> Stages:
+    def stage_at(i: int) -> Stages:
+        end = _month_end(as_of_month - MOVE_MONTHS + i)
+        figures = (buyers.purchase_days[i], buyers.last_day[i], buyers.months_bought[i])
         return _lifecycle(first_day, *figures, end, options)[-1].astype(np.int8)
 
     workers = min(os.cpu_count() or 1, MAX_THREADS)
-    stages: list[Stages] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        working: collections.deque[Future[Stages]] = collections.deque()
-        for back, purchase_days, last_day, months_bought in buyers.month_ends():
-            as_of = (purchase_days, last_day, months_bought)
-            if back == 0:
-                break
-            if len(working) == workers:
-                stages.append(working.popleft().result())
-            working.append(pool.submit(stage_at, _month_end(buyers.as_of_month - back), as_of))
-        current = _lifecycle(first_day, *as_of, today, options)
-        stages += [end.result() for end in working]
+        ends = [pool.submit(stage_at, i) for i in range(MOVE_MONTHS)]
+        as_of_figures = (buyers.purchase_days[-1], buyers.last_day[-1], buyers.months_bought[-1])
+        current = _lifecycle(first_day, *as_of_figures, day_number(as_of), options)
+        stages = [end.result() for end in ends]
     stages.append(current[-1].astype(np.int8))
     moves: dict[str, dict[str, int]] = {}
     for month, (previous, stage) in zip(
-        range(buyers.as_of_month - MOVE_MONTHS + 1, buyers.as_of_month + 1), itertools.pairwise(stages), strict=True
+        range(as_of_month - MOVE_MONTHS + 1, as_of_month + 1), itertools.pairwise(stages), strict=True
     ):
         changed = previous != stage
         pairs = previous[changed].astype(np.int64) * len(STAGES) + stage[changed]
@@ -581,7 +616,7 @@ def _monthly_moves(
         moves[f"{month // 12:04d}-{month % 12 + 1:02d}"] = {
             f"{STAGES[i // len(STAGES)]}>{STAGES[i % len(STAGES)]}": int(c) for i, c in enumerate(found) if c
         }
-    return moves, as_of, current
+    return moves, current
 
 
 def _value(m: Measured, options: SegmentOptions) -> Fit:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -34,6 +35,7 @@ from app.insights import aggregates
 from app.insights.compute import (
     MODELS,
     Bools,
+    BuyerFigures,
     Fit,
     Floats,
     Histories,
@@ -142,6 +144,9 @@ def _int_columns(
     return [np.fromstring(text, dtype=np.int64, sep=",") for text in texts_found]
 
 
+Part = TypeVar("Part")
+READ_THREADS = 2
+"""Threads working on slices already read, while the next is read."""
 HISTORY_SLICE = 32_768
 """Member ids per query when SQLite hands the history rows over joined (a few megabytes each: small enough that
 the memory of one slice is used again for the next)."""
@@ -172,25 +177,28 @@ def _history_slices(conn: Connection) -> Iterator[HistoryRows]:
         cursor.close()
 
 
-def read_histories(conn: Connection, gone: Ints, after_day: int | None = None) -> tuple[list[Histories], Ints]:
-    """Every member's history row as columns, a slice at a time in member order (`Histories.joined` makes them
-    one), without the members in `gone`; when `after_day` (a day number) is given, also without the members who
-    bought after it, whose ids come back beside (ascending, none of `gone`): their rows as of that day are made
-    again from their monthly totals.
+def read_histories(
+    conn: Connection, gone: Ints, then: Callable[[Histories], Part], after_day: int | None = None
+) -> tuple[list[Part], Ints]:
+    """Every member's history row, a slice at a time in member order, as columns (`Histories`) given to `then`,
+    whose answers come back in slice order; without the members in `gone`; when `after_day` (a day number) is
+    given, also without the members who bought after it, whose ids come back beside (ascending, none of `gone`):
+    their rows as of that day are made again from their monthly totals.
 
-    While SQLite reads a slice (the driver lets go of the interpreter lock while SQLite works), a thread makes the
-    columns of the slice before (numpy lets go of it too), so the two overlap on a machine with two cores."""
+    While SQLite reads a slice (the driver lets go of the interpreter lock while SQLite works), threads make the
+    columns of the slices before and give them to `then` (numpy lets go of the lock too), so reading and working
+    overlap on a machine with two cores."""
 
-    def columns(rows: HistoryRows) -> tuple[Histories, Ints]:
+    def columns(rows: HistoryRows) -> tuple[Part, Ints]:
         records = rows.records()
         bought_later = np.zeros(0, dtype=np.int64)
         if after_day is not None:
             bought_later = records.head["member_id"][records.last_days() > after_day].astype(np.int64)
         leave_out = np.concatenate((gone, bought_later))
-        return Histories.parse(records.without(leave_out) if len(leave_out) else records), bought_later
+        return then(Histories.parse(records.without(leave_out) if len(leave_out) else records)), bought_later
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        made = [pool.submit(columns, rows) for rows in _history_slices(conn)]
+    with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, READ_THREADS)) as pool:
+        made = [pool.submit(columns, rows) for rows in _history_slices(conn)] or [pool.submit(columns, HistoryRows())]
         parts = [future.result() for future in made]
     later_buyers = np.concatenate([np.zeros(0, dtype=np.int64), *(later for _, later in parts)])
     if len(gone):
@@ -337,15 +345,15 @@ class Refresher:
             raise RefreshCancelled()
         end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), ZoneInfo(timezone))
         watch.lap()
-        ids, numbers, histories, later = self.db.read(
-            lambda s: self._read(s.connection(), as_of, end, timezone, with_numbers)
+        ids, numbers, buyers, later = self.db.read(
+            lambda s: self._read(s.connection(), as_of, end, timezone, options.period_months, with_numbers)
         )
         watch.lap("read")
         if not step(2, STEPS, S("Segments", "Computing segments and fitting the models")):
             raise RefreshCancelled()
         watch.lap()
-        measured = measure(ids, histories, as_of, options)
-        del histories
+        measured = measure(ids, buyers, as_of, options)
+        del buyers
         segments, fit = score(measured, options)
         del measured
         report = SegmentReport(
@@ -365,36 +373,43 @@ class Refresher:
         return report
 
     def _read(
-        self, conn: Connection, as_of: dt.date, end: dt.datetime, timezone: str, with_numbers: bool
-    ) -> tuple[Any, MemberNumbers, Histories, int]:
+        self, conn: Connection, as_of: dt.date, end: dt.datetime, timezone: str, period_months: int, with_numbers: bool
+    ) -> tuple[Any, MemberNumbers, BuyerFigures, int]:
         values = DriverValues(sqlite=conn.dialect.name == "sqlite")
         joined = _joined(conn, values(end))
         # The few anonymised members come from their own small index and are taken out here.
         (gone,) = _int_columns(conn, ("id",), "members", "status = {p}", (values(MemberStatus.ANONYMISED),))
         if len(gone):
             joined = joined[~np.isin(joined, gone)]
-        stored, later_buyers = read_histories(conn, gone, day_number(as_of))
-        hist, later = self._as_of_day(conn, stored, later_buyers, as_of, timezone)
+        figures = partial(BuyerFigures.of, as_of=as_of, period_months=period_months)
+        stored, later_buyers = read_histories(conn, gone, figures, day_number(as_of))
+        buyers, later = self._as_of_day(conn, stored, later_buyers, as_of, timezone, figures)
         # Members who joined after the as-of day are left out, unless they had bought by then (imported history).
-        ids = _distinct_sorted(joined, hist.member_id)
+        ids = _distinct_sorted(joined, buyers.member_id)
         numbers = _member_numbers(conn, ids) if with_numbers else MemberNumbers([], [])
-        return ids, numbers, hist, later
+        return ids, numbers, buyers, later
 
     def _as_of_day(
-        self, conn: Connection, stored: list[Histories], later_buyers: Ints, as_of: dt.date, timezone: str
-    ) -> tuple[Histories, int]:
+        self,
+        conn: Connection,
+        stored: list[BuyerFigures],
+        later_buyers: Ints,
+        as_of: dt.date,
+        timezone: str,
+        figures: Callable[[Histories], BuyerFigures],
+    ) -> tuple[BuyerFigures, int]:
         """The histories as they stood at the end of the as-of day, and how many sales came after it: the members
         who bought later (today's buyers, for the latest day; left out of `stored`) have theirs made again from
         their monthly totals up to the as-of month, that month's later purchases taken off."""
         if not len(later_buyers):
-            return Histories.joined(stored), 0
+            return BuyerFigures.joined(stored), 0
         month = aggregates.month_key(as_of)
         rows, later = _month_rows(conn, later_buyers.tolist(), month)
         partial = (rows.month == month) & ((rows.days_mask >> as_of.day) != 0)
         if partial.any():
             later += self._clip_as_of_month(conn, rows, partial, as_of, timezone)
-        made = Histories.parse(HistoryRows.from_month_rows(rows).records())
-        return Histories.joined([*stored, made]), later
+        made = figures(Histories.parse(HistoryRows.from_month_rows(rows).records()))
+        return BuyerFigures.joined([*stored, made]), later
 
     def _clip_as_of_month(
         self, conn: Connection, rows: MonthRows, partial: Bools, as_of: dt.date, timezone: str
