@@ -12,7 +12,7 @@ import itertools
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, TypeVar
 
@@ -459,10 +459,29 @@ class BuyerFigures:
 def measure(member_ids: Ints, buyers: BuyerFigures, as_of: dt.date, options: SegmentOptions) -> Measured:
     """Pyramid, RFM, lifecycle and its moves, and what the models need, per member. `buyers` holds the figures of
     the members with a purchase (all of them in `member_ids`, made with the same as-of day and period)."""
+    with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, MAX_THREADS)) as pool:
+        month_ends = _month_end_stages(pool, buyers, as_of, options)  # worked out meanwhile
+        today = day_number(as_of)
+        current = _lifecycle(
+            buyers.first_day, buyers.purchase_days[-1], buyers.last_day[-1], buyers.months_bought[-1], today, options
+        )
+        measured = _measure(member_ids, buyers, current, today, options)
+        stages = [end.result() for end in month_ends]
+    measured.segments.moves = _moves(as_of, [*stages, current[-1].astype(np.int8)])
+    return measured
+
+
+def _measure(
+    member_ids: Ints,
+    buyers: BuyerFigures,
+    lifecycle: tuple[Bools, Days, Floats, Ints],
+    today: int,
+    options: SegmentOptions,
+) -> Measured:
+    """`measure` but the moves, given the buyers' lifecycle at the as-of day (`_lifecycle`)."""
     n = len(member_ids)
-    today = day_number(as_of)
-    moves, (_bought, recency_b, usual_b, stage_b) = _monthly_moves(buyers, as_of, options)
     purchase_days_b, last_day_b = buyers.purchase_days[-1], buyers.last_day[-1]
+    _bought, recency_b, usual_b, stage_b = lifecycle
     # Each buyer's place among all members (ids are row ids: small, positive).
     at = np.zeros(0, dtype=np.int64)
     if n:
@@ -519,7 +538,7 @@ def measure(member_ids: Ints, buyers: BuyerFigures, as_of: dt.date, options: Seg
         value_fen=np.full(n, np.nan),
         churn_warning=np.zeros(n, dtype=np.bool_),
         model=np.where(bought, MODEL_BGNBD, MODEL_NONE).astype(np.int64),
-        moves=moves,
+        moves={},
     )
     repeat_spend = (total_spend - first_day_spend).astype(np.float64)
     zbar = np.where(x > 0, repeat_spend / np.maximum(x, 1), 0.0)
@@ -584,39 +603,37 @@ def _month_end(month: int) -> int:
     return day_number(dt.date((month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1))
 
 
-def _monthly_moves(
-    buyers: BuyerFigures, as_of: dt.date, options: SegmentOptions
-) -> tuple[dict[str, dict[str, int]], tuple[Bools, Days, Floats, Ints]]:
-    """Moves between stages month by month: the buyers' stages at the end of each of the last 12 months and at the
-    as-of day, and how many went from one stage to another, keyed "YYYY-MM" (a member who never bought stays
-    registered: no move). Also the as-of day's lifecycle (`_lifecycle`). The month ends are worked out side by
-    side on the machine's cores (numpy lets go of the interpreter lock)."""
-    first_day = buyers.first_day
+def _month_end_stages(
+    pool: ThreadPoolExecutor, buyers: BuyerFigures, as_of: dt.date, options: SegmentOptions
+) -> list[Future[Stages]]:
+    """The buyers' stages at the end of each of the MOVE_MONTHS months before the as-of month, oldest first, worked
+    out side by side on `pool` (numpy lets go of the interpreter lock)."""
     as_of_month = as_of.year * 12 + as_of.month - 1
 
     def stage_at(i: int) -> Stages:
         end = _month_end(as_of_month - MOVE_MONTHS + i)
         figures = (buyers.purchase_days[i], buyers.last_day[i], buyers.months_bought[i])
-        return _lifecycle(first_day, *figures, end, options)[-1].astype(np.int8)
+        return _lifecycle(buyers.first_day, *figures, end, options)[-1].astype(np.int8)
 
-    workers = min(os.cpu_count() or 1, MAX_THREADS)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        ends = [pool.submit(stage_at, i) for i in range(MOVE_MONTHS)]
-        as_of_figures = (buyers.purchase_days[-1], buyers.last_day[-1], buyers.months_bought[-1])
-        current = _lifecycle(first_day, *as_of_figures, day_number(as_of), options)
-        stages = [end.result() for end in ends]
-    stages.append(current[-1].astype(np.int8))
+    return [pool.submit(stage_at, i) for i in range(MOVE_MONTHS)]
+
+
+def _moves(as_of: dt.date, stages: list[Stages]) -> dict[str, dict[str, int]]:
+    """Moves between stages month by month, from the buyers' stages at the end of each of the MOVE_MONTHS months
+    before the as-of month and at the as-of day: how many went from one stage to another, keyed "YYYY-MM" (a member
+    who never bought stays registered: no move)."""
+    as_of_month = as_of.year * 12 + as_of.month - 1
+    kinds = len(STAGES)
     moves: dict[str, dict[str, int]] = {}
     for month, (previous, stage) in zip(
         range(as_of_month - MOVE_MONTHS + 1, as_of_month + 1), itertools.pairwise(stages), strict=True
     ):
-        changed = previous != stage
-        pairs = previous[changed].astype(np.int64) * len(STAGES) + stage[changed]
-        found = np.bincount(pairs, minlength=len(STAGES) ** 2)
+        pairs = previous * np.int8(kinds) + stage  # fits in 8 bits: 6 stages
+        found = np.bincount(pairs.view(np.uint8), minlength=kinds**2)
         moves[f"{month // 12:04d}-{month % 12 + 1:02d}"] = {
-            f"{STAGES[i // len(STAGES)]}>{STAGES[i % len(STAGES)]}": int(c) for i, c in enumerate(found) if c
+            f"{STAGES[i // kinds]}>{STAGES[i % kinds]}": int(c) for i, c in enumerate(found) if c and i % (kinds + 1)
         }
-    return moves, current
+    return moves
 
 
 def _value(m: Measured, options: SegmentOptions) -> Fit:
