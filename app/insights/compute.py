@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
@@ -433,27 +433,48 @@ class BuyerFigures:
     """Rows per month end: the last purchase day up to it (-1: none)."""
     months_bought: Days
     """Rows per month end: months with a purchase among the 12 ending there."""
+    as_of: dt.date = field(kw_only=True)
+    period_months: int = field(kw_only=True)
 
     @classmethod
     def of(cls, hist: Histories, as_of: dt.date, period_months: int) -> BuyerFigures:
         """The figures of `hist`'s members (none with a purchase after the as-of day)."""
-        buyers = _Buyers(hist, as_of)
-        frequency, monetary = buyers.in_months(period_months)
-        ends = list(buyers.month_ends())
-        return cls(
-            hist.member_id,
-            buyers.first_day,
-            hist.first_spend,
-            buyers.total_spend,
-            frequency,
-            monetary,
-            *(np.stack([end[i] for end in ends]) for i in (1, 2, 3)),
-        )
+        found = cls.empty(len(hist.member_id), as_of, period_months)
+        found.put(hist, 0)
+        return found
 
     @classmethod
-    def joined(cls, parts: list[BuyerFigures]) -> BuyerFigures:
-        """The parts' buyers one after the other."""
-        return cls(*(np.concatenate([getattr(part, f.name) for part in parts], axis=-1) for f in fields(cls)))
+    def empty(cls, capacity: int, as_of: dt.date, period_months: int) -> BuyerFigures:
+        """Room for the figures of `capacity` members, to be `put` a slice at a time (then taken with `first`)."""
+        arrays = []
+        for name in _FIGURES:
+            rows = (MOVE_MONTHS + 1,) if name in _PER_MONTH_END else ()
+            arrays.append(np.empty((*rows, capacity), dtype=np.int32 if name in _DAYS else np.int64))
+        return cls(*arrays, as_of=as_of, period_months=period_months)
+
+    def put(self, hist: Histories, start: int) -> None:
+        """The figures of `hist`'s members (none with a purchase after the as-of day), from place `start` on."""
+        buyers = _Buyers(hist, self.as_of)
+        places = slice(start, start + buyers.n)
+        self.member_id[places] = hist.member_id
+        self.first_day[places] = buyers.first_day
+        self.first_spend[places] = hist.first_spend
+        self.total_spend[places] = buyers.total_spend
+        self.frequency[places], self.monetary[places] = buyers.in_months(self.period_months)
+        for i, (_back, purchase_days, last_day, months_bought) in enumerate(buyers.month_ends()):
+            self.purchase_days[i, places] = purchase_days
+            self.last_day[i, places] = last_day
+            self.months_bought[i, places] = months_bought
+
+    def first(self, count: int) -> BuyerFigures:
+        """The first `count` members' figures (views, not copies)."""
+        arrays = (getattr(self, name)[..., :count] for name in _FIGURES)
+        return BuyerFigures(*arrays, as_of=self.as_of, period_months=self.period_months)
+
+
+_FIGURES = tuple(f.name for f in fields(BuyerFigures) if not f.kw_only)
+_PER_MONTH_END = ("purchase_days", "last_day", "months_bought")
+_DAYS = ("first_day", *_PER_MONTH_END)
 
 
 def measure(member_ids: Ints, buyers: BuyerFigures, as_of: dt.date, options: SegmentOptions) -> Measured:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -144,12 +144,16 @@ def _int_columns(
     return [np.fromstring(text, dtype=np.int64, sep=",") for text in texts_found]
 
 
-Part = TypeVar("Part")
 READ_THREADS = 2
 """Threads working on slices already read, while the next is read."""
 HISTORY_SLICE = 32_768
 """Member ids per query when SQLite hands the history rows over joined (a few megabytes each: small enough that
 the memory of one slice is used again for the next)."""
+
+
+def most_histories(conn: Connection) -> int:
+    """At least as many as there are history rows (one per member at most): the highest member id among them."""
+    return int(conn.execute(select(func.coalesce(func.max(MemberHistory.member_id), 0))).scalar_one())
 
 
 def _history_slices(conn: Connection) -> Iterator[HistoryRows]:
@@ -163,9 +167,9 @@ def _history_slices(conn: Connection) -> Iterator[HistoryRows]:
         for part in conn.execute(statement.execution_options(yield_per=HISTORY_SLICE)).partitions():
             yield HistoryRows(b"".join(head for head, _ in part), b"".join(months for _, months in part))
         return
+    top = most_histories(conn)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        top = int(cursor.execute("SELECT COALESCE(MAX(member_id), 0) FROM member_histories").fetchone()[0])
         for low in range(0, top, HISTORY_SLICE):
             heads, months = cursor.execute(
                 "SELECT CAST(group_concat(head, '') AS BLOB), CAST(group_concat(months, '') AS BLOB)"
@@ -178,32 +182,36 @@ def _history_slices(conn: Connection) -> Iterator[HistoryRows]:
 
 
 def read_histories(
-    conn: Connection, gone: Ints, then: Callable[[Histories], Part], after_day: int | None = None
-) -> tuple[list[Part], Ints]:
-    """Every member's history row, a slice at a time in member order, as columns (`Histories`) given to `then`,
-    whose answers come back in slice order; without the members in `gone`; when `after_day` (a day number) is
-    given, also without the members who bought after it, whose ids come back beside (ascending, none of `gone`):
-    their rows as of that day are made again from their monthly totals.
+    conn: Connection, gone: Ints, then: Callable[[Histories, int], None], after_day: int | None = None
+) -> tuple[int, Ints]:
+    """Every member's history row, a slice at a time in member order, without the members in `gone`; when
+    `after_day` (a day number) is given, also without the members who bought after it, whose ids come back
+    (ascending, none of `gone`): their rows as of that day are made again from their monthly totals. Each slice's
+    rows go as columns to `then(columns, start)`, `start` being the place of the slice's first member among all
+    the members read, one slice after the other; also returned: how many members were read.
 
     While SQLite reads a slice (the driver lets go of the interpreter lock while SQLite works), threads make the
     columns of the slices before and give them to `then` (numpy lets go of the lock too), so reading and working
     overlap on a machine with two cores."""
-
-    def columns(rows: HistoryRows) -> tuple[Part, Ints]:
-        records = rows.records()
-        bought_later = np.zeros(0, dtype=np.int64)
-        if after_day is not None:
-            bought_later = records.head["member_id"][records.last_days() > after_day].astype(np.int64)
-        leave_out = np.concatenate((gone, bought_later))
-        return then(Histories.parse(records.without(leave_out) if len(leave_out) else records)), bought_later
-
+    read = 0
+    later = [np.zeros(0, dtype=np.int64)]
     with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, READ_THREADS)) as pool:
-        made = [pool.submit(columns, rows) for rows in _history_slices(conn)] or [pool.submit(columns, HistoryRows())]
-        parts = [future.result() for future in made]
-    later_buyers = np.concatenate([np.zeros(0, dtype=np.int64), *(later for _, later in parts)])
+        working = []
+        for rows in _history_slices(conn):
+            records = rows.records()
+            leave_out = gone
+            if after_day is not None:
+                later.append(records.head["member_id"][records.last_days() > after_day].astype(np.int64))
+                leave_out = np.concatenate((gone, later[-1]))
+            kept = records.without(leave_out) if len(leave_out) else records
+            working.append(pool.submit(lambda part, start: then(Histories.parse(part), start), kept, read))
+            read += len(kept.head)
+        for work in working:
+            work.result()
+    later_buyers = np.concatenate(later)
     if len(gone):
         later_buyers = later_buyers[~np.isin(later_buyers, gone)]
-    return [part for part, _ in parts], later_buyers
+    return read, later_buyers
 
 
 _TOTALS = text(
@@ -381,9 +389,10 @@ class Refresher:
         (gone,) = _int_columns(conn, ("id",), "members", "status = {p}", (values(MemberStatus.ANONYMISED),))
         if len(gone):
             joined = joined[~np.isin(joined, gone)]
-        figures = partial(BuyerFigures.of, as_of=as_of, period_months=period_months)
-        stored, later_buyers = read_histories(conn, gone, figures, day_number(as_of))
-        buyers, later = self._as_of_day(conn, stored, later_buyers, as_of, timezone, figures)
+        buyers = BuyerFigures.empty(most_histories(conn), as_of, period_months)
+        stored, later_buyers = read_histories(conn, gone, buyers.put, day_number(as_of))
+        made, later = self._as_of_day(conn, buyers, stored, later_buyers, as_of, timezone)
+        buyers = buyers.first(stored + made)
         # Members who joined after the as-of day are left out, unless they had bought by then (imported history).
         ids = _distinct_sorted(joined, buyers.member_id)
         numbers = _member_numbers(conn, ids) if with_numbers else MemberNumbers([], [])
@@ -392,24 +401,26 @@ class Refresher:
     def _as_of_day(
         self,
         conn: Connection,
-        stored: list[BuyerFigures],
+        buyers: BuyerFigures,
+        stored: int,
         later_buyers: Ints,
         as_of: dt.date,
         timezone: str,
-        figures: Callable[[Histories], BuyerFigures],
-    ) -> tuple[BuyerFigures, int]:
-        """The histories as they stood at the end of the as-of day, and how many sales came after it: the members
-        who bought later (today's buyers, for the latest day; left out of `stored`) have theirs made again from
-        their monthly totals up to the as-of month, that month's later purchases taken off."""
+    ) -> tuple[int, int]:
+        """The members who bought after the as-of day (today's buyers, for the latest day; left out of the `stored`
+        figures read into `buyers`) have their history made again from their monthly totals up to the as-of
+        month, that month's later purchases taken off, and their figures put after the others' (unless they had
+        not bought by then). Returns how many were put, and how many sales came after the as-of day."""
         if not len(later_buyers):
-            return BuyerFigures.joined(stored), 0
+            return 0, 0
         month = aggregates.month_key(as_of)
         rows, later = _month_rows(conn, later_buyers.tolist(), month)
         partial = (rows.month == month) & ((rows.days_mask >> as_of.day) != 0)
         if partial.any():
             later += self._clip_as_of_month(conn, rows, partial, as_of, timezone)
-        made = figures(Histories.parse(HistoryRows.from_month_rows(rows).records()))
-        return BuyerFigures.joined([*stored, made]), later
+        made = Histories.parse(HistoryRows.from_month_rows(rows).records())
+        buyers.put(made, stored)
+        return len(made.member_id), later
 
     def _clip_as_of_month(
         self, conn: Connection, rows: MonthRows, partial: Bools, as_of: dt.date, timezone: str

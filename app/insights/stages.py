@@ -34,7 +34,9 @@ def stages_at_month_ends(conn: Connection, months: tuple[int, ...], options: Seg
     index of `labels.STAGES`) at the end of each month. A month end counts only the purchases up to it, so the
     stored histories serve as they are, later purchases and all."""
     gone = np.fromiter(conn.scalars(select(Member.id).where(Member.status == MemberStatus.ANONYMISED)), dtype=np.int64)
-    hist = Histories.joined(read_histories(conn, gone, lambda part: part)[0])
+    parts: dict[int, Histories] = {}
+    read_histories(conn, gone, lambda part, start: parts.__setitem__(start, part))
+    hist = Histories.joined([parts[start] for start in sorted(parts)])
     latest = max(months[-1], int(hist.head_month.max()) if len(hist.head_month) else months[-1])
     if latest - months[0] > MOVE_MONTHS:
         raise ValueError(f"month ends further back than {MOVE_MONTHS} months before the latest purchase")

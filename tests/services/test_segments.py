@@ -332,23 +332,33 @@ def test_the_sliced_read_gives_what_one_slice_gives(
     as_of = dt.date(2026, 11, 5)
     gone = np.array([members[4]], dtype=np.int64)
 
-    def read(slice_size: int) -> tuple[list[Histories], Ints]:
+    def read(slice_size: int) -> tuple[list[tuple[int, Histories]], Ints]:
         monkeypatch.setattr(refresh, "HISTORY_SLICE", slice_size)
+        parts: list[tuple[int, Histories]] = []
         with store.db.session() as session:
-            return refresh.read_histories(session.connection(), gone, lambda part: part, day_no(as_of))
+            count, later = refresh.read_histories(
+                session.connection(), gone, lambda part, start: parts.append((start, part)), day_no(as_of)
+            )
+        parts.sort(key=lambda part: part[0])
+        assert count == sum(len(part.member_id) for _, part in parts)
+        return parts, later
 
-    whole, later = read(1_000)
+    (whole,), later = read(1_000)
     sliced, later_sliced = read(2)
-    assert len(whole) == 1 and len(sliced) == 4  # ids 1–8 have rows: 4 slices of 2
+    assert len(sliced) == 4  # ids 1–8 have rows: 4 slices of 2
     assert later.tolist() == later_sliced.tolist() == [members[2]]
-    joined = Histories.joined(sliced)
+    assert [start for start, _ in sliced] == [0, *np.cumsum([len(part.member_id) for _, part in sliced])[:-1]]
+    joined = Histories.joined([part for _, part in sliced])
     assert members[4] not in joined.member_id and members[2] not in joined.member_id
     for field in dataclasses.fields(Histories):
-        assert getattr(joined, field.name).tolist() == getattr(whole[0], field.name).tolist(), field.name
-    figures = BuyerFigures.joined([BuyerFigures.of(part, as_of, 12) for part in sliced])
-    at_once = BuyerFigures.of(whole[0], as_of, 12)
+        assert getattr(joined, field.name).tolist() == getattr(whole[1], field.name).tolist(), field.name
+    figures = BuyerFigures.empty(10, as_of, 12)  # room for more than there are
+    for start, part in reversed(sliced):  # in any order, as the threads finish
+        figures.put(part, start)
+    figures = figures.first(len(joined.member_id))
+    at_once = BuyerFigures.of(whole[1], as_of, 12)
     for field in dataclasses.fields(BuyerFigures):
-        assert getattr(figures, field.name).tolist() == getattr(at_once, field.name).tolist(), field.name
+        assert np.array_equal(getattr(figures, field.name), getattr(at_once, field.name)), field.name
 
     def refreshed(slice_size: int) -> Segments:
         monkeypatch.setattr(refresh, "HISTORY_SLICE", slice_size)  # the refresh's process is forked: it sees this
