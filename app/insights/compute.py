@@ -41,6 +41,7 @@ Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 Stages = npt.NDArray[np.int8]
 Days = npt.NDArray[np.int32]
+Small = npt.NDArray[np.int8]
 """Day numbers and counts of days, months and bits, in 32 bits where a million of them go through every month end."""
 Whole = TypeVar("Whole", Ints, Days)
 AsOf = tuple[Days, Days, Days]
@@ -358,8 +359,8 @@ class _Buyers:
         if (self.back < 0).any():
             raise ValueError("a history holds purchases after the as-of month")
         self.days: Days = np.bitwise_count(hist.days_mask).astype(np.int32)  # the month ends' figures in 32 bits
-        starts = _month_start_days(self.as_of_month - self.back)
-        self.last_days = starts + np.frexp(hist.days_mask.astype(np.float64))[1].astype(np.int64) - 1
+        self.last_of_month = np.frexp(hist.days_mask.astype(np.float64))[1].astype(np.int32)  # 1–31
+        self.last_days = _month_start_days(self.as_of_month - self.back) + self.last_of_month - 1
         self.total_days: Days = (hist.days_before + self.per(self.days).astype(np.int64)).astype(np.int32)
         self.total_spend = hist.spend_before + self.per(hist.spend)
         near = self.back < MOVE_MONTHS + 12
@@ -377,26 +378,8 @@ class _Buyers:
         inside = self.back < months
         return self.per(np.where(inside, self.days, 0)), self.per(np.where(inside, self.hist.spend, 0))
 
-    def month_ends(self) -> Iterator[tuple[int, Days, Days, Days]]:
-        """For the end of each of the MOVE_MONTHS months before the as-of month, oldest first, then for the as-of
-        day (`back` 0): purchase days, last purchase day (-1: none) and months with a purchase among the 12 ending
-        there. Each month's purchase days come off the later month ends' counts; then a walk from the oldest month
-        end adds each month's buyers' last day."""
-        if self.n == 0:
-            empty = np.zeros(0, dtype=np.int32)
-            for back in range(MOVE_MONTHS, -1, -1):
-                yield back, empty, empty, empty
-            return
-        recent = np.flatnonzero(self.back <= MOVE_MONTHS)
-        backs = self.back[recent].astype(np.uint8)
-        by_month = recent[np.argsort(backs, kind="stable")]  # a counting sort
-        bounds = np.concatenate(([0], np.cumsum(np.bincount(backs, minlength=MOVE_MONTHS + 1))))
-        purchase_days = [self.total_days]  # up to the as-of day, then up to the end of each month before
-        for back in range(MOVE_MONTHS):
-            found = by_month[bounds[back] : bounds[back + 1]]
-            fewer = purchase_days[-1].copy()
-            fewer[self.position[found]] -= self.days[found]
-            purchase_days.append(fewer)
+    def latest_older(self) -> Days:
+        """Each buyer's last purchase day in the months more than MOVE_MONTHS before the as-of month (-1: none)."""
         latest: Days = self.hist.last_before.astype(np.int32)
         older = np.flatnonzero(self.back > MOVE_MONTHS)
         if len(older):  # a member's months come newest first: their first older month is the latest
@@ -405,19 +388,16 @@ class _Buyers:
             older = older[first]
             at = self.position[older]
             latest[at] = np.maximum(latest[at], self.last_days[older])
-        for back in range(MOVE_MONTHS, -1, -1):
-            found = by_month[bounds[back] : bounds[back + 1]]
-            latest[self.position[found]] = self.last_days[found]
-            bought = np.bitwise_count((self.month_bits >> back) & YEAR).astype(np.int32)
-            yield back, purchase_days.pop(), latest.copy(), bought
+        return latest
 
 
 @dataclass
 class BuyerFigures:
-    """What `measure` needs of each member with a purchase, worked out from their history alone (`of`), so it can
-    be made a slice of members at a time, while the next slice is read (app/insights/refresh.py), and joined
-    (`joined`). One entry per buyer, in the history's order; the `ends` figures are rows, one per month end: the
-    end of each of the MOVE_MONTHS months before the as-of month, oldest first, then the as-of day."""
+    """What `measure` needs of each member with a purchase, worked out from their history alone, so it can be made
+    a slice of members at a time while the next slice is read (app/insights/refresh.py): `empty`, then `put` for
+    each slice, then `first`; `of` for one history at once. One entry per buyer, in the history's order; the
+    month rows (`month_days`, `month_last`) are one per month back from the as-of month (row 0: the as-of month),
+    8 bits each, from which `ends` makes each month end's figures when they are needed."""
 
     member_id: Ints
     first_day: Days
@@ -427,12 +407,16 @@ class BuyerFigures:
     """Purchase days in the RFM and pyramid period."""
     monetary: Ints
     """Spend in the period."""
-    purchase_days: Days
-    """Rows per month end (`_Buyers.month_ends`): purchase days up to it."""
-    last_day: Days
-    """Rows per month end: the last purchase day up to it (-1: none)."""
-    months_bought: Days
-    """Rows per month end: months with a purchase among the 12 ending there."""
+    total_days: Days
+    """Purchase days up to the as-of day."""
+    month_bits: Days
+    """Bit b: a purchase in the month b months before the as-of month (the last 24)."""
+    latest_older: Days
+    """The last purchase day in the months more than MOVE_MONTHS before the as-of month (-1: none)."""
+    month_days: Small
+    """Rows per month back (0 to MOVE_MONTHS): purchase days in that month."""
+    month_last: Small
+    """Rows per month back: the day of the month of the last purchase in it (0: none)."""
     as_of: dt.date = field(kw_only=True)
     period_months: int = field(kw_only=True)
 
@@ -448,8 +432,9 @@ class BuyerFigures:
         """Room for the figures of `capacity` members, to be `put` a slice at a time (then taken with `first`)."""
         arrays = []
         for name in _FIGURES:
-            rows = (MOVE_MONTHS + 1,) if name in _PER_MONTH_END else ()
-            arrays.append(np.empty((*rows, capacity), dtype=np.int32 if name in _DAYS else np.int64))
+            rows = (MOVE_MONTHS + 1,) if name in _PER_MONTH else ()
+            kind = np.int8 if name in _PER_MONTH else np.int32 if name in _DAYS else np.int64
+            arrays.append(np.empty((*rows, capacity), dtype=kind))
         return cls(*arrays, as_of=as_of, period_months=period_months)
 
     def put(self, hist: Histories, start: int) -> None:
@@ -461,32 +446,59 @@ class BuyerFigures:
         self.first_spend[places] = hist.first_spend
         self.total_spend[places] = buyers.total_spend
         self.frequency[places], self.monetary[places] = buyers.in_months(self.period_months)
-        for i, (_back, purchase_days, last_day, months_bought) in enumerate(buyers.month_ends()):
-            self.purchase_days[i, places] = purchase_days
-            self.last_day[i, places] = last_day
-            self.months_bought[i, places] = months_bought
+        self.total_days[places] = buyers.total_days
+        self.month_bits[places] = buyers.month_bits
+        self.latest_older[places] = buyers.latest_older()
+        recent = np.flatnonzero(buyers.back <= MOVE_MONTHS)
+        at = (buyers.back[recent], start + buyers.position[recent])
+        for rows, values in ((self.month_days, buyers.days), (self.month_last, buyers.last_of_month)):
+            rows[:, places] = 0
+            rows[at] = values[recent]
 
     def first(self, count: int) -> BuyerFigures:
         """The first `count` members' figures (views, not copies)."""
         arrays = (getattr(self, name)[..., :count] for name in _FIGURES)
         return BuyerFigures(*arrays, as_of=self.as_of, period_months=self.period_months)
 
+    def ends(self) -> Iterator[tuple[int, Days, Days, Days]]:
+        """For the end of each of the MOVE_MONTHS months before the as-of month, oldest first, then for the as-of
+        day (`back` 0): purchase days, last purchase day (-1: none) and months with a purchase among the 12 ending
+        there. One pass over the buyers for each figure and month end: a month's purchase days are added to the
+        month end before's, and its last purchase, if any, replaces the month end before's."""
+        as_of_month = self.as_of.year * 12 + self.as_of.month - 1
+        starts = _month_start_days(np.arange(as_of_month - MOVE_MONTHS, as_of_month + 1)).tolist()
+        purchase_days = self.total_days - self.month_days[:MOVE_MONTHS].sum(axis=0, dtype=np.int32)
+        latest = self.latest_older
+        for back in range(MOVE_MONTHS, -1, -1):
+            if back < MOVE_MONTHS:
+                purchase_days = purchase_days + self.month_days[back]
+            last_of_month = self.month_last[back]
+            latest = np.where(
+                last_of_month > 0, last_of_month.astype(np.int32) + (starts[MOVE_MONTHS - back] - 1), latest
+            )
+            bought = np.bitwise_count((self.month_bits >> back) & YEAR).astype(np.int32)
+            yield back, purchase_days, latest, bought
+
 
 _FIGURES = tuple(f.name for f in fields(BuyerFigures) if not f.kw_only)
-_PER_MONTH_END = ("purchase_days", "last_day", "months_bought")
-_DAYS = ("first_day", *_PER_MONTH_END)
+_PER_MONTH = ("month_days", "month_last")
+_DAYS = ("first_day", "total_days", "month_bits", "latest_older")
 
 
 def measure(member_ids: Ints, buyers: BuyerFigures, as_of: dt.date, options: SegmentOptions) -> Measured:
     """Pyramid, RFM, lifecycle and its moves, and what the models need, per member. `buyers` holds the figures of
     the members with a purchase (all of them in `member_ids`, made with the same as-of day and period)."""
+    today = day_number(as_of)
+    as_of_month = as_of.year * 12 + as_of.month - 1
     with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, MAX_THREADS)) as pool:
-        month_ends = _month_end_stages(pool, buyers, as_of, options)  # worked out meanwhile
-        today = day_number(as_of)
-        current = _lifecycle(
-            buyers.first_day, buyers.purchase_days[-1], buyers.last_day[-1], buyers.months_bought[-1], today, options
-        )
-        measured = _measure(member_ids, buyers, current, today, options)
+        month_ends: list[Future[Stages]] = []
+        for back, purchase_days, last_day, months_bought in buyers.ends():  # stages worked out meanwhile
+            if back:
+                end = _month_end(as_of_month - back)
+                figures = (purchase_days, last_day, months_bought)
+                month_ends.append(pool.submit(_stage_at, buyers.first_day, figures, end, options))
+        current = _lifecycle(buyers.first_day, purchase_days, last_day, months_bought, today, options)
+        measured = _measure(member_ids, buyers, (purchase_days, last_day), current, today, options)
         stages = [end.result() for end in month_ends]
     measured.segments.moves = _moves(as_of, [*stages, current[-1].astype(np.int8)])
     return measured
@@ -495,13 +507,15 @@ def measure(member_ids: Ints, buyers: BuyerFigures, as_of: dt.date, options: Seg
 def _measure(
     member_ids: Ints,
     buyers: BuyerFigures,
+    as_of_figures: tuple[Days, Days],
     lifecycle: tuple[Bools, Days, Floats, Ints],
     today: int,
     options: SegmentOptions,
 ) -> Measured:
-    """`measure` but the moves, given the buyers' lifecycle at the as-of day (`_lifecycle`)."""
+    """`measure` but the moves, given the buyers' purchase days and last purchase day up to the as-of day, and
+    their lifecycle then (`_lifecycle`)."""
     n = len(member_ids)
-    purchase_days_b, last_day_b = buyers.purchase_days[-1], buyers.last_day[-1]
+    purchase_days_b, last_day_b = as_of_figures
     _bought, recency_b, usual_b, stage_b = lifecycle
     # Each buyer's place among all members (ids are row ids: small, positive).
     at = np.zeros(0, dtype=np.int64)
@@ -624,19 +638,10 @@ def _month_end(month: int) -> int:
     return day_number(dt.date((month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1))
 
 
-def _month_end_stages(
-    pool: ThreadPoolExecutor, buyers: BuyerFigures, as_of: dt.date, options: SegmentOptions
-) -> list[Future[Stages]]:
-    """The buyers' stages at the end of each of the MOVE_MONTHS months before the as-of month, oldest first, worked
-    out side by side on `pool` (numpy lets go of the interpreter lock)."""
-    as_of_month = as_of.year * 12 + as_of.month - 1
-
-    def stage_at(i: int) -> Stages:
-        end = _month_end(as_of_month - MOVE_MONTHS + i)
-        figures = (buyers.purchase_days[i], buyers.last_day[i], buyers.months_bought[i])
-        return _lifecycle(buyers.first_day, *figures, end, options)[-1].astype(np.int8)
-
-    return [pool.submit(stage_at, i) for i in range(MOVE_MONTHS)]
+def _stage_at(first_day: Days, figures: AsOf, end: int, options: SegmentOptions) -> Stages:
+    """The buyers' stages at the end of day `end` from their figures then (`BuyerFigures.ends`)."""
+    purchase_days, last_day, months_bought = figures
+    return _lifecycle(first_day, purchase_days, last_day, months_bought, end, options)[-1].astype(np.int8)
 
 
 def _moves(as_of: dt.date, stages: list[Stages]) -> dict[str, dict[str, int]]:

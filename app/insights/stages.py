@@ -11,10 +11,10 @@ from sqlalchemy import Connection, select
 
 from app.insights.compute import (
     MOVE_MONTHS,
+    BuyerFigures,
     Histories,
     Ints,
     SegmentOptions,
-    _Buyers,
     _lifecycle,
     _month_end,
 )
@@ -40,11 +40,11 @@ def stages_at_month_ends(conn: Connection, months: tuple[int, ...], options: Seg
     latest = max(months[-1], int(hist.head_month.max()) if len(hist.head_month) else months[-1])
     if latest - months[0] > MOVE_MONTHS:
         raise ValueError(f"month ends further back than {MOVE_MONTHS} months before the latest purchase")
-    buyers = _Buyers(hist, dt.date(latest // 12, latest % 12 + 1, 1))
+    buyers = BuyerFigures.of(hist, dt.date(latest // 12, latest % 12 + 1, 1), MOVE_MONTHS)
     wanted = {latest - month: month for month in months}
     stages: dict[int, Ints] = {}
     bought = np.zeros(0, dtype=np.bool_)
-    for back, purchase_days, last_day, months_bought in buyers.month_ends():
+    for back, purchase_days, last_day, months_bought in buyers.ends():
         if back in wanted:
             end = _month_end(wanted[back])
             stages[back] = _lifecycle(buyers.first_day, purchase_days, last_day, months_bought, end, options)[-1]
