@@ -4,9 +4,10 @@ Heavy imports (numpy): loaded only when a refresh runs.
 The whole refresh (read, compute, store) runs in a process of its own (app/child_process.py: forked on Linux,
 spawned on Windows), with its own connections, so a refresh started from the GUI leaves the counter's interpreter
 free and its memory small. It reads one short history row per member (db/member_histories.py); on SQLite they come
-over joined by SQLite, one value per column and slice of members, read by numpy; members who bought after the
-as-of day have theirs made again from their monthly totals. The results go back column by column through
-executemany.
+over joined by SQLite, one value per column and slice of 32,768 member ids, read by numpy. While SQLite reads a
+slice, threads turn the slices before into each buyer's figures (`BuyerFigures.put`), written straight into arrays
+made once; members who bought after the as-of day are left out slice by slice and have theirs made again from their
+monthly totals. The results go back column by column through executemany.
 """
 
 from __future__ import annotations
