@@ -163,7 +163,7 @@ def _month_start_days(month_index: Ints) -> Ints:
     return starts[month_index - low]
 
 
-def quintile_scores(values: Ints | Floats, higher_is_better: bool = True) -> Ints:
+def quintile_scores(values: Ints | Days | Floats, higher_is_better: bool = True) -> Ints:
     """Scores 1–5 by quintile of rank: the top fifth scores 5. Equal values share the score of the lowest rank
     among them (so a tie never splits across two scores)."""
     n = len(values)
@@ -174,7 +174,7 @@ def quintile_scores(values: Ints | Floats, higher_is_better: bool = True) -> Int
     return (1 + (5 * below) // n).astype(np.int64)
 
 
-def _count_below(values: Ints | Floats) -> Ints:
+def _count_below(values: Ints | Days | Floats) -> Ints:
     """For each value, how many values are smaller. Whole numbers in a range not much wider than their count
     (days, purchase days) are counted by value in one pass; anything else by sorting: in sorted order, each run
     of equal values has the place of its first."""
@@ -544,15 +544,12 @@ def _measure(
     usual[at] = usual_b
     pyramid = pyramid_levels(monetary, (options.vip_pct, options.major_pct, options.regular_pct))
 
-    r_score = np.zeros(n, dtype=np.int64)
-    f_score = np.zeros(n, dtype=np.int64)
-    m_score = np.zeros(n, dtype=np.int64)
-    rfm = np.full(n, -1, dtype=np.int64)
-    if bought.any():
-        r_score[bought] = quintile_scores(recency[bought], higher_is_better=False)
-        f_score[bought] = quintile_scores(frequency[bought])
-        m_score[bought] = quintile_scores(monetary[bought])
-        rfm[bought] = rfm_classes(r_score[bought], f_score[bought], m_score[bought])
+    # Scores rank the buyers among themselves: worked out in the buyers' order, then placed.
+    r_b = quintile_scores(recency_b, higher_is_better=False)
+    f_b = quintile_scores(buyers.frequency)
+    m_b = quintile_scores(buyers.monetary)
+    r_score, f_score, m_score = placed(r_b, 0), placed(f_b, 0), placed(m_b, 0)
+    rfm = placed(rfm_classes(r_b, f_b, m_b), -1) if len(r_b) else np.full(n, -1, dtype=np.int64)
 
     x = np.maximum(purchase_days - 1, 0)
     span = np.where(bought, last_day - first_day, 0)
@@ -629,7 +626,7 @@ def _lifecycle(
         start=1,
     ):
         flags |= flag.view(np.uint8) << bit
-    stage = _STAGE_OF_FLAGS[flags]
+    stage = np.take(_STAGE_OF_FLAGS, flags)
     return bought, recency, usual, stage
 
 
