@@ -41,11 +41,10 @@ Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 Stages = npt.NDArray[np.int8]
 Days = npt.NDArray[np.int32]
-Small = npt.NDArray[np.int8]
 """Day numbers and counts of days, months and bits, in 32 bits where a million of them go through every month end."""
+Small = npt.NDArray[np.int8]
+"""A month's purchase days or day of the month, one per buyer and month."""
 Whole = TypeVar("Whole", Ints, Days)
-AsOf = tuple[Days, Days, Days]
-"""Purchase days, last purchase day and months with a purchase among the last 12, per member, at some day."""
 
 EPOCH = dt.date(1970, 1, 1)
 MIN_FIT_MEMBERS = 50
@@ -409,6 +408,8 @@ class BuyerFigures:
     """Spend in the period."""
     total_days: Days
     """Purchase days up to the as-of day."""
+    last_day: Days
+    """The last purchase day up to the as-of day."""
     month_bits: Days
     """Bit b: a purchase in the month b months before the as-of month (the last 24)."""
     latest_older: Days
@@ -447,6 +448,7 @@ class BuyerFigures:
         self.total_spend[places] = buyers.total_spend
         self.frequency[places], self.monetary[places] = buyers.in_months(self.period_months)
         self.total_days[places] = buyers.total_days
+        self.last_day[places] = buyers.last_days[buyers.starts]  # in each member's head month, their first
         self.month_bits[places] = buyers.month_bits
         self.latest_older[places] = buyers.latest_older()
         recent = np.flatnonzero(buyers.back <= MOVE_MONTHS)
@@ -482,7 +484,7 @@ class BuyerFigures:
 
 _FIGURES = tuple(f.name for f in fields(BuyerFigures) if not f.kw_only)
 _PER_MONTH = ("month_days", "month_last")
-_DAYS = ("first_day", "total_days", "month_bits", "latest_older")
+_DAYS = ("first_day", "total_days", "last_day", "month_bits", "latest_older")
 
 
 def measure(member_ids: Ints, buyers: BuyerFigures, as_of: dt.date, options: SegmentOptions) -> Measured:
@@ -490,16 +492,22 @@ def measure(member_ids: Ints, buyers: BuyerFigures, as_of: dt.date, options: Seg
     the members with a purchase (all of them in `member_ids`, made with the same as-of day and period)."""
     today = day_number(as_of)
     as_of_month = as_of.year * 12 + as_of.month - 1
+    months_bought: Days = np.bitwise_count(buyers.month_bits & YEAR).astype(np.int32)
+
     with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, MAX_THREADS)) as pool:
-        month_ends: list[Future[Stages]] = []
-        for back, purchase_days, last_day, months_bought in buyers.ends():  # stages worked out meanwhile
-            if back:
-                end = _month_end(as_of_month - back)
-                figures = (purchase_days, last_day, months_bought)
-                month_ends.append(pool.submit(_stage_at, buyers.first_day, figures, end, options))
-        current = _lifecycle(buyers.first_day, purchase_days, last_day, months_bought, today, options)
-        measured = _measure(member_ids, buyers, (purchase_days, last_day), current, today, options)
-        stages = [end.result() for end in month_ends]
+
+        def month_ends() -> list[Future[Stages]]:
+            """The month ends' figures, one after the other, each month end's stages handed to another thread."""
+            return [
+                pool.submit(_stage_at, buyers.first_day, figures, _month_end(as_of_month - back), options)
+                for back, *figures in buyers.ends()
+                if back
+            ]
+
+        ends = pool.submit(month_ends)  # worked out while this thread places and ranks the as-of day's figures
+        current = _lifecycle(buyers.first_day, buyers.total_days, buyers.last_day, months_bought, today, options)
+        measured = _measure(member_ids, buyers, current, today, options)
+        stages = [end.result() for end in ends.result()]
     measured.segments.moves = _moves(as_of, [*stages, current[-1].astype(np.int8)])
     return measured
 
@@ -507,15 +515,13 @@ def measure(member_ids: Ints, buyers: BuyerFigures, as_of: dt.date, options: Seg
 def _measure(
     member_ids: Ints,
     buyers: BuyerFigures,
-    as_of_figures: tuple[Days, Days],
     lifecycle: tuple[Bools, Days, Floats, Ints],
     today: int,
     options: SegmentOptions,
 ) -> Measured:
-    """`measure` but the moves, given the buyers' purchase days and last purchase day up to the as-of day, and
-    their lifecycle then (`_lifecycle`)."""
+    """`measure` but the moves, given the buyers' lifecycle at the as-of day (`_lifecycle`)."""
     n = len(member_ids)
-    purchase_days_b, last_day_b = as_of_figures
+    purchase_days_b, last_day_b = buyers.total_days, buyers.last_day
     _bought, recency_b, usual_b, stage_b = lifecycle
     # Each buyer's place among all members (ids are row ids: small, positive).
     at = np.zeros(0, dtype=np.int64)
@@ -635,7 +641,7 @@ def _month_end(month: int) -> int:
     return day_number(dt.date((month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1))
 
 
-def _stage_at(first_day: Days, figures: AsOf, end: int, options: SegmentOptions) -> Stages:
+def _stage_at(first_day: Days, figures: list[Days], end: int, options: SegmentOptions) -> Stages:
     """The buyers' stages at the end of day `end` from their figures then (`BuyerFigures.ends`)."""
     purchase_days, last_day, months_bought = figures
     return _lifecycle(first_day, purchase_days, last_day, months_bought, end, options)[-1].astype(np.int8)
