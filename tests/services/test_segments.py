@@ -372,3 +372,24 @@ def test_the_sliced_read_gives_what_one_slice_gives(
             assert np.array_equal(found, expected, equal_nan=expected.dtype.kind == "f"), field.name
         else:
             assert found == expected, field.name
+
+
+def test_the_refresh_runs_in_a_spawned_process_too(
+    store: Store, svc: Services, boss: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows has no fork: the refresh's process is spawned there, its reading threads run in it as here, and it
+    gives what the forked one gives."""
+    for i in range(4):
+        member = register(svc, f"1381234567{i}")
+        for k in range(i):
+            buy(svc, member, 1000 * (i + 1) + k, local(2026, 8 + k, 3 + i))
+    forked = boss.segments.refresh().per_member()
+    monkeypatch.setattr(child_process, "start_method", lambda: "spawn")
+    spawned = boss.segments.refresh()
+    assert spawned.stored and spawned.members == 3  # who never bought joined after the as-of day
+    for field in dataclasses.fields(Segments):
+        found, expected = getattr(spawned.per_member(), field.name), getattr(forked, field.name)
+        if isinstance(expected, np.ndarray):
+            assert np.array_equal(found, expected, equal_nan=expected.dtype.kind == "f"), field.name
+        else:
+            assert found == expected, field.name
