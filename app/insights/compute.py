@@ -164,32 +164,21 @@ def _month_start_days(month_index: Ints) -> Ints:
 
 def quintile_scores(values: Ints | Days | Floats, higher_is_better: bool = True) -> Ints:
     """Scores 1–5 by quintile of rank: the top fifth scores 5. Equal values share the score of the lowest rank
-    among them (so a tie never splits across two scores)."""
+    among them (so a tie never splits across two scores).
+
+    The score is 1 + ⌊5·b/n⌋, b being how many values are strictly worse. b ≥ k exactly when the value is above
+    the k-th worst, so four order statistics (the ⌈s·n/5⌉-th worst, s = 1–4, found by one partition, no sort)
+    decide every score."""
     n = len(values)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     keyed = values if higher_is_better else -values
-    below = _count_below(keyed)  # how many are strictly worse
-    return (1 + (5 * below) // n).astype(np.int64)
-
-
-def _count_below(values: Ints | Days | Floats) -> Ints:
-    """For each value, how many values are smaller. Whole numbers in a range not much wider than their count
-    (days, purchase days) are counted by value in one pass; anything else by sorting: in sorted order, each run
-    of equal values has the place of its first."""
-    if values.dtype.kind == "i":
-        low = int(values.min())
-        if int(values.max()) - low <= 4 * len(values):
-            shifted = values - low
-            tally = np.bincount(shifted)
-            return (np.cumsum(tally) - tally)[shifted]
-    order = np.argsort(values)  # ties need no order: each run of equal values takes its first place
-    ordered = values[order]
-    first = np.ones(len(values), dtype=np.bool_)
-    first[1:] = ordered[1:] != ordered[:-1]
-    below = np.empty(len(values), dtype=np.int64)
-    below[order] = np.maximum.accumulate(np.where(first, np.arange(len(values)), 0))
-    return below
+    places = [-(-s * n // 5) - 1 for s in range(1, 5)]
+    cuts = np.partition(keyed, sorted(set(places)))[places]
+    scores = np.ones(n, dtype=np.int64)
+    for cut in cuts:
+        scores += keyed > cut
+    return scores
 
 
 def pyramid_levels(spend: Ints, shares_pct: tuple[int, int, int]) -> Ints:
