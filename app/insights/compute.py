@@ -148,10 +148,6 @@ def day_number(day: dt.date) -> int:
     return (day - EPOCH).days
 
 
-def _month_index(month: Ints) -> Ints:
-    return (month // 100) * 12 + month % 100 - 1
-
-
 def _month_start_days(month_index: Ints) -> Ints:
     """The day number of each month's first day, worked out once per month of the range, not once per row."""
     if len(month_index) == 0:
