@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -145,7 +145,6 @@ def _int_columns(
     return [np.fromstring(text, dtype=np.int64, sep=",") for text in texts_found]
 
 
-Also = TypeVar("Also")
 READ_THREADS = 2
 """Threads working on slices already read, while the next is read."""
 HISTORY_SLICE = 32_768
@@ -184,18 +183,13 @@ def _history_slices(conn: Connection) -> Iterator[HistoryRows]:
 
 
 def read_histories(
-    conn: Connection,
-    gone: Ints,
-    then: Callable[[Histories, int], None],
-    meanwhile: Callable[[], Also],
-    after_day: int | None = None,
-) -> tuple[int, Ints, Also]:
+    conn: Connection, gone: Ints, then: Callable[[Histories, int], None], after_day: int | None = None
+) -> tuple[int, Ints]:
     """Every member's history row, a slice at a time in member order, without the members in `gone`; when
     `after_day` (a day number) is given, also without the members who bought after it, whose ids come back
     (ascending, none of `gone`): their rows as of that day are made again from their monthly totals. Each slice's
     rows go as columns to `then(columns, start)`, `start` being the place of the slice's first member among all
-    the members read, one slice after the other; also returned: how many members were read, and what
-    `meanwhile` returned, run here once every slice is read, while the threads finish the last ones.
+    the members read, one slice after the other; also returned: how many members were read.
 
     While SQLite reads a slice (the driver lets go of the interpreter lock while SQLite works), threads make the
     columns of the slices before and give them to `then` (numpy lets go of the lock too), so reading and working
@@ -213,13 +207,12 @@ def read_histories(
             kept = records.without(leave_out) if len(leave_out) else records
             working.append(pool.submit(lambda part, start: then(Histories.parse(part), start), kept, read))
             read += len(kept.head)
-        also = meanwhile()
         for work in working:
             work.result()
     later_buyers = np.concatenate(later)
     if len(gone):
         later_buyers = later_buyers[~np.isin(later_buyers, gone)]
-    return read, later_buyers, also
+    return read, later_buyers
 
 
 _TOTALS = text(
@@ -394,14 +387,13 @@ class Refresher:
         self, conn: Connection, as_of: dt.date, end: dt.datetime, timezone: str, period_months: int, with_numbers: bool
     ) -> tuple[Any, MemberNumbers, BuyerFigures, int]:
         values = DriverValues(sqlite=conn.dialect.name == "sqlite")
+        joined = _joined(conn, values(end))
         # The few anonymised members come from their own small index and are taken out here.
         (gone,) = _int_columns(conn, ("id",), "members", "status = {p}", (values(MemberStatus.ANONYMISED),))
-        buyers = BuyerFigures.empty(most_histories(conn), as_of, period_months)
-        stored, later_buyers, joined = read_histories(
-            conn, gone, buyers.put, lambda: _joined(conn, values(end)), day_number(as_of)
-        )
         if len(gone):
             joined = joined[~np.isin(joined, gone)]
+        buyers = BuyerFigures.empty(most_histories(conn), as_of, period_months)
+        stored, later_buyers = read_histories(conn, gone, buyers.put, day_number(as_of))
         made, later = self._as_of_day(conn, buyers, stored, later_buyers, as_of, timezone)
         buyers = buyers.first(stored + made)
         # Members who joined after the as-of day are left out, unless they had bought by then (imported history).

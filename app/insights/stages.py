@@ -35,7 +35,7 @@ def stages_at_month_ends(conn: Connection, months: tuple[int, ...], options: Seg
     stored histories serve as they are, later purchases and all."""
     gone = np.fromiter(conn.scalars(select(Member.id).where(Member.status == MemberStatus.ANONYMISED)), dtype=np.int64)
     parts: dict[int, Histories] = {}
-    read_histories(conn, gone, lambda part, start: parts.__setitem__(start, part), lambda: None)
+    read_histories(conn, gone, lambda part, start: parts.__setitem__(start, part))
     hist = Histories.joined([parts[start] for start in sorted(parts)])
     latest = max(months[-1], int(hist.head_month.max()) if len(hist.head_month) else months[-1])
     if latest - months[0] > MOVE_MONTHS:
