@@ -586,6 +586,7 @@ def _stage_of_flags() -> Ints:
 
 
 _STAGE_OF_FLAGS = _stage_of_flags()
+_STAGE_CODES = _STAGE_OF_FLAGS.astype(np.int8)
 
 
 def _lifecycle(
@@ -601,24 +602,54 @@ def _lifecycle(
     bought, recency, usual interval and the stage of every member."""
     bought = purchase_days > 0
     recency = np.where(bought, today - last_day, -1)
-    repeat = np.flatnonzero(purchase_days > 1)  # an interval needs two purchase days
-    intervals = (last_day[repeat] - first_day[repeat]) / (purchase_days[repeat] - 1)
-    usual = np.full(len(bought), float(np.median(intervals)) if len(repeat) else float(options.lost_days))
+    repeat, intervals, median = _intervals(first_day, purchase_days, last_day, options)
+    usual = np.full(len(bought), median)
     usual[repeat] = intervals
+    dormant = recency * 100 > usual * options.dormant_factor_pct
+    stage = np.take(_STAGE_OF_FLAGS, _flags(bought, first_day, recency, dormant, months_bought, today, options))
+    return bought, recency, usual, stage
 
+
+def _intervals(
+    first_day: Whole, purchase_days: Whole, last_day: Whole, options: SegmentOptions
+) -> tuple[Ints, Floats, float]:
+    """The members with two purchase days or more (an interval needs two), their usual interval (first to last
+    purchase day over the purchase days less one), and the median of those intervals: the usual interval of who
+    bought on one day only (`lost_days` when nobody came back)."""
+    repeat = np.flatnonzero(purchase_days > 1)
+    intervals = (last_day[repeat] - first_day[repeat]) / (purchase_days[repeat] - 1)
+    if not len(repeat):
+        return repeat, intervals, float(options.lost_days)
+    # np.median's value from one partition: the middle value, or the mean of it and the largest below it.
+    middle = len(intervals) // 2
+    ordered = np.partition(intervals, middle)
+    if len(intervals) % 2:
+        return repeat, intervals, float(ordered[middle])
+    return repeat, intervals, float((ordered[:middle].max() + ordered[middle]) / 2)
+
+
+def _flags(
+    bought: Bools,
+    first_day: Whole,
+    recency: Whole,
+    dormant: Bools,
+    months_bought: Whole,
+    today: int,
+    options: SegmentOptions,
+) -> npt.NDArray[np.uint8]:
+    """Each member's flags (`_stage_of_flags`) at the end of day `today`."""
     flags = bought.astype(np.uint8)
     for bit, flag in enumerate(
         (
             first_day > today - options.new_days,
             recency > options.lost_days,
-            recency * 100 > usual * options.dormant_factor_pct,
+            dormant,
             months_bought >= options.loyal_months,
         ),
         start=1,
     ):
         flags |= flag.view(np.uint8) << bit
-    stage = np.take(_STAGE_OF_FLAGS, flags)
-    return bought, recency, usual, stage
+    return flags
 
 
 def _month_end(month: int) -> int:
@@ -629,7 +660,14 @@ def _month_end(month: int) -> int:
 def _stage_at(first_day: Days, figures: list[Days], end: int, options: SegmentOptions) -> Stages:
     """The buyers' stages at the end of day `end` from their figures then (`BuyerFigures.ends`)."""
     purchase_days, last_day, months_bought = figures
-    return _lifecycle(first_day, purchase_days, last_day, months_bought, end, options)[-1].astype(np.int8)
+    # `_lifecycle`'s stages without its other figures: a member who has not bought is registered whatever the other
+    # flags say, so recency needs no case for them, and the dormant rule compares with the median interval
+    # as a number but for the members who came back.
+    recency = end - last_day
+    repeat, intervals, median = _intervals(first_day, purchase_days, last_day, options)
+    dormant = recency * 100 > median * options.dormant_factor_pct
+    dormant[repeat] = recency[repeat] * 100 > intervals * options.dormant_factor_pct
+    return np.take(_STAGE_CODES, _flags(purchase_days > 0, first_day, recency, dormant, months_bought, end, options))
 
 
 def _moves(as_of: dt.date, stages: list[Stages]) -> dict[str, dict[str, int]]:
