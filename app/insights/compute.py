@@ -261,11 +261,11 @@ class HistoryRecords:
         starts = _month_start_days(self.head["head_month"].astype(np.int64))
         return starts + np.frexp(mask)[1].astype(np.int64) - 1
 
-    def without(self, members: Ints) -> HistoryRecords:
-        """These rows but those of `members`."""
-        kept = ~np.isin(self.head["member_id"], members)
-        if kept.all():
+    def without(self, leave: Bools) -> HistoryRecords:
+        """These rows but those where `leave` is set (one flag per member)."""
+        if not leave.any():
             return self
+        kept = ~leave
         return HistoryRecords(self.head[kept], self.month[np.repeat(kept, self.head["months"])])
 
 
@@ -630,10 +630,10 @@ def _intervals(
 
 def _flags(
     bought: Bools,
-    first_day: Whole,
-    recency: Whole,
+    first_day: Ints | Days,
+    recency: Ints | Days,
     dormant: Bools,
-    months_bought: Whole,
+    months_bought: Ints | Days,
     today: int,
     options: SegmentOptions,
 ) -> npt.NDArray[np.uint8]:

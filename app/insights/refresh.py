@@ -196,15 +196,20 @@ def read_histories(
     overlap on a machine with two cores."""
     read = 0
     later = [np.zeros(0, dtype=np.int64)]
+    # One flag per member id up to the highest of `gone`, and one more, unset, for every id above it.
+    gone_flags = np.zeros(int(gone.max()) + 2 if len(gone) else 1, dtype=np.bool_)
+    gone_flags[gone] = True
     with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, READ_THREADS)) as pool:
         working = []
         for rows in _history_slices(conn):
             records = rows.records()
-            leave_out = gone
+            ids = records.head["member_id"]
+            leave = np.take(gone_flags, ids, mode="clip")
             if after_day is not None:
-                later.append(records.head["member_id"][records.last_days() > after_day].astype(np.int64))
-                leave_out = np.concatenate((gone, later[-1]))
-            kept = records.without(leave_out) if len(leave_out) else records
+                bought_later = records.last_days() > after_day
+                later.append(ids[bought_later].astype(np.int64))
+                leave |= bought_later
+            kept = records.without(leave)
             working.append(pool.submit(lambda part, start: then(Histories.parse(part), start), kept, read))
             read += len(kept.head)
         for work in working:
