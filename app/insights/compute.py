@@ -329,6 +329,13 @@ YEAR = (1 << 12) - 1
 """A month's bit and the 11 before it."""
 
 
+def _running(values: Ints | Days | Bools) -> Ints:
+    """0, then the running sums of `values` (int64; a sum past its range wraps, and differences stay exact)."""
+    found = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(values, dtype=np.int64, out=found[1:])
+    return found
+
+
 class _Buyers:
     """The members with a purchase, from their history, as of the end of the as-of day: each figure one entry per
     buyer, in the history's order. `back` counts a month's distance from the as-of month."""
@@ -344,23 +351,32 @@ class _Buyers:
             raise ValueError("a history holds purchases after the as-of month")
         self.days: Days = np.bitwise_count(hist.days_mask).astype(np.int32)  # the month ends' figures in 32 bits
         self.last_of_month = np.frexp(hist.days_mask.astype(np.float64))[1].astype(np.int32)  # 1–31
-        self.last_days = _month_start_days(self.as_of_month - self.back) + self.last_of_month - 1
-        self.total_days: Days = (hist.days_before + self.per(self.days).astype(np.int64)).astype(np.int32)
-        self.total_spend = hist.spend_before + self.per(hist.spend)
-        near = self.back < MOVE_MONTHS + 12
-        self.month_bits = self.per(np.where(near, np.left_shift(1, np.where(near, self.back, 0)), 0)).astype(np.int32)
+        # Sums over each buyer's months from running sums over all the rows (a cumsum and two lookups a buyer,
+        # where reduceat pays a call per buyer); a buyer's months in the period are their first ones.
+        self.ends = self.starts + hist.months
+        self.days_run = _running(self.days)
+        self.spend_run = _running(hist.spend)
+        self.total_days: Days = (hist.days_before + self.per(self.days_run)).astype(np.int32)
+        self.total_spend = hist.spend_before + self.per(self.spend_run)
+        # Every month 24 back or more adds to bit 24 and above, which the mask takes off.
+        near = MOVE_MONTHS + 12
+        bits = self.per(_running(np.left_shift(1, np.minimum(self.back, near))))
+        self.month_bits = (bits & ((1 << near) - 1)).astype(np.int32)
         self.first_day = hist.first_day.astype(np.int32)
 
-    def per(self, values: Whole) -> Whole:
-        """Each buyer's months summed."""
-        if self.n == 0:
-            return values[:0]
-        return np.add.reduceat(values, self.starts)
+    def per(self, running: Ints) -> Ints:
+        """Each buyer's months summed, from the running sums (`_running`) of a figure of the rows."""
+        return running[self.ends] - running[self.starts]
 
     def in_months(self, months: int) -> tuple[Ints, Ints]:
-        """Purchase days and spend in the as-of month and the `months` - 1 before it."""
-        inside = self.back < months
-        return self.per(np.where(inside, self.days, 0)), self.per(np.where(inside, self.hist.spend, 0))
+        """Purchase days and spend in the as-of month and the `months` - 1 before it (a buyer's first months: they
+        come newest first)."""
+        last = self.starts + self.per(_running(self.back < months))
+        return self.days_run[last] - self.days_run[self.starts], self.spend_run[last] - self.spend_run[self.starts]
+
+    def last_days(self, rows: Ints) -> Ints:
+        """The last purchase day in each of these month rows."""
+        return _month_start_days(self.as_of_month - self.back[rows]) + self.last_of_month[rows] - 1
 
     def latest_older(self) -> Days:
         """Each buyer's last purchase day in the months more than MOVE_MONTHS before the as-of month (-1: none)."""
@@ -371,7 +387,7 @@ class _Buyers:
             first[1:] = self.position[older[1:]] != self.position[older[:-1]]
             older = older[first]
             at = self.position[older]
-            latest[at] = np.maximum(latest[at], self.last_days[older])
+            latest[at] = np.maximum(latest[at], self.last_days(older))
         return latest
 
 
@@ -433,7 +449,7 @@ class BuyerFigures:
         self.total_spend[places] = buyers.total_spend
         self.frequency[places], self.monetary[places] = buyers.in_months(self.period_months)
         self.total_days[places] = buyers.total_days
-        self.last_day[places] = buyers.last_days[buyers.starts]  # in each member's head month, their first
+        self.last_day[places] = buyers.last_days(buyers.starts)  # in each member's head month, their first
         self.month_bits[places] = buyers.month_bits
         self.latest_older[places] = buyers.latest_older()
         recent = np.flatnonzero(buyers.back <= MOVE_MONTHS)
