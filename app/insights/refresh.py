@@ -242,7 +242,10 @@ def _joined(conn: Connection, end: Any) -> Ints:
     """The ids of the members who joined before `end` (a driver value). Members are never deleted, so their ids
     are usually 1 to the highest, none missing: then only the few who joined since are read, and the rest is a
     range. Otherwise the joined_at index answers it alone, without reading a member's row."""
-    count, top = conn.execute(select(func.count(), func.coalesce(func.max(Member.id), 0))).one()
+    # Two statements: SQLite answers each alone from the table's b-tree (a count of its pages' cells, the last
+    # key) but scans every member's row for the two together.
+    count = conn.execute(select(func.count()).select_from(Member)).scalar_one()
+    top = conn.execute(select(func.coalesce(func.max(Member.id), 0))).scalar_one()
     if count != top:
         return _int_columns(conn, ("id",), "members", "joined_at < {p}", (end,))[0]
     (late,) = _int_columns(conn, ("id",), "members", "joined_at >= {p}", (end,))
