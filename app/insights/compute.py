@@ -170,6 +170,15 @@ def quintile_scores(values: Ints | Days | Floats, higher_is_better: bool = True)
         return np.zeros(0, dtype=np.int64)
     keyed = values if higher_is_better else -values
     places = [-(-s * n // 5) - 1 for s in range(1, 5)]
+    if keyed.dtype.kind == "i" and int(keyed.max()) - int(keyed.min()) < n:
+        # Few distinct whole values (days, purchase days): the order statistics from a count of each value, and
+        # each value's score from a table of them, where a partition and four comparisons would pass over all.
+        low = int(keyed.min())
+        shifted = keyed - low
+        at_most = np.cumsum(np.bincount(shifted))  # how many values are at most each value
+        cut_values = np.searchsorted(at_most, places, side="right")
+        table = 1 + np.searchsorted(cut_values, np.arange(len(at_most)), side="left")
+        return table.astype(np.int64)[shifted]
     cuts = np.partition(keyed, sorted(set(places)))[places]
     scores = np.ones(n, dtype=np.int64)
     for cut in cuts:
@@ -261,11 +270,11 @@ class HistoryRecords:
         starts = _month_start_days(self.head["head_month"].astype(np.int64))
         return starts + np.frexp(mask)[1].astype(np.int64) - 1
 
-    def without(self, members: Ints) -> HistoryRecords:
-        """These rows but those of `members`."""
-        kept = ~np.isin(self.head["member_id"], members)
-        if kept.all():
+    def without(self, leave: Bools) -> HistoryRecords:
+        """These rows but those where `leave` is set (one flag per member)."""
+        if not leave.any():
             return self
+        kept = ~leave
         return HistoryRecords(self.head[kept], self.month[np.repeat(kept, self.head["months"])])
 
 
@@ -329,6 +338,13 @@ YEAR = (1 << 12) - 1
 """A month's bit and the 11 before it."""
 
 
+def _running(values: Ints | Days | Bools) -> Ints:
+    """0, then the running sums of `values` (int64; a sum past its range wraps, and differences stay exact)."""
+    found = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(values, dtype=np.int64, out=found[1:])
+    return found
+
+
 class _Buyers:
     """The members with a purchase, from their history, as of the end of the as-of day: each figure one entry per
     buyer, in the history's order. `back` counts a month's distance from the as-of month."""
@@ -344,23 +360,32 @@ class _Buyers:
             raise ValueError("a history holds purchases after the as-of month")
         self.days: Days = np.bitwise_count(hist.days_mask).astype(np.int32)  # the month ends' figures in 32 bits
         self.last_of_month = np.frexp(hist.days_mask.astype(np.float64))[1].astype(np.int32)  # 1–31
-        self.last_days = _month_start_days(self.as_of_month - self.back) + self.last_of_month - 1
-        self.total_days: Days = (hist.days_before + self.per(self.days).astype(np.int64)).astype(np.int32)
-        self.total_spend = hist.spend_before + self.per(hist.spend)
-        near = self.back < MOVE_MONTHS + 12
-        self.month_bits = self.per(np.where(near, np.left_shift(1, np.where(near, self.back, 0)), 0)).astype(np.int32)
+        # Sums over each buyer's months from running sums over all the rows (a cumsum and two lookups a buyer,
+        # where reduceat pays a call per buyer); a buyer's months in the period are their first ones.
+        self.ends = self.starts + hist.months
+        self.days_run = _running(self.days)
+        self.spend_run = _running(hist.spend)
+        self.total_days: Days = (hist.days_before + self.per(self.days_run)).astype(np.int32)
+        self.total_spend = hist.spend_before + self.per(self.spend_run)
+        # Every month 24 back or more adds to bit 24 and above, which the mask takes off.
+        near = MOVE_MONTHS + 12
+        bits = self.per(_running(np.left_shift(1, np.minimum(self.back, near))))
+        self.month_bits = (bits & ((1 << near) - 1)).astype(np.int32)
         self.first_day = hist.first_day.astype(np.int32)
 
-    def per(self, values: Whole) -> Whole:
-        """Each buyer's months summed."""
-        if self.n == 0:
-            return values[:0]
-        return np.add.reduceat(values, self.starts)
+    def per(self, running: Ints) -> Ints:
+        """Each buyer's months summed, from the running sums (`_running`) of a figure of the rows."""
+        return running[self.ends] - running[self.starts]
 
     def in_months(self, months: int) -> tuple[Ints, Ints]:
-        """Purchase days and spend in the as-of month and the `months` - 1 before it."""
-        inside = self.back < months
-        return self.per(np.where(inside, self.days, 0)), self.per(np.where(inside, self.hist.spend, 0))
+        """Purchase days and spend in the as-of month and the `months` - 1 before it (a buyer's first months: they
+        come newest first)."""
+        last = self.starts + self.per(_running(self.back < months))
+        return self.days_run[last] - self.days_run[self.starts], self.spend_run[last] - self.spend_run[self.starts]
+
+    def last_days(self, rows: Ints) -> Ints:
+        """The last purchase day in each of these month rows."""
+        return _month_start_days(self.as_of_month - self.back[rows]) + self.last_of_month[rows] - 1
 
     def latest_older(self) -> Days:
         """Each buyer's last purchase day in the months more than MOVE_MONTHS before the as-of month (-1: none)."""
@@ -371,7 +396,7 @@ class _Buyers:
             first[1:] = self.position[older[1:]] != self.position[older[:-1]]
             older = older[first]
             at = self.position[older]
-            latest[at] = np.maximum(latest[at], self.last_days[older])
+            latest[at] = np.maximum(latest[at], self.last_days(older))
         return latest
 
 
@@ -433,7 +458,7 @@ class BuyerFigures:
         self.total_spend[places] = buyers.total_spend
         self.frequency[places], self.monetary[places] = buyers.in_months(self.period_months)
         self.total_days[places] = buyers.total_days
-        self.last_day[places] = buyers.last_days[buyers.starts]  # in each member's head month, their first
+        self.last_day[places] = buyers.last_days(buyers.starts)  # in each member's head month, their first
         self.month_bits[places] = buyers.month_bits
         self.latest_older[places] = buyers.latest_older()
         recent = np.flatnonzero(buyers.back <= MOVE_MONTHS)
@@ -586,6 +611,7 @@ def _stage_of_flags() -> Ints:
 
 
 _STAGE_OF_FLAGS = _stage_of_flags()
+_STAGE_CODES = _STAGE_OF_FLAGS.astype(np.int8)
 
 
 def _lifecycle(
@@ -601,24 +627,54 @@ def _lifecycle(
     bought, recency, usual interval and the stage of every member."""
     bought = purchase_days > 0
     recency = np.where(bought, today - last_day, -1)
-    repeat = np.flatnonzero(purchase_days > 1)  # an interval needs two purchase days
-    intervals = (last_day[repeat] - first_day[repeat]) / (purchase_days[repeat] - 1)
-    usual = np.full(len(bought), float(np.median(intervals)) if len(repeat) else float(options.lost_days))
+    repeat, intervals, median = _intervals(first_day, purchase_days, last_day, options)
+    usual = np.full(len(bought), median)
     usual[repeat] = intervals
+    dormant = recency * 100 > usual * options.dormant_factor_pct
+    stage = np.take(_STAGE_OF_FLAGS, _flags(bought, first_day, recency, dormant, months_bought, today, options))
+    return bought, recency, usual, stage
 
+
+def _intervals(
+    first_day: Whole, purchase_days: Whole, last_day: Whole, options: SegmentOptions
+) -> tuple[Ints, Floats, float]:
+    """The members with two purchase days or more (an interval needs two), their usual interval (first to last
+    purchase day over the purchase days less one), and the median of those intervals: the usual interval of who
+    bought on one day only (`lost_days` when nobody came back)."""
+    repeat = np.flatnonzero(purchase_days > 1)
+    intervals = (last_day[repeat] - first_day[repeat]) / (purchase_days[repeat] - 1)
+    if not len(repeat):
+        return repeat, intervals, float(options.lost_days)
+    # np.median's value from one partition: the middle value, or the mean of it and the largest below it.
+    middle = len(intervals) // 2
+    ordered = np.partition(intervals, middle)
+    if len(intervals) % 2:
+        return repeat, intervals, float(ordered[middle])
+    return repeat, intervals, float((ordered[:middle].max() + ordered[middle]) / 2)
+
+
+def _flags(
+    bought: Bools,
+    first_day: Ints | Days,
+    recency: Ints | Days,
+    dormant: Bools,
+    months_bought: Ints | Days,
+    today: int,
+    options: SegmentOptions,
+) -> npt.NDArray[np.uint8]:
+    """Each member's flags (`_stage_of_flags`) at the end of day `today`."""
     flags = bought.astype(np.uint8)
     for bit, flag in enumerate(
         (
             first_day > today - options.new_days,
             recency > options.lost_days,
-            recency * 100 > usual * options.dormant_factor_pct,
+            dormant,
             months_bought >= options.loyal_months,
         ),
         start=1,
     ):
         flags |= flag.view(np.uint8) << bit
-    stage = np.take(_STAGE_OF_FLAGS, flags)
-    return bought, recency, usual, stage
+    return flags
 
 
 def _month_end(month: int) -> int:
@@ -629,7 +685,14 @@ def _month_end(month: int) -> int:
 def _stage_at(first_day: Days, figures: list[Days], end: int, options: SegmentOptions) -> Stages:
     """The buyers' stages at the end of day `end` from their figures then (`BuyerFigures.ends`)."""
     purchase_days, last_day, months_bought = figures
-    return _lifecycle(first_day, purchase_days, last_day, months_bought, end, options)[-1].astype(np.int8)
+    # `_lifecycle`'s stages without its other figures: a member who has not bought is registered whatever the other
+    # flags say, so recency needs no case for them, and the dormant rule compares with the median interval
+    # as a number but for the members who came back.
+    recency = end - last_day
+    repeat, intervals, median = _intervals(first_day, purchase_days, last_day, options)
+    dormant = recency * 100 > median * options.dormant_factor_pct
+    dormant[repeat] = recency[repeat] * 100 > intervals * options.dormant_factor_pct
+    return np.take(_STAGE_CODES, _flags(purchase_days > 0, first_day, recency, dormant, months_bought, end, options))
 
 
 def _moves(as_of: dt.date, stages: list[Stages]) -> dict[str, dict[str, int]]:

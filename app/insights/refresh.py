@@ -196,15 +196,20 @@ def read_histories(
     overlap on a machine with two cores."""
     read = 0
     later = [np.zeros(0, dtype=np.int64)]
+    # One flag per member id up to the highest of `gone`, and one more, unset, for every id above it.
+    gone_flags = np.zeros(int(gone.max()) + 2 if len(gone) else 1, dtype=np.bool_)
+    gone_flags[gone] = True
     with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, READ_THREADS)) as pool:
         working = []
         for rows in _history_slices(conn):
             records = rows.records()
-            leave_out = gone
+            ids = records.head["member_id"]
+            leave = np.take(gone_flags, ids, mode="clip")
             if after_day is not None:
-                later.append(records.head["member_id"][records.last_days() > after_day].astype(np.int64))
-                leave_out = np.concatenate((gone, later[-1]))
-            kept = records.without(leave_out) if len(leave_out) else records
+                bought_later = records.last_days() > after_day
+                later.append(ids[bought_later].astype(np.int64))
+                leave |= bought_later
+            kept = records.without(leave)
             working.append(pool.submit(lambda part, start: then(Histories.parse(part), start), kept, read))
             read += len(kept.head)
         for work in working:
@@ -237,7 +242,10 @@ def _joined(conn: Connection, end: Any) -> Ints:
     """The ids of the members who joined before `end` (a driver value). Members are never deleted, so their ids
     are usually 1 to the highest, none missing: then only the few who joined since are read, and the rest is a
     range. Otherwise the joined_at index answers it alone, without reading a member's row."""
-    count, top = conn.execute(select(func.count(), func.coalesce(func.max(Member.id), 0))).one()
+    # Two statements: SQLite answers each alone from the table's b-tree (a count of its pages' cells, the last
+    # key) but scans every member's row for the two together.
+    count = conn.execute(select(func.count()).select_from(Member)).scalar_one()
+    top = conn.execute(select(func.coalesce(func.max(Member.id), 0))).scalar_one()
     if count != top:
         return _int_columns(conn, ("id",), "members", "joined_at < {p}", (end,))[0]
     (late,) = _int_columns(conn, ("id",), "members", "joined_at >= {p}", (end,))
