@@ -33,31 +33,46 @@ from bench.make_big_store import MEMBERS, SQLITE_NAME, ensure_big_store  # noqa:
 LOCAL_DAY = "CAST(julianday(s.sold_at, '+480 minutes') - 2440587.5 AS INTEGER)"
 
 
-def refresh_in_this_process(data_dir: Path) -> dict[str, object]:
+def rfm_part(phases: dict[str, tuple[float, float]], fit: tuple[float, float]) -> tuple[float, float]:
+    """The RFM/pyramid/lifecycle part of a refresh (read the histories + compute, the fit left out): wall, CPU."""
+    read, computed = phases["read"], phases["compute"]
+    return read[0] + computed[0] - fit[0], read[1] + computed[1] - fit[1]
+
+
+def refresh_in_this_process(data_dir: Path, repeats: int) -> dict[str, object]:
+    """`repeats` refreshes in a row, as the GUI asks for them (each in a process forked for it); the figures are the
+    fastest one's by its RFM/pyramid/lifecycle part, as DuckDB's are its best of 3."""
     from app.context import Store
     from app.insights.refresh import parameters
-
-    marks: list[tuple[str, float]] = []
-
-    def progress(done: int, total: int, what: str) -> bool:
-        marks.append((what, time.perf_counter()))
-        return True
 
     started = time.perf_counter()
     store = Store.open(data_dir)
     opened = time.perf_counter()
-    report = store.services(store.operator("owner")).segments.refresh(progress=progress, per_member=False)
+    runs = []
+    for _ in range(repeats):
+        marks: list[tuple[str, float]] = []
+
+        def progress(done: int, total: int, what: str, marks: list[tuple[str, float]] = marks) -> bool:
+            marks.append((what, time.perf_counter()))
+            return True
+
+        report = store.services(store.operator("owner")).segments.refresh(progress=progress, per_member=False)
+        fit = (report.fit.seconds, report.fit.cpu_seconds)
+        runs.append((rfm_part(report.phases, fit), marks, report))
     store.close()
+    (rfm, marks, report) = min(runs, key=lambda run: run[0][0])
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     phases = {marks[i][0]: round(marks[i + 1][1] - marks[i][1], 2) for i in range(len(marks) - 1)}
     return {
         "open_store_s": round(opened - started, 2),
+        "rfm_part_each_run_wall_cpu_s": [[round(v, 2) for v in run[0]] for run in runs],
+        "rfm_part_best_wall_cpu_s": [round(v, 2) for v in rfm],
         "phases_s": phases,
         "work_phases_wall_cpu_s": {name: [round(v, 2) for v in both] for name, both in report.phases.items()},
         "fit_and_scoring_s": round(report.fit.seconds, 2),
         "fit_and_scoring_cpu_s": round(report.fit.cpu_seconds, 2),
         "refresh_total_s": round(marks[-1][1] - marks[0][1], 2),
-        "refresh_child_cpu_s": round(used.ru_utime + used.ru_stime, 2),
+        "refresh_children_cpu_s": round(used.ru_utime + used.ru_stime, 2),
         "members": report.members,
         "model": report.fit.model,
         "parameters": {name: round(value, 4) for name, value in parameters(report.fit).items()},
@@ -162,14 +177,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data_dir", nargs="?", type=Path, default=None)
     parser.add_argument("--members", type=int, default=MEMBERS)
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="refreshes in a row; ours is the fastest, as DuckDB's is its best of 3"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(refresh_in_this_process(args.data_dir)))
+        print(json.dumps(refresh_in_this_process(args.data_dir, args.repeats)))
         return
     data_dir = ensure_big_store(args.data_dir, args.members)
+    print(f"load average at the start: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     child = subprocess.run(
-        [sys.executable, __file__, str(data_dir), "--child"], check=True, capture_output=True, text=True
+        [sys.executable, __file__, str(data_dir), "--child", "--repeats", str(args.repeats)],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     ours = json.loads(child.stdout.strip().splitlines()[-1])
     print("segment refresh (separate process):", json.dumps(ours, indent=1, ensure_ascii=False))
@@ -181,25 +203,28 @@ def main() -> None:
     assert isinstance(work, dict)
     fit = (float(str(ours["fit_and_scoring_s"])), float(str(ours["fit_and_scoring_cpu_s"])))
     read, computed = work["read"], work["compute"]
-    rfm = (read[0] + computed[0] - fit[0], read[1] + computed[1] - fit[1])
+    rfm = rfm_part(work, fit)
     stored = work.get("store", [0.0, 0.0])
     print(
         f"\nRFM/pyramid/lifecycle (read histories + compute, fit left out): {rfm[0]:.2f} s wall, {rfm[1]:.2f} s CPU"
         f"  vs DuckDB's RFM {duck['rfm_best_s']:.2f} s wall, {duck['rfm_best_cpu_s']:.2f} s CPU"
         f" ({duck['threads']:.0f} threads; one thread: {duck['rfm_one_thread_best_s']:.2f} s wall,"
         f" {duck['rfm_one_thread_best_cpu_s']:.2f} s CPU)"
-        f"\n  read {read[0]:.2f} s wall / {read[1]:.2f} s CPU; compute {computed[0] - fit[0]:.2f} / "
-        f"{computed[1] - fit[1]:.2f} s"
+        f"\n  read {read[0]:.2f} s wall / {read[1]:.2f} s CPU (each slice's per-buyer figures made on threads while"
+        f" SQLite reads the next); compute {computed[0] - fit[0]:.2f} / {computed[1] - fit[1]:.2f} s"
+        f"\n  (ours: the fastest of {args.repeats} refreshes in a row, each as the GUI runs it, in a process forked"
+        f" for it, reading the store's history rows (each run: {ours['rfm_part_each_run_wall_cpu_s']} s wall, CPU);"
+        f" DuckDB: best of 3 on a table already in its memory)"
         f"\nstoring {ours['members']:,} result rows: {stored[0]:.2f} s wall, {stored[1]:.2f} s CPU"
         f"\nBG/NBD + Gamma-Gamma fit and scoring: {fit[0]:.2f} s wall, {fit[1]:.2f} s CPU"
         f" for {ours['members']:,} members ({ours['model']}: {ours['parameters']})"
-        f"\nwhole refresh as the asking process saw it: {ours['refresh_total_s']} s,"
-        f" {ours['refresh_child_cpu_s']} s of CPU in its process"
+        f"\nwhole refresh (the fastest run) as the asking process saw it: {ours['refresh_total_s']} s,"
+        f" {ours['refresh_children_cpu_s']} s of CPU in the refresh processes (all runs)"
         f"\nraw sqlite3 floor: reading {raw['history_rows']:,.0f} history rows {raw['read_history_rows_s']} s,"
         f" writing {raw['result_rows']:,.0f} result rows {raw['write_result_rows_s']} s"
         f"\npeak RSS: asking process (the GUI's place) {ours['peak_rss_mb_asking_process']} MB,"
         f" refresh process {ours['peak_rss_mb_refresh_child']} MB"
-        f"\nload average: {' '.join(f'{v:.1f}' for v in os.getloadavg())}"
+        f"\nload average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}"
     )
 
 

@@ -7,14 +7,13 @@ the store's time zone; the RFM and pyramid period is the as-of month and the mon
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import itertools
 import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
@@ -43,9 +42,9 @@ Bools = npt.NDArray[np.bool_]
 Stages = npt.NDArray[np.int8]
 Days = npt.NDArray[np.int32]
 """Day numbers and counts of days, months and bits, in 32 bits where a million of them go through every month end."""
+Small = npt.NDArray[np.int8]
+"""A month's purchase days or day of the month, one per buyer and month."""
 Whole = TypeVar("Whole", Ints, Days)
-AsOf = tuple[Days, Days, Days]
-"""Purchase days, last purchase day and months with a purchase among the last 12, per member, at some day."""
 
 EPOCH = dt.date(1970, 1, 1)
 MIN_FIT_MEMBERS = 50
@@ -149,10 +148,6 @@ def day_number(day: dt.date) -> int:
     return (day - EPOCH).days
 
 
-def _month_index(month: Ints) -> Ints:
-    return (month // 100) * 12 + month % 100 - 1
-
-
 def _month_start_days(month_index: Ints) -> Ints:
     """The day number of each month's first day, worked out once per month of the range, not once per row."""
     if len(month_index) == 0:
@@ -163,34 +158,32 @@ def _month_start_days(month_index: Ints) -> Ints:
     return starts[month_index - low]
 
 
-def quintile_scores(values: Ints | Floats, higher_is_better: bool = True) -> Ints:
+def quintile_scores(values: Ints | Days | Floats, higher_is_better: bool = True) -> Ints:
     """Scores 1–5 by quintile of rank: the top fifth scores 5. Equal values share the score of the lowest rank
-    among them (so a tie never splits across two scores)."""
+    among them (so a tie never splits across two scores).
+
+    The score is 1 + ⌊5·b/n⌋, b being how many values are strictly worse. b ≥ k exactly when the value is above
+    the k-th worst, so four order statistics (the ⌈s·n/5⌉-th worst, s = 1–4, found by one partition, no sort)
+    decide every score."""
     n = len(values)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     keyed = values if higher_is_better else -values
-    below = _count_below(keyed)  # how many are strictly worse
-    return (1 + (5 * below) // n).astype(np.int64)
-
-
-def _count_below(values: Ints | Floats) -> Ints:
-    """For each value, how many values are smaller. Whole numbers in a range not much wider than their count
-    (days, purchase days) are counted by value in one pass; anything else by sorting: in sorted order, each run
-    of equal values has the place of its first."""
-    if values.dtype.kind == "i":
-        low = int(values.min())
-        if int(values.max()) - low <= 4 * len(values):
-            shifted = values - low
-            tally = np.bincount(shifted)
-            return (np.cumsum(tally) - tally)[shifted]
-    order = np.argsort(values)  # ties need no order: each run of equal values takes its first place
-    ordered = values[order]
-    first = np.ones(len(values), dtype=np.bool_)
-    first[1:] = ordered[1:] != ordered[:-1]
-    below = np.empty(len(values), dtype=np.int64)
-    below[order] = np.maximum.accumulate(np.where(first, np.arange(len(values)), 0))
-    return below
+    places = [-(-s * n // 5) - 1 for s in range(1, 5)]
+    if keyed.dtype.kind == "i" and int(keyed.max()) - int(keyed.min()) < n:
+        # Few distinct whole values (days, purchase days): the order statistics from a count of each value, and
+        # each value's score from a table of them, where a partition and four comparisons would pass over all.
+        low = int(keyed.min())
+        shifted = keyed - low
+        at_most = np.cumsum(np.bincount(shifted))  # how many values are at most each value
+        cut_values = np.searchsorted(at_most, places, side="right")
+        table = 1 + np.searchsorted(cut_values, np.arange(len(at_most)), side="left")
+        return table.astype(np.int64)[shifted]
+    cuts = np.partition(keyed, sorted(set(places)))[places]
+    scores = np.ones(n, dtype=np.int64)
+    for cut in cuts:
+        scores += keyed > cut
+    return scores
 
 
 def pyramid_levels(spend: Ints, shares_pct: tuple[int, int, int]) -> Ints:
@@ -242,16 +235,10 @@ HEAD = np.dtype(list(HEAD_FIELDS))
 MONTH = np.dtype(list(MONTH_FIELDS))
 
 
-def _cut(data: bytes, starts: Ints, ends: Ints, then: bytes) -> bytes:
-    """`data` without the byte ranges from `starts` to `ends` (ascending, apart), followed by `then`."""
-    kept = zip([0, *ends.tolist()], [*starts.tolist(), len(data)], strict=True)
-    return b"".join([*(data[low:high] for low, high in kept), then])
-
-
 @dataclass(frozen=True)
 class HistoryRows:
     """Members' history rows (db/member_histories.py) as read: every `head` joined, and every `months` joined in
-    the same member order. Members can be left out and added as bytes, before the columns are made."""
+    the same member order."""
 
     heads: bytes = b""
     months: bytes = b""
@@ -263,29 +250,32 @@ class HistoryRows:
         made = member_histories.expected(zip(*(column.tolist() for column in columns), strict=True))
         return cls(b"".join(head for head, _ in made.values()), b"".join(m for _, m in made.values()))
 
-    def records(self) -> tuple[npt.NDArray[np.void], npt.NDArray[np.void]]:
-        return np.frombuffer(self.heads, dtype=HEAD), np.frombuffer(self.months, dtype=MONTH)
+    def records(self) -> HistoryRecords:
+        """The rows as numpy records, without copying the bytes."""
+        return HistoryRecords(np.frombuffer(self.heads, dtype=HEAD), np.frombuffer(self.months, dtype=MONTH))
 
-    def last_days(self) -> tuple[Ints, Ints]:
-        """The members' ids and last purchase days (in the head month, each member's first month)."""
-        head, month = self.records()
-        counts = head["months"].astype(np.int64)
-        mask = month["days_mask"][np.cumsum(counts) - counts].astype(np.float64)
-        starts = _month_start_days(head["head_month"].astype(np.int64))
-        return head["member_id"].astype(np.int64), starts + np.frexp(mask)[1].astype(np.int64) - 1
 
-    def without(self, members: Ints, then: HistoryRows | None = None) -> HistoryRows:
-        """These rows but those of `members` (a few), followed by `then`'s: the bytes between the rows left out
-        are copied once."""
-        head = np.frombuffer(self.heads, dtype=HEAD)
-        gone = np.flatnonzero(np.isin(head["member_id"], members))
-        ends = np.cumsum(head["months"], dtype=np.int64) * MONTH.itemsize
-        starts = ends - head["months"].astype(np.int64) * MONTH.itemsize
-        tail = then if then is not None else HistoryRows()
-        return HistoryRows(
-            _cut(self.heads, gone * HEAD.itemsize, (gone + 1) * HEAD.itemsize, tail.heads),
-            _cut(self.months, starts[gone], ends[gone], tail.months),
-        )
+@dataclass(frozen=True)
+class HistoryRecords:
+    """History rows as numpy records (HEAD, MONTH): one `head` per member, and every member's `months` together,
+    members in the same order. Members are left out as records, before the columns are made."""
+
+    head: npt.NDArray[np.void]
+    month: npt.NDArray[np.void]
+
+    def last_days(self) -> Ints:
+        """Each member's last purchase day (in the head month, each member's first month)."""
+        counts = self.head["months"].astype(np.int64)
+        mask = self.month["days_mask"][np.cumsum(counts) - counts].astype(np.float64)
+        starts = _month_start_days(self.head["head_month"].astype(np.int64))
+        return starts + np.frexp(mask)[1].astype(np.int64) - 1
+
+    def without(self, leave: Bools) -> HistoryRecords:
+        """These rows but those where `leave` is set (one flag per member)."""
+        if not leave.any():
+            return self
+        kept = ~leave
+        return HistoryRecords(self.head[kept], self.month[np.repeat(kept, self.head["months"])])
 
 
 @dataclass
@@ -307,12 +297,18 @@ class Histories:
     spend: Ints
 
     @classmethod
-    def parse(cls, rows: HistoryRows) -> Histories:
-        head, month = rows.records()
+    def parse(cls, rows: HistoryRecords) -> Histories:
         return cls(
-            *(head[name].astype(np.int64) for name, _ in HEAD_FIELDS),
-            *(month[name].astype(np.int64) for name, _ in MONTH_FIELDS),
+            *(rows.head[name].astype(np.int64) for name, _ in HEAD_FIELDS),
+            *(rows.month[name].astype(np.int64) for name, _ in MONTH_FIELDS),
         )
+
+    @classmethod
+    def joined(cls, parts: list[Histories]) -> Histories:
+        """The parts' members one after the other."""
+        if not parts:
+            return cls.parse(HistoryRows().records())
+        return cls(*(np.concatenate([getattr(part, f.name) for part in parts]) for f in fields(cls)))
 
 
 @dataclass
@@ -332,13 +328,21 @@ class Measured:
 
 def compute(member_ids: Ints, rows: MonthRows, as_of: dt.date, options: SegmentOptions) -> tuple[Segments, Fit]:
     """Every member's segments as of the end of `as_of`. `rows` must hold no purchase after `as_of`."""
-    return score(measure(member_ids, Histories.parse(HistoryRows.from_month_rows(rows)), as_of, options), options)
+    hist = Histories.parse(HistoryRows.from_month_rows(rows).records())
+    return score(measure(member_ids, BuyerFigures.of(hist, as_of, options.period_months), as_of, options), options)
 
 
 MOVE_MONTHS = 12
 MAX_THREADS = 4
 YEAR = (1 << 12) - 1
 """A month's bit and the 11 before it."""
+
+
+def _running(values: Ints | Days | Bools) -> Ints:
+    """0, then the running sums of `values` (int64; a sum past its range wraps, and differences stay exact)."""
+    found = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(values, dtype=np.int64, out=found[1:])
+    return found
 
 
 class _Buyers:
@@ -355,45 +359,36 @@ class _Buyers:
         if (self.back < 0).any():
             raise ValueError("a history holds purchases after the as-of month")
         self.days: Days = np.bitwise_count(hist.days_mask).astype(np.int32)  # the month ends' figures in 32 bits
-        starts = _month_start_days(self.as_of_month - self.back)
-        self.last_days = starts + np.frexp(hist.days_mask.astype(np.float64))[1].astype(np.int64) - 1
-        self.total_days: Days = (hist.days_before + self.per(self.days).astype(np.int64)).astype(np.int32)
-        self.total_spend = hist.spend_before + self.per(hist.spend)
-        near = self.back < MOVE_MONTHS + 12
-        self.month_bits = self.per(np.where(near, np.left_shift(1, np.where(near, self.back, 0)), 0)).astype(np.int32)
+        self.last_of_month = np.frexp(hist.days_mask.astype(np.float64))[1].astype(np.int32)  # 1–31
+        # Sums over each buyer's months from running sums over all the rows (a cumsum and two lookups a buyer,
+        # where reduceat pays a call per buyer); a buyer's months in the period are their first ones.
+        self.ends = self.starts + hist.months
+        self.days_run = _running(self.days)
+        self.spend_run = _running(hist.spend)
+        self.total_days: Days = (hist.days_before + self.per(self.days_run)).astype(np.int32)
+        self.total_spend = hist.spend_before + self.per(self.spend_run)
+        # Every month 24 back or more adds to bit 24 and above, which the mask takes off.
+        near = MOVE_MONTHS + 12
+        bits = self.per(_running(np.left_shift(1, np.minimum(self.back, near))))
+        self.month_bits = (bits & ((1 << near) - 1)).astype(np.int32)
         self.first_day = hist.first_day.astype(np.int32)
 
-    def per(self, values: Whole) -> Whole:
-        """Each buyer's months summed."""
-        if self.n == 0:
-            return values[:0]
-        return np.add.reduceat(values, self.starts)
+    def per(self, running: Ints) -> Ints:
+        """Each buyer's months summed, from the running sums (`_running`) of a figure of the rows."""
+        return running[self.ends] - running[self.starts]
 
     def in_months(self, months: int) -> tuple[Ints, Ints]:
-        """Purchase days and spend in the as-of month and the `months` - 1 before it."""
-        inside = self.back < months
-        return self.per(np.where(inside, self.days, 0)), self.per(np.where(inside, self.hist.spend, 0))
+        """Purchase days and spend in the as-of month and the `months` - 1 before it (a buyer's first months: they
+        come newest first)."""
+        last = self.starts + self.per(_running(self.back < months))
+        return self.days_run[last] - self.days_run[self.starts], self.spend_run[last] - self.spend_run[self.starts]
 
-    def month_ends(self) -> Iterator[tuple[int, Days, Days, Days]]:
-        """For the end of each of the MOVE_MONTHS months before the as-of month, oldest first, then for the as-of
-        day (`back` 0): purchase days, last purchase day (-1: none) and months with a purchase among the 12 ending
-        there. Each month's purchase days come off the later month ends' counts; then a walk from the oldest month
-        end adds each month's buyers' last day."""
-        if self.n == 0:
-            empty = np.zeros(0, dtype=np.int32)
-            for back in range(MOVE_MONTHS, -1, -1):
-                yield back, empty, empty, empty
-            return
-        recent = np.flatnonzero(self.back <= MOVE_MONTHS)
-        backs = self.back[recent].astype(np.uint8)
-        by_month = recent[np.argsort(backs, kind="stable")]  # a counting sort
-        bounds = np.concatenate(([0], np.cumsum(np.bincount(backs, minlength=MOVE_MONTHS + 1))))
-        purchase_days = [self.total_days]  # up to the as-of day, then up to the end of each month before
-        for back in range(MOVE_MONTHS):
-            found = by_month[bounds[back] : bounds[back + 1]]
-            fewer = purchase_days[-1].copy()
-            fewer[self.position[found]] -= self.days[found]
-            purchase_days.append(fewer)
+    def last_days(self, rows: Ints) -> Ints:
+        """The last purchase day in each of these month rows."""
+        return _month_start_days(self.as_of_month - self.back[rows]) + self.last_of_month[rows] - 1
+
+    def latest_older(self) -> Days:
+        """Each buyer's last purchase day in the months more than MOVE_MONTHS before the as-of month (-1: none)."""
         latest: Days = self.hist.last_before.astype(np.int32)
         older = np.flatnonzero(self.back > MOVE_MONTHS)
         if len(older):  # a member's months come newest first: their first older month is the latest
@@ -401,43 +396,162 @@ class _Buyers:
             first[1:] = self.position[older[1:]] != self.position[older[:-1]]
             older = older[first]
             at = self.position[older]
-            latest[at] = np.maximum(latest[at], self.last_days[older])
+            latest[at] = np.maximum(latest[at], self.last_days(older))
+        return latest
+
+
+@dataclass
+class BuyerFigures:
+    """What `measure` needs of each member with a purchase, worked out from their history alone, so it can be made
+    a slice of members at a time while the next slice is read (app/insights/refresh.py): `empty`, then `put` for
+    each slice, then `first`; `of` for one history at once. One entry per buyer, in the history's order; the
+    month rows (`month_days`, `month_last`) are one per month back from the as-of month (row 0: the as-of month),
+    8 bits each, from which `ends` makes each month end's figures when they are needed."""
+
+    member_id: Ints
+    first_day: Days
+    first_spend: Ints
+    total_spend: Ints
+    frequency: Ints
+    """Purchase days in the RFM and pyramid period."""
+    monetary: Ints
+    """Spend in the period."""
+    total_days: Days
+    """Purchase days up to the as-of day."""
+    last_day: Days
+    """The last purchase day up to the as-of day."""
+    month_bits: Days
+    """Bit b: a purchase in the month b months before the as-of month (the last 24)."""
+    latest_older: Days
+    """The last purchase day in the months more than MOVE_MONTHS before the as-of month (-1: none)."""
+    month_days: Small
+    """Rows per month back (0 to MOVE_MONTHS): purchase days in that month."""
+    month_last: Small
+    """Rows per month back: the day of the month of the last purchase in it (0: none)."""
+    as_of: dt.date = field(kw_only=True)
+    period_months: int = field(kw_only=True)
+
+    @classmethod
+    def of(cls, hist: Histories, as_of: dt.date, period_months: int) -> BuyerFigures:
+        """The figures of `hist`'s members (none with a purchase after the as-of day)."""
+        found = cls.empty(len(hist.member_id), as_of, period_months)
+        found.put(hist, 0)
+        return found
+
+    @classmethod
+    def empty(cls, capacity: int, as_of: dt.date, period_months: int) -> BuyerFigures:
+        """Room for the figures of `capacity` members, to be `put` a slice at a time (then taken with `first`)."""
+        arrays = []
+        for name in _FIGURES:
+            rows = (MOVE_MONTHS + 1,) if name in _PER_MONTH else ()
+            kind = np.int8 if name in _PER_MONTH else np.int32 if name in _DAYS else np.int64
+            arrays.append(np.empty((*rows, capacity), dtype=kind))
+        return cls(*arrays, as_of=as_of, period_months=period_months)
+
+    def put(self, hist: Histories, start: int) -> None:
+        """The figures of `hist`'s members (none with a purchase after the as-of day), from place `start` on."""
+        buyers = _Buyers(hist, self.as_of)
+        places = slice(start, start + buyers.n)
+        self.member_id[places] = hist.member_id
+        self.first_day[places] = buyers.first_day
+        self.first_spend[places] = hist.first_spend
+        self.total_spend[places] = buyers.total_spend
+        self.frequency[places], self.monetary[places] = buyers.in_months(self.period_months)
+        self.total_days[places] = buyers.total_days
+        self.last_day[places] = buyers.last_days(buyers.starts)  # in each member's head month, their first
+        self.month_bits[places] = buyers.month_bits
+        self.latest_older[places] = buyers.latest_older()
+        recent = np.flatnonzero(buyers.back <= MOVE_MONTHS)
+        at = (buyers.back[recent], start + buyers.position[recent])
+        for rows, values in ((self.month_days, buyers.days), (self.month_last, buyers.last_of_month)):
+            rows[:, places] = 0
+            rows[at] = values[recent]
+
+    def first(self, count: int) -> BuyerFigures:
+        """The first `count` members' figures (views, not copies)."""
+        arrays = (getattr(self, name)[..., :count] for name in _FIGURES)
+        return BuyerFigures(*arrays, as_of=self.as_of, period_months=self.period_months)
+
+    def ends(self) -> Iterator[tuple[int, Days, Days, Days]]:
+        """For the end of each of the MOVE_MONTHS months before the as-of month, oldest first, then for the as-of
+        day (`back` 0): purchase days, last purchase day (-1: none) and months with a purchase among the 12 ending
+        there. One pass over the buyers for each figure and month end: a month's purchase days are added to the
+        month end before's, and its last purchase, if any, replaces the month end before's."""
+        as_of_month = self.as_of.year * 12 + self.as_of.month - 1
+        starts = _month_start_days(np.arange(as_of_month - MOVE_MONTHS, as_of_month + 1)).tolist()
+        purchase_days = self.total_days - self.month_days[:MOVE_MONTHS].sum(axis=0, dtype=np.int32)
+        latest = self.latest_older
         for back in range(MOVE_MONTHS, -1, -1):
-            found = by_month[bounds[back] : bounds[back + 1]]
-            latest[self.position[found]] = self.last_days[found]
+            if back < MOVE_MONTHS:
+                purchase_days = purchase_days + self.month_days[back]
+            last_of_month = self.month_last[back]
+            latest = np.where(
+                last_of_month > 0, last_of_month.astype(np.int32) + (starts[MOVE_MONTHS - back] - 1), latest
+            )
             bought = np.bitwise_count((self.month_bits >> back) & YEAR).astype(np.int32)
-            yield back, purchase_days.pop(), latest.copy(), bought
+            yield back, purchase_days, latest, bought
 
 
-def measure(member_ids: Ints, hist: Histories, as_of: dt.date, options: SegmentOptions) -> Measured:
-    """Pyramid, RFM, lifecycle and its moves, and what the models need, per member. `hist` holds the members with
-    a purchase (all of them in `member_ids`), none after the as-of day."""
-    n = len(member_ids)
+_FIGURES = tuple(f.name for f in fields(BuyerFigures) if not f.kw_only)
+_PER_MONTH = ("month_days", "month_last")
+_DAYS = ("first_day", "total_days", "last_day", "month_bits", "latest_older")
+
+
+def measure(member_ids: Ints, buyers: BuyerFigures, as_of: dt.date, options: SegmentOptions) -> Measured:
+    """Pyramid, RFM, lifecycle and its moves, and what the models need, per member. `buyers` holds the figures of
+    the members with a purchase (all of them in `member_ids`, made with the same as-of day and period)."""
     today = day_number(as_of)
-    buyers = _Buyers(hist, as_of)
-    frequency_b, monetary_b = buyers.in_months(options.period_months)
-    moves, (purchase_days_b, last_day_b, _months_bought), (_bought, recency_b, usual_b, stage_b) = _monthly_moves(
-        buyers, today, options
-    )
+    as_of_month = as_of.year * 12 + as_of.month - 1
+    months_bought: Days = np.bitwise_count(buyers.month_bits & YEAR).astype(np.int32)
+
+    with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, MAX_THREADS)) as pool:
+
+        def month_ends() -> list[Future[Stages]]:
+            """The month ends' figures, one after the other, each month end's stages handed to another thread."""
+            return [
+                pool.submit(_stage_at, buyers.first_day, figures, _month_end(as_of_month - back), options)
+                for back, *figures in buyers.ends()
+                if back
+            ]
+
+        ends = pool.submit(month_ends)  # worked out while this thread places and ranks the as-of day's figures
+        current = _lifecycle(buyers.first_day, buyers.total_days, buyers.last_day, months_bought, today, options)
+        measured = _measure(member_ids, buyers, current, today, options)
+        stages = [end.result() for end in ends.result()]
+    measured.segments.moves = _moves(as_of, [*stages, current[-1].astype(np.int8)])
+    return measured
+
+
+def _measure(
+    member_ids: Ints,
+    buyers: BuyerFigures,
+    lifecycle: tuple[Bools, Days, Floats, Ints],
+    today: int,
+    options: SegmentOptions,
+) -> Measured:
+    """`measure` but the moves, given the buyers' lifecycle at the as-of day (`_lifecycle`)."""
+    n = len(member_ids)
+    purchase_days_b, last_day_b = buyers.total_days, buyers.last_day
+    _bought, recency_b, usual_b, stage_b = lifecycle
     # Each buyer's place among all members (ids are row ids: small, positive).
     at = np.zeros(0, dtype=np.int64)
     if n:
         position = np.zeros(int(member_ids.max()) + 1, dtype=np.int64)
         position[member_ids] = np.arange(n)
-        at = position[hist.member_id]
+        at = position[buyers.member_id]
 
     def placed(values: Ints | Days, fill: int) -> Ints:
         out = np.full(n, fill, dtype=np.int64)
         out[at] = values
         return out
 
-    first_day = placed(hist.first_day, -1)
+    first_day = placed(buyers.first_day, -1)
     purchase_days = placed(purchase_days_b, 0)
     last_day = placed(last_day_b, -1)
-    frequency = placed(frequency_b, 0)
-    monetary = placed(monetary_b, 0)
+    frequency = placed(buyers.frequency, 0)
+    monetary = placed(buyers.monetary, 0)
     total_spend = placed(buyers.total_spend, 0)
-    first_day_spend = placed(hist.first_spend, 0)
+    first_day_spend = placed(buyers.first_spend, 0)
     bought = np.zeros(n, dtype=np.bool_)
     bought[at] = True
     recency = placed(recency_b, -1)
@@ -446,15 +560,12 @@ def measure(member_ids: Ints, hist: Histories, as_of: dt.date, options: SegmentO
     usual[at] = usual_b
     pyramid = pyramid_levels(monetary, (options.vip_pct, options.major_pct, options.regular_pct))
 
-    r_score = np.zeros(n, dtype=np.int64)
-    f_score = np.zeros(n, dtype=np.int64)
-    m_score = np.zeros(n, dtype=np.int64)
-    rfm = np.full(n, -1, dtype=np.int64)
-    if bought.any():
-        r_score[bought] = quintile_scores(recency[bought], higher_is_better=False)
-        f_score[bought] = quintile_scores(frequency[bought])
-        m_score[bought] = quintile_scores(monetary[bought])
-        rfm[bought] = rfm_classes(r_score[bought], f_score[bought], m_score[bought])
+    # Scores rank the buyers among themselves: worked out in the buyers' order, then placed.
+    r_b = quintile_scores(recency_b, higher_is_better=False)
+    f_b = quintile_scores(buyers.frequency)
+    m_b = quintile_scores(buyers.monetary)
+    r_score, f_score, m_score = placed(r_b, 0), placed(f_b, 0), placed(m_b, 0)
+    rfm = placed(rfm_classes(r_b, f_b, m_b), -1) if len(r_b) else np.full(n, -1, dtype=np.int64)
 
     x = np.maximum(purchase_days - 1, 0)
     span = np.where(bought, last_day - first_day, 0)
@@ -475,7 +586,7 @@ def measure(member_ids: Ints, hist: Histories, as_of: dt.date, options: SegmentO
         value_fen=np.full(n, np.nan),
         churn_warning=np.zeros(n, dtype=np.bool_),
         model=np.where(bought, MODEL_BGNBD, MODEL_NONE).astype(np.int64),
-        moves=moves,
+        moves={},
     )
     repeat_spend = (total_spend - first_day_spend).astype(np.float64)
     zbar = np.where(x > 0, repeat_spend / np.maximum(x, 1), 0.0)
@@ -500,6 +611,7 @@ def _stage_of_flags() -> Ints:
 
 
 _STAGE_OF_FLAGS = _stage_of_flags()
+_STAGE_CODES = _STAGE_OF_FLAGS.astype(np.int8)
 
 
 def _lifecycle(
@@ -515,24 +627,54 @@ def _lifecycle(
     bought, recency, usual interval and the stage of every member."""
     bought = purchase_days > 0
     recency = np.where(bought, today - last_day, -1)
-    repeat = np.flatnonzero(purchase_days > 1)  # an interval needs two purchase days
-    intervals = (last_day[repeat] - first_day[repeat]) / (purchase_days[repeat] - 1)
-    usual = np.full(len(bought), float(np.median(intervals)) if len(repeat) else float(options.lost_days))
+    repeat, intervals, median = _intervals(first_day, purchase_days, last_day, options)
+    usual = np.full(len(bought), median)
     usual[repeat] = intervals
+    dormant = recency * 100 > usual * options.dormant_factor_pct
+    stage = np.take(_STAGE_OF_FLAGS, _flags(bought, first_day, recency, dormant, months_bought, today, options))
+    return bought, recency, usual, stage
 
+
+def _intervals(
+    first_day: Whole, purchase_days: Whole, last_day: Whole, options: SegmentOptions
+) -> tuple[Ints, Floats, float]:
+    """The members with two purchase days or more (an interval needs two), their usual interval (first to last
+    purchase day over the purchase days less one), and the median of those intervals: the usual interval of who
+    bought on one day only (`lost_days` when nobody came back)."""
+    repeat = np.flatnonzero(purchase_days > 1)
+    intervals = (last_day[repeat] - first_day[repeat]) / (purchase_days[repeat] - 1)
+    if not len(repeat):
+        return repeat, intervals, float(options.lost_days)
+    # np.median's value from one partition: the middle value, or the mean of it and the largest below it.
+    middle = len(intervals) // 2
+    ordered = np.partition(intervals, middle)
+    if len(intervals) % 2:
+        return repeat, intervals, float(ordered[middle])
+    return repeat, intervals, float((ordered[:middle].max() + ordered[middle]) / 2)
+
+
+def _flags(
+    bought: Bools,
+    first_day: Ints | Days,
+    recency: Ints | Days,
+    dormant: Bools,
+    months_bought: Ints | Days,
+    today: int,
+    options: SegmentOptions,
+) -> npt.NDArray[np.uint8]:
+    """Each member's flags (`_stage_of_flags`) at the end of day `today`."""
     flags = bought.astype(np.uint8)
     for bit, flag in enumerate(
         (
             first_day > today - options.new_days,
             recency > options.lost_days,
-            recency * 100 > usual * options.dormant_factor_pct,
+            dormant,
             months_bought >= options.loyal_months,
         ),
         start=1,
     ):
         flags |= flag.view(np.uint8) << bit
-    stage = _STAGE_OF_FLAGS[flags]
-    return bought, recency, usual, stage
+    return flags
 
 
 def _month_end(month: int) -> int:
@@ -540,44 +682,35 @@ def _month_end(month: int) -> int:
     return day_number(dt.date((month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1))
 
 
-def _monthly_moves(
-    buyers: _Buyers, today: int, options: SegmentOptions
-) -> tuple[dict[str, dict[str, int]], AsOf, tuple[Bools, Days, Floats, Ints]]:
-    """Moves between stages month by month: the buyers' stages at the end of each of the last 12 months and at the
-    as-of day, and how many went from one stage to another, keyed "YYYY-MM" (a member who never bought stays
-    registered: no move). Also the as-of day's purchase days, last purchase day and months bought, and its
-    lifecycle (`_lifecycle`). The month ends are worked out side by side on the machine's cores (numpy lets go of
-    the interpreter lock), no more in flight than cores, so memory stays bounded."""
-    first_day = buyers.first_day
+def _stage_at(first_day: Days, figures: list[Days], end: int, options: SegmentOptions) -> Stages:
+    """The buyers' stages at the end of day `end` from their figures then (`BuyerFigures.ends`)."""
+    purchase_days, last_day, months_bought = figures
+    # `_lifecycle`'s stages without its other figures: a member who has not bought is registered whatever the other
+    # flags say, so recency needs no case for them, and the dormant rule compares with the median interval
+    # as a number but for the members who came back.
+    recency = end - last_day
+    repeat, intervals, median = _intervals(first_day, purchase_days, last_day, options)
+    dormant = recency * 100 > median * options.dormant_factor_pct
+    dormant[repeat] = recency[repeat] * 100 > intervals * options.dormant_factor_pct
+    return np.take(_STAGE_CODES, _flags(purchase_days > 0, first_day, recency, dormant, months_bought, end, options))
 
-    def stage_at(end: int, figures: AsOf) -> Stages:
-        return _lifecycle(first_day, *figures, end, options)[-1].astype(np.int8)
 
-    workers = min(os.cpu_count() or 1, MAX_THREADS)
-    stages: list[Stages] = []
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        working: collections.deque[Future[Stages]] = collections.deque()
-        for back, purchase_days, last_day, months_bought in buyers.month_ends():
-            as_of = (purchase_days, last_day, months_bought)
-            if back == 0:
-                break
-            if len(working) == workers:
-                stages.append(working.popleft().result())
-            working.append(pool.submit(stage_at, _month_end(buyers.as_of_month - back), as_of))
-        current = _lifecycle(first_day, *as_of, today, options)
-        stages += [end.result() for end in working]
-    stages.append(current[-1].astype(np.int8))
+def _moves(as_of: dt.date, stages: list[Stages]) -> dict[str, dict[str, int]]:
+    """Moves between stages month by month, from the buyers' stages at the end of each of the MOVE_MONTHS months
+    before the as-of month and at the as-of day: how many went from one stage to another, keyed "YYYY-MM" (a member
+    who never bought stays registered: no move)."""
+    as_of_month = as_of.year * 12 + as_of.month - 1
+    kinds = len(STAGES)
     moves: dict[str, dict[str, int]] = {}
     for month, (previous, stage) in zip(
-        range(buyers.as_of_month - MOVE_MONTHS + 1, buyers.as_of_month + 1), itertools.pairwise(stages), strict=True
+        range(as_of_month - MOVE_MONTHS + 1, as_of_month + 1), itertools.pairwise(stages), strict=True
     ):
-        changed = previous != stage
-        pairs = previous[changed].astype(np.int64) * len(STAGES) + stage[changed]
-        found = np.bincount(pairs, minlength=len(STAGES) ** 2)
+        pairs = previous * np.int8(kinds) + stage  # fits in 8 bits: 6 stages
+        found = np.bincount(pairs.view(np.uint8), minlength=kinds**2)
         moves[f"{month // 12:04d}-{month % 12 + 1:02d}"] = {
-            f"{STAGES[i // len(STAGES)]}>{STAGES[i % len(STAGES)]}": int(c) for i, c in enumerate(found) if c
+            f"{STAGES[i // kinds]}>{STAGES[i % kinds]}": int(c) for i, c in enumerate(found) if c and i % (kinds + 1)
         }
-    return moves, as_of, current
+    return moves
 
 
 def _value(m: Measured, options: SegmentOptions) -> Fit:

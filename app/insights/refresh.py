@@ -4,17 +4,20 @@ Heavy imports (numpy): loaded only when a refresh runs.
 The whole refresh (read, compute, store) runs in a process of its own (app/child_process.py: forked on Linux,
 spawned on Windows), with its own connections, so a refresh started from the GUI leaves the counter's interpreter
 free and its memory small. It reads one short history row per member (db/member_histories.py); on SQLite they come
-over joined by SQLite, one value per column and slice of members, read by numpy; members who bought after the
-as-of day have theirs made again from their monthly totals. The results go back column by column through
-executemany.
+over joined by SQLite, one value per column and slice of 32,768 member ids, read by numpy. While SQLite reads a
+slice, threads turn the slices before into each buyer's figures (`BuyerFigures.put`), written straight into arrays
+made once; members who bought after the as-of day are left out slice by slice and have theirs made again from their
+monthly totals. The results go back column by column through executemany.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -33,6 +36,7 @@ from app.insights import aggregates
 from app.insights.compute import (
     MODELS,
     Bools,
+    BuyerFigures,
     Fit,
     Floats,
     Histories,
@@ -141,39 +145,79 @@ def _int_columns(
     return [np.fromstring(text, dtype=np.int64, sep=",") for text in texts_found]
 
 
-HISTORY_SLICE = 250_000
-"""Member ids per query when SQLite hands the history rows over joined (a few tens of megabytes each)."""
+READ_THREADS = 2
+"""Threads working on slices already read, while the next is read."""
+HISTORY_SLICE = 32_768
+"""Member ids per query when SQLite hands the history rows over joined (a few megabytes each: small enough that
+the memory of one slice is used again for the next)."""
 
 
-def _history_rows(conn: Connection) -> HistoryRows:
-    """Every history row's `head`, and every row's `months`, each joined in member order.
+def most_histories(conn: Connection) -> int:
+    """At least as many as there are history rows (one per member at most): the highest member id among them."""
+    return int(conn.execute(select(func.coalesce(func.max(MemberHistory.member_id), 0))).scalar_one())
 
-    On SQLite, SQLite joins them itself, one slice of member ids at a time (a range of the table's b-tree, read in
-    its order), and hands each slice over as one value per column: the driver makes no Python object per member,
-    which is where handing a million rows over one by one spends most of its time (bench/README.md)."""
+
+def _history_slices(conn: Connection) -> Iterator[HistoryRows]:
+    """Every history row, in member order, a slice at a time.
+
+    On SQLite, SQLite joins each slice's `head`s and `months` itself (a range of member ids: a range of the table's
+    b-tree, read in its order) and hands it over as one value per column: the driver makes no Python object per
+    member, which is where handing a million rows over one by one spends most of its time (bench/README.md)."""
     if conn.dialect.name != "sqlite":
-        heads: list[bytes] = []
-        months: list[bytes] = []
-        for head, packed in conn.execute(
-            select(MemberHistory.head, MemberHistory.months).order_by(MemberHistory.member_id)
-        ):
-            heads.append(head)
-            months.append(packed)
-        return HistoryRows(b"".join(heads), b"".join(months))
+        statement = select(MemberHistory.head, MemberHistory.months).order_by(MemberHistory.member_id)
+        for part in conn.execute(statement.execution_options(yield_per=HISTORY_SLICE)).partitions():
+            yield HistoryRows(b"".join(head for head, _ in part), b"".join(months for _, months in part))
+        return
+    top = most_histories(conn)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        top = int(cursor.execute("SELECT COALESCE(MAX(member_id), 0) FROM member_histories").fetchone()[0])
-        slices = [
-            cursor.execute(
+        for low in range(0, top, HISTORY_SLICE):
+            heads, months = cursor.execute(
                 "SELECT CAST(group_concat(head, '') AS BLOB), CAST(group_concat(months, '') AS BLOB)"
                 " FROM member_histories WHERE member_id > ? AND member_id <= ?",
                 (low, low + HISTORY_SLICE),
             ).fetchone()
-            for low in range(0, top, HISTORY_SLICE)
-        ]
+            yield HistoryRows(heads or b"", months or b"")
     finally:
         cursor.close()
-    return HistoryRows(b"".join(h or b"" for h, _ in slices), b"".join(m or b"" for _, m in slices))
+
+
+def read_histories(
+    conn: Connection, gone: Ints, then: Callable[[Histories, int], None], after_day: int | None = None
+) -> tuple[int, Ints]:
+    """Every member's history row, a slice at a time in member order, without the members in `gone`; when
+    `after_day` (a day number) is given, also without the members who bought after it, whose ids come back
+    (ascending, none of `gone`): their rows as of that day are made again from their monthly totals. Each slice's
+    rows go as columns to `then(columns, start)`, `start` being the place of the slice's first member among all
+    the members read, one slice after the other; also returned: how many members were read.
+
+    While SQLite reads a slice (the driver lets go of the interpreter lock while SQLite works), threads make the
+    columns of the slices before and give them to `then` (numpy lets go of the lock too), so reading and working
+    overlap on a machine with two cores."""
+    read = 0
+    later = [np.zeros(0, dtype=np.int64)]
+    # One flag per member id up to the highest of `gone`, and one more, unset, for every id above it.
+    gone_flags = np.zeros(int(gone.max()) + 2 if len(gone) else 1, dtype=np.bool_)
+    gone_flags[gone] = True
+    with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, READ_THREADS)) as pool:
+        working = []
+        for rows in _history_slices(conn):
+            records = rows.records()
+            ids = records.head["member_id"]
+            leave = np.take(gone_flags, ids, mode="clip")
+            if after_day is not None:
+                bought_later = records.last_days() > after_day
+                later.append(ids[bought_later].astype(np.int64))
+                leave |= bought_later
+            kept = records.without(leave)
+            working.append(pool.submit(lambda part, start: then(Histories.parse(part), start), kept, read))
+            read += len(kept.head)
+        for work in working:
+            work.result()
+    later_buyers = np.concatenate(later)
+    if len(gone):
+        later_buyers = later_buyers[~np.isin(later_buyers, gone)]
+    return read, later_buyers
 
 
 _TOTALS = text(
@@ -198,7 +242,10 @@ def _joined(conn: Connection, end: Any) -> Ints:
     """The ids of the members who joined before `end` (a driver value). Members are never deleted, so their ids
     are usually 1 to the highest, none missing: then only the few who joined since are read, and the rest is a
     range. Otherwise the joined_at index answers it alone, without reading a member's row."""
-    count, top = conn.execute(select(func.count(), func.coalesce(func.max(Member.id), 0))).one()
+    # Two statements: SQLite answers each alone from the table's b-tree (a count of its pages' cells, the last
+    # key) but scans every member's row for the two together.
+    count = conn.execute(select(func.count()).select_from(Member)).scalar_one()
+    top = conn.execute(select(func.coalesce(func.max(Member.id), 0))).scalar_one()
     if count != top:
         return _int_columns(conn, ("id",), "members", "joined_at < {p}", (end,))[0]
     (late,) = _int_columns(conn, ("id",), "members", "joined_at >= {p}", (end,))
@@ -315,15 +362,17 @@ class Refresher:
             raise RefreshCancelled()
         end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), ZoneInfo(timezone))
         watch.lap()
-        ids, numbers, histories, later = self.db.read(
-            lambda s: self._read(s.connection(), as_of, end, timezone, with_numbers)
+        # One moment of the store for every statement of the read (PostgreSQL too): the room made for the
+        # buyers' figures fits the rows read, and the members, histories and monthly totals agree.
+        ids, numbers, buyers, later = self.db.read_snapshot(
+            lambda s: self._read(s.connection(), as_of, end, timezone, options.period_months, with_numbers)
         )
         watch.lap("read")
         if not step(2, STEPS, S("Segments", "Computing segments and fitting the models")):
             raise RefreshCancelled()
         watch.lap()
-        measured = measure(ids, histories, as_of, options)
-        del histories
+        measured = measure(ids, buyers, as_of, options)
+        del buyers
         segments, fit = score(measured, options)
         del measured
         report = SegmentReport(
@@ -343,40 +392,46 @@ class Refresher:
         return report
 
     def _read(
-        self, conn: Connection, as_of: dt.date, end: dt.datetime, timezone: str, with_numbers: bool
-    ) -> tuple[Any, MemberNumbers, Histories, int]:
+        self, conn: Connection, as_of: dt.date, end: dt.datetime, timezone: str, period_months: int, with_numbers: bool
+    ) -> tuple[Any, MemberNumbers, BuyerFigures, int]:
         values = DriverValues(sqlite=conn.dialect.name == "sqlite")
         joined = _joined(conn, values(end))
         # The few anonymised members come from their own small index and are taken out here.
         (gone,) = _int_columns(conn, ("id",), "members", "status = {p}", (values(MemberStatus.ANONYMISED),))
         if len(gone):
             joined = joined[~np.isin(joined, gone)]
-        stored = _history_rows(conn)
-        hist, later = self._leave_out_later(conn, stored, gone, as_of, timezone)
+        buyers = BuyerFigures.empty(most_histories(conn), as_of, period_months)
+        stored, later_buyers = read_histories(conn, gone, buyers.put, day_number(as_of))
+        made, later = self._as_of_day(conn, buyers, stored, later_buyers, as_of, timezone)
+        buyers = buyers.first(stored + made)
         # Members who joined after the as-of day are left out, unless they had bought by then (imported history).
-        ids = _distinct_sorted(joined, hist.member_id)
+        ids = _distinct_sorted(joined, buyers.member_id)
         numbers = _member_numbers(conn, ids) if with_numbers else MemberNumbers([], [])
-        return ids, numbers, hist, later
+        return ids, numbers, buyers, later
 
-    def _leave_out_later(
-        self, conn: Connection, stored: HistoryRows, gone: Ints, as_of: dt.date, timezone: str
-    ) -> tuple[Histories, int]:
-        """The histories as they stood at the end of the as-of day, without the anonymised members, and how many
-        sales came after it. The members who bought later (today's buyers, for the latest day) have theirs made
-        again from their monthly totals up to the as-of month, that month's later purchases taken off."""
-        members, last_days = stored.last_days()
-        later_buyers = members[last_days > day_number(as_of)]
-        if len(gone):
-            later_buyers = later_buyers[~np.isin(later_buyers, gone)]
-        leave_out = np.concatenate((later_buyers, gone[np.isin(gone, members)]))
+    def _as_of_day(
+        self,
+        conn: Connection,
+        buyers: BuyerFigures,
+        stored: int,
+        later_buyers: Ints,
+        as_of: dt.date,
+        timezone: str,
+    ) -> tuple[int, int]:
+        """The members who bought after the as-of day (today's buyers, for the latest day; left out of the `stored`
+        figures read into `buyers`) have their history made again from their monthly totals up to the as-of
+        month, that month's later purchases taken off, and their figures put after the others' (unless they had
+        not bought by then). Returns how many were put, and how many sales came after the as-of day."""
         if not len(later_buyers):
-            return Histories.parse(stored.without(leave_out) if len(leave_out) else stored), 0
+            return 0, 0
         month = aggregates.month_key(as_of)
         rows, later = _month_rows(conn, later_buyers.tolist(), month)
         partial = (rows.month == month) & ((rows.days_mask >> as_of.day) != 0)
         if partial.any():
             later += self._clip_as_of_month(conn, rows, partial, as_of, timezone)
-        return Histories.parse(stored.without(leave_out, then=HistoryRows.from_month_rows(rows))), later
+        made = Histories.parse(HistoryRows.from_month_rows(rows).records())
+        buyers.put(made, stored)
+        return len(made.member_id), later
 
     def _clip_as_of_month(
         self, conn: Connection, rows: MonthRows, partial: Bools, as_of: dt.date, timezone: str

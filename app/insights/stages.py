@@ -11,14 +11,14 @@ from sqlalchemy import Connection, select
 
 from app.insights.compute import (
     MOVE_MONTHS,
+    BuyerFigures,
     Histories,
     Ints,
     SegmentOptions,
-    _Buyers,
     _lifecycle,
     _month_end,
 )
-from app.insights.refresh import _history_rows
+from app.insights.refresh import read_histories
 from db.enums import MemberStatus
 from db.models import Member
 
@@ -33,19 +33,18 @@ def stages_at_month_ends(conn: Connection, months: tuple[int, ...], options: Seg
     before the latest month with a purchase; anonymised members left out), ids ascending, and their stage code (an
     index of `labels.STAGES`) at the end of each month. A month end counts only the purchases up to it, so the
     stored histories serve as they are, later purchases and all."""
-    stored = _history_rows(conn)
     gone = np.fromiter(conn.scalars(select(Member.id).where(Member.status == MemberStatus.ANONYMISED)), dtype=np.int64)
-    if len(gone):
-        stored = stored.without(gone)
-    hist = Histories.parse(stored)
+    parts: dict[int, Histories] = {}
+    read_histories(conn, gone, lambda part, start: parts.__setitem__(start, part))
+    hist = Histories.joined([parts[start] for start in sorted(parts)])
     latest = max(months[-1], int(hist.head_month.max()) if len(hist.head_month) else months[-1])
     if latest - months[0] > MOVE_MONTHS:
         raise ValueError(f"month ends further back than {MOVE_MONTHS} months before the latest purchase")
-    buyers = _Buyers(hist, dt.date(latest // 12, latest % 12 + 1, 1))
+    buyers = BuyerFigures.of(hist, dt.date(latest // 12, latest % 12 + 1, 1), MOVE_MONTHS)
     wanted = {latest - month: month for month in months}
     stages: dict[int, Ints] = {}
     bought = np.zeros(0, dtype=np.bool_)
-    for back, purchase_days, last_day, months_bought in buyers.month_ends():
+    for back, purchase_days, last_day, months_bought in buyers.ends():
         if back in wanted:
             end = _month_end(wanted[back])
             stages[back] = _lifecycle(buyers.first_day, purchase_days, last_day, months_bought, end, options)[-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import math
 import uuid
@@ -17,8 +18,10 @@ from app.clock import FixedClock
 from app.context import Services, Store
 from app.errors import ConflictError, PermissionDenied, ValidationError
 from app.importing.sales import SalesImporter
+from app.insights import refresh
 from app.insights.aggregates import month_total_differences
 from app.insights.clv import BgNbd, p_alive
+from app.insights.compute import BuyerFigures, Histories, Ints, Segments
 from app.insights.export import COLUMNS, write_segments
 from app.insights.refresh import RefreshCancelled
 from app.insights.saved import SegmentFilter
@@ -26,7 +29,8 @@ from app.integrity import check_database
 from app.loyalty.service import PurchaseRequest
 from app.members.service import MemberForm
 from db import member_histories
-from db.models import MemberHistory, MemberMonthTotal, MemberSegment
+from db.enums import MemberStatus
+from db.models import Member, MemberHistory, MemberMonthTotal, MemberSegment
 
 CDNOW = Path(__file__).resolve().parent.parent / "data" / "cdnow"
 PUBLISHED_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -307,3 +311,85 @@ def test_saved_segments_count_live(store: Store, svc: Services, boss: Services, 
     assert (view.id, view.name, view.filter, view.members) == (saved, "大客户关怀", vip, 1)
     boss.saved_segments.remove(saved)
     assert boss.saved_segments.all() == []
+
+
+def test_the_sliced_read_gives_what_one_slice_gives(
+    store: Store, svc: Services, boss: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refresh reads the history rows a slice of member ids at a time, leaves out anonymised members and later
+    buyers slice by slice, and makes each slice's figures on threads: cut into slices of two member ids, every
+    column, every figure and the whole refresh come out exactly as from one slice."""
+    members = [register(svc, f"138123456{i:02d}") for i in range(9)]
+    for i, member in enumerate(members[:-1]):  # the last never buys
+        for k in range(i % 4 + 1):
+            buy(svc, member, 1000 * (i + 1) + 7 * k, local(2025 - k % 2, (i + 3 * k) % 12 + 1, 1 + (5 * i + k) % 27))
+    buy(svc, members[1], 2500, local(2026, 11, 3))
+    buy(svc, members[2], 900, local(2026, 11, 12))  # after the as-of day below: made again from the totals
+    buy(svc, members[3], 400, local(2026, 11, 1))
+    store.db.write(
+        lambda s: s.execute(update(Member).where(Member.id == members[4]).values(status=MemberStatus.ANONYMISED))
+    )
+    as_of = dt.date(2026, 11, 5)
+    gone = np.array([members[4]], dtype=np.int64)
+
+    def read(slice_size: int) -> tuple[list[tuple[int, Histories]], Ints]:
+        monkeypatch.setattr(refresh, "HISTORY_SLICE", slice_size)
+        parts: list[tuple[int, Histories]] = []
+        with store.db.session() as session:
+            count, later = refresh.read_histories(
+                session.connection(), gone, lambda part, start: parts.append((start, part)), day_no(as_of)
+            )
+        parts.sort(key=lambda part: part[0])
+        assert count == sum(len(part.member_id) for _, part in parts)
+        return parts, later
+
+    (whole,), later = read(1_000)
+    sliced, later_sliced = read(2)
+    assert len(sliced) == 4  # ids 1–8 have rows: 4 slices of 2
+    assert later.tolist() == later_sliced.tolist() == [members[2]]
+    assert [start for start, _ in sliced] == [0, *np.cumsum([len(part.member_id) for _, part in sliced])[:-1]]
+    joined = Histories.joined([part for _, part in sliced])
+    assert members[4] not in joined.member_id and members[2] not in joined.member_id
+    for field in dataclasses.fields(Histories):
+        assert getattr(joined, field.name).tolist() == getattr(whole[1], field.name).tolist(), field.name
+    figures = BuyerFigures.empty(10, as_of, 12)  # room for more than there are
+    for start, part in reversed(sliced):  # in any order, as the threads finish
+        figures.put(part, start)
+    figures = figures.first(len(joined.member_id))
+    at_once = BuyerFigures.of(whole[1], as_of, 12)
+    for field in dataclasses.fields(BuyerFigures):
+        assert np.array_equal(getattr(figures, field.name), getattr(at_once, field.name)), field.name
+
+    def refreshed(slice_size: int) -> Segments:
+        monkeypatch.setattr(refresh, "HISTORY_SLICE", slice_size)  # the refresh's process is forked: it sees this
+        return boss.segments.refresh(as_of=as_of).per_member()
+
+    one, many = refreshed(1_000), refreshed(2)
+    assert len(one.member_ids) == 7 and one.moves  # not the anonymised member, nor who joined after the day
+    for field in dataclasses.fields(Segments):
+        found, expected = getattr(many, field.name), getattr(one, field.name)
+        if isinstance(expected, np.ndarray):
+            assert np.array_equal(found, expected, equal_nan=expected.dtype.kind == "f"), field.name
+        else:
+            assert found == expected, field.name
+
+
+def test_the_refresh_runs_in_a_spawned_process_too(
+    store: Store, svc: Services, boss: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows has no fork: the refresh's process is spawned there, its reading threads run in it as here, and it
+    gives what the forked one gives."""
+    for i in range(4):
+        member = register(svc, f"1381234567{i}")
+        for k in range(i):
+            buy(svc, member, 1000 * (i + 1) + k, local(2026, 8 + k, 3 + i))
+    forked = boss.segments.refresh().per_member()
+    monkeypatch.setattr(child_process, "start_method", lambda: "spawn")
+    spawned = boss.segments.refresh()
+    assert spawned.stored and spawned.members == 3  # who never bought joined after the as-of day
+    for field in dataclasses.fields(Segments):
+        found, expected = getattr(spawned.per_member(), field.name), getattr(forked, field.name)
+        if isinstance(expected, np.ndarray):
+            assert np.array_equal(found, expected, equal_nan=expected.dtype.kind == "f"), field.name
+        else:
+            assert found == expected, field.name
