@@ -348,6 +348,8 @@ VERSION_KEY = "settings.version"
 version they were read at, so reading them again is one primary-key lookup, and a change made at any counter of a
 chain is seen at every counter's next read. Whatever writes settings rows must write a new version too."""
 _VERSION = select(Setting.value).where(Setting.key == VERSION_KEY)
+VERSION_SQL = f"SELECT value FROM settings WHERE key = '{VERSION_KEY}'"
+"""The version row's value, as a subquery another reader's statement may carry (`settings_at`)."""
 
 
 class SettingsMemo:
@@ -385,13 +387,24 @@ class SettingsMemo:
         return kept
 
 
+def _session_memo(session: Session) -> SettingsMemo | None:
+    memo_of_store = session.info.get("memo")
+    return SettingsMemo.of(memo_of_store) if isinstance(memo_of_store, dict) else None
+
+
 def read_settings(session: Session) -> StoreSettings:
     """Every setting, stored values over defaults (unknown stored keys and values of the wrong type are ignored).
     A session of a Database reads the version row first and takes the settings it kept when that has not changed."""
-    memo_of_store = session.info.get("memo")
-    return settings_on(
-        session.connection(), SettingsMemo.of(memo_of_store) if isinstance(memo_of_store, dict) else None
-    )
+    return settings_on(session.connection(), _session_memo(session))
+
+
+def settings_at(session: Session, version: object) -> StoreSettings:
+    """`read_settings` for a caller that read the version row (VERSION_SQL) in a statement of its own, beside
+    something else it needed (app.loyalty.tiers: beside the tiers, one round trip less a purchase): the settings
+    kept at that version, else read."""
+    memo = _session_memo(session)
+    kept = memo.at(version) if memo is not None and isinstance(version, str) else None
+    return kept if kept is not None else settings_on(session.connection(), memo)
 
 
 def settings_on(conn: Connection | DriverReads, memo: SettingsMemo | None) -> StoreSettings:

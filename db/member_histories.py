@@ -21,6 +21,8 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, bindparam, text
 
+from db.later import later
+
 WINDOW = 36
 """Months kept month by month, counted back from the head month: the longest segment period (36 months) and the
 24 months the lifecycle's month ends look back both fit, whatever month the as-of day falls in."""
@@ -113,6 +115,21 @@ def write(conn: Connection, member_ids: Iterable[int]) -> None:
         rows = expected(conn.execute(_SOME_TOTALS, {"members": chunk}))
         conn.execute(_REMOVE, {"members": chunk})
         _insert(conn, rows)
+
+
+_UPSERT = (
+    "INSERT INTO member_histories (member_id, head, months) VALUES ({p}, {p}, {p})"
+    " ON CONFLICT (member_id) DO UPDATE SET head = excluded.head, months = excluded.months"
+)
+
+
+def write_one(conn: Connection, member_id: int, months: Sequence[MonthRow]) -> None:
+    """A member's row made again from their months (ordered by month), which the caller has just read: a purchase
+    (app.insights.aggregates.add_sale), whose month has a purchase day, so the member has a row. A write nobody
+    waits on (`db.later`)."""
+    packed = pack(member_id, months)
+    assert packed is not None, "a purchase's month has a purchase day"
+    later(conn, _UPSERT, (member_id, *packed))
 
 
 def write_all(conn: Connection) -> None:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, bindparam, delete, insert, select, text, tuple_, update
 
 from db.bulk import marker
+from db.later import later
 from db.models import MemberBranchMonth, SpendPack
 
 if TYPE_CHECKING:
@@ -40,12 +41,10 @@ def month_key(day: dt.date) -> int:
     return day.year * 100 + day.month
 
 
-_UPSERT = text(
-    """INSERT INTO member_branch_months (month, branch_id, member_id, spend_fen, since_pack)
-       VALUES (:month, :branch, :member, :total, true)
+_UPSERT = """INSERT INTO member_branch_months (month, branch_id, member_id, spend_fen, since_pack)
+       VALUES ({p}, {p}, {p}, {p}, true)
        ON CONFLICT (month, branch_id, member_id) DO UPDATE
        SET spend_fen = member_branch_months.spend_fen + excluded.spend_fen, since_pack = true"""
-)
 MARKED = "since_pack = true"
 """The partial index's condition, written the same in every query that should use it."""
 
@@ -53,9 +52,9 @@ MARKED = "since_pack = true"
 def add_sale(
     conn: Connection, member_id: int, branch_id: int, sold_at: dt.datetime, total_fen: int, timezone: str
 ) -> None:
-    """A purchase just written: add it to its month at its branch."""
+    """A purchase just written: add it to its month at its branch (a write nobody waits on: `db.later`)."""
     month = month_key(sold_at.astimezone(ZoneInfo(timezone)).date())
-    conn.execute(_UPSERT, {"month": month, "branch": branch_id, "member": member_id, "total": total_fen})
+    later(conn, _UPSERT, (month, branch_id, member_id, total_fen))
 
 
 def _month_sql(conn: Connection, timezone: str) -> tuple[str, dict[str, object]]:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +86,8 @@ _trips = threading.local()
 
 
 def count_round_trips() -> None:
-    """From now on count, per thread, psycopg's waits for the server's answer (a wait that read): the round trips
+    """From now on count, per thread, psycopg's waits for the server's answer (a wait that read; a pipeline,
+    whose statements are sent together and answered together, once): the round trips
     (`round_trips`). Once per process; psycopg works as before."""
     if getattr(psycopg.Connection.wait, "counts_trips", False):
         return
@@ -103,10 +106,21 @@ def count_round_trips() -> None:
             _trips.count = getattr(_trips, "count", 0) + waited
 
     def wait(self: psycopg.Connection, gen: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._pipeline is not None:  # a pipeline's statements and their answers: one round trip (`pipeline`)
+            return plain(self, gen, *args, **kwargs)
         return plain(self, counted(gen), *args, **kwargs)
+
+    plain_pipeline = psycopg.Connection.pipeline
+
+    @contextmanager
+    def pipeline(self: psycopg.Connection) -> Iterator[Any]:
+        with plain_pipeline(self) as sent:
+            yield sent
+        _trips.count = getattr(_trips, "count", 0) + 1
 
     wait.counts_trips = True  # type: ignore[attr-defined]
     psycopg.Connection.wait = wait  # type: ignore[method-assign,assignment]
+    psycopg.Connection.pipeline = pipeline  # type: ignore[method-assign,assignment]
 
 
 def round_trips() -> int:

@@ -11,12 +11,13 @@ from pathlib import Path
 import psycopg
 import pytest
 from pytestqt.qtbot import QtBot
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from app.context import Store
 from app.errors import MemberDeskError, ServerUnreachable, outage_refusal
 from app.loyalty.service import PurchaseRequest
 from app.members.service import MemberForm, lookup_statements
+from db.later import later, read
 from db.models import Sale
 from dev import find_pg_bindir
 from tests.pg_cluster import PgCluster, count_round_trips, round_trips
@@ -171,6 +172,41 @@ def test_lookup_and_profile_are_a_round_trip_each(cluster: PgCluster, store: Sto
         members.profile(members.lookup("13812345678").hits[0].id)
     assert _round_trips(lambda: members.lookup("13812345678")) == 1
     assert _round_trips(lambda: members.profile(member)) == 1
+
+
+def test_a_purchase_is_ten_round_trips(cluster: PgCluster, store: Store) -> None:
+    """A purchase on a server (bench/README.md, "purchase round trips"; 17-18 before): the member's lock; the tiers
+    with the settings' version; the sale; its month added with the member's months read back; the ledger row, sent
+    with the history row and the branch month; the 12-month figure, with the new lot; the chain head, with the member
+    row; the audit entry; the day totals; the commit. Writes nobody waits on ride with the next statement
+    (`db.later`)."""
+    services = store.services(store.operator("cashier"))
+    member = services.members.register(MemberForm(phone="13812345678", name="张三", membership_consent=True))
+    for n in range(3):
+        services.loyalty.record_purchase(PurchaseRequest(member, 1_000 + n, f"warm-{n}"))
+    pinned = PurchaseRequest(member, 2_000, "pinned")
+    assert _round_trips(lambda: services.loyalty.record_purchase(pinned)) == 10
+    assert _sales(store, "pinned") == 1
+
+
+def test_writes_nobody_waits_on_go_before_the_next_statement_and_not_after_a_rollback(
+    cluster: PgCluster, store: Store
+) -> None:
+    with store.db.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE later_rows (n integer)"))
+    count = "SELECT count(*) FROM later_rows"
+    with store.db.engine.begin() as conn:
+        later(conn, "INSERT INTO later_rows VALUES ({p})", (1,))
+        assert conn.scalar(text(count)) == 1  # a statement through SQLAlchemy sends the queue first
+        later(conn, "INSERT INTO later_rows VALUES ({p})", [(2,), (3,)], many=True)
+        assert _round_trips(lambda: read(conn, count)) == 1
+        later(conn, "INSERT INTO later_rows VALUES ({p})", (4,))  # sent by the commit
+    with store.db.engine.connect() as conn:
+        transaction = conn.begin()
+        later(conn, "INSERT INTO later_rows VALUES ({p})", (5,))
+        transaction.rollback()
+        with conn.begin():
+            assert read(conn, "SELECT n FROM later_rows ORDER BY n") == [(1,), (2,), (3,), (4,)]
 
 
 def test_the_counter_reads_are_planned_before_the_first_customer(cluster: PgCluster, store: Store) -> None:

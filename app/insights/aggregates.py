@@ -55,38 +55,48 @@ class MonthTotal:
         self.sales += sales
 
 
-_UPDATE = text(
-    """UPDATE member_month_totals SET
-         spend_fen = spend_fen + :total,
-         sales = sales + 1,
-         first_day_spend_fen = CASE
-           WHEN days_mask = 0 OR (days_mask & -days_mask) > :bit THEN :total
-           WHEN (days_mask & -days_mask) = :bit THEN first_day_spend_fen + :total
-           ELSE first_day_spend_fen END,
-         days_mask = days_mask | :bit
-       WHERE member_id = :member AND month = :month"""
-)
 _INSERT = insert(MemberMonthTotal)
+_COLUMNS = "month, spend_fen, days_mask, first_day_spend_fen"
+# A purchase added to its month in one statement, whether the row is there or not: the sale is the month's first
+# purchase-day spend when no earlier day of the month has one (the SET's columns are the row's values before).
+_ADD = """INSERT INTO member_month_totals (member_id, month, spend_fen, sales, days_mask, first_day_spend_fen)
+       VALUES (:member, :month, :total, 1, :bit, :total)
+       ON CONFLICT (member_id, month) DO UPDATE SET
+         spend_fen = member_month_totals.spend_fen + excluded.spend_fen,
+         sales = member_month_totals.sales + 1,
+         first_day_spend_fen = CASE
+           WHEN member_month_totals.days_mask = 0
+             OR (member_month_totals.days_mask & -member_month_totals.days_mask) > excluded.days_mask
+             THEN excluded.spend_fen
+           WHEN (member_month_totals.days_mask & -member_month_totals.days_mask) = excluded.days_mask
+             THEN member_month_totals.first_day_spend_fen + excluded.spend_fen
+           ELSE member_month_totals.first_day_spend_fen END,
+         days_mask = member_month_totals.days_mask | excluded.days_mask"""
+_MONTHS = f"SELECT {_COLUMNS} FROM member_month_totals WHERE member_id = :member AND days_mask != 0"
+_ADD_ON = {
+    # SQLite: the addition, then the member's months (what the history row is made from).
+    "sqlite": (text(_ADD), text(_MONTHS + " ORDER BY month")),
+    # PostgreSQL: one round trip. The main query reads the table as it was before the statement, so the month
+    # added to comes from the addition's RETURNING and the others from the table.
+    "postgresql": (
+        text(
+            f"WITH added AS ({_ADD} RETURNING {_COLUMNS}) {_MONTHS} AND month <> :month"
+            f" UNION ALL SELECT {_COLUMNS} FROM added ORDER BY 1"
+        ),
+    ),
+}
 
 
 def add_sale(conn: Connection, member_id: int, sold_at: dt.datetime, total_fen: int, timezone: str) -> None:
-    """A purchase just written: add it to its month. The caller holds the member's row lock, so no other counter
-    changes this member's rows meanwhile."""
+    """A purchase just written: add it to its month, and write the member's history row again from their months.
+    The caller holds the member's row lock, so no other counter changes this member's rows meanwhile."""
     day = sold_at.astimezone(ZoneInfo(timezone)).date()
     params = {"member": member_id, "month": month_key(day), "total": total_fen, "bit": 1 << (day.day - 1)}
-    if conn.execute(_UPDATE, params).rowcount == 0:
-        conn.execute(
-            _INSERT,
-            {
-                "member_id": member_id,
-                "month": params["month"],
-                "spend_fen": total_fen,
-                "sales": 1,
-                "days_mask": params["bit"],
-                "first_day_spend_fen": total_fen,
-            },
-        )
-    member_histories.write(conn, [member_id])
+    *add, read = _ADD_ON[conn.dialect.name]
+    for statement in add:
+        conn.execute(statement, params)
+    months = [(int(m), int(s), int(d), int(f)) for m, s, d, f in conn.execute(read, params)]
+    member_histories.write_one(conn, member_id, months)
 
 
 def _local_day_sql(conn: Connection, timezone: str) -> tuple[str, dict[str, object]]:

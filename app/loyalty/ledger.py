@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Insert, bindparam, insert, select
+from sqlalchemy import Connection, Insert, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFoundError
@@ -26,9 +26,10 @@ from app.i18n import QT_TRANSLATE_NOOP as S
 from app.loyalty.book import Account, Lot
 from app.security.operator import Operator
 from app.trust.audit import tie_row
-from db.base import utcnow
-from db.bulk import DriverValues, marker
+from db.base import new_uuid, utcnow
+from db.bulk import DriverValues
 from db.enums import LedgerSource, MemberStatus
+from db.later import later, read
 from db.models import Member, PointsLedger, PointsLot
 
 
@@ -97,7 +98,25 @@ _LOCK_MEMBER = (
     .with_for_update()
 )
 _FIND_POSTING = select(PointsLedger.id).where(PointsLedger.idempotency_key == bindparam("key"))
-_INSERT_LEDGER = insert(PointsLedger)
+_LEDGER_COLUMNS = (
+    "client_uuid",
+    "idempotency_key",
+    "member_id",
+    "branch_id",
+    "staff_id",
+    "approved_by_id",
+    "source",
+    "delta",
+    "balance_after",
+    "reason",
+    "sale_id",
+    "created_at",
+)
+# Sent with the writes queued before it (`db.later`: a purchase's month rows), its id returned.
+_INSERT_LEDGER = (
+    f"INSERT INTO points_ledger ({', '.join(_LEDGER_COLUMNS)})"
+    f" VALUES ({', '.join('{p}' for _ in _LEDGER_COLUMNS)}) RETURNING id"
+)
 _OPEN_LOTS = select(PointsLot.id, PointsLot.earned_at, PointsLot.expires_at, PointsLot.remaining).where(
     PointsLot.member_id == bindparam("member_id"), PointsLot.remaining > 0
 )
@@ -115,12 +134,9 @@ _TAKE_FROM_LOT = "UPDATE points_lots SET remaining = remaining - {p} WHERE id = 
 _INSERT_LOT_USE = "INSERT INTO points_lot_uses (ledger_id, lot_id, points) VALUES ({p}, {p}, {p})"
 
 
-def driver(session: Session) -> tuple[Any, str, DriverValues]:
-    """The DB-API cursor of the session's connection (in its transaction), the driver's parameter marker, and the
-    converter of values for it."""
-    conn = session.connection()
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    return cursor, marker(conn), DriverValues(sqlite=conn.dialect.name == "sqlite")
+def driver_values(conn: Connection) -> DriverValues:
+    """The converter of values for the driver of the connection."""
+    return DriverValues(sqlite=conn.dialect.name == "sqlite")
 
 
 def lock_member(session: Session, member_id: int) -> LockedMember:
@@ -132,10 +148,13 @@ def lock_member(session: Session, member_id: int) -> LockedMember:
 
 
 def save_member(session: Session, member: LockedMember) -> None:
-    """Write back what the transaction changed on the member (and stamp updated_at)."""
-    cursor, mark, value = driver(session)
-    cursor.execute(
-        _SAVE_MEMBER.format(p=mark),
+    """Write back what the transaction changed on the member (and stamp updated_at): a write nobody waits on
+    (`db.later`), sent with the transaction's next statement."""
+    conn = session.connection()
+    value = driver_values(conn)
+    later(
+        conn,
+        _SAVE_MEMBER,
         (
             member.points_balance,
             member.lifetime_spend_fen,
@@ -150,7 +169,6 @@ def save_member(session: Session, member: LockedMember) -> None:
             member.id,
         ),
     )
-    cursor.close()
 
 
 def find_posting(session: Session, idempotency_key: str) -> int | None:
@@ -177,38 +195,30 @@ def post_points(session: Session, operator: Operator, posting: Posting) -> int:
         )
     else:
         movement = Account[dt.datetime](member.points_balance).post(posting.delta)
-    entry_id = insert_row(
-        conn,
-        _INSERT_LEDGER,
-        row := {
-            "idempotency_key": posting.idempotency_key,
-            "member_id": member.id,
-            "branch_id": operator.branch_id,
-            "staff_id": operator.staff_id,
-            "approved_by_id": posting.approved_by_id,
-            "source": posting.source,
-            "delta": posting.delta,
-            "balance_after": movement.balance_after,
-            "reason": posting.reason[:200],
-            "sale_id": posting.sale_id,
-            "created_at": posting.at,
-        },
-    )
+    value = driver_values(conn)
+    row = {
+        "client_uuid": new_uuid(),
+        "idempotency_key": posting.idempotency_key,
+        "member_id": member.id,
+        "branch_id": operator.branch_id,
+        "staff_id": operator.staff_id,
+        "approved_by_id": posting.approved_by_id,
+        "source": posting.source,
+        "delta": posting.delta,
+        "balance_after": movement.balance_after,
+        "reason": posting.reason[:200],
+        "sale_id": posting.sale_id,
+        "created_at": posting.at,
+    }
+    entry_id = int(read(conn, _INSERT_LEDGER, [value(row[name]) for name in _LEDGER_COLUMNS])[0][0])
     tie_row(session, operator, "points_ledger", entry_id, row)
-    if movement.new_lot_points or movement.taken:
-        cursor, mark, value = driver(session)
-        if movement.new_lot_points:
-            points = movement.new_lot_points
-            cursor.execute(
-                _INSERT_LOT.format(p=mark),
-                (member.id, entry_id, value(posting.at), value(posting.expires_at), points, points),
-            )
-        if movement.taken:
-            cursor.executemany(_TAKE_FROM_LOT.format(p=mark), [(take, lot.id) for lot, take in movement.taken])
-            cursor.executemany(
-                _INSERT_LOT_USE.format(p=mark), [(entry_id, lot.id, take) for lot, take in movement.taken]
-            )
-        cursor.close()
+    # The lot written or the points taken from lots: writes nobody waits on (`db.later`).
+    if movement.new_lot_points:
+        points = movement.new_lot_points
+        later(conn, _INSERT_LOT, (member.id, entry_id, value(posting.at), value(posting.expires_at), points, points))
+    if movement.taken:
+        later(conn, _TAKE_FROM_LOT, [(take, lot.id) for lot, take in movement.taken], many=True)
+        later(conn, _INSERT_LOT_USE, [(entry_id, lot.id, take) for lot, take in movement.taken], many=True)
     member.points_balance = movement.balance_after
     return entry_id
 

@@ -20,7 +20,7 @@ from app.loyalty.ledger import LockedMember, Posting, insert_row, lock_member, p
 from app.loyalty.pricing import Price, price_purchase
 from app.loyalty.results import PurchasePreview, PurchaseRequest, PurchaseResult, SaleLineInput
 from app.loyalty.rules import EarnPolicy, RedeemPolicy, expiry_for
-from app.loyalty.tiers import ladder, move_tier
+from app.loyalty.tiers import move_tier, settings_and_ladder
 from app.settings import StoreSettings, read_settings
 from app.trust.audit import record_audit, tie_row
 from db import day_totals, spend_months
@@ -97,9 +97,8 @@ class Purchases(LoyaltyJob):
                 replay = self._replayed_sale(session, req, receipt)
                 if replay is not None:
                     return replay
-            settings = read_settings(session)
+            settings, tiers = settings_and_ladder(session)
             at = req.sold_at or self.clock.now()
-            tiers = ladder(session, settings)
             tier_pct = tiers.rule(member.tier_id).earn_multiplier_pct
             try:
                 price, lines, coupon = self._price(session, req, member.points_balance, tier_pct, settings, at)

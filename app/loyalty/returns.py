@@ -16,8 +16,8 @@ from app.loyalty.job import LoyaltyJob
 from app.loyalty.ledger import LockedMember, Posting, find_posting, lock_member, post_points, save_member
 from app.loyalty.results import ReturnResult
 from app.loyalty.rules import expiry_for
-from app.loyalty.tiers import ladder, move_tier
-from app.settings import StoreSettings, read_settings
+from app.loyalty.tiers import move_tier, settings_and_ladder
+from app.settings import StoreSettings
 from app.trust.audit import record_audit, tie_object
 from db import day_totals, spend_months
 from db.day_totals import SaleFact
@@ -40,7 +40,7 @@ class Returns(LoyaltyJob):
                 return ReturnResult(
                     done.id, -done.points_earned, -done.points_used, member.points_balance, replayed=True
                 )
-            settings = read_settings(session)
+            settings, tiers = settings_and_ladder(session)
             now = self.clock.now()
             return_id, coupon_restored = self._write_return(
                 session, member, original, idempotency_key, reason, now, settings
@@ -83,7 +83,7 @@ class Returns(LoyaltyJob):
                     ),
                 )
             member.lifetime_spend_fen -= original.total_fen
-            move_tier(session, self.operator, ladder(session, settings), member, now, settings)
+            move_tier(session, self.operator, tiers, member, now, settings)
             save_member(session, member)
             # Last, the rows every counter of the branch writes (the chain head, the day totals): each stays locked
             # from here to the commit only.

@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 from app.i18n import QT_TRANSLATE_NOOP as S
 from app.loyalty.job import LoyaltyJob, Progress
 from app.loyalty.ledger import lock_member, save_member
-from app.loyalty.tiers import ladder, move_tier
-from app.settings import read_settings
+from app.loyalty.tiers import move_tier, settings_and_ladder
 from db.models import Member
 
 
@@ -29,8 +28,8 @@ class TierReview(LoyaltyJob):
 
         def review(session: Session, member_id: int) -> bool:
             member = lock_member(session, member_id)
-            settings = read_settings(session)
-            moved = move_tier(session, self.operator, ladder(session, settings), member, now, settings)
+            settings, tiers = settings_and_ladder(session)
+            moved = move_tier(session, self.operator, tiers, member, now, settings)
             save_member(session, member)
             return moved is not None
 

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from app.loyalty.book import NEVER, TierLadder, TierRule
 from app.loyalty.ledger import LockedMember
 from app.security.operator import Operator
-from app.settings import StoreSettings
-from db.bulk import DriverValues, marker
+from app.settings import VERSION_SQL, StoreSettings, settings_at
+from db.bulk import DriverValues
+from db.later import read
 from db.models import Member, Sale, Tier, TierChange
 
 YEAR = dt.timedelta(days=365)
@@ -39,7 +40,10 @@ the member panel shows as the tier progress."""
 _INSERT_TIER_CHANGE = insert(TierChange)
 # Read on every purchase, straight from the driver: plain integers in and out, so SQLAlchemy's execution (~50 Python
 # calls a statement, more than SQLite's own work) buys nothing here. `{p}` is the driver's parameter marker.
-_TIER_RULES = "SELECT id, rank, min_spend_12m_fen, min_points_12m, earn_multiplier_pct FROM tiers ORDER BY rank"
+# The settings' version rides on the same statement (app.settings.settings_at): one round trip for both.
+_TIER_RULES = (
+    f"SELECT id, rank, min_spend_12m_fen, min_points_12m, earn_multiplier_pct, ({VERSION_SQL}) FROM tiers ORDER BY rank"
+)
 _ROLLING_SQL = {
     "spend": "SELECT COALESCE(SUM(total_fen), 0) FROM sales WHERE member_id = {p} AND sold_at > {p}",
     "points": "SELECT COALESCE(SUM(points_earned), 0) FROM sales WHERE member_id = {p} AND sold_at > {p}",
@@ -57,28 +61,23 @@ class NewTier:
 
 
 def rolling_metric(session: Session, member_id: int, now: dt.datetime, basis: str) -> int:
-    """The member's 12-month figure (ROLLING, sent straight to the driver)."""
+    """The member's 12-month figure (ROLLING, sent straight to the driver with the writes queued before it,
+    `db.later`)."""
     conn = session.connection()
-    sqlite = conn.dialect.name == "sqlite"
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    cursor.execute(_ROLLING_SQL[basis].format(p=marker(conn)), (member_id, DriverValues(sqlite=sqlite)(now - YEAR)))
-    row = cursor.fetchone()
-    cursor.close()
-    assert row is not None
-    return int(row[0] or 0)
+    since = DriverValues(sqlite=conn.dialect.name == "sqlite")(now - YEAR)
+    return int(read(conn, _ROLLING_SQL[basis], (member_id, since))[0][0] or 0)
 
 
 def all_tiers(session: Session) -> list[Tier]:
     return list(session.scalars(select(Tier).order_by(Tier.rank)))
 
 
-def ladder(session: Session, settings: StoreSettings) -> TierLadder:
-    """The store's tiers as the book decides with them: one query straight to the driver, no ORM objects."""
-    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    cursor.execute(_TIER_RULES)
-    rules = [TierRule(*row) for row in cursor.fetchall()]
-    cursor.close()
-    return TierLadder(rules, settings.tiers_basis)
+def settings_and_ladder(session: Session) -> tuple[StoreSettings, TierLadder]:
+    """The store's settings and its tiers as the book decides with them: one query straight to the driver (the
+    tiers and the settings' version), no ORM objects; read after the member's lock."""
+    rows = read(session.connection(), _TIER_RULES)
+    settings = settings_at(session, rows[0][5] if rows else None)
+    return settings, TierLadder([TierRule(*row[:5]) for row in rows], settings.tiers_basis)
 
 
 @dataclass(frozen=True)
@@ -155,7 +154,7 @@ def evaluate_tier(
 ) -> bool:
     """decide_tier applied to a member loaded through the ORM; True when the tier changed."""
     move = decide_tier(
-        session, ladder(session, settings), member.id, member.tier_id, member.tier_review_at, now, settings
+        session, settings_and_ladder(session)[1], member.id, member.tier_id, member.tier_review_at, now, settings
     )
     if move is None:
         return False

@@ -28,6 +28,7 @@ from app.trust.chain import GENESIS, TIED_COLUMNS, RowDigest, entry_hash, plain_
 from db.base import utcnow
 from db.bulk import marker
 from db.engine import Database
+from db.later import read
 from db.models import AuditHead, AuditLog, CouponLedger, PointsLedger, Sale
 
 _PENDING = "memberdesk.audit.pending"
@@ -39,9 +40,10 @@ TABLES: dict[str, Table] = {
 
 _INSERT_ENTRY = insert(AuditLog)
 _ENTRY_COLUMNS = [c.name for c in AuditLog.__table__.columns if c.name != "id"]
-_LOCK_HEAD = (
-    select(AuditHead.seq, AuditHead.row_hash).where(AuditHead.branch_id == bindparam("chain")).with_for_update()
-)
+_LOCK_HEAD_SQL = {
+    "sqlite": "SELECT seq, row_hash FROM audit_heads WHERE branch_id = {p}",  # SQLite: the writer lock is held
+    "postgresql": "SELECT seq, row_hash FROM audit_heads WHERE branch_id = {p} FOR UPDATE",
+}
 _MOVE_HEAD = (
     update(AuditHead)
     .where(AuditHead.__table__.c.branch_id == bindparam("b_chain"))
@@ -59,7 +61,7 @@ def _subsets(names: tuple[str, ...]) -> list[tuple[str, ...]]:
 
 def _append_on_server(tables: frozenset[str]) -> Any:
     """PostgreSQL, where counters write at once and the branch's head row is the one row all of them lock: once the
-    head is locked (`_LOCK_HEAD`) and the entry's hash made, one statement inserts the entry, moves the head and
+    head is locked (`_LOCK_HEAD_SQL`) and the entry's hash made, one statement inserts the entry, moves the head and
     stamps the tied rows of `tables` (ids in arrays) with the entry's id, so the head is held for two statements and
     the commit (the entry's id drawn, the rows stamped, the head locked, the entry written: five before)."""
     entry = (
@@ -183,8 +185,11 @@ def _stamp(session: Session, pending: _Pending, audit_id: int) -> None:
 
 
 def _lock_head(session: Session, chain: int) -> tuple[int, str]:
+    """The branch's chain head, locked; sent with the writes queued before it (`db.later`: the member row at the
+    end of a purchase), one round trip."""
     conn = session.connection()
-    head = conn.execute(_LOCK_HEAD, {"chain": chain}).first()
+    found = read(conn, _LOCK_HEAD_SQL[conn.dialect.name], (chain,))
+    head = found[0] if found else None
     if head is None:
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         conn.execute(
@@ -192,8 +197,7 @@ def _lock_head(session: Session, chain: int) -> tuple[int, str]:
             .values(branch_id=chain, seq=0, row_hash=GENESIS)
             .on_conflict_do_nothing(index_elements=["branch_id"])
         )
-        head = conn.execute(_LOCK_HEAD, {"chain": chain}).first()
-        assert head is not None
+        head = read(conn, _LOCK_HEAD_SQL[conn.dialect.name], (chain,))[0]
     return int(head[0]), str(head[1])
 
 
