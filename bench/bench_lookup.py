@@ -16,7 +16,10 @@ Modes (each prints p50/p95/p99/max per kind, service and raw, the mean CPU time 
 read from the OS per lookup and the KiB the kernel read from the disk per lookup — /proc/self/io `syscr` and
 `read_bytes`):
 - back-to-back: one query after the other, CPU caches hot (what the old figure measured; kept for comparison);
-- spaced: a pause of 50–500 ms (uniform, seeded) before every query, as a counter types and waits;
+- spaced: a pause of 50–500 ms (uniform, seeded) before every query, as a counter types and waits; warm: each
+  kind's statements are run once untimed first. A kind whose lookups still read from the disk is marked NOT WARM,
+  not judged: the page cache was emptied under the run (this VM's `idle-reclaim` drops it every few minutes when
+  the machine is idle, `dmesg` says when), which is the cold mode's case;
 - cold: before every query the store's files are evicted from the OS page cache (posix_fadvise DONTNEED) AND the
   page cache of SQLite's connection is emptied (`PRAGMA shrink_memory`), as after a long idle spell, a busy machine
   or another counter's write (which makes SQLite drop its cache at the next read). The mode proves it: the file's
@@ -207,6 +210,8 @@ def main() -> None:
                 f"{'disk':>5}   {'raw p50':>7} {'p95':>6} {'p99':>6} {'max':>7} {'CPU':>6} {'pages':>5} {'disk':>5}"
             )
             for kind, qs in queries.items():
+                if mode != "cold":
+                    raw_run([statement for batch in statements[kind] for statement in batch])  # warm, untimed
                 wall_ms: dict[str, list[float]] = {"service": [], "raw": []}
                 cpu_ms = {"service": 0.0, "raw": 0.0}  # this thread's CPU time, summed over each side's lookups
                 pages = {"service": 0, "raw": 0}
@@ -229,14 +234,16 @@ def main() -> None:
                 s, r = figures(wall_ms["service"]), figures(wall_ms["raw"])
                 n = len(qs)
                 ok = s[1] <= p95_target and s[2] <= p99_target
-                if not ok:
+                not_warm = mode != "cold" and disk["service"] + disk["raw"] > 0
+                if not ok and not not_warm:
                     missed.append(f"{mode}/{kind}")
+                verdict = "NOT WARM" if not_warm else "ok" if ok else "MISSED"
                 print(
                     f"{kind:<9} {per_query[kind]:>5.1f}  {s[0]:>6.2f} {s[1]:>6.2f} {s[2]:>6.2f} {s[3]:>7.2f} "
                     f"{cpu_ms['service'] / n:>6.2f} {pages['service'] / n:>5.1f} {disk['service'] / n / 1024:>5.0f}   "
                     f"{r[0]:>7.2f} {r[1]:>6.2f} {r[2]:>6.2f} {r[3]:>7.2f} "
                     f"{cpu_ms['raw'] / n:>6.2f} {pages['raw'] / n:>5.1f} {disk['raw'] / n / 1024:>5.0f}   "
-                    f"{'ok' if ok else 'MISSED'}"
+                    f"{verdict}"
                 )
             if mode == "cold":
                 print(disk_latency(files[0], 200, rng))
